@@ -1,0 +1,48 @@
+"""Typed errors. Every error meant for a person carries one line saying what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PodnetError(Exception):
+    """An error the CLI prints as one line, without a traceback."""
+
+
+class UsageError(PodnetError):
+    """Bad input: unknown method or release, invalid port, and so on."""
+
+
+class LabNotUp(PodnetError):
+    def __init__(self, name: str = "podnet") -> None:
+        super().__init__(f"the lab '{name}' is not up: run 'podnet lab up' first")
+
+
+class MissingTool(PodnetError):
+    def __init__(self, tool: str, hint: str) -> None:
+        super().__init__(f"'{tool}' was not found: {hint}")
+        self.tool = tool
+
+
+class CommandError(PodnetError):
+    """A command exited non-zero. Carries argv, exit status, stdout and stderr."""
+
+    def __init__(
+        self, argv: Sequence[str], returncode: int, stdout: str, stderr: str
+    ) -> None:
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else "(no stderr)"
+        super().__init__(f"{self.argv[0]} exited {returncode}: {last}")
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        return f"{head}\n  argv: {' '.join(self.argv)}"
+
+
+class CommandTimeout(CommandError):
+    def __init__(self, argv: Sequence[str], timeout: float, stdout: str, stderr: str) -> None:
+        super().__init__(argv, -1, stdout, stderr or f"timed out after {timeout:g} s")
+        self.timeout = timeout

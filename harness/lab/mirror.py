@@ -1,0 +1,121 @@
+"""Find the Debian mirror the machine's apt is configured with.
+
+Reads both source formats: one-line ``deb URI SUITE COMPONENTS`` (sources.list) and
+deb822 stanzas (``*.sources``). ``PODNET_MIRROR`` overrides what apt says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import PodnetError
+
+DEFAULT_APT_DIR = Path("/etc/apt")
+_OPTIONS = re.compile(r"\[[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class AptSource:
+    uri: str
+    suites: tuple[str, ...]
+    components: tuple[str, ...]
+    kind: str = "deb"
+
+    @property
+    def is_debian_archive(self) -> bool:
+        """A main Debian archive (not security, not a third-party repository)."""
+        return (
+            self.kind == "deb"
+            and "security" not in self.uri
+            and any(s.split("-")[0] in DEBIAN_SUITES for s in self.suites)
+            and "main" in self.components
+        )
+
+
+DEBIAN_SUITES = {
+    "buster", "bullseye", "bookworm", "trixie", "forky", "sid", "experimental",
+    "oldoldstable", "oldstable", "stable", "testing", "unstable",
+}
+
+
+def parse_one_line(text: str) -> list[AptSource]:
+    """Parse the one-line format of sources.list(5)."""
+    found = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        line = _OPTIONS.sub(" ", line)
+        parts = line.split()
+        if len(parts) < 3 or parts[0] not in ("deb", "deb-src"):
+            continue
+        found.append(AptSource(parts[1].rstrip("/"), (parts[2],), tuple(parts[3:]), parts[0]))
+    return found
+
+
+def parse_deb822(text: str) -> list[AptSource]:
+    """Parse the deb822 format of sources.list(5): stanzas separated by blank lines."""
+    found = []
+    for stanza in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        key = None
+        for raw in stanza.splitlines():
+            if raw.startswith("#"):
+                continue
+            if raw[:1].isspace() and key:
+                fields[key] += " " + raw.strip()
+                continue
+            if ":" in raw:
+                key, value = raw.split(":", 1)
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
+        for kind in fields.get("types", "").split():
+            for uri in fields.get("uris", "").split():
+                found.append(AptSource(
+                    uri.rstrip("/"),
+                    tuple(fields.get("suites", "").split()),
+                    tuple(fields.get("components", "").split()),
+                    kind,
+                ))
+    return found
+
+
+def read_sources(apt_dir: Path = DEFAULT_APT_DIR) -> list[AptSource]:
+    sources: list[AptSource] = []
+    main = apt_dir / "sources.list"
+    if main.is_file():
+        sources += parse_one_line(main.read_text())
+    parts = apt_dir / "sources.list.d"
+    if parts.is_dir():
+        for path in sorted(parts.iterdir()):
+            if path.suffix == ".list":
+                sources += parse_one_line(path.read_text())
+            elif path.suffix == ".sources":
+                sources += parse_deb822(path.read_text())
+    return sources
+
+
+def pick_mirror(sources: Iterable[AptSource]) -> str | None:
+    for source in sources:
+        if source.is_debian_archive:
+            return source.uri
+    return None
+
+
+def debian_mirror(apt_dir: Path = DEFAULT_APT_DIR) -> str:
+    override = os.environ.get("PODNET_MIRROR")
+    if override:
+        return override.rstrip("/")
+    mirror = pick_mirror(read_sources(apt_dir))
+    if mirror is None:
+        raise PodnetError(
+            f"no Debian mirror found in {apt_dir}/sources.list or sources.list.d: "
+            "set PODNET_MIRROR=http://your.mirror/debian"
+        )
+    return mirror

@@ -1,0 +1,49 @@
+"""Network namespaces and veth links of the lab. Never touches the machine's network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.lab.topology import DEFAULT_VIA, LINKS
+from harness.run import run
+
+NETNS_DIR = Path("/run/netns")
+
+
+def netns_names(lab: str) -> dict[str, str]:
+    return {host: f"{lab}-{host}" for host in ("host1", *(link.client for link in LINKS))}
+
+
+def existing(lab: str) -> list[str]:
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"{lab}-host"))
+
+
+def create(lab: str) -> dict[str, str]:
+    names = netns_names(lab)
+    for ns in names.values():
+        run(["ip", "netns", "add", ns])
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    h1 = names["host1"]
+    for link in LINKS:
+        peer = names[link.client]
+        # Both ends are created inside lab namespaces: the machine's own never sees them.
+        run(["ip", "-n", h1, "link", "add", link.host1_if, "type", "veth",
+             "peer", "name", link.peer_if, "netns", peer])
+        for ns, ifname, addr, addr6 in (
+            (h1, link.host1_if, link.host1_addr, link.host1_addr6),
+            (peer, link.peer_if, link.peer_addr, link.peer_addr6),
+        ):
+            run(["ip", "-n", ns, "addr", "add", f"{addr}/{link.prefix}", "dev", ifname])
+            run(["ip", "-n", ns, "addr", "add", f"{addr6}/64", "dev", ifname, "nodad"])
+            run(["ip", "-n", ns, "link", "set", ifname, "up"])
+    run(["ip", "-n", h1, "route", "add", "default", "via", DEFAULT_VIA.peer_addr])
+    run(["ip", "-n", h1, "-6", "route", "add", "default", "via", DEFAULT_VIA.peer_addr6])
+    return names
+
+
+def delete(names: list[str]) -> None:
+    for ns in names:
+        if (NETNS_DIR / ns).exists():
+            run(["ip", "netns", "delete", ns], check=False)

@@ -1,0 +1,192 @@
+"""Build and cache the lab's root file systems with mmdebstrap.
+
+Two artefacts per release, cached under ``<cache>/<release>-<key>/`` where the key
+hashes the release, the mirror and the package lists, so a cache is rebuilt only when
+what goes into it changes:
+
+* ``rootfs/``: host1's root file system (systemd, rootless podman, pasta, ...);
+* ``image.tar``: a minimal root file system that becomes the test image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import PodnetError
+from harness.lab.releases import Release
+from harness.run import require_tool, run, spawn
+
+log = logging.getLogger("podnet.lab")
+
+RECIPE_VERSION = 3
+
+HOST_PACKAGES = (
+    "podman", "passt", "slirp4netns", "uidmap", "crun", "netavark", "aardvark-dns",
+    "nftables", "systemd", "systemd-sysv", "dbus", "dbus-user-session", "libpam-systemd",
+    "catatonit", "iproute2", "iperf3", "curl", "socat", "tshark", "python3", "procps",
+    "nginx-light", "ca-certificates",
+)
+IMAGE_PACKAGES = ("nginx-light", "iperf3", "curl", "socat", "python3", "iproute2", "procps")
+
+USER = "test"
+UID = 1000
+SUBID_START = 100000
+SUBID_COUNT = 65536
+
+
+@dataclass(frozen=True)
+class CachedRelease:
+    release: Release
+    directory: Path
+
+    @property
+    def rootfs(self) -> Path:
+        return self.directory / "rootfs"
+
+    @property
+    def image_tar(self) -> Path:
+        return self.directory / "image.tar"
+
+    @property
+    def storage(self) -> Path:
+        """The rootless user's container storage, kept so images are built once."""
+        return self.directory / "storage"
+
+    @property
+    def complete(self) -> bool:
+        return (self.directory / "complete").is_file()
+
+
+def cache_key(release: Release, mirror: str) -> str:
+    blob = json.dumps(
+        [RECIPE_VERSION, release.name, release.suite, release.extra_suites,
+         release.preferred_from_extra, mirror, HOST_PACKAGES, IMAGE_PACKAGES],
+    ).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def cached_release(cache_root: Path, release: Release, mirror: str) -> CachedRelease:
+    return CachedRelease(release, cache_root / f"{release.name}-{cache_key(release, mirror)}")
+
+
+def ensure_built(cache_root: Path, release: Release, mirror: str) -> CachedRelease:
+    """Return the cached release, building it first when it is missing or incomplete."""
+    cached = cached_release(cache_root, release, mirror)
+    if cached.complete:
+        return cached
+    require_tool("mmdebstrap", "apt-get install mmdebstrap")
+    for stale in cache_root.glob(f"{release.name}-*"):
+        if stale != cached.directory:
+            log.info("removing outdated cache %s", stale)
+            shutil.rmtree(stale, ignore_errors=True)
+    if cached.directory.exists():
+        shutil.rmtree(cached.directory)
+    cached.directory.mkdir(parents=True)
+    apt_cache = cache_root / "debs"
+    apt_cache.mkdir(parents=True, exist_ok=True)
+    host = _mmdebstrap(release, mirror, "apt", HOST_PACKAGES, cached.rootfs, apt_cache,
+                       cached.directory / "rootfs.log")
+    image = _mmdebstrap(release, mirror, "essential", IMAGE_PACKAGES, cached.image_tar,
+                        apt_cache, cached.directory / "image.log")
+    _wait(host, cached.directory / "rootfs.log")
+    _wait(image, cached.directory / "image.log")
+    customize_host(cached.rootfs)
+    cached.storage.mkdir(mode=0o700)
+    shutil.chown(cached.storage, UID, UID)
+    (cached.directory / "complete").write_text(release.name + "\n")
+    return cached
+
+
+def _mmdebstrap(
+    release: Release, mirror: str, variant: str, packages: tuple[str, ...], target: Path,
+    apt_cache: Path, logfile: Path,
+) -> subprocess.Popen[bytes]:
+    argv = [
+        "mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages),
+        "--aptopt=Acquire::Languages \"none\"",
+        "--dpkgopt=path-exclude=/usr/share/doc/*",
+        "--dpkgopt=path-exclude=/usr/share/man/*",
+        "--dpkgopt=path-exclude=/usr/share/locale/*",
+        # A shared package cache: copied in before download, copied out after.
+        f"--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives; "
+        f"find {apt_cache} -maxdepth 1 -name '*.deb' -exec cp -t \"$1\"/var/cache/apt/archives/ {{}} +",
+        f"--customize-hook=find \"$1\"/var/cache/apt/archives -maxdepth 1 -name '*.deb' "
+        f"-exec cp -n -t {apt_cache}/ {{}} +",
+        "--skip=essential/unlink",
+    ]
+    if not release.check_valid_until:
+        argv.append("--aptopt=Acquire::Check-Valid-Until \"false\"")
+    if release.preferred_from_extra:
+        pins = "".join(
+            f"Package: {p}\\nPin: release a={s}\\nPin-Priority: 990\\n\\n"
+            for s in release.extra_suites for p in release.preferred_from_extra
+        )
+        argv.append(f"--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d; "
+                    f"printf '{pins}' > \"$1\"/etc/apt/preferences.d/podnet")
+    argv += [release.suite, str(target)]
+    argv += [f"deb {mirror} {s} main" for s in (release.suite, *release.extra_suites)]
+    log.info("building %s (%s) with mmdebstrap", target.name, release.name)
+    return spawn(argv, stdout=logfile.open("wb"), stderr=subprocess.STDOUT, new_session=False)
+
+
+def _wait(proc: subprocess.Popen[bytes], logfile: Path) -> None:
+    if proc.wait() != 0:
+        tail = logfile.read_text(errors="replace").strip().splitlines()[-3:]
+        raise PodnetError(
+            f"mmdebstrap failed ({' / '.join(tail)}); full log: {logfile}"
+        )
+
+
+HOSTS = """127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+192.0.2.1\thost1
+192.0.2.10\thost2
+198.51.100.10\thost3
+"""
+
+CONTAINERS_CONF = """# podnet lab: the lab's cgroup2 has no controllers, so no pids limit.
+[containers]
+pids_limit = 0
+"""
+
+
+def customize_host(root: Path) -> None:
+    """Turn a fresh root file system into host1: user, linger, units, config."""
+    chroot = ["chroot", str(root)]
+    run([*chroot, "useradd", "--create-home", "--uid", str(UID), "--shell", "/bin/bash", USER])
+    subids = f"{USER}:{SUBID_START}:{SUBID_COUNT}\n"
+    (root / "etc/subuid").write_text(subids)
+    (root / "etc/subgid").write_text(subids)
+    linger = root / "var/lib/systemd/linger"
+    linger.mkdir(parents=True, exist_ok=True)
+    (linger / USER).touch()
+    (root / "etc/hostname").write_text("host1\n")
+    (root / "etc/hosts").write_text(HOSTS)
+    resolv = root / "etc/resolv.conf"
+    resolv.unlink(missing_ok=True)
+    resolv.write_text("nameserver 192.0.2.10\n")
+    conf_d = root / "etc/containers/containers.conf.d"
+    conf_d.mkdir(parents=True, exist_ok=True)
+    (conf_d / "50-podnet.conf").write_text(CONTAINERS_CONF)
+    for unit in ("systemd-modules-load.service", "console-getty.service",
+                 "getty@tty1.service", "systemd-firstboot.service"):
+        _link(root / "etc/systemd/system" / unit, "/dev/null")
+    for unit in ("nginx.service", "iperf3.service"):
+        for wants in (root / "etc/systemd/system").glob(f"*.wants/{unit}"):
+            wants.unlink()
+    home = root / "home" / USER
+    for sub in (".local/share/containers", ".config/containers/systemd", ".config/systemd/user"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    run(["chown", "-R", f"{UID}:{UID}", str(home)])
+
+
+def _link(path: Path, target: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    path.symlink_to(target)

@@ -1,0 +1,119 @@
+"""The one place where podnet starts a subprocess.
+
+Every command goes through :func:`run`, which logs argv at debug level and turns a
+non-zero exit into :class:`~harness.errors.CommandError` carrying argv, exit status,
+stdout and stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.errors import CommandError, CommandTimeout, MissingTool
+
+log = logging.getLogger("podnet.run")
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    check: bool = True,
+    input: str | None = None,
+    timeout: float | None = 120,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stdin_path: str | None = None,
+) -> Completed:
+    """Run argv to completion and capture its output as text.
+
+    ``input`` is sent as text on stdin; ``stdin_path`` sends a file's bytes instead.
+    """
+    argv = [str(a) for a in argv]
+    log.debug("run: %s", " ".join(argv))
+    started = time.monotonic()
+    try:
+        if stdin_path is not None:
+            with open(stdin_path, "rb") as stdin:
+                raw = subprocess.run(
+                    argv, stdin=stdin, capture_output=True, timeout=timeout,
+                    env=dict(env) if env is not None else None, cwd=cwd, check=False,
+                )
+            proc = subprocess.CompletedProcess(
+                argv, raw.returncode, _text(raw.stdout), _text(raw.stderr))
+        else:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                check=False,
+            )
+    except FileNotFoundError as exc:
+        raise MissingTool(argv[0], "install it or check PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        out = _text(exc.stdout)
+        err = _text(exc.stderr)
+        raise CommandTimeout(argv, timeout or 0, out, err) from exc
+    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr,
+                     time.monotonic() - started)
+    log.debug("exit %d after %.2fs: %s", done.returncode, done.seconds, argv[0])
+    if check and proc.returncode != 0:
+        raise CommandError(argv, proc.returncode, proc.stdout, proc.stderr)
+    return done
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    stdout: int | None = subprocess.DEVNULL,
+    stderr: int | None = subprocess.DEVNULL,
+    env: Mapping[str, str] | None = None,
+    new_session: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running process (a lab init, a server) and return its handle."""
+    argv = [str(a) for a in argv]
+    log.debug("spawn: %s", " ".join(argv))
+    try:
+        return subprocess.Popen(
+            argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None, start_new_session=new_session,
+        )
+    except FileNotFoundError as exc:
+        raise MissingTool(argv[0], "install it or check PATH") from exc
+
+
+def require_tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise MissingTool(name, hint)
+    return path
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value

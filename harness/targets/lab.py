@@ -1,0 +1,57 @@
+"""The lab target: host1 of a podnet lab, entered with nsenter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.errors import LabNotUp
+from harness.lab import state as lab_state
+from harness.lab.rootfs import UID, USER
+from harness.lab.topology import DEFAULT_VIA
+from harness.run import Completed, run
+from harness.targets.base import BASE_PATH, Target
+
+
+def host1_argv(init_pid: int, argv: Sequence[str], *, env: dict[str, str],
+               user: str | None) -> list[str]:
+    """argv that runs ``argv`` inside host1, reusing its mount namespace."""
+    enter = ["nsenter", "--target", str(init_pid), "--all", "--"]
+    if user is not None:
+        enter += ["runuser", "-u", user, "--"]
+    return [*enter, "env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
+
+
+class LabTarget(Target):
+    def __init__(self, name: str = "podnet") -> None:
+        state = lab_state.load(name)
+        if state is None or not _alive(state.init_pid):
+            raise LabNotUp(name)
+        self.state = state
+        self.lab_name = name
+        self.name = f"lab:{state.release}"
+        self.user = USER
+        self.uid = UID
+        self.home = f"/home/{USER}"
+        self.main_address = DEFAULT_VIA.host1_addr
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        root: bool = False,
+        check: bool = True,
+        input: str | None = None,
+        timeout: float | None = 120,
+        stdin_path: str | None = None,
+    ) -> Completed:
+        env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
+        full = host1_argv(self.state.init_pid, argv, env=env, user=None if root else self.user)
+        return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip() == "systemd"
+    except OSError:
+        return False

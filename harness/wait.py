@@ -1,0 +1,45 @@
+"""Bounded polling: readiness is checked, never slept for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from harness.errors import PodnetError
+
+T = TypeVar("T")
+
+
+class NotReady(PodnetError):
+    pass
+
+
+def poll(
+    check: Callable[[], T | None],
+    *,
+    what: str,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    max_interval: float = 0.5,
+) -> T:
+    """Call ``check`` until it returns something other than None/False; return that.
+
+    The interval grows from ``interval`` to ``max_interval``. Exceptions raised by
+    ``check`` count as "not yet" and the last one is reported on timeout.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    delay = interval
+    while True:
+        try:
+            value = check()
+            if value is not None and value is not False:
+                return value
+        except Exception as exc:  # noqa: BLE001 - reported on timeout
+            last_error = exc
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise NotReady(f"timed out after {timeout:g} s waiting for {what}{detail}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, max_interval)
