@@ -89,7 +89,7 @@ def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     step("booting host1 (systemd)")
-    init_pid = _boot(names["host1"], group, cached.rootfs, data_dir, cached.storage)
+    init_pid = _boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
     st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
                             str(group), time.time())
     lab_state.save(st)

@@ -24,7 +24,7 @@ from harness.run import require_tool, run, spawn
 
 log = logging.getLogger("podnet.lab")
 
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4
 
 HOST_PACKAGES = (
     "podman", "passt", "slirp4netns", "uidmap", "crun", "netavark", "aardvark-dns",
@@ -53,10 +53,13 @@ class CachedRelease:
     def image_tar(self) -> Path:
         return self.directory / "image.tar"
 
-    @property
-    def storage(self) -> Path:
-        """The rootless user's container storage, kept so images are built once."""
-        return self.directory / "storage"
+    def storage(self, lab: str) -> Path:
+        """A lab's container storage, kept so images are built once per lab name."""
+        path = self.directory / "storage" / lab
+        if not path.exists():
+            path.mkdir(parents=True, mode=0o700)
+            shutil.chown(path, UID, UID)
+        return path
 
     @property
     def complete(self) -> bool:
@@ -97,8 +100,6 @@ def ensure_built(cache_root: Path, release: Release, mirror: str) -> CachedRelea
     _wait(host, cached.directory / "rootfs.log")
     _wait(image, cached.directory / "image.log")
     customize_host(cached.rootfs)
-    cached.storage.mkdir(mode=0o700)
-    shutil.chown(cached.storage, UID, UID)
     (cached.directory / "complete").write_text(release.name + "\n")
     return cached
 
@@ -156,6 +157,15 @@ pids_limit = 0
 """
 
 
+#: Units that fail in a container, or would listen on ports and run jobs the checks
+#: don't expect (Debian enables nginx.service with the package).
+MASKED_UNITS = (
+    "systemd-modules-load.service", "console-getty.service", "getty@tty1.service",
+    "systemd-firstboot.service", "nginx.service", "iperf3.service", "apt-daily.timer",
+    "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "fstrim.timer",
+)
+
+
 def customize_host(root: Path) -> None:
     """Turn a fresh root file system into host1: user, linger, units, config."""
     chroot = ["chroot", str(root)]
@@ -174,12 +184,8 @@ def customize_host(root: Path) -> None:
     conf_d = root / "etc/containers/containers.conf.d"
     conf_d.mkdir(parents=True, exist_ok=True)
     (conf_d / "50-podnet.conf").write_text(CONTAINERS_CONF)
-    for unit in ("systemd-modules-load.service", "console-getty.service",
-                 "getty@tty1.service", "systemd-firstboot.service"):
+    for unit in MASKED_UNITS:
         _link(root / "etc/systemd/system" / unit, "/dev/null")
-    for unit in ("nginx.service", "iperf3.service"):
-        for wants in (root / "etc/systemd/system").glob(f"*.wants/{unit}"):
-            wants.unlink()
     home = root / "home" / USER
     for sub in (".local/share/containers", ".config/containers/systemd", ".config/systemd/user"):
         (home / sub).mkdir(parents=True, exist_ok=True)

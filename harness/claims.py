@@ -1,0 +1,119 @@
+"""The claims registry: every statement of the guide, as data, with its section.
+
+Tests take expected outcomes from here, never from what they observe. The registry
+file is ``scenarios/claims.toml``; this module only loads and queries it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UsageError
+from harness.versions import Condition, Version
+
+GUIDE = "podman-networking-docs"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    #: The guide's section heading the claim comes from, and its anchor.
+    section: str
+    anchor: str
+    statement: str
+    #: What is measured: ``source_address_preserved``, ``native_performance``, ...
+    property: str
+    expected: Any
+    method: str | None = None
+    #: The guide table the claim is a cell of (for regenerating it), and its column.
+    table: str | None = None
+    column: str | None = None
+    protocols: tuple[str, ...] = ()
+    #: Conditions under which the guide's statement applies, e.g. ``podman >= 5.3``.
+    conditions: tuple[Condition, ...] = ()
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def citation(self) -> str:
+        return f"{GUIDE} § {self.section} ({self.anchor})"
+
+    def applies(self, versions: dict[str, Version | None]) -> tuple[bool, str]:
+        """Whether the claim applies to these versions, with the reason if not."""
+        for cond in self.conditions:
+            holds = cond.holds(versions)
+            if holds is False:
+                have = versions.get(cond.component)
+                return False, f"the guide's statement needs {cond}; this target has {have}"
+            if holds is None:
+                return False, f"the guide's statement needs {cond}; {cond.component} is absent"
+        return True, ""
+
+
+_KNOWN_KEYS = {
+    "id", "section", "anchor", "statement", "property", "expected", "method", "table",
+    "column", "protocols", "conditions", "notes",
+}
+
+
+@dataclass(frozen=True)
+class Registry:
+    claims: tuple[Claim, ...]
+    tables: dict[str, dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> Registry:
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read the claims registry {path}: {exc}") from exc
+        claims = []
+        for entry in data.get("claim", []):
+            missing = {"id", "section", "anchor", "statement", "property", "expected"} - set(entry)
+            if missing:
+                raise UsageError(f"claim {entry.get('id', '?')} in {path} lacks {sorted(missing)}")
+            claims.append(Claim(
+                id=entry["id"], section=entry["section"], anchor=entry["anchor"],
+                statement=entry["statement"], property=entry["property"],
+                expected=entry["expected"], method=entry.get("method"),
+                table=entry.get("table"), column=entry.get("column"),
+                protocols=tuple(entry.get("protocols", ())),
+                conditions=tuple(Condition.parse(c) for c in entry.get("conditions", ())),
+                notes=entry.get("notes", ""),
+                extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
+            ))
+        ids = [c.id for c in claims]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise UsageError(f"duplicate claim ids in {path}: {sorted(dupes)}")
+        return cls(tuple(claims), data.get("table", {}))
+
+    def get(self, claim_id: str) -> Claim:
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        raise UsageError(f"unknown claim '{claim_id}'")
+
+    def select(self, prop: str | None = None, method: str | None = None,
+               table: str | None = None) -> list[Claim]:
+        return [
+            c for c in self.claims
+            if (prop is None or c.property == prop)
+            and (method is None or c.method == method)
+            and (table is None or c.table == table)
+        ]
+
+    def for_methods(self, prop: str, methods: Iterable[str]) -> list[Claim]:
+        wanted = set(methods)
+        return [c for c in self.select(prop) if c.method in wanted]
+
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "claims.toml"
+
+
+def load_default() -> Registry:
+    return Registry.load(DEFAULT_REGISTRY)

@@ -1,0 +1,80 @@
+"""Runs on the client host: one probe, one JSON line on stdout.
+
+Self-contained on purpose: for network-namespace clients it runs with podnet's own
+interpreter (httpx available); over ssh its source is piped to the remote python3,
+where it falls back to the standard library.
+
+    agent.py http URL [TIMEOUT]
+    agent.py udp HOST PORT [TIMEOUT]
+    agent.py tcp-connect HOST PORT [TIMEOUT]
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+
+
+def http(url: str, timeout: float) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        import httpx
+
+        with httpx.Client(timeout=timeout) as session:
+            response = session.get(url, headers={"Connection": "close"})
+        status, body = response.status_code, response.text
+    except ImportError:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as reply:
+                status, body = reply.status, reply.read().decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, ""
+    return {"status": status, "body": body[:2000],
+            "seconds": time.perf_counter() - started}
+
+
+def udp(host: str, port: int, timeout: float) -> dict[str, object]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        local = sock.getsockname()
+        sock.send(b"podnet-probe\n")
+        data = sock.recv(65535).decode(errors="replace")
+    return {"reply": data.strip(), "local": list(local[:2])}
+
+
+def tcp_connect(host: str, port: int, timeout: float) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return {"connected": True, "seconds": time.perf_counter() - started}
+    except OSError as exc:
+        return {"connected": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def main(argv: list[str]) -> int:
+    verb, args = argv[0], argv[1:]
+    try:
+        if verb == "http":
+            out = http(args[0], float(args[1]) if len(args) > 1 else 5.0)
+        elif verb == "udp":
+            out = udp(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+        elif verb == "tcp-connect":
+            out = tcp_connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+        else:
+            print(json.dumps({"error": f"unknown verb {verb}"}))
+            return 2
+    except Exception as exc:  # noqa: BLE001 - reported to the caller as data
+        out = {"error": f"{type(exc).__name__}: {exc}"}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

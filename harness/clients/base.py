@@ -1,0 +1,60 @@
+"""A client: the remote peer that connects to the target (lab host2/host3, or ssh)."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.run import Completed
+
+AGENT = Path(__file__).with_name("agent.py")
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int | None
+    body: str
+    seconds: float | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+class Client(ABC):
+    name: str
+    #: The address this client's traffic comes from, as the target should see it.
+    address: str
+
+    @abstractmethod
+    def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,
+            input: str | None = None) -> Completed:
+        """Run a command on the client."""
+
+    @abstractmethod
+    def agent(self, *args: str, timeout: float = 30) -> dict[str, Any]:
+        """Run one probe of :mod:`harness.clients.agent` and return its JSON."""
+
+    def http_get(self, url: str, timeout: float = 5.0) -> HttpReply:
+        out = self.agent("http", url, str(timeout), timeout=timeout + 10)
+        return HttpReply(out.get("status"), str(out.get("body", "")), out.get("seconds"),
+                         out.get("error"))
+
+    def udp_exchange(self, host: str, port: int, timeout: float = 3.0) -> dict[str, Any]:
+        return self.agent("udp", host, str(port), str(timeout), timeout=timeout + 10)
+
+    def tcp_connect(self, host: str, port: int, timeout: float = 3.0) -> dict[str, Any]:
+        return self.agent("tcp-connect", host, str(port), str(timeout), timeout=timeout + 10)
+
+    @staticmethod
+    def _parse(done: Completed) -> dict[str, Any]:
+        lines = done.stdout.strip().splitlines()
+        if not lines:
+            return {"error": f"agent printed nothing (exit {done.returncode}): {done.stderr[-300:]}"}
+        parsed: dict[str, Any] = json.loads(lines[-1])
+        return parsed

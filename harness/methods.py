@@ -1,0 +1,48 @@
+"""The guide's inbound methods, loaded from ``scenarios/methods.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from harness.errors import UsageError
+
+METHODS_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "methods.toml"
+FAMILIES = ("pasta", "slirp4netns", "socket_activation", "host_network", "custom_network")
+
+
+@dataclass(frozen=True)
+class Method:
+    id: str
+    title: str
+    kind: str
+    families: tuple[str, ...]
+    network: str | None = None
+    requires: tuple[str, ...] = ()
+
+    @property
+    def uses_pasta_pcap(self) -> bool:
+        return self.network in ("pasta", "custom")
+
+
+@cache
+def all_methods() -> dict[str, Method]:
+    data = tomllib.loads(METHODS_FILE.read_text())
+    methods = {}
+    for mid, entry in data.get("method", {}).items():
+        unknown = set(entry.get("families", ())) - set(FAMILIES)
+        if unknown:
+            raise UsageError(f"method {mid} in {METHODS_FILE} has unknown families {unknown}")
+        methods[mid] = Method(mid, entry["title"], entry["kind"],
+                              tuple(entry.get("families", ())), entry.get("network"),
+                              tuple(entry.get("requires", ())))
+    return methods
+
+
+def get_method(method_id: str) -> Method:
+    methods = all_methods()
+    if method_id not in methods:
+        raise UsageError(f"unknown method '{method_id}': choose one of {', '.join(methods)}")
+    return methods[method_id]

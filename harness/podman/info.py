@@ -1,0 +1,99 @@
+"""Typed, frozen views of ``podman info --format json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.versions import Version, parse_passt
+
+
+@dataclass(frozen=True)
+class ComponentVersions:
+    """Versions of the networking stack, as podman reports them (None when absent)."""
+
+    podman: Version
+    pasta: Version | None
+    slirp4netns: Version | None
+    netavark: Version | None
+    conmon: Version | None
+    oci_runtime_name: str
+    oci_runtime: Version | None
+    kernel: str
+
+    def as_conditions(self) -> dict[str, Version | None]:
+        """Keyed by the names used in the claims registry's version conditions."""
+        return {
+            "podman": self.podman, "passt": self.pasta, "pasta": self.pasta,
+            "slirp4netns": self.slirp4netns, "netavark": self.netavark,
+            "conmon": self.conmon, self.oci_runtime_name: self.oci_runtime,
+        }
+
+    def as_text(self) -> dict[str, str]:
+        def show(v: Version | None) -> str:
+            return (v.text or str(v)) if v is not None else "absent"
+
+        return {
+            "podman": show(self.podman), "pasta": show(self.pasta),
+            "slirp4netns": show(self.slirp4netns), "netavark": show(self.netavark),
+            "conmon": show(self.conmon),
+            "oci_runtime": f"{self.oci_runtime_name} {show(self.oci_runtime)}",
+            "kernel": self.kernel,
+        }
+
+
+@dataclass(frozen=True)
+class PodmanInfo:
+    version: Version
+    rootless: bool
+    rootless_network_cmd: str | None
+    network_backend: str
+    cgroup_version: str
+    components: ComponentVersions
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PodmanInfo:
+        host = data.get("host", {})
+        version = Version.parse(data.get("version", {}).get("Version", "0"))
+        runtime = host.get("ociRuntime", {}) or {}
+        components = ComponentVersions(
+            podman=version,
+            pasta=_passt(host.get("pasta")),
+            slirp4netns=_dotted((host.get("slirp4netns") or {}).get("version")),
+            netavark=_dotted((host.get("networkBackendInfo") or {}).get("version")),
+            conmon=_dotted((host.get("conmon") or {}).get("version")),
+            oci_runtime_name=runtime.get("name", "unknown"),
+            oci_runtime=_dotted(runtime.get("version")),
+            kernel=host.get("kernel", ""),
+        )
+        return cls(
+            version=version,
+            rootless=bool(host.get("security", {}).get("rootless")),
+            rootless_network_cmd=host.get("rootlessNetworkCmd"),
+            network_backend=host.get("networkBackend", ""),
+            cgroup_version=host.get("cgroupVersion", ""),
+            components=components,
+            raw=data,
+        )
+
+
+def _dotted(text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version.parse(text)
+    except ValueError:
+        return None
+
+
+def _passt(entry: dict[str, str] | None) -> Version | None:
+    """pasta's version: from the version string, else the package name (Debian)."""
+    if not entry or not entry.get("executable"):
+        return None
+    for text in (entry.get("version", ""), entry.get("package", "")):
+        try:
+            return parse_passt(text)
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,58 @@
+"""Parse the access log lines of podnet's nginx image (and python's http.server)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PODNET = re.compile(r"podnet-access (?P<fields>.*)$")
+_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+#: python -m http.server: '192.0.2.10 - - [04/Aug/2024 15:57:26] "GET / HTTP/1.1" 200 -'
+_COMBINED = re.compile(r'^(?:.*?\s)?(?P<peer>[0-9a-fA-F.:]+) - \S+ \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3})')
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    peer: str
+    request: str
+    status: int
+    peer_port: int | None = None
+    forwarded_for: str | None = None
+    line: str = ""
+
+    @property
+    def path(self) -> str:
+        parts = self.request.split()
+        return parts[1] if len(parts) > 1 else ""
+
+
+def parse_line(line: str) -> AccessEntry | None:
+    match = _PODNET.search(line)
+    if match:
+        fields = {k: v.strip('"') for k, v in _FIELD.findall(match.group("fields"))}
+        xff = fields.get("xff")
+        return AccessEntry(
+            peer=fields.get("peer", ""),
+            request=fields.get("request", ""),
+            status=int(fields.get("status", "0")),
+            peer_port=int(fields["peer_port"]) if fields.get("peer_port", "").isdigit() else None,
+            forwarded_for=None if xff in (None, "-", "") else xff,
+            line=line.strip(),
+        )
+    match = _COMBINED.search(line)
+    if match:
+        return AccessEntry(match.group("peer"), match.group("request"),
+                           int(match.group("status")), line=line.strip())
+    return None
+
+
+def parse(text: str) -> list[AccessEntry]:
+    return [e for e in (parse_line(line) for line in text.splitlines()) if e is not None]
+
+
+def find_request(text: str, token: str) -> AccessEntry | None:
+    """The last logged request whose path contains ``token``."""
+    for entry in reversed(parse(text)):
+        if token in entry.path:
+            return entry
+    return None

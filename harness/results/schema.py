@@ -1,0 +1,101 @@
+"""The run record: what one run of podnet found. JSON is the source of truth.
+
+Schema (version 1), ``results/<run-id>/run.json``::
+
+    {
+      "schema": "podnet.run", "schema_version": 1,
+      "run_id": "20261127T203000Z-1a2b3c",
+      "started": 1764275400.0, "finished": 1764275460.0,
+      "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
+                      "cpu": "...", "versions": {"podman": "5.4.2", ...}},
+      "results": [ClaimResult, ...],
+      "measurements": [Measurement, ...]
+    }
+
+A ClaimResult is one check of one claim (for one method and protocol):
+``claim_id, section, statement, method, protocol, expected, observed, outcome``
+(``passed``/``failed``/``skipped``/``not_applicable``/``error``), ``reason``,
+``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
+
+A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``method``,
+``direction``, ``protocol``, ``round``, ``value``, ``unit`` and ``extra``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.errors import PodnetError
+
+SCHEMA = "podnet.run"
+SCHEMA_VERSION = 1
+OUTCOMES = ("passed", "failed", "skipped", "not_applicable", "error")
+
+
+@dataclass
+class ClaimResult:
+    claim_id: str
+    section: str
+    statement: str
+    expected: Any
+    observed: Any
+    outcome: str
+    method: str | None = None
+    protocol: str | None = None
+    reason: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    setup_seconds: float | None = None
+    test: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {self.outcome!r}")
+
+
+@dataclass
+class Measurement:
+    kind: str
+    method: str
+    value: float
+    unit: str
+    direction: str = ""
+    protocol: str = ""
+    round: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    run_id: str
+    started: float
+    environment: dict[str, Any] = field(default_factory=dict)
+    results: list[ClaimResult] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    finished: float | None = None
+    #: Derived summaries (performance verdicts, ...) keyed by area.
+    summaries: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "run.json") -> Run:
+        if data.get("schema") != SCHEMA:
+            raise PodnetError(f"{source} is not a podnet run record (schema={data.get('schema')!r})")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise PodnetError(
+                f"{source} has schema version {version}; this podnet reads version "
+                f"{SCHEMA_VERSION}: use a matching podnet release"
+            )
+        try:
+            return cls(
+                run_id=data["run_id"], started=data["started"], finished=data.get("finished"),
+                environment=data.get("environment", {}),
+                results=[ClaimResult(**r) for r in data.get("results", [])],
+                measurements=[Measurement(**m) for m in data.get("measurements", [])],
+                summaries=data.get("summaries", {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PodnetError(f"{source} is malformed: {exc}") from exc

@@ -1,0 +1,255 @@
+"""Start a server in a container with one of the guide's inbound methods.
+
+:func:`serve` is a context manager: it sets the method up (podman run, quadlet and
+socket units, a custom network), yields a :class:`Service` once the server answers,
+and removes everything it created on exit, also on failure and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from harness.clients.base import Client
+from harness.errors import PodnetError, UsageError
+from harness.lab.images import WEB_IMAGE
+from harness.methods import Method
+from harness.targets.base import Target
+from harness.wait import poll
+
+IMAGE = f"{WEB_IMAGE}:latest"
+UDP_PEER = ["python3", "/usr/local/bin/udp-peer"]
+QUADLET_DIR = ".config/containers/systemd"
+USER_UNIT_DIR = ".config/systemd/user"
+SYSTEM_UNIT_DIR = "/etc/systemd/system"
+PREFIX = "podnet-"
+
+
+@dataclass
+class Service:
+    method: Method
+    protocol: str
+    port: int
+    container: str
+    #: Where pasta writes its capture on the target, when one was asked for.
+    pcap_path: str | None = None
+    setup_seconds: float = 0.0
+    #: Containers whose logs matter besides ``container`` (e.g. a proxy's backend).
+    related: dict[str, str] = field(default_factory=dict)
+    _target: Target | None = None
+
+    def logs(self, container: str | None = None) -> str:
+        assert self._target is not None
+        done = self._target.podman("logs", container or self.container, check=False)
+        return done.stdout + done.stderr
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    port: int = 8080
+    protocol: str = "tcp"
+    pcap: bool = False
+    libsdsock: str | None = None
+    ready_timeout: float = 30.0
+
+
+def validate_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise UsageError(f"invalid port {port}: choose 1-65535")
+    return port
+
+
+@contextlib.contextmanager
+def serve(target: Target, method: Method, client: Client,
+          options: ServeOptions = ServeOptions()) -> Iterator[Service]:
+    validate_port(options.port)
+    token = secrets.token_hex(3)
+    cleanups: list[Callable[[], object]] = []
+    started = time.monotonic()
+    try:
+        service = _SETUP[method.kind](target, method, options, token, cleanups)
+        service._target = target
+        _wait_ready(target, service, client, options)
+        service.setup_seconds = time.monotonic() - started
+        yield service
+    finally:
+        errors = []
+        for undo in reversed(cleanups):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - every cleanup runs; first error raised
+                errors.append(exc)
+        if errors:
+            raise PodnetError(f"teardown of {method.id} failed: {errors[0]}")
+
+
+def _wait_ready(target: Target, service: Service, client: Client, options: ServeOptions) -> None:
+    if service.protocol == "udp":
+        poll(lambda: "podnet-udp listening" in service.logs(), what=f"{service.container}'s UDP server",
+             timeout=options.ready_timeout)
+        return
+    url = f"http://{target.main_address}:{service.port}/?podnet-ready"
+    poll(lambda: client.http_get(url, timeout=2).ok, what=f"{url} to answer 200",
+         timeout=options.ready_timeout, interval=0.1)
+
+
+# --- podman run methods ---------------------------------------------------------------
+
+def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
+                cleanups: list[Callable[[], object]]) -> Service:
+    name = f"{PREFIX}{method.id}-{token}"
+    service = Service(method, opts.protocol, opts.port, name)
+    argv = ["podman", "run", "-d", "--name", name]
+    network = method.network or "pasta"
+    if network == "custom":
+        net = f"{PREFIX}net-{token}"
+        target.podman("network", "create", net)
+        cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
+        if opts.pcap:
+            service.pcap_path = f"/tmp/{name}.pcap"
+            conf = f"/tmp/{name}.conf"
+            target.write_file(conf, f'[network]\npasta_options = ["--pcap", "{service.pcap_path}"]\n')
+            cleanups.append(lambda: target.remove_files(conf, service.pcap_path or ""))
+            argv = ["env", f"CONTAINERS_CONF_OVERRIDE={conf}", *argv]
+        network = net
+    elif network == "pasta" and opts.pcap:
+        service.pcap_path = f"/tmp/{name}.pcap"
+        network = f"pasta:--pcap,{service.pcap_path}"
+        cleanups.append(lambda: target.remove_files(service.pcap_path or ""))
+    argv += [f"--network={network}"]
+    if network != "host":
+        suffix = "/udp" if opts.protocol == "udp" else ""
+        argv += ["-p", f"{opts.port}:{opts.port}{suffix}"]
+    argv.append(IMAGE)
+    if opts.protocol == "udp":
+        argv += [*UDP_PEER, str(opts.port)]
+    elif opts.port != 8080:
+        conf = _nginx_conf_dir(target, name, listen=str(opts.port))
+        cleanups.append(lambda: target.remove_files(conf))
+        argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
+    cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
+    target.run(argv)
+    return service
+
+
+def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None = None) -> str:
+    conf_dir = f"{target.home}/.cache/podnet/{name}"
+    location = body or "root /var/www/html;"
+    target.write_file(f"{conf_dir}/default.conf",
+                      f"server {{\n    listen {listen};\n    location / {{ {location} }}\n}}\n")
+    return conf_dir
+
+
+# --- socket activation ----------------------------------------------------------------
+
+def _socket_unit(listen: str, description: str) -> str:
+    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream={listen}\n\n"
+            "[Install]\nWantedBy=default.target\n")
+
+
+def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
+                 cleanups: list[Callable[[], object]], *, network: str | None = None,
+                 volume: str | None = None, unit: str | None = None) -> Service:
+    """The guide's own artefacts: a quadlet .container plus a .socket unit."""
+    unit = unit or f"{PREFIX}web"
+    name = f"{unit}-{token}"
+    quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
+    socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
+    lines = ["[Container]", f"Image={IMAGE}", f"ContainerName={name}", 'Environment="NGINX=3;"']
+    if network:
+        lines.append(f"Network={network}")
+    if volume:
+        lines.append(f"Volume={volume}")
+    lines += ["", "[Install]", "WantedBy=default.target", ""]
+
+    def undo() -> None:
+        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(quadlet, socket)
+        target.systemctl_user("daemon-reload", check=False)
+        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+
+    cleanups.append(undo)
+    target.write_file(quadlet, "\n".join(lines))
+    target.write_file(socket, _socket_unit(f"0.0.0.0:{opts.port}", f"podnet {method.id}"))
+    target.systemctl_user("daemon-reload")
+    target.systemctl_user("start", f"{unit}.socket")
+    return Service(method, "tcp", opts.port, name)
+
+
+def _socket_system(target: Target, method: Method, opts: ServeOptions, token: str,
+                   cleanups: list[Callable[[], object]]) -> Service:
+    """A system service with User= running rootless podman, on a privileged port."""
+    if not target.can_root:
+        raise UsageError("socket activation as a system service needs root on the target")
+    port = opts.port if opts.port != 8080 else 80
+    unit = f"{PREFIX}web-system"
+    name = f"{unit}-{token}"
+    conf = _nginx_conf_dir(target, name, listen=str(port))
+    env = " ".join(f"{k}={v}" for k, v in target.user_env().items() if k != "PATH")
+    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", name, "--network=none",
+                         "--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE])
+    service_text = (
+        f"[Unit]\nDescription=podnet {method.id}\nRequires={unit}.socket\nAfter={unit}.socket\n\n"
+        f"[Service]\nUser={target.user}\nEnvironment={env}\n"
+        f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {name}\n"
+    )
+    sock = f"{SYSTEM_UNIT_DIR}/{unit}.socket"
+    svc = f"{SYSTEM_UNIT_DIR}/{unit}.service"
+
+    def undo() -> None:
+        target.systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(sock, svc, root=True)
+        target.systemctl("daemon-reload", check=False)
+        target.systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+        target.remove_files(conf)
+
+    cleanups.append(undo)
+    target.write_file(svc, service_text, root=True)
+    target.write_file(sock, _socket_unit(f"0.0.0.0:{port}", f"podnet {method.id}"), root=True)
+    target.systemctl("daemon-reload")
+    target.systemctl("start", f"{unit}.socket")
+    return Service(method, "tcp", port, name)
+
+
+def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str,
+                  cleanups: list[Callable[[], object]]) -> Service:
+    """The guide's recommended combination: a socket-activated reverse proxy on a
+    custom network, in front of a web server on the same network."""
+    net = f"{PREFIX}proxynet-{token}"
+    backend = f"{PREFIX}backend-{token}"
+    target.podman("network", "create", net)
+    cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
+    cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", backend, check=False))
+    target.podman("run", "-d", "--name", backend, f"--network={net}", IMAGE)
+    conf = _nginx_conf_dir(
+        target, f"{PREFIX}proxy-{token}", listen="8080",
+        body=(f"proxy_pass http://{backend}:8080; "
+              "proxy_set_header X-Forwarded-For $remote_addr;"),
+    )
+    cleanups.append(lambda: target.remove_files(conf))
+    service = _socket_user(target, method, opts, token, cleanups, network=net, volume=f"{conf}:/etc/nginx/conf.d:Z",
+                           unit=f"{PREFIX}proxy")
+    service.related["backend"] = backend
+    return service
+
+
+def _libsdsock(target: Target, method: Method, opts: ServeOptions, token: str,
+               cleanups: list[Callable[[], object]]) -> Service:
+    if not opts.libsdsock:
+        raise UsageError("libsdsock needs --libsdsock PATH to a built libsdsock.so")
+    raise UsageError("libsdsock scenario: copy of the library into the target is not supported yet")
+
+
+_SETUP = {
+    "run": _run_method,
+    "socket-user": _socket_user,
+    "socket-system": _socket_system,
+    "socket-proxy": _socket_proxy,
+    "libsdsock": _libsdsock,
+}
