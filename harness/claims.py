@@ -67,6 +67,22 @@ class Registry:
 
     @classmethod
     def load(cls, path: Path) -> Registry:
+        """Load one registry file, or every ``*.toml`` of a directory (one per area)."""
+        files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        claims: list[Claim] = []
+        tables: dict[str, dict[str, Any]] = {}
+        for file in files:
+            part = cls._load_file(file)
+            claims += part.claims
+            tables.update(part.tables)
+        ids = [c.id for c in claims]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise UsageError(f"duplicate claim ids in {path}: {sorted(dupes)}")
+        return cls(tuple(claims), tables)
+
+    @classmethod
+    def _load_file(cls, path: Path) -> Registry:
         try:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -86,10 +102,6 @@ class Registry:
                 notes=entry.get("notes", ""),
                 extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
             ))
-        ids = [c.id for c in claims]
-        dupes = {i for i in ids if ids.count(i) > 1}
-        if dupes:
-            raise UsageError(f"duplicate claim ids in {path}: {sorted(dupes)}")
         return cls(tuple(claims), data.get("table", {}))
 
     def get(self, claim_id: str) -> Claim:
@@ -112,7 +124,7 @@ class Registry:
         return [c for c in self.select(prop) if c.method in wanted]
 
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "claims.toml"
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "claims"
 
 
 def load_default() -> Registry:

@@ -24,7 +24,7 @@ from harness.run import require_tool, run, spawn
 
 log = logging.getLogger("podnet.lab")
 
-RECIPE_VERSION = 4
+RECIPE_VERSION = 5
 
 HOST_PACKAGES = (
     "podman", "passt", "slirp4netns", "uidmap", "crun", "netavark", "aardvark-dns",
@@ -186,6 +186,10 @@ def customize_host(root: Path) -> None:
     (conf_d / "50-podnet.conf").write_text(CONTAINERS_CONF)
     for unit in MASKED_UNITS:
         _link(root / "etc/systemd/system" / unit, "/dev/null")
+    # host1's links are configured before boot, so the network is online once booted;
+    # without this, quadlet units wait for podman-user-wait-network-online.service.
+    _link(root / "etc/systemd/system/multi-user.target.wants/network-online.target",
+          "/usr/lib/systemd/system/network-online.target")
     home = root / "home" / USER
     for sub in (".local/share/containers", ".config/containers/systemd", ".config/systemd/user"):
         (home / sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,56 @@
+"""The environment fingerprint of a run: target, release, kernel, CPU, versions."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from harness.podman.info import PodmanInfo
+from harness.targets.base import Target
+
+#: Extra versions read by commands on the target, beyond what podman info reports.
+_EXTRA = {
+    "systemd": ["systemctl", "--version"],
+    "iperf3": ["iperf3", "--version"],
+    "nginx": ["sh", "-c", "podman run --rm --network=none localhost/podnet/web:latest nginx -v 2>&1"],
+}
+
+
+def podman_info(target: Target) -> PodmanInfo:
+    return PodmanInfo.from_json(target.podman_json("info", "--format", "json"))
+
+
+def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[str, Any]:
+    versions = info.components.as_text()
+    for name, argv in _EXTRA.items():
+        done = target.run(argv, check=False, timeout=60)
+        first = (done.stdout or done.stderr).strip().splitlines()
+        versions[name] = first[0] if first and done.ok else "absent"
+    return {
+        "target": target.name,
+        "release": release,
+        "kernel": info.components.kernel or platform.release(),
+        "cpu": _cpu_model(),
+        "cpus": _cpu_count(),
+        "rootless": info.rootless,
+        "rootless_network_cmd": info.rootless_network_cmd,
+        "network_backend": info.network_backend,
+        "versions": versions,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 0

@@ -1,0 +1,252 @@
+"""podnet's pytest plugin: options, markers, header and the fixtures every suite uses.
+
+Registered by the repository's root ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.claims import Claim, Registry, load_default
+from harness.clients.base import Client
+from harness.clients.netns import NetnsClient
+from harness.clients.ssh import SshClient
+from harness.environment import fingerprint, podman_info
+from harness.errors import PodnetError
+from harness.lab import lab as lab_ctl
+from harness.lab.topology import LINKS, link_for
+from harness.methods import Method, all_methods
+from harness.podman.info import PodmanInfo
+from harness.requirements import Capabilities
+from harness.results.recorder import Recorder
+from harness.results.schema import ClaimResult
+from harness.results.store import default_results_root
+from harness.targets.base import Target
+from harness.targets.lab import LabTarget
+from harness.targets.local import LocalTarget
+
+MARKERS = {
+    "lab": "needs a target (the lab by default): rootless podman and clients",
+    "smoke": "a quick end-to-end check that the target serves a client",
+    "source_address": "the guide's 'source address preserved' column",
+    "pasta": "methods that use pasta",
+    "slirp4netns": "methods that use slirp4netns",
+    "socket_activation": "methods that use systemd socket activation",
+    "host_network": "--network=host",
+    "custom_network": "methods that use a custom (netavark) network",
+    "throughput": "iperf3 throughput against the native reference",
+    "latency": "request latency with pytest-benchmark",
+    "outbound": "outbound connections: host's localhost, main interface, internet",
+    "unix_socket": "Unix sockets on the host",
+    "backend": "the network backend",
+    "pcap": "pasta --pcap traffic capture",
+    "security": "security findings (host network risk)",
+    "bind_device": "binding to one network device",
+    "unprivileged_port": "ip_unprivileged_port_start and the minimum port",
+    "pasta_options": "pasta port options",
+    "troubleshooting": "the guide's troubleshooting section",
+    "reverse_proxy": "the HTTP reverse proxy table",
+}
+
+RECORDER = pytest.StashKey[Recorder]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("podnet", "podnet: verify the rootless Podman networking guide")
+    env = os.environ.get
+    group.addoption("--target", default=env("PODNET_TARGET", "lab"), choices=("lab", "local"),
+                    help="where rootless podman runs: the lab (default, as root) or 'local', "
+                         "your own podman [PODNET_TARGET]")
+    group.addoption("--lab-name", default=env("PODNET_LAB", "podnet"),
+                    help="name of the lab to use [PODNET_LAB]")
+    group.addoption("--release", default=env("PODNET_RELEASE", "trixie"),
+                    help="Debian release of the lab, if the plugin has to start it")
+    group.addoption("--keep-lab", action="store_true", default=bool(env("PODNET_KEEP_LAB")),
+                    help="leave a lab this run started up afterwards [PODNET_KEEP_LAB]")
+    group.addoption("--local-user", default=env("PODNET_LOCAL_USER"),
+                    help="with --target local as root: the unprivileged user to run podman as")
+    group.addoption("--target-address", default=env("PODNET_TARGET_ADDRESS"),
+                    help="with --target local: the address clients connect to")
+    group.addoption("--client", default=env("PODNET_CLIENT"),
+                    help="the remote client, e.g. ssh://user@host2 (default: the lab's host2)")
+    group.addoption("--client-address", default=env("PODNET_CLIENT_ADDRESS"),
+                    help="the address the target should see from --client")
+    group.addoption("--libsdsock", default=env("PODNET_LIBSDSOCK"),
+                    help="path to a built libsdsock.so for the experimental libsdsock check")
+    group.addoption("--results-dir", default=str(default_results_root()),
+                    help="where run directories are written (default: results/) [PODNET_RESULTS]")
+    group.addoption("--quick", action="store_true", default=bool(env("PODNET_QUICK")),
+                    help="benchmarks: one round of one second, to check every method runs")
+    group.addoption("--rounds", type=int, default=int(env("PODNET_ROUNDS", "5")),
+                    help="benchmarks: measured rounds, interleaved across methods (default 5)")
+    group.addoption("--duration", type=float, default=float(env("PODNET_DURATION", "5")),
+                    help="benchmarks: seconds per measurement (default 5)")
+    group.addoption("--run-id", default=env("PODNET_RUN_ID"),
+                    help="write into this run directory (shared by several pytest runs)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    config.stash[RECORDER] = Recorder.start(Path(config.getoption("--results-dir")),
+                                            config.getoption("--run-id"))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if config.getoption("--target") != "lab":
+        return [f"podnet target: local ({config.getoption('--local-user') or 'this user'})"]
+    status = lab_ctl.status(config.getoption("--lab-name"))
+    if not status.up:
+        return [f"podnet target: lab '{status.name}' (not up; started when a test needs it)"]
+    try:
+        target = LabTarget(status.name)
+        info = podman_info(target)
+    except PodnetError as exc:
+        return [f"podnet target: lab '{status.name}' ({exc})"]
+    versions = ", ".join(f"{k} {v}" for k, v in info.components.as_text().items())
+    return [f"podnet target: {target.name}; {versions}"]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[RECORDER].current_test = item.nodeid
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    report = yield
+    claim = getattr(item, "callspec", None) and item.callspec.params.get("claim")
+    recorder = item.config.stash[RECORDER]
+    # A claim test that failed or errored before recording anything is recorded as an
+    # error, so a broken scenario never disappears from the results.
+    if (isinstance(claim, Claim) and report.failed and item.nodeid not in recorder.recorded_tests):
+        recorder.add(ClaimResult(
+            claim_id=claim.id, section=claim.section, statement=claim.statement,
+            expected=claim.expected, observed=None, outcome="error",
+            method=claim.method, reason=str(report.longrepr).strip().splitlines()[-1][:500],
+            test=item.nodeid,
+        ))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.stash[RECORDER].save()
+    if path is not None:
+        session.config.stash[RECORDER].run.environment.setdefault("pytest", True)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"podnet results: {path}")
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_default()
+
+
+@pytest.fixture(scope="session")
+def recorder(pytestconfig: pytest.Config) -> Recorder:
+    return pytestconfig.stash[RECORDER]
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    opt = pytestconfig.getoption
+    started_here = False
+    try:
+        if opt("--target") == "local":
+            yield LocalTarget(opt("--local-user"), opt("--target-address"))
+            return
+        name = opt("--lab-name")
+        if not lab_ctl.status(name).up:
+            lab_ctl.up(name, opt("--release"))
+            started_here = True
+        yield LabTarget(name)
+    except PodnetError as exc:
+        pytest.exit(f"podnet: {exc}", returncode=4)
+    finally:
+        if started_here and not opt("--keep-lab"):
+            lab_ctl.down(opt("--lab-name"))
+
+
+@pytest.fixture(scope="session")
+def info(target: Target) -> PodmanInfo:
+    return podman_info(target)
+
+
+@pytest.fixture(scope="session")
+def environment(target: Target, info: PodmanInfo, recorder: Recorder,
+                pytestconfig: pytest.Config) -> dict[str, Any]:
+    release = (target.state.release if isinstance(target, LabTarget) else None)
+    env = fingerprint(target, info, release)
+    recorder.run.environment.update(env)
+    return env
+
+
+def _lab_client(config: pytest.Config, host: str) -> Client:
+    link = link_for(host)
+    return NetnsClient(host, f"{config.getoption('--lab-name')}-{host}", link.peer_addr)
+
+
+@pytest.fixture(scope="session")
+def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, Any]) -> Client:
+    """The remote client (the lab's host2, or --client)."""
+    url = pytestconfig.getoption("--client")
+    if url:
+        return SshClient(url, pytestconfig.getoption("--client-address"))
+    if not isinstance(target, LabTarget):
+        pytest.skip("with --target local, pass --client ssh://user@host for a remote client")
+    return _lab_client(pytestconfig, "host2")
+
+
+@pytest.fixture(scope="session")
+def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
+    """A second client reaching host1 through its other interface (eth1)."""
+    if not isinstance(target, LabTarget) or pytestconfig.getoption("--client"):
+        pytest.skip("needs a second client on another interface (host3 of the lab)")
+    return _lab_client(pytestconfig, LINKS[1].client)
+
+
+@pytest.fixture(scope="session")
+def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) -> Capabilities:
+    return Capabilities(target, info, pytestconfig.getoption("--libsdsock"),
+                        has_host3=isinstance(target, LabTarget))
+
+
+@pytest.fixture
+def applicable(info: PodmanInfo, recorder: Recorder, capabilities: Capabilities
+               ) -> Any:
+    """Call with (claim, method, protocol): skips, and records why, when the claim does
+    not apply to the target's versions or the target lacks what the method needs."""
+
+    def check(claim: Claim, method: Method | None = None, protocol: str | None = None) -> None:
+        ok, reason = claim.applies(info.components.as_conditions())
+        if not ok:
+            recorder.skip(claim, reason, outcome="not_applicable", protocol=protocol)
+            pytest.skip(f"not applicable: {reason}")
+        for need in (method.requires if method else ()):
+            missing = capabilities.missing(need)
+            if missing:
+                recorder.skip(claim, missing, protocol=protocol)
+                pytest.skip(missing)
+
+    return check
+
+
+def method_params(claims: list[Claim], protocols: bool = False) -> list[Any]:
+    """pytest params for claims, with readable ids and the method families as marks."""
+    methods = all_methods()
+    params = []
+    for claim in claims:
+        method = methods[claim.method] if claim.method else None
+        marks = [getattr(pytest.mark, f) for f in (method.families if method else ())]
+        for proto in (claim.protocols or ("tcp",)) if protocols else (None,):
+            ident = claim.method or claim.id
+            params.append(pytest.param(claim, proto, marks=marks,
+                                       id=f"{ident}-{proto}" if proto else ident))
+    return params

@@ -1,0 +1,53 @@
+"""What a method or check needs from the target, and why it is missing if it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.podman.info import PodmanInfo
+from harness.targets.base import Target
+from harness.versions import Version
+
+PASTA_SINCE = Version((4, 4, 0), "4.4")
+
+
+@dataclass
+class Capabilities:
+    target: Target
+    info: PodmanInfo
+    libsdsock: str | None = None
+    has_host3: bool = False
+    _systemd_user: bool | None = None
+
+    def missing(self, need: str) -> str | None:
+        """None if the target has ``need``, else the reason it does not."""
+        comp = self.info.components
+        if need == "pasta":
+            if self.info.version < PASTA_SINCE:
+                return f"pasta needs podman >= 4.4; the target has podman {self.info.version}"
+            if comp.pasta is None:
+                return "pasta is not installed on the target"
+        elif need == "slirp4netns":
+            if comp.slirp4netns is None:
+                return f"slirp4netns is not available with podman {self.info.version} on the target"
+        elif need == "systemd-user":
+            if not self.systemd_user:
+                return "the target has no running systemd user manager"
+        elif need == "root":
+            if not self.target.can_root:
+                return "needs root on the target (sudo -n failed)"
+        elif need == "libsdsock":
+            if not self.libsdsock:
+                return ("libsdsock is experimental and cannot be fetched here: "
+                        "pass --libsdsock PATH to a built libsdsock.so")
+        elif need == "host3":
+            if not self.has_host3:
+                return "needs a second client on another interface (host3 of the lab)"
+        return None
+
+    @property
+    def systemd_user(self) -> bool:
+        if self._systemd_user is None:
+            state = self.target.systemctl_user("is-system-running", check=False).stdout.strip()
+            self._systemd_user = state in ("running", "degraded")
+        return self._systemd_user

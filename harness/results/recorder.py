@@ -1,0 +1,84 @@
+"""Collects a run's claim results and measurements and judges claims against data."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.claims import Claim
+from harness.results import store
+from harness.results.schema import ClaimResult, Measurement, Run
+
+
+class ClaimMismatch(AssertionError):
+    """The observation contradicts the guide's claim."""
+
+
+@dataclass
+class Recorder:
+    run: Run
+    directory: Path
+    current_test: str = ""
+    recorded_tests: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, root: Path, run_id: str | None = None) -> Recorder:
+        run_id = run_id or store.new_run_id()
+        directory = store.run_dir(root, run_id)
+        existing = directory / store.RUN_FILE
+        run = store.load(directory) if existing.exists() else Run(run_id, time.time())
+        return cls(run, directory)
+
+    def add(self, result: ClaimResult) -> None:
+        result.test = result.test or self.current_test
+        self.recorded_tests.add(result.test)
+        self.run.results.append(result)
+
+    def measure(self, sample: Measurement) -> None:
+        self.run.measurements.append(sample)
+
+    def check(
+        self,
+        claim: Claim,
+        observed: Any,
+        *,
+        method: str | None = None,
+        protocol: str | None = None,
+        evidence: dict[str, Any] | None = None,
+        setup_seconds: float | None = None,
+        matches: Callable[[Any, Any], bool] | None = None,
+    ) -> None:
+        """Record the claim's result and raise :class:`ClaimMismatch` if it does not hold."""
+        expected = claim.expected
+        held = matches(expected, observed) if matches else observed == expected
+        self.add(ClaimResult(
+            claim_id=claim.id, section=claim.section, statement=claim.statement,
+            expected=expected, observed=observed, outcome="passed" if held else "failed",
+            method=method or claim.method, protocol=protocol, evidence=evidence or {},
+            setup_seconds=setup_seconds,
+        ))
+        if not held:
+            detail = "; ".join(f"{k}: {v}" for k, v in (evidence or {}).items())
+            raise ClaimMismatch(
+                f"claim {claim.id} does not hold ({claim.citation}).\n"
+                f"  the guide: {claim.statement}\n"
+                f"  expected: {expected!r}\n  observed: {observed!r}"
+                + (f"\n  evidence: {detail}" if detail else "")
+            )
+
+    def skip(self, claim: Claim, reason: str, *, outcome: str = "skipped",
+             method: str | None = None, protocol: str | None = None) -> None:
+        self.add(ClaimResult(
+            claim_id=claim.id, section=claim.section, statement=claim.statement,
+            expected=claim.expected, observed=None, outcome=outcome, reason=reason,
+            method=method or claim.method, protocol=protocol,
+        ))
+
+    def save(self) -> Path | None:
+        if not self.run.results and not self.run.measurements:
+            return None
+        self.run.finished = time.time()
+        return store.save(self.run, self.directory)
