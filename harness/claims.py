@@ -6,6 +6,7 @@ file is ``scenarios/claims.toml``; this module only loads and queries it.
 
 from __future__ import annotations
 
+import builtins
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class Claim:
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @builtins.property  # the field 'property' shadows the builtin in this class
     def citation(self) -> str:
         return f"{GUIDE} § {self.section} ({self.anchor})"
 

@@ -119,7 +119,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
-    claim = getattr(item, "callspec", None) and item.callspec.params.get("claim")
+    callspec = getattr(item, "callspec", None)
+    claim = callspec.params.get("claim") if callspec is not None else None
     recorder = item.config.stash[RECORDER]
     # A claim test that failed or errored before recording anything is recorded as an
     # error, so a broken scenario never disappears from the results.

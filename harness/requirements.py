@@ -22,28 +22,24 @@ class Capabilities:
     def missing(self, need: str) -> str | None:
         """None if the target has ``need``, else the reason it does not."""
         comp = self.info.components
-        if need == "pasta":
-            if self.info.version < PASTA_SINCE:
-                return f"pasta needs podman >= 4.4; the target has podman {self.info.version}"
-            if comp.pasta is None:
-                return "pasta is not installed on the target"
-        elif need == "slirp4netns":
-            if comp.slirp4netns is None:
-                return f"slirp4netns is not available with podman {self.info.version} on the target"
-        elif need == "systemd-user":
-            if not self.systemd_user:
-                return "the target has no running systemd user manager"
-        elif need == "root":
-            if not self.target.can_root:
-                return "needs root on the target (sudo -n failed)"
-        elif need == "libsdsock":
-            if not self.libsdsock:
-                return ("libsdsock is experimental and cannot be fetched here: "
-                        "pass --libsdsock PATH to a built libsdsock.so")
-        elif need == "host3":
-            if not self.has_host3:
-                return "needs a second client on another interface (host3 of the lab)"
-        return None
+        if need == "pasta" and self.info.version < PASTA_SINCE:
+            return f"pasta needs podman >= 4.4; the target has podman {self.info.version}"
+        reasons = {
+            "pasta": (comp.pasta is None, "pasta is not installed on the target"),
+            "slirp4netns": (comp.slirp4netns is None,
+                            f"slirp4netns is not available with podman {self.info.version}"),
+            "systemd-user": (lambda: not self.systemd_user,
+                             "the target has no running systemd user manager"),
+            "root": (lambda: not self.target.can_root, "needs root on the target (sudo -n failed)"),
+            "libsdsock": (not self.libsdsock, "libsdsock is experimental and cannot be fetched "
+                          "here: pass --libsdsock PATH to a built libsdsock.so"),
+            "host3": (not self.has_host3,
+                      "needs a second client on another interface (host3 of the lab)"),
+        }
+        if need not in reasons:
+            raise ValueError(f"unknown requirement {need!r}")
+        lacking, reason = reasons[need]
+        return reason if (lacking() if callable(lacking) else lacking) else None
 
     @property
     def systemd_user(self) -> bool:

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from harness.errors import CommandError, CommandTimeout, MissingTool
 
@@ -87,8 +88,8 @@ def run(
 def spawn(
     argv: Sequence[str],
     *,
-    stdout: int | None = subprocess.DEVNULL,
-    stderr: int | None = subprocess.DEVNULL,
+    stdout: int | IO[bytes] | None = subprocess.DEVNULL,
+    stderr: int | IO[bytes] | None = subprocess.DEVNULL,
     env: Mapping[str, str] | None = None,
     new_session: bool = True,
 ) -> subprocess.Popen[bytes]:

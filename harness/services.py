@@ -81,7 +81,7 @@ def serve(target: Target, method: Method, client: Client,
         for undo in reversed(cleanups):
             try:
                 undo()
-            except Exception as exc:  # noqa: BLE001 - every cleanup runs; first error raised
+            except Exception as exc:
                 errors.append(exc)
         if errors:
             raise PodnetError(f"teardown of {method.id} failed: {errors[0]}")
@@ -153,13 +153,17 @@ def _socket_unit(listen: str, description: str) -> str:
 
 def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
                  cleanups: list[Callable[[], object]], *, network: str | None = None,
-                 volume: str | None = None, unit: str | None = None) -> Service:
+                 volume: str | None = None, unit: str | None = None,
+                 environment: tuple[str, ...] = ('"NGINX=3;"',), exec_: str | None = None) -> Service:
     """The guide's own artefacts: a quadlet .container plus a .socket unit."""
     unit = unit or f"{PREFIX}web"
     name = f"{unit}-{token}"
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-    lines = ["[Container]", f"Image={IMAGE}", f"ContainerName={name}", 'Environment="NGINX=3;"']
+    lines = ["[Container]", f"Image={IMAGE}", f"ContainerName={name}",
+             *(f"Environment={e}" for e in environment)]
+    if exec_:
+        lines.append(f"Exec={exec_}")
     if network:
         lines.append(f"Network={network}")
     if volume:
@@ -233,17 +237,33 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
               "proxy_set_header X-Forwarded-For $remote_addr;"),
     )
     cleanups.append(lambda: target.remove_files(conf))
-    service = _socket_user(target, method, opts, token, cleanups, network=net, volume=f"{conf}:/etc/nginx/conf.d:Z",
-                           unit=f"{PREFIX}proxy")
+    service = _socket_user(target, method, opts, token, cleanups, network=net,
+                           volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy")
     service.related["backend"] = backend
     return service
 
 
 def _libsdsock(target: Target, method: Method, opts: ServeOptions, token: str,
                cleanups: list[Callable[[], object]]) -> Service:
+    """The guide's experimental example: a web server without socket activation support
+    (python's http.server) gets it from a preloaded libsdsock, on an internal network."""
     if not opts.libsdsock:
         raise UsageError("libsdsock needs --libsdsock PATH to a built libsdsock.so")
-    raise UsageError("libsdsock scenario: copy of the library into the target is not supported yet")
+    unit = f"{PREFIX}sdsock"
+    library = f"{target.home}/.cache/podnet/libsdsock.so"
+    target.run(["sh", "-c", f"mkdir -p {target.home}/.cache/podnet && cat > {library}"],
+               stdin_path=opts.libsdsock)
+    cleanups.append(lambda: target.remove_files(library))
+    net = f"{PREFIX}sdsocknet-{token}"
+    target.podman("network", "create", "--internal", net)
+    cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
+    return _socket_user(
+        target, method, opts, token, cleanups, network=net, unit=unit,
+        volume=f"{library}:/usr/local/lib/libsdsock.so:ro,Z",
+        environment=("LD_PRELOAD=/usr/local/lib/libsdsock.so",
+                     f"LIBSDSOCK_MAP=tcp://0.0.0.0:{opts.port}={unit}.socket"),
+        exec_=f"python3 -m http.server {opts.port} --bind 0.0.0.0",
+    )
 
 
 _SETUP = {

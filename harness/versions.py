@@ -83,7 +83,10 @@ class Condition:
         if match is None:
             raise UsageError(f"invalid version condition {text!r}: expected 'name >= 1.2'")
         name, op, value = match.groups()
-        return cls(name, op, parse_any(name, value))
+        try:
+            return cls(name, op, parse_any(name, value))
+        except ValueError as exc:
+            raise UsageError(f"invalid version condition {text!r}: {exc}") from None
 
     def holds(self, versions: dict[str, Version | None]) -> bool | None:
         """True/False, or None when the component's version is unknown."""

@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
         else:
             print(json.dumps({"error": f"unknown verb {verb}"}))
             return 2
-    except Exception as exc:  # noqa: BLE001 - reported to the caller as data
+    except Exception as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(out))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -40,10 +41,8 @@ def kill_all(path: Path, timeout: float = 15.0) -> None:
             kill_file.write_text("1")
         else:
             for pid in _procs(path):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
         if time.monotonic() > deadline:
             raise PodnetError(f"processes in {path} did not exit; see {path}/cgroup.procs")
         time.sleep(0.05)
@@ -56,10 +55,8 @@ def kill_all(path: Path, timeout: float = 15.0) -> None:
 def _procs(path: Path) -> list[int]:
     pids = []
     for procs in path.rglob("cgroup.procs"):
-        try:
+        with contextlib.suppress(OSError):
             pids += [int(p) for p in procs.read_text().split()]
-        except OSError:
-            pass
     return pids
 
 

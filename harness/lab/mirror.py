@@ -31,7 +31,7 @@ class AptSource:
         return (
             self.kind == "deb"
             and "security" not in self.uri
-            and any(s.split("-")[0] in DEBIAN_SUITES for s in self.suites)
+            and any(_is_debian_suite(s) for s in self.suites)
             and "main" in self.components
         )
 
@@ -40,6 +40,13 @@ DEBIAN_SUITES = {
     "buster", "bullseye", "bookworm", "trixie", "forky", "sid", "experimental",
     "oldoldstable", "oldstable", "stable", "testing", "unstable",
 }
+#: Suffixes of Debian's own suites; third-party ones such as ``bookworm-pgdg`` are not.
+DEBIAN_SUITE_SUFFIXES = {"updates", "backports", "backports-sloppy", "proposed-updates"}
+
+
+def _is_debian_suite(suite: str) -> bool:
+    base, _, suffix = suite.partition("-")
+    return base in DEBIAN_SUITES and (not suffix or suffix in DEBIAN_SUITE_SUFFIXES)
 
 
 def parse_one_line(text: str) -> list[AptSource]:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 _PODNET = re.compile(r"podnet-access (?P<fields>.*)$")
 _FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 #: python -m http.server: '192.0.2.10 - - [04/Aug/2024 15:57:26] "GET / HTTP/1.1" 200 -'
-_COMBINED = re.compile(r'^(?:.*?\s)?(?P<peer>[0-9a-fA-F.:]+) - \S+ \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3})')
+_COMBINED = re.compile(
+    r'^(?:.*?\s)?(?P<peer>[0-9a-fA-F.:]+) - \S+ \[[^\]]+\] "(?P<request>[^"]*)" (?P<status>\d{3})'
+)
 
 
 @dataclass(frozen=True)

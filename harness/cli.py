@@ -1,0 +1,229 @@
+"""The ``podnet`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import CommandError, PodnetError
+
+log = logging.getLogger("podnet")
+
+
+def _lab_name(args: argparse.Namespace) -> str:
+    return str(args.name)
+
+
+def cmd_lab_up(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+    from harness.ui import step_printer
+
+    with step_printer() as step:
+        target = lab.up(_lab_name(args), args.release, step=step)
+    print(f"lab '{args.name}' is up: {target.name}; try: podnet lab exec -- podman info")
+    return 0
+
+
+def cmd_lab_down(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+
+    lab.down(_lab_name(args))
+    print(f"lab '{args.name}' is down")
+    return 0
+
+
+def cmd_lab_destroy(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+
+    lab.destroy(_lab_name(args))
+    print(f"lab '{args.name}' is down and its cache is removed")
+    return 0
+
+
+def cmd_lab_status(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+
+    status = lab.status(_lab_name(args))
+    if status.up and status.state is not None:
+        st = status.state
+        print(f"lab '{st.name}' is up: release {st.release}, init pid {st.init_pid}, "
+              f"namespaces {', '.join(st.netns.values())}")
+        return 0
+    extra = f" (leftovers: {', '.join(status.leftovers)}; 'podnet lab down' removes them)" \
+        if status.leftovers else ""
+    print(f"lab '{status.name}' is not up{extra}")
+    return 3
+
+
+def _command(args: argparse.Namespace) -> list[str]:
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    return cmd
+
+
+def cmd_lab_exec(args: argparse.Namespace) -> int:
+    from harness.lab.state import load
+    from harness.targets.lab import LabTarget, host1_argv
+
+    cmd = _command(args) or ["bash", "-l"]
+    target = LabTarget(_lab_name(args))
+    state = load(_lab_name(args))
+    assert state is not None
+    env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
+        "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
+    argv = host1_argv(state.init_pid, cmd, env=env, user=None if args.root else target.user)
+    os.execvp(argv[0], argv)
+
+
+def cmd_lab_client(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+    from harness.lab.topology import CLIENT_HOSTS
+
+    if args.host not in CLIENT_HOSTS:
+        raise PodnetError(f"unknown client host '{args.host}': choose {', '.join(CLIENT_HOSTS)}")
+    if not lab.status(_lab_name(args)).up:
+        from harness.errors import LabNotUp
+
+        raise LabNotUp(_lab_name(args))
+    cmd = _command(args) or ["bash"]
+    argv = ["ip", "netns", "exec", f"{args.name}-{args.host}", *cmd]
+    os.execvp(argv[0], argv)
+
+
+def cmd_lab_shell(args: argparse.Namespace) -> int:
+    args.cmd = ["bash", "-l"]
+    return cmd_lab_exec(args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from harness.verify import verify
+
+    return verify(
+        releases=[r.strip() for r in args.release.split(",") if r.strip()],
+        lab_name=args.name, quick=args.quick, keep_lab=args.keep_lab,
+        results_root=Path(args.results_dir), marker=args.marker, extra=args.pytest_args,
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.reports import render_run
+    from harness.results.store import load
+
+    run_dir = Path(args.run)
+    load(run_dir)  # one clear line if it is not a run directory
+    for path in render_run(run_dir):
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.reports import compare_runs, parse_tolerance
+    from harness.results.store import load
+
+    tolerance = parse_tolerance(args.tolerance)
+    comparison = compare_runs(load(Path(args.base)), load(Path(args.new)), tolerance)
+    print(comparison.to_markdown() if args.markdown else comparison.to_text())
+    return 1 if comparison.regressions else 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from harness.claims import load_default
+    from harness.ui import claims_table
+
+    claims_table(load_default().claims, args.property)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podnet",
+        description="Verify the claims of the rootless Podman networking guide on real "
+                    "rootless Podman, in a lab of network namespaces built on this machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"podnet {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    parser.add_argument("--name", default=os.environ.get("PODNET_LAB", "podnet"),
+                        help="lab name (default: podnet) [PODNET_LAB]")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lab = sub.add_parser("lab", help="build, start, enter and stop the lab")
+    lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    up = lab_sub.add_parser("up", help="build (cached) and boot the lab; nothing if it is up")
+    up.add_argument("--release", default=os.environ.get("PODNET_RELEASE", "trixie"),
+                    help="Debian release for host1: bookworm, trixie, sid, experimental")
+    up.set_defaults(func=cmd_lab_up)
+    lab_sub.add_parser("down", help="stop everything; remove namespaces (keeps the cache)"
+                       ).set_defaults(func=cmd_lab_down)
+    lab_sub.add_parser("destroy", help="down, and delete the cache").set_defaults(
+        func=cmd_lab_destroy)
+    lab_sub.add_parser("status", help="is the lab up (exit 0) or not (exit 3)").set_defaults(
+        func=cmd_lab_status)
+    ex = lab_sub.add_parser("exec", help="run a command in host1 (as the rootless user)")
+    ex.add_argument("--root", action="store_true", help="as root in host1")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
+    ex.set_defaults(func=cmd_lab_exec)
+    cl = lab_sub.add_parser("client", help="run a command on a client host (host2, host3)")
+    cl.add_argument("--host", default="host2")
+    cl.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
+    cl.set_defaults(func=cmd_lab_client)
+    sh = lab_sub.add_parser("shell", help="a login shell in host1 as the rootless user")
+    sh.add_argument("--root", action="store_true")
+    sh.set_defaults(func=cmd_lab_shell)
+
+    ver = sub.add_parser("verify", help="the whole job: lab, every check, report in results/")
+    ver.add_argument("--release", default=os.environ.get("PODNET_RELEASE", "trixie"),
+                     help="one release or a comma-separated list for a matrix")
+    ver.add_argument("--quick", action="store_true", help="short benchmarks (CI)")
+    ver.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
+                     "expression, e.g. 'source_address and pasta'")
+    ver.add_argument("--results-dir", default=os.environ.get("PODNET_RESULTS", "results"))
+    ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                     help="-- further pytest arguments")
+    ver.set_defaults(func=cmd_verify)
+
+    rep = sub.add_parser("report", help="re-render a run's reports (Markdown, HTML, CSV)")
+    rep.add_argument("run", help="a run directory under results/")
+    rep.set_defaults(func=cmd_report)
+
+    cmp_ = sub.add_parser("compare", help="compare two runs; exit 1 on a regression")
+    cmp_.add_argument("base")
+    cmp_.add_argument("new")
+    cmp_.add_argument("--tolerance", default="10%",
+                      help="relative change of a performance ratio to report (default 10%%)")
+    cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
+    cmp_.set_defaults(func=cmd_compare)
+
+    cls = sub.add_parser("claims", help="list the claims registry")
+    cls.add_argument("--property", default=None, help="only claims of this property")
+    cls.set_defaults(func=cmd_claims)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except CommandError as exc:
+        print(f"podnet: {exc.args[0]}", file=sys.stderr)
+        if args.verbose:
+            print(f"  argv: {' '.join(exc.argv)}\n{exc.stderr}", file=sys.stderr)
+        return 1
+    except PodnetError as exc:
+        print(f"podnet: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("podnet: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

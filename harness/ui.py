@@ -1,0 +1,71 @@
+"""Terminal output: progress of long steps and summary tables (rich)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.claims import Claim
+from harness.lab.lab import Step
+from harness.results.schema import Run
+
+console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def step_printer() -> Iterator[Step]:
+    """Show each step of a long operation with the time it took."""
+    started = time.monotonic()
+    with console.status("starting") as status:
+        def step(text: str) -> None:
+            console.log(f"[dim]{time.monotonic() - started:6.1f}s[/] {text}")
+            status.update(text)
+
+        yield step
+
+
+def claims_table(claims: Iterable[Claim], prop: str | None = None) -> None:
+    table = Table(title="claims registry")
+    for col in ("id", "method", "expected", "section"):
+        table.add_column(col)
+    for claim in claims:
+        if prop is None or claim.property == prop:
+            table.add_row(claim.id, claim.method or "-", str(claim.expected), claim.section)
+    Console().print(table)
+
+
+def summary_table(run: Run) -> Table:
+    """Outcomes per area (the claim id's first two parts), then every failure."""
+    counts: dict[str, Counter[str]] = {}
+    for result in run.results:
+        area = ".".join(result.claim_id.split(".")[:2])
+        counts.setdefault(area, Counter())[result.outcome] += 1
+    table = Table(title=f"podnet run {run.run_id}")
+    outcomes = ("passed", "failed", "error", "skipped", "not_applicable")
+    table.add_column("area")
+    for outcome in outcomes:
+        table.add_column(outcome.replace("_", " "), justify="right")
+    for area, counter in sorted(counts.items()):
+        table.add_row(area, *(_cell(counter[o], o) for o in outcomes))
+    return table
+
+
+def _cell(n: int, outcome: str) -> str:
+    if not n:
+        return "[dim]0[/]"
+    colour = {"passed": "green", "failed": "red", "error": "red"}.get(outcome, "yellow")
+    return f"[{colour}]{n}[/]"
+
+
+def failures(run: Run) -> list[dict[str, Any]]:
+    return [
+        {"claim": r.claim_id, "method": r.method, "protocol": r.protocol,
+         "expected": r.expected, "observed": r.observed, "reason": r.reason}
+        for r in run.results if r.outcome in ("failed", "error")
+    ]
