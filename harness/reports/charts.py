@@ -1,0 +1,45 @@
+"""Charts of a run's samples as PNG bytes (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from harness.results.schema import Measurement
+
+
+def _label(m: Measurement) -> str:
+    extra = " ".join(p for p in (m.protocol, m.direction) if p)
+    return f"{m.method}\n{extra}" if extra else m.method
+
+
+def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) -> bytes | None:
+    """A horizontal box plot of every sample of ``kind``, one box per method/protocol/
+    direction; ``None`` when the run has no such samples."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = [m for m in measurements if m.kind == kind and isinstance(m.value, int | float)]
+    if not chosen:
+        return None
+    groups: dict[str, list[float]] = {}
+    for m in chosen:
+        groups.setdefault(_label(m), []).append(float(m.value))
+    units = sorted({m.unit for m in chosen})
+    labels = list(groups)
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)), dpi=100)
+    try:
+        ax.boxplot([groups[label] for label in labels], vert=False, widths=0.6)
+        ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(" / ".join(units))
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)

@@ -1,0 +1,224 @@
+"""``podnet compare BASE NEW``: claims that changed state, performance that moved.
+
+A performance change counts when its relative change exceeds the tolerance *and* the
+two intervals do not overlap. Ratios come from ``summaries["performance"]``; a run
+without one is compared on its raw samples (median, interval = the samples' range).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from harness.errors import UsageError
+from harness.reports.perf import measurement_stats, performance_entries
+from harness.results.schema import ClaimResult, Run
+
+#: Claim transitions that make the new run worse than the base.
+_GOOD = {"passed"}
+_BAD = {"failed", "error"}
+
+
+def parse_tolerance(text: str | float) -> float:
+    """``"10%"`` or ``"0.1"`` (or 0.1) -> 0.1; a relative change, 0 <= t < 10."""
+    raw = str(text).strip()
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(%?)", raw)
+    if not match:
+        raise UsageError(f"invalid tolerance {raw!r}: give a fraction like 0.1 or a "
+                         "percentage like 10%")
+    value = float(match.group(1)) / (100 if match.group(2) else 1)
+    if value >= 10:
+        raise UsageError(f"tolerance {raw!r} is too large: did you mean {raw}%?")
+    return value
+
+
+def _key(r: ClaimResult) -> tuple[str, str]:
+    return (r.claim_id, r.protocol or "")
+
+
+@dataclass(frozen=True)
+class ClaimChange:
+    claim_id: str
+    protocol: str
+    before: str
+    after: str
+    section: str
+    reason: str = ""
+
+    @property
+    def regression(self) -> bool:
+        return self.after in _BAD and self.before not in _BAD
+
+    @property
+    def label(self) -> str:
+        return f"{self.claim_id}" + (f" [{self.protocol}]" if self.protocol else "")
+
+
+@dataclass(frozen=True)
+class PerfChange:
+    kind: str
+    method: str
+    direction: str
+    protocol: str
+    base: float
+    new: float
+    base_interval: tuple[float, float]
+    new_interval: tuple[float, float]
+    unit: str
+    higher_is_better: bool
+
+    @property
+    def relative(self) -> float:
+        return (self.new - self.base) / abs(self.base) if self.base else float("inf")
+
+    @property
+    def regression(self) -> bool:
+        return (self.new < self.base) if self.higher_is_better else (self.new > self.base)
+
+    @property
+    def label(self) -> str:
+        what = " ".join(p for p in (self.method, self.direction, self.protocol) if p)
+        return f"{self.kind} {what}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+@dataclass
+class Comparison:
+    base_id: str
+    new_id: str
+    tolerance: float
+    claims: list[ClaimChange] = field(default_factory=list)
+    performance: list[PerfChange] = field(default_factory=list)
+    #: Claim results present in only one of the runs.
+    only_base: list[str] = field(default_factory=list)
+    only_new: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[ClaimChange | PerfChange]:
+        """Claims that stopped holding and performance that got significantly worse;
+        empty (falsy) when there is none."""
+        return [c for c in self.claims if c.regression] + [
+            p for p in self.performance if p.regression]
+
+    def _perf_line(self, p: PerfChange) -> str:
+        unit = f" {p.unit}" if p.unit else ""
+        return (f"{p.label}: {_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
+                f"{_fmt(p.base_interval[1])}] -> {_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
+                f"{_fmt(p.new_interval[1])}]{unit} ({p.relative:+.1%})")
+
+    def to_text(self) -> str:
+        lines = [f"compare {self.base_id} -> {self.new_id} "
+                 f"(tolerance {self.tolerance:.0%})"]
+        if self.claims:
+            lines.append("claims that changed state:")
+            lines += [f"  {'REGRESSION ' if c.regression else ''}{c.label}: "
+                      f"{c.before} -> {c.after}" + (f" ({c.reason})" if c.reason else "")
+                      for c in self.claims]
+        if self.performance:
+            lines.append("performance beyond the tolerance, intervals apart:")
+            lines += [f"  {'REGRESSION' if p.regression else 'improvement'} "
+                      + self._perf_line(p) for p in self.performance]
+        for name, ids in (("only in the base run", self.only_base),
+                          ("only in the new run", self.only_new)):
+            if ids:
+                lines.append(f"{name}: {', '.join(ids)}")
+        if not (self.claims or self.performance):
+            lines.append("no claim changed state and no performance change beyond the "
+                         "tolerance")
+        count = len(self.regressions)
+        lines.append(f"{count} regression{'s' if count != 1 else ''}")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        count = len(self.regressions)
+        verdict = f"❌ {count} regression{'s' if count != 1 else ''}" if count else (
+            "✅ no regressions")
+        lines = [f"### podnet compare: {verdict}", "",
+                 f"`{self.base_id}` → `{self.new_id}`, tolerance {self.tolerance:.0%}", ""]
+        if self.claims:
+            lines += ["| claim | protocol | base | new | |", "|-|-|-|-|-|"]
+            lines += [f"| `{c.claim_id}` | {c.protocol} | {c.before} | {c.after} | "
+                      f"{'⚠ regression' if c.regression else ''} |" for c in self.claims]
+            lines.append("")
+        if self.performance:
+            lines += ["| measure | base | new | change | |", "|-|-|-|-|-|"]
+            lines += [
+                f"| {p.label} | {_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
+                f"{_fmt(p.base_interval[1])}] | {_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
+                f"{_fmt(p.new_interval[1])}] | {p.relative:+.1%} | "
+                f"{'⚠ regression' if p.regression else 'improvement'} |"
+                for p in self.performance]
+            lines.append("")
+        if not (self.claims or self.performance):
+            lines += ["No claim changed state and no performance change beyond the "
+                      "tolerance.", ""]
+        for name, ids in (("Only in the base run", self.only_base),
+                          ("Only in the new run", self.only_new)):
+            if ids:
+                lines += [f"{name}: " + ", ".join(f"`{i}`" for i in ids), ""]
+        return "\n".join(lines)
+
+
+def _claim_changes(base: Run, new: Run) -> tuple[list[ClaimChange], list[str], list[str]]:
+    # The last result for each (claim, protocol) wins, as a rerun would overwrite it.
+    before = {_key(r): r for r in base.results}
+    after = {_key(r): r for r in new.results}
+    changes = [
+        ClaimChange(key[0], key[1], before[key].outcome, after[key].outcome,
+                    after[key].section, after[key].reason)
+        for key in before.keys() & after.keys()
+        if before[key].outcome != after[key].outcome
+    ]
+
+    def labels(keys: set[tuple[str, str]]) -> list[str]:
+        return sorted(f"{c} [{p}]" if p else c for c, p in keys)
+
+    return (sorted(changes, key=lambda c: (c.claim_id, c.protocol)),
+            labels(before.keys() - after.keys()), labels(after.keys() - before.keys()))
+
+
+def _significant(base: float, new: float, base_iv: tuple[float, float],
+                 new_iv: tuple[float, float], tolerance: float) -> bool:
+    if base == new:
+        return False
+    relative = abs(new - base) / abs(base) if base else float("inf")
+    apart = base_iv[1] < new_iv[0] or new_iv[1] < base_iv[0]
+    return relative > tolerance and apart
+
+
+def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:
+    b_entries = {e.key: e for e in performance_entries(base.summaries.get("performance"))}
+    n_entries = {e.key: e for e in performance_entries(new.summaries.get("performance"))}
+    changes = []
+    for key in sorted(b_entries.keys() & n_entries.keys()):
+        b, n = b_entries[key], n_entries[key]
+        if _significant(b.median_ratio, n.median_ratio, (b.ci_low, b.ci_high),
+                        (n.ci_low, n.ci_high), tolerance):
+            changes.append(PerfChange(b.kind, b.method, b.direction, b.protocol,
+                                      b.median_ratio, n.median_ratio, (b.ci_low, b.ci_high),
+                                      (n.ci_low, n.ci_high), "x native", n.higher_is_better))
+    if b_entries and n_entries:
+        return changes
+    # No ratios in one of the runs: compare raw samples.
+    b_stats = {(s.kind, s.method, s.direction, s.protocol, s.unit): s
+               for s in measurement_stats(base.measurements)}
+    n_stats = {(s.kind, s.method, s.direction, s.protocol, s.unit): s
+               for s in measurement_stats(new.measurements)}
+    for sample_key in sorted(b_stats.keys() & n_stats.keys()):
+        bs, ns = b_stats[sample_key], n_stats[sample_key]
+        if _significant(bs.median, ns.median, (bs.low, bs.high), (ns.low, ns.high), tolerance):
+            changes.append(PerfChange(bs.kind, bs.method, bs.direction, bs.protocol,
+                                      bs.median, ns.median, (bs.low, bs.high),
+                                      (ns.low, ns.high), bs.unit, bs.kind != "latency"))
+    return changes
+
+
+def compare_runs(base: Run, new: Run, tolerance: float) -> Comparison:
+    if tolerance < 0:
+        raise UsageError(f"tolerance must not be negative, got {tolerance}")
+    claims, only_base, only_new = _claim_changes(base, new)
+    return Comparison(base.run_id, new.run_id, tolerance, claims,
+                      _perf_changes(base, new, tolerance), only_base, only_new)

@@ -1,0 +1,186 @@
+"""The run as one self-contained HTML page: inline CSS, charts as base64 PNG, no
+external requests. A tiny inline script marks ``<html data-images=...>`` once every
+chart has decoded, so a headless browser can check the page."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+from harness.reports.charts import samples_chart
+from harness.reports.markdown import LEGEND
+from harness.reports.model import (
+    WARN,
+    Cell,
+    Note,
+    Table,
+    flatten_environment,
+    outcome_counts,
+    show_value,
+    shown_parts,
+)
+from harness.reports.perf import PerfEntry, performance_entries
+from harness.results.schema import Run
+
+CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #1d2430; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #d0d7de; }
+table { border-collapse: collapse; margin: .8em 0 1.2em; }
+th, td { border: 1px solid #d0d7de; padding: .3em .6em; vertical-align: top; }
+th { background: #f3f5f7; text-align: left; }
+td.agrees { background: #e9f7ec; } td.differs { background: #fde5e2; font-weight: 600; }
+td.untested { background: #f6f6f6; color: #57606a; } td.error { background: #fff1cc; }
+td.no-claim { background: #fff; }
+.outcome-passed { color: #1a7f37; } .outcome-failed { color: #cf222e; font-weight: 600; }
+.outcome-error { color: #9a6700; } .outcome-skipped, .outcome-not_applicable { color: #57606a; }
+.where, .legend, .notes { color: #57606a; font-size: .92em; }
+sup a { text-decoration: none; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
+code { font-size: .92em; }
+"""
+
+SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+  document.documentElement.setAttribute('data-images',
+    bad.length ? 'broken:' + bad.map(function (i) { return i.alt; }).join(',')
+               : 'ok:' + imgs.length);
+});
+"""
+
+_NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.notes: dict[Note, int] = {}
+
+    def ref(self, note: Note) -> str:
+        n = self.notes.setdefault(note, len(self.notes) + 1)
+        return f'<sup><a href="#note-{n}" id="ref-{n}">[{n}]</a></sup>'
+
+    def render(self) -> str:
+        if not self.notes:
+            return ""
+        items = "".join(
+            f'<li id="note-{n}">{_NOTE_WORDS.get(note.outcome, note.outcome)}: '
+            f"{escape(note.text)}</li>"
+            for note, n in self.notes.items())
+        return f'<h2>Notes</h2><ol class="notes">{items}</ol>'
+
+
+def _cell(cell: Cell, notes: Notes) -> str:
+    if not cell.has_claim:
+        return '<td class="no-claim"></td>'
+    parts = shown_parts(cell)
+    if not parts:
+        body = f"not run (guide: {escape(cell.guide)})"
+    else:
+        texts = []
+        for part in parts:
+            text = escape(part.observed)
+            if part.differs:
+                text += f" (guide: {escape(part.guide)}) {WARN}"
+            if part.note is not None:
+                text += notes.ref(part.note)
+            texts.append(f"{escape(part.label)}: {text}" if part.label else text)
+        body = "<br>".join(texts)
+    return f'<td class="{cell.state}">{body}</td>'
+
+
+def _table(table: Table, notes: Notes) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+    rows = "".join(
+        f"<tr><th>{escape(title)}</th>"
+        + "".join(_cell(table.cell(row, c), notes) for c in table.columns) + "</tr>"
+        for row, title in table.rows)
+    where = escape(table.section) + (f" (<code>{escape(table.anchor)}</code>)"
+                                     if table.anchor else "")
+    return (f'<h3 id="table-{escape(table.id)}">{escape(table.title)}</h3>'
+            f'<p class="where">The guide, § {where}</p>'
+            f"<table><tr><th>method</th>{head}</tr>{rows}</table>")
+
+
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], raw: bool = False) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c if raw else escape(c)}</td>" for c in row) + "</tr>"
+        for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _results(run: Run) -> str:
+    if not run.results:
+        return "<p>No claim results.</p>"
+    rows = []
+    for r in run.results:
+        flag = f" {WARN}" if r.outcome == "failed" else ""
+        rows.append([
+            f"<code>{escape(r.claim_id)}</code>", escape(r.method or ""),
+            escape(r.protocol or ""),
+            f'<span class="outcome-{escape(r.outcome)}">{escape(r.outcome)}{flag}</span>',
+            escape(show_value(r.expected)),
+            "" if r.observed is None else escape(show_value(r.observed)),
+            escape(r.reason), escape(r.section),
+        ])
+    return _grid(["claim", "method", "protocol", "outcome", "guide", "observed", "reason",
+                  "section"], rows, raw=True)
+
+
+def _performance(entries: Sequence[PerfEntry]) -> str:
+    if not entries:
+        return ""
+    rows = [[e.method, e.direction, e.protocol, f"{e.median_ratio:.3f}",
+             f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"] for e in entries]
+    return ("<h2>Performance relative to native</h2>"
+            + _grid(["method", "direction", "protocol", "median ratio", "interval"], rows))
+
+
+def _figure(png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
+    """Every PNG of the run directory, then the charts drawn here from the samples (the
+    throughput chart only when the directory does not already hold one)."""
+    found = sorted(directory.glob("*.png")) if directory else []
+    out = [(p.stem, p.read_bytes()) for p in found]
+    has_throughput = any(p.stem.startswith("throughput") for p in found)
+    drawn = [("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
+    if not has_throughput:
+        drawn.insert(0, ("throughput", samples_chart(
+            run.measurements, "throughput", "Throughput per method")))
+    return out + [(name, png) for name, png in drawn if png is not None]
+
+
+def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> str:
+    notes = Notes()
+    counts = outcome_counts(run)
+    summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
+    body = [
+        f"<h1>podnet run <code>{escape(run.run_id)}</code></h1>",
+        f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
+        f"measurements: {len(run.measurements)}.</p>",
+        "<h2>The guide's tables, as observed</h2>",
+        f'<p class="legend">{escape(LEGEND)}</p>',
+        *(_table(t, notes) for t in tables),
+        _performance(performance_entries(run.summaries.get("performance"))),
+    ]
+    figures = charts(run, directory)
+    if figures:
+        body.append("<h2>Charts</h2>")
+        body += [_figure(png, name) for name, png in figures]
+    body += ["<h2>Claim results</h2>", _results(run), "<h2>Environment</h2>",
+             _grid(["key", "value"], flatten_environment(run.environment)), notes.render()]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>podnet run {escape(run.run_id)}</title>"
+        f"<style>{CSS}</style><script>{SCRIPT}</script></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )

@@ -1,0 +1,142 @@
+"""The run as Markdown: the guide's tables regenerated from observations, every claim
+result, the performance summary and the environment fingerprint."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from harness.reports.model import (
+    WARN,
+    Cell,
+    Note,
+    Table,
+    flatten_environment,
+    outcome_counts,
+    shown_parts,
+)
+from harness.reports.perf import PerfEntry, performance_entries
+from harness.results.schema import Run
+
+LEGEND = (
+    "Each cell shows what this run observed. ✔/✘ is the observed property; "
+    f"`(guide: …) {WARN}` marks a cell where the guide and the observation differ; "
+    "`not run` means the registry has a claim for the cell but this run has no result; "
+    "an empty cell has no claim in the registry."
+)
+
+
+def escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class Footnotes:
+    """Numbered footnotes, one per distinct reason, shared by all tables of a report."""
+
+    def __init__(self) -> None:
+        self.notes: dict[Note, int] = {}
+
+    def ref(self, note: Note) -> str:
+        number = self.notes.setdefault(note, len(self.notes) + 1)
+        return f"[^{number}]"
+
+    def render(self) -> list[str]:
+        words = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
+        return [f"[^{n}]: {words.get(note.outcome, note.outcome)}: {escape(note.text)}"
+                for note, n in self.notes.items()]
+
+
+def cell_text(cell: Cell, notes: Footnotes) -> str:
+    if not cell.has_claim:
+        return ""
+    parts = shown_parts(cell)
+    if not parts:
+        return f"not run (guide: {cell.guide})"
+    texts = []
+    for part in parts:
+        text = part.observed
+        if part.differs:
+            text += f" (guide: {part.guide}) {WARN}"
+        if part.note is not None:
+            text += notes.ref(part.note)
+        texts.append(f"{part.label}: {text}" if part.label else text)
+    return escape(" · ".join(texts))
+
+
+def table_markdown(table: Table, notes: Footnotes) -> list[str]:
+    heading = f"### {table.title}"
+    where = f"The guide, § {table.section}" + (f" (`{table.anchor}`)" if table.anchor else "")
+    lines = [heading, "", where + ".", ""]
+    lines.append("| method | " + " | ".join(escape(c) for c in table.columns) + " |")
+    lines.append("|-" * (len(table.columns) + 1) + "|")
+    for row, title in table.rows:
+        cells = [cell_text(table.cell(row, c), notes) for c in table.columns]
+        lines.append(f"| {escape(title)} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|-" * len(header) + "|"]
+    lines += ["| " + " | ".join(escape(str(c)) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "unfinished"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
+
+
+def summary_lines(run: Run) -> list[str]:
+    counts = outcome_counts(run)
+    total = sum(counts.values())
+    parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in
+             ("passed", "failed", "not_applicable", "skipped", "error") if counts.get(o)]
+    duration = f"{run.finished - run.started:.0f} s" if run.finished else "unfinished"
+    return [
+        f"- run: `{run.run_id}`",
+        f"- started: {_when(run.started)} (duration {duration})",
+        f"- claim results: {total}" + (f" ({', '.join(parts)})" if parts else ""),
+        f"- measurements: {len(run.measurements)}",
+    ]
+
+
+def results_lines(run: Run) -> list[str]:
+    from harness.reports.model import show_value
+
+    rows = []
+    for r in run.results:
+        flag = f" {WARN}" if r.outcome == "failed" else ""
+        rows.append([
+            f"`{r.claim_id}`", r.method or "", r.protocol or "", r.outcome + flag,
+            show_value(r.expected), "" if r.observed is None else show_value(r.observed),
+            r.reason, r.section,
+        ])
+    header = ["claim", "method", "protocol", "outcome", "guide", "observed", "reason", "section"]
+    return grid(header, rows) if rows else ["No claim results."]
+
+
+def performance_lines(entries: Sequence[PerfEntry]) -> list[str]:
+    if not entries:
+        return []
+    rows = [[e.method, e.direction, e.protocol, f"{e.median_ratio:.3f}",
+             f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"] for e in entries]
+    return ["## Performance relative to native", "",
+            *grid(["method", "direction", "protocol", "median ratio", "interval"], rows), ""]
+
+
+def render(run: Run, tables: Sequence[Table]) -> str:
+    notes = Footnotes()
+    lines = [f"# podnet run {run.run_id}", "", *summary_lines(run), "",
+             "## The guide's tables, as observed", "", LEGEND, ""]
+    for table in tables:
+        lines += table_markdown(table, notes)
+    lines += performance_lines(performance_entries(run.summaries.get("performance")))
+    lines += ["## Claim results", "", *results_lines(run), ""]
+    env = flatten_environment(run.environment)
+    lines += ["## Environment", "", *(grid(["key", "value"], env) if env else ["(none recorded)"]),
+              ""]
+    footnotes = notes.render()
+    if footnotes:
+        lines += ["## Notes", "", *footnotes, ""]
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""What a report shows, independent of its format: the guide's tables with observed cells.
+
+A cell of a guide table is the set of claims whose ``table``/``column``/``method`` name
+it. The guide repeats some columns in several tables (``native performance`` is in the
+overview and in the performance table); a table without claims of its own for a column
+shows the results of the claims for the same column and method in another table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.claims import Claim, Registry
+from harness.results.schema import ClaimResult, Run
+
+CHECK, CROSS = "✔", "✘"
+WARN = "⚠"
+
+
+def show_value(value: Any) -> str:
+    """A value as the guide writes it: booleans as ✔/✘, lists comma-separated."""
+    if value is True:
+        return CHECK
+    if value is False:
+        return CROSS
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(show_value(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A footnote: why a cell was not checked (not applicable, skipped, error)."""
+
+    outcome: str
+    text: str
+
+
+@dataclass
+class Part:
+    """One result inside a cell (one protocol, say)."""
+
+    label: str
+    outcome: str
+    observed: str
+    guide: str
+    note: Note | None = None
+
+    @property
+    def differs(self) -> bool:
+        return self.outcome == "failed"
+
+
+@dataclass
+class Cell:
+    guide: str
+    parts: list[Part] = field(default_factory=list)
+    has_claim: bool = True
+
+    @property
+    def differs(self) -> bool:
+        return any(p.differs for p in self.parts)
+
+    @property
+    def notes(self) -> list[Note]:
+        return [p.note for p in self.parts if p.note is not None]
+
+    @property
+    def state(self) -> str:
+        """One word for styling: differs, agrees, untested, no-claim."""
+        if not self.has_claim:
+            return "no-claim"
+        if self.differs:
+            return "differs"
+        if any(p.outcome == "error" for p in self.parts):
+            return "error"
+        if self.parts and all(p.outcome == "passed" for p in self.parts):
+            return "agrees"
+        return "untested"
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    section: str
+    anchor: str
+    columns: list[str]
+    rows: list[tuple[str, str]]  # (row id, row title)
+    cells: dict[tuple[str, str], Cell]
+
+    def cell(self, row: str, column: str) -> Cell:
+        return self.cells[(row, column)]
+
+
+_OUTCOME_WORD = {
+    "not_applicable": "n/a",
+    "skipped": "skipped",
+    "error": "error",
+}
+
+
+def _part(result: ClaimResult, label: str) -> Part:
+    guide = show_value(result.expected)
+    note = None
+    if result.outcome in _OUTCOME_WORD:
+        observed = _OUTCOME_WORD[result.outcome]
+        note = Note(result.outcome, result.reason or "(no reason recorded)")
+    else:
+        observed = show_value(result.observed)
+    return Part(label, result.outcome, observed, guide, note)
+
+
+def _labels(results: list[ClaimResult]) -> list[str]:
+    """Tell apart several results of one claim: by protocol, numbered if repeated."""
+    labels = [r.protocol or "" for r in results]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if labels.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            labels[i] = f"{label} #{seen[label]}".strip()
+    return labels
+
+
+def build_cell(claims: list[Claim], results_by_claim: dict[str, list[ClaimResult]]) -> Cell:
+    if not claims:
+        return Cell(guide="", has_claim=False)
+    cell = Cell(guide=" / ".join(dict.fromkeys(show_value(c.expected) for c in claims)))
+    for claim in claims:
+        results = results_by_claim.get(claim.id, [])
+        for result, label in zip(results, _labels(results), strict=True):
+            cell.parts.append(_part(result, label))
+    return cell
+
+
+def shown_parts(cell: Cell) -> list[Part]:
+    """The parts a cell shows: one, unlabelled, when every result reads the same."""
+    if not cell.parts:
+        return []
+    first = cell.parts[0]
+    same = all((p.outcome, p.observed, p.guide, p.note) ==
+               (first.outcome, first.observed, first.guide, first.note) for p in cell.parts)
+    return [Part("", first.outcome, first.observed, first.guide, first.note)] if same else cell.parts
+
+
+def _row_title(row: str, titles: dict[str, str], table: dict[str, Any]) -> str:
+    custom = table.get("row_titles", {})
+    if isinstance(custom, dict) and row in custom:
+        return str(custom[row])
+    return titles.get(row, row)
+
+
+def build_tables(run: Run, registry: Registry, titles: dict[str, str]) -> list[Table]:
+    """One :class:`Table` per ``[table.*]`` of the registry, in registry order."""
+    results_by_claim = group_results(run.results)
+    tables = []
+    for table_id, spec in registry.tables.items():
+        columns = [str(c) for c in spec.get("columns", [])]
+        rows = [(str(r), _row_title(str(r), titles, spec)) for r in spec.get("rows", [])]
+        cells = {}
+        for row, _ in rows:
+            for column in columns:
+                claims = _claims_for(registry, table_id, column, row)
+                cells[(row, column)] = build_cell(claims, results_by_claim)
+        tables.append(Table(
+            id=table_id, title=str(spec.get("title", table_id)),
+            section=str(spec.get("section", "")), anchor=str(spec.get("anchor", "")),
+            columns=columns, rows=rows, cells=cells,
+        ))
+    return tables
+
+
+def _claims_for(registry: Registry, table: str, column: str, row: str) -> list[Claim]:
+    own = [c for c in registry.claims
+           if c.table == table and c.column == column and c.method == row]
+    if own:
+        return own
+    return [c for c in registry.claims
+            if c.table is not None and c.column == column and c.method == row]
+
+
+def group_results(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
+    grouped: dict[str, list[ClaimResult]] = {}
+    for result in results:
+        grouped.setdefault(result.claim_id, []).append(result)
+    return grouped
+
+
+def outcome_counts(run: Run) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in run.results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    return counts
+
+
+def flatten_environment(env: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """The fingerprint as (key, value) rows; nested dicts become ``versions.podman`` etc."""
+    rows: list[tuple[str, str]] = []
+    for key, value in env.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flatten_environment(value, f"{name}.")
+        else:
+            rows.append((name, str(value)))
+    return rows

@@ -1,0 +1,116 @@
+"""Reading ``run.summaries["performance"]`` defensively, and raw measurement medians.
+
+The expected shape (docs/results-schema.md)::
+
+    {"reference": "native",
+     "ratios": [{"method": "pasta", "direction": "inbound", "protocol": "tcp",
+                 "kind": "throughput", "median_ratio": 0.62,
+                 "ci_low": 0.58, "ci_high": 0.66, "higher_is_better": true}, ...]}
+
+A bare list of such entries is accepted too, as are the aliases ``ratio``/``median``
+for ``median_ratio``, ``low``/``high`` or ``ci: [low, high]`` for the interval, and a
+dict keyed by method id. Entries that cannot be read are ignored, never fatal: a report
+must render whatever a newer or older benchmark wrote.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from harness.results.schema import Measurement
+
+_LIST_KEYS = ("ratios", "entries", "results", "rows", "methods")
+
+
+@dataclass(frozen=True)
+class PerfEntry:
+    method: str
+    direction: str
+    protocol: str
+    median_ratio: float
+    ci_low: float
+    ci_high: float
+    kind: str = "throughput"
+    higher_is_better: bool = True
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.method, self.direction, self.protocol)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _entry(raw: Any, method: str | None = None) -> PerfEntry | None:
+    if not isinstance(raw, dict):
+        return None
+    method = raw.get("method", method)
+    median = next((n for k in ("median_ratio", "ratio", "median")
+                   if (n := _number(raw.get(k))) is not None), None)
+    if not isinstance(method, str) or median is None:
+        return None
+    low, high = _number(raw.get("ci_low", raw.get("low"))), _number(
+        raw.get("ci_high", raw.get("high")))
+    ci = raw.get("ci")
+    if (low is None or high is None) and isinstance(ci, list | tuple) and len(ci) == 2:
+        low, high = _number(ci[0]), _number(ci[1])
+    kind = str(raw.get("kind", "throughput"))
+    better = raw.get("higher_is_better")
+    return PerfEntry(
+        method=method, direction=str(raw.get("direction", "")),
+        protocol=str(raw.get("protocol", "")), median_ratio=median,
+        ci_low=median if low is None else min(low, median),
+        ci_high=median if high is None else max(high, median),
+        kind=kind,
+        higher_is_better=better if isinstance(better, bool) else kind != "latency",
+    )
+
+
+def performance_entries(summary: Any) -> list[PerfEntry]:
+    """The ratio entries of a performance summary, whatever its exact shape."""
+    raws: list[tuple[Any, str | None]] = []
+    if isinstance(summary, list):
+        raws = [(r, None) for r in summary]
+    elif isinstance(summary, dict):
+        listed = next((summary[k] for k in _LIST_KEYS if isinstance(summary.get(k), list)), None)
+        if listed is not None:
+            raws = [(r, None) for r in listed]
+        else:
+            for method, value in summary.items():
+                items = value if isinstance(value, list) else [value]
+                raws += [(r, str(method)) for r in items]
+    entries = [e for raw, method in raws if (e := _entry(raw, method)) is not None]
+    return entries
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    kind: str
+    method: str
+    direction: str
+    protocol: str
+    unit: str
+    count: int
+    median: float
+    low: float
+    high: float
+
+
+def measurement_stats(measurements: list[Measurement]) -> list[SampleStats]:
+    """Median and range of the samples of each (kind, method, direction, protocol, unit)."""
+    groups: dict[tuple[str, str, str, str, str], list[float]] = {}
+    for m in measurements:
+        value = _number(m.value)
+        if value is None:
+            continue
+        groups.setdefault((m.kind, m.method, m.direction, m.protocol, m.unit), []).append(value)
+    return [
+        SampleStats(kind, method, direction, protocol, unit, len(values),
+                    statistics.median(values), min(values), max(values))
+        for (kind, method, direction, protocol, unit), values in groups.items()
+    ]

@@ -1,0 +1,34 @@
+"""``podnet report RUN``: write report.md, report.html, results.csv and measurements.csv
+into the run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.claims import Registry, load_default
+from harness.methods import all_methods
+from harness.reports import html, markdown, tables_csv
+from harness.reports.model import Table, build_tables
+from harness.results import store
+from harness.results.schema import Run
+
+
+def method_titles() -> dict[str, str]:
+    return {mid: m.title for mid, m in all_methods().items()}
+
+
+def guide_tables(run: Run, registry: Registry | None = None) -> list[Table]:
+    return build_tables(run, registry or load_default(), method_titles())
+
+
+def render_run(run_dir: Path, registry: Registry | None = None) -> list[Path]:
+    """Render the run in ``run_dir``; raises PodnetError if it is not a readable run."""
+    run_dir = Path(run_dir)
+    run = store.load(run_dir)
+    directory = run_dir if run_dir.is_dir() else run_dir.parent
+    registry = registry or load_default()
+    tables = guide_tables(run, registry)
+    report_md, report_html = directory / "report.md", directory / "report.html"
+    report_md.write_text(markdown.render(run, tables))
+    report_html.write_text(html.render(run, tables, directory))
+    return [report_md, report_html, *tables_csv.write(run, directory, registry)]

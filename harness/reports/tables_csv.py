@@ -1,0 +1,58 @@
+"""The run as CSV (pandas): one row per claim result, one row per measurement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.claims import Registry
+from harness.results.schema import Run
+
+RESULT_COLUMNS = [
+    "claim_id", "outcome", "method", "protocol", "expected", "observed", "reason",
+    "section", "table", "column", "statement", "setup_seconds", "test", "evidence",
+]
+MEASUREMENT_COLUMNS = ["kind", "method", "direction", "protocol", "round", "value", "unit",
+                       "extra"]
+
+
+def _cell(value: Any) -> Any:
+    """Strings and numbers as they are; everything else (bools, lists, None) as JSON."""
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def results_frame(run: Run, registry: Registry | None = None) -> pd.DataFrame:
+    claims = {c.id: c for c in registry.claims} if registry else {}
+    rows = []
+    for r in run.results:
+        claim = claims.get(r.claim_id)
+        rows.append({
+            "claim_id": r.claim_id, "outcome": r.outcome, "method": r.method or "",
+            "protocol": r.protocol or "", "expected": _cell(r.expected),
+            "observed": _cell(r.observed), "reason": r.reason, "section": r.section,
+            "table": (claim.table or "") if claim else "",
+            "column": (claim.column or "") if claim else "",
+            "statement": r.statement, "setup_seconds": r.setup_seconds, "test": r.test,
+            "evidence": _cell(r.evidence),
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def measurements_frame(run: Run) -> pd.DataFrame:
+    rows = [{
+        "kind": m.kind, "method": m.method, "direction": m.direction, "protocol": m.protocol,
+        "round": m.round, "value": m.value, "unit": m.unit, "extra": _cell(m.extra),
+    } for m in run.measurements]
+    return pd.DataFrame(rows, columns=MEASUREMENT_COLUMNS)
+
+
+def write(run: Run, directory: Path, registry: Registry | None = None) -> list[Path]:
+    results, measurements = directory / "results.csv", directory / "measurements.csv"
+    results_frame(run, registry).to_csv(results, index=False)
+    measurements_frame(run).to_csv(measurements, index=False)
+    return [results, measurements]
