@@ -55,6 +55,8 @@ class ServeOptions:
     pcap: bool = False
     libsdsock: str | None = None
     ready_timeout: float = 30.0
+    #: Socket activation: the socket unit's ``BindToDevice=`` (e.g. ``eth0``).
+    bind_device: str | None = None
 
 
 def validate_port(port: int) -> int:
@@ -146,8 +148,9 @@ def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None 
 
 # --- socket activation ----------------------------------------------------------------
 
-def _socket_unit(listen: str, description: str) -> str:
-    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream={listen}\n\n"
+def _socket_unit(listen: str, description: str, bind_device: str | None = None) -> str:
+    bind = f"BindToDevice={bind_device}\n" if bind_device else ""
+    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream={listen}\n{bind}\n"
             "[Install]\nWantedBy=default.target\n")
 
 
@@ -158,6 +161,11 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
     """The guide's own artefacts: a quadlet .container plus a .socket unit."""
     unit = unit or f"{PREFIX}web"
     name = f"{unit}-{token}"
+    if volume is None and opts.port != 8080:
+        # nginx keeps an inherited socket only if a listen directive matches it.
+        conf = _nginx_conf_dir(target, name, listen=str(opts.port))
+        cleanups.append(lambda: target.remove_files(conf))
+        volume = f"{conf}:/etc/nginx/conf.d:Z"
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
     lines = ["[Container]", f"Image={IMAGE}", f"ContainerName={name}",
@@ -179,7 +187,8 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
 
     cleanups.append(undo)
     target.write_file(quadlet, "\n".join(lines))
-    target.write_file(socket, _socket_unit(f"0.0.0.0:{opts.port}", f"podnet {method.id}"))
+    target.write_file(socket, _socket_unit(f"0.0.0.0:{opts.port}", f"podnet {method.id}",
+                                           opts.bind_device))
     target.systemctl_user("daemon-reload")
     target.systemctl_user("start", f"{unit}.socket")
     return Service(method, "tcp", opts.port, name)
@@ -215,7 +224,8 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
 
     cleanups.append(undo)
     target.write_file(svc, service_text, root=True)
-    target.write_file(sock, _socket_unit(f"0.0.0.0:{port}", f"podnet {method.id}"), root=True)
+    target.write_file(sock, _socket_unit(f"0.0.0.0:{port}", f"podnet {method.id}",
+                                         opts.bind_device), root=True)
     target.systemctl("daemon-reload")
     target.systemctl("start", f"{unit}.socket")
     return Service(method, "tcp", port, name)

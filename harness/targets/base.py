@@ -97,7 +97,9 @@ class Target(ABC):
         return self.read_file("/proc/sys/" + key.replace(".", "/")).strip()
 
     def set_sysctl(self, key: str, value: str) -> None:
-        self.write_file("/proc/sys/" + key.replace(".", "/"), value + "\n", root=True)
+        # not write_file: /proc/sys files cannot be chmod'ed
+        path = shlex.quote("/proc/sys/" + key.replace(".", "/"))
+        self.run(["sh", "-c", f"cat > {path}"], root=True, input=value + "\n")
 
     def describe(self) -> str:
         return self.name

@@ -1,0 +1,94 @@
+"""Temporary changes to host1's network configuration, always undone.
+
+Only for the target's own network namespace (the lab's host1): a sysctl of the
+namespace (e.g. ``net.ipv4.ip_unprivileged_port_start``) and its routes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import PodnetError
+from harness.targets.base import Target
+
+FAMILIES = ("-4", "-6")
+
+
+@contextlib.contextmanager
+def sysctl_set(target: Target, key: str, value: str) -> Iterator[str]:
+    """Set ``key`` to ``value``; yield the original value; restore it on exit."""
+    original = target.sysctl(key)
+    try:
+        if original != value:
+            target.set_sysctl(key, value)
+        yield original
+    finally:
+        if target.sysctl(key) != original:
+            target.set_sysctl(key, original)
+
+
+@dataclass(frozen=True)
+class Route:
+    family: str
+    spec: dict[str, Any]
+
+    @property
+    def is_default(self) -> bool:
+        return self.spec.get("dst") == "default"
+
+    def argv(self) -> list[str]:
+        """``ip route append`` argv recreating the route (prefix routes need no gateway)."""
+        s = self.spec
+        args = ["ip", self.family, "route", "append", s["dst"]]
+        for key, word in (("gateway", "via"), ("dev", "dev"), ("protocol", "proto"),
+                          ("scope", "scope"), ("prefsrc", "src"), ("metric", "metric"),
+                          ("pref", "pref")):
+            if key in s and not (key == "scope" and s[key] == "global"):
+                args += [word, str(s[key])]
+        return args
+
+    def describe(self) -> str:
+        return " ".join(self.argv()[4:])
+
+
+def routes(target: Target) -> list[Route]:
+    """The main table's routes, both families."""
+    found = []
+    for family in FAMILIES:
+        out = target.run(["ip", "-j", family, "route", "show", "table", "main"]).stdout
+        found += [Route(family, spec) for spec in json.loads(out or "[]")]
+    return found
+
+
+@contextlib.contextmanager
+def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[list[Route]]:
+    """Remove the default routes (or every route of the main table) and yield what was
+    removed; put them back on exit, prefix routes before the routes through gateways."""
+    before = routes(target)
+    removed = [r for r in before if r.is_default or not only_default]
+    try:
+        for family in FAMILIES:
+            if only_default:
+                target.run(["ip", family, "route", "del", "default"], root=True, check=False)
+                # several default routes (e.g. metrics) are each deleted
+                while any(r.is_default and r.family == family for r in routes(target)):
+                    target.run(["ip", family, "route", "del", "default"], root=True)
+            else:
+                target.run(["ip", family, "route", "flush", "table", "main"], root=True)
+        yield removed
+    finally:
+        present = {_key(r) for r in routes(target)}
+        for route in sorted(removed, key=lambda r: "gateway" in r.spec):
+            if _key(route) not in present:
+                target.run(route.argv(), root=True, check=False)
+        missing = {_key(r) for r in before} - {_key(r) for r in routes(target)}
+        if missing:
+            raise PodnetError(f"routes not restored on {target.name}: {sorted(missing)}")
+
+
+def _key(route: Route) -> str:
+    return route.family + " " + route.describe()

@@ -1,0 +1,46 @@
+"""Quadlet container units of the rootless user, written, started and always removed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+from harness.services import IMAGE, QUADLET_DIR
+from harness.targets.base import Target
+
+USER_GENERATOR = "/usr/lib/systemd/user-generators/podman-user-generator"
+SYSTEM_GENERATOR = "/usr/lib/systemd/system-generators/podman-system-generator"
+
+
+def container_file(name: str, container_lines: Sequence[str], image: str = IMAGE) -> str:
+    lines = ["[Container]", f"Image={image}", f"ContainerName={name}", *container_lines,
+             "", "[Install]", "WantedBy=default.target", ""]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def container_unit(target: Target, unit: str, text: str, *, start: bool = True
+                   ) -> Iterator[str]:
+    """Write ``unit``.container, reload the user manager, optionally start the generated
+    service; yield the service name. Everything is removed on exit."""
+    path = f"{target.home}/{QUADLET_DIR}/{unit}.container"
+    service = f"{unit}.service"
+    try:
+        target.write_file(path, text)
+        target.systemctl_user("daemon-reload")
+        if start:
+            target.systemctl_user("start", "--no-block", service)
+        yield service
+    finally:
+        target.systemctl_user("stop", service, check=False)
+        target.remove_files(path)
+        target.systemctl_user("daemon-reload", check=False)
+        target.systemctl_user("reset-failed", service, check=False)
+
+
+def dryrun(target: Target) -> str:
+    """The user generator's output for the user's quadlet files (``--user --dryrun``)."""
+    done = target.run([SYSTEM_GENERATOR, "--user", "--dryrun"], check=False)
+    if not done.ok:
+        done = target.run([USER_GENERATOR, "--dryrun"], check=False)
+    return done.stdout
