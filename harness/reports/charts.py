@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from harness.results.schema import Measurement
 
@@ -31,7 +32,11 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
     labels = list(groups)
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)), dpi=100)
     try:
-        ax.boxplot([groups[label] for label in labels], vert=False, widths=0.6)
+        # ``vert`` is deprecated from matplotlib 3.10, ``orientation`` new in it.
+        layout: dict[str, Any] = (
+            {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3, 10)
+            else {"vert": False})
+        ax.boxplot([groups[label] for label in labels], widths=0.6, **layout)
         ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel(" / ".join(units))

@@ -1,0 +1,146 @@
+"""Comparing recorded runs: claims that changed state, performance beyond tolerance."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UsageError
+from harness.reports import Comparison, compare_runs, parse_tolerance
+from harness.results import store
+from harness.results.schema import Measurement, Run
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runs"
+
+
+@pytest.fixture
+def base() -> Run:
+    return store.load(FIXTURES / "base")
+
+
+@pytest.fixture
+def new() -> Run:
+    return store.load(FIXTURES / "new")
+
+
+def test_fixtures_differ_in_one_claim_and_one_ratio(base: Run, new: Run) -> None:
+    comparison = compare_runs(base, new, 0.10)
+    assert [(c.claim_id, c.protocol, c.before, c.after) for c in comparison.claims] == [
+        ("inbound.source-address.pasta", "udp", "passed", "failed")]
+    assert [(p.kind, p.method, p.direction, p.protocol) for p in comparison.performance] == [
+        ("latency", "pasta", "inbound", "tcp")]
+    perf = comparison.performance[0]
+    assert perf.relative > 0.5 and perf.regression
+    assert len(comparison.regressions) == 2
+    assert comparison.only_base == comparison.only_new == []
+
+
+def test_a_run_compared_with_itself_has_no_changes(base: Run) -> None:
+    comparison = compare_runs(base, copy.deepcopy(base), 0.0)
+    assert comparison.claims == comparison.performance == []
+    assert not comparison.regressions
+    assert "0 regressions" in comparison.to_text()
+    assert "✅ no regressions" in comparison.to_markdown()
+
+
+def test_the_reverse_is_an_improvement(base: Run, new: Run) -> None:
+    comparison = compare_runs(new, base, 0.10)
+    assert [(c.before, c.after, c.regression) for c in comparison.claims] == [
+        ("failed", "passed", False)]
+    assert [p.regression for p in comparison.performance] == [False]
+    assert not comparison.regressions
+
+
+def test_a_change_within_tolerance_is_not_reported(base: Run, new: Run) -> None:
+    assert compare_runs(base, new, 0.70).performance == []
+
+
+def test_overlapping_intervals_are_not_reported(base: Run, new: Run) -> None:
+    widened = copy.deepcopy(new)
+    for entry in widened.summaries["performance"]["ratios"]:
+        entry["ci_low"] = 0.5
+    assert compare_runs(base, widened, 0.10).performance == []
+
+
+def test_text_and_markdown(base: Run, new: Run) -> None:
+    comparison = compare_runs(base, new, 0.10)
+    text = comparison.to_text()
+    assert "REGRESSION inbound.source-address.pasta [udp]: passed -> failed" in text
+    assert "REGRESSION latency pasta inbound tcp: 0.983" in text
+    assert text.endswith("2 regressions")
+    md = comparison.to_markdown()
+    assert md.startswith("### podnet compare: ❌ 2 regressions")
+    assert "| `inbound.source-address.pasta` | udp | passed | failed | ⚠ regression |" in md
+    assert "| latency pasta inbound tcp | 0.983 [0.881, 1.09] | 1.57 [1.41, 1.74] | +60.0% |" in md
+
+
+def test_claims_in_only_one_run_are_listed(base: Run, new: Run) -> None:
+    fewer = copy.deepcopy(new)
+    fewer.results = [r for r in fewer.results if r.method != "host"]
+    comparison = compare_runs(base, fewer, 0.10)
+    assert comparison.only_base == ["inbound.source-address.host [tcp]",
+                                    "inbound.source-address.host [udp]"]
+
+
+def test_an_error_is_a_regression_a_skip_is_not(base: Run) -> None:
+    changed = copy.deepcopy(base)
+    changed.results[0].outcome, changed.results[1].outcome = "error", "skipped"
+    comparison = compare_runs(base, changed, 0.1)
+    assert sorted((c.after, c.regression) for c in comparison.claims) == [
+        ("error", True), ("skipped", False)]
+
+
+def run_with(samples: list[tuple[str, float]], kind: str = "throughput") -> Run:
+    return Run("r", 0.0, measurements=[
+        Measurement(kind=kind, method=m, value=v, unit="Gbit/s", direction="inbound",
+                    protocol="tcp", round=i) for i, (m, v) in enumerate(samples)])
+
+
+def test_without_summaries_raw_samples_are_compared() -> None:
+    base = run_with([("pasta", 10.0), ("pasta", 11.0), ("pasta", 10.5)])
+    slower = run_with([("pasta", 6.0), ("pasta", 6.5), ("pasta", 7.0)])
+    comparison = compare_runs(base, slower, 0.1)
+    assert [(p.method, p.base, p.new, p.regression) for p in comparison.performance] == [
+        ("pasta", 10.5, 6.5, True)]
+    # higher latency is worse
+    lat = compare_runs(run_with([("pasta", 1.0), ("pasta", 1.1)], "latency"),
+                       run_with([("pasta", 2.0), ("pasta", 2.1)], "latency"), 0.1)
+    assert [p.regression for p in lat.performance] == [True]
+
+
+@pytest.mark.parametrize("summary", [
+    [{"method": "pasta", "direction": "inbound", "protocol": "tcp", "median_ratio": 0.5,
+      "ci_low": 0.45, "ci_high": 0.55}],
+    {"ratios": [{"method": "pasta", "direction": "inbound", "protocol": "tcp", "ratio": 0.5,
+                 "ci": [0.45, 0.55]}]},
+    {"pasta": {"direction": "inbound", "protocol": "tcp", "median": 0.5, "low": 0.45,
+               "high": 0.55}},
+])
+def test_summary_shapes(summary: object) -> None:
+    base = Run("a", 0.0, summaries={"performance": {"ratios": [
+        {"method": "pasta", "direction": "inbound", "protocol": "tcp", "median_ratio": 0.8,
+         "ci_low": 0.75, "ci_high": 0.85}]}})
+    new = Run("b", 0.0, summaries={"performance": summary})
+    comparison = compare_runs(base, new, 0.1)
+    assert [(p.method, p.new, p.regression) for p in comparison.performance] == [
+        ("pasta", 0.5, True)]
+
+
+def test_unreadable_summaries_are_ignored() -> None:
+    odd = Run("a", 0.0, summaries={"performance": {"ratios": [1, "x", {"method": "p"}]}})
+    assert isinstance(compare_runs(odd, odd, 0.1), Comparison)
+    assert compare_runs(odd, Run("b", 0.0, summaries={"performance": "?"}), 0.1).performance == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("10%", 0.10), ("0.1", 0.1), ("5 %", 0.05), ("0", 0.0), (".25", 0.25), (0.2, 0.2)])
+def test_parse_tolerance(text: str, value: float) -> None:
+    assert parse_tolerance(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["", "ten", "-5%", "10%%", "1e-1", "50"])
+def test_parse_tolerance_rejects(text: str) -> None:
+    with pytest.raises(UsageError, match="tolerance"):
+        parse_tolerance(text)
