@@ -59,6 +59,9 @@ def tcp_connect(host: str, port: int, timeout: float) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
+    if not argv:
+        print(json.dumps({"error": "usage: agent.py http|udp|tcp-connect ARGS..."}))
+        return 2
     verb, args = argv[0], argv[1:]
     try:
         if verb == "http":

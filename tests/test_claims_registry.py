@@ -1,0 +1,240 @@
+"""The claims registry under scenarios/claims, and its error cases.
+
+Every claim cites a heading of docs/guide.md by its GitHub anchor, and names methods
+of scenarios/methods.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.claims import DEFAULT_REGISTRY, Registry, load_default
+from harness.errors import UsageError
+from harness.methods import METHODS_FILE
+from harness.versions import Version
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "guide.md"
+REQUIRED = ("id", "section", "anchor", "statement", "property", "expected")
+
+
+def github_slug(heading: str) -> str:
+    """GitHub's anchor for a heading: rendered text, lowercase, punctuation dropped."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # links keep their text
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # bold
+    text = re.sub(r"(?<!\w)([*_])(.+?)\1(?!\w)", r"\2", text)  # emphasis
+    text = text.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def guide_anchors(markdown: str) -> dict[str, str]:
+    """Anchor -> heading, with GitHub's -1, -2 suffixes for repeated headings."""
+    anchors: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    fence: str | None = None
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        marker = re.match(r"(`{3,}|~{3,})", stripped)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)[0]
+            elif stripped.startswith(fence * 3):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            slug = github_slug(heading.group(1))
+            anchor = slug if seen[slug] == 0 else f"{slug}-{seen[slug]}"
+            seen[slug] += 1
+            anchors["#" + anchor] = heading.group(1)
+    return anchors
+
+
+@pytest.mark.parametrize(
+    ("heading", "slug"),
+    [
+        ("Overview", "overview"),
+        ("Configure `ip_unprivileged_port_start`", "configure-ip_unprivileged_port_start"),
+        ("example: pasta + custom network - source address not preserved",
+         "example-pasta--custom-network---source-address-not-preserved"),
+        ("Outbound TCP/UDP connections to the host's main network interface (e.g eth0)",
+         "outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0"),
+        ("About the pasta option __--map-guest-addr__", "about-the-pasta-option---map-guest-addr"),
+        ("example:  use `podman run` option `-p`", "example--use-podman-run-option--p"),
+        ("See [the docs](https://example.org/x)", "see-the-docs"),
+    ],
+)
+def test_github_slug(heading: str, slug: str) -> None:
+    assert github_slug(heading) == slug
+
+
+def test_guide_anchors_skip_code_and_number_repeats() -> None:
+    text = "# A\n```\n# not a heading\n```\n## A\n### B\n~~~sh\n# also not\n~~~\n#### A\n"
+    assert guide_anchors(text) == {"#a": "A", "#a-1": "A", "#b": "B", "#a-2": "A"}
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_default()
+
+
+@pytest.fixture(scope="module")
+def raw_claims() -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = []
+    for path in sorted(DEFAULT_REGISTRY.glob("*.toml")):
+        entries += tomllib.loads(path.read_text()).get("claim", [])
+    return entries
+
+
+@pytest.fixture(scope="module")
+def method_ids() -> set[str]:
+    return set(tomllib.loads(METHODS_FILE.read_text())["method"])
+
+
+@pytest.fixture(scope="module")
+def anchors() -> dict[str, str]:
+    return guide_anchors(GUIDE.read_text())
+
+
+def test_registry_loads(registry: Registry) -> None:
+    assert registry.claims
+    assert registry.tables
+
+
+def test_every_claim_has_the_required_fields(raw_claims: list[dict[str, object]]) -> None:
+    lacking = [(c.get("id", "?"), f) for c in raw_claims for f in REQUIRED
+               if f not in c or c[f] in ("", None)]
+    assert lacking == []
+
+
+def test_ids_are_unique(registry: Registry) -> None:
+    counts = Counter(c.id for c in registry.claims)
+    assert [i for i, n in counts.items() if n > 1] == []
+
+
+def test_claim_methods_exist(registry: Registry, method_ids: set[str]) -> None:
+    unknown = [(c.id, c.method) for c in registry.claims
+               if c.method is not None and c.method not in method_ids]
+    assert unknown == []
+
+
+def test_table_rows_are_methods(registry: Registry, method_ids: set[str]) -> None:
+    """Rows are method ids, unless the table keys them by another claim field (row_key)."""
+    unknown = [(name, row) for name, table in registry.tables.items()
+               if table.get("row_key", "method") == "method"
+               for row in table.get("rows", ()) if row not in method_ids]
+    assert unknown == []
+
+
+def test_keyed_table_rows_have_claims(registry: Registry) -> None:
+    empty = []
+    for name, table in registry.tables.items():
+        key = table.get("row_key", "method")
+        if key == "method":
+            continue
+        keys = {c.extra.get(key) for c in registry.claims if c.table == name}
+        empty += [(name, row) for row in table.get("rows", ()) if row not in keys]
+    assert empty == []
+
+
+def test_claim_tables_and_columns_exist(registry: Registry) -> None:
+    wrong = [(c.id, c.table, c.column) for c in registry.claims if c.table is not None
+             and (c.table not in registry.tables
+                  or (c.column is not None
+                      and c.column not in registry.tables[c.table].get("columns", ())))]
+    assert wrong == []
+
+
+def test_anchors_are_guide_headings(registry: Registry, anchors: dict[str, str]) -> None:
+    cited = [(c.id, c.anchor) for c in registry.claims]
+    cited += [(name, str(t.get("anchor"))) for name, t in registry.tables.items()
+              if "anchor" in t]
+    assert [(what, a) for what, a in cited if not a.startswith("#")] == []
+    assert [(what, a) for what, a in cited if a not in anchors] == []
+
+
+def test_citation_names_section_and_anchor(registry: Registry) -> None:
+    claim = registry.claims[0]
+    assert claim.section in claim.citation and claim.anchor in claim.citation
+
+
+def test_get_and_select(registry: Registry) -> None:
+    first = registry.claims[0]
+    assert registry.get(first.id) is first
+    assert first in registry.select(prop=first.property, method=first.method)
+    with pytest.raises(UsageError, match="unknown claim"):
+        registry.get("no.such.claim")
+
+
+# Error cases on small registries written to tmp files.
+
+CLAIM = """
+[[claim]]
+id = "{id}"
+section = "Inbound TCP/UDP connections > Overview"
+anchor = "#overview"
+statement = "pasta preserves the client's source address"
+property = "source_address_preserved"
+expected = true
+method = "pasta"
+{extra}
+"""
+
+
+def write(path: Path, *claims: str) -> Path:
+    path.write_text("".join(claims))
+    return path
+
+
+def test_load_one_file(tmp_path: Path) -> None:
+    registry = Registry.load(write(tmp_path / "a.toml", CLAIM.format(
+        id="x.one", extra='conditions = ["podman >= 5.3"]\nlink = "extra"')))
+    claim = registry.get("x.one")
+    assert claim.expected is True
+    assert claim.extra == {"link": "extra"}
+    assert claim.applies({"podman": Version.parse("5.4.2")}) == (True, "")
+    applies, reason = claim.applies({"podman": Version.parse("4.9.4")})
+    assert not applies and "podman >= 5.3" in reason
+    applies, reason = claim.applies({})
+    assert not applies and "absent" in reason
+
+
+def test_duplicate_ids_in_one_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.toml", CLAIM.format(id="x.dup", extra=""),
+                 CLAIM.format(id="x.dup", extra=""))
+    with pytest.raises(UsageError, match=r"duplicate claim ids .*x\.dup"):
+        Registry.load(path)
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.toml", CLAIM.format(id="x.dup", extra=""))
+    write(tmp_path / "b.toml", CLAIM.format(id="x.dup", extra=""))
+    with pytest.raises(UsageError, match="duplicate claim ids"):
+        Registry.load(tmp_path)
+
+
+@pytest.mark.parametrize("field", REQUIRED[1:])
+def test_missing_field(tmp_path: Path, field: str) -> None:
+    text = "\n".join(line for line in CLAIM.format(id="x.lacking", extra="").splitlines()
+                     if not line.startswith(f"{field} ="))
+    with pytest.raises(UsageError, match=rf"claim x\.lacking .* lacks \['{field}'\]"):
+        Registry.load(write(tmp_path / "a.toml", text))
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read the claims registry"):
+        Registry.load(write(tmp_path / "a.toml", "[[claim]\nid = 1"))
+
+
+def test_invalid_condition(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.toml", CLAIM.format(id="x.c", extra='conditions = ["podman ~ 5"]'))
+    with pytest.raises(UsageError, match="invalid version condition"):
+        Registry.load(path)
