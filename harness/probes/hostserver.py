@@ -1,0 +1,154 @@
+"""Servers started outside containers: on host1 (the target) or on a client host.
+
+Outbound checks need something to connect to that is *not* a container: a web server
+on host1's 127.0.0.1 or main interface, one on host2 ("the internet"), a Unix socket
+(abstract or in a directory). Each server answers with a random token, so a check
+knows the answer came from this server and not from anything else listening.
+
+Servers run in the background with ``setsid`` and are killed by pid on exit; their
+working directory is removed. Works with any ``run(argv, check=..., input=...)``
+callable: :meth:`Target.run` (host1, as the rootless user) or :meth:`Client.run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shlex
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from harness.errors import PodnetError
+from harness.run import Completed
+from harness.wait import poll
+
+Runner = Callable[..., Completed]
+
+_CONNECT = ("import socket,sys\n"
+            "s=socket.create_connection((sys.argv[1],int(sys.argv[2])),1)\n"
+            "s.close()\n")
+
+
+@dataclass(frozen=True)
+class HostServer:
+    """A server that answers ``token``; ``path`` is the URL path for HTTP servers."""
+
+    token: str
+    pid: int
+    workdir: str
+    address: str = ""
+    port: int = 0
+    #: For Unix socket servers: the socket path or the abstract name.
+    socket: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"/{self.token}"
+
+    def url(self, host: str | None = None, port: int | None = None) -> str:
+        return f"http://{host or self.address}:{port or self.port}{self.path}"
+
+
+def new_token() -> str:
+    return f"podnet-{secrets.token_hex(6)}"
+
+
+def _start(run: Runner, argv: Sequence[str], workdir: str) -> int:
+    line = (f"cd {shlex.quote(workdir)} && setsid {shlex.join(argv)} "
+            f">{shlex.quote(workdir)}/server.log 2>&1 </dev/null & echo $!")
+    return int(run(["sh", "-c", line]).stdout.strip().splitlines()[-1])
+
+
+def _stop(run: Runner, pid: int, workdir: str) -> None:
+    run(["kill", str(pid)], check=False)
+    poll(lambda: not run(["kill", "-0", str(pid)], check=False).ok,
+         what=f"server pid {pid} to exit", timeout=10)
+    run(["rm", "-rf", "--", workdir], check=False)
+
+
+def _workdir(run: Runner, parent: str | None) -> str:
+    argv = ["mktemp", "-d", "-p", parent, "podnet-srv.XXXXXX"] if parent else \
+        ["mktemp", "-d", "-t", "podnet-srv.XXXXXX"]
+    if parent:
+        run(["mkdir", "-p", parent])
+    return run(argv).stdout.strip()
+
+
+@contextlib.contextmanager
+def _background(run: Runner, argv_for: Callable[[str], Sequence[str]], ready: Callable[[], bool],
+                what: str, parent: str | None, setup: Callable[[str], None] | None = None
+                ) -> Iterator[tuple[int, str]]:
+    workdir = _workdir(run, parent)
+    pid = None
+    try:
+        if setup:
+            setup(workdir)
+        pid = _start(run, argv_for(workdir), workdir)
+        try:
+            poll(ready, what=what, timeout=15)
+        except PodnetError as exc:
+            log = run(["cat", f"{workdir}/server.log"], check=False).stdout[-500:]
+            raise PodnetError(f"{exc}; server log: {log!r}") from exc
+        yield pid, workdir
+    finally:
+        if pid is not None:
+            _stop(run, pid, workdir)
+        else:
+            run(["rm", "-rf", "--", workdir], check=False)
+
+
+@contextlib.contextmanager
+def http_server(run: Runner, address: str, port: int, *, python: str = "python3",
+                parent: str | None = None) -> Iterator[HostServer]:
+    """``python3 -m http.server`` bound to ``address`` only, serving ``/<token>``."""
+    token = new_token()
+
+    def setup(workdir: str) -> None:
+        run(["sh", "-c", f"cat > {shlex.quote(workdir)}/{token}"], input=token + "\n")
+
+    def ready() -> bool:
+        return run([python, "-c", _CONNECT, address, str(port)], check=False).ok
+
+    with _background(
+        run, lambda d: [python, "-m", "http.server", str(port), "--bind", address, "--directory", d],
+        ready, f"an HTTP server on {address}:{port}", parent, setup,
+    ) as (pid, workdir):
+        yield HostServer(token, pid, workdir, address=address, port=port)
+
+
+@contextlib.contextmanager
+def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None
+                       ) -> Iterator[HostServer]:
+    """``socat`` answering the token on a Unix socket: ``sock`` in a fresh directory
+    (mode 0777 so the container's user may connect), or an abstract name."""
+    token = new_token()
+    names: dict[str, str] = {}
+
+    def argv(workdir: str) -> list[str]:
+        names["socket"] = token if abstract else f"{workdir}/sock"
+        listen = (f"ABSTRACT-LISTEN:{token},fork" if abstract
+                  else f"UNIX-LISTEN:{workdir}/sock,fork,mode=0777")
+        return ["socat", listen, f"SYSTEM:echo {token}"]
+
+    def ready() -> bool:
+        addr = (f"ABSTRACT-CONNECT:{names['socket']}" if abstract
+                else f"UNIX-CONNECT:{names['socket']}")
+        done = run(["socat", "-T2", "-", addr], check=False, input="")
+        return done.ok and token in done.stdout
+
+    with _background(run, argv, ready, "a Unix socket server", parent) as (pid, workdir):
+        run(["chmod", "0755", workdir])
+        yield HostServer(token, pid, workdir, socket=names["socket"])
+
+
+@contextlib.contextmanager
+def iperf3_server(run: Runner, address: str, port: int, *, python: str = "python3",
+                  parent: str | None = None) -> Iterator[HostServer]:
+    """``iperf3 -s`` bound to ``address``; the token is unused (iperf3 answers itself)."""
+
+    def ready() -> bool:
+        return run([python, "-c", _CONNECT, address, str(port)], check=False).ok
+
+    with _background(run, lambda d: ["iperf3", "-s", "-B", address, "-p", str(port)], ready,
+                     f"iperf3 on {address}:{port}", parent) as (pid, workdir):
+        yield HostServer("", pid, workdir, address=address, port=port)

@@ -1,0 +1,125 @@
+"""Outbound probes from inside a container: fetch URLs, read /etc/hosts, find pasta.
+
+:func:`container_fetch` runs one short-lived container that tries each URL with curl
+and reports, per URL, curl's exit status and the body. URLs may use ``{gateway}``,
+replaced inside the container by the address of its IPv4 default route (the guide's
+way of finding the address pasta's ``--map-gw`` maps, ``10.0.2.2`` in its examples).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.services import IMAGE
+from harness.targets.base import Target
+
+_GATEWAY = "gw=$(ip -4 route show default | awk '/^default/ {print $3; exit}'); echo \"gateway $gw\""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    url: str
+    curl_exit: int
+    body: str
+
+    def answered(self, token: str) -> bool:
+        return self.curl_exit == 0 and self.body.strip() == token
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    gateway: str | None
+    attempts: tuple[Attempt, ...]
+    etc_hosts: str
+    command: str
+
+    def reached(self, token: str) -> bool:
+        return any(a.answered(token) for a in self.attempts)
+
+    def evidence(self) -> dict[str, str]:
+        return {
+            "command": self.command,
+            "gateway": self.gateway or "",
+            "attempts": "; ".join(f"{a.url} -> curl exit {a.curl_exit}"
+                                  + (f", body {a.body.strip()[:40]!r}" if a.body.strip() else "")
+                                  for a in self.attempts),
+        }
+
+
+def fetch_script(urls: Sequence[str], timeout: float) -> str:
+    lines = [_GATEWAY]
+    for url in urls:
+        shell_url = url.replace("{gateway}", "${gw}")
+        lines.append(
+            f'body=$(curl -s -4 -m {timeout:g} "{shell_url}"); rc=$?; '
+            f'echo "result {url} $rc $(printf %s "$body" | head -c 200 | tr -d "\\n")"'
+        )
+    lines.append('echo "hosts-begin"; cat /etc/hosts; echo "hosts-end"')
+    return "\n".join(lines)
+
+
+def parse_fetch_output(stdout: str, command: str = "") -> FetchResult:
+    """Parse what :func:`fetch_script` printed."""
+    gateway = None
+    attempts = []
+    hosts: list[str] = []
+    in_hosts = False
+    for line in stdout.splitlines():
+        if in_hosts:
+            if line == "hosts-end":
+                in_hosts = False
+            else:
+                hosts.append(line)
+        elif line == "hosts-begin":
+            in_hosts = True
+        elif line.startswith("gateway "):
+            gateway = line.split(" ", 1)[1].strip() or None
+        elif line.startswith("result "):
+            _, url, status, *body = line.split(" ", 3)
+            text = body[0] if body else ""
+            attempts.append(Attempt(url, int(status), text))
+    return FetchResult(gateway, tuple(attempts), "\n".join(hosts) + ("\n" if hosts else ""), command)
+
+
+def container_fetch(target: Target, network: str, urls: Sequence[str], *,
+                    run_args: Sequence[str] = (), env: Sequence[str] = (),
+                    timeout: float = 2.0) -> FetchResult:
+    """One container on ``network`` tries each URL; nothing is left behind (--rm)."""
+    argv = [*(["env", *env] if env else []), "podman", "run", "--rm", f"--network={network}",
+            *run_args, IMAGE, "sh", "-c", fetch_script(urls, timeout)]
+    done = target.run(argv, timeout=60 + timeout * len(urls))
+    shown = shlex.join([*argv[:-1], "..."])
+    return parse_fetch_output(done.stdout, shown)
+
+
+def hosts_entries(text: str) -> dict[str, str]:
+    """name -> address from /etc/hosts text (the first line naming it wins)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        for name in words[1:]:
+            found.setdefault(name, words[0])
+    return found
+
+
+def pasta_command_lines(ps_args: str) -> list[list[str]]:
+    """argv of every pasta process in ``ps -eo args`` output."""
+    found = []
+    for line in ps_args.splitlines():
+        words = line.split()
+        if words and words[0].rsplit("/", 1)[-1] in ("pasta", "pasta.avx2"):
+            found.append(words)
+    return found
+
+
+def option_values(argv: Sequence[str], option: str) -> list[str]:
+    """Values of ``option`` in argv, whether written ``--opt v`` or ``--opt=v``."""
+    values = []
+    for i, word in enumerate(argv):
+        if word == option and i + 1 < len(argv):
+            values.append(argv[i + 1])
+        elif word.startswith(option + "="):
+            values.append(word.split("=", 1)[1])
+    return values

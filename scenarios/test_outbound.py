@@ -1,0 +1,208 @@
+"""The guide's outbound connections: to the internet, the host's localhost and the host's
+main network interface, for pasta, slirp4netns, host and custom networks.
+
+Servers run outside containers and answer a random token: on host1's 127.0.0.1, on
+host1's main interface only, and on host2 (reached through host1's default route,
+"the internet"). A container tries the claim's candidate addresses with curl; a
+claim's "reached" is whether any candidate answered the token.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.claims import Claim, load_default
+from harness.clients.base import Client
+from harness.clients.netns import NetnsClient
+from harness.methods import get_method
+from harness.outbound_params import expand, params, run_args, urls
+from harness.probes import hostserver, outbound
+from harness.results.recorder import Recorder
+from harness.services import IMAGE, PREFIX
+from harness.targets.base import Target
+
+pytestmark = [pytest.mark.lab]
+outbound_mark = pytest.mark.outbound
+
+REGISTRY = load_default()
+LOCALHOST_PORT, MAIN_PORT, INTERNET_PORT, IPERF_PORT = 18080, 18081, 18082, 18083
+
+
+def _client_python(client: Client) -> str:
+    return sys.executable if isinstance(client, NetnsClient) else "python3"
+
+
+@pytest.fixture(scope="module")
+def localhost_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def main_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.http_server(target.run, target.main_address, MAIN_PORT) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
+    with hostserver.http_server(client.run, client.address, INTERNET_PORT,
+                                python=_client_python(client)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def custom_network(target: Target) -> Iterator[str]:
+    name = f"{PREFIX}outnet"
+    target.podman("network", "rm", "-f", name, check=False)
+    target.podman("network", "create", name)
+    try:
+        yield name
+    finally:
+        target.podman("network", "rm", "-f", name, check=False)
+
+
+def _values(target: Target, server: hostserver.HostServer, network: str | None) -> dict[str, Any]:
+    return {"port": server.port, "main_address": target.main_address,
+            "custom_network": network or ""}
+
+
+def _fetch(target: Target, claim: Claim, server: hostserver.HostServer, network_name: str | None,
+           tmp_conf: str) -> outbound.FetchResult:
+    values = _values(target, server, network_name)
+    env = []
+    if "pasta_options" in claim.extra:
+        options = json.dumps(claim.extra["pasta_options"])
+        target.write_file(tmp_conf, f"[network]\npasta_options = {options}\n")
+        env = [f"CONTAINERS_CONF_OVERRIDE={tmp_conf}"]
+    try:
+        return outbound.container_fetch(
+            target, expand(claim.extra["network"], values),
+            urls(claim, server.port, server.path, values),
+            run_args=run_args(claim, values), env=env)
+    finally:
+        if env:
+            target.remove_files(tmp_conf)
+
+
+def _needs_custom_network(claim: Claim) -> bool:
+    return "{custom_network}" in claim.extra.get("network", "")
+
+
+def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder: Recorder,
+           applicable: Any, request: pytest.FixtureRequest) -> None:
+    applicable(claim, get_method(claim.method or ""))
+    network = request.getfixturevalue("custom_network") if _needs_custom_network(claim) else None
+    conf = f"{target.home}/.cache/podnet/{claim.id}.containers.conf"
+    result = _fetch(target, claim, server, network, conf)
+    recorder.check(claim, result.reached(server.token),
+                   evidence={**result.evidence(), "server": f"{server.address}:{server.port}"})
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("reaches_host_localhost")))
+def test_host_localhost(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                        localhost_server: hostserver.HostServer,
+                        request: pytest.FixtureRequest) -> None:
+    _reach(claim, localhost_server, target, recorder, applicable, request)
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("reaches_host_main_interface")))
+def test_host_main_interface(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                             main_server: hostserver.HostServer,
+                             request: pytest.FixtureRequest) -> None:
+    _reach(claim, main_server, target, recorder, applicable, request)
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("reaches_internet")))
+def test_internet(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                  internet_server: hostserver.HostServer) -> None:
+    applicable(claim, get_method(claim.method or ""))
+    route = target.run(["ip", "-4", "route", "show", "default"]).stdout.strip()
+    result = outbound.container_fetch(target, claim.extra["network"], [internet_server.url()])
+    recorder.check(claim, result.reached(internet_server.token),
+                   evidence={**result.evidence(), "host1_default_route": route})
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("etc_hosts_addresses")))
+def test_etc_hosts(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                   request: pytest.FixtureRequest) -> None:
+    applicable(claim, get_method(claim.method or ""))
+    network = request.getfixturevalue("custom_network") if _needs_custom_network(claim) else None
+    values = {"custom_network": network or ""}
+    result = outbound.container_fetch(target, expand(claim.extra["network"], values), [],
+                                      run_args=run_args(claim, values))
+    entries = outbound.hosts_entries(result.etc_hosts)
+    observed = {name: entries.get(name) for name in claim.expected}
+    recorder.check(claim, observed, evidence={"etc_hosts": result.etc_hosts,
+                                              "command": result.command})
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("pasta_map_guest_addr_default")))
+def test_map_guest_addr_default(claim: Claim, target: Target, recorder: Recorder,
+                                applicable: Any) -> None:
+    """podman's own pasta command line, read from ps while a container runs."""
+    applicable(claim, get_method(claim.method or ""))
+    name = f"{PREFIX}mapguest"
+    target.podman("rm", "-f", "-t", "0", name, check=False)
+    try:
+        target.podman("run", "-d", "--name", name, f"--network={claim.extra['network']}",
+                      IMAGE, "sleep", "60")
+        ps = target.run(["ps", "-eo", "args"]).stdout
+    finally:
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+    lines = outbound.pasta_command_lines(ps)
+    values = [v for argv in lines for v in outbound.option_values(argv, "--map-guest-addr")]
+    recorder.check(claim, bool(values), evidence={
+        "pasta": " | ".join(" ".join(a) for a in lines), "map_guest_addr": ",".join(values)})
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("outbound_native_performance"),
+                                         pytest.mark.throughput))
+def test_internet_native_performance(claim: Claim, target: Target, recorder: Recorder,
+                                     applicable: Any, iperf_server: hostserver.HostServer,
+                                     pytestconfig: pytest.Config) -> None:
+    """iperf3 downloads from host2, in the container and on host1 itself, interleaved;
+    the claim's 'native' is a median ratio of at least ``native_ratio``. Noisy, so it
+    runs with the throughput benchmarks (``-m throughput``), not with ``-m outbound``."""
+    applicable(claim, get_method(claim.method or ""))
+    quick = pytestconfig.getoption("--quick")
+    rounds = 1 if quick else int(pytestconfig.getoption("--rounds"))
+    seconds = 1 if quick else float(pytestconfig.getoption("--duration"))
+    argv = ["iperf3", "-c", iperf_server.address, "-p", str(iperf_server.port),
+            "-t", f"{seconds:g}", "-R", "-J"]
+    ratios, samples = [], []
+    for _ in range(rounds):
+        native = _bits_per_second(target.run(argv).stdout)
+        done = target.podman("run", "--rm", f"--network={claim.extra['network']}", IMAGE, *argv,
+                             timeout=60 + seconds)
+        container = _bits_per_second(done.stdout)
+        ratios.append(container / native if native else 0.0)
+        samples.append(f"{container:.3g}/{native:.3g}")
+    ratio = statistics.median(ratios)
+    threshold = float(claim.extra["native_ratio"])
+    recorder.check(claim, ratio >= threshold, evidence={
+        "container_over_native_bps": ", ".join(samples), "median_ratio": f"{ratio:.2f}",
+        "native_if_ratio_at_least": str(threshold)})
+
+
+@pytest.fixture(scope="module")
+def iperf_server(client: Client) -> Iterator[hostserver.HostServer]:
+    with hostserver.iperf3_server(client.run, client.address, IPERF_PORT,
+                                  python=_client_python(client)) as server:
+        yield server
+
+
+def _bits_per_second(iperf_json: str) -> float:
+    data = json.loads(iperf_json)
+    return float(data["end"]["sum_received"]["bits_per_second"])
