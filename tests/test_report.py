@@ -180,7 +180,7 @@ def test_render_run_on_a_recorded_run(tmp_path: Path) -> None:
     headings = [line[4:] for line in text.splitlines() if line.startswith("### ")]
     assert headings == [t.title for t in registry_tables]
     assert "| pasta | tcp: ✔ · udp: ✘ (guide: ✔) ⚠ |" in text
-    assert "## Performance relative to native" in text
+    assert "## Performance relative to the reference" in text
 
     page = (run_dir / "report.html").read_text()
     assert page.count("<table>") >= len(registry_tables)

@@ -199,7 +199,8 @@ def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:
                         (n.ci_low, n.ci_high), tolerance):
             changes.append(PerfChange(b.kind, b.method, b.direction, b.protocol,
                                       b.median_ratio, n.median_ratio, (b.ci_low, b.ci_high),
-                                      (n.ci_low, n.ci_high), "x native", n.higher_is_better))
+                                      (n.ci_low, n.ci_high), f"x {b.reference or 'native'}",
+                                      n.higher_is_better))
     if b_entries and n_entries:
         return changes
     # No ratios in one of the runs: compare raw samples.

@@ -8,12 +8,14 @@ import base64
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from harness.reports.charts import samples_chart
 from harness.reports.markdown import LEGEND
 from harness.reports.model import (
     WARN,
     Cell,
+    Footnotes,
     Note,
     Table,
     flatten_environment,
@@ -21,7 +23,7 @@ from harness.reports.model import (
     show_value,
     shown_parts,
 )
-from harness.reports.perf import PerfEntry, performance_entries
+from harness.reports.perf import RATIO_HEADER, VERDICT_HEADER, ratio_rows, verdict_rows
 from harness.results.schema import Run
 
 CSS = """
@@ -52,28 +54,17 @@ window.addEventListener('load', function () {
 });
 """
 
-_NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
+def _ref(notes: Footnotes, note: Note) -> str:
+    n = notes.number(note)
+    return f'<sup><a href="#note-{n}">[{n}]</a></sup>'
 
 
-class Notes:
-    def __init__(self) -> None:
-        self.notes: dict[Note, int] = {}
-
-    def ref(self, note: Note) -> str:
-        n = self.notes.setdefault(note, len(self.notes) + 1)
-        return f'<sup><a href="#note-{n}" id="ref-{n}">[{n}]</a></sup>'
-
-    def render(self) -> str:
-        if not self.notes:
-            return ""
-        items = "".join(
-            f'<li id="note-{n}">{_NOTE_WORDS.get(note.outcome, note.outcome)}: '
-            f"{escape(note.text)}</li>"
-            for note, n in self.notes.items())
-        return f'<h2>Notes</h2><ol class="notes">{items}</ol>'
+def _notes(notes: Footnotes) -> str:
+    items = "".join(f'<li id="note-{n}">{escape(text)}</li>' for n, text in notes.items())
+    return f'<h2>Notes</h2><ol class="notes">{items}</ol>' if items else ""
 
 
-def _cell(cell: Cell, notes: Notes) -> str:
+def _cell(cell: Cell, notes: Footnotes) -> str:
     if not cell.has_claim:
         return '<td class="no-claim"></td>'
     parts = shown_parts(cell)
@@ -86,13 +77,13 @@ def _cell(cell: Cell, notes: Notes) -> str:
             if part.differs:
                 text += f" (guide: {escape(part.guide)}) {WARN}"
             if part.note is not None:
-                text += notes.ref(part.note)
+                text += _ref(notes, part.note)
             texts.append(f"{escape(part.label)}: {text}" if part.label else text)
         body = "<br>".join(texts)
     return f'<td class="{cell.state}">{body}</td>'
 
 
-def _table(table: Table, notes: Notes) -> str:
+def _table(table: Table, notes: Footnotes) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
     rows = "".join(
         f"<tr><th>{escape(title)}</th>"
@@ -131,13 +122,14 @@ def _results(run: Run) -> str:
                   "section"], rows, raw=True)
 
 
-def _performance(entries: Sequence[PerfEntry]) -> str:
-    if not entries:
-        return ""
-    rows = [[e.method, e.direction, e.protocol, f"{e.median_ratio:.3f}",
-             f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"] for e in entries]
-    return ("<h2>Performance relative to native</h2>"
-            + _grid(["method", "direction", "protocol", "median ratio", "interval"], rows))
+def _performance(summary: Any) -> str:
+    ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
+    out = ""
+    if ratios:
+        out += "<h2>Performance relative to the reference</h2>" + _grid(RATIO_HEADER, ratios)
+    if verdicts:
+        out += "<h3>Performance verdicts</h3>" + _grid(VERDICT_HEADER, verdicts)
+    return out
 
 
 def _figure(png: bytes, caption: str) -> str:
@@ -160,7 +152,7 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
 
 
 def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> str:
-    notes = Notes()
+    notes = Footnotes()
     counts = outcome_counts(run)
     summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
     body = [
@@ -170,14 +162,14 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> 
         "<h2>The guide's tables, as observed</h2>",
         f'<p class="legend">{escape(LEGEND)}</p>',
         *(_table(t, notes) for t in tables),
-        _performance(performance_entries(run.summaries.get("performance"))),
+        _performance(run.summaries.get("performance")),
     ]
     figures = charts(run, directory)
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
     body += ["<h2>Claim results</h2>", _results(run), "<h2>Environment</h2>",
-             _grid(["key", "value"], flatten_environment(run.environment)), notes.render()]
+             _grid(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>podnet run {escape(run.run_id)}</title>"

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from harness.reports.model import (
     WARN,
     Cell,
-    Note,
+    Footnotes,
     Table,
     flatten_environment,
     outcome_counts,
     shown_parts,
 )
-from harness.reports.perf import PerfEntry, performance_entries
+from harness.reports.perf import RATIO_HEADER, VERDICT_HEADER, ratio_rows, verdict_rows
 from harness.results.schema import Run
 
 LEGEND = (
@@ -30,20 +31,8 @@ def escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-class Footnotes:
-    """Numbered footnotes, one per distinct reason, shared by all tables of a report."""
-
-    def __init__(self) -> None:
-        self.notes: dict[Note, int] = {}
-
-    def ref(self, note: Note) -> str:
-        number = self.notes.setdefault(note, len(self.notes) + 1)
-        return f"[^{number}]"
-
-    def render(self) -> list[str]:
-        words = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
-        return [f"[^{n}]: {words.get(note.outcome, note.outcome)}: {escape(note.text)}"
-                for note, n in self.notes.items()]
+def footnote_lines(notes: Footnotes) -> list[str]:
+    return [f"[^{n}]: {escape(text)}" for n, text in notes.items()]
 
 
 def cell_text(cell: Cell, notes: Footnotes) -> str:
@@ -58,7 +47,7 @@ def cell_text(cell: Cell, notes: Footnotes) -> str:
         if part.differs:
             text += f" (guide: {part.guide}) {WARN}"
         if part.note is not None:
-            text += notes.ref(part.note)
+            text += f"[^{notes.number(part.note)}]"
         texts.append(f"{part.label}: {text}" if part.label else text)
     return escape(" · ".join(texts))
 
@@ -116,13 +105,15 @@ def results_lines(run: Run) -> list[str]:
     return grid(header, rows) if rows else ["No claim results."]
 
 
-def performance_lines(entries: Sequence[PerfEntry]) -> list[str]:
-    if not entries:
-        return []
-    rows = [[e.method, e.direction, e.protocol, f"{e.median_ratio:.3f}",
-             f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"] for e in entries]
-    return ["## Performance relative to native", "",
-            *grid(["method", "direction", "protocol", "median ratio", "interval"], rows), ""]
+def performance_lines(summary: Any) -> list[str]:
+    ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
+    lines = []
+    if ratios:
+        lines += ["## Performance relative to the reference", "",
+                  *grid(RATIO_HEADER, ratios), ""]
+    if verdicts:
+        lines += ["### Performance verdicts", "", *grid(VERDICT_HEADER, verdicts), ""]
+    return lines
 
 
 def render(run: Run, tables: Sequence[Table]) -> str:
@@ -131,12 +122,12 @@ def render(run: Run, tables: Sequence[Table]) -> str:
              "## The guide's tables, as observed", "", LEGEND, ""]
     for table in tables:
         lines += table_markdown(table, notes)
-    lines += performance_lines(performance_entries(run.summaries.get("performance")))
+    lines += performance_lines(run.summaries.get("performance"))
     lines += ["## Claim results", "", *results_lines(run), ""]
     env = flatten_environment(run.environment)
     lines += ["## Environment", "", *(grid(["key", "value"], env) if env else ["(none recorded)"]),
               ""]
-    footnotes = notes.render()
+    footnotes = footnote_lines(notes)
     if footnotes:
         lines += ["## Notes", "", *footnotes, ""]
     return "\n".join(lines)

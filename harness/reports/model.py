@@ -42,6 +42,23 @@ class Note:
     text: str
 
 
+NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
+
+
+class Footnotes:
+    """Numbered footnotes, one per distinct reason, shared by all tables of a report."""
+
+    def __init__(self) -> None:
+        self.notes: dict[Note, int] = {}
+
+    def number(self, note: Note) -> int:
+        return self.notes.setdefault(note, len(self.notes) + 1)
+
+    def items(self) -> list[tuple[int, str]]:
+        return [(n, f"{NOTE_WORDS.get(note.outcome, note.outcome)}: {note.text}")
+                for note, n in self.notes.items()]
+
+
 @dataclass
 class Part:
     """One result inside a cell (one protocol, say)."""

@@ -2,15 +2,15 @@
 
 The expected shape (docs/results-schema.md)::
 
-    {"reference": "native",
-     "ratios": [{"method": "pasta", "direction": "inbound", "protocol": "tcp",
-                 "kind": "throughput", "median_ratio": 0.62,
-                 "ci_low": 0.58, "ci_high": 0.66, "higher_is_better": true}, ...]}
+    {"ratios": [{"method": "pasta", "direction": "inbound", "protocol": "tcp",
+                 "reference": "native", "kind": "throughput",
+                 "median": 0.62, "low": 0.58, "high": 0.66, "higher_is_better": true}, ...],
+     "verdicts": {"<claim id>": {"verdict": ..., "reason": ...}}, ...}
 
-A bare list of such entries is accepted too, as are the aliases ``ratio``/``median``
-for ``median_ratio``, ``low``/``high`` or ``ci: [low, high]`` for the interval, and a
-dict keyed by method id. Entries that cannot be read are ignored, never fatal: a report
-must render whatever a newer or older benchmark wrote.
+as harness/bench writes it. A bare list of entries is accepted too, as are the names
+``median_ratio``/``ratio`` for ``median``, ``ci_low``/``ci_high`` or ``ci: [low, high]``
+for the interval, and a dict keyed by method id. Entries that cannot be read are
+ignored, never fatal: a report must render whatever a newer or older benchmark wrote.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ class PerfEntry:
     ci_high: float
     kind: str = "throughput"
     higher_is_better: bool = True
+    reference: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.kind, self.method, self.direction, self.protocol)
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.kind, self.method, self.direction, self.protocol, self.reference)
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None  # not a number, or NaN
     return float(value)
 
 
@@ -50,7 +51,7 @@ def _entry(raw: Any, method: str | None = None) -> PerfEntry | None:
     if not isinstance(raw, dict):
         return None
     method = raw.get("method", method)
-    median = next((n for k in ("median_ratio", "ratio", "median")
+    median = next((n for k in ("median", "median_ratio", "ratio")
                    if (n := _number(raw.get(k))) is not None), None)
     if not isinstance(method, str) or median is None:
         return None
@@ -68,6 +69,7 @@ def _entry(raw: Any, method: str | None = None) -> PerfEntry | None:
         ci_high=median if high is None else max(high, median),
         kind=kind,
         higher_is_better=better if isinstance(better, bool) else kind != "latency",
+        reference=str(raw.get("reference", "")),
     )
 
 
@@ -114,3 +116,24 @@ def measurement_stats(measurements: list[Measurement]) -> list[SampleStats]:
                     statistics.median(values), min(values), max(values))
         for (kind, method, direction, protocol, unit), values in groups.items()
     ]
+
+
+RATIO_HEADER = ["kind", "method", "direction", "protocol", "relative to", "median ratio",
+                "interval"]
+VERDICT_HEADER = ["claim", "verdict", "reason"]
+
+
+def ratio_rows(summary: Any) -> list[list[str]]:
+    return [[e.kind, e.method, e.direction, e.protocol, e.reference or "native",
+             f"{e.median_ratio:.3f}", f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"]
+            for e in performance_entries(summary)]
+
+
+def verdict_rows(summary: Any) -> list[list[str]]:
+    """``summary["verdicts"]``: claim id -> {verdict, reason, ...}, as the benchmarks
+    record how they judged the performance claims."""
+    verdicts = summary.get("verdicts") if isinstance(summary, dict) else None
+    if not isinstance(verdicts, dict):
+        return []
+    return [[str(claim), str(v.get("verdict", "")), str(v.get("reason", ""))]
+            for claim, v in verdicts.items() if isinstance(v, dict)]
