@@ -1,0 +1,182 @@
+"""The receivers the throughput benchmark measures against, set up for one run.
+
+Every method gets its own port on host1 so that all can stay up while rounds
+interleave. :func:`bench_servers` removes everything it created on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.clients.base import Client
+from harness.methods import Method
+from harness.services import IMAGE, QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
+from harness.targets.base import Target
+from harness.wait import poll
+
+SINK_SOURCE = Path(__file__).resolve().parent.parent / "lab" / "files" / "image" / "sink.py"
+PREFIX = "podnet-bench-"
+NATIVE_PORT, NATIVE_SINK_PORT, HOST2_PORT = 5200, 5220, 5299
+#: The variant of "pasta + custom network" from the guide's pasta documentation links.
+MTU_VARIANT = "pasta-custom-network-mtu65520"
+MTU_OPTION = ("-o", "mtu=65520")
+
+
+@dataclass
+class Endpoints:
+    """Where each measured method listens (host1 ports) or runs (containers)."""
+
+    iperf3: dict[str, int] = field(default_factory=dict)
+    sinks: dict[str, int] = field(default_factory=dict)
+    #: Containers to run outbound iperf3 clients in, by method.
+    containers: dict[str, str] = field(default_factory=dict)
+    host2_port: int = HOST2_PORT
+
+
+def _listening(target: Target, port: int) -> bool:
+    return f":{port} " in target.run(["ss", "-Hltn", f"sport = :{port}"], check=False).stdout
+
+
+@contextlib.contextmanager
+def bench_servers(target: Target, client: Client, methods: list[Method],
+                  *, mtu_variant: bool = True) -> Iterator[Endpoints]:
+    token = secrets.token_hex(3)
+    ends = Endpoints()
+    with contextlib.ExitStack() as stack:
+        _native_iperf3(target, stack, token, ends)
+        _host2_iperf3(client, stack, token, ends)
+        _native_sink(target, stack, token, ends)
+        port = 5201
+        for method in methods:
+            if method.kind == "run":
+                _iperf3_container(target, stack, token, method.id, method.network or "pasta",
+                                  port, ends)
+                port += 1
+            elif method.kind == "socket-user":
+                _socket_user_sink(target, stack, token, 5221, ends, method.id)
+            elif method.kind == "socket-system":
+                _socket_system_sink(target, stack, token, 5222, ends, method.id)
+        if mtu_variant and any(m.network == "custom" for m in methods):
+            _iperf3_container(target, stack, token, MTU_VARIANT, "custom", port, ends,
+                              network_options=MTU_OPTION)
+        yield ends
+
+
+def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
+                   ends: Endpoints) -> None:
+    pidfile = f"/tmp/{PREFIX}{token}-iperf3.pid"
+    stack.callback(lambda: target.sh(f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}",
+                                     check=False))
+    target.run(["iperf3", "-s", "-D", "-p", str(NATIVE_PORT), "--pidfile", pidfile])
+    poll(lambda: _listening(target, NATIVE_PORT), what="native iperf3 server on host1")
+    ends.iperf3["native"] = NATIVE_PORT
+
+
+def _host2_iperf3(client: Client, stack: contextlib.ExitStack, token: str,
+                  ends: Endpoints) -> None:
+    """The "internet" server for outbound connections, on the client host."""
+    pidfile = f"/tmp/{PREFIX}{token}-host2-iperf3.pid"
+    stack.callback(lambda: client.run(
+        ["sh", "-c", f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}"], check=False))
+    client.run(["iperf3", "-s", "-D", "-p", str(HOST2_PORT), "--pidfile", pidfile])
+    poll(lambda: client.tcp_connect(client.address, HOST2_PORT).get("connected"),
+         what=f"iperf3 server on {client.name}")
+
+
+def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,
+                 ends: Endpoints) -> None:
+    script = f"/tmp/{PREFIX}{token}-sink.py"
+    pidfile = f"/tmp/{PREFIX}{token}-sink.pid"
+    stack.callback(lambda: target.sh(
+        f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile} {script}", check=False))
+    target.write_file(script, SINK_SOURCE.read_text(), mode="0755")
+    target.sh(f"python3 {script} {NATIVE_SINK_PORT} >/dev/null 2>&1 </dev/null & "
+              f"echo $! > {pidfile}")
+    poll(lambda: _listening(target, NATIVE_SINK_PORT), what="native sink on host1")
+    ends.sinks["native-sink"] = NATIVE_SINK_PORT
+
+
+def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, mid: str,
+                      network: str, port: int, ends: Endpoints,
+                      network_options: tuple[str, ...] = ()) -> None:
+    name = f"{PREFIX}{mid}-{token}"
+    if network == "custom":
+        net = f"{PREFIX}net-{mid}-{token}"
+        target.podman("network", "create", *network_options, net)
+        stack.callback(lambda: target.podman("network", "rm", "-f", net, check=False))
+        network = net
+    argv = ["run", "-d", "--name", name, f"--network={network}"]
+    if network != "host":
+        argv += ["-p", f"{port}:{port}", "-p", f"{port}:{port}/udp"]
+    stack.callback(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
+    target.podman(*argv, IMAGE, "iperf3", "-s", "--forceflush", "-p", str(port))
+    poll(lambda: "Server listening" in target.podman("logs", name, check=False).stdout,
+         what=f"iperf3 server in {name}")
+    ends.iperf3[mid] = port
+    ends.containers[mid] = name
+
+
+def _socket_unit(port: int, description: str) -> str:
+    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream=0.0.0.0:{port}\n\n"
+            "[Install]\nWantedBy=default.target\n")
+
+
+def _socket_user_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
+                      ends: Endpoints, mid: str) -> None:
+    """A quadlet .container and .socket, as in the guide, running the sink."""
+    unit = f"{PREFIX}sink"
+    name = f"{unit}-{token}"
+    quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
+    socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
+
+    def undo() -> None:
+        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(quadlet, socket)
+        target.systemctl_user("daemon-reload", check=False)
+        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+
+    stack.callback(undo)
+    target.write_file(quadlet, "\n".join([
+        "[Container]", f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
+        "Exec=/usr/local/bin/sink", "", "[Install]", "WantedBy=default.target", ""]))
+    target.write_file(socket, _socket_unit(port, f"podnet benchmark {mid}"))
+    target.systemctl_user("daemon-reload")
+    target.systemctl_user("start", f"{unit}.socket")
+    ends.sinks[mid] = port
+
+
+def _socket_system_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
+                        ends: Endpoints, mid: str) -> None:
+    """A system service with User= running rootless podman with the sink."""
+    unit = f"{PREFIX}sink-system"
+    name = f"{unit}-{token}"
+    env = " ".join(f"{k}={v}" for k, v in target.user_env().items() if k != "PATH")
+    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", name, "--network=none",
+                         IMAGE, "/usr/local/bin/sink"])
+    service_text = (
+        f"[Unit]\nDescription=podnet benchmark {mid}\nRequires={unit}.socket\n"
+        f"After={unit}.socket\n\n[Service]\nUser={target.user}\nEnvironment={env}\n"
+        f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {name}\n"
+    )
+    sock = f"{SYSTEM_UNIT_DIR}/{unit}.socket"
+    svc = f"{SYSTEM_UNIT_DIR}/{unit}.service"
+
+    def undo() -> None:
+        target.systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(sock, svc, root=True)
+        target.systemctl("daemon-reload", check=False)
+        target.systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+
+    stack.callback(undo)
+    target.write_file(svc, service_text, root=True)
+    target.write_file(sock, _socket_unit(port, f"podnet benchmark {mid}"), root=True)
+    target.systemctl("daemon-reload")
+    target.systemctl("start", f"{unit}.socket")
+    ends.sinks[mid] = port

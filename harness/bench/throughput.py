@@ -1,0 +1,239 @@
+"""The throughput plan: one probe per (method, direction, protocol), run in rounds
+interleaved across methods, order shuffled each round, each compared with the native
+reference measured in the same round.
+
+Directions: ``inbound`` (host2 sends to the server on host1), ``inbound-reverse``
+(the server sends to host2, iperf3 ``-R``), ``outbound`` (a client on host1 sends to
+a server on host2, "the internet") and ``outbound-reverse`` (it downloads from it).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.bench import procstat
+from harness.bench.servers import Endpoints
+from harness.bench.stats import RatioSummary, summarize
+from harness.clients.base import Client
+from harness.errors import PodnetError
+from harness.probes import iperf3
+from harness.results.schema import Measurement
+from harness.targets.base import Target
+
+BULK = Path(__file__).with_name("bulk.py")
+NATIVE, NATIVE_SINK = "native", "native-sink"
+INBOUND_DIRECTIONS = ("inbound", "inbound-reverse")
+OUTBOUND_DIRECTIONS = ("outbound", "outbound-reverse")
+#: Methods whose outbound traffic is measured, as the guide's outbound table has them.
+OUTBOUND_METHODS = ("pasta", "slirp4netns-slirp4netns", "host")
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    #: Seconds of traffic per measurement (iperf3 takes whole seconds).
+    seconds: int
+    warmup: bool
+
+    @classmethod
+    def from_options(cls, rounds: int, duration: float, quick: bool) -> Settings:
+        if quick:
+            return cls(rounds=1, seconds=1, warmup=False)
+        # A method has four measurements per round (TCP/UDP x both directions): each
+        # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
+        return cls(rounds=max(1, rounds), seconds=max(1, int(duration) // 2), warmup=True)
+
+
+@dataclass(frozen=True)
+class Sample:
+    bits_per_second: float
+    nbytes: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    direction: str
+    protocol: str
+    tool: str
+    reference: str
+    measure: Callable[[int], Sample]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.method, self.direction, self.protocol
+
+    @property
+    def combo(self) -> str:
+        return f"{self.direction}/{self.protocol}"
+
+
+def _iperf3_sample(text: str) -> Sample:
+    result = iperf3.parse(text)
+    return Sample(result.bits_per_second, result.bytes_received, result.extra())
+
+
+def _bulk_sample(text: str) -> Sample:
+    lines = text.strip().splitlines()
+    data = json.loads(lines[-1]) if lines else {"error": "bulk client printed nothing"}
+    if "error" in data:
+        raise PodnetError(f"bulk transfer: {data['error']}")
+    nbytes, seconds = int(data["bytes"]), float(data["seconds"])
+    return Sample(nbytes * 8 / seconds, nbytes, {"bytes": nbytes, "seconds": seconds})
+
+
+def plan(target: Target, client: Client, ends: Endpoints) -> list[Probe]:
+    host = target.main_address
+    probes: list[Probe] = []
+
+    def inbound(mid: str, port: int, direction: str, protocol: str) -> Callable[[int], Sample]:
+        def run(seconds: int) -> Sample:
+            argv = iperf3.client_argv(host, port, seconds, protocol=protocol,
+                                      reverse=direction == "inbound-reverse")
+            return _iperf3_sample(client.run(argv, check=False, timeout=seconds + 30).stdout)
+        return run
+
+    def outbound(container: str | None, direction: str, protocol: str
+                 ) -> Callable[[int], Sample]:
+        def run(seconds: int) -> Sample:
+            argv = iperf3.client_argv(client.address, ends.host2_port, seconds,
+                                      protocol=protocol, reverse=direction == "outbound-reverse")
+            if container is None:
+                done = target.run(argv, check=False, timeout=seconds + 30)
+            else:
+                done = target.podman("exec", container, *argv, check=False, timeout=seconds + 30)
+            return _iperf3_sample(done.stdout)
+        return run
+
+    def bulk(port: int) -> Callable[[int], Sample]:
+        def run(seconds: int) -> Sample:
+            done = client.run([sys.executable, str(BULK), host, str(port), str(seconds)],
+                              check=False, timeout=seconds + 60)
+            return _bulk_sample(done.stdout)
+        return run
+
+    for mid, port in ends.iperf3.items():
+        for direction in INBOUND_DIRECTIONS:
+            for protocol in ("tcp", "udp"):
+                probes.append(Probe(mid, direction, protocol, "iperf3", NATIVE,
+                                    inbound(mid, port, direction, protocol)))
+    for mid in (NATIVE, *OUTBOUND_METHODS):
+        if mid != NATIVE and mid not in ends.containers:
+            continue
+        for direction in OUTBOUND_DIRECTIONS:
+            probes.append(Probe(mid, direction, "tcp", "iperf3", NATIVE,
+                                outbound(ends.containers.get(mid), direction, "tcp")))
+    for mid, port in ends.sinks.items():
+        probes.append(Probe(mid, "inbound", "tcp", "bulk", NATIVE_SINK, bulk(port)))
+    return probes
+
+
+def prime(probes: Iterable[Probe]) -> None:
+    """Connect once to every socket-activated receiver, so that its start is not
+    measured."""
+    for probe in probes:
+        if probe.tool == "bulk":
+            probe.measure(0)
+
+
+def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
+                 retries: int = 1) -> Measurement:
+    error = ""
+    for _ in range(retries + 1):
+        before = procstat.snapshot(target)
+        try:
+            sample = probe.measure(seconds)
+        except PodnetError as exc:
+            error = str(exc)
+            continue
+        spent = procstat.delta(before, procstat.snapshot(target))
+        per_gb = procstat.per_gigabyte(spent, sample.nbytes)
+        extra = {**sample.extra, "tool": probe.tool, "reference": probe.reference,
+                 "forwarder_cpu_seconds": spent, "forwarder_cpu_seconds_per_gb": per_gb}
+        return Measurement("throughput", probe.method, sample.bits_per_second, "bit/s",
+                           probe.direction, probe.protocol, round_no, extra)
+    return Measurement("throughput", probe.method, float("nan"), "bit/s", probe.direction,
+                       probe.protocol, round_no, {"tool": probe.tool, "error": error})
+
+
+def run_rounds(target: Target, probes: list[Probe], settings: Settings,
+               record: Callable[[Measurement], None], seed: int | None = None) -> None:
+    rng = random.Random(seed)
+    prime(probes)
+    if settings.warmup:
+        for probe in rng.sample(probes, len(probes)):
+            measure_once(target, probe, 1, 0)
+    for round_no in range(1, settings.rounds + 1):
+        for probe in rng.sample(probes, len(probes)):
+            record(measure_once(target, probe, settings.seconds, round_no))
+
+
+# --- analysis -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ratio:
+    method: str
+    direction: str
+    protocol: str
+    reference: str
+    summary: RatioSummary
+    cpu_seconds_per_gb: float | None
+
+    @property
+    def combo(self) -> str:
+        return f"{self.direction}/{self.protocol}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
+                "reference": self.reference, **self.summary.as_dict(),
+                "forwarder_cpu_seconds_per_gb": self.cpu_seconds_per_gb}
+
+
+def _ok(m: Measurement) -> bool:
+    return m.kind == "throughput" and m.round > 0 and m.value == m.value and "error" not in m.extra
+
+
+def _by_round(samples: Iterable[Measurement], method: str, direction: str,
+              protocol: str) -> dict[int, float]:
+    return {m.round: m.value for m in samples
+            if _ok(m) and (m.method, m.direction, m.protocol) == (method, direction, protocol)}
+
+
+def ratios(samples: list[Measurement], probes: Iterable[Probe]) -> list[Ratio]:
+    """Median ratio of every probe to its reference of the same round."""
+    import statistics
+
+    found = []
+    for probe in probes:
+        if probe.method == probe.reference:
+            continue
+        values = _by_round(samples, *probe.key)
+        reference = _by_round(samples, probe.reference, probe.direction, probe.protocol)
+        summary = summarize(values, reference)
+        if summary is None:
+            continue
+        cpu = [m.extra["forwarder_cpu_seconds_per_gb"] for m in samples
+               if _ok(m) and (m.method, m.direction, m.protocol) == probe.key
+               and m.extra.get("forwarder_cpu_seconds_per_gb") is not None]
+        found.append(Ratio(probe.method, probe.direction, probe.protocol, probe.reference,
+                           summary, statistics.median(cpu) if cpu else None))
+    return found
+
+
+def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
+                   combos: Iterable[tuple[str, str]]) -> dict[str, RatioSummary]:
+    """variant / baseline per round, for each (direction, protocol)."""
+    found = {}
+    for direction, protocol in combos:
+        summary = summarize(_by_round(samples, variant, direction, protocol),
+                            _by_round(samples, baseline, direction, protocol))
+        if summary is not None:
+            found[f"{direction}/{protocol}"] = summary
+    return found
