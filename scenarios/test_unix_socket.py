@@ -1,0 +1,116 @@
+"""The guide's "Connecting to Unix socket on the host": a bind-mounted directory, and the
+systemd directive OpenFile= handing the container an already opened file or socket.
+
+A socat server on host1 answers a random token on a Unix socket; the container (with
+--network=none, so nothing but the socket can answer) prints what it reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.claims import Claim, load_default
+from harness.outbound_params import params
+from harness.podman.info import PodmanInfo
+from harness.probes import hostserver
+from harness.requirements import Capabilities
+from harness.results.recorder import Recorder
+from harness.services import IMAGE, PREFIX, USER_UNIT_DIR
+from harness.targets.base import Target
+from harness.versions import Version
+
+pytestmark = [pytest.mark.lab, pytest.mark.unix_socket]
+
+REGISTRY = load_default()
+
+
+def _parent(target: Target) -> str:
+    return f"{target.home}/.cache/podnet"
+
+
+def test_bind_mount(target: Target, recorder: Recorder) -> None:
+    claim = REGISTRY.get("unix-socket.bind-mount")
+    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:
+        argv = ["podman", "run", "--rm", "--network=none", "-v", f"{server.workdir}:/podnet-dir:Z",
+                IMAGE, "socat", "-T2", "-", "UNIX-CONNECT:/podnet-dir/sock"]
+        done = target.run(argv, check=False, input="")
+    recorder.check(claim, done.ok and done.stdout.strip() == server.token, evidence={
+        "command": shlex.join(argv), "stdout": done.stdout.strip()[:100],
+        "stderr": done.stderr.strip()[-200:]})
+
+
+@pytest.fixture(scope="module")
+def systemd_version(target: Target) -> Version | None:
+    first = target.run(["systemctl", "--version"], check=False).stdout.split("\n", 1)[0]
+    try:
+        return Version.parse(first)
+    except ValueError:
+        return None
+
+
+@pytest.fixture
+def openfile_applicable(info: PodmanInfo, systemd_version: Version | None, recorder: Recorder,
+                        capabilities: Capabilities) -> Any:
+    def check(claim: Claim) -> None:
+        ok, reason = claim.applies({**info.components.as_conditions(), "systemd": systemd_version})
+        if not ok:
+            recorder.skip(claim, reason, outcome="not_applicable")
+            pytest.skip(f"not applicable: {reason}")
+        missing = capabilities.missing("systemd-user")
+        if missing:
+            recorder.skip(claim, missing)
+            pytest.skip(missing)
+
+    return check
+
+
+@pytest.fixture
+def file_source(target: Target) -> Iterator[tuple[str, str]]:
+    """A token in a file: (path, token)."""
+    token = hostserver.new_token()
+    path = f"{_parent(target)}/openfile-{secrets.token_hex(3)}"
+    target.write_file(path, token + "\n", mode="0600")
+    try:
+        yield path, token
+    finally:
+        target.remove_files(path)
+
+
+@pytest.fixture
+def socket_source(target: Target) -> Iterator[tuple[str, str]]:
+    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:
+        yield server.socket, server.token
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("openfile_inherited")))
+def test_openfile(claim: Claim, target: Target, recorder: Recorder, openfile_applicable: Any,
+                  request: pytest.FixtureRequest) -> None:
+    """A user service with OpenFile=PATH:podnet runs podman run --preserve-fds=1; the
+    container reads file descriptor 3."""
+    openfile_applicable(claim)
+    path, token = request.getfixturevalue(f"{claim.extra['kind']}_source")
+    unit = f"{PREFIX}openfile-{secrets.token_hex(3)}"
+    unit_file = f"{target.home}/{USER_UNIT_DIR}/{unit}.service"
+    out = f"{_parent(target)}/{unit}.out"
+    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--preserve-fds=1", "--network=none",
+                         "--name", unit, IMAGE, "sh", "-c", "cat <&3"])
+    text = (f"[Unit]\nDescription=podnet OpenFile= check\n\n[Service]\nType=oneshot\n"
+            f"OpenFile={path}:podnet\nStandardOutput=truncate:{out}\nStandardError=journal\nExecStart={podman}\n")
+    try:
+        target.write_file(unit_file, text)
+        target.systemctl_user("daemon-reload")
+        started = target.systemctl_user("start", f"{unit}.service", check=False, timeout=90)
+        seen = target.run(["cat", out], check=False).stdout.strip()
+    finally:
+        target.systemctl_user("stop", f"{unit}.service", check=False)
+        target.remove_files(unit_file, out)
+        target.systemctl_user("daemon-reload", check=False)
+        target.systemctl_user("reset-failed", f"{unit}.service", check=False)
+        target.podman("rm", "-f", "-t", "0", unit, check=False)
+    recorder.check(claim, started.ok and seen == token, evidence={
+        "unit": text, "container_read": seen[:100], "systemctl": started.stderr.strip()[-200:]})
