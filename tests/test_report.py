@@ -230,7 +230,17 @@ def test_a_png_in_the_run_directory_is_embedded(tmp_path: Path) -> None:
     ("[]", "expected a JSON object"),
     ('{"schema": "other"}', "is not a podnet run record"),
     ('{"schema": "podnet.run", "schema_version": 99}', "schema version 99"),
-    ('{"schema": "podnet.run", "schema_version": 1}', "is malformed"),
+    ('{"schema": "podnet.run", "schema_version": 1}', "the run lacks 'run_id'"),
+    ('{"schema": "podnet.run", "schema_version": 1, "run_id": "r", "started": "today"}',
+     "started should be int or float, not str"),
+    ('{"schema": "podnet.run", "schema_version": 1, "run_id": "r", "started": 0, '
+     '"results": {}}', "results should be list"),
+    ('{"schema": "podnet.run", "schema_version": 1, "run_id": "r", "started": 0, '
+     '"results": [{"claim_id": "c", "section": "s", "statement": "t", "expected": 1, '
+     '"observed": 1, "outcome": "maybe"}]}', r"results\[0\].outcome is 'maybe'"),
+    ('{"schema": "podnet.run", "schema_version": 1, "run_id": "r", "started": 0, '
+     '"measurements": [{"kind": "latency", "method": "m", "value": "3", "unit": "ms"}]}',
+     r"measurements\[0\].value should be int or float, not str"),
 ])
 def test_malformed_run_directories_give_one_clear_line(tmp_path: Path, content: str | None,
                                                        message: str) -> None:
@@ -240,3 +250,12 @@ def test_malformed_run_directories_give_one_clear_line(tmp_path: Path, content: 
         render_run(tmp_path)
     assert "\n" not in str(info.value)
     assert not (tmp_path / "report.md").exists()
+
+
+def test_failed_samples_recorded_as_nan_render(tmp_path: Path) -> None:
+    run = store.load(FIXTURES / "base")
+    run.measurements[0].value = float("nan")
+    store.save(run, tmp_path)
+    render_run(tmp_path)
+    assert pd.isna(pd.read_csv(tmp_path / "measurements.csv").value[0])
+    assert 'alt="latency"' in (tmp_path / "report.html").read_text()

@@ -22,7 +22,8 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    chosen = [m for m in measurements if m.kind == kind and isinstance(m.value, int | float)]
+    chosen = [m for m in measurements if m.kind == kind and isinstance(m.value, int | float)
+              and m.value == m.value]  # failed samples are recorded as NaN
     if not chosen:
         return None
     groups: dict[str, list[float]] = {}

@@ -89,6 +89,9 @@ class Run:
                 f"{source} has schema version {version}; this podnet reads version "
                 f"{SCHEMA_VERSION}: use a matching podnet release"
             )
+        problem = _problem(data)
+        if problem:
+            raise PodnetError(f"{source} is malformed: {problem}")
         try:
             return cls(
                 run_id=data["run_id"], started=data["started"], finished=data.get("finished"),
@@ -99,3 +102,62 @@ class Run:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
+
+
+#: Field types checked on reading: (field, accepted types, required).
+_RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
+    ("run_id", (str,), True), ("started", (int, float), True),
+    ("finished", (int, float, type(None)), False), ("environment", (dict,), False),
+    ("results", (list,), False), ("measurements", (list,), False),
+    ("summaries", (dict,), False),
+)
+_RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
+    ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
+    ("outcome", (str,), True), ("method", (str, type(None)), False),
+    ("protocol", (str, type(None)), False), ("reason", (str,), False),
+    ("evidence", (dict,), False), ("setup_seconds", (int, float, type(None)), False),
+    ("test", (str,), False),
+)
+_MEASUREMENT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
+    ("kind", (str,), True), ("method", (str,), True), ("value", (int, float), True),
+    ("unit", (str,), True), ("direction", (str,), False), ("protocol", (str,), False),
+    ("round", (int,), False), ("extra", (dict,), False),
+)
+
+
+def _field_problem(where: str, data: dict[str, Any],
+                   fields: tuple[tuple[str, tuple[type, ...], bool], ...]) -> str | None:
+    for name, types, required in fields:
+        if name not in data:
+            if required:
+                return f"{where} lacks '{name}'"
+            continue
+        value = data[name]
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            kinds = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            return f"{where}.{name} should be {kinds}, not {type(value).__name__}"
+    return None
+
+
+def _problem(data: dict[str, Any]) -> str | None:
+    """The first structural problem of a run record (types of the known fields), if any.
+    Unknown fields of results and measurements are reported by the constructors."""
+    problem = _field_problem("the run", data, _RUN_FIELDS)
+    if problem:
+        return problem
+    for i, entry in enumerate(data.get("results", [])):
+        if not isinstance(entry, dict):
+            return f"results[{i}] should be an object"
+        problem = _field_problem(f"results[{i}]", entry, _RESULT_FIELDS)
+        if problem:
+            return problem
+        if entry["outcome"] not in OUTCOMES:
+            return (f"results[{i}].outcome is {entry['outcome']!r}; "
+                    f"expected one of {', '.join(OUTCOMES)}")
+    for i, entry in enumerate(data.get("measurements", [])):
+        if not isinstance(entry, dict):
+            return f"measurements[{i}] should be an object"
+        problem = _field_problem(f"measurements[{i}]", entry, _MEASUREMENT_FIELDS)
+        if problem:
+            return problem
+    return None
