@@ -1,0 +1,54 @@
+"""Plain ``podman run -d`` containers and networks for scenarios, always removed."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator, Sequence
+
+from harness.errors import CommandError
+from harness.services import IMAGE, PREFIX
+from harness.targets.base import Target
+
+
+def unique(stem: str) -> str:
+    return f"{PREFIX}{stem}-{secrets.token_hex(3)}"
+
+
+@contextlib.contextmanager
+def network(target: Target, name: str | None = None) -> Iterator[str]:
+    name = name or unique("net")
+    target.podman("network", "create", name)
+    try:
+        yield name
+    finally:
+        target.podman("network", "rm", "-f", name, check=False)
+
+
+@contextlib.contextmanager
+def running(target: Target, options: Sequence[str], command: Sequence[str] = (),
+            *, name: str | None = None, image: str = IMAGE) -> Iterator[str]:
+    """``podman run -d --name NAME OPTIONS IMAGE COMMAND``; raises CommandError (with
+    podman's message) if podman refuses; the container is removed on exit."""
+    name = name or unique("ctr")
+    try:
+        target.podman("run", "-d", "--name", name, *options, image, *command)
+        yield name
+    finally:
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("true",)
+            ) -> tuple[int, str]:
+    """Run a throwaway container; return podman's exit status and its messages."""
+    name = unique("try")
+    try:
+        done = target.podman("run", "--rm", "--name", name, *options, IMAGE, *command,
+                             check=False)
+        return done.returncode, (done.stderr.strip() or done.stdout.strip())
+    finally:
+        target.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def error_text(exc: CommandError) -> str:
+    return (exc.stderr or exc.stdout).strip()

@@ -1,0 +1,40 @@
+"""Is a published port served to a client, and is it served through each interface?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.clients.base import Client
+from harness.wait import NotReady, poll
+
+
+def served(client: Client, address: str, port: int, protocol: str = "tcp",
+           timeout: float = 3.0) -> tuple[bool, str]:
+    """One attempt: (answered, what happened)."""
+    if protocol == "udp":
+        reply = client.udp_exchange(address, port, timeout=timeout)
+        return "reply" in reply, str(reply.get("reply") or reply.get("error"))
+    http = client.http_get(f"http://{address}:{port}/", timeout=timeout)
+    return http.ok, f"HTTP {http.status}" if http.status else str(http.error)
+
+
+def wait_served(client: Client, address: str, port: int, protocol: str = "tcp",
+                timeout: float = 20.0) -> bool:
+    try:
+        return poll(lambda: served(client, address, port, protocol, timeout=2)[0],
+                    what=f"{protocol} {address}:{port} to answer {client.name}",
+                    timeout=timeout, interval=0.1)
+    except NotReady:
+        return False
+
+
+def restriction(near: Client, near_address: str, far: Client, far_address: str, port: int,
+                protocol: str = "tcp", ready_timeout: float = 20.0) -> tuple[bool, dict[str, Any]]:
+    """Whether ``near`` is served while ``far`` (through another interface) is not."""
+    near_ok = wait_served(near, near_address, port, protocol, ready_timeout)
+    _, near_detail = served(near, near_address, port, protocol)
+    far_ok, far_detail = served(far, far_address, port, protocol)
+    return near_ok and not far_ok, {
+        f"{near.name} ({near_address})": near_detail,
+        f"{far.name} ({far_address})": far_detail,
+    }
