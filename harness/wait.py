@@ -15,6 +15,10 @@ class NotReady(PodnetError):
     pass
 
 
+class GiveUp(PodnetError):
+    """Raised by a check to stop waiting at once: what it waits for cannot happen."""
+
+
 def poll(
     check: Callable[[], T | None],
     *,
@@ -36,6 +40,8 @@ def poll(
             value = check()
             if value is not None and value is not False:
                 return value
+        except GiveUp:
+            raise
         except Exception as exc:
             last_error = exc
         if time.monotonic() >= deadline:

@@ -27,7 +27,7 @@ from harness.lab.releases import DEFAULT_RELEASE, get_release
 from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_built
 from harness.run import require_tool, run, spawn
 from harness.targets.lab import LabTarget, host1_argv
-from harness.wait import poll
+from harness.wait import GiveUp, poll
 
 log = logging.getLogger("podnet.lab")
 Step = Callable[[str], None]
@@ -81,7 +81,8 @@ def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet
         require_tool(tool, hint)
     mirror = debian_mirror()
     step(f"root file system for {rel.name} (cached under {lab_state.CACHE_ROOT})")
-    cached = ensure_built(lab_state.CACHE_ROOT, rel, mirror)
+    in_use = frozenset(Path(s.cache_dir) for s in lab_state.all_states() if _init_alive(s.init_pid))
+    cached = ensure_built(lab_state.CACHE_ROOT, rel, mirror, in_use)
     step("network namespaces host1, host2, host3")
     names = netns.create(name)
     group = cgroup.create(name)
@@ -121,6 +122,10 @@ def down(name: str = "podnet", step: Step = _quiet) -> None:
 
 
 def destroy(name: str = "podnet", step: Step = _quiet) -> None:
+    others = [s.name for s in lab_state.all_states() if s.name != name and _init_alive(s.init_pid)]
+    if others:
+        raise PodnetError(f"other labs use the cache ({', '.join(others)}): "
+                          "take them down first with 'podnet --name NAME lab down'")
     down(name, step)
     shutil.rmtree(lab_state.CACHE_ROOT, ignore_errors=True)
     step(f"cache {lab_state.CACHE_ROOT} removed")
@@ -162,7 +167,7 @@ def _wait_booted(init_pid: int, data_dir: Path) -> None:
     def system_state() -> str | None:
         if not _init_alive(init_pid):
             tail = (data_dir / "console.log").read_text(errors="replace").strip()[-400:]
-            raise PodnetError(f"host1 stopped while booting: {tail}")
+            raise GiveUp(f"host1 stopped while booting: {tail}")
         out = run(host1_argv(init_pid, ["systemctl", "is-system-running"],
                              env={"PATH": "/usr/bin:/bin"}, user=None), check=False).stdout
         return out.strip() if out.strip() in ("running", "degraded") else None

@@ -30,7 +30,7 @@ HOST_PACKAGES = (
     "podman", "passt", "slirp4netns", "uidmap", "crun", "netavark", "aardvark-dns",
     "nftables", "systemd", "systemd-sysv", "dbus", "dbus-user-session", "libpam-systemd",
     "catatonit", "iproute2", "iperf3", "curl", "socat", "tshark", "python3", "procps",
-    "nginx-light", "ca-certificates",
+    "nginx-light", "ca-certificates", "mount",
 )
 IMAGE_PACKAGES = ("nginx-light", "iperf3", "curl", "socat", "python3", "iproute2", "procps")
 
@@ -78,14 +78,19 @@ def cached_release(cache_root: Path, release: Release, mirror: str) -> CachedRel
     return CachedRelease(release, cache_root / f"{release.name}-{cache_key(release, mirror)}")
 
 
-def ensure_built(cache_root: Path, release: Release, mirror: str) -> CachedRelease:
-    """Return the cached release, building it first when it is missing or incomplete."""
+def ensure_built(cache_root: Path, release: Release, mirror: str,
+                 in_use: frozenset[Path] = frozenset()) -> CachedRelease:
+    """Return the cached release, building it first when it is missing or incomplete.
+
+    Outdated caches of the same release are removed, except those in ``in_use`` (the
+    root file systems of labs that are running).
+    """
     cached = cached_release(cache_root, release, mirror)
     if cached.complete:
         return cached
     require_tool("mmdebstrap", "apt-get install mmdebstrap")
     for stale in cache_root.glob(f"{release.name}-*"):
-        if stale != cached.directory:
+        if stale != cached.directory and stale not in in_use:
             log.info("removing outdated cache %s", stale)
             shutil.rmtree(stale, ignore_errors=True)
     if cached.directory.exists():

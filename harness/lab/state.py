@@ -54,3 +54,14 @@ def save(state: LabState) -> None:
 
 def remove(name: str) -> None:
     state_file(name).unlink(missing_ok=True)
+
+
+def all_states() -> list[LabState]:
+    if not STATE_ROOT.is_dir():
+        return []
+    found = []
+    for path in STATE_ROOT.glob("*.json"):
+        state = load(path.stem)
+        if state is not None:
+            found.append(state)
+    return found
