@@ -57,6 +57,8 @@ class ServeOptions:
     ready_timeout: float = 30.0
     #: Socket activation: the socket unit's ``BindToDevice=`` (e.g. ``eth0``).
     bind_device: str | None = None
+    #: podman run methods: the container's port, when it differs from ``port``.
+    container_port: int | None = None
 
 
 def validate_port(port: int) -> int:
@@ -123,14 +125,15 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         network = f"pasta:--pcap,{service.pcap_path}"
         cleanups.append(lambda: target.remove_files(service.pcap_path or ""))
     argv += [f"--network={network}"]
+    inner = opts.port if network == "host" else (opts.container_port or opts.port)
     if network != "host":
         suffix = "/udp" if opts.protocol == "udp" else ""
-        argv += ["-p", f"{opts.port}:{opts.port}{suffix}"]
+        argv += ["-p", f"{opts.port}:{inner}{suffix}"]
     argv.append(IMAGE)
     if opts.protocol == "udp":
-        argv += [*UDP_PEER, str(opts.port)]
-    elif opts.port != 8080:
-        conf = _nginx_conf_dir(target, name, listen=str(opts.port))
+        argv += [*UDP_PEER, str(inner)]
+    elif inner != 8080:
+        conf = _nginx_conf_dir(target, name, listen=str(inner))
         cleanups.append(lambda: target.remove_files(conf))
         argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
     cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
