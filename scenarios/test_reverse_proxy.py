@@ -1,0 +1,211 @@
+"""The guide's "HTTP reverse proxy" table: caddy, nginx and traefik, socket-activated
+from a quadlet .container plus .socket pair, on a custom network in front of a backend.
+
+Per proxy: socket activation (the proxy serves host2 on the socket systemd created and
+passes, with no listener of its own) and the client's address through it; systemd
+notify (Notify=true, bounded by TimeoutStartSec); and the caveat of the comment column,
+measured.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.claims import Claim, Registry, load_default
+from harness.clients.base import Client
+from harness.probes import nginx_log
+from harness.proxies import PROXIES, ProxyUnit, deploy, ensure_image, proxy_version, sockets, start_and_poll
+from harness.proxies import logs as proxy_logs
+from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
+from harness.results.recorder import ClaimMismatch, Recorder
+from harness.targets.base import Target
+from harness.wait import poll
+
+pytestmark = [pytest.mark.lab, pytest.mark.reverse_proxy, pytest.mark.socket_activation,
+              pytest.mark.custom_network]
+
+PORT = 8080
+#: TimeoutStartSec of the Notify=true units: a proxy that never sends READY=1 fails here.
+NOTIFY_TIMEOUT = 6.0
+#: The second socket of caddy issue 6631's setup (the admin endpoint, fd 4).
+ADMIN_LISTEN = "127.0.0.1:2019"
+VERSION_KEYS = {"caddy": "caddy", "nginx": "nginx-proxy", "traefik": "traefik"}
+CLAIMS = load_default()
+
+
+def _params(prop: str) -> list[Any]:
+    return [pytest.param(c, id=c.method) for c in CLAIMS.select(prop)]
+
+
+@pytest.fixture(scope="module")
+def images(target: Target, recorder: Recorder, environment: dict[str, Any]) -> dict[str, str]:
+    """Each proxy's image (built once per version), its version recorded in the run."""
+    built = {}
+    versions = recorder.run.environment.setdefault("versions", {})
+    for proxy in PROXIES.values():
+        built[proxy.id] = ensure_image(target, proxy)
+        versions[VERSION_KEYS[proxy.id]] = proxy_version(target, proxy, built[proxy.id])
+    return built
+
+
+def _check_all(recorder: Recorder, checks: list[tuple[Claim, Any, dict[str, Any]]]) -> None:
+    """Record every claim, then fail with all mismatches."""
+    failures = []
+    for claim, observed, evidence in checks:
+        try:
+            recorder.check(claim, observed, evidence=evidence)
+        except ClaimMismatch as exc:
+            failures.append(str(exc))
+    if failures:
+        raise ClaimMismatch("\n".join(failures))
+
+
+def _get(client: Client, target: Target, token: str, timeout: float = 5.0) -> Any:
+    return client.http_get(f"http://{target.main_address}:{PORT}/?probe={token}", timeout=timeout)
+
+
+def _version(recorder: Recorder, proxy_id: str) -> str:
+    return str(recorder.run.environment.get("versions", {}).get(VERSION_KEYS[proxy_id], ""))
+
+
+@pytest.fixture
+def unit_factory(target: Target, images: dict[str, str]) -> Iterator[Any]:
+    yield lambda proxy_id, **kw: deploy(target, PROXIES[proxy_id], images[proxy_id],
+                                        port=PORT, **kw)
+
+
+@pytest.mark.source_address
+@pytest.mark.parametrize("claim", _params("proxy_socket_activation"))
+def test_socket_activation(claim: Claim, target: Target, client: Client, recorder: Recorder,
+                           registry: Registry, applicable: Any, unit_factory: Any) -> None:
+    applicable(claim)
+    proxy = PROXIES[claim.method or ""]
+    address_claim = registry.select("proxy_forwards_client_address", method=proxy.id)[0]
+    token = secrets.token_hex(4)
+    with unit_factory(proxy.id) as unit:
+        # The first connection starts the service (socket activation); it waits in the
+        # socket's queue until the proxy accepts it.
+        reply = poll(lambda: (r := _get(client, target, token)).ok and r,
+                     what=f"{proxy.id} through the socket to answer 200", timeout=30)
+        evidence = _inherited(target, unit)
+        proxy_entry = proxy_logs.find_request(unit.logs(), token, proxy.log_format)
+        backend_entry = nginx_log.find_request(unit.logs(unit.backend), token)
+    evidence.update(version=_version(recorder, proxy.id), status=reply.status)
+    socket_activated = bool(evidence["proxy_holds_socket"] and evidence["systemd_holds_socket"]
+                            and not evidence["own_listener"])
+    address = {
+        "client_address": client.address,
+        "proxy_log_peer": proxy_entry.peer if proxy_entry else None,
+        "proxy_log_line": proxy_entry.line[:600] if proxy_entry else None,
+        "backend_forwarded_for": backend_entry.forwarded_for if backend_entry else None,
+        "backend_log_line": backend_entry.line if backend_entry else None,
+    }
+    forwarded = (address["proxy_log_peer"] == client.address
+                 and address["backend_forwarded_for"] == client.address)
+    _check_all(recorder, [(claim, socket_activated, evidence),
+                          (address_claim, forwarded, address)])
+
+
+def _inherited(target: Target, unit: ProxyUnit) -> dict[str, Any]:
+    """Whether the listener on the port is systemd's, shared with the proxy process, and
+    whether the proxy has a listener of its own in its network namespace."""
+    pid = unit.pid()
+    text, holders = sockets.listeners(target, PORT)
+    everyone = [h for socket in holders for h in socket]
+    own = sockets.own_listeners(target, unit.container, PORT)
+    return {
+        "ss_host": text,
+        "proxy_pid": pid,
+        "proxy_holds_socket": any(h.pid == pid for h in everyone),
+        "systemd_holds_socket": any(h.name == "systemd" for h in everyone),
+        "own_listener": own,
+    }
+
+
+@pytest.mark.parametrize("claim", _params("proxy_systemd_notify"))
+def test_notify(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                unit_factory: Any) -> None:
+    applicable(claim)
+    with unit_factory(claim.method, notify=True, timeout_start=NOTIFY_TIMEOUT) as unit:
+        startup, _ = start_and_poll(unit, NOTIFY_TIMEOUT)
+        state = unit.state()
+    evidence = {**startup.summary(), "timeout_start_sec": NOTIFY_TIMEOUT,
+                "state_after_start": state, "version": _version(recorder, claim.method or "")}
+    recorder.check(claim, startup.active and state.get("ActiveState") == "active",
+                   evidence=evidence)
+
+
+@pytest.mark.parametrize("claim", _params("proxy_reload_keeps_serving"))
+def test_reload(claim: Claim, target: Target, client: Client, recorder: Recorder,
+                applicable: Any, unit_factory: Any) -> None:
+    """caddy: ``systemctl --user reload``, then a request on the inherited socket.
+
+    Observed in the setup of caddy issue 6631 (the admin endpoint on a second inherited
+    socket, ``caddy reload`` taking its address from the Caddyfile); the setup with the
+    admin endpoint on a Unix socket in the container is recorded beside it."""
+    applicable(claim)
+    issue = _reload(target, client, unit_factory, claim.method,
+                    configs=caddy_admin_fd, extra_listen=ADMIN_LISTEN,
+                    reload_cmd=CADDY_RELOAD_FROM_CONFIG)
+    unix_admin = _reload(target, client, unit_factory, claim.method)
+    evidence = {"issue_6631_setup": issue, "unix_admin_socket_setup": unix_admin,
+                "version": _version(recorder, claim.method or "")}
+    recorder.check(claim, issue["reload_ok"] and issue["serves_after_reload"],
+                   evidence=evidence)
+
+
+def _reload(target: Target, client: Client, unit_factory: Any, proxy_id: str | None,
+            **kw: Any) -> dict[str, Any]:
+    with unit_factory(proxy_id, notify=True, timeout_start=NOTIFY_TIMEOUT, **kw) as unit:
+        startup, _ = start_and_poll(unit, NOTIFY_TIMEOUT)
+        assert startup.seconds_to_200 is not None, f"{proxy_id} never answered 200: {startup}"
+        reload = target.systemctl_user("reload", unit.service, check=False, timeout=30)
+        token = secrets.token_hex(4)
+        reply = _get(client, target, token, timeout=3)
+        entry = proxy_logs.find_request(unit.logs(), token, unit.proxy.log_format)
+        return {"reload_ok": reload.ok, "reload_rc": reload.returncode,
+                "reload_error": _reload_error(target.run(
+                    ["journalctl", "--user", "-u", unit.service, "-n", "30", "--no-pager"],
+                    check=False).stdout),
+                "serves_after_reload": reply.ok, "status_after_reload": reply.status,
+                "error_after_reload": reply.error, "state_after_reload": unit.state(),
+                "proxy_log_line": entry.line[:400] if entry else None,
+                "inherited": _inherited(target, unit)}
+
+
+def _reload_error(logs: str) -> str | None:
+    lines = [line for line in logs.splitlines() if "Error" in line or "error" in line]
+    return lines[-1][:400] if lines else None
+
+
+@pytest.mark.parametrize("claim", _params("proxy_socket_activation_needs_env"))
+def test_needs_env(claim: Claim, target: Target, client: Client, recorder: Recorder,
+                   applicable: Any, unit_factory: Any) -> None:
+    """nginx without NGINX=3;: does it still serve on the inherited socket?"""
+    applicable(claim)
+    token = secrets.token_hex(4)
+    with unit_factory(claim.method, environment=()) as unit:
+        reply = _get(client, target, token, timeout=4)
+        evidence: dict[str, Any] = {"status_without_env": reply.status,
+                                    "error_without_env": reply.error,
+                                    "state": unit.state()}
+        if unit.state().get("ActiveState") == "active":
+            evidence["own_listener"] = sockets.own_listeners(target, unit.container, PORT)
+    evidence["version"] = _version(recorder, claim.method or "")
+    recorder.check(claim, not reply.ok, evidence=evidence)
+
+
+@pytest.mark.parametrize("claim", _params("proxy_not_found_after_ready"))
+def test_not_found_after_ready(claim: Claim, target: Target, recorder: Recorder,
+                               applicable: Any, unit_factory: Any) -> None:
+    """traefik: from the moment the Notify=true unit is active, 404s before the first 200?"""
+    applicable(claim)
+    with unit_factory(claim.method, notify=True, timeout_start=NOTIFY_TIMEOUT) as unit:
+        startup, _ = start_and_poll(unit, NOTIFY_TIMEOUT)
+    assert startup.active, f"{claim.method} did not become active: {startup.summary()}"
+    evidence = {**startup.summary(), "version": _version(recorder, claim.method or "")}
+    recorder.check(claim, startup.not_found > 0, evidence=evidence)
