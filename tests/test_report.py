@@ -34,6 +34,39 @@ anchor = "#again"
 columns = ["source address preserved"]
 rows = ["pasta"]
 
+[table.out]
+title = "Out"
+section = "Outbound > Localhost"
+anchor = "#out"
+columns = ["source address preserved", "reaches localhost", "comment"]
+rows = ["pasta", "slirp4netns"]
+row_key = "row"
+
+[[claim]]
+id = "out.localhost.pasta"
+section = "Outbound > Localhost"
+anchor = "#out"
+table = "out"
+column = "reaches localhost"
+row = "pasta"
+comment = "with --map-gw"
+method = "pasta"
+property = "reaches_host_localhost"
+statement = "pasta reaches localhost"
+expected = true
+
+[[claim]]
+id = "out.localhost.pasta-map-host-loopback"
+section = "Outbound > Localhost"
+anchor = "#out"
+table = "out"
+column = "reaches localhost"
+row = "pasta"
+method = "pasta"
+property = "reaches_host_localhost"
+statement = "pasta reaches localhost with --map-host-loopback"
+expected = true
+
 [[claim]]
 id = "src.pasta"
 section = "Inbound > Overview"
@@ -127,7 +160,7 @@ def table_block(text: str, title: str) -> list[str]:
 def test_one_markdown_table_per_guide_table(run: Run, registry: Registry) -> None:
     text = markdown(run, registry)
     assert [line for line in text.splitlines() if line.startswith("### ")] == [
-        "### Overview", "### Again"]
+        "### Overview", "### Again", "### Out"]
     overview = table_block(text, "Overview")
     assert overview[0] == "| method | source address preserved | minimum port number |"
     # rows are the methods' titles, and ids where there is no method of that name
@@ -151,6 +184,17 @@ def test_a_table_without_own_claims_shows_the_same_column_elsewhere(
         run: Run, registry: Registry) -> None:
     again = table_block(markdown(run, registry), "Again")
     assert again[2] == "| pasta | tcp: ✔ · udp: ✘ (guide: ✔) ⚠ |"
+
+
+def test_tables_keyed_by_row_show_comments_and_name_several_claims(
+        run: Run, registry: Registry) -> None:
+    run.results += [result("out.localhost.pasta", "passed", True, True),
+                    result("out.localhost.pasta-map-host-loopback", "failed", True, False)]
+    pasta, slirp = table_block(markdown(run, registry), "Out")[2:]
+    # the inbound column is not borrowed by an outbound table
+    assert pasta == ("| pasta |  | pasta: ✔ · pasta-map-host-loopback: ✘ (guide: ✔) ⚠ "
+                     "| with --map-gw |")
+    assert slirp == "| slirp4netns |  |  |  |"
 
 
 def test_claims_not_run_show_the_guide(registry: Registry) -> None:

@@ -85,6 +85,10 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _pct(x: float) -> str:
+    return f"{x * 100:.4g}%"
+
+
 @dataclass
 class Comparison:
     base_id: str
@@ -111,7 +115,7 @@ class Comparison:
 
     def to_text(self) -> str:
         lines = [f"compare {self.base_id} -> {self.new_id} "
-                 f"(tolerance {self.tolerance:.0%})"]
+                 f"(tolerance {_pct(self.tolerance)})"]
         if self.claims:
             lines.append("claims that changed state:")
             lines += [f"  {'REGRESSION ' if c.regression else ''}{c.label}: "
@@ -137,7 +141,7 @@ class Comparison:
         verdict = f"❌ {count} regression{'s' if count != 1 else ''}" if count else (
             "✅ no regressions")
         lines = [f"### podnet compare: {verdict}", "",
-                 f"`{self.base_id}` → `{self.new_id}`, tolerance {self.tolerance:.0%}", ""]
+                 f"`{self.base_id}` → `{self.new_id}`, tolerance {_pct(self.tolerance)}", ""]
         if self.claims:
             lines += ["| claim | protocol | base | new | |", "|-|-|-|-|-|"]
             lines += [f"| `{c.claim_id}` | {c.protocol} | {c.before} | {c.after} | "

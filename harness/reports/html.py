@@ -66,7 +66,7 @@ def _notes(notes: Footnotes) -> str:
 
 def _cell(cell: Cell, notes: Footnotes) -> str:
     if not cell.has_claim:
-        return '<td class="no-claim"></td>'
+        return f'<td class="no-claim">{escape(cell.guide)}</td>'
     parts = shown_parts(cell)
     if not parts:
         body = f"not run (guide: {escape(cell.guide)})"

@@ -23,7 +23,7 @@ LEGEND = (
     "Each cell shows what this run observed. ✔/✘ is the observed property; "
     f"`(guide: …) {WARN}` marks a cell where the guide and the observation differ; "
     "`not run` means the registry has a claim for the cell but this run has no result; "
-    "an empty cell has no claim in the registry."
+    "a cell no claim checks shows the guide's text, if any."
 )
 
 
@@ -37,7 +37,7 @@ def footnote_lines(notes: Footnotes) -> list[str]:
 
 def cell_text(cell: Cell, notes: Footnotes) -> str:
     if not cell.has_claim:
-        return ""
+        return escape(cell.guide)
     parts = shown_parts(cell)
     if not parts:
         return f"not run (guide: {cell.guide})"

@@ -145,14 +145,28 @@ def _labels(results: list[ClaimResult]) -> list[str]:
     return labels
 
 
-def build_cell(claims: list[Claim], results_by_claim: dict[str, list[ClaimResult]]) -> Cell:
+def _claim_labels(claims: list[Claim]) -> list[str]:
+    """Short names for several claims in one cell: their ids without the common prefix."""
+    if len(claims) < 2:
+        return [""]
+    split = [c.id.split(".") for c in claims]
+    common = 0
+    while all(len(s) > common + 1 and s[common] == split[0][common] for s in split):
+        common += 1
+    return [".".join(s[common:]) for s in split]
+
+
+def build_cell(claims: list[Claim], results_by_claim: dict[str, list[ClaimResult]],
+               text: str = "") -> Cell:
+    """The cell of ``claims``; ``text`` is what the guide writes in a cell no claim
+    checks (a comment, say)."""
     if not claims:
-        return Cell(guide="", has_claim=False)
+        return Cell(guide=text, has_claim=False)
     cell = Cell(guide=" / ".join(dict.fromkeys(show_value(c.expected) for c in claims)))
-    for claim in claims:
+    for claim, name in zip(claims, _claim_labels(claims), strict=True):
         results = results_by_claim.get(claim.id, [])
         for result, label in zip(results, _labels(results), strict=True):
-            cell.parts.append(_part(result, label))
+            cell.parts.append(_part(result, " ".join(p for p in (name, label) if p)))
     return cell
 
 
@@ -181,10 +195,16 @@ def build_tables(run: Run, registry: Registry, titles: dict[str, str]) -> list[T
         columns = [str(c) for c in spec.get("columns", [])]
         rows = [(str(r), _row_title(str(r), titles, spec)) for r in spec.get("rows", [])]
         cells = {}
+        row_key = spec.get("row_key")
         for row, _ in rows:
+            in_row = [c for c in registry.claims if c.table == table_id
+                      and _row_of(c, row_key) == row]
             for column in columns:
-                claims = _claims_for(registry, table_id, column, row)
-                cells[(row, column)] = build_cell(claims, results_by_claim)
+                claims = [c for c in in_row if c.column == column] or (
+                    [] if row_key else _same_cell_elsewhere(registry, spec, column, row))
+                text = " ".join(dict.fromkeys(
+                    str(c.extra[column]) for c in in_row if c.extra.get(column)))
+                cells[(row, column)] = build_cell(claims, results_by_claim, text)
         tables.append(Table(
             id=table_id, title=str(spec.get("title", table_id)),
             section=str(spec.get("section", "")), anchor=str(spec.get("anchor", "")),
@@ -193,13 +213,23 @@ def build_tables(run: Run, registry: Registry, titles: dict[str, str]) -> list[T
     return tables
 
 
-def _claims_for(registry: Registry, table: str, column: str, row: str) -> list[Claim]:
-    own = [c for c in registry.claims
-           if c.table == table and c.column == column and c.method == row]
-    if own:
-        return own
+def _row_of(claim: Claim, row_key: Any) -> Any:
+    """The row a claim is a cell of: its method, or the field the table names."""
+    return claim.extra.get(row_key) if isinstance(row_key, str) else claim.method
+
+
+def _area(section: str) -> str:
+    return section.split(" > ", 1)[0]
+
+
+def _same_cell_elsewhere(registry: Registry, spec: dict[str, Any], column: str,
+                         row: str) -> list[Claim]:
+    """Claims of another table of the same part of the guide for this column and method:
+    the guide repeats the overview's columns in tables of their own."""
+    area = _area(str(spec.get("section", "")))
     return [c for c in registry.claims
-            if c.table is not None and c.column == column and c.method == row]
+            if c.table is not None and c.column == column and c.method == row
+            and _area(c.section) == area]
 
 
 def group_results(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
