@@ -9,7 +9,7 @@ from harness.targets.base import Target
 
 def pids(target: Target, name: str) -> set[int]:
     """PIDs of the rootless user's processes named exactly ``name``."""
-    done = target.run(["pgrep", "-u", target.user, "-x", name], check=False)
+    done = target.run(["pgrep", "-u", target.user, f"^{name}(\\.|$)"], check=False)
     return {int(line) for line in done.stdout.split()}
 
 

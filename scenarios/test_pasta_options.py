@@ -1,0 +1,119 @@
+"""pasta's port options (-p becoming -t, --network pasta:-t, -t auto) and the default
+rootlessNetworkCmd. pasta's argv is read from /proc/PID/cmdline inside host1."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from harness import containers
+from harness.claims import load_default
+from harness.clients.base import Client
+from harness.probes import procs, reach
+from harness.results.recorder import Recorder
+from harness.targets.base import Target
+from harness.wait import NotReady, poll
+
+pytestmark = [pytest.mark.lab, pytest.mark.pasta_options, pytest.mark.pasta]
+
+REGISTRY = load_default()
+#: The container listens on port 80 as in the guide (its unprivileged user may bind it).
+LOW_PORTS = ["--sysctl", "net.ipv4.ip_unprivileged_port_start=0"]
+
+
+def _nginx(listen: str, *, wait_for: str | None = None) -> list[str]:
+    """nginx with another listen directive (the image's conf.d is read-only for its user),
+    optionally started only once the file ``wait_for`` exists."""
+    script = (
+        "mkdir -p /tmp/conf.d"
+        " && sed 's|/etc/nginx/conf.d/|/tmp/conf.d/|' /etc/nginx/nginx.conf > /tmp/nginx.conf"
+        f" && sed 's/listen 8080;/{listen}/' /etc/nginx/conf.d/default.conf"
+        " > /tmp/conf.d/default.conf"
+    )
+    if wait_for:
+        script += f" && until [ -e {wait_for} ]; do sleep 0.1; done"
+    return ["sh", "-c", script + " && exec nginx -c /tmp/nginx.conf -g 'daemon off;'"]
+
+
+NGINX_80 = _nginx("listen 80;")
+#: nginx listening on 8080 and 80, started only once /tmp/go exists.
+NGINX_LATER = _nginx("listen 8080; listen 80;", wait_for="/tmp/go")
+
+
+def _pasta_argv(target: Target, container: str) -> list[str]:
+    netns = procs.container_netns(target, container)
+    args = procs.pasta_of(target, netns)
+    assert args is not None, f"no pasta process for {container}'s network namespace {netns}"
+    return args
+
+
+def test_publish_p(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.pasta.publish-p")
+    applicable(claim)
+    with containers.running(target, ["-p", "8080:80", *LOW_PORTS], NGINX_80) as name:
+        served = reach.wait_served(client, target.main_address, 8080)
+        args = _pasta_argv(target, name)
+    values = procs.option_values(args, "-t", "--tcp-ports")
+    observed = next((v for v in values if v != "none"), None)
+    recorder.check(claim, observed, evidence={"pasta_argv": " ".join(args), "served": served})
+
+
+def test_option_t(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.pasta.option-t")
+    applicable(claim)
+    with containers.running(target, ["--network=pasta:-t,8080:80", *LOW_PORTS],
+                            NGINX_80) as name:
+        served = reach.wait_served(client, target.main_address, 8080)
+        args = _pasta_argv(target, name)
+    recorder.check(claim, served, evidence={
+        "pasta_argv": " ".join(args), "tcp_ports": procs.option_values(args, "-t", "--tcp-ports")})
+
+
+def test_t_auto(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
+    """-t auto publishes a port the container listens on later; never one below
+    ip_unprivileged_port_start (here the container also listens on 80)."""
+    claim = REGISTRY.get("ports.pasta.t-auto")
+    below = REGISTRY.get("ports.pasta.below-unprivileged")
+    applicable(claim)
+    start = int(target.sysctl("net.ipv4.ip_unprivileged_port_start"))
+    with containers.running(target, ["--network=pasta:-t,auto", *LOW_PORTS],
+                            NGINX_LATER) as name:
+        before, before_said = reach.served(client, target.main_address, 8080)
+        target.podman("exec", name, "touch", "/tmp/go")
+        listening = time.monotonic()
+        try:
+            poll(lambda: reach.served(client, target.main_address, 8080, timeout=1)[0],
+                 what="pasta -t auto to publish 8080", timeout=10, interval=0.1)
+            delay: float | None = round(time.monotonic() - listening, 2)
+        except NotReady:
+            delay = None
+        inside = target.podman("exec", name, "cat", "/proc/net/tcp").stdout
+        low_ok, low_said = reach.served(client, target.main_address, 80)
+    recorder.check(claim, delay is not None and not before, evidence={
+        "before_listening": before_said, "published_after_seconds": delay})
+    assert ":0050 " in inside, "the container did not listen on port 80"
+    applicable(below)
+    recorder.check(below, low_ok, evidence={
+        "ip_unprivileged_port_start": start, "port 80 from client": low_said})
+
+
+def test_rootless_network_cmd_info(target: Target, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.rootless-cmd.info")
+    applicable(claim)
+    value = target.podman("info", "-f", "{{.Host.RootlessNetworkCmd}}").stdout.strip()
+    recorder.check(claim, value, evidence={"podman info -f {{.Host.RootlessNetworkCmd}}": value})
+
+
+def test_rootless_network_cmd_process(target: Target, recorder: Recorder,
+                                      applicable: Any) -> None:
+    claim = REGISTRY.get("ports.rootless-cmd.process")
+    applicable(claim)
+    helpers = ("pasta", "slirp4netns")
+    before = {h: procs.pids(target, h) for h in helpers}
+    with containers.running(target, ["-p", "12345"], ["sleep", "300"]):
+        new = {h: sorted(procs.pids(target, h) - before[h]) for h in helpers}
+    started = [h for h in helpers if new[h]]
+    observed = started[0] if len(started) == 1 else ",".join(started) or None
+    recorder.check(claim, observed, evidence={f"new {h} processes": new[h] for h in helpers})
