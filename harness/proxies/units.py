@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from harness.errors import PodnetError
 from harness.lab.images import WEB_IMAGE
 from harness.proxies.specs import FD_NAME, Proxy
 from harness.targets.base import Target
@@ -96,14 +95,13 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
     config_dir = f"{target.home}/.cache/podnet/{pu.container}"
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-    cleanups: list[Callable[[], object]] = []
-    try:
+    with contextlib.ExitStack() as cleanups:
         target.podman("network", "create", pu.network)
-        cleanups.append(lambda: target.podman("network", "rm", "-f", pu.network, check=False))
-        cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", pu.backend, check=False))
+        cleanups.callback(lambda: target.podman("network", "rm", "-f", pu.network, check=False))
+        cleanups.callback(lambda: target.podman("rm", "-f", "-t", "0", pu.backend, check=False))
         target.podman("run", "-d", "--name", pu.backend, f"--network={pu.network}",
                       f"{WEB_IMAGE}:latest")
-        cleanups.append(lambda: target.remove_files(config_dir))
+        cleanups.callback(lambda: target.remove_files(config_dir))
         for name, text in (configs or proxy.configs)(pu.backend, port).items():
             target.write_file(f"{config_dir}/{name}", text)
 
@@ -114,7 +112,7 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
             target.systemctl_user("reset-failed", pu.service, pu.socket, check=False)
             target.podman("rm", "-f", "-t", "0", pu.container, check=False)
 
-        cleanups.append(undo_units)
+        cleanups.callback(undo_units)
         target.write_file(quadlet, quadlet_text(
             proxy, image=image, name=pu.container, network=pu.network, config_dir=config_dir,
             notify=notify, timeout_start=timeout_start, environment=environment,
@@ -123,12 +121,3 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
         target.systemctl_user("daemon-reload")
         target.systemctl_user("start", pu.socket)
         yield pu
-    finally:
-        errors = []
-        for undo in reversed(cleanups):
-            try:
-                undo()
-            except Exception as exc:
-                errors.append(exc)
-        if errors:
-            raise PodnetError(f"teardown of the {proxy.id} proxy failed: {errors[0]}")
