@@ -1,0 +1,92 @@
+"""The guide's troubleshooting section: "External interface not usable" without a usable
+network, its solutions, and the quadlet dependency on podman-user-wait-network-online.
+
+"No usable network" is made by removing every route of host1's main table (a laptop
+without a network); the routes are always put back.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import pytest
+
+from harness import containers, quadlet
+from harness.claims import Claim, load_default
+from harness.podman.info import PodmanInfo
+from harness.probes.netconf import routes_removed
+from harness.results.recorder import Recorder
+from harness.services import IMAGE
+from harness.targets.base import Target
+
+pytestmark = [pytest.mark.lab, pytest.mark.troubleshooting]
+
+REGISTRY = load_default()
+WAIT_SERVICE = "podman-user-wait-network-online.service"
+WAIT_SERVICE_PATH = f"/usr/lib/systemd/user/{WAIT_SERVICE}"
+
+
+def _echo(target: Target, *network: str) -> tuple[int, str]:
+    options = [f"--network={n}" for n in network]
+    done = target.podman("run", "--rm", *options, IMAGE, "echo", "hello world", check=False)
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def test_pasta_without_network(target: Target, info: PodmanInfo, recorder: Recorder) -> None:
+    claim = REGISTRY.get("ports.troubleshooting.no-network-pasta-fails")
+    with routes_removed(target) as removed:
+        status, said = _echo(target)
+    evidence = {"removed_routes": [r.describe() for r in removed], "exit": status,
+                "podman": said}
+    # Run first, so a "not applicable" result still says what happened.
+    ok, reason = claim.applies(info.components.as_conditions())
+    if not ok:
+        recorder.skip(claim, f"{reason}; observed: exit {status}: {said[:200]}",
+                      outcome="not_applicable")
+        pytest.skip(reason)
+    recorder.check(claim, said, evidence=evidence,
+                   matches=lambda expected, observed: status != 0 and expected in observed)
+
+
+@pytest.mark.parametrize("claim", [
+    pytest.param(c, id=c.extra["networks"][0])
+    for c in REGISTRY.select("runs_without_network")])
+def test_solutions(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
+    applicable(claim)
+    with routes_removed(target) as removed:
+        status, said = _echo(target, *claim.extra["networks"])
+    recorder.check(claim, status == 0 and "hello world" in said, evidence={
+        "removed_routes": len(removed), "exit": status, "output": said[-300:]})
+
+
+def test_wait_online_service(target: Target, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.troubleshooting.wait-online-service")
+    applicable(claim)
+    done = target.run(["cat", WAIT_SERVICE_PATH], check=False)
+    lines = [ln.split("=", 1)[1] for ln in done.stdout.splitlines() if ln.startswith("ExecStart=")]
+    script = shell_script(lines[0]) if lines else None
+    recorder.check(claim, script, evidence={"file": WAIT_SERVICE_PATH, "found": done.ok,
+                                            "ExecStart": lines[0] if lines else None})
+
+
+def shell_script(command: str) -> str | None:
+    """The script of ``[/bin/]sh -c 'SCRIPT'``, else None."""
+    words = shlex.split(command)
+    if len(words) == 3 and words[0] in ("sh", "/bin/sh", "/usr/bin/sh") and words[1] == "-c":
+        return words[2]
+    return None
+
+
+def test_quadlet_dependency(target: Target, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.troubleshooting.quadlet-dependency")
+    applicable(claim)
+    name = containers.unique("wait")
+    with quadlet.container_unit(target, name, quadlet.container_file(name, []), start=False) as svc:
+        unit = target.systemctl_user("cat", svc, check=False).stdout
+        generated = quadlet.dryrun(target)
+    deps = {key: any(ln.startswith(f"{key}=") and WAIT_SERVICE in ln for ln in unit.splitlines())
+            for key in ("Wants", "After")}
+    recorder.check(claim, all(deps.values()), evidence={
+        **deps, "in_dryrun": WAIT_SERVICE in generated,
+        "unit_lines": [ln for ln in unit.splitlines() if WAIT_SERVICE in ln]})
