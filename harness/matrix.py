@@ -45,6 +45,11 @@ def _text(result: ClaimResult | None) -> str:
     return text
 
 
+def _html_cell(result: ClaimResult | None) -> str:
+    outcome = result.outcome if result else "none"
+    return f"<td class='{outcome}'>{html.escape(_text(result))}</td>"
+
+
 def changes(columns: list[Column], keys: list[str]) -> list[str]:
     """Claims whose outcome changes across the matrix, and where it changes."""
     found = []
@@ -76,8 +81,7 @@ def render_matrix(run_dirs: list[Path], results_root: Path) -> list[Path]:
     (out / "matrix.md").write_text("\n".join(md) + "\n")
     rows = "".join(
         f"<tr><th title='{html.escape(statements.get(k, ''))}'>{html.escape(k)}</th>"
-        + "".join(f"<td class='{(c.cell(k).outcome if c.cell(k) else 'none')}'>"
-                  f"{html.escape(_text(c.cell(k)))}</td>" for c in columns) + "</tr>"
+        + "".join(_html_cell(c.cell(k)) for c in columns) + "</tr>"
         for k in keys)
     head = "".join(f"<th>{html.escape(c.title)}</th>" for c in columns)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in changed) or "<li>none</li>"
