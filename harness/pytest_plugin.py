@@ -23,7 +23,7 @@ from harness.lab.topology import LINKS, link_for
 from harness.methods import Method, all_methods
 from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
-from harness.results.recorder import Recorder
+from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
 from harness.results.store import default_results_root
 from harness.targets.base import Target
@@ -86,6 +86,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="benchmarks: measured rounds, interleaved across methods (default 5)")
     group.addoption("--duration", type=float, default=float(env("PODNET_DURATION", "5")),
                     help="benchmarks: seconds per measurement (default 5)")
+    group.addoption("--mismatch", choices=("fail", "xfail"),
+                    default=env("PODNET_MISMATCH", "fail"),
+                    help="a check that contradicts the guide: 'fail' (default) or 'xfail', "
+                         "reported as an expected failure naming the claim, so the harness's "
+                         "own CI stays green while every finding stays visible [PODNET_MISMATCH]")
     group.addoption("--run-id", default=env("PODNET_RUN_ID"),
                     help="write into this run directory (shared by several pytest runs)")
 
@@ -119,6 +124,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
+    if (call.excinfo is not None and call.excinfo.errisinstance(ClaimMismatch)
+            and item.config.getoption("--mismatch") == "xfail" and report.when == "call"):
+        report.outcome = "skipped"
+        report.wasxfail = "contradicts the guide: " + str(call.excinfo.value).splitlines()[0]
+        return report
     callspec = getattr(item, "callspec", None)
     claim = callspec.params.get("claim") if callspec is not None else None
     recorder = item.config.stash[RECORDER]
@@ -137,7 +147,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.stash[RECORDER].save()
     if path is not None:
-        session.config.stash[RECORDER].run.environment.setdefault("pytest", True)
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"podnet results: {path}")
