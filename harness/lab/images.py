@@ -38,11 +38,14 @@ def ensure_images(target: Target, image_tar: Path, base_key: str) -> str:
         return tag
     log.info("importing the base image")
     target.run(["podman", "import", "-", BASE_IMAGE], stdin_path=str(image_tar), timeout=300)
-    build_dir = f"{target.home}/.cache/podnet/image"
+    # Not in the home directory: that is on host1's overlay root, which newer buildah
+    # cannot use as the lower layer of its build-context overlay.
+    build_dir = f"/var/tmp/podnet-image-{tag.rsplit(':', 1)[1]}"
     for name, text in _context().items():
         target.write_file(f"{build_dir}/{name}", text)
     log.info("building %s", tag)
     target.podman("build", "--network=none", "--pull=never", "-t", tag, "-t",
                   f"{WEB_IMAGE}:latest", build_dir, timeout=600)
     target.podman("image", "prune", "-f", check=False)
+    target.remove_files(build_dir)
     return tag

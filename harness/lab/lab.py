@@ -165,7 +165,7 @@ def _child_of(proc: subprocess.Popen[bytes]) -> int | None:
 
 def _wait_booted(init_pid: int, data_dir: Path) -> None:
     def system_state() -> str | None:
-        if not _init_alive(init_pid):
+        if not _running(init_pid):
             tail = (data_dir / "console.log").read_text(errors="replace").strip()[-400:]
             raise GiveUp(f"host1 stopped while booting: {tail}")
         out = run(host1_argv(init_pid, ["systemctl", "is-system-running"],
@@ -187,6 +187,15 @@ def _reset_containers(target: LabTarget) -> None:
     target.podman("pod", "rm", "--all", "--force", check=False)
     target.podman("network", "prune", "--force", check=False)
     target.podman("volume", "prune", "--force", check=False)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (host1's init may not be systemd yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _init_alive(pid: int) -> bool:

@@ -37,6 +37,9 @@ ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 
+# /var/tmp on tmpfs: buildah mounts overlays there, which overlayfs cannot host.
+mount -t tmpfs -o mode=1777,nosuid,nodev vartmp "$root/var/tmp"
+
 # Container storage survives the lab so images are built once.
 mount --bind "$storage" "$root$home/.local/share/containers"
 
