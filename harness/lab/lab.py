@@ -173,6 +173,17 @@ def _wait_booted(init_pid: int, data_dir: Path) -> None:
         return out.strip() if out.strip() in ("running", "degraded") else None
 
     poll(system_state, what="host1's systemd to finish booting", timeout=90)
+    # systemd in host1 does not see udev's live events; re-executing makes it read
+    # udev's database, so device units for eth0/eth1 exist (BindToDevice= needs them).
+    root = {"PATH": "/usr/bin:/bin"}
+    run(host1_argv(init_pid, ["udevadm", "settle", "--timeout=10"], env=root, user=None),
+        check=False)
+    run(host1_argv(init_pid, ["systemctl", "daemon-reexec"], env=root, user=None))
+    poll(lambda: run(host1_argv(init_pid, ["systemctl", "is-active",
+                                           "sys-subsystem-net-devices-eth0.device"],
+                                env=root, user=None), check=False).ok,
+         what="host1's device unit for eth0", timeout=30)
+    poll(system_state, what="host1's systemd after re-executing", timeout=30)
 
     def user_manager() -> bool:
         out = run(host1_argv(init_pid, ["test", "-S", f"/run/user/{UID}/bus"],

@@ -30,7 +30,7 @@ HOST_PACKAGES = (
     "podman", "passt", "slirp4netns", "uidmap", "crun", "netavark", "aardvark-dns",
     "nftables", "systemd", "systemd-sysv", "dbus", "dbus-user-session", "libpam-systemd",
     "catatonit", "iproute2", "iperf3", "curl", "socat", "tshark", "python3", "procps",
-    "nginx-light", "ca-certificates", "mount",
+    "nginx-light", "ca-certificates", "mount", "udev",
 )
 IMAGE_PACKAGES = ("nginx-light", "iperf3", "curl", "socat", "python3", "iproute2", "procps")
 
@@ -69,7 +69,8 @@ class CachedRelease:
 def cache_key(release: Release, mirror: str) -> str:
     blob = json.dumps(
         [RECIPE_VERSION, release.name, release.suite, release.extra_suites,
-         release.preferred_from_extra, mirror, HOST_PACKAGES, IMAGE_PACKAGES],
+         release.preferred_from_extra, mirror, HOST_PACKAGES, IMAGE_PACKAGES,
+         MASKED_UNITS, NET_DEVICES_UNIT, CONTAINERS_CONF, HOSTS, USER, UID],
     ).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -168,7 +169,33 @@ MASKED_UNITS = (
     "systemd-modules-load.service", "console-getty.service", "getty@tty1.service",
     "systemd-firstboot.service", "nginx.service", "iperf3.service", "apt-daily.timer",
     "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "fstrim.timer",
+    # Coldplug would write to every device's uevent file in sysfs, the machine's real
+    # devices included: only host1's own network devices are announced (NET_DEVICES).
+    "systemd-udev-trigger.service",
+    # Most kernel variables and binfmt_misc are machine-wide: host1 must not set them.
+    "systemd-sysctl.service", "systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount",
+    "proc-sys-fs-binfmt_misc.mount",
 )
+
+#: Announces host1's network devices to its udev, so systemd has device units for
+#: them (BindToDevice= in socket units waits for sys-subsystem-net-devices-*.device).
+#: Uevents of network devices go to the device's own network namespace only. systemd
+#: picks the devices up from udev's database when it re-executes (see lab.py).
+NET_DEVICES_UNIT = """[Unit]
+Description=podnet: announce host1's network devices to udev
+After=systemd-udevd.service
+Requires=systemd-udevd.service
+Before=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/udevadm trigger --subsystem-match=net --action=add
+ExecStart=/usr/bin/udevadm settle --timeout=10
+
+[Install]
+WantedBy=multi-user.target
+"""
 
 
 def customize_host(root: Path) -> None:
@@ -191,6 +218,10 @@ def customize_host(root: Path) -> None:
     (conf_d / "50-podnet.conf").write_text(CONTAINERS_CONF)
     for unit in MASKED_UNITS:
         _link(root / "etc/systemd/system" / unit, "/dev/null")
+    units = root / "etc/systemd/system"
+    (units / "podnet-net-devices.service").write_text(NET_DEVICES_UNIT)
+    _link(units / "multi-user.target.wants/podnet-net-devices.service",
+          "/etc/systemd/system/podnet-net-devices.service")
     # host1's links are configured before boot, so the network is online once booted;
     # without this, quadlet units wait for podman-user-wait-network-online.service.
     _link(root / "etc/systemd/system/multi-user.target.wants/network-online.target",
