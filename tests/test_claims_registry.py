@@ -120,17 +120,26 @@ def test_ids_are_unique(registry: Registry) -> None:
     assert [i for i, n in counts.items() if n > 1] == []
 
 
+def _declared_subjects(registry: Registry) -> set[str]:
+    """Subjects that are not inbound methods (e.g. proxies) are declared by a table's
+    ``row_titles``."""
+    return {row for table in registry.tables.values() for row in table.get("row_titles", {})}
+
+
 def test_claim_methods_exist(registry: Registry, method_ids: set[str]) -> None:
+    known = method_ids | _declared_subjects(registry)
     unknown = [(c.id, c.method) for c in registry.claims
-               if c.method is not None and c.method not in method_ids]
+               if c.method is not None and c.method not in known]
     assert unknown == []
 
 
 def test_table_rows_are_methods(registry: Registry, method_ids: set[str]) -> None:
-    """Rows are method ids, unless the table keys them by another claim field (row_key)."""
+    """Rows are method ids (or subjects the table titles itself), unless the table keys
+    them by another claim field (row_key)."""
     unknown = [(name, row) for name, table in registry.tables.items()
                if table.get("row_key", "method") == "method"
-               for row in table.get("rows", ()) if row not in method_ids]
+               for row in table.get("rows", ())
+               if row not in method_ids and row not in table.get("row_titles", {})]
     assert unknown == []
 
 
