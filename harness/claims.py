@@ -75,6 +75,9 @@ class Registry:
         for file in files:
             part = cls._load_file(file)
             claims += part.claims
+            twice = set(tables) & set(part.tables)
+            if twice:
+                raise UsageError(f"table {sorted(twice)} is defined twice (again in {file})")
             tables.update(part.tables)
         ids = [c.id for c in claims]
         dupes = {i for i in ids if ids.count(i) > 1}

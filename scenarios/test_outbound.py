@@ -10,7 +10,6 @@ claim's "reached" is whether any candidate answered the token.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +30,7 @@ pytestmark = [pytest.mark.lab]
 outbound_mark = pytest.mark.outbound
 
 REGISTRY = load_default()
-LOCALHOST_PORT, MAIN_PORT, INTERNET_PORT, IPERF_PORT = 18080, 18081, 18082, 18083
+LOCALHOST_PORT, MAIN_PORT, INTERNET_PORT = 18080, 18081, 18082
 
 
 def _client_python(client: Client) -> str:
@@ -166,43 +165,3 @@ def test_map_guest_addr_default(claim: Claim, target: Target, recorder: Recorder
     recorder.check(claim, bool(values), evidence={
         "pasta": " | ".join(" ".join(a) for a in lines), "map_guest_addr": ",".join(values)})
 
-
-@pytest.mark.parametrize("claim", params(REGISTRY.select("outbound_native_performance"),
-                                         pytest.mark.throughput))
-def test_internet_native_performance(claim: Claim, target: Target, recorder: Recorder,
-                                     applicable: Any, iperf_server: hostserver.HostServer,
-                                     pytestconfig: pytest.Config) -> None:
-    """iperf3 downloads from host2, in the container and on host1 itself, interleaved;
-    the claim's 'native' is a median ratio of at least ``native_ratio``. Noisy, so it
-    runs with the throughput benchmarks (``-m throughput``), not with ``-m outbound``."""
-    applicable(claim, get_method(claim.method or ""))
-    quick = pytestconfig.getoption("--quick")
-    rounds = 1 if quick else int(pytestconfig.getoption("--rounds"))
-    seconds = 1 if quick else float(pytestconfig.getoption("--duration"))
-    argv = ["iperf3", "-c", iperf_server.address, "-p", str(iperf_server.port),
-            "-t", f"{seconds:g}", "-R", "-J"]
-    ratios, samples = [], []
-    for _ in range(rounds):
-        native = _bits_per_second(target.run(argv).stdout)
-        done = target.podman("run", "--rm", f"--network={claim.extra['network']}", IMAGE, *argv,
-                             timeout=60 + seconds)
-        container = _bits_per_second(done.stdout)
-        ratios.append(container / native if native else 0.0)
-        samples.append(f"{container:.3g}/{native:.3g}")
-    ratio = statistics.median(ratios)
-    threshold = float(claim.extra["native_ratio"])
-    recorder.check(claim, ratio >= threshold, evidence={
-        "container_over_native_bps": ", ".join(samples), "median_ratio": f"{ratio:.2f}",
-        "native_if_ratio_at_least": str(threshold)})
-
-
-@pytest.fixture(scope="module")
-def iperf_server(client: Client) -> Iterator[hostserver.HostServer]:
-    with hostserver.iperf3_server(client.run, client.address, IPERF_PORT,
-                                  python=_client_python(client)) as server:
-        yield server
-
-
-def _bits_per_second(iperf_json: str) -> float:
-    data = json.loads(iperf_json)
-    return float(data["end"]["sum_received"]["bits_per_second"])

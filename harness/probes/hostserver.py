@@ -140,15 +140,3 @@ def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None
         run(["chmod", "0755", workdir])
         yield HostServer(token, pid, workdir, socket=names["socket"])
 
-
-@contextlib.contextmanager
-def iperf3_server(run: Runner, address: str, port: int, *, python: str = "python3",
-                  parent: str | None = None) -> Iterator[HostServer]:
-    """``iperf3 -s`` bound to ``address``; the token is unused (iperf3 answers itself)."""
-
-    def ready() -> bool:
-        return run([python, "-c", _CONNECT, address, str(port)], check=False).ok
-
-    with _background(run, lambda d: ["iperf3", "-s", "-B", address, "-p", str(port)], ready,
-                     f"iperf3 on {address}:{port}", parent) as (pid, workdir):
-        yield HostServer("", pid, workdir, address=address, port=port)
