@@ -15,7 +15,7 @@ from harness.claims import Claim
 from harness.lab.lab import Step
 from harness.results.schema import Run
 
-console = Console(stderr=True)
+console = Console(stderr=True, log_path=False)
 
 
 @contextlib.contextmanager

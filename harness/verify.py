@@ -84,7 +84,8 @@ def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, result
     run_dir.mkdir(parents=True, exist_ok=True)
     args = [str(SCENARIOS), "--lab-name", lab_name, "--release", release, "--run-id", run_id,
             "--results-dir", str(results_root), "--keep-lab", "-q", "--no-header", "--tb=line",
-            "-p", "no:cacheprovider", f"--junitxml={run_dir / 'junit.xml'}",
+            "-p", "no:cacheprovider", "-W", "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
+            f"--junitxml={run_dir / 'junit.xml'}",
             f"--benchmark-json={run_dir / 'benchmark.json'}"]
     if quick:
         args.append("--quick")
