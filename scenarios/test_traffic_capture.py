@@ -71,7 +71,10 @@ def capture(target: Target, web_on_host2: hostserver.HostServer, tmp_path: Path
 def _tshark(target: Target, remote: str, *fields: str, display: str | None = None) -> set[str] | None:
     if not target.run(["sh", "-c", "command -v tshark"], check=False).ok:
         return None
-    argv = ["tshark", "-r", remote, "-T", "fields", *(a for f in fields for a in ("-e", f))]
+    # occurrence=f: the outer header only, as scapy reads it (an ICMP error quotes an
+    # inner IP header, whose ip.dst tshark would otherwise list too).
+    argv = ["tshark", "-r", remote, "-T", "fields", "-E", "occurrence=f",
+            *(a for f in fields for a in ("-e", f))]
     if display:
         argv += ["-Y", display]
     done = target.run(argv, check=False)
