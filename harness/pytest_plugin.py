@@ -138,10 +138,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         recorder.add(ClaimResult(
             claim_id=claim.id, section=claim.section, statement=claim.statement,
             expected=claim.expected, observed=None, outcome="error",
-            method=claim.method, reason=str(report.longrepr).strip().splitlines()[-1][:500],
+            method=claim.method, reason=_error_line(call, report),
             test=item.nodeid,
         ))
     return report
+
+
+def _error_line(call: pytest.CallInfo[Any], report: pytest.TestReport) -> str:
+    """The first line of the exception's message (not a traceback's last line)."""
+    if call.excinfo is not None:
+        text = str(call.excinfo.value).strip()
+        first = text.splitlines()[0] if text else call.excinfo.typename
+        return f"{call.excinfo.typename}: {first}"[:500]
+    return str(report.longrepr).strip().splitlines()[-1][:500]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -239,7 +248,8 @@ def applicable(info: PodmanInfo, recorder: Recorder, capabilities: Capabilities
         if not ok:
             recorder.skip(claim, reason, outcome="not_applicable", protocol=protocol)
             pytest.skip(f"not applicable: {reason}")
-        for need in (method.requires if method else ()):
+        needs = (*(method.requires if method else ()), *claim.extra.get("requires", ()))
+        for need in needs:
             missing = capabilities.missing(need)
             if missing:
                 recorder.skip(claim, missing, protocol=protocol)

@@ -22,9 +22,10 @@ class Capabilities:
     def missing(self, need: str) -> str | None:
         """None if the target has ``need``, else the reason it does not."""
         comp = self.info.components
-        if need == "pasta" and self.info.version < PASTA_SINCE:
-            return f"pasta needs podman >= 4.4; the target has podman {self.info.version}"
+        if need in ("pasta", "quadlet") and self.info.version < PASTA_SINCE:
+            return f"{need} needs podman >= 4.4; the target has podman {self.info.version}"
         reasons = {
+            "quadlet": (False, ""),
             "pasta": (comp.pasta is None, "pasta is not installed on the target"),
             "slirp4netns": (comp.slirp4netns is None,
                             f"slirp4netns is not available with podman {self.info.version}"),

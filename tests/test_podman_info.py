@@ -116,6 +116,12 @@ def test_gate_pasta_needs_podman_4_4(bookworm: PodmanInfo) -> None:
     assert "4.3.1" in reason
 
 
+def test_gate_quadlet_needs_podman_4_4(bookworm: PodmanInfo, trixie: PodmanInfo) -> None:
+    reason = capabilities(bookworm).missing("quadlet")
+    assert reason == "quadlet needs podman >= 4.4; the target has podman 4.3.1"
+    assert capabilities(trixie).missing("quadlet") is None
+
+
 def test_gate_pasta_not_installed() -> None:
     data = load("info-5.4.2-trixie.json")
     del data["host"]["pasta"]
