@@ -54,10 +54,10 @@ def changes(columns: list[Column], keys: list[str]) -> list[str]:
     """Claims whose outcome changes across the matrix, and where it changes."""
     found = []
     for key in keys:
-        previous: tuple[str | None, str] | None = None
+        previous: tuple[str, str] | None = None
         for col in columns:
             result = col.cell(key)
-            outcome = result.outcome if result else None
+            outcome = result.outcome if result else "not run"
             if previous is not None and outcome != previous[0]:
                 found.append(f"{key}: {previous[0]} on {previous[1]} → {outcome} on {col.title}")
             previous = (outcome, col.title)
