@@ -16,12 +16,15 @@ class Release:
     check_valid_until: bool = True
     #: Packages taken from the extra suites in preference to the base suite.
     preferred_from_extra: tuple[str, ...] = field(default=())
+    #: Packages this release needs beyond the common list.
+    extra_packages: tuple[str, ...] = ()
 
 
 RELEASES: dict[str, Release] = {
     r.name: r
     for r in (
-        Release("bookworm", "bookworm"),
+        # netavark 1.4 drives iptables; later releases use nftables.
+        Release("bookworm", "bookworm", extra_packages=("iptables",)),
         Release("trixie", "trixie"),
         Release("sid", "sid", check_valid_until=False),
         Release(

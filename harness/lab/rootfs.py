@@ -69,7 +69,7 @@ class CachedRelease:
 def cache_key(release: Release, mirror: str) -> str:
     blob = json.dumps(
         [RECIPE_VERSION, release.name, release.suite, release.extra_suites,
-         release.preferred_from_extra, mirror, HOST_PACKAGES, IMAGE_PACKAGES,
+         release.preferred_from_extra, release.extra_packages, mirror, HOST_PACKAGES, IMAGE_PACKAGES,
          MASKED_UNITS, NET_DEVICES_UNIT, CONTAINERS_CONF, HOSTS, USER, UID],
     ).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
@@ -99,7 +99,8 @@ def ensure_built(cache_root: Path, release: Release, mirror: str,
     cached.directory.mkdir(parents=True)
     apt_cache = cache_root / "debs"
     apt_cache.mkdir(parents=True, exist_ok=True)
-    host = _mmdebstrap(release, mirror, "apt", HOST_PACKAGES, cached.rootfs, apt_cache,
+    host = _mmdebstrap(release, mirror, "apt", HOST_PACKAGES + release.extra_packages,
+                       cached.rootfs, apt_cache,
                        cached.directory / "rootfs.log")
     image = _mmdebstrap(release, mirror, "essential", IMAGE_PACKAGES, cached.image_tar,
                         apt_cache, cached.directory / "image.log")
