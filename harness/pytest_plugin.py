@@ -179,13 +179,17 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     started_here = False
     try:
         if opt("--target") == "local":
-            yield LocalTarget(opt("--local-user"), opt("--target-address"))
+            local = LocalTarget(opt("--local-user"), opt("--target-address"))
+            local.clean_stale()
+            yield local
             return
         name = opt("--lab-name")
         if not lab_ctl.status(name).up:
             lab_ctl.up(name, opt("--release"))
             started_here = True
-        yield LabTarget(name)
+        lab_target = LabTarget(name)
+        lab_target.clean_stale()
+        yield lab_target
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=4)
     finally:

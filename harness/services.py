@@ -8,8 +8,10 @@ and removes everything it created on exit, also on failure and Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import shlex
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from harness.lab.images import WEB_IMAGE
 from harness.methods import Method
 from harness.targets.base import Target
 from harness.wait import poll
+
+log = logging.getLogger("podnet.services")
 
 IMAGE = f"{WEB_IMAGE}:latest"
 UDP_PEER = ["python3", "/usr/local/bin/udp-peer"]
@@ -88,7 +92,10 @@ def serve(target: Target, method: Method, client: Client,
             except Exception as exc:
                 errors.append(exc)
         if errors:
-            raise PodnetError(f"teardown of {method.id} failed: {errors[0]}")
+            if sys.exc_info()[0] is None:
+                raise PodnetError(f"teardown of {method.id} failed: {errors[0]}")
+            # Don't hide the test's own exception behind a teardown error.
+            log.warning("teardown of %s failed: %s", method.id, errors[0])
 
 
 def _wait_ready(target: Target, service: Service, client: Client, options: ServeOptions) -> None:

@@ -103,3 +103,19 @@ class Target(ABC):
 
     def describe(self) -> str:
         return self.name
+
+    def clean_stale(self, prefix: str = "podnet-") -> None:
+        """Remove what an interrupted run left: containers, networks, units and quadlet
+        files whose names start with ``prefix``. Touches nothing else."""
+        self.podman("rm", "--force", "--time", "0", "--filter", f"name=^{prefix}", check=False)
+        nets = self.podman("network", "ls", "--format", "{{.Name}}", check=False).stdout.split()
+        stale = [n for n in nets if n.startswith(prefix)]
+        if stale:
+            self.podman("network", "rm", "--force", *stale, check=False)
+        user_units = (f"{self.home}/.config/containers/systemd/{prefix}*",
+                      f"{self.home}/.config/systemd/user/{prefix}*")
+        self.sh(f"systemctl --user stop '{prefix}*' 2>/dev/null; rm -rf {' '.join(user_units)}; "
+                "systemctl --user daemon-reload; systemctl --user reset-failed", check=False)
+        if self.can_root:
+            self.sh(f"systemctl stop '{prefix}*' 2>/dev/null; rm -f /etc/systemd/system/{prefix}*; "
+                    "systemctl daemon-reload; systemctl reset-failed", root=True, check=False)
