@@ -1,0 +1,71 @@
+"""The lab itself: what `podnet lab` promises (rootless podman with pasta in host1,
+crash recovery, nothing left behind after `down`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.lab import lab as lab_ctl
+from harness.lab import netns, state
+from harness.lab.cgroup import lab_cgroup
+from harness.targets.base import Target
+from harness.targets.lab import LabTarget
+
+pytestmark = [pytest.mark.lab, pytest.mark.smoke]
+SELFTEST = "podnet-selftest"
+
+
+def test_lab_exec_reports_rootless_pasta(target: Target) -> None:
+    """`podnet lab exec -- podman info --format json`: rootless, pasta by default."""
+    if not isinstance(target, LabTarget):
+        pytest.skip("only for the lab target")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "--name", target.lab_name, "lab", "exec", "--",
+         "podman", "info", "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=True)
+    host = json.loads(done.stdout)["host"]
+    assert host["security"]["rootless"] is True
+    assert host["rootlessNetworkCmd"] == "pasta"
+
+
+@pytest.fixture
+def selftest_lab(target: Target) -> Iterator[str]:
+    if not isinstance(target, LabTarget):
+        pytest.skip("only for the lab target")
+    yield SELFTEST
+    lab_ctl.down(SELFTEST)
+
+
+def _leftovers(name: str) -> list[str]:
+    found = netns.existing(name)
+    if lab_cgroup(name).exists():
+        found.append(str(lab_cgroup(name)))
+    mounts = Path("/proc/self/mounts").read_text()
+    found += [line for line in mounts.splitlines() if name in line]
+    if state.state_file(name).exists():
+        found.append(str(state.state_file(name)))
+    return found
+
+
+def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> None:
+    release = target.state.release
+    first = lab_ctl.up(selftest_lab, release)
+    assert first.podman("info", "--format", "{{.Host.Security.Rootless}}").stdout.strip() == "true"
+    os.kill(first.state.init_pid, signal.SIGKILL)  # a crash of host1's init
+    assert not lab_ctl.status(selftest_lab).up
+    assert lab_ctl.status(selftest_lab).leftovers, "a crashed lab leaves namespaces to clean"
+    again = lab_ctl.up(selftest_lab, release)
+    assert again.state.init_pid != first.state.init_pid
+    assert lab_ctl.up(selftest_lab, release).state.init_pid == again.state.init_pid  # idempotent
+    lab_ctl.down(selftest_lab)
+    lab_ctl.down(selftest_lab)  # twice is fine
+    assert _leftovers(selftest_lab) == []
+    assert not Path(f"/proc/{again.state.init_pid}").exists()
