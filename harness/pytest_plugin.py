@@ -29,6 +29,7 @@ from harness.results.store import default_results_root
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 from harness.targets.local import LocalTarget
+from harness.versions import Version
 
 MARKERS = {
     "lab": "needs a target (the lab by default): rootless podman and clients",
@@ -241,14 +242,25 @@ def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) 
                         has_host3=isinstance(target, LabTarget))
 
 
+@pytest.fixture(scope="session")
+def versions(target: Target, info: PodmanInfo) -> dict[str, Version | None]:
+    """Versions that claims' conditions name: what podman reports, plus systemd."""
+    first = target.run(["systemctl", "--version"], check=False).stdout.split("\n", 1)[0]
+    try:
+        systemd: Version | None = Version.parse(first)
+    except ValueError:
+        systemd = None
+    return {**info.components.as_conditions(), "systemd": systemd}
+
+
 @pytest.fixture
-def applicable(info: PodmanInfo, recorder: Recorder, capabilities: Capabilities
-               ) -> Any:
+def applicable(versions: dict[str, Version | None], recorder: Recorder,
+               capabilities: Capabilities) -> Any:
     """Call with (claim, method, protocol): skips, and records why, when the claim does
     not apply to the target's versions or the target lacks what the method needs."""
 
     def check(claim: Claim, method: Method | None = None, protocol: str | None = None) -> None:
-        ok, reason = claim.applies(info.components.as_conditions())
+        ok, reason = claim.applies(versions)
         if not ok:
             recorder.skip(claim, reason, outcome="not_applicable", protocol=protocol)
             pytest.skip(f"not applicable: {reason}")

@@ -16,13 +16,10 @@ import pytest
 
 from harness.claims import Claim, load_default
 from harness.outbound_params import params
-from harness.podman.info import PodmanInfo
 from harness.probes import hostserver
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.services import IMAGE, PREFIX, USER_UNIT_DIR
 from harness.targets.base import Target
-from harness.versions import Version
 
 pytestmark = [pytest.mark.lab, pytest.mark.unix_socket]
 
@@ -44,31 +41,6 @@ def test_bind_mount(target: Target, recorder: Recorder) -> None:
         "stderr": done.stderr.strip()[-200:]})
 
 
-@pytest.fixture(scope="module")
-def systemd_version(target: Target) -> Version | None:
-    first = target.run(["systemctl", "--version"], check=False).stdout.split("\n", 1)[0]
-    try:
-        return Version.parse(first)
-    except ValueError:
-        return None
-
-
-@pytest.fixture
-def openfile_applicable(info: PodmanInfo, systemd_version: Version | None, recorder: Recorder,
-                        capabilities: Capabilities) -> Any:
-    def check(claim: Claim) -> None:
-        ok, reason = claim.applies({**info.components.as_conditions(), "systemd": systemd_version})
-        if not ok:
-            recorder.skip(claim, reason, outcome="not_applicable")
-            pytest.skip(f"not applicable: {reason}")
-        missing = capabilities.missing("systemd-user")
-        if missing:
-            recorder.skip(claim, missing)
-            pytest.skip(missing)
-
-    return check
-
-
 @pytest.fixture
 def file_source(target: Target) -> Iterator[tuple[str, str]]:
     """A token in a file: (path, token)."""
@@ -88,11 +60,11 @@ def socket_source(target: Target) -> Iterator[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("openfile_inherited")))
-def test_openfile(claim: Claim, target: Target, recorder: Recorder, openfile_applicable: Any,
+def test_openfile(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                   request: pytest.FixtureRequest) -> None:
     """A user service with OpenFile=PATH:podnet runs podman run --preserve-fds=1; the
     container reads file descriptor 3."""
-    openfile_applicable(claim)
+    applicable(claim)
     path, token = request.getfixturevalue(f"{claim.extra['kind']}_source")
     unit = f"{PREFIX}openfile-{secrets.token_hex(3)}"
     unit_file = f"{target.home}/{USER_UNIT_DIR}/{unit}.service"
