@@ -114,7 +114,10 @@ def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, m
     if network != "host":
         argv += ["-p", f"{port}:{port}", "-p", f"{port}:{port}/udp"]
     stack.callback(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
-    target.podman(*argv, IMAGE, "iperf3", "-s", "--forceflush", "-p", str(port))
+    # Restarted if it exits: an unthrottled UDP test can make iperf3 give up (seen with
+    # slirp4netns), and every later round would then find the port closed.
+    target.podman(*argv, IMAGE, "sh", "-c",
+                  f"while :; do iperf3 -s --forceflush -p {port}; sleep 0.2; done")
     poll(lambda: "Server listening" in target.podman("logs", name, check=False).stdout,
          what=f"iperf3 server in {name}")
     ends.iperf3[mid] = port

@@ -97,7 +97,15 @@ def plan(target: Target, client: Client, ends: Endpoints) -> list[Probe]:
         def run(seconds: int) -> Sample:
             argv = iperf3.client_argv(host, port, seconds, protocol=protocol,
                                       reverse=direction == "inbound-reverse")
-            return _iperf3_sample(client.run(argv, check=False, timeout=seconds + 30).stdout)
+            try:
+                return _iperf3_sample(client.run(argv, check=False, timeout=seconds + 15).stdout)
+            except PodnetError:
+                # A server stuck in a failed test refuses every later round: kill it, the
+                # container's loop starts a fresh one (see servers._iperf3_container).
+                if mid in ends.containers:
+                    target.podman("exec", ends.containers[mid], "pkill", "-x", "iperf3",
+                                  check=False)
+                raise
         return run
 
     def outbound(container: str | None, direction: str, protocol: str
