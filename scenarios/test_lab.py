@@ -18,6 +18,7 @@ from harness.lab import netns, state
 from harness.lab.cgroup import lab_cgroup
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
+from harness.wait import poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.smoke]
 SELFTEST = "podnet-selftest"
@@ -60,7 +61,7 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     first = lab_ctl.up(selftest_lab, release)
     assert first.podman("info", "--format", "{{.Host.Security.Rootless}}").stdout.strip() == "true"
     os.kill(first.state.init_pid, signal.SIGKILL)  # a crash of host1's init
-    assert not lab_ctl.status(selftest_lab).up
+    poll(lambda: not lab_ctl.status(selftest_lab).up, what="host1's init to die", timeout=10)
     assert lab_ctl.status(selftest_lab).leftovers, "a crashed lab leaves namespaces to clean"
     again = lab_ctl.up(selftest_lab, release)
     assert again.state.init_pid != first.state.init_pid

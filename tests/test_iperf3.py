@@ -70,6 +70,6 @@ def test_not_iperf3_json_raises(text: str) -> None:
 def test_client_argv() -> None:
     argv = iperf3.client_argv("192.0.2.1", 5201, 2, protocol="udp", reverse=True)
     assert argv[:6] == ["iperf3", "-c", "192.0.2.1", "-p", "5201", "-J"]
-    assert argv[argv.index("-u"):argv.index("-u") + 3] == ["-u", "-b", "0"]
+    assert argv[argv.index("-u"):argv.index("-u") + 3] == ["-u", "-b", iperf3.UDP_OFFERED_RATE]
     assert argv[-1] == "-R"
     assert "-u" not in iperf3.client_argv("192.0.2.1", 5201, 2)

@@ -88,13 +88,23 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+#: iperf3's offered UDP bit rate (see :func:`client_argv`).
+UDP_OFFERED_RATE = "1G"
+
+
 def client_argv(host: str, port: int, seconds: int, *, protocol: str = "tcp",
                 reverse: bool = False) -> list[str]:
-    """An iperf3 client run with JSON output. UDP is unthrottled (``-b 0``)."""
+    """An iperf3 client run with JSON output.
+
+    UDP is offered at :data:`UDP_OFFERED_RATE`, the same for every method and the native
+    reference. Unthrottled UDP (``-b 0``) starves iperf3's own control connection
+    through slirp4netns, so the test never ends; a finite rate above what any forwarder
+    here delivers keeps the comparison and lets every test finish.
+    """
     argv = ["iperf3", "-c", host, "-p", str(port), "-J", "-t", str(seconds),
             "--connect-timeout", "5000"]
     if protocol == "udp":
-        argv += ["-u", "-b", "0"]
+        argv += ["-u", "-b", UDP_OFFERED_RATE]
     if reverse:
         argv.append("-R")
     return argv
