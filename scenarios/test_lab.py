@@ -69,4 +69,13 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     lab_ctl.down(selftest_lab)
     lab_ctl.down(selftest_lab)  # twice is fine
     assert _leftovers(selftest_lab) == []
-    assert not Path(f"/proc/{again.state.init_pid}").exists()
+    assert not _running(again.state.init_pid)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited init may wait a moment to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
