@@ -132,6 +132,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if comparison.regressions else 0
 
 
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.matrix import render_matrix
+
+    for path in render_matrix([Path(r) for r in args.runs], Path(args.results_dir)):
+        print(path)
+    return 0
+
+
 def cmd_claims(args: argparse.Namespace) -> int:
     from harness.claims import load_default
     from harness.ui import claims_table
@@ -199,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="relative change of a performance ratio to report (default 10%%)")
     cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
     cmp_.set_defaults(func=cmd_compare)
+
+    mx = sub.add_parser("matrix", help="a release matrix report from run directories")
+    mx.add_argument("runs", nargs="+", help="run directories, one per column, in order")
+    mx.add_argument("--results-dir", default=os.environ.get("PODNET_RESULTS", "results"))
+    mx.set_defaults(func=cmd_matrix)
 
     cls = sub.add_parser("claims", help="list the claims registry")
     cls.add_argument("--property", default=None, help="only claims of this property")
