@@ -82,10 +82,11 @@ def _tshark(target: Target, remote: str, *fields: str, display: str | None = Non
 
 
 def test_http_host_and_method(target: Target, recorder: Recorder, applicable: object,
-                              capture: tuple[Path, str, str]) -> None:
+                              request: pytest.FixtureRequest) -> None:
     claim = REGISTRY.get("pcap.http-host-method")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
-    local, remote, command = capture
+    # The capture is made only once the target is known to have pasta.
+    local, remote, command = request.getfixturevalue("capture")
     found = {(host, method) for host, method, _ in pcap.http_requests(local)}
     shark = _tshark(target, remote, "http.host", "http.request.method", display="http")
     recorder.check(claim, (claim.extra["server_name"], "GET") in found, evidence={
@@ -96,10 +97,10 @@ def test_http_host_and_method(target: Target, recorder: Recorder, applicable: ob
 
 
 def test_destination_address(target: Target, client: Client, recorder: Recorder,
-                             applicable: object, capture: tuple[Path, str, str]) -> None:
+                             applicable: object, request: pytest.FixtureRequest) -> None:
     claim = REGISTRY.get("pcap.destination-address")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
-    local, remote, command = capture
+    local, remote, command = request.getfixturevalue("capture")
     scapy_dst = {p.dst for p in pcap.packets(local)}
     shark = _tshark(target, remote, "ip.dst")
     recorder.check(claim, client.address in scapy_dst, evidence={
