@@ -69,8 +69,12 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     again = lab_ctl.up(selftest_lab, release)
     assert again.state.init_pid != first.state.init_pid
     assert lab_ctl.up(selftest_lab, release).state.init_pid == again.state.init_pid  # idempotent
+    # A server a client host started outside the lab's cgroup goes with the lab too.
+    stray = subprocess.Popen(["ip", "netns", "exec", f"{selftest_lab}-host2", "sleep", "300"])
+    poll(lambda: netns.processes_in(f"{selftest_lab}-host2"), what="a process in host2")
     lab_ctl.down(selftest_lab)
     lab_ctl.down(selftest_lab)  # twice is fine
+    assert stray.wait(timeout=10) != 0
     assert _leftovers(selftest_lab) == []
     assert not _running(again.state.init_pid)
 

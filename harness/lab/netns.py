@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from pathlib import Path
 
 from harness.lab.topology import DEFAULT_VIA, LINKS
@@ -43,7 +46,31 @@ def create(lab: str) -> dict[str, str]:
     return names
 
 
+def processes_in(ns: str) -> list[int]:
+    """PIDs of processes whose network namespace is ``ns`` (e.g. servers a client
+    host started with ``ip netns exec``, which live outside the lab's cgroup)."""
+    try:
+        wanted = os.stat(NETNS_DIR / ns)
+    except OSError:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            info = os.stat(entry / "ns" / "net")
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (wanted.st_dev, wanted.st_ino):
+            found.append(int(entry.name))
+    return found
+
+
 def delete(names: list[str]) -> None:
+    """Kill what still runs in the namespaces, then remove them."""
     for ns in names:
+        for pid in processes_in(ns):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if (NETNS_DIR / ns).exists():
             run(["ip", "netns", "delete", ns], check=False)
