@@ -213,13 +213,26 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     unit = f"{PREFIX}web-system"
     name = f"{unit}-{token}"
     conf = _nginx_conf_dir(target, name, listen=str(port))
+    cleanups.append(lambda: target.remove_files(conf))
+    cleanups.append(system_socket_service(
+        target, unit, name, ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE],
+        f"podnet {method.id}", f"0.0.0.0:{port}", opts.bind_device))
+    return Service(method, "tcp", port, name)
+
+
+def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],
+                          description: str, listen: str, bind_device: str | None = None
+                          ) -> Callable[[], None]:
+    """Install and start ``unit.socket`` plus a system ``unit.service`` with ``User=`` that
+    runs ``podman run --rm --name CONTAINER --network=none RUN_ARGS`` as the rootless
+    user; return the function that stops and removes them."""
     env = " ".join(f"{k}={v}" for k, v in target.user_env().items() if k != "PATH")
-    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", name, "--network=none",
-                         "--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE])
+    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", container,
+                         "--network=none", *run_args])
     service_text = (
-        f"[Unit]\nDescription=podnet {method.id}\nRequires={unit}.socket\nAfter={unit}.socket\n\n"
+        f"[Unit]\nDescription={description}\nRequires={unit}.socket\nAfter={unit}.socket\n\n"
         f"[Service]\nUser={target.user}\nEnvironment={env}\n"
-        f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {name}\n"
+        f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {container}\n"
     )
     sock = f"{SYSTEM_UNIT_DIR}/{unit}.socket"
     svc = f"{SYSTEM_UNIT_DIR}/{unit}.service"
@@ -229,16 +242,17 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
         target.remove_files(sock, svc, root=True)
         target.systemctl("daemon-reload", check=False)
         target.systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", name, check=False)
-        target.remove_files(conf)
+        target.podman("rm", "-f", "-t", "0", container, check=False)
 
-    cleanups.append(undo)
-    target.write_file(svc, service_text, root=True)
-    target.write_file(sock, _socket_unit(f"0.0.0.0:{port}", f"podnet {method.id}",
-                                         opts.bind_device), root=True)
-    target.systemctl("daemon-reload")
-    target.systemctl("start", f"{unit}.socket")
-    return Service(method, "tcp", port, name)
+    try:
+        target.write_file(svc, service_text, root=True)
+        target.write_file(sock, _socket_unit(listen, description, bind_device), root=True)
+        target.systemctl("daemon-reload")
+        target.systemctl("start", f"{unit}.socket")
+    except BaseException:
+        undo()
+        raise
+    return undo
 
 
 def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str,

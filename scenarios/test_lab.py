@@ -16,6 +16,7 @@ import pytest
 from harness.lab import lab as lab_ctl
 from harness.lab import netns, state
 from harness.lab.cgroup import lab_cgroup
+from harness.lab.lab import _running
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 from harness.versions import Version
@@ -78,11 +79,3 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     assert _leftovers(selftest_lab) == []
     assert not _running(again.state.init_pid)
 
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an exited init may wait a moment to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

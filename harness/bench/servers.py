@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.clients.base import Client
 from harness.methods import Method
-from harness.services import IMAGE, QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
+from harness.services import IMAGE, QUADLET_DIR, USER_UNIT_DIR, system_socket_service
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -159,27 +158,7 @@ def _socket_system_sink(target: Target, stack: contextlib.ExitStack, token: str,
     """A system service with User= running rootless podman with the sink."""
     unit = f"{PREFIX}sink-system"
     name = f"{unit}-{token}"
-    env = " ".join(f"{k}={v}" for k, v in target.user_env().items() if k != "PATH")
-    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", name, "--network=none",
-                         IMAGE, "/usr/local/bin/sink"])
-    service_text = (
-        f"[Unit]\nDescription=podnet benchmark {mid}\nRequires={unit}.socket\n"
-        f"After={unit}.socket\n\n[Service]\nUser={target.user}\nEnvironment={env}\n"
-        f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {name}\n"
-    )
-    sock = f"{SYSTEM_UNIT_DIR}/{unit}.socket"
-    svc = f"{SYSTEM_UNIT_DIR}/{unit}.service"
-
-    def undo() -> None:
-        target.systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(sock, svc, root=True)
-        target.systemctl("daemon-reload", check=False)
-        target.systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", name, check=False)
-
-    stack.callback(undo)
-    target.write_file(svc, service_text, root=True)
-    target.write_file(sock, _socket_unit(port, f"podnet benchmark {mid}"), root=True)
-    target.systemctl("daemon-reload")
-    target.systemctl("start", f"{unit}.socket")
+    stack.callback(system_socket_service(
+        target, unit, name, [IMAGE, "/usr/local/bin/sink"], f"podnet benchmark {mid}",
+        f"0.0.0.0:{port}"))
     ends.sinks[mid] = port
