@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import __version__
-from harness.errors import CommandError, PodnetError
+from harness.errors import CommandError, PodnetError, UsageError
 
 log = logging.getLogger("podnet")
 
@@ -132,6 +132,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if comparison.regressions else 0
 
 
+def cmd_agree(args: argparse.Namespace) -> int:
+    from harness.reports import parse_tolerance
+    from harness.reports.agreement import agreement
+    from harness.results.store import load
+
+    result = agreement(load(Path(args.a)), load(Path(args.b)),
+                       parse_tolerance(args.within), _ratio_floor(args.floor))
+    if not result.pairs:
+        raise UsageError("the two runs have no benchmark ratio in common: run "
+                         "'pytest -m throughput' (or 'podnet verify') for both")
+    print(result.to_text())
+    return 1 if result.disagreements else 0
+
+
+def _ratio_floor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise UsageError(f"invalid --floor {text!r}: give a ratio to native like 0.01")
+    return value
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
     from harness.matrix import render_matrix
 
@@ -207,6 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="relative change of a performance ratio to report (default 10%%)")
     cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
     cmp_.set_defaults(func=cmd_compare)
+
+    agr = sub.add_parser("agree", help="do two benchmark runs repeat each other? exit 1 if "
+                         "a median ratio differs by more than --within")
+    agr.add_argument("a")
+    agr.add_argument("b")
+    agr.add_argument("--within", default="10%",
+                     help="largest relative difference from the pair's mean (default 10%%)")
+    agr.add_argument("--floor", default="0",
+                     help="also agree when the ratios differ by at most this much of native, "
+                          "for ratios near zero (default 0: relative test only)")
+    agr.set_defaults(func=cmd_agree)
 
     mx = sub.add_parser("matrix", help="a release matrix report from run directories")
     mx.add_argument("runs", nargs="+", help="run directories, one per column, in order")

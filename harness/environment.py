@@ -15,6 +15,11 @@ _EXTRA = {
     "nginx": ["sh", "-c", "podman run --rm --network=none localhost/podnet/web:latest nginx -v 2>&1"],
 }
 
+#: Kernel settings of the target's network namespace that shape throughput; a lab
+#: inherits them from the machine it runs on.
+NET_SYSCTLS = ("net.ipv4.tcp_congestion_control", "net.core.rmem_max", "net.core.wmem_max",
+               "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
+
 
 def podman_info(target: Target) -> PodmanInfo:
     return PodmanInfo.from_json(target.podman_json("info", "--format", "json"))
@@ -36,7 +41,16 @@ def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[s
         "rootless_network_cmd": info.rootless_network_cmd,
         "network_backend": info.network_backend,
         "versions": versions,
+        "net_sysctls": net_sysctls(target),
     }
+
+
+def net_sysctls(target: Target) -> dict[str, str]:
+    paths = " ".join("/proc/sys/" + name.replace(".", "/") for name in NET_SYSCTLS)
+    done = target.run(["sh", "-c", f"for f in {paths}; do echo $(cat $f); done"],
+                      check=False, timeout=30)
+    values = done.stdout.splitlines() if done.ok else []
+    return {name: value for name, value in zip(NET_SYSCTLS, values, strict=False) if value}
 
 
 def _cpu_model() -> str:

@@ -20,18 +20,10 @@ import pytest
 
 from harness.bench import verdict
 from harness.bench.chart import ratio_chart
+from harness.bench.schedule import Settings, run_rounds
 from harness.bench.servers import MTU_VARIANT, bench_servers
 from harness.bench.stats import RatioSummary
-from harness.bench.throughput import (
-    INBOUND_DIRECTIONS,
-    Probe,
-    Ratio,
-    Settings,
-    plan,
-    ratios,
-    run_rounds,
-    variant_ratios,
-)
+from harness.bench.throughput import INBOUND_DIRECTIONS, Probe, Ratio, plan, ratios, variant_ratios
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import Method, all_methods
@@ -76,7 +68,8 @@ def _inbound_methods(capabilities: Capabilities) -> list[Method]:
 def bench(target: Target, client: Client, capabilities: Capabilities, recorder: Recorder,
           pytestconfig: pytest.Config, environment: dict[str, Any]) -> Bench:
     opt = pytestconfig.getoption
-    settings = Settings.from_options(opt("--rounds"), opt("--duration"), opt("--quick"))
+    settings = Settings.from_options(opt("--rounds"), opt("--duration"), opt("--quick"),
+                                     opt("--budget"))
     samples: list[Measurement] = []
 
     def record(sample: Measurement) -> None:
@@ -85,11 +78,12 @@ def bench(target: Target, client: Client, capabilities: Capabilities, recorder: 
 
     with bench_servers(target, client, _inbound_methods(capabilities)) as ends:
         probes = plan(target, client, ends)
-        run_rounds(target, probes, settings, record)
+        round_sizes = run_rounds(target, probes, settings, record)
     found = ratios(samples, probes)
     summary: dict[str, Any] = {
-        "settings": {"rounds": settings.rounds, "seconds_per_measurement": settings.seconds,
-                     "warmup": settings.warmup, "interval": "95% bootstrap of the median",
+        "settings": {**settings.as_dict(), "rounds_run": len(round_sizes),
+                     "probes_per_round": round_sizes,
+                     "interval": "95% bootstrap of the median",
                      "native_tolerance": verdict.NATIVE_TOLERANCE,
                      "improvement_margin": verdict.IMPROVEMENT_MARGIN,
                      "min_rounds_for_verdict": verdict.MIN_ROUNDS},
@@ -101,11 +95,16 @@ def bench(target: Target, client: Client, capabilities: Capabilities, recorder: 
     }
     if found:
         chart = ratio_chart(found, recorder.directory / CHART,
-                            f"throughput ratio to native ({settings.rounds} rounds of "
+                            f"throughput ratio to native ({_rounds_text(settings, round_sizes)} of "
                             f"{settings.seconds} s, 95% interval)")
         summary["chart"] = chart.name
     recorder.run.summaries["performance"] = summary
     return Bench(probes, samples, found, settings, summary)
+
+
+def _rounds_text(settings: Settings, sizes: list[int]) -> str:
+    extra = len(sizes) - settings.rounds
+    return f"{settings.rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
 
 
 def _decide(claim: Claim, result: verdict.Verdict, bench: Bench, recorder: Recorder,

@@ -144,3 +144,24 @@ def test_parse_tolerance(text: str, value: float) -> None:
 def test_parse_tolerance_rejects(text: str) -> None:
     with pytest.raises(UsageError, match="tolerance"):
         parse_tolerance(text)
+
+
+def test_agreement_is_relative_to_the_mean_with_an_optional_floor(base: Run) -> None:
+    from harness.reports.agreement import agreement
+
+    def run(ratios: dict[str, float]) -> Run:
+        copied = copy.deepcopy(base)
+        copied.summaries["performance"] = {"ratios": [
+            {"method": m, "direction": "inbound", "protocol": "tcp", "reference": "native",
+             "median": r, "low": r, "high": r} for m, r in ratios.items()]}
+        return copied
+
+    a = run({"pasta": 0.60, "host": 1.00, "stall": 0.004})
+    b = run({"pasta": 0.66, "host": 1.12, "stall": 0.006})
+    strict = agreement(a, b, 0.10)
+    assert [(p.label, p.agrees) for p in strict.pairs] == [
+        ("host inbound tcp", False), ("pasta inbound tcp", True), ("stall inbound tcp", False)]
+    assert strict.pairs[1].relative == pytest.approx(0.06 / 0.63)
+    assert "1 of 3 agree" in strict.to_text()
+    floored = agreement(a, b, 0.10, floor=0.01)
+    assert [p.label for p in floored.disagreements] == ["host inbound tcp"]

@@ -10,7 +10,6 @@ a server on host2, "the internet") and ``outbound-reverse`` (it downloads from i
 from __future__ import annotations
 
 import json
-import random
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,22 +31,6 @@ INBOUND_DIRECTIONS = ("inbound", "inbound-reverse")
 OUTBOUND_DIRECTIONS = ("outbound", "outbound-reverse")
 #: Methods whose outbound traffic is measured, as the guide's outbound table has them.
 OUTBOUND_METHODS = ("pasta", "slirp4netns-slirp4netns", "host")
-
-
-@dataclass(frozen=True)
-class Settings:
-    rounds: int
-    #: Seconds of traffic per measurement (iperf3 takes whole seconds).
-    seconds: int
-    warmup: bool
-
-    @classmethod
-    def from_options(cls, rounds: int, duration: float, quick: bool) -> Settings:
-        if quick:
-            return cls(rounds=1, seconds=1, warmup=False)
-        # A method has four measurements per round (TCP/UDP x both directions): each
-        # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
-        return cls(rounds=max(1, rounds), seconds=max(1, int(duration) // 2), warmup=True)
 
 
 @dataclass(frozen=True)
@@ -143,14 +126,6 @@ def plan(target: Target, client: Client, ends: Endpoints) -> list[Probe]:
     return probes
 
 
-def prime(probes: Iterable[Probe]) -> None:
-    """Connect once to every socket-activated receiver, so that its start is not
-    measured."""
-    for probe in probes:
-        if probe.tool == "bulk":
-            probe.measure(0)
-
-
 def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
                  retries: int = 1) -> Measurement:
     error = ""
@@ -169,18 +144,6 @@ def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
                            probe.direction, probe.protocol, round_no, extra)
     return Measurement("throughput", probe.method, float("nan"), "bit/s", probe.direction,
                        probe.protocol, round_no, {"tool": probe.tool, "error": error})
-
-
-def run_rounds(target: Target, probes: list[Probe], settings: Settings,
-               record: Callable[[Measurement], None], seed: int | None = None) -> None:
-    rng = random.Random(seed)
-    prime(probes)
-    if settings.warmup:
-        for probe in rng.sample(probes, len(probes)):
-            measure_once(target, probe, 1, 0)
-    for round_no in range(1, settings.rounds + 1):
-        for probe in rng.sample(probes, len(probes)):
-            record(measure_once(target, probe, settings.seconds, round_no))
 
 
 # --- analysis -------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""When each throughput probe runs: a warm-up, the base rounds, then extra rounds for
+the probes whose ratio is still imprecise, while the time budget lasts.
+
+Every round measures its probes in a new random order and always includes the
+reference of each probe, so that a ratio is only ever taken within one round.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from harness.bench.stats import RatioSummary
+from harness.bench.throughput import Probe, measure_once, ratios
+from harness.results.schema import Measurement
+from harness.targets.base import Target
+
+#: A ratio is precise enough when half its interval is within this share of the median...
+PRECISION = 0.05
+#: ...or within this many units of native (ratios near zero cannot be relatively precise).
+FLOOR = 0.01
+#: Default seconds for warm-up and rounds together (extra rounds stop when it is spent).
+BUDGET = 420.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    #: Seconds of traffic per measurement (iperf3 takes whole seconds).
+    seconds: int
+    warmup: bool
+    #: Upper limit of rounds for a probe, base rounds included.
+    max_rounds: int = 0
+    #: Seconds that warm-up and all rounds may take; extra rounds start only within it.
+    budget: float = 0.0
+    precision: float = PRECISION
+    floor: float = FLOOR
+
+    @classmethod
+    def from_options(cls, rounds: int, duration: float, quick: bool,
+                     budget: float = BUDGET) -> Settings:
+        if quick:
+            return cls(rounds=1, seconds=1, warmup=False)
+        rounds = max(1, rounds)
+        # A method has four measurements per round (TCP/UDP x both directions): each
+        # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
+        return cls(rounds=rounds, seconds=max(1, int(duration) // 2), warmup=True,
+                   max_rounds=3 * rounds, budget=max(0.0, budget))
+
+    def precise(self, summary: RatioSummary) -> bool:
+        half = (summary.high - summary.low) / 2
+        return half <= max(self.precision * abs(summary.median), self.floor)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rounds": self.rounds, "max_rounds": self.max_rounds or self.rounds,
+                "seconds_per_measurement": self.seconds, "warmup": self.warmup,
+                "budget_seconds": self.budget, "precision": self.precision,
+                "precision_floor": self.floor}
+
+
+def warmup_probes(probes: Iterable[Probe]) -> list[Probe]:
+    """One probe per (method, protocol): the first connection through each forwarder
+    and port is what a warm-up is for."""
+    seen: dict[tuple[str, str], Probe] = {}
+    for probe in probes:
+        seen.setdefault((probe.method, probe.protocol), probe)
+    return list(seen.values())
+
+
+def prime(probes: Iterable[Probe]) -> None:
+    """Connect once to every socket-activated receiver, so that its start is not
+    measured."""
+    for probe in probes:
+        if probe.tool == "bulk":
+            probe.measure(0)
+
+
+def imprecise(samples: list[Measurement], probes: list[Probe], settings: Settings
+              ) -> list[Probe]:
+    """Probes whose ratio interval is wider than the settings accept, with the
+    references they need, in plan order."""
+    wide = {(r.method, r.direction, r.protocol) for r in ratios(samples, probes)
+            if not settings.precise(r.summary)}
+    chosen = [p for p in probes if p.key in wide]
+    needed = {(p.reference, p.direction, p.protocol) for p in chosen}
+    return [p for p in probes if p.key in wide or p.key in needed]
+
+
+def run_rounds(target: Target, probes: list[Probe], settings: Settings,
+               record: Callable[[Measurement], None], seed: int | None = None,
+               clock: Callable[[], float] = time.monotonic) -> list[int]:
+    """Measure; returns how many probes each round measured (round 1 first)."""
+    rng = random.Random(seed)
+    started = clock()
+    prime(probes)
+    if settings.warmup:
+        for probe in rng.sample(warmup := warmup_probes(probes), len(warmup)):
+            measure_once(target, probe, 1, 0)
+    samples: list[Measurement] = []
+    sizes: list[int] = []
+
+    def one_round(todo: list[Probe]) -> None:
+        sizes.append(len(todo))
+        for probe in rng.sample(todo, len(todo)):
+            sample = measure_once(target, probe, settings.seconds, len(sizes))
+            samples.append(sample)
+            record(sample)
+
+    for _ in range(settings.rounds):
+        one_round(probes)
+    per_probe = (clock() - started) / max(1, sum(sizes))
+    while len(sizes) < settings.max_rounds:
+        todo = imprecise(samples, probes, settings)
+        if not todo or clock() - started + per_probe * len(todo) > settings.budget:
+            break
+        one_round(todo)
+    return sizes
