@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.bench.schedule import BUDGET
 from harness.claims import Claim, Registry, load_default
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
@@ -87,9 +88,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="benchmarks: measured rounds, interleaved across methods (default 5)")
     group.addoption("--duration", type=float, default=float(env("PODNET_DURATION", "5")),
                     help="benchmarks: seconds per measurement (default 5)")
-    group.addoption("--budget", type=float, default=float(env("PODNET_BUDGET", "420")),
+    group.addoption("--budget", type=float, default=float(env("PODNET_BUDGET", str(BUDGET))),
                     help="throughput: seconds for warm-up and rounds; extra rounds for "
-                         "imprecise ratios run only while it lasts (default 420)")
+                         "imprecise ratios run only while it lasts "
+                         f"(default {BUDGET:g}) [PODNET_BUDGET]")
     group.addoption("--mismatch", choices=("fail", "xfail"),
                     default=env("PODNET_MISMATCH", "fail"),
                     help="a check that contradicts the guide: 'fail' (default) or 'xfail', "
