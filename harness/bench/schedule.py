@@ -22,7 +22,7 @@ PRECISION = 0.05
 #: ...or within this many units of native (ratios near zero cannot be relatively precise).
 FLOOR = 0.01
 #: Default seconds for warm-up and rounds together (extra rounds stop when it is spent).
-BUDGET = 480.0
+BUDGET = 540.0
 
 
 @dataclass(frozen=True)
