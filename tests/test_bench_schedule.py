@@ -101,3 +101,17 @@ def test_all_precise_needs_no_extra_round() -> None:
     probes = [probe(NATIVE, [10.0]), probe("steady", [5.0])]
     assert run(probes, Settings(rounds=2, seconds=1, warmup=False, max_rounds=9,
                                 budget=10_000)) == [2, 2]
+
+
+def test_references_are_measured_repeatedly_and_their_round_median_is_used() -> None:
+    from harness.bench.throughput import ratios
+
+    calls: Counter[str] = Counter()
+    probes = [probe(NATIVE, [8.0, 12.0], calls), probe("pasta", [5.0], calls)]
+    kept: list[Measurement] = []
+    run_rounds(NoProc(), probes,  # type: ignore[arg-type]
+               Settings(rounds=3, seconds=1, warmup=False, reference_repeats=2), kept.append,
+               seed=1)
+    assert calls == {NATIVE: 6, "pasta": 3}
+    (ratio,) = ratios(kept, probes)
+    assert ratio.summary.ratios == (0.5, 0.5, 0.5)  # 5 / median(8, 12) every round

@@ -2,7 +2,10 @@
 the probes whose ratio is still imprecise, while the time budget lasts.
 
 Every round measures its probes in a new random order and always includes the
-reference of each probe, so that a ratio is only ever taken within one round.
+reference of each probe, so that a ratio is only ever taken within one round. A
+reference is the denominator of every method's ratio in its round, so its noise would
+move all of them together: each round measures it :attr:`Settings.reference_repeats`
+times, at random places in the round, and uses the median.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from harness.targets.base import Target
 PRECISION = 0.05
 #: ...or within this many units of native (ratios near zero cannot be relatively precise).
 FLOOR = 0.01
+#: Measurements of each reference per round (default runs; --quick measures once).
+REFERENCE_REPEATS = 2
 #: Default seconds for warm-up and rounds together (extra rounds stop when it is spent).
 BUDGET = 540.0
 
@@ -37,6 +42,7 @@ class Settings:
     budget: float = 0.0
     precision: float = PRECISION
     floor: float = FLOOR
+    reference_repeats: int = 1
 
     @classmethod
     def from_options(cls, rounds: int, duration: float, quick: bool,
@@ -47,7 +53,8 @@ class Settings:
         # A method has four measurements per round (TCP/UDP x both directions): each
         # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
         return cls(rounds=rounds, seconds=max(1, int(duration) // 2), warmup=True,
-                   max_rounds=3 * rounds, budget=max(0.0, budget))
+                   max_rounds=3 * rounds, budget=max(0.0, budget),
+                   reference_repeats=REFERENCE_REPEATS)
 
     def precise(self, summary: RatioSummary) -> bool:
         half = (summary.high - summary.low) / 2
@@ -57,7 +64,8 @@ class Settings:
         return {"rounds": self.rounds, "max_rounds": self.max_rounds or self.rounds,
                 "seconds_per_measurement": self.seconds, "warmup": self.warmup,
                 "budget_seconds": self.budget, "precision": self.precision,
-                "precision_floor": self.floor}
+                "precision_floor": self.floor,
+                "reference_repeats": self.reference_repeats}
 
 
 def warmup_probes(probes: Iterable[Probe]) -> list[Probe]:
@@ -91,7 +99,7 @@ def imprecise(samples: list[Measurement], probes: list[Probe], settings: Setting
 def run_rounds(target: Target, probes: list[Probe], settings: Settings,
                record: Callable[[Measurement], None], seed: int | None = None,
                clock: Callable[[], float] = time.monotonic) -> list[int]:
-    """Measure; returns how many probes each round measured (round 1 first)."""
+    """Measure; returns how many measurements each round took (round 1 first)."""
     rng = random.Random(seed)
     started = clock()
     prime(probes)
@@ -102,6 +110,9 @@ def run_rounds(target: Target, probes: list[Probe], settings: Settings,
     sizes: list[int] = []
 
     def one_round(todo: list[Probe]) -> None:
+        references = {p.reference for p in todo}
+        todo = todo + [p for p in todo if p.method in references] * (
+            settings.reference_repeats - 1)
         sizes.append(len(todo))
         for probe in rng.sample(todo, len(todo)):
             sample = measure_once(target, probe, settings.seconds, len(sizes))

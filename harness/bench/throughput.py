@@ -173,8 +173,15 @@ def _ok(m: Measurement) -> bool:
 
 def _by_round(samples: Iterable[Measurement], method: str, direction: str,
               protocol: str) -> dict[int, float]:
-    return {m.round: m.value for m in samples
-            if _ok(m) and (m.method, m.direction, m.protocol) == (method, direction, protocol)}
+    """The value of each round; the median where a round measured it more than once
+    (references are, see :mod:`harness.bench.schedule`)."""
+    import statistics
+
+    values: dict[int, list[float]] = {}
+    for m in samples:
+        if _ok(m) and (m.method, m.direction, m.protocol) == (method, direction, protocol):
+            values.setdefault(m.round, []).append(m.value)
+    return {r: statistics.median(v) for r, v in values.items()}
 
 
 def ratios(samples: list[Measurement], probes: Iterable[Probe]) -> list[Ratio]:
