@@ -111,3 +111,29 @@ def test_procstat_delta_and_per_gigabyte() -> None:
     assert spent == {"pasta": 1.5, "conmon": 0.25}
     assert procstat.per_gigabyte(spent, 2_000_000_000) == pytest.approx(0.875)
     assert procstat.per_gigabyte(spent, 0) is None
+
+
+def test_rounds_that_fall_into_two_states_are_split() -> None:
+    from harness.bench.stats import split_rounds
+
+    assert split_rounds([0.276, 0.720, 0.744, 0.711, 0.771]) == ((0.276, 0.276),
+                                                                   (0.711, 0.771))
+    assert split_rounds([0.30, 0.31, 0.29, 0.33, 0.32]) is None
+    assert split_rounds([0.004, 0.002, 0.005]) == ((0.002, 0.002), (0.004, 0.005))
+    assert split_rounds([0.5]) is None
+    s = summarize({1: 0.3, 2: 0.7, 3: 0.72}, dict.fromkeys((1, 2, 3), 1.0))
+    assert s is not None and s.as_dict()["split"] == [[0.3, 0.3], [0.7, 0.72]]
+
+
+def test_the_report_marks_a_split_ratio() -> None:
+    from harness.reports.perf import RATIO_HEADER, ratio_rows
+
+    summary = {"ratios": [
+        {"method": "pasta", "direction": "inbound", "protocol": "tcp", "median": 0.7,
+         "low": 0.3, "high": 0.72, "rounds": 3, "split": [[0.3, 0.3], [0.7, 0.72]]},
+        {"method": "host", "direction": "inbound", "protocol": "tcp", "median": 1.0,
+         "low": 0.98, "high": 1.02, "rounds": 5}]}
+    rows = ratio_rows(summary)
+    column = RATIO_HEADER.index("rounds")
+    assert rows[0][column] == "3 ⚠ split: 0.300 and 0.700 to 0.720"
+    assert rows[1][column] == "5"

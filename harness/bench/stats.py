@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Rounds whose ratios jump by this factor between neighbours (sorted) are "split".
+SPLIT_FACTOR = 1.5
 #: Default resamples and confidence level of :func:`bootstrap_interval`.
 RESAMPLES = 4000
 LEVEL = 0.95
@@ -22,9 +24,38 @@ class RatioSummary:
     rounds: int
     ratios: tuple[float, ...]
 
+    @property
+    def split(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The ranges of the two groups the rounds fall into, when they do."""
+        return split_rounds(self.ratios)
+
     def as_dict(self) -> dict[str, object]:
-        return {"median": self.median, "low": self.low, "high": self.high,
-                "rounds": self.rounds, "ratios": list(self.ratios)}
+        found: dict[str, object] = {"median": self.median, "low": self.low,
+                                    "high": self.high, "rounds": self.rounds,
+                                    "ratios": list(self.ratios)}
+        if (groups := self.split) is not None:
+            found["split"] = [list(groups[0]), list(groups[1])]
+        return found
+
+
+def split_rounds(values: Sequence[float], factor: float = SPLIT_FACTOR
+                 ) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where sorted per-round values jump by ``factor`` or more, the (min, max) of the
+    groups below and above the largest such jump; None when the rounds are of a piece.
+
+    A split says the method ran in two states during the run (a stall against normal
+    flow, or a forwarder that was fast for some minutes and slow for others): its
+    median then depends on how many rounds fell in each state, which the interval
+    shows but a reader of one number would not guess.
+    """
+    ordered = sorted(v for v in values if v > 0)
+    if len(ordered) < 2:
+        return None
+    jumps = [(ordered[i + 1] / ordered[i], i) for i in range(len(ordered) - 1)]
+    jump, at = max(jumps)
+    if jump < factor:
+        return None
+    return (ordered[0], ordered[at]), (ordered[at + 1], ordered[-1])
 
 
 def bootstrap_interval(values: Sequence[float], *, level: float = LEVEL,

@@ -16,7 +16,13 @@ from harness.reports.model import (
     outcome_counts,
     shown_parts,
 )
-from harness.reports.perf import RATIO_HEADER, VERDICT_HEADER, ratio_rows, verdict_rows
+from harness.reports.perf import (
+    RATIO_HEADER,
+    SPLIT_NOTE,
+    VERDICT_HEADER,
+    ratio_rows,
+    verdict_rows,
+)
 from harness.results.schema import Run
 
 LEGEND = (
@@ -111,6 +117,8 @@ def performance_lines(summary: Any) -> list[str]:
     if ratios:
         lines += ["## Performance relative to the reference", "",
                   *grid(RATIO_HEADER, ratios), ""]
+        if any("split" in row[-1] for row in ratios):
+            lines += [SPLIT_NOTE, ""]
     if verdicts:
         lines += ["### Performance verdicts", "", *grid(VERDICT_HEADER, verdicts), ""]
     return lines

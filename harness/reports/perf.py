@@ -35,6 +35,9 @@ class PerfEntry:
     kind: str = "throughput"
     higher_is_better: bool = True
     reference: str = ""
+    rounds: int | None = None
+    #: The ranges of the two groups of rounds, when the rounds split (bench/stats.py).
+    split: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -70,7 +73,26 @@ def _entry(raw: Any, method: str | None = None) -> PerfEntry | None:
         kind=kind,
         higher_is_better=better if isinstance(better, bool) else kind != "latency",
         reference=str(raw.get("reference", "")),
+        rounds=int(n) if (n := _number(raw.get("rounds"))) is not None else None,
+        split=_split(raw.get("split")) or _split_of(raw.get("ratios")),
     )
+
+
+def _split_of(ratios: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """For records written before ``split`` was: from the per-round ratios."""
+    from harness.bench.stats import split_rounds
+
+    if not isinstance(ratios, list):
+        return None
+    return split_rounds([v for r in ratios if (v := _number(r)) is not None])
+
+
+def _split(raw: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    try:
+        (a, b), (c, d) = raw
+        return (float(a), float(b)), (float(c), float(d))
+    except (TypeError, ValueError):
+        return None
 
 
 def performance_entries(summary: Any) -> list[PerfEntry]:
@@ -119,14 +141,31 @@ def measurement_stats(measurements: list[Measurement]) -> list[SampleStats]:
 
 
 RATIO_HEADER = ["kind", "method", "direction", "protocol", "relative to", "median ratio",
-                "interval"]
+                "interval", "rounds"]
 VERDICT_HEADER = ["claim", "verdict", "reason"]
+#: Shown under the ratios when one of them is split.
+SPLIT_NOTE = ("⚠ split: the rounds of this ratio fell into two groups at least "
+              "1.5 times apart (the method ran in two states during the run); its median "
+              "depends on how many rounds fell into each, and another run may differ "
+              "by more than its interval suggests.")
 
 
 def ratio_rows(summary: Any) -> list[list[str]]:
     return [[e.kind, e.method, e.direction, e.protocol, e.reference or "native",
-             f"{e.median_ratio:.3f}", f"[{e.ci_low:.3f}, {e.ci_high:.3f}]"]
+             f"{e.median_ratio:.3f}", f"[{e.ci_low:.3f}, {e.ci_high:.3f}]", _rounds(e)]
             for e in performance_entries(summary)]
+
+
+def _rounds(e: PerfEntry) -> str:
+    count = "" if e.rounds is None else str(e.rounds)
+    if e.split is None:
+        return count
+    (a, b), (c, d) = e.split
+    return f"{count} ⚠ split: {_range(a, b)} and {_range(c, d)}".strip()
+
+
+def _range(a: float, b: float) -> str:
+    return f"{a:.3f}" if a == b else f"{a:.3f} to {b:.3f}"
 
 
 def verdict_rows(summary: Any) -> list[list[str]]:
