@@ -176,31 +176,17 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
         conf = _nginx_conf_dir(target, name, listen=str(opts.port))
         cleanups.append(lambda: target.remove_files(conf))
         volume = f"{conf}:/etc/nginx/conf.d:Z"
-    quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
-    socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-    lines = ["[Container]", f"Image={IMAGE}", f"ContainerName={name}",
-             *(f"Environment={e}" for e in environment)]
+    container = [f"Image={IMAGE}", f"ContainerName={name}",
+                 *(f"Environment={e}" for e in environment)]
     if exec_:
-        lines.append(f"Exec={exec_}")
+        container.append(f"Exec={exec_}")
     if network:
-        lines.append(f"Network={network}")
+        container.append(f"Network={network}")
     if volume:
-        lines.append(f"Volume={volume}")
-    lines += ["", "[Install]", "WantedBy=default.target", ""]
-
-    def undo() -> None:
-        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(quadlet, socket)
-        target.systemctl_user("daemon-reload", check=False)
-        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", name, check=False)
-
-    cleanups.append(undo)
-    target.write_file(quadlet, "\n".join(lines))
-    target.write_file(socket, _socket_unit(f"0.0.0.0:{opts.port}", f"podnet {method.id}",
-                                           opts.bind_device))
-    target.systemctl_user("daemon-reload")
-    target.systemctl_user("start", f"{unit}.socket")
+        container.append(f"Volume={volume}")
+    cleanups.append(user_socket_service(target, unit, name, container,
+                                        f"podnet {method.id}", f"0.0.0.0:{opts.port}",
+                                        opts.bind_device))
     return Service(method, "tcp", opts.port, name)
 
 
@@ -218,6 +204,34 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
         target, unit, name, ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE],
         f"podnet {method.id}", f"0.0.0.0:{port}", opts.bind_device))
     return Service(method, "tcp", port, name)
+
+
+def user_socket_service(target: Target, unit: str, container: str, settings: list[str],
+                        description: str, listen: str, bind_device: str | None = None
+                        ) -> Callable[[], None]:
+    """Install and start the guide's artefacts in the user's manager: a quadlet
+    ``unit.container`` (its [Container] section is ``settings``) and ``unit.socket``;
+    return the function that stops and removes them and the container."""
+    quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
+    socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
+
+    def undo() -> None:
+        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(quadlet, socket)
+        target.systemctl_user("daemon-reload", check=False)
+        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        target.podman("rm", "-f", "-t", "0", container, check=False)
+
+    try:
+        target.write_file(quadlet, "\n".join(
+            ["[Container]", *settings, "", "[Install]", "WantedBy=default.target", ""]))
+        target.write_file(socket, _socket_unit(listen, description, bind_device))
+        target.systemctl_user("daemon-reload")
+        target.systemctl_user("start", f"{unit}.socket")
+    except BaseException:
+        undo()
+        raise
+    return undo
 
 
 def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],

@@ -8,7 +8,7 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
-from harness.bench.schedule import Settings, imprecise, run_rounds, warmup_probes
+from harness.bench.schedule import Settings, extra_round, imprecise, run_rounds, warmup_probes
 from harness.bench.stats import RatioSummary
 from harness.bench.throughput import NATIVE, Probe, Sample
 from harness.results.schema import Measurement
@@ -66,12 +66,14 @@ def measurements(method: str, values: list[float]) -> list[Measurement]:
             for i, v in enumerate(values)]
 
 
-def test_imprecise_selects_wide_ratios_and_their_reference() -> None:
+def test_imprecise_selects_wide_ratios_and_extra_rounds_add_their_reference() -> None:
     native, steady, noisy = probe(NATIVE, [1.0]), probe("steady", [1.0]), probe("noisy", [1.0])
     samples = (measurements(NATIVE, [10.0] * 5) + measurements("steady", [5.0] * 5)
                + measurements("noisy", [3.0, 7.0, 3.0, 7.0, 5.0]))
-    chosen = imprecise(samples, [native, steady, noisy], Settings(5, 1, False))
-    assert [p.method for p in chosen] == [NATIVE, "noisy"]
+    settings = Settings(5, 1, False)
+    chosen = imprecise(samples, [native, steady, noisy], settings)
+    assert [p.method for p in chosen] == ["noisy"]
+    assert extra_round(chosen, [native, steady, noisy], settings, room=9) == [native, noisy]
 
 
 def run(probes: list[Probe], settings: Settings, tick: float = 1.0) -> list[int]:
@@ -115,3 +117,24 @@ def test_references_are_measured_repeatedly_and_their_round_median_is_used() -> 
     assert calls == {NATIVE: 6, "pasta": 3}
     (ratio,) = ratios(kept, probes)
     assert ratio.summary.ratios == (0.5, 0.5, 0.5)  # 5 / median(8, 12) every round
+
+
+def test_an_extra_round_takes_the_widest_ratios_that_fit_the_time_left() -> None:
+    native, udp_native = probe(NATIVE, [10.0]), probe(NATIVE, [1.0], protocol="udp")
+    a, b = probe("a", [1.0]), probe("b", [1.0], protocol="udp")
+    probes = [native, udp_native, a, b]
+    settings = Settings(rounds=5, seconds=1, warmup=False, reference_repeats=2)
+    # a (tcp) is the widest; room for a + native twice, not also b + udp native twice.
+    assert extra_round([a, b], probes, settings, room=4) == [native, a]
+    assert extra_round([a, b], probes, settings, room=6) == probes
+    assert extra_round([a, b], probes, settings, room=2) == []
+
+
+def test_imprecise_ranks_by_how_far_the_interval_is_from_accepted() -> None:
+    native = probe(NATIVE, [1.0])
+    probes = [native, probe("slightly", [1.0]), probe("very", [1.0])]
+    samples = (measurements(NATIVE, [10.0] * 5)
+               + measurements("slightly", [4.6, 5.4, 4.6, 5.4, 5.0])
+               + measurements("very", [2.0, 8.0, 2.0, 8.0, 5.0]))
+    ranked = imprecise(samples, probes, Settings(5, 1, False))
+    assert [p.method for p in ranked] == ["very", "slightly"]

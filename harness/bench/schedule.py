@@ -87,13 +87,32 @@ def prime(probes: Iterable[Probe]) -> None:
 
 def imprecise(samples: list[Measurement], probes: list[Probe], settings: Settings
               ) -> list[Probe]:
-    """Probes whose ratio interval is wider than the settings accept, with the
-    references they need, in plan order."""
-    wide = {(r.method, r.direction, r.protocol) for r in ratios(samples, probes)
-            if not settings.precise(r.summary)}
-    chosen = [p for p in probes if p.key in wide]
-    needed = {(p.reference, p.direction, p.protocol) for p in chosen}
-    return [p for p in probes if p.key in wide or p.key in needed]
+    """Probes whose ratio interval is wider than the settings accept, widest (relative
+    to what is accepted) first."""
+    excess = {}
+    for r in ratios(samples, probes):
+        if not settings.precise(r.summary):
+            half = (r.summary.high - r.summary.low) / 2
+            accepted = max(settings.precision * abs(r.summary.median), settings.floor)
+            excess[(r.method, r.direction, r.protocol)] = half / accepted
+    wide = [p for p in probes if p.key in excess]
+    return sorted(wide, key=lambda p: -excess[p.key])
+
+
+def extra_round(candidates: list[Probe], probes: list[Probe], settings: Settings,
+                room: int) -> list[Probe]:
+    """The most imprecise candidates whose measurements, with their references (each
+    measured ``reference_repeats`` times), fit in ``room`` measurements; in plan order."""
+    chosen: list[Probe] = []
+    references: set[tuple[str, str, str]] = set()
+    for probe in candidates:
+        ref = (probe.reference, probe.direction, probe.protocol)
+        cost = len(chosen) + 1 + len(references | {ref}) * settings.reference_repeats
+        if cost <= room:
+            chosen.append(probe)
+            references.add(ref)
+    keys = {p.key for p in chosen} | references
+    return [p for p in probes if p.key in keys]
 
 
 def run_rounds(target: Target, probes: list[Probe], settings: Settings,
@@ -123,8 +142,9 @@ def run_rounds(target: Target, probes: list[Probe], settings: Settings,
         one_round(probes)
     per_probe = (clock() - started) / max(1, sum(sizes))
     while len(sizes) < settings.max_rounds:
-        todo = imprecise(samples, probes, settings)
-        if not todo or clock() - started + per_probe * len(todo) > settings.budget:
+        room = int((settings.budget - (clock() - started)) / per_probe)
+        todo = extra_round(imprecise(samples, probes, settings), probes, settings, room)
+        if not todo:
             break
         one_round(todo)
     return sizes

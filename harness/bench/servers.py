@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.clients.base import Client
 from harness.methods import Method
-from harness.services import IMAGE, QUADLET_DIR, USER_UNIT_DIR, system_socket_service
+from harness.services import IMAGE, system_socket_service, user_socket_service
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -123,33 +123,15 @@ def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, m
     ends.containers[mid] = name
 
 
-def _socket_unit(port: int, description: str) -> str:
-    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream=0.0.0.0:{port}\n\n"
-            "[Install]\nWantedBy=default.target\n")
-
-
 def _socket_user_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
                       ends: Endpoints, mid: str) -> None:
     """A quadlet .container and .socket, as in the guide, running the sink."""
     unit = f"{PREFIX}sink"
     name = f"{unit}-{token}"
-    quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
-    socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-
-    def undo() -> None:
-        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(quadlet, socket)
-        target.systemctl_user("daemon-reload", check=False)
-        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", name, check=False)
-
-    stack.callback(undo)
-    target.write_file(quadlet, "\n".join([
-        "[Container]", f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
-        "Exec=/usr/local/bin/sink", "", "[Install]", "WantedBy=default.target", ""]))
-    target.write_file(socket, _socket_unit(port, f"podnet benchmark {mid}"))
-    target.systemctl_user("daemon-reload")
-    target.systemctl_user("start", f"{unit}.socket")
+    stack.callback(user_socket_service(
+        target, unit, name, [f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
+                             "Exec=/usr/local/bin/sink"],
+        f"podnet benchmark {mid}", f"0.0.0.0:{port}"))
     ends.sinks[mid] = port
 
 
