@@ -214,24 +214,10 @@ def user_socket_service(target: Target, unit: str, container: str, settings: lis
     return the function that stops and removes them and the container."""
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-
-    def undo() -> None:
-        target.systemctl_user("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(quadlet, socket)
-        target.systemctl_user("daemon-reload", check=False)
-        target.systemctl_user("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", container, check=False)
-
-    try:
-        target.write_file(quadlet, "\n".join(
-            ["[Container]", *settings, "", "[Install]", "WantedBy=default.target", ""]))
-        target.write_file(socket, _socket_unit(listen, description, bind_device))
-        target.systemctl_user("daemon-reload")
-        target.systemctl_user("start", f"{unit}.socket")
-    except BaseException:
-        undo()
-        raise
-    return undo
+    files = {quadlet: "\n".join(["[Container]", *settings, "", "[Install]",
+                                  "WantedBy=default.target", ""]),
+             socket: _socket_unit(listen, description, bind_device)}
+    return _install_socket_service(target, unit, container, files, system=False)
 
 
 def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],
@@ -248,21 +234,29 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
         f"[Service]\nUser={target.user}\nEnvironment={env}\n"
         f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {container}\n"
     )
-    sock = f"{SYSTEM_UNIT_DIR}/{unit}.socket"
-    svc = f"{SYSTEM_UNIT_DIR}/{unit}.service"
+    files = {f"{SYSTEM_UNIT_DIR}/{unit}.service": service_text,
+             f"{SYSTEM_UNIT_DIR}/{unit}.socket": _socket_unit(listen, description, bind_device)}
+    return _install_socket_service(target, unit, container, files, system=True)
+
+
+def _install_socket_service(target: Target, unit: str, container: str,
+                            files: dict[str, str], *, system: bool) -> Callable[[], None]:
+    """Write ``files``, reload and start ``unit.socket`` in the system or the user's
+    manager; return the function that undoes it all (also run if starting fails)."""
+    systemctl = target.systemctl if system else target.systemctl_user
 
     def undo() -> None:
-        target.systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(sock, svc, root=True)
-        target.systemctl("daemon-reload", check=False)
-        target.systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
+        systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
+        target.remove_files(*files, root=system)
+        systemctl("daemon-reload", check=False)
+        systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
         target.podman("rm", "-f", "-t", "0", container, check=False)
 
     try:
-        target.write_file(svc, service_text, root=True)
-        target.write_file(sock, _socket_unit(listen, description, bind_device), root=True)
-        target.systemctl("daemon-reload")
-        target.systemctl("start", f"{unit}.socket")
+        for path, text in files.items():
+            target.write_file(path, text, root=system)
+        systemctl("daemon-reload")
+        systemctl("start", f"{unit}.socket")
     except BaseException:
         undo()
         raise
