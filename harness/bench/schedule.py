@@ -27,7 +27,7 @@ FLOOR = 0.01
 #: Measurements of each reference per round (default runs; --quick measures once).
 REFERENCE_REPEATS = 2
 #: Default seconds for warm-up and rounds together (extra rounds stop when it is spent).
-BUDGET = 540.0
+BUDGET = 510.0
 
 
 @dataclass(frozen=True)
