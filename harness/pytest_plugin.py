@@ -248,11 +248,11 @@ def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) 
 
 
 @pytest.fixture(scope="session")
-def versions(target: Target, info: PodmanInfo) -> dict[str, Version | None]:
-    """Versions that claims' conditions name: what podman reports, plus systemd."""
-    first = target.run(["systemctl", "--version"], check=False).stdout.split("\n", 1)[0]
+def versions(environment: dict[str, Any], info: PodmanInfo) -> dict[str, Version | None]:
+    """Versions that claims' conditions name: what podman reports, plus systemd (as the
+    environment fingerprint read it)."""
     try:
-        systemd: Version | None = Version.parse(first)
+        systemd: Version | None = Version.parse(environment["versions"]["systemd"])
     except ValueError:
         systemd = None
     return {**info.components.as_conditions(), "systemd": systemd}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-from harness.services import IMAGE, QUADLET_DIR
-from harness.targets.base import Target
+from harness.services import IMAGE
+from harness.targets.base import QUADLET_DIR, Target
 
 USER_GENERATOR = "/usr/lib/systemd/user-generators/podman-user-generator"
 SYSTEM_GENERATOR = "/usr/lib/systemd/system-generators/podman-system-generator"

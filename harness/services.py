@@ -20,16 +20,13 @@ from harness.clients.base import Client
 from harness.errors import PodnetError, UsageError
 from harness.lab.images import WEB_IMAGE
 from harness.methods import Method
-from harness.targets.base import Target
+from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR, Target
 from harness.wait import poll
 
 log = logging.getLogger("podnet.services")
 
 IMAGE = f"{WEB_IMAGE}:latest"
 UDP_PEER = ["python3", "/usr/local/bin/udp-peer"]
-QUADLET_DIR = ".config/containers/systemd"
-USER_UNIT_DIR = ".config/systemd/user"
-SYSTEM_UNIT_DIR = "/etc/systemd/system"
 PREFIX = "podnet-"
 
 
@@ -217,7 +214,7 @@ def user_socket_service(target: Target, unit: str, container: str, settings: lis
     files = {quadlet: "\n".join(["[Container]", *settings, "", "[Install]",
                                   "WantedBy=default.target", ""]),
              socket: _socket_unit(listen, description, bind_device)}
-    return _install_socket_service(target, unit, container, files, system=False)
+    return install_socket_service(target, unit, container, files, system=False)
 
 
 def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],
@@ -236,11 +233,11 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
     )
     files = {f"{SYSTEM_UNIT_DIR}/{unit}.service": service_text,
              f"{SYSTEM_UNIT_DIR}/{unit}.socket": _socket_unit(listen, description, bind_device)}
-    return _install_socket_service(target, unit, container, files, system=True)
+    return install_socket_service(target, unit, container, files, system=True)
 
 
-def _install_socket_service(target: Target, unit: str, container: str,
-                            files: dict[str, str], *, system: bool) -> Callable[[], None]:
+def install_socket_service(target: Target, unit: str, container: str,
+                           files: dict[str, str], *, system: bool) -> Callable[[], None]:
     """Write ``files``, reload and start ``unit.socket`` in the system or the user's
     manager; return the function that undoes it all (also run if starting fails)."""
     systemctl = target.systemctl if system else target.systemctl_user

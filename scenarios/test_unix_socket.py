@@ -18,8 +18,8 @@ from harness.claims import Claim, load_default
 from harness.outbound_params import params
 from harness.probes import hostserver
 from harness.results.recorder import Recorder
-from harness.services import IMAGE, PREFIX, USER_UNIT_DIR
-from harness.targets.base import Target
+from harness.services import IMAGE, PREFIX
+from harness.targets.base import USER_UNIT_DIR, Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.unix_socket]
 

@@ -56,9 +56,13 @@ class Settings:
                    max_rounds=3 * rounds, budget=max(0.0, budget),
                    reference_repeats=REFERENCE_REPEATS)
 
+    def excess(self, summary: RatioSummary) -> float:
+        """Half the interval over the half-width accepted; 1 or less is precise."""
+        accepted = max(self.precision * abs(summary.median), self.floor)
+        return (summary.high - summary.low) / 2 / accepted
+
     def precise(self, summary: RatioSummary) -> bool:
-        half = (summary.high - summary.low) / 2
-        return half <= max(self.precision * abs(summary.median), self.floor)
+        return self.excess(summary) <= 1
 
     def as_dict(self) -> dict[str, object]:
         return {"rounds": self.rounds, "max_rounds": self.max_rounds or self.rounds,
@@ -89,12 +93,8 @@ def imprecise(samples: list[Measurement], probes: list[Probe], settings: Setting
               ) -> list[Probe]:
     """Probes whose ratio interval is wider than the settings accept, widest (relative
     to what is accepted) first."""
-    excess = {}
-    for r in ratios(samples, probes):
-        if not settings.precise(r.summary):
-            half = (r.summary.high - r.summary.low) / 2
-            accepted = max(settings.precision * abs(r.summary.median), settings.floor)
-            excess[(r.method, r.direction, r.protocol)] = half / accepted
+    excess = {(r.method, r.direction, r.protocol): settings.excess(r.summary)
+              for r in ratios(samples, probes) if not settings.precise(r.summary)}
     wide = [p for p in probes if p.key in excess]
     return sorted(wide, key=lambda p: -excess[p.key])
 

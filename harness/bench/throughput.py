@@ -10,6 +10,7 @@ a server on host2, "the internet") and ``outbound-reverse`` (it downloads from i
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -175,8 +176,6 @@ def _by_round(samples: Iterable[Measurement], method: str, direction: str,
               protocol: str) -> dict[int, float]:
     """The value of each round; the median where a round measured it more than once
     (references are, see :mod:`harness.bench.schedule`)."""
-    import statistics
-
     values: dict[int, list[float]] = {}
     for m in samples:
         if _ok(m) and (m.method, m.direction, m.protocol) == (method, direction, protocol):
@@ -186,8 +185,6 @@ def _by_round(samples: Iterable[Measurement], method: str, direction: str,
 
 def ratios(samples: list[Measurement], probes: Iterable[Probe]) -> list[Ratio]:
     """Median ratio of every probe to its reference of the same round."""
-    import statistics
-
     found = []
     for probe in probes:
         if probe.method == probe.reference:

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from harness.lab.images import WEB_IMAGE
 from harness.proxies.specs import FD_NAME, Proxy
-from harness.targets.base import Target
+from harness.services import install_socket_service
+from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 
-QUADLET_DIR = ".config/containers/systemd"
-USER_UNIT_DIR = ".config/systemd/user"
 UNIT = "podnet-rproxy"
 
 
@@ -104,20 +103,10 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
         cleanups.callback(lambda: target.remove_files(config_dir))
         for name, text in (configs or proxy.configs)(pu.backend, port).items():
             target.write_file(f"{config_dir}/{name}", text)
-
-        def undo_units() -> None:
-            target.systemctl_user("stop", pu.socket, pu.service, check=False)
-            target.remove_files(quadlet, socket)
-            target.systemctl_user("daemon-reload", check=False)
-            target.systemctl_user("reset-failed", pu.service, pu.socket, check=False)
-            target.podman("rm", "-f", "-t", "0", pu.container, check=False)
-
-        cleanups.callback(undo_units)
-        target.write_file(quadlet, quadlet_text(
-            proxy, image=image, name=pu.container, network=pu.network, config_dir=config_dir,
-            notify=notify, timeout_start=timeout_start, environment=environment,
-            reload_cmd=reload_cmd))
-        target.write_file(socket, socket_text(port, extra_listen))
-        target.systemctl_user("daemon-reload")
-        target.systemctl_user("start", pu.socket)
+        cleanups.callback(install_socket_service(target, unit, pu.container, {
+            quadlet: quadlet_text(
+                proxy, image=image, name=pu.container, network=pu.network,
+                config_dir=config_dir, notify=notify, timeout_start=timeout_start,
+                environment=environment, reload_cmd=reload_cmd),
+            socket: socket_text(port, extra_listen)}, system=False))
         yield pu

@@ -23,8 +23,13 @@ class Pair:
 
     @property
     def relative(self) -> float:
-        mean = (abs(self.a) + abs(self.b)) / 2
-        return abs(self.a - self.b) / mean if mean else 0.0
+        return relative_difference(self.a, self.b)
+
+
+def relative_difference(a: float, b: float) -> float:
+    """|a - b| over the mean of |a| and |b| (0 when both are 0)."""
+    mean = (abs(a) + abs(b)) / 2
+    return abs(a - b) / mean if mean else 0.0
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,6 @@ def agreement(a: Run, b: Run, within: float, floor: float = 0.0) -> Agreement:
     for key in sorted(a_entries.keys() & b_entries.keys()):
         x, y = a_entries[key].median_ratio, b_entries[key].median_ratio
         label = " ".join(part for part in key[1:4] if part)
-        pair = Pair(label, x, y, True)
-        ok = pair.relative <= within or abs(x - y) <= floor
+        ok = relative_difference(x, y) <= within or abs(x - y) <= floor
         pairs.append(Pair(label, x, y, ok))
     return Agreement(a.run_id, b.run_id, within, floor, pairs)

@@ -25,9 +25,9 @@ from harness.reports.model import (
 )
 from harness.reports.perf import (
     RATIO_HEADER,
-    SPLIT_NOTE,
     VERDICT_HEADER,
     ratio_rows,
+    split_note,
     verdict_rows,
 )
 from harness.results.schema import Run
@@ -133,8 +133,8 @@ def _performance(summary: Any) -> str:
     out = ""
     if ratios:
         out += "<h2>Performance relative to the reference</h2>" + _grid(RATIO_HEADER, ratios)
-        if any("split" in row[-1] for row in ratios):
-            out += f"<p>{escape(SPLIT_NOTE)}</p>"
+        if note := split_note(summary):
+            out += f"<p>{escape(note)}</p>"
     if verdicts:
         out += "<h3>Performance verdicts</h3>" + _grid(VERDICT_HEADER, verdicts)
     return out

@@ -18,9 +18,9 @@ from harness.reports.model import (
 )
 from harness.reports.perf import (
     RATIO_HEADER,
-    SPLIT_NOTE,
     VERDICT_HEADER,
     ratio_rows,
+    split_note,
     verdict_rows,
 )
 from harness.results.schema import Run
@@ -117,8 +117,8 @@ def performance_lines(summary: Any) -> list[str]:
     if ratios:
         lines += ["## Performance relative to the reference", "",
                   *grid(RATIO_HEADER, ratios), ""]
-        if any("split" in row[-1] for row in ratios):
-            lines += [SPLIT_NOTE, ""]
+        if note := split_note(summary):
+            lines += [note, ""]
     if verdicts:
         lines += ["### Performance verdicts", "", *grid(VERDICT_HEADER, verdicts), ""]
     return lines

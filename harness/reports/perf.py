@@ -156,6 +156,11 @@ def ratio_rows(summary: Any) -> list[list[str]]:
             for e in performance_entries(summary)]
 
 
+def split_note(summary: Any) -> str | None:
+    """:data:`SPLIT_NOTE` when a ratio of ``summary`` is split."""
+    return SPLIT_NOTE if any(e.split for e in performance_entries(summary)) else None
+
+
 def _rounds(e: PerfEntry) -> str:
     count = "" if e.rounds is None else str(e.rounds)
     if e.split is None:

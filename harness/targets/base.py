@@ -13,6 +13,10 @@ from harness.run import Completed
 #: The environment every rootless command gets: no inherited NOTIFY_SOCKET (podman
 #: fails with "dial unixgram ... permission denied" when one leaks in).
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: Where quadlet files and user units live, relative to the user's home.
+QUADLET_DIR = ".config/containers/systemd"
+USER_UNIT_DIR = ".config/systemd/user"
+SYSTEM_UNIT_DIR = "/etc/systemd/system"
 
 
 class Target(ABC):
@@ -112,10 +116,10 @@ class Target(ABC):
         stale = [n for n in nets if n.startswith(prefix)]
         if stale:
             self.podman("network", "rm", "--force", *stale, check=False)
-        user_units = (f"{self.home}/.config/containers/systemd/{prefix}*",
-                      f"{self.home}/.config/systemd/user/{prefix}*")
+        user_units = (f"{self.home}/{QUADLET_DIR}/{prefix}*",
+                      f"{self.home}/{USER_UNIT_DIR}/{prefix}*")
         self.sh(f"systemctl --user stop '{prefix}*' 2>/dev/null; rm -rf {' '.join(user_units)}; "
                 "systemctl --user daemon-reload; systemctl --user reset-failed", check=False)
         if self.can_root:
-            self.sh(f"systemctl stop '{prefix}*' 2>/dev/null; rm -f /etc/systemd/system/{prefix}*; "
+            self.sh(f"systemctl stop '{prefix}*' 2>/dev/null; rm -f {SYSTEM_UNIT_DIR}/{prefix}*; "
                     "systemctl daemon-reload; systemctl reset-failed", root=True, check=False)
