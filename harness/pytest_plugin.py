@@ -270,11 +270,9 @@ def applicable(versions: dict[str, Version | None], recorder: Recorder,
             recorder.skip(claim, reason, outcome="not_applicable", protocol=protocol)
             pytest.skip(f"not applicable: {reason}")
         needs = (*(method.requires if method else ()), *claim.extra.get("requires", ()))
-        for need in needs:
-            missing = capabilities.missing(need)
-            if missing:
-                recorder.skip(claim, missing, protocol=protocol)
-                pytest.skip(missing)
+        if missing := capabilities.first_missing(needs):
+            recorder.skip(claim, missing, protocol=protocol)
+            pytest.skip(missing)
 
     return check
 

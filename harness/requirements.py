@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.podman.info import PodmanInfo
@@ -18,6 +19,10 @@ class Capabilities:
     libsdsock: str | None = None
     has_host3: bool = False
     _systemd_user: bool | None = None
+
+    def first_missing(self, needs: Iterable[str]) -> str | None:
+        """The reason for the first of ``needs`` the target lacks; None if it has all."""
+        return next((reason for need in needs if (reason := self.missing(need))), None)
 
     def missing(self, need: str) -> str | None:
         """None if the target has ``need``, else the reason it does not."""

@@ -59,10 +59,8 @@ def _requests(pytestconfig: pytest.Config) -> int:
 def test_request_latency(method: Method, benchmark: Any, target: Target, client: Client,
                          recorder: Recorder, capabilities: Capabilities,
                          pytestconfig: pytest.Config) -> None:
-    for need in method.requires:
-        missing = capabilities.missing(need)
-        if missing:
-            pytest.skip(missing)
+    if missing := capabilities.first_missing(method.requires):
+        pytest.skip(missing)
     count = _requests(pytestconfig)
     with serve(target, method, client) as service:
         done = client.run([sys.executable, str(HTTPGET), target.main_address,

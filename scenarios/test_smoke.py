@@ -15,7 +15,7 @@ def test_published_container_answers_client(target: Target, client: Client,
                                             capabilities: Capabilities) -> None:
     """pasta where the target has it, else slirp4netns (podman < 4.4)."""
     method = next((get_method(m) for m in ("pasta", "slirp4netns-slirp4netns")
-                   if not any(capabilities.missing(n) for n in get_method(m).requires)), None)
+                   if not capabilities.first_missing(get_method(m).requires)), None)
     if method is None:
         pytest.skip("the target has neither pasta nor slirp4netns")
     with serve(target, method, client, ServeOptions()) as service:

@@ -59,7 +59,7 @@ def _inbound_methods(capabilities: Capabilities) -> list[Method]:
     methods = []
     for claim in REGISTRY.select("native_performance", table="inbound-overview"):
         method = all_methods()[claim.method or ""]
-        if not any(capabilities.missing(need) for need in method.requires):
+        if not capabilities.first_missing(method.requires):
             methods.append(method)
     return methods
 
