@@ -32,6 +32,12 @@ HOST_PACKAGES = (
     "catatonit", "iproute2", "iperf3", "curl", "socat", "tshark", "python3", "procps",
     "nginx-light", "ca-certificates", "mount", "udev",
 )
+#: podnet's own dependencies from Debian, so podnet itself can run inside host1 against
+#: a second rootless user there (the workstation proof: ``--target local`` in host1).
+PODNET_PACKAGES = (
+    "python3-pytest", "python3-pytest-benchmark", "python3-scapy", "python3-httpx",
+    "python3-pandas", "python3-matplotlib", "python3-tabulate", "python3-rich",
+)
 IMAGE_PACKAGES = ("nginx-light", "iperf3", "curl", "socat", "python3", "iproute2", "procps")
 
 USER = "test"
@@ -69,8 +75,8 @@ class CachedRelease:
 def cache_key(release: Release, mirror: str) -> str:
     blob = json.dumps(
         [RECIPE_VERSION, release.name, release.suite, release.extra_suites,
-         release.preferred_from_extra, release.extra_packages, mirror, HOST_PACKAGES, IMAGE_PACKAGES,
-         MASKED_UNITS, NET_DEVICES_UNIT, CONTAINERS_CONF, HOSTS, USER, UID],
+         release.preferred_from_extra, release.extra_packages, mirror, HOST_PACKAGES,
+         PODNET_PACKAGES, IMAGE_PACKAGES, MASKED_UNITS, NET_DEVICES_UNIT, CONTAINERS_CONF, HOSTS, USER, UID],
     ).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -99,7 +105,8 @@ def ensure_built(cache_root: Path, release: Release, mirror: str,
     cached.directory.mkdir(parents=True)
     apt_cache = cache_root / "debs"
     apt_cache.mkdir(parents=True, exist_ok=True)
-    host = _mmdebstrap(release, mirror, "apt", HOST_PACKAGES + release.extra_packages,
+    host = _mmdebstrap(release, mirror, "apt",
+                       HOST_PACKAGES + PODNET_PACKAGES + release.extra_packages,
                        cached.rootfs, apt_cache,
                        cached.directory / "rootfs.log")
     image = _mmdebstrap(release, mirror, "essential", IMAGE_PACKAGES, cached.image_tar,
