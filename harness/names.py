@@ -57,7 +57,7 @@ def root_dir(variable: str, value: str) -> Path:
     if not value or not path.is_absolute():
         raise UsageError(f"invalid {variable} {value!r}: give an absolute directory "
                          "such as /var/lib/podnet")
-    if any(part in (".", "..") for part in path.parts) or "//" in value.rstrip("/"):
+    if any(part in (".", "..") for part in value.split("/")) or "//" in value.rstrip("/"):
         raise UsageError(f"invalid {variable} {value!r}: give a normalised path "
                          "without '.' or '..'")
     if len(path.parts) < 3:
