@@ -8,15 +8,43 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from harness import __version__
-from harness.errors import CommandError, PodnetError, UsageError
+from harness import __version__, options
+from harness.errors import CommandError, LabNotUp, PodnetError, UsageError
 
 log = logging.getLogger("podnet")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (a :class:`UsageError`) instead of a usage
+    block and a line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
 def _lab_name(args: argparse.Namespace) -> str:
     return str(args.name)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Every option and the PODNET_* variables the command uses, before it starts: each
+    replaced by its typed value."""
+    args.name = options.LAB.resolve(args.name)
+    if args.command in ("lab", "verify"):
+        options.check_machine_roots()
+    if getattr(args, "release", False) is not False:
+        setting = options.RELEASES if args.command == "verify" else options.RELEASE
+        args.release = setting.resolve(args.release)
+    if getattr(args, "results_dir", False) is not False:
+        args.results_dir = options.RESULTS.resolve(args.results_dir)
+    if args.command == "verify":
+        from harness.pytest_plugin import MARKERS
+
+        options.check_pytest_environment(MARKERS)
+        if args.marker is not None:
+            options.marker_expression(args.marker, "-m", MARKERS)
 
 
 def cmd_lab_up(args: argparse.Namespace) -> int:
@@ -68,17 +96,21 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_lab_exec(args: argparse.Namespace) -> int:
+    from harness.lab import lab
     from harness.lab.state import load
     from harness.targets.lab import LabTarget, host1_argv
 
+    if not lab.status(_lab_name(args)).up:
+        raise LabNotUp(_lab_name(args))
     cmd = _command(args) or ["bash", "-l"]
     target = LabTarget(_lab_name(args))
     state = load(_lab_name(args))
-    assert state is not None
+    if state is None:
+        raise LabNotUp(_lab_name(args))
     env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
         "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
     argv = host1_argv(state.init_pid, cmd, env=env, user=None if args.root else target.user)
-    os.execvp(argv[0], argv)
+    _exec(argv)
 
 
 def cmd_lab_client(args: argparse.Namespace) -> int:
@@ -88,12 +120,16 @@ def cmd_lab_client(args: argparse.Namespace) -> int:
     if args.host not in CLIENT_HOSTS:
         raise PodnetError(f"unknown client host '{args.host}': choose {', '.join(CLIENT_HOSTS)}")
     if not lab.status(_lab_name(args)).up:
-        from harness.errors import LabNotUp
-
         raise LabNotUp(_lab_name(args))
     cmd = _command(args) or ["bash"]
-    argv = ["ip", "netns", "exec", f"{args.name}-{args.host}", *cmd]
-    os.execvp(argv[0], argv)
+    _exec(["ip", "netns", "exec", f"{args.name}-{args.host}", *cmd])
+
+
+def _exec(argv: list[str]) -> NoReturn:
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        raise PodnetError(f"cannot run {argv[0]}: {exc.strerror}") from None
 
 
 def cmd_lab_shell(args: argparse.Namespace) -> int:
@@ -105,9 +141,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from harness.verify import verify
 
     return verify(
-        releases=[r.strip() for r in args.release.split(",") if r.strip()],
-        lab_name=args.name, quick=args.quick, keep_lab=args.keep_lab,
-        results_root=Path(args.results_dir), marker=args.marker, extra=args.pytest_args,
+        releases=args.release, lab_name=args.name, quick=args.quick, keep_lab=args.keep_lab,
+        results_root=args.results_dir, marker=args.marker, extra=args.pytest_args,
     )
 
 
@@ -159,7 +194,7 @@ def _ratio_floor(text: str) -> float:
 def cmd_matrix(args: argparse.Namespace) -> int:
     from harness.matrix import render_matrix
 
-    for path in render_matrix([Path(r) for r in args.runs], Path(args.results_dir)):
+    for path in render_matrix([Path(r) for r in args.runs], args.results_dir):
         print(path)
     return 0
 
@@ -168,27 +203,32 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from harness.claims import load_default
     from harness.ui import claims_table
 
-    claims_table(load_default().claims, args.property)
+    claims = load_default().claims
+    known = sorted({claim.property for claim in claims})
+    if args.property is not None and args.property not in known:
+        raise UsageError(f"unknown property {args.property!r}: choose one of {', '.join(known)}")
+    claims_table(claims, args.property)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="podnet",
         description="Verify the claims of the rootless Podman networking guide on real "
                     "rootless Podman, in a lab of network namespaces built on this machine.",
     )
     parser.add_argument("--version", action="version", version=f"podnet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
-    parser.add_argument("--name", default=os.environ.get("PODNET_LAB", "podnet"),
+    parser.add_argument("--name", default=None,
                         help="lab name (default: podnet) [PODNET_LAB]")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lab = sub.add_parser("lab", help="build, start, enter and stop the lab")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     up = lab_sub.add_parser("up", help="build (cached) and boot the lab; nothing if it is up")
-    up.add_argument("--release", default=os.environ.get("PODNET_RELEASE", "trixie"),
-                    help="Debian release for host1: bookworm, trixie, sid, experimental")
+    up.add_argument("--release", default=None,
+                    help="Debian release for host1: bookworm, trixie, sid, experimental "
+                         "(default: trixie) [PODNET_RELEASE]")
     up.set_defaults(func=cmd_lab_up)
     lab_sub.add_parser("down", help="stop everything; remove namespaces (keeps the cache)"
                        ).set_defaults(func=cmd_lab_down)
@@ -209,13 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
     sh.set_defaults(func=cmd_lab_shell)
 
     ver = sub.add_parser("verify", help="the whole job: lab, every check, report in results/")
-    ver.add_argument("--release", default=os.environ.get("PODNET_RELEASE", "trixie"),
-                     help="one release or a comma-separated list for a matrix")
+    ver.add_argument("--release", default=None,
+                     help="one release or a comma-separated list for a matrix "
+                          "(default: trixie) [PODNET_RELEASE]")
     ver.add_argument("--quick", action="store_true", help="short benchmarks (CI)")
     ver.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
                      "expression, e.g. 'source_address and pasta'")
-    ver.add_argument("--results-dir", default=os.environ.get("PODNET_RESULTS", "results"))
+    ver.add_argument("--results-dir", default=None,
+                     help="where run directories are written (default: results) [PODNET_RESULTS]")
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="-- further pytest arguments")
     ver.set_defaults(func=cmd_verify)
@@ -245,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     mx = sub.add_parser("matrix", help="a release matrix report from run directories")
     mx.add_argument("runs", nargs="+", help="run directories, one per column, in order")
-    mx.add_argument("--results-dir", default=os.environ.get("PODNET_RESULTS", "results"))
+    mx.add_argument("--results-dir", default=None,
+                    help="where the matrix directory is written (default: results) "
+                         "[PODNET_RESULTS]")
     mx.set_defaults(func=cmd_matrix)
 
     cls = sub.add_parser("claims", help="list the claims registry")
@@ -255,22 +299,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(name)s: %(message)s")
+    """Run one command. Bad input and known failures are one line on stderr (exit 2, or
+    1 for a command that failed); Ctrl-C is one line and exit 130."""
+    verbose = False
     try:
+        args = build_parser().parse_args(argv)
+        verbose = args.verbose
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                            format="%(name)s: %(message)s")
+        _validate(args)
         return int(args.func(args))
     except CommandError as exc:
-        print(f"podnet: {exc.args[0]}", file=sys.stderr)
-        if args.verbose:
+        print(f"podnet: {_one_line(exc.args[0])}", file=sys.stderr)
+        if verbose:
             print(f"  argv: {' '.join(exc.argv)}\n{exc.stderr}", file=sys.stderr)
         return 1
     except PodnetError as exc:
-        print(f"podnet: {exc}", file=sys.stderr)
+        print(f"podnet: {_one_line(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("podnet: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"podnet: {_one_line(str(exc)) or 'interrupted'}", file=sys.stderr)
         return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

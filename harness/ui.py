@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.claims import Claim
@@ -24,8 +25,8 @@ def step_printer() -> Iterator[Step]:
     started = time.monotonic()
     with console.status("starting") as status:
         def step(text: str) -> None:
-            console.log(f"[dim]{time.monotonic() - started:6.1f}s[/] {text}")
-            status.update(text)
+            console.log(f"[dim]{time.monotonic() - started:6.1f}s[/] {escape(text)}")
+            status.update(escape(text))
 
         yield step
 
@@ -36,7 +37,8 @@ def claims_table(claims: Iterable[Claim], prop: str | None = None) -> None:
         table.add_column(col)
     for claim in claims:
         if prop is None or claim.property == prop:
-            table.add_row(claim.id, claim.method or "-", str(claim.expected), claim.section)
+            table.add_row(*(escape(text) for text in (
+                claim.id, claim.method or "-", str(claim.expected), claim.section)))
     Console().print(table)
 
 
@@ -46,13 +48,14 @@ def summary_table(run: Run) -> Table:
     for result in run.results:
         area = ".".join(result.claim_id.split(".")[:2])
         counts.setdefault(area, Counter())[result.outcome] += 1
-    table = Table(title=f"podnet run {run.run_id}")
+    title = f"podnet run {run.run_id}" + (" (interrupted)" if run.status != "complete" else "")
+    table = Table(title=escape(title))
     outcomes = ("passed", "failed", "error", "skipped", "not_applicable")
     table.add_column("area")
     for outcome in outcomes:
         table.add_column(outcome.replace("_", " "), justify="right")
     for area, counter in sorted(counts.items()):
-        table.add_row(area, *(_cell(counter[o], o) for o in outcomes))
+        table.add_row(escape(area), *(_cell(counter[o], o) for o in outcomes))
     return table
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,9 +22,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from harness.lab import lab
-from harness.lab.releases import get_release
+from harness.errors import PodnetError, UsageError
+from harness.lab import lab, lock
 from harness.results import store
+from harness.results.schema import Run
+from harness.run import run
 from harness.ui import console, failures, step_printer, summary_table
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -34,6 +42,8 @@ class ProgressPlugin:
             console=console, transient=True,
         )
         self.task: Any = None
+        #: Ctrl-C ended the session (pytest's exit status 2 also means a collection error).
+        self.interrupted = False
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         console.log(f"{len(session.items)} checks collected")
@@ -42,7 +52,7 @@ class ProgressPlugin:
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         if self.task is not None:
-            self.progress.update(self.task, description=nodeid.split("::")[-1][:60])
+            self.progress.update(self.task, description=escape(nodeid.split("::")[-1][:60]))
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         if self.task is not None:
@@ -51,40 +61,115 @@ class ProgressPlugin:
     def pytest_sessionfinish(self) -> None:
         self.progress.stop()
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest reports a collection error as its own Interrupted (a KeyboardInterrupt).
+        self.interrupted = (excinfo.errisinstance(KeyboardInterrupt)
+                            and not excinfo.errisinstance(pytest.Session.Interrupted))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the job; the message says what was kept."""
+
+
+@contextlib.contextmanager
+def _shielded() -> Iterator[None]:
+    """Teardown after Ctrl-C is not cut short by a second Ctrl-C (commands started here
+    ignore it too)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
 
 def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
            results_root: Path, marker: str | None, extra: list[str]) -> int:
-    for release in releases:
-        get_release(release)  # unknown release: one clear line before anything starts
+    """Run every check on each release in turn (the arguments are validated by the
+    caller). Ctrl-C stops the whole job: the lab it started goes down, the current run
+    is kept, marked interrupted, and :class:`Interrupted` names it."""
+    preflight(marker, extra)
     worst = 0
     run_dirs = []
-    for release in releases:
-        code, run_dir = _verify_one(release, lab_name, quick, keep_lab, results_root,
-                                    marker, extra)
-        worst = max(worst, code)
-        run_dirs.append(run_dir)
+    with lock.session_lock(lab_name):  # the lab is this job's until it ends
+        for release in releases:
+            code, run_dir = _verify_one(release, lab_name, quick, keep_lab, results_root,
+                                        marker, extra)
+            worst = max(worst, code)
+            run_dirs.append(run_dir)
     if len(run_dirs) > 1:
         from harness.matrix import render_matrix
 
         for path in render_matrix(run_dirs, results_root):
-            console.print(f"matrix report: {path}")
+            console.print(f"matrix report: {escape(str(path))}")
     return worst
+
+
+def preflight(marker: str | None, extra: list[str]) -> None:
+    """Collect the checks without running them, before any lab is built: pytest options
+    after ``--`` that pytest refuses, a module that does not import, or a selection of
+    no check at all, are one line now instead of after the lab build."""
+    with tempfile.TemporaryDirectory(prefix="podnet-preflight-") as scratch:
+        # pytest-benchmark would make .benchmarks/ in the working directory.
+        argv = [sys.executable, "-m", "pytest", str(SCENARIOS), "--collect-only", "-q",
+                "--no-header", "-p", "no:cacheprovider", f"--benchmark-storage=file://{scratch}",
+                *(["-m", marker] if marker else []), *(a for a in extra if a != "--")]
+        done = run(argv, check=False, timeout=300)
+    if done.returncode == pytest.ExitCode.OK:
+        return
+    if done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED:
+        chosen = " ".join([*(["-m", repr(marker)] if marker else []), *extra])
+        raise UsageError(f"no check is selected by {chosen or 'the defaults'}: check the "
+                         "marker names ('pytest --markers') and the arguments after '--'")
+    lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+    said = next((line for line in lines if "error:" in line), lines[-1] if lines else "")
+    said = said.split("error: ", 1)[-1].removeprefix("Exit: ").removeprefix("podnet: ")
+    raise UsageError(f"pytest refuses the checks' arguments ({said}): fix the arguments "
+                     "after '--', or see 'pytest --help'")
 
 
 def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, results_root: Path,
                 marker: str | None, extra: list[str]) -> tuple[int, Path]:
-    was_up = lab.status(lab_name).up
-    if was_up and (st := lab.status(lab_name).state) and st.release != release:
-        lab.down(lab_name)
-        was_up = False
-    with step_printer() as step:
-        lab.up(lab_name, release, step=step)
     run_id = store.new_run_id()
     run_dir = store.run_dir(results_root, run_id)
+    started_lab = False
+    try:
+        current = lab.status(lab_name)
+        if current.up and current.state is not None and current.state.release != release:
+            lab.down(lab_name)
+        started_lab = not lab.status(lab_name).up
+        with step_printer() as step:
+            lab.up(lab_name, release, step=step)
+        started = time.monotonic()
+        code, interrupted = _run_checks(release, lab_name, quick, marker, extra, run_id,
+                                        run_dir, results_root)
+        if interrupted:
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        took_down, started_lab = started_lab and not keep_lab, False
+        with _shielded():
+            if took_down:
+                lab.down(lab_name)
+            kept = _mark_interrupted(run_dir, run_id, release)
+        lab_note = "the lab it started is down" if took_down else "the lab is left up"
+        raise Interrupted(f"interrupted: {kept} results kept in {run_dir} (marked "
+                          f"interrupted); {lab_note}") from None
+    finally:
+        if started_lab and not keep_lab:
+            with _shielded():
+                lab.down(lab_name)
+    return _report(run_dir, code, started), run_dir
+
+
+def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
+                extra: list[str], run_id: str, run_dir: Path,
+                results_root: Path) -> tuple[int, bool]:
+    """pytest's exit status, and whether Ctrl-C stopped it."""
     run_dir.mkdir(parents=True, exist_ok=True)
     args = [str(SCENARIOS), "--lab-name", lab_name, "--release", release, "--run-id", run_id,
             "--results-dir", str(results_root), "--keep-lab", "-q", "--no-header", "--tb=line",
             "-p", "no:cacheprovider", "-W", "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
+            # The command line read the plugin's markers before this session started.
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             f"--junitxml={run_dir / 'junit.xml'}",
             f"--benchmark-json={run_dir / 'benchmark.json'}"]
     if quick:
@@ -92,28 +177,48 @@ def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, result
     if marker:
         args += ["-m", marker]
     args += [a for a in extra if a != "--"]
-    started = time.monotonic()
+    progress = ProgressPlugin()
+    code = int(pytest.main(args, plugins=[progress]))
+    return code, progress.interrupted
+
+
+def _mark_interrupted(run_dir: Path, run_id: str, release: str) -> int:
+    """Mark the run interrupted, keeping what it recorded (a run stopped before its
+    first result gets a record of its own); render its reports; the number of results."""
     try:
-        code = int(pytest.main(args, plugins=[ProgressPlugin()]))
-    finally:
-        if not keep_lab and not was_up:
-            lab.down(lab_name)
+        run = (store.load(run_dir) if (run_dir / store.RUN_FILE).exists()
+               else Run(run_id, time.time(), environment={"release": release}))
+        run.status = "interrupted"
+        store.save(run, run_dir)
+        if run.results or run.measurements:
+            from harness.reports import render_run
+
+            render_run(run_dir)
+    except PodnetError as exc:
+        console.print(f"[red]the interrupted run could not be marked:[/] {escape(str(exc))}")
+        return 0
+    return len(run.results)
+
+
+def _report(run_dir: Path, code: int, started: float) -> int:
+    """Reports, summary and failures of a finished run; the exit status."""
     if not (run_dir / store.RUN_FILE).exists():
         console.print(f"[red]no results were recorded (pytest exit {code})[/]")
-        return (code or 1), run_dir
+        return code or 1
     run = store.load(run_dir)
     from harness.reports import render_run
 
     paths = render_run(run_dir)
     console.print(summary_table(run))
     for failure in failures(run):
-        console.print(f"[red]✘[/] {failure['claim']} ({failure['method']}, "
-                      f"{failure['protocol'] or '-'}): expected {failure['expected']!r}, "
-                      f"observed {failure['observed']!r} {failure['reason']}")
+        console.print(f"[red]✘[/] {escape(str(failure['claim']))} ({escape(str(failure['method']))}, "
+                      f"{escape(str(failure['protocol'] or '-'))}): "
+                      f"expected {escape(repr(failure['expected']))}, "
+                      f"observed {escape(repr(failure['observed']))} {escape(str(failure['reason']))}")
     html = next((p for p in paths if p.suffix == ".html"), None)
     console.print(f"{len(run.results)} claim results in {time.monotonic() - started:.0f}s; "
-                  f"report: {html or run_dir}")
+                  f"report: {escape(str(html or run_dir))}")
     failed = bool(failures(run))
-    if code == 5:  # nothing selected
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         code = 0
-    return (1 if failed or code else 0), run_dir
+    return 1 if failed or code else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import shlex
 from collections.abc import Sequence
 from typing import Any
@@ -11,20 +13,46 @@ from harness.clients.base import AGENT, Client
 from harness.errors import UsageError
 from harness.run import Completed, run
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def parse_url(url: str) -> tuple[str, int | None]:
+    """``ssh://user@host[:port]`` as (destination, port). A host or user that ssh would
+    read as an option (``-oProxyCommand=...``) or as a shell word is refused."""
+    hint = "expected ssh://user@host[:port], e.g. ssh://you@host2"
+    parsed = urlparse(url)
+    host, user = parsed.hostname or "", parsed.username
+    if parsed.scheme != "ssh" or not host or parsed.path not in ("", "/") or parsed.password:
+        raise UsageError(f"invalid client {url!r}: {hint}")
+    if not (_NAME.fullmatch(host) or _is_ip(host)) or (user is not None and not _NAME.fullmatch(user)):
+        raise UsageError(f"invalid client {url!r}: the user and host may hold only letters, "
+                         f"digits, '.', '_' and '-' and start with a letter or digit; {hint}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise UsageError(f"invalid client {url!r}: the port must be a number from 1 to 65535")
+    return (f"{user}@" if user else "") + host, port
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
 
 class SshClient(Client):
     def __init__(self, url: str, address: str | None = None) -> None:
-        parsed = urlparse(url)
-        if parsed.scheme != "ssh" or not parsed.hostname:
-            raise UsageError(f"invalid client '{url}': expected ssh://user@host[:port]")
-        self.destination = (f"{parsed.username}@" if parsed.username else "") + parsed.hostname
-        self.port = parsed.port
+        self.destination, self.port = parse_url(url)
         self.name = f"ssh:{self.destination}"
         self.address = address or self._discover_address()
 
     def _ssh(self) -> list[str]:
         base = ["ssh", "-o", "BatchMode=yes"]
-        return base + (["-p", str(self.port)] if self.port else []) + [self.destination]
+        return base + (["-p", str(self.port)] if self.port else []) + ["--", self.destination]
 
     def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,
             input: str | None = None) -> Completed:

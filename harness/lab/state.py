@@ -7,9 +7,38 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-STATE_ROOT = Path(os.environ.get("PODNET_STATE_DIR", "/run/podnet"))
-DATA_ROOT = Path(os.environ.get("PODNET_DATA_DIR", "/var/lib/podnet"))
-CACHE_ROOT = Path(os.environ.get("PODNET_CACHE_DIR", "/var/cache/podnet"))
+from harness.names import root_dir
+
+#: The roots podnet writes and deletes inside, and the variables that move them.
+ROOTS = {"STATE_ROOT": ("PODNET_STATE_DIR", "/run/podnet"),
+         "DATA_ROOT": ("PODNET_DATA_DIR", "/var/lib/podnet"),
+         "CACHE_ROOT": ("PODNET_CACHE_DIR", "/var/cache/podnet")}
+
+
+def _root(constant: str) -> Path:
+    """The root, validated when it is used (never at import): a bad variable is one
+    line from the command that needs it, not a traceback."""
+    variable, default = ROOTS[constant]
+    return root_dir(variable, os.environ.get(variable, default))
+
+
+def state_root() -> Path:
+    return _root("STATE_ROOT")
+
+
+def data_root() -> Path:
+    return _root("DATA_ROOT")
+
+
+def cache_root() -> Path:
+    return _root("CACHE_ROOT")
+
+
+def __getattr__(name: str) -> Path:
+    """``state.STATE_ROOT``, ``state.DATA_ROOT`` and ``state.CACHE_ROOT``, validated."""
+    if name in ROOTS:
+        return _root(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -21,17 +50,30 @@ class LabState:
     netns: dict[str, str]
     cgroup: str
     started: float
+    #: Identity of host1's init beyond its PID, checked before it is signalled or
+    #: entered: its start time (clock ticks after boot, field 22 of /proc/PID/stat) and
+    #: its network namespace (device, inode), which is /run/netns/<lab>-host1. Zero in
+    #: a state file written before they were recorded.
+    init_start: int = 0
+    host1_netns: tuple[int, int] = (0, 0)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> LabState:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        data["host1_netns"] = tuple(data.get("host1_netns", (0, 0)))
+        return cls(**data)
 
 
 def state_file(name: str) -> Path:
-    return STATE_ROOT / f"{name}.json"
+    return state_root() / f"{name}.json"
+
+
+def baseline_file(name: str) -> Path:
+    """host1's routes and kernel settings as ``up`` left them (see baseline.py)."""
+    return state_root() / f"{name}.baseline"
 
 
 def load(name: str) -> LabState | None:
@@ -54,13 +96,15 @@ def save(state: LabState) -> None:
 
 def remove(name: str) -> None:
     state_file(name).unlink(missing_ok=True)
+    baseline_file(name).unlink(missing_ok=True)
 
 
 def all_states() -> list[LabState]:
-    if not STATE_ROOT.is_dir():
+    root = state_root()
+    if not root.is_dir():
         return []
     found = []
-    for path in STATE_ROOT.glob("*.json"):
+    for path in root.glob("*.json"):
         state = load(path.stem)
         if state is not None:
             found.append(state)

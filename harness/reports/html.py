@@ -22,6 +22,7 @@ from harness.reports.model import (
     outcome_counts,
     show_value,
     shown_parts,
+    status_note,
 )
 from harness.reports.perf import (
     RATIO_HEADER,
@@ -165,6 +166,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> 
     summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
     body = [
         f"<h1>podnet run <code>{escape(run.run_id)}</code></h1>",
+        *([f"<p><strong>{escape(note)}</strong></p>"] if (note := status_note(run)) else []),
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}.</p>",
         "<h2>The guide's tables, as observed</h2>",

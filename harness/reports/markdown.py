@@ -15,6 +15,7 @@ from harness.reports.model import (
     flatten_environment,
     outcome_counts,
     shown_parts,
+    status_note,
 )
 from harness.reports.perf import (
     RATIO_HEADER,
@@ -126,7 +127,9 @@ def performance_lines(summary: Any) -> list[str]:
 
 def render(run: Run, tables: Sequence[Table]) -> str:
     notes = Footnotes()
-    lines = [f"# podnet run {run.run_id}", "", *summary_lines(run), "",
+    note = status_note(run)
+    lines = [f"# podnet run {run.run_id}", "", *([f"**{note}**", ""] if note else []),
+             *summary_lines(run), "",
              "## The guide's tables, as observed", "", LEGEND, ""]
     for table in tables:
         lines += table_markdown(table, notes)

@@ -256,3 +256,11 @@ def flatten_environment(env: dict[str, Any], prefix: str = "") -> list[tuple[str
         else:
             rows.append((name, str(value)))
     return rows
+
+
+def status_note(run: Run) -> str | None:
+    """A line for the top of a report when the run did not complete."""
+    if run.status == "interrupted":
+        return ("This run was interrupted (Ctrl-C): it holds only the results gathered "
+                "until then.")
+    return None

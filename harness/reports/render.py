@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.atomic import write_text
 from harness.claims import Registry, load_default
 from harness.methods import all_methods
 from harness.reports import html, markdown, tables_csv
@@ -22,13 +23,13 @@ def guide_tables(run: Run, registry: Registry | None = None) -> list[Table]:
 
 
 def render_run(run_dir: Path, registry: Registry | None = None) -> list[Path]:
-    """Render the run in ``run_dir``; raises PodnetError if it is not a readable run."""
+    """Render the run in ``run_dir``; raises PodnetError if it is not a readable run or a
+    file cannot be written (each file is replaced atomically: the previous one is kept)."""
     run_dir = Path(run_dir)
     run = store.load(run_dir)
     directory = run_dir if run_dir.is_dir() else run_dir.parent
     registry = registry or load_default()
     tables = guide_tables(run, registry)
-    report_md, report_html = directory / "report.md", directory / "report.html"
-    report_md.write_text(markdown.render(run, tables))
-    report_html.write_text(html.render(run, tables, directory))
+    report_md = write_text(directory / "report.md", markdown.render(run, tables))
+    report_html = write_text(directory / "report.html", html.render(run, tables, directory))
     return [report_md, report_html, *tables_csv.write(run, directory, registry)]

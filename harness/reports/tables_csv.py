@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.atomic import write_text
 from harness.claims import Registry
 from harness.results.schema import Run
 
@@ -52,7 +53,5 @@ def measurements_frame(run: Run) -> pd.DataFrame:
 
 
 def write(run: Run, directory: Path, registry: Registry | None = None) -> list[Path]:
-    results, measurements = directory / "results.csv", directory / "measurements.csv"
-    results_frame(run, registry).to_csv(results, index=False)
-    measurements_frame(run).to_csv(measurements, index=False)
-    return [results, measurements]
+    return [write_text(directory / "results.csv", results_frame(run, registry).to_csv(index=False)),
+            write_text(directory / "measurements.csv", measurements_frame(run).to_csv(index=False))]

@@ -5,7 +5,7 @@ Schema (version 1), ``results/<run-id>/run.json``::
     {
       "schema": "podnet.run", "schema_version": 1,
       "run_id": "20261127T203000Z-1a2b3c",
-      "started": 1764275400.0, "finished": 1764275460.0,
+      "started": 1764275400.0, "finished": 1764275460.0, "status": "complete",
       "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
                       "cpu": "...", "versions": {"podman": "5.4.2", ...}},
       "results": [ClaimResult, ...],
@@ -16,6 +16,9 @@ A ClaimResult is one check of one claim (for one method and protocol):
 ``claim_id, section, statement, method, protocol, expected, observed, outcome``
 (``passed``/``failed``/``skipped``/``not_applicable``/``error``), ``reason``,
 ``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
+
+``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``: the
+results are those gathered until then.
 
 A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``method``,
 ``direction``, ``protocol``, ``round``, ``value``, ``unit`` and ``extra``.
@@ -31,6 +34,7 @@ from harness.errors import PodnetError
 SCHEMA = "podnet.run"
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "skipped", "not_applicable", "error")
+STATUSES = ("complete", "interrupted")
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Run:
     finished: float | None = None
     #: Derived summaries (performance verdicts, ...) keyed by area.
     summaries: dict[str, Any] = field(default_factory=dict)
+    #: ``complete``, or ``interrupted`` (Ctrl-C): the results are those gathered so far.
+    status: str = "complete"
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -99,6 +105,7 @@ class Run:
                 results=[ClaimResult(**r) for r in data.get("results", [])],
                 measurements=[Measurement(**m) for m in data.get("measurements", [])],
                 summaries=data.get("summaries", {}),
+                status=data.get("status", "complete"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -109,7 +116,7 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("run_id", (str,), True), ("started", (int, float), True),
     ("finished", (int, float, type(None)), False), ("environment", (dict,), False),
     ("results", (list,), False), ("measurements", (list,), False),
-    ("summaries", (dict,), False),
+    ("summaries", (dict,), False), ("status", (str,), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
@@ -145,6 +152,8 @@ def _problem(data: dict[str, Any]) -> str | None:
     problem = _field_problem("the run", data, _RUN_FIELDS)
     if problem:
         return problem
+    if data.get("status", "complete") not in STATUSES:
+        return f"status is {data['status']!r}; expected one of {', '.join(STATUSES)}"
     for i, entry in enumerate(data.get("results", [])):
         if not isinstance(entry, dict):
             return f"results[{i}] should be an object"

