@@ -3,27 +3,31 @@
 The lab is idempotent and crash-safe. ``up`` on a running lab does nothing; ``up``
 after a crash first removes whatever the dead lab left (namespaces, cgroup, overlay
 state) and then starts fresh. Every mount lives in host1's own mount namespace, so
-the machine's mount table never changes.
+the machine's mount table never changes. ``up``, ``down`` and ``destroy`` hold the
+lab's lock exclusively (lock.py): a command that finds it held waits, then gives up
+naming the holder. host1's init is signalled or entered only when it is still the
+process ``up`` started (identity.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from harness.errors import PodnetError
-from harness.lab import cgroup, netns
+from harness.fsguard import remove_tree
+from harness.lab import baseline, cgroup, identity, lock, netns
 from harness.lab import state as lab_state
 from harness.lab.images import ensure_images
 from harness.lab.mirror import debian_mirror
-from harness.lab.releases import DEFAULT_RELEASE, get_release
+from harness.lab.releases import DEFAULT_RELEASE, RELEASES, Release, get_release
 from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_built
 from harness.run import require_tool, run, spawn
 from harness.targets.lab import LabTarget, host1_argv
@@ -55,7 +59,7 @@ def require_root() -> None:
 
 def status(name: str = "podnet") -> LabStatus:
     st = lab_state.load(name)
-    up = st is not None and _init_alive(st.init_pid)
+    up = st is not None and identity.is_up(st)
     leftovers = [] if up else netns.existing(name) + (
         [str(cgroup.lab_cgroup(name))] if cgroup.lab_cgroup(name).exists() else [])
     return LabStatus(name, up, st if up else None, leftovers)
@@ -64,6 +68,11 @@ def status(name: str = "podnet") -> LabStatus:
 def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet) -> LabTarget:
     require_root()
     rel = get_release(release)
+    with lock.lab_lock(name, exclusive=True):
+        return _up(name, rel, step)
+
+
+def _up(name: str, rel: Release, step: Step) -> LabTarget:
     current = status(name)
     if current.up and current.state is not None:
         if current.state.release != rel.name:
@@ -80,23 +89,30 @@ def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet
                        ("unshare", "apt-get install util-linux")):
         require_tool(tool, hint)
     mirror = debian_mirror()
-    step(f"root file system for {rel.name} (cached under {lab_state.CACHE_ROOT})")
-    in_use = frozenset(Path(s.cache_dir) for s in lab_state.all_states() if _init_alive(s.init_pid))
-    cached = ensure_built(lab_state.CACHE_ROOT, rel, mirror, in_use)
-    step("network namespaces host1, host2, host3")
-    names = netns.create(name)
-    group = cgroup.create(name)
-    data_dir = lab_state.DATA_ROOT / name
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    step("booting host1 (systemd)")
-    init_pid = _boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
-    st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
-                            str(group), time.time())
-    lab_state.save(st)
+    step(f"root file system for {rel.name} (cached under {lab_state.cache_root()})")
+    in_use = frozenset(Path(s.cache_dir) for s in lab_state.all_states()
+                       if identity.lab_init(s) is not None)
+    cached = ensure_built(lab_state.cache_root(), rel, mirror, in_use)
     try:
+        step("network namespaces host1, host2, host3")
+        names = netns.create(name)
+        group = cgroup.create(name)
+        data_root = lab_state.data_root()
+        data_dir = data_root / name
+        remove_tree(data_dir, data_root)
+        data_dir.mkdir(parents=True)
+        step("booting host1 (systemd)")
+        init_pid = _boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
+        init = identity.read(init_pid)
+        if init is None or init.netns != netns.namespace_id(netns.NETNS_DIR / names["host1"]):
+            raise PodnetError(f"host1's init (pid {init_pid}) is not in {names['host1']}: "
+                              f"see {data_dir / 'console.log'}")
+        st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
+                                str(group), time.time(), init.start, init.netns)
+        lab_state.save(st)
         _wait_booted(init_pid, data_dir)
         target = LabTarget(name)
+        baseline.save(name, baseline.capture(target))
         step("cleaning container state kept in the image store")
         _reset_containers(target)
         step("test images")
@@ -111,28 +127,81 @@ def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet
 def down(name: str = "podnet", step: Step = _quiet) -> None:
     """Stop everything the lab started. Safe to call twice or on a half-made lab."""
     require_root()
-    st = lab_state.load(name)
-    cgroup.kill_all(Path(st.cgroup) if st else cgroup.lab_cgroup(name))
-    if st is not None and _init_alive(st.init_pid):
-        os.kill(st.init_pid, 9)
-    netns.delete(netns.existing(name))
-    shutil.rmtree(lab_state.DATA_ROOT / name, ignore_errors=True)
-    lab_state.remove(name)
+    with lock.lab_lock(name, exclusive=True):
+        st = lab_state.load(name)
+        # The lab's own cgroup holds host1's init and everything it started.
+        cgroup.kill_all(cgroup.lab_cgroup(name))
+        init = identity.lab_init(st) if st is not None else None
+        if init is not None:  # still the lab's init: never a reused PID
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(init.pid, 9)
+        netns.delete(netns.existing(name))
+        remove_tree(lab_state.data_root() / name, lab_state.data_root())
+        lab_state.remove(name)
     step("lab is down")
 
 
 def destroy(name: str = "podnet", step: Step = _quiet) -> None:
-    others = [s.name for s in lab_state.all_states() if s.name != name and _init_alive(s.init_pid)]
-    if others:
-        raise PodnetError(f"other labs use the cache ({', '.join(others)}): "
-                          "take them down first with 'podnet --name NAME lab down'")
-    down(name, step)
-    shutil.rmtree(lab_state.CACHE_ROOT, ignore_errors=True)
-    step(f"cache {lab_state.CACHE_ROOT} removed")
+    require_root()
+    with lock.lab_lock(name, exclusive=True):
+        others = [s.name for s in lab_state.all_states()
+                  if s.name != name and identity.lab_init(s) is not None]
+        if others:
+            raise PodnetError(f"other labs use the cache ({', '.join(others)}): "
+                              "take them down first with 'podnet --name NAME lab down'")
+        down(name, step)
+        cache = lab_state.cache_root()
+        with contextlib.ExitStack() as builds:  # no build of any release is running
+            for release in RELEASES:
+                builds.enter_context(lock.cache_lock(release, wait=lock.LAB_WAIT))
+            for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
+                remove_tree(entry, cache)
+    step(f"cache {cache} emptied")
+
+
+@contextlib.contextmanager
+def session(name: str, release: str, *, keep: bool, say: Step) -> Iterator[LabTarget]:
+    """A test session's hold on lab ``name``, for as long as it lasts: no other session
+    and no ``up``, ``down`` or ``destroy`` meanwhile. Brings the lab up if needed (and
+    down at the end unless ``keep``), and resets host1 to its baseline first."""
+    with lock.session_lock(name, note=say):
+        started = False
+        try:
+            if not status(name).up:
+                up(name, release)
+                started = True
+            yield reset_to_baseline(name, say)
+        finally:
+            if started and not keep:
+                down(name)
+
+
+def reset_to_baseline(name: str, say: Step) -> LabTarget:
+    """host1 as ``up`` left it, before a session's first check: routes and kernel
+    settings a killed session changed are put back, or, when they cannot be, host1 is
+    restarted (down and up). Says in one line what it found and did."""
+    target = LabTarget(name)
+    recorded = baseline.load(name)
+    if recorded is None:
+        say(f"lab '{name}' has no recorded baseline (started by an older podnet): "
+            "host1's routes and settings are not compared; 'podnet lab down' and up record one")
+        return target
+    try:
+        fixed = baseline.restore(target, recorded)
+    except baseline.NotRestored as exc:
+        release = target.state.release
+        say(f"host1 differs from its baseline and could not be restored ({exc}): "
+            "restarting the lab")
+        down(name)
+        return up(name, release)
+    if fixed:
+        say(f"host1 differed from its baseline ({fixed.describe()}): restored")
+    return target
 
 
 def cached_directory(release: str) -> Path:
-    return cached_release(lab_state.CACHE_ROOT, get_release(release), debian_mirror()).directory
+    return cached_release(lab_state.cache_root(), get_release(release),
+                          debian_mirror()).directory
 
 
 def _boot(host1_ns: str, group: Path, rootfs: Path, data_dir: Path, storage: Path) -> int:
@@ -208,9 +277,3 @@ def _running(pid: int) -> bool:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
-
-def _init_alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "systemd"
-    except OSError:
-        return False

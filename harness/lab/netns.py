@@ -46,24 +46,24 @@ def create(lab: str) -> dict[str, str]:
     return names
 
 
+def namespace_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a network namespace file (/run/netns/NAME or
+    /proc/PID/ns/net): equal for the same namespace, whatever the path."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def processes_in(ns: str) -> list[int]:
     """PIDs of processes whose network namespace is ``ns`` (e.g. servers a client
     host started with ``ip netns exec``, which live outside the lab's cgroup)."""
-    try:
-        wanted = os.stat(NETNS_DIR / ns)
-    except OSError:
+    wanted = namespace_id(NETNS_DIR / ns)
+    if wanted is None:
         return []
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            info = os.stat(entry / "ns" / "net")
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) == (wanted.st_dev, wanted.st_ino):
-            found.append(int(entry.name))
-    return found
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and namespace_id(entry / "ns" / "net") == wanted]
 
 
 def delete(names: list[str]) -> None:

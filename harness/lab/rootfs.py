@@ -10,15 +10,23 @@ what goes into it changes:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import shlex
 import shutil
+import signal
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import PodnetError
+from harness.fsguard import UnsafeDelete, remove_tree
+from harness.lab import lock
 from harness.lab.releases import Release
 from harness.run import require_tool, run, spawn
 
@@ -85,44 +93,92 @@ def cached_release(cache_root: Path, release: Release, mirror: str) -> CachedRel
     return CachedRelease(release, cache_root / f"{release.name}-{cache_key(release, mirror)}")
 
 
+#: A build that takes longer is stuck: its whole process tree is killed.
+BUILD_TIMEOUT = 20 * 60.0
+#: Builds run in ``<cache>/.build-<release>-*`` and are renamed into place when complete.
+BUILD_PREFIX = ".build-"
+#: mmdebstrap runs in a private mount namespace (its mounts of /proc, /sys and /dev in
+#: the new root file system never reach the machine's mount table) and a private PID
+#: namespace whose processes all die with it, and it dies with podnet, however podnet
+#: ends (even by SIGKILL): no build outlives the command that started it.
+ISOLATED = ("setpriv", "--pdeathsig", "KILL", "--",
+            "unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+            "--kill-child", "--mount-proc", "--")
+
+
 def ensure_built(cache_root: Path, release: Release, mirror: str,
                  in_use: frozenset[Path] = frozenset()) -> CachedRelease:
     """Return the cached release, building it first when it is missing or incomplete.
 
-    Outdated caches of the same release are removed, except those in ``in_use`` (the
-    root file systems of labs that are running).
+    One build of a release at a time (its cache lock). A build fills a temporary
+    directory in the cache root and is renamed into place only once complete, so a
+    build that fails or is killed leaves no cache entry; the next build removes its
+    temporary directory. Outdated caches of the same release are removed, except those
+    in ``in_use`` (the root file systems of labs that are running).
     """
     cached = cached_release(cache_root, release, mirror)
     if cached.complete:
         return cached
     require_tool("mmdebstrap", "apt-get install mmdebstrap")
-    for stale in cache_root.glob(f"{release.name}-*"):
-        if stale != cached.directory and stale not in in_use:
-            log.info("removing outdated cache %s", stale)
-            shutil.rmtree(stale, ignore_errors=True)
-    if cached.directory.exists():
-        shutil.rmtree(cached.directory)
-    cached.directory.mkdir(parents=True)
+    require_tool("setpriv", "apt-get install util-linux")
+    cache_root.mkdir(parents=True, exist_ok=True)
+    with lock.cache_lock(release.name, wait=BUILD_TIMEOUT + 60):
+        if cached.complete:  # built by another command while this one waited
+            return cached
+        for leftover in (*cache_root.glob(f"{release.name}-*"),
+                         *cache_root.glob(f"{BUILD_PREFIX}{release.name}-*")):
+            if leftover not in in_use:
+                log.info("removing outdated or unfinished cache %s", leftover)
+                remove_tree(leftover, cache_root)
+        building = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{release.name}-", dir=cache_root))
+        try:
+            _build(building, release, mirror, cache_root)
+            building.rename(cached.directory)
+        except BaseException:
+            _discard(building, cache_root)
+            raise
+    return cached
+
+
+def _build(building: Path, release: Release, mirror: str, cache_root: Path) -> None:
     apt_cache = cache_root / "debs"
     apt_cache.mkdir(parents=True, exist_ok=True)
-    host = _mmdebstrap(release, mirror, "apt",
-                       HOST_PACKAGES + PODNET_PACKAGES + release.extra_packages,
-                       cached.rootfs, apt_cache,
-                       cached.directory / "rootfs.log")
-    image = _mmdebstrap(release, mirror, "essential", IMAGE_PACKAGES, cached.image_tar,
-                        apt_cache, cached.directory / "image.log")
-    _wait(host, cached.directory / "rootfs.log")
-    _wait(image, cached.directory / "image.log")
-    customize_host(cached.rootfs)
-    (cached.directory / "complete").write_text(release.name + "\n")
-    return cached
+    logs = cache_root / "logs"
+    logs.mkdir(exist_ok=True)
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    jobs: list[tuple[subprocess.Popen[bytes], Path]] = []
+    try:
+        for variant, packages, target, kind in (
+            ("apt", HOST_PACKAGES + PODNET_PACKAGES + release.extra_packages,
+             building / "rootfs", "rootfs"),
+            ("essential", IMAGE_PACKAGES, building / "image.tar", "image"),
+        ):
+            logfile = logs / f"{release.name}-{kind}.log"
+            jobs.append((_mmdebstrap(release, mirror, variant, packages, target, apt_cache,
+                                     logfile), logfile))
+        for proc, logfile in jobs:
+            _wait(proc, logfile, deadline)
+    finally:
+        for proc, _ in jobs:
+            _stop(proc)
+    customize_host(building / "rootfs")
+    (building / "complete").write_text(release.name + "\n")
+
+
+def _discard(building: Path, cache_root: Path) -> None:
+    try:
+        remove_tree(building, cache_root)
+    except UnsafeDelete as exc:
+        log.warning("unfinished build kept: %s", exc)
 
 
 def _mmdebstrap(
     release: Release, mirror: str, variant: str, packages: tuple[str, ...], target: Path,
     apt_cache: Path, logfile: Path,
 ) -> subprocess.Popen[bytes]:
+    debs = shlex.quote(str(apt_cache))
     argv = [
+        *ISOLATED,
         "mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages),
         "--aptopt=Acquire::Languages \"none\"",
         "--dpkgopt=path-exclude=/usr/share/doc/*",
@@ -130,9 +186,9 @@ def _mmdebstrap(
         "--dpkgopt=path-exclude=/usr/share/locale/*",
         # A shared package cache: copied in before download, copied out after.
         f"--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives; "
-        f"find {apt_cache} -maxdepth 1 -name '*.deb' -exec cp -t \"$1\"/var/cache/apt/archives/ {{}} +",
+        f"find {debs} -maxdepth 1 -name '*.deb' -exec cp -t \"$1\"/var/cache/apt/archives/ {{}} +",
         f"--customize-hook=find \"$1\"/var/cache/apt/archives -maxdepth 1 -name '*.deb' "
-        f"-exec cp -n -t {apt_cache}/ {{}} +",
+        f"-exec cp -n -t {debs}/ {{}} +",
         "--skip=essential/unlink",
     ]
     if not release.check_valid_until:
@@ -147,15 +203,30 @@ def _mmdebstrap(
     argv += [release.suite, str(target)]
     argv += [f"deb {mirror} {s} main" for s in (release.suite, *release.extra_suites)]
     log.info("building %s (%s) with mmdebstrap", target.name, release.name)
-    return spawn(argv, stdout=logfile.open("wb"), stderr=subprocess.STDOUT, new_session=False)
+    # Its own process group, so a timeout or an interruption stops all of it.
+    return spawn(argv, stdout=logfile.open("wb"), stderr=subprocess.STDOUT, new_session=True)
 
 
-def _wait(proc: subprocess.Popen[bytes], logfile: Path) -> None:
-    if proc.wait() != 0:
+def _wait(proc: subprocess.Popen[bytes], logfile: Path, deadline: float) -> None:
+    try:
+        code = proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        raise PodnetError(f"mmdebstrap did not finish within {BUILD_TIMEOUT / 60:g} min and "
+                          f"was stopped; log: {logfile}") from None
+    if code != 0:
         tail = logfile.read_text(errors="replace").strip().splitlines()[-3:]
         raise PodnetError(
             f"mmdebstrap failed ({' / '.join(tail)}); full log: {logfile}"
         )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the build's whole process group (a no-op once it has exited)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 HOSTS = """127.0.0.1\tlocalhost

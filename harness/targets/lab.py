@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.errors import LabNotUp
+from harness.lab import identity
 from harness.lab import state as lab_state
 from harness.lab.rootfs import UID, USER
 from harness.lab.topology import DEFAULT_VIA
@@ -22,9 +23,12 @@ def host1_argv(init_pid: int, argv: Sequence[str], *, env: dict[str, str],
 
 
 class LabTarget(Target):
+    #: host1 is the lab's own network namespace: its routes and sysctls are the lab's.
+    isolated = True
+
     def __init__(self, name: str = "podnet") -> None:
         state = lab_state.load(name)
-        if state is None or not _alive(state.init_pid):
+        if state is None or not identity.is_up(state):
             raise LabNotUp(name)
         self.state = state
         self.lab_name = name
@@ -44,14 +48,9 @@ class LabTarget(Target):
         timeout: float | None = 120,
         stdin_path: str | None = None,
     ) -> Completed:
+        if identity.lab_init(self.state) is None:  # never enter a reused PID
+            raise LabNotUp(self.lab_name)
         env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
         full = host1_argv(self.state.init_pid, argv, env=env, user=None if root else self.user)
         return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/comm") as comm:
-            return comm.read().strip() == "systemd"
-    except OSError:
-        return False

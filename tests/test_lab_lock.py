@@ -1,0 +1,149 @@
+"""harness.lab.lock: bounded waits naming the holder, shared and exclusive holds,
+re-entrant holds that convert in place, and locks that die with their process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.lab import lock
+
+REPO = Path(__file__).resolve().parent.parent
+HOLDER = """
+import sys, time
+from harness.lab import lock
+kind, name, mode = sys.argv[1:4]
+if kind == "session":
+    held = lock.session_lock(name, wait=0)
+else:
+    held = lock.lab_lock(name, exclusive=mode == "ex", wait=0)
+with held:
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "state"
+    monkeypatch.setenv("PODNET_STATE_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def other(state_dir: Path) -> Iterator[list[subprocess.Popen[str]]]:
+    """Start holders in other processes: ``other.append(...)`` via :func:`_hold`."""
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def _hold(procs: list[subprocess.Popen[str]], kind: str, name: str, mode: str = "ex",
+          ) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, kind, name, mode], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True)
+    procs.append(proc)
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+def test_busy_lab_waits_bounded_and_names_the_holder(other: list[subprocess.Popen[str]]) -> None:
+    holder = _hold(other, "lab", "h3t", "ex")
+    notes: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(lock.LockBusy) as info, \
+            lock.lab_lock("h3t", exclusive=True, wait=0.6, note=notes.append):
+        pass
+    assert 0.6 <= time.monotonic() - started < 3
+    message = str(info.value)
+    assert f"pid {holder.pid} (" in message and HOLDER.split()[0] in message
+    assert message.startswith("lab 'h3t' is in use by pid") and "\n" not in message
+    assert len(notes) == 1 and "waiting up to 0.6 s" in notes[0]
+
+
+def test_the_holder_writes_its_pid_and_command(other: list[subprocess.Popen[str]]) -> None:
+    holder = _hold(other, "lab", "h3t", "ex")
+    text = lock.lock_path("lab", "h3t").read_text()
+    assert text.startswith(f"{holder.pid} ") and "-c" in text
+
+
+def test_shared_holds_coexist_and_exclude_exclusive(other: list[subprocess.Popen[str]]) -> None:
+    _hold(other, "lab", "h3t", "sh")
+    with lock.lab_lock("h3t", exclusive=False, wait=0):
+        pass
+    with pytest.raises(lock.LockBusy), lock.lab_lock("h3t", exclusive=True, wait=0.2):
+        pass
+
+
+def test_one_session_per_lab(other: list[subprocess.Popen[str]]) -> None:
+    holder = _hold(other, "session", "h3t")
+    with pytest.raises(lock.LockBusy) as info, lock.session_lock("h3t", wait=0.2):
+        pass
+    assert "a test session in lab 'h3t'" in str(info.value)
+    assert f"pid {holder.pid}" in str(info.value)
+    # A session keeps `lab up/down` out as well.
+    with pytest.raises(lock.LockBusy), lock.lab_lock("h3t", exclusive=True, wait=0.2):
+        pass
+    with lock.session_lock("other-lab", wait=0):  # other labs are not affected
+        pass
+
+
+def test_a_lock_dies_with_its_process(other: list[subprocess.Popen[str]]) -> None:
+    holder = _hold(other, "lab", "h3t", "ex")
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    with lock.lab_lock("h3t", exclusive=True, wait=5):
+        pass
+
+
+def test_reentrant_upgrade_and_in_place_downgrade(other: list[subprocess.Popen[str]]) -> None:
+    """A session (shared) brings its lab up (exclusive) without deadlocking with itself,
+    and keeps holding it shared afterwards, with nobody let in between."""
+    with lock.session_lock("h3t", wait=0):
+        with lock.lab_lock("h3t", exclusive=True, wait=0):
+            with lock.lab_lock("h3t", exclusive=True, wait=0):  # down inside up
+                pass
+            probe = subprocess.run([sys.executable, "-c", HOLDER, "lab", "h3t", "sh"],
+                                   cwd=REPO, capture_output=True, text=True, timeout=30)
+            assert probe.returncode != 0 and "LockBusy" in probe.stderr
+        # downgraded, still held: another shared holder may join, an exclusive may not
+        sharer = _hold(other, "lab", "h3t", "sh")
+        sharer.kill()
+        sharer.wait()
+        probe = subprocess.run([sys.executable, "-c", HOLDER, "lab", "h3t", "ex"],
+                               cwd=REPO, capture_output=True, text=True, timeout=30)
+        assert probe.returncode != 0 and "LockBusy" in probe.stderr
+    _hold(other, "lab", "h3t", "ex")  # all released
+
+
+def test_a_failed_wait_keeps_nothing(other: list[subprocess.Popen[str]]) -> None:
+    holder = _hold(other, "lab", "h3t", "ex")
+    with pytest.raises(lock.LockBusy), lock.lab_lock("h3t", exclusive=False, wait=0):
+        pass
+    assert lock._HELD == {}
+    holder.kill()
+    holder.wait()
+    with lock.lab_lock("h3t", exclusive=True, wait=5):
+        pass
+
+
+def test_parse_locks_reads_the_kernel_table() -> None:
+    table = (
+        "1: POSIX  ADVISORY  WRITE 3061 fe:00:16637954 0 EOF\n"
+        "1: -> POSIX  ADVISORY  WRITE 3099 fe:00:16637954 0 EOF\n"
+        "2: POSIX  ADVISORY  READ 1 fe:00:16637954 0 EOF\n"
+        "3: FLOCK  ADVISORY  WRITE 4000 fe:00:99 0 EOF\n"
+        "4: POSIX  ADVISORY  READ 4001 00:1a:16637954 0 EOF\n"
+    )
+    found = lock.parse_locks(table, 0xfe, 0, 16637954)
+    assert [(h.pid, h.exclusive) for h in found] == [(3061, True), (1, False)]
+    assert lock.describe([]) == "another process (it has just let go)"
