@@ -26,7 +26,7 @@ def container_unit(target: Target, unit: str, text: str, *, start: bool = True
     path = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     service = f"{unit}.service"
     try:
-        target.write_file(path, text)
+        target.write_file(path, target.label_quadlet(path, text))
         target.systemctl_user("daemon-reload")
         if start:
             target.systemctl_user("start", "--no-block", service)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.podman.info import PodmanInfo
-from harness.targets.base import Target
+from harness.targets.base import NOT_ISOLATED, Target
 from harness.versions import Version
 
 PASTA_SINCE = Version((4, 4, 0), "4.4")
@@ -39,6 +39,7 @@ class Capabilities:
             "root": (lambda: not self.target.can_root, "needs root on the target (sudo -n failed)"),
             "libsdsock": (not self.libsdsock, "libsdsock is experimental and cannot be fetched "
                           "here: pass --libsdsock PATH to a built libsdsock.so"),
+            "isolated": (lambda: not self.target.isolated, NOT_ISOLATED),
             "host3": (not self.has_host3,
                       "needs a second client on another interface (host3 of the lab)"),
         }

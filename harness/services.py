@@ -119,6 +119,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
         if opts.pcap:
             service.pcap_path = f"/tmp/{name}.pcap"
+            target.record_file(service.pcap_path)
             conf = f"/tmp/{name}.conf"
             target.write_file(conf, f'[network]\npasta_options = ["--pcap", "{service.pcap_path}"]\n')
             cleanups.append(lambda: target.remove_files(conf, service.pcap_path or ""))
@@ -126,6 +127,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         network = net
     elif network == "pasta" and opts.pcap:
         service.pcap_path = f"/tmp/{name}.pcap"
+        target.record_file(service.pcap_path)
         network = f"pasta:--pcap,{service.pcap_path}"
         cleanups.append(lambda: target.remove_files(service.pcap_path or ""))
     argv += [f"--network={network}"]
@@ -141,13 +143,14 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         cleanups.append(lambda: target.remove_files(conf))
         argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
     cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
-    target.run(argv)
+    target.run(target.marked(argv))
     return service
 
 
 def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None = None) -> str:
     conf_dir = f"{target.home}/.cache/podnet/{name}"
     location = body or "root /var/www/html;"
+    target.record_file(conf_dir)
     target.write_file(f"{conf_dir}/default.conf",
                       f"server {{\n    listen {listen};\n    location / {{ {location} }}\n}}\n")
     return conf_dir
@@ -224,8 +227,9 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
     runs ``podman run --rm --name CONTAINER --network=none RUN_ARGS`` as the rootless
     user; return the function that stops and removes them."""
     env = " ".join(f"{k}={v}" for k, v in target.user_env().items() if k != "PATH")
-    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--name", container,
-                         "--network=none", *run_args])
+    target.require_isolated(f"install the system service {unit} listening on {listen}")
+    podman = shlex.join(target.marked(["/usr/bin/podman", "run", "--rm", "--name", container,
+                                       "--network=none", *run_args]))
     service_text = (
         f"[Unit]\nDescription={description}\nRequires={unit}.socket\nAfter={unit}.socket\n\n"
         f"[Service]\nUser={target.user}\nEnvironment={env}\n"
@@ -238,8 +242,9 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
 
 def install_socket_service(target: Target, unit: str, container: str,
                            files: dict[str, str], *, system: bool) -> Callable[[], None]:
-    """Write ``files``, reload and start ``unit.socket`` in the system or the user's
-    manager; return the function that undoes it all (also run if starting fails)."""
+    """Write ``files`` (quadlet files get the session's ``Label=``), reload and start
+    ``unit.socket`` in the system or the user's manager; return the function that undoes
+    it all (also run if starting fails)."""
     systemctl = target.systemctl if system else target.systemctl_user
 
     def undo() -> None:
@@ -251,7 +256,7 @@ def install_socket_service(target: Target, unit: str, container: str,
 
     try:
         for path, text in files.items():
-            target.write_file(path, text, root=system)
+            target.write_file(path, target.label_quadlet(path, text), root=system)
         systemctl("daemon-reload")
         systemctl("start", f"{unit}.socket")
     except BaseException:
@@ -290,7 +295,8 @@ def _libsdsock(target: Target, method: Method, opts: ServeOptions, token: str,
         raise UsageError("libsdsock needs --libsdsock PATH to a built libsdsock.so")
     unit = f"{PREFIX}sdsock"
     library = f"{target.home}/.cache/podnet/libsdsock.so"
-    target.run(["sh", "-c", f"mkdir -p {target.home}/.cache/podnet && cat > {library}"],
+    target.record_file(library)
+    target.run(["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", library],
                stdin_path=opts.libsdsock)
     cleanups.append(lambda: target.remove_files(library))
     net = f"{PREFIX}sdsocknet-{token}"

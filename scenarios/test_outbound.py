@@ -10,6 +10,7 @@ claim's "reached" is whether any candidate answered the token.
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -58,8 +59,7 @@ def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
 
 @pytest.fixture(scope="module")
 def custom_network(target: Target) -> Iterator[str]:
-    name = f"{PREFIX}outnet"
-    target.podman("network", "rm", "-f", name, check=False)
+    name = f"{PREFIX}outnet-{secrets.token_hex(3)}"
     target.podman("network", "create", name)
     try:
         yield name
@@ -152,8 +152,7 @@ def test_map_guest_addr_default(claim: Claim, target: Target, recorder: Recorder
                                 applicable: Any) -> None:
     """podman's own pasta command line, read from ps while a container runs."""
     applicable(claim, get_method(claim.method or ""))
-    name = f"{PREFIX}mapguest"
-    target.podman("rm", "-f", "-t", "0", name, check=False)
+    name = f"{PREFIX}mapguest-{secrets.token_hex(3)}"
     try:
         target.podman("run", "-d", "--name", name, f"--network={claim.extra['network']}",
                       IMAGE, "sleep", "60")

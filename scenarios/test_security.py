@@ -53,8 +53,8 @@ def test_reaches_localhost(claim: Claim, target: Target, recorder: Recorder, app
 def test_reaches_abstract_socket(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                                  abstract_socket: hostserver.HostServer) -> None:
     applicable(claim, get_method(claim.method or ""))
-    argv = ["podman", "run", "--rm", f"--network={claim.extra['network']}", IMAGE,
-            "socat", "-T2", "-", f"ABSTRACT-CONNECT:{abstract_socket.socket}"]
+    argv = target.marked(["podman", "run", "--rm", f"--network={claim.extra['network']}", IMAGE,
+                          "socat", "-T2", "-", f"ABSTRACT-CONNECT:{abstract_socket.socket}"])
     done = target.run(argv, check=False, input="")
     recorder.check(claim, done.ok and done.stdout.strip() == abstract_socket.token, evidence={
         "command": shlex.join(argv), "stdout": done.stdout.strip()[:100],

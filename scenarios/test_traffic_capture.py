@@ -46,12 +46,13 @@ def capture(target: Target, web_on_host2: hostserver.HostServer, tmp_path: Path
     """(local copy of the capture, path on host1, the container's command)."""
     name = REGISTRY.get("pcap.http-host-method").extra["server_name"]
     remote = f"{target.home}/.cache/podnet/capture-{secrets.token_hex(3)}.pcap"
-    argv = ["podman", "run", "--rm", f"--network=pasta:--pcap,{remote}",
-            f"--add-host={name}:{web_on_host2.address}", IMAGE,
-            "curl", "-s", "-m", "5", f"http://{name}{web_on_host2.path}"]
+    argv = target.marked(["podman", "run", "--rm", f"--network=pasta:--pcap,{remote}",
+                          f"--add-host={name}:{web_on_host2.address}", IMAGE,
+                          "curl", "-s", "-m", "5", f"http://{name}{web_on_host2.path}"])
     local = tmp_path / "capture.pcap"
     try:
         target.run(["mkdir", "-p", str(Path(remote).parent)])
+        target.record_file(remote)
         done = target.run(argv)
         assert done.stdout.strip() == web_on_host2.token, f"the request failed: {done}"
 

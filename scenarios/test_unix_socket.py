@@ -33,8 +33,9 @@ def _parent(target: Target) -> str:
 def test_bind_mount(target: Target, recorder: Recorder) -> None:
     claim = REGISTRY.get("unix-socket.bind-mount")
     with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:
-        argv = ["podman", "run", "--rm", "--network=none", "-v", f"{server.workdir}:/podnet-dir:Z",
-                IMAGE, "socat", "-T2", "-", "UNIX-CONNECT:/podnet-dir/sock"]
+        argv = target.marked(["podman", "run", "--rm", "--network=none",
+                              "-v", f"{server.workdir}:/podnet-dir:Z",
+                              IMAGE, "socat", "-T2", "-", "UNIX-CONNECT:/podnet-dir/sock"])
         done = target.run(argv, check=False, input="")
     recorder.check(claim, done.ok and done.stdout.strip() == server.token, evidence={
         "command": shlex.join(argv), "stdout": done.stdout.strip()[:100],
@@ -69,11 +70,13 @@ def test_openfile(claim: Claim, target: Target, recorder: Recorder, applicable: 
     unit = f"{PREFIX}openfile-{secrets.token_hex(3)}"
     unit_file = f"{target.home}/{USER_UNIT_DIR}/{unit}.service"
     out = f"{_parent(target)}/{unit}.out"
-    podman = shlex.join(["/usr/bin/podman", "run", "--rm", "--preserve-fds=1", "--network=none",
-                         "--name", unit, IMAGE, "sh", "-c", "cat <&3"])
+    podman = shlex.join(target.marked(["/usr/bin/podman", "run", "--rm", "--preserve-fds=1",
+                                       "--network=none", "--name", unit, IMAGE,
+                                       "sh", "-c", "cat <&3"]))
     text = (f"[Unit]\nDescription=podnet OpenFile= check\n\n[Service]\nType=oneshot\n"
             f"OpenFile={path}:podnet\nStandardOutput=truncate:{out}\nStandardError=journal\nExecStart={podman}\n")
     try:
+        target.record_file(out)
         target.write_file(unit_file, text)
         target.systemctl_user("daemon-reload")
         started = target.systemctl_user("start", f"{unit}.service", check=False, timeout=90)

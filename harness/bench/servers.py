@@ -69,6 +69,7 @@ def bench_servers(target: Target, client: Client, methods: list[Method],
 def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
                    ends: Endpoints) -> None:
     pidfile = f"/tmp/{PREFIX}{token}-iperf3.pid"
+    target.record_file(pidfile)
     stack.callback(lambda: target.sh(f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}",
                                      check=False))
     target.run(["iperf3", "-s", "-D", "-p", str(NATIVE_PORT), "--pidfile", pidfile])
@@ -91,6 +92,7 @@ def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,
                  ends: Endpoints) -> None:
     script = f"/tmp/{PREFIX}{token}-sink.py"
     pidfile = f"/tmp/{PREFIX}{token}-sink.pid"
+    target.record_file(pidfile)
     stack.callback(lambda: target.sh(
         f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile} {script}", check=False))
     target.write_file(script, SINK_SOURCE.read_text(), mode="0755")

@@ -6,8 +6,9 @@ on host1's 127.0.0.1 or main interface, one on host2 ("the internet"), a Unix so
 knows the answer came from this server and not from anything else listening.
 
 Servers run in the background with ``setsid`` and are killed by pid on exit; their
-working directory is removed. Works with any ``run(argv, check=..., input=...)``
-callable: :meth:`Target.run` (host1, as the rootless user) or :meth:`Client.run`.
+working directory is removed; each ends on its own after :data:`LIFETIME` seconds.
+Works with any ``run(argv, check=..., input=...)`` callable: :meth:`Target.run` (host1,
+as the rootless user) or :meth:`Client.run`.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ def new_token() -> str:
     return f"podnet-{secrets.token_hex(6)}"
 
 
+#: The longest a server outside containers lives: if podnet is killed before it stops
+#: one, the server still ends on its own (a workstation keeps no stray listener).
+LIFETIME = 900
+
+
 def _start(run: Runner, argv: Sequence[str], workdir: str) -> int:
-    line = (f"cd {shlex.quote(workdir)} && setsid {shlex.join(argv)} "
+    line = (f"cd {shlex.quote(workdir)} && setsid timeout {LIFETIME} {shlex.join(argv)} "
             f">{shlex.quote(workdir)}/server.log 2>&1 </dev/null & echo $!")
     return int(run(["sh", "-c", line]).stdout.strip().splitlines()[-1])
 

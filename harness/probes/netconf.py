@@ -1,7 +1,8 @@
 """Temporary changes to host1's network configuration, always undone.
 
 Only for the target's own network namespace (the lab's host1): a sysctl of the
-namespace (e.g. ``net.ipv4.ip_unprivileged_port_start``) and its routes.
+namespace (e.g. ``net.ipv4.ip_unprivileged_port_start``) and its routes. Both refuse a
+target that is not isolated (a workstation), whatever the check declared.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ FAMILIES = ("-4", "-6")
 
 @contextlib.contextmanager
 def sysctl_set(target: Target, key: str, value: str) -> Iterator[str]:
-    """Set ``key`` to ``value``; yield the original value; restore it on exit."""
+    """Set ``key`` to ``value``; yield the original value; restore it on exit.
+    Refused, before anything runs, on a target that is not isolated."""
+    target.require_isolated(f"set {key}")
     original = target.sysctl(key)
     try:
         if original != value:
@@ -40,10 +43,11 @@ class Route:
     def is_default(self) -> bool:
         return self.spec.get("dst") == "default"
 
-    def argv(self) -> list[str]:
-        """``ip route append`` argv recreating the route (prefix routes need no gateway)."""
+    def argv(self, verb: str = "append") -> list[str]:
+        """``ip route append`` argv recreating the route (prefix routes need no gateway);
+        ``verb="del"`` removes it."""
         s = self.spec
-        args = ["ip", self.family, "route", "append", s["dst"]]
+        args = ["ip", self.family, "route", verb, s["dst"]]
         for key, word in (("gateway", "via"), ("dev", "dev"), ("protocol", "proto"),
                           ("scope", "scope"), ("prefsrc", "src"), ("metric", "metric"),
                           ("pref", "pref")):
@@ -67,7 +71,9 @@ def routes(target: Target) -> list[Route]:
 @contextlib.contextmanager
 def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[list[Route]]:
     """Remove the default routes (or every route of the main table) and yield what was
-    removed; put them back on exit, prefix routes before the routes through gateways."""
+    removed; put them back on exit, prefix routes before the routes through gateways.
+    Refused, before anything runs, on a target that is not isolated."""
+    target.require_isolated("remove routes")
     before = routes(target)
     removed = [r for r in before if r.is_default or not only_default]
     try:

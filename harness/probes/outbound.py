@@ -89,6 +89,7 @@ def container_fetch(target: Target, network: str, urls: Sequence[str], *,
     """One container on ``network`` tries each URL; nothing is left behind (--rm)."""
     argv = [*(["env", *env] if env else []), "podman", "run", "--rm", f"--network={network}",
             *run_args, IMAGE, "sh", "-c", fetch_script(urls, timeout)]
+    argv = target.marked(argv)
     done = target.run(argv, timeout=60 + timeout * len(urls))
     shown = shlex.join([*argv[:-1], "..."])
     return parse_fetch_output(done.stdout, shown)

@@ -101,6 +101,7 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
         target.podman("run", "-d", "--name", pu.backend, f"--network={pu.network}",
                       f"{WEB_IMAGE}:latest")
         cleanups.callback(lambda: target.remove_files(config_dir))
+        target.record_file(config_dir)
         for name, text in (configs or proxy.configs)(pu.backend, port).items():
             target.write_file(f"{config_dir}/{name}", text)
         cleanups.callback(install_socket_service(target, unit, pu.container, {

@@ -8,7 +8,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from harness import marks
+from harness.errors import CommandError, PodnetError
 from harness.run import Completed
+from harness.sessions import Session
 
 #: The environment every rootless command gets: no inherited NOTIFY_SOCKET (podman
 #: fails with "dial unixgram ... permission denied" when one leaks in).
@@ -17,10 +20,35 @@ BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 QUADLET_DIR = ".config/containers/systemd"
 USER_UNIT_DIR = ".config/systemd/user"
 SYSTEM_UNIT_DIR = "/etc/systemd/system"
+#: Why a check that changes the machine is not run on a target that is not isolated.
+NOT_ISOLATED = ("changes host routes/sysctls/binds 0.0.0.0:80: needs an isolated target "
+                "such as the lab")
+
+
+class ForeignFile(PodnetError):
+    """A file podnet would write exists and is not podnet's own."""
+
+
+class NotIsolated(PodnetError):
+    """A change to routes, sysctls or privileged ports asked of a workstation."""
 
 
 class Target(ABC):
-    """Where scenarios run containers. Subclasses provide :meth:`run`."""
+    """Where scenarios run containers. Subclasses provide :meth:`run`.
+
+    Marks: once :meth:`attach` gave the target a session, :meth:`podman` labels every
+    object it creates with ``io.podnet.session=<id>``; argv built by hand goes through
+    :meth:`marked`, quadlet files get :meth:`label_quadlet`, and :meth:`write_file`
+    (or :meth:`record_file`, for files written otherwise) records each path in the
+    session's manifest before writing it. :meth:`clean_session` removes what a session
+    marked, and nothing else.
+    """
+
+    #: Whether checks may change routes, sysctls or bind privileged ports on all
+    #: addresses here (the lab: yes; a workstation: no).
+    isolated: bool = False
+    #: The session whose marks this target puts on what it creates; None: no marks.
+    session: Session | None = None
 
     #: Short name for headers and results, e.g. ``lab:trixie`` or ``local:alice``.
     name: str
@@ -67,9 +95,24 @@ class Target(ABC):
            timeout: float | None = 120) -> Completed:
         return self.run(["sh", "-c", script], root=root, check=check, timeout=timeout)
 
+    def attach(self, session: Session | None) -> None:
+        """Mark what this target creates from now on with ``session`` (None: stop)."""
+        self.session = session
+
+    def marked(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` (``podman run ...``, ``env X=Y podman network create ...``) with the
+        session's label added when it creates a podman object."""
+        return marks.mark_podman(argv, self.session.id if self.session else None)
+
+    def label_quadlet(self, path: str, text: str) -> str:
+        """``text`` of the file ``path`` with the session's ``Label=`` line when it is a
+        quadlet ``.container``/``.network``/``.volume`` file."""
+        return marks.label_quadlet(path, text, self.session.id if self.session else None)
+
     def podman(self, *args: str, check: bool = True, timeout: float | None = 120,
                input: str | None = None) -> Completed:
-        return self.run(["podman", *args], check=check, timeout=timeout, input=input)
+        return self.run(self.marked(["podman", *args]), check=check, timeout=timeout,
+                        input=input)
 
     def podman_json(self, *args: str) -> Any:
         return json.loads(self.podman(*args).stdout)
@@ -82,25 +125,60 @@ class Target(ABC):
                   timeout: float | None = 120) -> Completed:
         return self.run(["systemctl", *args], root=True, check=check, timeout=timeout)
 
+    def record_file(self, path: str, *, root: bool = False) -> None:
+        """Record in the session's manifest that ``path`` (a file or a directory of
+        podnet's own) is about to be written; call before writing it."""
+        if self.session is not None:
+            self.session.wrote(path, root=root)
+
     def write_file(self, path: str, content: str, *, root: bool = False,
                    mode: str = "0644") -> None:
+        """Write ``content`` to ``path``. In a session, a file that exists and that this
+        session did not write is never overwritten (it is the user's, or another
+        program's): :class:`ForeignFile` is raised and nothing is recorded."""
+        own = self.session is not None and any(
+            w.path == path for w in self.session.files())
+        if self.session is not None and not own and self.run(
+                ["test", "-e", path], root=root, check=False).ok:
+            raise ForeignFile(f"refusing to overwrite {path} on {self.name}: podnet did not "
+                              "write it; move it away, or run where it does not exist")
+        self.record_file(path, root=root)
         quoted = shlex.quote(path)
-        self.run(
-            ["sh", "-c", f"mkdir -p \"$(dirname {quoted})\" && cat > {quoted} && chmod {mode} {quoted}"],
-            root=root, input=content,
+        # noclobber (set -C) closes the gap between the check above and the write.
+        clobber = "" if own or self.session is None else "set -C; "
+        done = self.run(
+            ["sh", "-c", f"{clobber}mkdir -p \"$(dirname {quoted})\" && cat > {quoted} "
+                         f"&& chmod {mode} {quoted}"],
+            root=root, input=content, check=False,
         )
+        if not done.ok:
+            if clobber and "exists" in done.stderr and self.session is not None:
+                self.session.removed(path, root=root)  # not ours: forget it
+                raise ForeignFile(f"refusing to overwrite {path} on {self.name}: it appeared "
+                                  "while podnet was about to write it")
+            raise CommandError(done.argv, done.returncode, done.stdout, done.stderr)
 
     def read_file(self, path: str, *, root: bool = False) -> str:
         return self.run(["cat", path], root=root).stdout
 
     def remove_files(self, *paths: str, root: bool = False) -> None:
+        paths = tuple(p for p in paths if p)
         if paths:
             self.run(["rm", "-rf", "--", *paths], root=root)
+            for path in paths:
+                if self.session is not None:
+                    self.session.removed(path, root=root)
 
     def sysctl(self, key: str) -> str:
         return self.read_file("/proc/sys/" + key.replace(".", "/")).strip()
 
+    def require_isolated(self, what: str) -> None:
+        """Refuse, before running anything, a change only an isolated target allows."""
+        if not self.isolated:
+            raise NotIsolated(f"refusing to {what} on {self.name}: {NOT_ISOLATED}")
+
     def set_sysctl(self, key: str, value: str) -> None:
+        self.require_isolated(f"set {key}")
         # not write_file: /proc/sys files cannot be chmod'ed
         path = shlex.quote("/proc/sys/" + key.replace(".", "/"))
         self.run(["sh", "-c", f"cat > {path}"], root=True, input=value + "\n")
@@ -108,18 +186,28 @@ class Target(ABC):
     def describe(self) -> str:
         return self.name
 
-    def clean_stale(self, prefix: str = "podnet-") -> None:
-        """Remove what an interrupted run left: containers, networks, units and quadlet
-        files whose names start with ``prefix``. Touches nothing else."""
-        self.podman("rm", "--force", "--time", "0", "--filter", f"name=^{prefix}", check=False)
-        nets = self.podman("network", "ls", "--format", "{{.Name}}", check=False).stdout.split()
-        stale = [n for n in nets if n.startswith(prefix)]
-        if stale:
-            self.podman("network", "rm", "--force", *stale, check=False)
-        user_units = (f"{self.home}/{QUADLET_DIR}/{prefix}*",
-                      f"{self.home}/{USER_UNIT_DIR}/{prefix}*")
-        self.sh(f"systemctl --user stop '{prefix}*' 2>/dev/null; rm -rf {' '.join(user_units)}; "
-                "systemctl --user daemon-reload; systemctl --user reset-failed", check=False)
-        if self.can_root:
-            self.sh(f"systemctl stop '{prefix}*' 2>/dev/null; rm -f {SYSTEM_UNIT_DIR}/{prefix}*; "
-                    "systemctl daemon-reload; systemctl reset-failed", root=True, check=False)
+    def clean_session(self, session: Session) -> list[marks.Step]:
+        """Remove what ``session`` made here: the pods, containers, networks and volumes
+        labelled with its id, and the units and files of its manifest. Return the steps
+        run (a failing step does not stop the others)."""
+        steps = marks.plan_cleanup(
+            [session.id], self.listings(), session.files(),
+            user_unit_dirs=[f"{self.home}/{QUADLET_DIR}", f"{self.home}/{USER_UNIT_DIR}"],
+            system_unit_dirs=[SYSTEM_UNIT_DIR, "/etc/containers/systemd"])
+        for step in steps:
+            if step.root and not self.can_root:
+                continue
+            self.run(step.argv, root=step.root, check=False)
+        return steps
+
+    def listings(self) -> marks.Listings:
+        """The pods, containers, networks and volumes that carry podnet's label."""
+        return marks.Listings(**{kind: self._labelled(kind) for kind in marks.LIST_ARGV})
+
+    def _labelled(self, kind: str) -> list[dict[str, Any]]:
+        done = self.run(marks.list_argv(kind), check=False)
+        try:
+            found = json.loads(done.stdout or "[]") if done.ok else []
+        except ValueError:
+            return []
+        return found if isinstance(found, list) else []

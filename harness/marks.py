@@ -1,0 +1,230 @@
+"""podnet's marks on a target, and the cleanup that works from them and nothing else.
+
+Every container, pod, network and volume podnet creates carries the podman label
+``io.podnet.session=<session id>`` (:func:`mark_podman` puts it into podman argv; quadlet
+files get a ``Label=`` line from :func:`label_quadlet`). Every file podnet writes on
+the target is recorded in the session's manifest (:mod:`harness.sessions`) before it is
+written. :func:`plan_cleanup` turns a session's marks into the commands that remove
+exactly what that session made: containers, pods, networks and volumes carrying its
+label, and the units and files of its manifest. No name prefix, no glob, no global
+``reset-failed``.
+
+Images never carry the session label: they outlive sessions, and every container run
+from an image inherits the image's labels, a user's own container included.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LABEL = "io.podnet.session"
+
+#: podman subcommands that create a container, pod, network or volume.
+CREATING = frozenset({
+    ("run",), ("create",), ("container", "run"), ("container", "create"),
+    ("network", "create"), ("volume", "create"), ("pod", "create"),
+})
+
+#: Unit file suffixes that are units themselves, and the services quadlet generates
+#: from its files (``web.container`` -> ``web.service``, ``n.network`` -> ``n-network.service``).
+UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path")
+QUADLET_SERVICES = {".container": "", ".network": "-network", ".volume": "-volume",
+                    ".pod": "-pod", ".kube": "", ".build": "-build", ".image": "-image"}
+
+
+def label(session: str) -> str:
+    return f"{LABEL}={session}"
+
+
+def mark_podman(argv: Sequence[str], session: str | None) -> list[str]:
+    """``argv`` with ``--label io.podnet.session=SESSION`` right after the podman
+    subcommand when that subcommand creates an object; otherwise unchanged. ``argv`` may
+    start with a wrapper (``env VAR=... podman run ...``); podman is found by its
+    basename. Without a session nothing is added."""
+    out = list(argv)
+    if session is None:
+        return out
+    at = next((i for i, word in enumerate(out) if os.path.basename(word) == "podman"), None)
+    if at is None:
+        return out
+    for length in (2, 1):
+        if tuple(out[at + 1:at + 1 + length]) in CREATING:
+            cut = at + 1 + length
+            return [*out[:cut], "--label", label(session), *out[cut:]]
+    return out
+
+
+#: The section of each quadlet file kind whose ``Label=`` labels the object it makes.
+QUADLET_SECTIONS = {".container": "[Container]", ".network": "[Network]",
+                    ".volume": "[Volume]"}
+
+
+def label_quadlet(path: str, text: str, session: str | None) -> str:
+    """A quadlet file's text with ``Label=io.podnet.session=SESSION`` as the first line
+    of its ``[Container]``/``[Network]``/``[Volume]`` section (added if missing); other
+    files, or without a session, unchanged."""
+    header = QUADLET_SECTIONS.get(os.path.splitext(path)[1])
+    if session is None or header is None:
+        return text
+    line = f"Label={label(session)}"
+    lines = text.split("\n")
+    if header not in lines:
+        return text.rstrip("\n") + f"\n\n{header}\n{line}\n"
+    at = lines.index(header) + 1
+    return "\n".join([*lines[:at], line, *lines[at:]])
+
+
+# --- manifest ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Written:
+    """A file or directory podnet wrote on the target (as root for system units)."""
+
+    path: str
+    root: bool = False
+
+
+def live_files(events: Iterable[tuple[str, Written]]) -> list[Written]:
+    """Replay a manifest's ("wrote" | "removed", entry) events: what may still exist.
+    Removing a directory also removes what was written below it."""
+    present: dict[Written, None] = {}
+    for event, entry in events:
+        if event == "wrote":
+            present[entry] = None
+        elif event == "removed":
+            inside = entry.path.rstrip("/") + "/"
+            for known in list(present):
+                if known.root == entry.root and (known.path == entry.path
+                                                 or known.path.startswith(inside)):
+                    del present[known]
+    return list(present)
+
+
+def safe_path(path: str) -> bool:
+    """Whether ``path`` may be removed by a cleanup: absolute, normalised, and at least
+    two levels below ``/`` (never ``/``, ``/home`` or ``/tmp`` themselves)."""
+    parts = path.split("/")
+    return (path.startswith("/") and os.path.normpath(path) == path
+            and len([p for p in parts if p]) >= 2 and ".." not in parts)
+
+
+def unit_of(path: str, unit_dirs: Iterable[str]) -> str | None:
+    """The systemd unit a file in one of ``unit_dirs`` defines or generates, else None."""
+    directory, name = os.path.split(path.rstrip("/"))
+    if directory.rstrip("/") not in {d.rstrip("/") for d in unit_dirs}:
+        return None
+    stem, suffix = os.path.splitext(name)
+    if suffix in UNIT_SUFFIXES:
+        return name
+    if suffix in QUADLET_SERVICES:
+        return f"{stem}{QUADLET_SERVICES[suffix]}.service"
+    return None
+
+
+# --- cleanup planning -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a cleanup, run on the target (as root when ``root``)."""
+
+    argv: tuple[str, ...]
+    root: bool = False
+
+
+@dataclass(frozen=True)
+class Listings:
+    """podman's JSON listings, each filtered to podnet's label or not: ``ps -a``,
+    ``pod ps``, ``network ls``, ``volume ls`` (all with ``--format json``)."""
+
+    containers: Sequence[Mapping[str, Any]] = ()
+    pods: Sequence[Mapping[str, Any]] = ()
+    networks: Sequence[Mapping[str, Any]] = ()
+    volumes: Sequence[Mapping[str, Any]] = ()
+
+
+LIST_ARGV = {
+    "containers": ("ps", "-a"),
+    "pods": ("pod", "ps"),
+    "networks": ("network", "ls"),
+    "volumes": ("volume", "ls"),
+}
+
+
+def list_argv(kind: str) -> list[str]:
+    """podman argv listing the objects of ``kind`` that carry podnet's label, as JSON."""
+    return ["podman", *LIST_ARGV[kind], "--filter", f"label={LABEL}", "--format", "json"]
+
+
+def _field(obj: Mapping[str, Any], *names: str) -> Any:
+    return next((obj[n] for n in names if obj.get(n) is not None), None)
+
+
+def _session_of(obj: Mapping[str, Any]) -> str | None:
+    labels = _field(obj, "Labels", "labels") or {}
+    value = labels.get(LABEL) if isinstance(labels, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _selected(objs: Sequence[Mapping[str, Any]], sessions: frozenset[str],
+              *keys: str) -> list[str]:
+    return [str(_field(o, *keys)) for o in objs
+            if _session_of(o) in sessions and _field(o, *keys) is not None]
+
+
+def plan_podman(sessions: Iterable[str], listings: Listings) -> list[Step]:
+    """Remove the pods, containers, networks and volumes labelled with one of
+    ``sessions``: the label's exact value decides, never a name. Networks and volumes
+    are removed without ``--force``, so one that a foreign container still uses stays."""
+    wanted = frozenset(sessions)
+    pods = _selected(listings.pods, wanted, "Id", "ID", "id")
+    in_pods = set(pods)
+    containers = [str(_field(c, "Id", "ID")) for c in listings.containers
+                  if _session_of(c) in wanted and _field(c, "Id", "ID") is not None
+                  and not (_field(c, "Pod") and str(_field(c, "Pod")) in in_pods)]
+    networks = _selected(listings.networks, wanted, "name", "Name")
+    volumes = _selected(listings.volumes, wanted, "Name", "name")
+    steps = []
+    if pods:
+        steps.append(Step(("podman", "pod", "rm", "--force", "--time", "0", *pods)))
+    if containers:
+        steps.append(Step(("podman", "rm", "--force", "--time", "0", *containers)))
+    if networks:
+        steps.append(Step(("podman", "network", "rm", *networks)))
+    if volumes:
+        steps.append(Step(("podman", "volume", "rm", *volumes)))
+    return steps
+
+
+def plan_files(files: Iterable[Written], *, user_unit_dirs: Iterable[str],
+               system_unit_dirs: Iterable[str]) -> tuple[list[Step], list[Step]]:
+    """(before, after) the podman steps: stop the manifest's units first (so nothing
+    restarts a container being removed); afterwards remove its files, reload, and
+    ``reset-failed`` exactly those units."""
+    before: list[Step] = []
+    after: list[Step] = []
+    for root in (False, True):
+        mine = [f.path for f in files if f.root == root and safe_path(f.path)]
+        if not mine:
+            continue
+        unit_dirs = list(system_unit_dirs if root else user_unit_dirs)
+        units = list(dict.fromkeys(u for p in mine if (u := unit_of(p, unit_dirs))))
+        systemctl = ("systemctl",) if root else ("systemctl", "--user")
+        if units:
+            before.append(Step((*systemctl, "stop", "--", *units), root))
+        after.append(Step(("rm", "-rf", "--", *mine), root))
+        if units:
+            after.append(Step((*systemctl, "daemon-reload"), root))
+            after.append(Step((*systemctl, "reset-failed", "--", *units), root))
+    return before, after
+
+
+def plan_cleanup(sessions: Iterable[str], listings: Listings, files: Iterable[Written], *,
+                 user_unit_dirs: Iterable[str], system_unit_dirs: Iterable[str]
+                 ) -> list[Step]:
+    """Every step that removes what ``sessions`` made, in order."""
+    before, after = plan_files(list(files), user_unit_dirs=user_unit_dirs,
+                               system_unit_dirs=system_unit_dirs)
+    return [*before, *plan_podman(sessions, listings), *after]

@@ -1,0 +1,152 @@
+"""Marks: the session label in podman argv and quadlet files, and the cleanup plan from
+recorded podman listings and manifests (argv in, argv out)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import marks
+from harness.marks import Listings, Step, Written
+
+FIXTURES = Path(__file__).parent / "fixtures" / "marks"
+S = "20261128T000000Z-aaaaaa"
+LIVE = "20261128T000001Z-bbbbbb"
+L = ["--label", f"io.podnet.session={S}"]
+HOME = "/home/test"
+USER_DIRS = [f"{HOME}/.config/containers/systemd", f"{HOME}/.config/systemd/user"]
+SYSTEM_DIRS = ["/etc/systemd/system", "/etc/containers/systemd"]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["podman", "run", "-d", "--name", "c", "img"], ["podman", "run", *L, "-d", "--name", "c", "img"]),
+    (["podman", "create", "img"], ["podman", "create", *L, "img"]),
+    (["podman", "container", "run", "--rm", "img"], ["podman", "container", "run", *L, "--rm", "img"]),
+    (["podman", "network", "create", "--internal", "n"],
+     ["podman", "network", "create", *L, "--internal", "n"]),
+    (["podman", "volume", "create", "v"], ["podman", "volume", "create", *L, "v"]),
+    (["podman", "pod", "create", "--name", "p"], ["podman", "pod", "create", *L, "--name", "p"]),
+    (["env", "CONTAINERS_CONF_OVERRIDE=/tmp/x.conf", "podman", "run", "-d", "img"],
+     ["env", "CONTAINERS_CONF_OVERRIDE=/tmp/x.conf", "podman", "run", *L, "-d", "img"]),
+    (["/usr/bin/podman", "run", "--rm", "img", "sh", "-c", "cat <&3"],
+     ["/usr/bin/podman", "run", *L, "--rm", "img", "sh", "-c", "cat <&3"]),
+    # not creating: unchanged
+    (["podman", "rm", "-f", "c"], ["podman", "rm", "-f", "c"]),
+    (["podman", "network", "rm", "n"], ["podman", "network", "rm", "n"]),
+    (["podman", "exec", "c", "podman", "run"], ["podman", "exec", "c", "podman", "run"]),
+    (["podman", "logs", "run"], ["podman", "logs", "run"]),
+    (["podman", "unshare", "--rootless-netns", "curl"], ["podman", "unshare", "--rootless-netns", "curl"]),
+    # images outlive sessions and pass their labels on to every container: never marked
+    (["podman", "build", "-t", "x", "dir"], ["podman", "build", "-t", "x", "dir"]),
+    (["ip", "route", "show"], ["ip", "route", "show"]),
+])
+def test_mark_podman(argv: list[str], expected: list[str]) -> None:
+    assert marks.mark_podman(argv, S) == expected
+
+
+def test_no_session_no_mark() -> None:
+    assert marks.mark_podman(["podman", "run", "img"], None) == ["podman", "run", "img"]
+
+
+def test_label_quadlet() -> None:
+    text = "[Unit]\nDescription=x\n\n[Container]\nImage=img\n\n[Install]\nWantedBy=default.target\n"
+    labelled = marks.label_quadlet("/h/.config/containers/systemd/web.container", text, S)
+    assert labelled == text.replace("[Container]\n", f"[Container]\nLabel=io.podnet.session={S}\n")
+    net = marks.label_quadlet("/h/n.network", "[Network]\nInternal=true\n", S)
+    assert net.splitlines()[:2] == ["[Network]", f"Label=io.podnet.session={S}"]
+    assert marks.label_quadlet("/h/web.socket", text, S) == text
+    assert marks.label_quadlet("/h/web.container", text, None) == text
+    assert marks.label_quadlet("/h/bare.container", "[Install]\n", S).endswith(
+        f"[Container]\nLabel=io.podnet.session={S}\n")
+
+
+def _recorded() -> Listings:
+    """Listings recorded in a lab: a dead session's container, pod (with its infra
+    container), network and volume; a live session's container; the user's own
+    podnet-mine, podnet-mynet and podnet-myvol, which carry no podnet label."""
+    load = lambda name: json.loads((FIXTURES / f"{name}.json").read_text())  # noqa: E731
+    return Listings(load("ps"), load("pods"), load("networks"), load("volumes"))
+
+
+def test_plan_podman_from_recorded_listings() -> None:
+    pod = "0a3f180d493a519a590a5f1897f53a2b0451cc17785f13c0266c00b1aa46dca5"
+    marked = "cf5052e08a17a2438e6b3ffb302b95f974b1db16d6891deef0479de799eb597d"
+    assert marks.plan_podman([S], _recorded()) == [
+        Step(("podman", "pod", "rm", "--force", "--time", "0", pod)),
+        Step(("podman", "rm", "--force", "--time", "0", marked)),  # not the pod's infra
+        Step(("podman", "network", "rm", "rec-net")),
+        Step(("podman", "volume", "rm", "rec-vol")),
+    ]
+
+
+def test_plan_touches_nothing_unlabelled_or_alive() -> None:
+    planned = {word for s in marks.plan_podman([S], _recorded()) for word in s.argv}
+    listing = _recorded()
+    mine = next(c["Id"] for c in listing.containers if c["Names"] == ["podnet-mine"])
+    live = next(c["Id"] for c in listing.containers if c["Names"] == ["rec-live"])
+    for foreign in (mine, live, "podnet-mynet", "podnet-myvol"):
+        assert foreign not in planned
+    assert [s.argv[3:] for s in marks.plan_podman([S], listing) if s.argv[1] == "network"] == [
+        ("rec-net",)]
+    assert marks.plan_podman(["20990101T000000Z-cccccc"], listing) == []
+
+
+def test_label_value_must_match_exactly() -> None:
+    near = Listings(containers=[{"Id": "x", "Labels": {marks.LABEL: S + "0"}},
+                                {"Id": "y", "Labels": {marks.LABEL + ".other": S}},
+                                {"Id": "z", "Labels": None}])
+    assert marks.plan_podman([S], near) == []
+
+
+def test_plan_files_units_in_order() -> None:
+    files = [Written(f"{HOME}/.config/containers/systemd/podnet-web.container"),
+             Written(f"{HOME}/.config/systemd/user/podnet-web.socket"),
+             Written(f"{HOME}/.cache/podnet/podnet-web-abc123"),
+             Written("/etc/systemd/system/podnet-web-system.service", root=True),
+             Written("/etc/systemd/system/podnet-web-system.socket", root=True)]
+    steps = marks.plan_cleanup([S], Listings(containers=[{"Id": "c1", "Labels": {marks.LABEL: S}}]),
+                               files, user_unit_dirs=USER_DIRS, system_unit_dirs=SYSTEM_DIRS)
+    assert steps == [
+        Step(("systemctl", "--user", "stop", "--", "podnet-web.service", "podnet-web.socket")),
+        Step(("systemctl", "stop", "--", "podnet-web-system.service", "podnet-web-system.socket"), True),
+        Step(("podman", "rm", "--force", "--time", "0", "c1")),
+        Step(("rm", "-rf", "--", *(f.path for f in files[:3]))),
+        Step(("systemctl", "--user", "daemon-reload")),
+        Step(("systemctl", "--user", "reset-failed", "--", "podnet-web.service", "podnet-web.socket")),
+        Step(("rm", "-rf", "--", *(f.path for f in files[3:])), True),
+        Step(("systemctl", "daemon-reload"), True),
+        Step(("systemctl", "reset-failed", "--", "podnet-web-system.service",
+              "podnet-web-system.socket"), True),
+    ]
+
+
+def test_plan_files_without_units_reloads_nothing() -> None:
+    steps = marks.plan_cleanup([S], Listings(), [Written("/tmp/podnet-x.pcap")],
+                               user_unit_dirs=USER_DIRS, system_unit_dirs=SYSTEM_DIRS)
+    assert steps == [Step(("rm", "-rf", "--", "/tmp/podnet-x.pcap"))]
+
+
+@pytest.mark.parametrize("path", ["/", "/tmp", "/home/", "tmp/x", "/home/test/../x", "/a//b", ""])
+def test_unsafe_paths_never_planned(path: str) -> None:
+    assert not marks.safe_path(path)
+    assert marks.plan_cleanup([S], Listings(), [Written(path)], user_unit_dirs=USER_DIRS,
+                              system_unit_dirs=SYSTEM_DIRS) == []
+
+
+def test_unit_of() -> None:
+    assert marks.unit_of(f"{HOME}/.config/containers/systemd/n.network", USER_DIRS) == "n-network.service"
+    assert marks.unit_of(f"{HOME}/.config/systemd/user/a.service", USER_DIRS) == "a.service"
+    assert marks.unit_of(f"{HOME}/.config/systemd/user/sub/a.service", USER_DIRS) is None
+    assert marks.unit_of("/tmp/a.service", USER_DIRS) is None
+
+
+def test_live_files_replay() -> None:
+    conf = Written("/home/test/.cache/podnet/c1")
+    events = [("wrote", conf), ("wrote", Written("/home/test/.cache/podnet/c1/default.conf")),
+              ("wrote", Written("/tmp/a.pcap")), ("removed", conf),
+              ("wrote", Written("/etc/systemd/system/u.service", True)),
+              ("removed", Written("/etc/systemd/system/u.service", False))]
+    assert marks.live_files(events) == [Written("/tmp/a.pcap"),
+                                        Written("/etc/systemd/system/u.service", True)]
