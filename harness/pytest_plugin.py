@@ -5,31 +5,32 @@ Registered by the repository's root ``conftest.py``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.bench.schedule import BUDGET
 from harness.claims import Claim, Registry, load_default
+from harness.cleanup import marked_session
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
 from harness.clients.ssh import SshClient
 from harness.environment import fingerprint, podman_info
 from harness.errors import PodnetError
 from harness.lab import lab as lab_ctl
+from harness.lab import lock
 from harness.lab.topology import LINKS, link_for
 from harness.methods import Method, all_methods
+from harness.options import resolve_pytest
 from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
 from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
-from harness.results.store import default_results_root
+from harness.sessions import default_root, target_key
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
-from harness.targets.local import LocalTarget
+from harness.targets.local import LocalTarget, workstation_session
 from harness.versions import Version
 
 MARKERS = {
@@ -53,6 +54,7 @@ MARKERS = {
     "pasta_options": "pasta port options",
     "troubleshooting": "the guide's troubleshooting section",
     "reverse_proxy": "the HTTP reverse proxy table",
+    "workstation": "the workstation proof: --target local in the lab leaves a user's state as it was",
 }
 
 RECORDER = pytest.StashKey[Recorder]()
@@ -60,52 +62,62 @@ RECORDER = pytest.StashKey[Recorder]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("podnet", "podnet: verify the rootless Podman networking guide")
-    env = os.environ.get
-    group.addoption("--target", default=env("PODNET_TARGET", "lab"), choices=("lab", "local"),
+    group.addoption("--target", default=None,
                     help="where rootless podman runs: the lab (default, as root) or 'local', "
                          "your own podman [PODNET_TARGET]")
-    group.addoption("--lab-name", default=env("PODNET_LAB", "podnet"),
+    group.addoption("--lab-name", default=None,
                     help="name of the lab to use [PODNET_LAB]")
-    group.addoption("--release", default=env("PODNET_RELEASE", "trixie"),
+    group.addoption("--release", default=None,
                     help="Debian release of the lab, if the plugin has to start it")
-    group.addoption("--keep-lab", action="store_true", default=bool(env("PODNET_KEEP_LAB")),
+    group.addoption("--keep-lab", action="store_true", default=None,
                     help="leave a lab this run started up afterwards [PODNET_KEEP_LAB]")
-    group.addoption("--local-user", default=env("PODNET_LOCAL_USER"),
+    group.addoption("--local-user", default=None,
                     help="with --target local as root: the unprivileged user to run podman as")
-    group.addoption("--target-address", default=env("PODNET_TARGET_ADDRESS"),
+    group.addoption("--target-address", default=None,
                     help="with --target local: the address clients connect to")
-    group.addoption("--client", default=env("PODNET_CLIENT"),
+    group.addoption("--client", default=None,
                     help="the remote client, e.g. ssh://user@host2 (default: the lab's host2)")
-    group.addoption("--client-address", default=env("PODNET_CLIENT_ADDRESS"),
+    group.addoption("--client-address", default=None,
                     help="the address the target should see from --client")
-    group.addoption("--libsdsock", default=env("PODNET_LIBSDSOCK"),
+    group.addoption("--libsdsock", default=None,
                     help="path to a built libsdsock.so for the experimental libsdsock check")
-    group.addoption("--results-dir", default=str(default_results_root()),
+    group.addoption("--results-dir", default=None,
                     help="where run directories are written (default: results/) [PODNET_RESULTS]")
-    group.addoption("--quick", action="store_true", default=bool(env("PODNET_QUICK")),
+    group.addoption("--quick", action="store_true", default=None,
                     help="benchmarks: one round of one second, to check every method runs")
-    group.addoption("--rounds", type=int, default=int(env("PODNET_ROUNDS", "5")),
+    group.addoption("--rounds", default=None,
                     help="benchmarks: measured rounds, interleaved across methods (default 5)")
-    group.addoption("--duration", type=float, default=float(env("PODNET_DURATION", "5")),
+    group.addoption("--duration", default=None,
                     help="benchmarks: seconds per measurement (default 5)")
-    group.addoption("--budget", type=float, default=float(env("PODNET_BUDGET", str(BUDGET))),
+    group.addoption("--budget", default=None,
                     help="throughput: seconds for warm-up and rounds; extra rounds for "
                          "imprecise ratios run only while it lasts "
                          f"(default {BUDGET:g}) [PODNET_BUDGET]")
-    group.addoption("--mismatch", choices=("fail", "xfail"),
-                    default=env("PODNET_MISMATCH", "fail"),
+    group.addoption("--mismatch", default=None,
                     help="a check that contradicts the guide: 'fail' (default) or 'xfail', "
                          "reported as an expected failure naming the claim, so the harness's "
                          "own CI stays green while every finding stays visible [PODNET_MISMATCH]")
-    group.addoption("--run-id", default=env("PODNET_RUN_ID"),
+    group.addoption("--base-tar", default=None,
+                    help="with --target local: a root file system tar (mmdebstrap) for podnet's "
+                         "test image when it is missing (default: mmdebstrap, if installed, "
+                         "makes one) [PODNET_BASE_TAR]")
+    group.addoption("--keep-image", action="store_true", default=None,
+                    help="with --target local: keep the images podnet built in this session "
+                         "(its test image, the proxies' images); by default they are removed "
+                         "at the end, so nothing is left behind [PODNET_KEEP_IMAGE]")
+    group.addoption("--run-id", default=None,
                     help="write into this run directory (shared by several pytest runs)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    config.stash[RECORDER] = Recorder.start(Path(config.getoption("--results-dir")),
-                                            config.getoption("--run-id"))
+    try:  # every option and PODNET_* variable, checked before anything starts
+        resolve_pytest(config.option, config.getini("markers"))
+        recorder = Recorder.start(config.getoption("--results-dir"), config.getoption("--run-id"))
+    except PodnetError as exc:
+        pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    config.stash[RECORDER] = recorder
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -159,12 +171,22 @@ def _error_line(call: pytest.CallInfo[Any], report: pytest.TestReport) -> str:
     return str(report.longrepr).strip().splitlines()[-1][:500]
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = session.config.stash[RECORDER].save()
-    if path is not None:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    recorder = session.config.stash[RECORDER]
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        recorder.run.status = "interrupted"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        path = recorder.save()
+    except (OSError, PodnetError) as exc:
+        # One line, and the run directory's previous files are left as they were.
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         if reporter is not None:
-            reporter.write_line(f"podnet results: {path}")
+            reporter.write_line(f"podnet: could not write the results in {recorder.directory}: "
+                                f"{getattr(exc, 'strerror', None) or exc}", red=True)
+        return
+    if path is not None and reporter is not None:
+        reporter.write_line(f"podnet results: {path}")
 
 
 # --- fixtures --------------------------------------------------------------------------
@@ -180,27 +202,39 @@ def recorder(pytestconfig: pytest.Config) -> Recorder:
 
 
 @pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config) -> Iterator[Target]:
+def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
+    """The target, marking what it creates with this session (the run id); stale
+    sessions' marks are removed first, this session's at its end."""
     opt = pytestconfig.getoption
-    started_here = False
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+
+    def say(text: str) -> None:  # on the terminal, not into the fixture's captured output
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"podnet: {text}")
+
     try:
         if opt("--target") == "local":
             local = LocalTarget(opt("--local-user"), opt("--target-address"))
-            local.clean_stale()
-            yield local
+            key = target_key("local", str(local.uid))
+            # One session per user at a time (fixed unit names, ports), taken before the
+            # image is checked, so no other session removes it meanwhile.
+            with lock.hold(default_root() / key / "active.lock", exclusive=True,
+                           what=f"a test session on {local.name}", wait=lock.LAB_WAIT,
+                           note=say), \
+                    workstation_session(local, opt("--base-tar"), keep=opt("--keep-image")), \
+                    marked_session(local, key, recorder.run.run_id):
+                yield local
             return
         name = opt("--lab-name")
-        if not lab_ctl.status(name).up:
-            lab_ctl.up(name, opt("--release"))
-            started_here = True
-        lab_target = LabTarget(name)
-        lab_target.clean_stale()
-        yield lab_target
+        # Holds the lab for the whole session; host1 reset to its baseline first.
+        with lab_ctl.session(name, opt("--release"), keep=opt("--keep-lab"), say=say
+                             ) as lab_target, \
+                marked_session(lab_target, target_key("lab", name), recorder.run.run_id):
+            yield lab_target
     except PodnetError as exc:
-        pytest.exit(f"podnet: {exc}", returncode=4)
-    finally:
-        if started_here and not opt("--keep-lab"):
-            lab_ctl.down(opt("--lab-name"))
+        pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=4)
 
 
 @pytest.fixture(scope="session")

