@@ -214,11 +214,21 @@ def plan_files(files: Iterable[Written], *, user_unit_dirs: Iterable[str],
         systemctl = ("systemctl",) if root else ("systemctl", "--user")
         if units:
             before.append(Step((*systemctl, "stop", "--", *units), root))
+        before += [Step(argv, root) for p in mine if (argv := stop_pidfile(p))]
         after.append(Step(("rm", "-rf", "--", *mine), root))
         if units:
             after.append(Step((*systemctl, "daemon-reload"), root))
             after.append(Step((*systemctl, "reset-failed", "--", *units), root))
     return before, after
+
+
+def stop_pidfile(path: str) -> tuple[str, ...] | None:
+    """For a pid file podnet wrote (``DIR/NAME-ROLE.pid``): stop the process it names,
+    but only if that process's command line mentions ``DIR/NAME-`` (the pid file, or
+    the script written beside it), so a reused pid is never signalled."""
+    if not path.endswith(".pid") or "-" not in path.rsplit("/", 1)[-1]:
+        return None
+    return ("pkill", "--pidfile", path, "--full", path.rsplit("-", 1)[0] + "-")
 
 
 def plan_cleanup(sessions: Iterable[str], listings: Listings, files: Iterable[Written], *,

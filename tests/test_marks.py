@@ -128,6 +128,20 @@ def test_plan_files_without_units_reloads_nothing() -> None:
     assert steps == [Step(("rm", "-rf", "--", "/tmp/podnet-x.pcap"))]
 
 
+def test_pid_files_stop_their_process_only_if_it_is_podnets() -> None:
+    """A benchmark server left by a killed session is stopped before its pid file goes;
+    pkill needs both the pid from the file and podnet's path in the command line."""
+    files = [Written("/tmp/podnet-bench-abc123-iperf3.pid"),
+             Written("/tmp/podnet-bench-abc123-sink.py")]
+    steps = marks.plan_cleanup([S], Listings(), files, user_unit_dirs=USER_DIRS,
+                               system_unit_dirs=SYSTEM_DIRS)
+    assert steps == [
+        Step(("pkill", "--pidfile", "/tmp/podnet-bench-abc123-iperf3.pid",
+              "--full", "/tmp/podnet-bench-abc123-")),
+        Step(("rm", "-rf", "--", *(f.path for f in files))),
+    ]
+
+
 @pytest.mark.parametrize("path", ["/", "/tmp", "/home/", "tmp/x", "/home/test/../x", "/a//b", ""])
 def test_unsafe_paths_never_planned(path: str) -> None:
     assert not marks.safe_path(path)
