@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from harness.lab.images import WEB_IMAGE
 from harness.podman.info import PodmanInfo
 from harness.targets.base import Target
 
@@ -12,7 +13,7 @@ from harness.targets.base import Target
 _EXTRA = {
     "systemd": ["systemctl", "--version"],
     "iperf3": ["iperf3", "--version"],
-    "nginx": ["sh", "-c", "podman run --rm --network=none localhost/podnet/web:latest nginx -v 2>&1"],
+    "nginx": ["podman", "run", "--rm", "--network=none", f"{WEB_IMAGE}:latest", "nginx", "-v"],
 }
 
 #: Kernel settings of the target's network namespace that shape throughput; a lab
@@ -28,7 +29,7 @@ def podman_info(target: Target) -> PodmanInfo:
 def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[str, Any]:
     versions = info.components.as_text()
     for name, argv in _EXTRA.items():
-        done = target.run(argv, check=False, timeout=60)
+        done = target.run(target.marked(argv), check=False, timeout=60)
         first = (done.stdout or done.stderr).strip().splitlines()
         versions[name] = first[0] if first and done.ok else "absent"
     return {
@@ -46,8 +47,8 @@ def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[s
 
 
 def net_sysctls(target: Target) -> dict[str, str]:
-    paths = " ".join("/proc/sys/" + name.replace(".", "/") for name in NET_SYSCTLS)
-    done = target.run(["sh", "-c", f"for f in {paths}; do echo $(cat $f); done"],
+    paths = ["/proc/sys/" + name.replace(".", "/") for name in NET_SYSCTLS]
+    done = target.run(["sh", "-c", 'for f; do echo $(cat "$f"); done', "sh", *paths],
                       check=False, timeout=30)
     values = done.stdout.splitlines() if done.ok else []
     return {name: value for name, value in zip(NET_SYSCTLS, values, strict=False) if value}

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.clients.base import Client
+from harness.marks import stop_pidfile
 from harness.methods import Method
+from harness.run import Completed
 from harness.services import IMAGE, system_socket_service, user_socket_service
 from harness.targets.base import Target
 from harness.wait import poll
@@ -66,12 +68,21 @@ def bench_servers(target: Target, client: Client, methods: list[Method],
         yield ends
 
 
+def _stop(run: Callable[..., Completed], remove: Callable[..., object], pidfile: str,
+          *files: str) -> None:
+    """Stop the server ``pidfile`` names (the same guarded pkill that cleans up after a
+    killed session) and remove the pid file and ``files``."""
+    argv = stop_pidfile(pidfile)
+    assert argv is not None
+    run(list(argv), check=False)
+    remove(pidfile, *files)
+
+
 def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
                    ends: Endpoints) -> None:
     pidfile = f"/tmp/{PREFIX}{token}-iperf3.pid"
     target.record_file(pidfile)
-    stack.callback(lambda: target.sh(f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}",
-                                     check=False))
+    stack.callback(lambda: _stop(target.run, target.remove_files, pidfile))
     target.run(["iperf3", "-s", "-D", "-p", str(NATIVE_PORT), "--pidfile", pidfile])
     poll(lambda: _listening(target, NATIVE_PORT), what="native iperf3 server on host1")
     ends.iperf3["native"] = NATIVE_PORT
@@ -81,8 +92,8 @@ def _host2_iperf3(client: Client, stack: contextlib.ExitStack, token: str,
                   ends: Endpoints) -> None:
     """The "internet" server for outbound connections, on the client host."""
     pidfile = f"/tmp/{PREFIX}{token}-host2-iperf3.pid"
-    stack.callback(lambda: client.run(
-        ["sh", "-c", f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}"], check=False))
+    stack.callback(lambda: _stop(client.run, lambda *paths: client.run(
+        ["rm", "-f", "--", *paths], check=False), pidfile))
     client.run(["iperf3", "-s", "-D", "-p", str(HOST2_PORT), "--pidfile", pidfile])
     poll(lambda: client.tcp_connect(client.address, HOST2_PORT).get("connected"),
          what=f"iperf3 server on {client.name}")
@@ -93,11 +104,10 @@ def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,
     script = f"/tmp/{PREFIX}{token}-sink.py"
     pidfile = f"/tmp/{PREFIX}{token}-sink.pid"
     target.record_file(pidfile)
-    stack.callback(lambda: target.sh(
-        f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile} {script}", check=False))
+    stack.callback(lambda: _stop(target.run, target.remove_files, pidfile, script))
     target.write_file(script, SINK_SOURCE.read_text(), mode="0755")
-    target.sh(f"python3 {script} {NATIVE_SINK_PORT} >/dev/null 2>&1 </dev/null & "
-              f"echo $! > {pidfile}")
+    target.run(["sh", "-c", 'python3 "$1" "$2" >/dev/null 2>&1 </dev/null & echo $! > "$3"',
+                "sh", script, str(NATIVE_SINK_PORT), pidfile])
     poll(lambda: _listening(target, NATIVE_SINK_PORT), what="native sink on host1")
     ends.sinks["native-sink"] = NATIVE_SINK_PORT
 
