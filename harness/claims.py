@@ -37,6 +37,10 @@ class Claim:
     #: Conditions under which the guide's statement applies, e.g. ``podman >= 5.3``.
     conditions: tuple[Condition, ...] = ()
     notes: str = ""
+    #: Why no scenario observes this statement (yet); empty when one does.
+    unchecked: str = ""
+    #: Why the scenario's check of this statement is weak (it could pass in a wrong world).
+    weak: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @builtins.property  # the field 'property' shadows the builtin in this class
@@ -57,7 +61,7 @@ class Claim:
 
 _KNOWN_KEYS = {
     "id", "section", "anchor", "statement", "property", "expected", "method", "table",
-    "column", "protocols", "conditions", "notes",
+    "column", "protocols", "conditions", "notes", "unchecked", "weak",
 }
 
 
@@ -104,6 +108,8 @@ class Registry:
                 protocols=tuple(entry.get("protocols", ())),
                 conditions=tuple(Condition.parse(c) for c in entry.get("conditions", ())),
                 notes=entry.get("notes", ""),
+                unchecked=_reason(entry, "unchecked", path),
+                weak=_reason(entry, "weak", path),
                 extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
             ))
         return cls(tuple(claims), data.get("table", {}))
@@ -126,6 +132,15 @@ class Registry:
     def for_methods(self, prop: str, methods: Iterable[str]) -> list[Claim]:
         wanted = set(methods)
         return [c for c in self.select(prop) if c.method in wanted]
+
+
+def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
+    """An ``unchecked`` or ``weak`` key: one non-empty line saying why."""
+    value = entry.get(key, "")
+    if not isinstance(value, str) or (key in entry and not value.strip()) or "\n" in value:
+        raise UsageError(f"claim {entry['id']} in {path}: '{key}' must be one line "
+                         "saying why")
+    return value.strip()
 
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "claims"

@@ -5,6 +5,7 @@ Registered by the repository's root ``conftest.py``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,8 @@ from harness.methods import Method, all_methods
 from harness.options import resolve_pytest
 from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
+from harness.results import completeness
 from harness.results.recorder import ClaimMismatch, Recorder
-from harness.results.schema import ClaimResult
 from harness.sessions import default_root, target_key
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
@@ -55,9 +56,17 @@ MARKERS = {
     "troubleshooting": "the guide's troubleshooting section",
     "reverse_proxy": "the HTTP reverse proxy table",
     "workstation": "the workstation proof: --target local in the lab leaves a user's state as it was",
+    "guide_examples": "the guide's own examples, run as written as a fresh user of host1",
+    "claims": "claims(id, ..., same_method=prop): registry claims a test records besides its "
+              "'claim' parameter; same_method: the claim of that property for the parameter's "
+              "method",
 }
 
 RECORDER = pytest.StashKey[Recorder]()
+#: Where this session's results start in the run record (a --run-id run may hold others).
+FIRST_RESULT = pytest.StashKey[int]()
+#: How a test ended when it did not pass: (outcome for its missing claims, reason).
+ENDING = pytest.StashKey[tuple[str, str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[RECORDER] = recorder
+    config.stash[FIRST_RESULT] = len(recorder.run.results)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -142,24 +152,63 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
+    if (report.failed or report.skipped) and ENDING not in item.stash:
+        item.stash[ENDING] = (("skipped", _skip_reason(report)) if report.skipped
+                              else ("error", _error_line(call, report)))
     if (call.excinfo is not None and call.excinfo.errisinstance(ClaimMismatch)
             and item.config.getoption("--mismatch") == "xfail" and report.when == "call"):
         report.outcome = "skipped"
         report.wasxfail = "contradicts the guide: " + str(call.excinfo.value).splitlines()[0]
-        return report
-    callspec = getattr(item, "callspec", None)
-    claim = callspec.params.get("claim") if callspec is not None else None
-    recorder = item.config.stash[RECORDER]
-    # A claim test that failed or errored before recording anything is recorded as an
-    # error, so a broken scenario never disappears from the results.
-    if (isinstance(claim, Claim) and report.failed and item.nodeid not in recorder.recorded_tests):
-        recorder.add(ClaimResult(
-            claim_id=claim.id, section=claim.section, statement=claim.statement,
-            expected=claim.expected, observed=None, outcome="error",
-            method=claim.method, reason=_error_line(call, report),
-            test=item.nodeid,
-        ))
+    if report.when == "teardown":
+        _complete_claims(item)
     return report
+
+
+def _owed(item: pytest.Item) -> list[completeness.Expected]:
+    """The results a test that records (it takes the ``recorder`` fixture) is meant to
+    record: its ``claim`` parameter's and its ``claims`` marker's (see
+    harness.results.completeness)."""
+    if "recorder" not in getattr(item, "fixturenames", ()):
+        return []
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    owed = []
+    claim, protocol = params.get("claim"), params.get("protocol")
+    if isinstance(claim, Claim):
+        owed += completeness.expected_for(claim, item.nodeid, protocol)
+    registry = _marker_registry()
+    for marker in item.iter_markers("claims"):
+        also = [registry.get(claim_id) for claim_id in marker.args]
+        if (prop := marker.kwargs.get("same_method")) and isinstance(claim, Claim):
+            also += registry.select(prop, method=claim.method)
+        for other in also:
+            owed += completeness.expected_for(other, item.nodeid)
+    return owed
+
+
+def _complete_claims(item: pytest.Item) -> None:
+    """After a test's teardown: a claim it owes and nobody recorded in this session gets
+    a result saying why (the test's skip reason, or its error), never nothing."""
+    recorder = item.config.stash[RECORDER]
+    session_results = recorder.run.results[item.config.stash[FIRST_RESULT]:]
+    outcome, reason = item.stash.get(ENDING, (
+        "error", "the test ended without recording a result for this claim"))
+    if outcome == "error":
+        reason = f"not recorded: {item.nodeid} ended first: {reason}"
+    for want in completeness.missing(_owed(item), session_results):
+        recorder.add(completeness.placeholder(want, outcome, reason))
+
+
+@functools.cache
+def _marker_registry() -> Registry:
+    return load_default()
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")[:500]
+    return str(getattr(report, "wasxfail", "") or longrepr or "skipped")[:500]
 
 
 def _error_line(call: pytest.CallInfo[Any], report: pytest.TestReport) -> str:
@@ -175,6 +224,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = session.config.stash[RECORDER]
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         recorder.run.status = "interrupted"
+    if not session.config.option.collectonly:
+        _one_result_per_claim(session, recorder)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     try:
         path = recorder.save()
@@ -187,6 +238,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if path is not None and reporter is not None:
         reporter.write_line(f"podnet results: {path}")
+
+
+def _one_result_per_claim(session: pytest.Session, recorder: Recorder) -> None:
+    """Every claim the session's tests owe ends with exactly one result per protocol:
+    tests that never reached their teardown (stopped session) get an error naming the
+    test; duplicates are folded (harness.results.completeness)."""
+    owed = {(w.claim.id, w.protocol): w for item in session.items for w in _owed(item)}
+    first = session.config.stash[FIRST_RESULT]
+    session_results = recorder.run.results[first:]
+    for want in completeness.missing(owed.values(), session_results):
+        recorder.add(completeness.placeholder(
+            want, "error", f"not recorded: the session ended before {want.test} finished"))
+    session_results = recorder.run.results[first:]
+    completeness.merge_duplicates(owed.values(), session_results)
+    recorder.run.results[first:] = session_results
 
 
 # --- fixtures --------------------------------------------------------------------------
@@ -304,6 +370,10 @@ def applicable(versions: dict[str, Version | None], recorder: Recorder,
             recorder.skip(claim, reason, outcome="not_applicable", protocol=protocol)
             pytest.skip(f"not applicable: {reason}")
         needs = (*(method.requires if method else ()), *claim.extra.get("requires", ()))
+        if refused := capabilities.refusal(needs, method):
+            recorder.unsupported(claim, refused.message, protocol=protocol,
+                                 evidence={"command": refused.command})
+            pytest.skip(f"unsupported: {refused.message}")
         if missing := capabilities.first_missing(needs):
             recorder.skip(claim, missing, protocol=protocol)
             pytest.skip(missing)

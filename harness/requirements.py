@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from harness import containers
+from harness.methods import Method
 from harness.podman.info import PodmanInfo
 from harness.targets.base import NOT_ISOLATED, Target
 from harness.versions import Version
 
 PASTA_SINCE = Version((4, 4, 0), "4.4")
+#: podman's own message when it no longer offers a method, per requirement: podman 6
+#: removed slirp4netns ("slirp4netns support has been removed, use --network=pasta
+#: instead; ..."). Only this message makes a refusal ``unsupported``; any other error
+#: leaves the requirement merely missing.
+REMOVED = {"slirp4netns": re.compile(r"slirp4netns support has been removed[^\n]*")}
+#: The network a removed requirement is tried with when the method names none.
+REMOVED_NETWORK = {"slirp4netns": "slirp4netns"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """podman refusing a method it no longer offers: its message and the command tried."""
+
+    message: str
+    command: str
+
+
+def removal_message(requirement: str, returncode: int, stderr: str) -> str | None:
+    """podman's message if it refused ``requirement`` as removed; None for a success or
+    any other error."""
+    pattern = REMOVED.get(requirement)
+    found = pattern.search(stderr) if pattern and returncode != 0 else None
+    return found.group(0).strip() if found else None
 
 
 @dataclass
@@ -19,6 +45,7 @@ class Capabilities:
     libsdsock: str | None = None
     has_host3: bool = False
     _systemd_user: bool | None = None
+    _tried: dict[str, Refusal | None] = field(default_factory=dict)
 
     def first_missing(self, needs: Iterable[str]) -> str | None:
         """The reason for the first of ``needs`` the target lacks; None if it has all."""
@@ -47,6 +74,27 @@ class Capabilities:
             raise ValueError(f"unknown requirement {need!r}")
         lacking, reason = reasons[need]
         return reason if (lacking() if callable(lacking) else lacking) else None
+
+    def refusal(self, needs: Iterable[str], method: Method | None = None) -> Refusal | None:
+        """For a requirement the target lacks and podman may have removed (slirp4netns on
+        podman 6): try the method anyway and return podman's refusal if it says so."""
+        for need in needs:
+            if need not in REMOVED or not self.missing(need):
+                continue
+            network = (method.network if method and method.network else None) \
+                or REMOVED_NETWORK[need]
+            if network not in self._tried:
+                self._tried[network] = self._try(need, network)
+            if self._tried[network] is not None:
+                return self._tried[network]
+        return None
+
+    def _try(self, need: str, network: str) -> Refusal | None:
+        options = [f"--network={network}"]
+        status, text = containers.refusal(self.target, options)
+        message = removal_message(need, status, text)
+        return Refusal(message, f"podman run --rm --network={network} IMAGE true") \
+            if message else None
 
     @property
     def systemd_user(self) -> bool:

@@ -50,7 +50,7 @@ def summary_table(run: Run) -> Table:
         counts.setdefault(area, Counter())[result.outcome] += 1
     title = f"podnet run {run.run_id}" + (" (interrupted)" if run.status != "complete" else "")
     table = Table(title=escape(title))
-    outcomes = ("passed", "failed", "error", "skipped", "not_applicable")
+    outcomes = ("passed", "failed", "error", "unsupported", "skipped", "not_applicable")
     table.add_column("area")
     for outcome in outcomes:
         table.add_column(outcome.replace("_", " "), justify="right")
@@ -62,7 +62,8 @@ def summary_table(run: Run) -> Table:
 def _cell(n: int, outcome: str) -> str:
     if not n:
         return "[dim]0[/]"
-    colour = {"passed": "green", "failed": "red", "error": "red"}.get(outcome, "yellow")
+    colour = {"passed": "green", "failed": "red", "error": "red",
+              "unsupported": "magenta"}.get(outcome, "yellow")
     return f"[{colour}]{n}[/]"
 
 

@@ -21,7 +21,9 @@ from harness.probes import nginx_log
 from harness.proxies import PROXIES, ProxyUnit, deploy, ensure_image, proxy_version, sockets, start_and_poll
 from harness.proxies import logs as proxy_logs
 from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
-from harness.results.recorder import ClaimMismatch, Recorder
+from harness.requirements import Capabilities
+from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
+from harness.results.schema import Measurement
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -80,6 +82,7 @@ def unit_factory(target: Target, images: dict[str, str]) -> Iterator[Any]:
 
 @pytest.mark.source_address
 @pytest.mark.parametrize("claim", _params("proxy_socket_activation"))
+@pytest.mark.claims(same_method="proxy_forwards_client_address")
 def test_socket_activation(claim: Claim, target: Target, client: Client, recorder: Recorder,
                            registry: Registry, applicable: Any, unit_factory: Any) -> None:
     applicable(claim)
@@ -130,13 +133,46 @@ def _inherited(target: Target, unit: ProxyUnit) -> dict[str, Any]:
 def test_notify(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                 unit_factory: Any) -> None:
     applicable(claim)
-    with unit_factory(claim.method, notify=True, timeout_start=NOTIFY_TIMEOUT) as unit:
+    observed, evidence = _notify_start(unit_factory, claim.method)
+    evidence["version"] = _version(recorder, claim.method or "")
+    recorder.check(claim, observed, evidence=evidence)
+
+
+def _notify_start(unit_factory: Any, proxy_id: str | None,
+                  **kw: Any) -> tuple[bool, dict[str, Any]]:
+    with unit_factory(proxy_id, notify=True, timeout_start=NOTIFY_TIMEOUT, **kw) as unit:
         startup, _ = start_and_poll(unit, NOTIFY_TIMEOUT)
         state = unit.state()
     evidence = {**startup.summary(), "timeout_start_sec": NOTIFY_TIMEOUT,
-                "state_after_start": state, "version": _version(recorder, claim.method or "")}
-    recorder.check(claim, startup.active and state.get("ActiveState") == "active",
-                   evidence=evidence)
+                "state_after_start": state}
+    return notify_observation(startup.active, state), evidence
+
+
+def notify_observation(start_ok: bool, state: dict[str, str]) -> bool:
+    """True when the Notify=true unit became active (READY=1 arrived); False only when
+    systemd reports that the start timed out waiting for it (Result=timeout). A unit
+    that failed otherwise (exit code, signal, ...) raises :class:`NoObservation`."""
+    if start_ok and state.get("ActiveState") == "active":
+        return True
+    if not start_ok and state.get("Result") == "timeout":
+        return False
+    raise NoObservation(f"the unit neither became active nor timed out waiting for READY=1: "
+                        f"systemd reports {state}")
+
+
+def broken_nginx(backend: str, port: int) -> dict[str, str]:
+    """A configuration nginx refuses at startup (the wrong world of the notify check)."""
+    return {"default.conf": "server { listen; }\n"}
+
+
+def test_notify_check_rejects_a_failing_unit(unit_factory: Any,
+                                             capabilities: Capabilities) -> None:
+    """The wrong world: nginx with a configuration it refuses fails on its own, before
+    any notify timeout; the notify check must not count that as "no notify support"."""
+    if missing := capabilities.first_missing(["systemd-user", "quadlet"]):
+        pytest.skip(missing)
+    with pytest.raises(NoObservation, match="exit-code"):
+        _notify_start(unit_factory, "nginx", configs=broken_nginx)
 
 
 @pytest.mark.parametrize("claim", _params("proxy_reload_keeps_serving"))
@@ -144,18 +180,36 @@ def test_reload(claim: Claim, target: Target, client: Client, recorder: Recorder
                 applicable: Any, unit_factory: Any) -> None:
     """caddy: ``systemctl --user reload``, then a request on the inherited socket.
 
-    Observed in the setup of caddy issue 6631 (the admin endpoint on a second inherited
-    socket, ``caddy reload`` taking its address from the Caddyfile); the setup with the
-    admin endpoint on a Unix socket in the container is recorded beside it."""
+    Judged in the setup of the guide's linked example (podman-caddy-socket-activation:
+    the admin endpoint on a Unix socket inside the container, ``caddy reload`` through
+    it). The setup of caddy issue 6631 (the admin endpoint on a second inherited socket,
+    ``caddy reload`` taking its address from the Caddyfile) is run too and recorded as a
+    separate finding: a measurement and labelled evidence, never this claim's verdict."""
     applicable(claim)
+    described = _reload(target, client, unit_factory, claim.method)
     issue = _reload(target, client, unit_factory, claim.method,
                     configs=caddy_admin_fd, extra_listen=ADMIN_LISTEN,
                     reload_cmd=CADDY_RELOAD_FROM_CONFIG)
-    unix_admin = _reload(target, client, unit_factory, claim.method)
-    evidence = {"issue_6631_setup": issue, "unix_admin_socket_setup": unix_admin,
+    recorder.measure(reload_finding(claim.method or "", issue))
+    evidence = {"guide_example_setup": described,
+                "finding_issue_6631_setup (not judged)": issue,
                 "version": _version(recorder, claim.method or "")}
-    recorder.check(claim, issue["reload_ok"] and issue["serves_after_reload"],
-                   evidence=evidence)
+    recorder.check(claim, reload_works(described), evidence=evidence)
+
+
+def reload_works(setup: dict[str, Any]) -> bool:
+    """A reload worked: ``systemctl reload`` succeeded and the proxy still serves."""
+    return bool(setup["reload_ok"] and setup["serves_after_reload"])
+
+
+def reload_finding(proxy_id: str, setup: dict[str, Any]) -> Measurement:
+    """The other setup's result, as a labelled measurement (1: reload worked)."""
+    return Measurement(kind="finding", method=proxy_id, value=float(reload_works(setup)),
+                       unit="reload works (1) / fails (0)", extra={
+                           "finding": "caddy reload in the setup of caddy issue 6631",
+                           "reload_rc": setup["reload_rc"],
+                           "status_after_reload": setup["status_after_reload"],
+                           "reload_error": setup["reload_error"]})
 
 
 def _reload(target: Target, client: Client, unit_factory: Any, proxy_id: str | None,

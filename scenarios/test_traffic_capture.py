@@ -82,6 +82,7 @@ def _tshark(target: Target, remote: str, *fields: str, display: str | None = Non
     return {line.strip() for line in done.stdout.splitlines() if line.strip()}
 
 
+@pytest.mark.claims("pcap.http-host-method")
 def test_http_host_and_method(target: Target, recorder: Recorder, applicable: object,
                               request: pytest.FixtureRequest) -> None:
     claim = REGISTRY.get("pcap.http-host-method")
@@ -97,6 +98,7 @@ def test_http_host_and_method(target: Target, recorder: Recorder, applicable: ob
         assert shark == {f"{h}\t{m}" for h, m in found}, "tshark and scapy disagree"
 
 
+@pytest.mark.claims("pcap.destination-address")
 def test_destination_address(target: Target, client: Client, recorder: Recorder,
                              applicable: object, request: pytest.FixtureRequest) -> None:
     claim = REGISTRY.get("pcap.destination-address")

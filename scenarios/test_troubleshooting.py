@@ -35,6 +35,7 @@ def _echo(target: Target, *network: str) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
+@pytest.mark.claims("ports.troubleshooting.no-network-pasta-fails")
 def test_pasta_without_network(target: Target, info: PodmanInfo, recorder: Recorder,
                                capabilities: Capabilities) -> None:
     claim = REGISTRY.get("ports.troubleshooting.no-network-pasta-fails")
@@ -66,6 +67,7 @@ def test_solutions(claim: Claim, target: Target, recorder: Recorder, applicable:
         "removed_routes": len(removed), "exit": status, "output": said[-300:]})
 
 
+@pytest.mark.claims("ports.troubleshooting.wait-online-service")
 def test_wait_online_service(target: Target, recorder: Recorder, applicable: Any) -> None:
     claim = REGISTRY.get("ports.troubleshooting.wait-online-service")
     applicable(claim)
@@ -84,6 +86,7 @@ def shell_script(command: str) -> str | None:
     return None
 
 
+@pytest.mark.claims("ports.troubleshooting.quadlet-dependency")
 def test_quadlet_dependency(target: Target, recorder: Recorder, applicable: Any) -> None:
     claim = REGISTRY.get("ports.troubleshooting.quadlet-dependency")
     applicable(claim)

@@ -30,6 +30,7 @@ def _parent(target: Target) -> str:
     return f"{target.home}/.cache/podnet"
 
 
+@pytest.mark.claims("unix-socket.bind-mount")
 def test_bind_mount(target: Target, recorder: Recorder) -> None:
     claim = REGISTRY.get("unix-socket.bind-mount")
     with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:

@@ -61,6 +61,7 @@ def test_minimum_port(claim: Claim, protocol: str | None, target: Target, client
         KEY: START, f"port {BELOW}": below_said, f"port {START}": at_said})
 
 
+@pytest.mark.claims("ports.unprivileged.read")
 def test_read_setting(target: Target, recorder: Recorder, applicable: Any) -> None:
     claim = REGISTRY.get("ports.unprivileged.read")
     applicable(claim)
@@ -68,6 +69,7 @@ def test_read_setting(target: Target, recorder: Recorder, applicable: Any) -> No
     recorder.check(claim, int(value), evidence={"/proc/sys/net/ipv4/ip_unprivileged_port_start": value})
 
 
+@pytest.mark.claims("ports.unprivileged.lowered")
 def test_lowered_setting(target: Target, client: Client, recorder: Recorder,
                          applicable: Any) -> None:
     claim = REGISTRY.get("ports.unprivileged.lowered")
@@ -82,6 +84,7 @@ def test_lowered_setting(target: Target, client: Client, recorder: Recorder,
         f"port {BELOW} with {KEY}={BELOW}": lowered_said})
 
 
+@pytest.mark.claims("ports.unprivileged.system-service")
 def test_system_service_alternative(target: Target, client: Client, recorder: Recorder,
                                     applicable: Any) -> None:
     claim = REGISTRY.get("ports.unprivileged.system-service")

@@ -9,10 +9,9 @@ from harness.outbound_params import expand, params, run_args, urls
 from harness.probes.outbound import (
     fetch_script,
     hosts_entries,
-    option_values,
     parse_fetch_output,
-    pasta_command_lines,
 )
+from harness.probes.procs import option_values
 
 FIXTURES = Path(__file__).parent / "fixtures" / "outbound"
 
@@ -54,7 +53,8 @@ def test_hosts_entries_first_line_wins_and_comments_are_ignored() -> None:
 
 
 def test_pasta_command_line_from_ps() -> None:
-    lines = pasta_command_lines((FIXTURES / "ps-args-pasta-5.4.2.txt").read_text())
+    lines = [line.split() for line in (FIXTURES / "ps-args-pasta-5.4.2.txt").read_text()
+             .splitlines() if line.startswith("/usr/bin/pasta")]
     assert len(lines) == 1
     assert option_values(lines[0], "--map-guest-addr") == ["169.254.1.2"]
     assert option_values(["pasta", "--map-guest-addr=203.0.113.2"], "--map-guest-addr") == [

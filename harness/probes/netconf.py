@@ -1,8 +1,9 @@
 """Temporary changes to host1's network configuration, always undone.
 
 Only for the target's own network namespace (the lab's host1): a sysctl of the
-namespace (e.g. ``net.ipv4.ip_unprivileged_port_start``) and its routes. Both refuse a
-target that is not isolated (a workstation), whatever the check declared.
+namespace (e.g. ``net.ipv4.ip_unprivileged_port_start``), its routes and a link's state.
+Each refuses a target that is not isolated (a workstation), whatever the check declared.
+Reading the namespace's addresses changes nothing and is allowed anywhere.
 """
 
 from __future__ import annotations
@@ -98,3 +99,51 @@ def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[li
 
 def _key(route: Route) -> str:
     return route.family + " " + route.describe()
+
+
+def parse_ipv4_addresses(ip_json: str) -> list[str]:
+    """IPv4 addresses of ``ip -j -4 addr show`` output, loopback's last."""
+    found = [(entry.get("ifname") == "lo", info["local"])
+             for entry in json.loads(ip_json or "[]")
+             for info in entry.get("addr_info", []) if info.get("family") == "inet"]
+    return [address for _, address in sorted(found, key=lambda pair: pair[0])]
+
+
+def ipv4_addresses(target: Target) -> list[str]:
+    """Every IPv4 address of the target's network namespace."""
+    return parse_ipv4_addresses(target.run(["ip", "-j", "-4", "addr", "show"]).stdout)
+
+
+def link_addresses(target: Target, ifname: str) -> set[tuple[str, str]]:
+    """(family, address/prefix) of ``ifname``, link-local addresses left out (the kernel
+    makes a new one when the link comes up)."""
+    out = target.run(["ip", "-j", "addr", "show", "dev", ifname]).stdout
+    return {("-6" if info["family"] == "inet6" else "-4", f"{info['local']}/{info['prefixlen']}")
+            for entry in json.loads(out or "[]") for info in entry.get("addr_info", [])
+            if info.get("scope") != "link"}
+
+
+@contextlib.contextmanager
+def link_down(target: Target, ifname: str) -> Iterator[None]:
+    """Set ``ifname`` down; on exit set it up and put back the addresses and routes the
+    kernel dropped with it (IPv6 addresses go with the link). Refused, before anything
+    runs, on a target that is not isolated."""
+    target.require_isolated(f"set {ifname} down")
+    addresses, before = link_addresses(target, ifname), routes(target)
+    target.run(["ip", "link", "set", ifname, "down"], root=True)
+    try:
+        yield
+    finally:
+        target.run(["ip", "link", "set", ifname, "up"], root=True)
+        for family, address in sorted(addresses - link_addresses(target, ifname)):
+            target.run(["ip", family, "addr", "add", address, "dev", ifname,
+                        *(["nodad"] if family == "-6" else [])], root=True, check=False)
+        present = {_key(r) for r in routes(target)}
+        for route in sorted(before, key=lambda r: "gateway" in r.spec):
+            if _key(route) not in present:
+                target.run(route.argv(), root=True, check=False)
+        lost = {a for _, a in addresses - link_addresses(target, ifname)}
+        missing = {_key(r) for r in before} - {_key(r) for r in routes(target)}
+        if lost or missing:
+            raise PodnetError(f"{ifname} not restored on {target.name}: "
+                              f"{sorted(lost | missing)}")

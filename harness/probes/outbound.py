@@ -105,22 +105,7 @@ def hosts_entries(text: str) -> dict[str, str]:
     return found
 
 
-def pasta_command_lines(ps_args: str) -> list[list[str]]:
-    """argv of every pasta process in ``ps -eo args`` output."""
-    found = []
-    for line in ps_args.splitlines():
-        words = line.split()
-        if words and words[0].rsplit("/", 1)[-1] in ("pasta", "pasta.avx2"):
-            found.append(words)
-    return found
-
-
-def option_values(argv: Sequence[str], option: str) -> list[str]:
-    """Values of ``option`` in argv, whether written ``--opt v`` or ``--opt=v``."""
-    values = []
-    for i, word in enumerate(argv):
-        if word == option and i + 1 < len(argv):
-            values.append(argv[i + 1])
-        elif word.startswith(option + "="):
-            values.append(word.split("=", 1)[1])
-    return values
+def share_one_address(addresses: dict[str, str | None]) -> bool:
+    """Whether every name has an entry and all entries are one address."""
+    values = set(addresses.values())
+    return bool(addresses) and None not in values and len(values) == 1

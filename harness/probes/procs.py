@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from harness.targets.base import Target
 
@@ -35,13 +35,19 @@ def option_values(args: Sequence[str], *options: str) -> list[str]:
     return values
 
 
+def serving(processes: Iterable[Sequence[str]], netns_path: str) -> list[str] | None:
+    """Of several pasta argvs, the one whose ``--netns`` (or last argument) names
+    ``netns_path``: a container's own pasta, never another container's."""
+    for args in processes:
+        if netns_path and (netns_path in option_values(args, "--netns")
+                           or (args and args[-1] == netns_path)):
+            return list(args)
+    return None
+
+
 def pasta_of(target: Target, netns_path: str) -> list[str] | None:
     """argv of the pasta process serving the network namespace at ``netns_path``."""
-    for pid in sorted(pids(target, "pasta")):
-        args = argv(target, pid)
-        if netns_path in option_values(args, "--netns") or netns_path in args:
-            return args
-    return None
+    return serving((argv(target, pid) for pid in sorted(pids(target, "pasta"))), netns_path)
 
 
 def container_netns(target: Target, container: str) -> str:

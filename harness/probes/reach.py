@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.clients.base import Client
 from harness.wait import NotReady, poll
 
@@ -26,15 +24,3 @@ def wait_served(client: Client, address: str, port: int, protocol: str = "tcp",
                     timeout=timeout, interval=0.1)
     except NotReady:
         return False
-
-
-def restriction(near: Client, near_address: str, far: Client, far_address: str, port: int,
-                protocol: str = "tcp", ready_timeout: float = 20.0) -> tuple[bool, dict[str, Any]]:
-    """Whether ``near`` is served while ``far`` (through another interface) is not."""
-    near_ok = wait_served(near, near_address, port, protocol, ready_timeout)
-    _, near_detail = served(near, near_address, port, protocol)
-    far_ok, far_detail = served(far, far_address, port, protocol)
-    return near_ok and not far_ok, {
-        f"{near.name} ({near_address})": near_detail,
-        f"{far.name} ({far_address})": far_detail,
-    }

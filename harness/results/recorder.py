@@ -17,6 +17,11 @@ class ClaimMismatch(AssertionError):
     """The observation contradicts the guide's claim."""
 
 
+class NoObservation(AssertionError):
+    """The check saw something that says nothing about the claim (podman failing for an
+    unrelated reason, a service that never started): an error, never a pass."""
+
+
 @dataclass
 class Recorder:
     run: Run
@@ -75,6 +80,18 @@ class Recorder:
             claim_id=claim.id, section=claim.section, statement=claim.statement,
             expected=claim.expected, observed=None, outcome=outcome, reason=reason,
             method=method or claim.method, protocol=protocol,
+        ))
+
+    def unsupported(self, claim: Claim, message: str, *, method: str | None = None,
+                    protocol: str | None = None,
+                    evidence: dict[str, Any] | None = None) -> None:
+        """The target's podman no longer offers the claim's method: ``message`` is
+        podman's own refusal, the observation where the guide's statement stops applying."""
+        self.add(ClaimResult(
+            claim_id=claim.id, section=claim.section, statement=claim.statement,
+            expected=claim.expected, observed="unsupported", outcome="unsupported",
+            reason=message, method=method or claim.method, protocol=protocol,
+            evidence={"podman_message": message, **(evidence or {})},
         ))
 
     def save(self) -> Path | None:

@@ -14,7 +14,8 @@ Schema (version 1), ``results/<run-id>/run.json``::
 
 A ClaimResult is one check of one claim (for one method and protocol):
 ``claim_id, section, statement, method, protocol, expected, observed, outcome``
-(``passed``/``failed``/``skipped``/``not_applicable``/``error``), ``reason``,
+(``passed``/``failed``/``skipped``/``not_applicable``/``unsupported``/``error``),
+``reason``,
 ``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
 
 ``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``: the
@@ -33,7 +34,7 @@ from harness.errors import PodnetError
 
 SCHEMA = "podnet.run"
 SCHEMA_VERSION = 1
-OUTCOMES = ("passed", "failed", "skipped", "not_applicable", "error")
+OUTCOMES = ("passed", "failed", "skipped", "not_applicable", "unsupported", "error")
 STATUSES = ("complete", "interrupted")
 
 

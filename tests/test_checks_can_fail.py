@@ -1,0 +1,249 @@
+"""Each fixed check of the guide, fed the wrong world: it must fail or error, never pass.
+
+The refusals in ``fixtures/refusals`` are podman's messages recorded in the lab (podman
+5.4.2 on trixie, 6.1.1 on experimental); the systemd states are what ``systemctl --user
+show`` reported for the proxies' units there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.claims import Claim
+from harness.methods import get_method
+from harness.podman.info import PodmanInfo
+from harness.probes import netconf, outbound, procs
+from harness.probes.hostserver import HostServer
+from harness.reports.markdown import summary_lines
+from harness.requirements import Capabilities, removal_message
+from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
+from harness.results.schema import Run
+from harness.run import Completed
+from harness.ui import summary_table
+from scenarios.test_backend import cni_available
+from scenarios.test_bind_device import Observation, restricted
+from scenarios.test_pasta_options import publish_holds, publish_observation
+from scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
+from scenarios.test_security import localhost_urls
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REFUSALS = FIXTURES / "refusals"
+
+
+def refusal(name: str) -> str:
+    return (REFUSALS / name).read_text()
+
+
+def _claim(expected: Any, **extra: Any) -> Claim:
+    return Claim(id="test.claim", section="s", anchor="#s", statement="a statement",
+                 property="p", expected=expected, method=extra.pop("method", None), extra=extra)
+
+
+# --- bind to device -----------------------------------------------------------------------
+
+def test_device_syntax_refusal_is_not_supported() -> None:
+    seen = Observation(refusal=refusal("device-publish-5.4.2.txt"), control=True)
+    assert restricted(seen) is False
+
+
+def test_unrelated_refusal_is_no_observation() -> None:
+    seen = Observation(refusal=refusal("unknown-option-5.4.2.txt"), control=True)
+    with pytest.raises(NoObservation, match="another reason"):
+        restricted(seen)
+
+
+def test_eth1_reaching_nothing_cannot_pass_a_supported_cell() -> None:
+    """eth1 down: host2 served, host3 not served, bound or not."""
+    with pytest.raises(NoObservation, match="reaches nothing"):
+        restricted(Observation(control=False, near=True, far=False))
+
+
+def test_a_service_that_never_started_is_no_observation() -> None:
+    with pytest.raises(NoObservation, match="never served host2"):
+        restricted(Observation(control=True, near=False, far=False))
+
+
+def test_bind_device_observations() -> None:
+    assert restricted(Observation(control=True, near=True, far=False)) is True
+    assert restricted(Observation(control=True, near=True, far=True)) is False
+
+
+# --- CNI removed --------------------------------------------------------------------------
+
+def test_cni_refusal_and_netavark_report_show_cni_gone() -> None:
+    assert cni_available(125, "", refusal("cni-backend-5.4.2.txt"))[0] is False
+    assert cni_available(0, refusal("cni-backend-6.1.1.txt"), "")[0] is False
+    assert cni_available(0, "cni\n", "")[0] is True
+
+
+@pytest.mark.parametrize("stderr", [refusal("bogus-backend-5.4.2.txt"),
+                                    refusal("unknown-option-5.4.2.txt"),
+                                    "Error: database is locked\n", ""])
+def test_unrelated_podman_error_is_no_observation(stderr: str) -> None:
+    with pytest.raises(NoObservation):
+        cni_available(125, "", stderr)
+
+
+# --- reverse proxies ----------------------------------------------------------------------
+
+NOTIFY_TIMEOUT_STATE = {"ActiveState": "failed", "SubState": "failed", "Result": "timeout",
+                        "MainPID": "0"}
+FAILED_STATE = {"ActiveState": "failed", "SubState": "failed", "Result": "exit-code",
+                "MainPID": "0"}
+
+
+def test_notify_timeout_is_no_notify_support() -> None:
+    assert notify_observation(False, NOTIFY_TIMEOUT_STATE) is False
+    assert notify_observation(True, {"ActiveState": "active", "Result": "success"}) is True
+
+
+@pytest.mark.parametrize("state", [FAILED_STATE, {**FAILED_STATE, "Result": "signal"},
+                                   {**FAILED_STATE, "Result": "protocol"}, {}])
+def test_a_unit_failing_otherwise_is_no_observation(state: dict[str, str]) -> None:
+    with pytest.raises(NoObservation, match="neither became active nor timed out"):
+        notify_observation(False, state)
+
+
+def _setup(ok: bool) -> dict[str, Any]:
+    return {"reload_ok": ok, "reload_rc": 0 if ok else 1, "serves_after_reload": ok,
+            "status_after_reload": 200 if ok else 0, "reload_error": None if ok else "Error"}
+
+
+def test_caddy_reload_judges_the_described_setup_only() -> None:
+    """The issue-6631 setup failing must not decide the claim: the verdict is
+    reload_works(described), the other setup becomes a labelled measurement."""
+    assert reload_works(_setup(True)) is True
+    assert reload_works({**_setup(True), "serves_after_reload": False}) is False
+    finding = reload_finding("caddy", _setup(False))
+    assert (finding.kind, finding.value) == ("finding", 0.0)
+    assert "6631" in finding.extra["finding"]
+
+
+# --- pasta -p becomes -t ------------------------------------------------------------------
+
+ARGV = procs.parse_cmdline((FIXTURES / "procs" / "pasta-cmdline-p-8080-80.bin").read_text())
+
+
+def test_publish_p_needs_the_port_served() -> None:
+    assert publish_holds("8080-8080:80-80", publish_observation(ARGV, served=True))
+    assert not publish_holds("8080-8080:80-80", publish_observation(ARGV, served=False))
+
+
+def test_publish_p_unserved_fails_the_claim(tmp_path: Path) -> None:
+    recorder = Recorder(Run("r", 0.0), tmp_path)
+    with pytest.raises(ClaimMismatch):
+        recorder.check(_claim("8080-8080:80-80"), publish_observation(ARGV, served=False),
+                       matches=publish_holds)
+    assert recorder.run.results[0].outcome == "failed"
+
+
+# --- --map-guest-addr default: the container's own pasta ------------------------------------
+
+def test_map_guest_addr_read_from_the_containers_own_pasta() -> None:
+    """Another container's pasta has --map-guest-addr, this container's has not: the
+    check must see none."""
+    mine = "/run/user/1000/netns/netns-mine"
+    other = ["/usr/bin/pasta", "--config-net", "--netns", "/run/user/1000/netns/netns-other",
+             "--map-guest-addr", "169.254.1.2"]
+    own = ["/usr/bin/pasta", "--config-net", "--netns", mine]
+    args = procs.serving([other, own], mine)
+    assert args == own
+    assert procs.option_values(args, "--map-guest-addr") == []
+    assert procs.serving([other], mine) is None
+    assert procs.serving([other], "") is None
+
+
+# --- pasta localhost security check ------------------------------------------------------
+
+def test_localhost_check_tries_every_host_address() -> None:
+    addresses = netconf.parse_ipv4_addresses(
+        (FIXTURES / "procs" / "ip-addr-4.json").read_text())
+    assert addresses == ["192.0.2.1", "198.51.100.1", "127.0.0.1"]
+    service = HostServer("tok", 1, "/tmp/x", "127.0.0.1", 18085)
+    isolated = localhost_urls(service, addresses, gateway=True)
+    hosts = [url.split("/")[2].rsplit(":", 1)[0] for url in isolated]
+    assert hosts == ["127.0.0.1", "192.0.2.1", "198.51.100.1", "host.containers.internal",
+                     "{gateway}"]
+    assert "{gateway}" not in " ".join(localhost_urls(service, addresses, gateway=False))
+
+
+def test_same_address_check() -> None:
+    assert outbound.share_one_address({"example.com": "169.254.1.2",
+                                       "host.containers.internal": "169.254.1.2"})
+    assert not outbound.share_one_address({"example.com": "10.89.0.1",
+                                           "host.containers.internal": "169.254.1.2"})
+    assert not outbound.share_one_address({"example.com": None,
+                                           "host.containers.internal": None})
+
+
+# --- unsupported: podman no longer offers the method -------------------------------------
+
+def test_slirp4netns_removal_is_matched_specifically() -> None:
+    message = removal_message("slirp4netns", 125, refusal("slirp4netns-6.1.1.txt"))
+    assert message is not None and message.startswith("slirp4netns support has been removed")
+    assert removal_message("slirp4netns", 125, refusal("unknown-option-5.4.2.txt")) is None
+    assert removal_message("slirp4netns", 125, "Error: could not find slirp4netns") is None
+    assert removal_message("slirp4netns", 0, refusal("slirp4netns-6.1.1.txt")) is None
+    assert removal_message("pasta", 125, refusal("slirp4netns-6.1.1.txt")) is None
+
+
+class FakeTarget:
+    """A podman 6 target: ``podman run`` answers with a recorded stderr."""
+
+    name = "fake"
+    can_root = True
+    isolated = True
+
+    def __init__(self, stderr: str) -> None:
+        self.stderr = stderr
+        self.runs: list[tuple[str, ...]] = []
+
+    def podman(self, *args: str, check: bool = True, **_: Any) -> Completed:
+        self.runs.append(args)
+        if args[0] == "run":
+            return Completed(args, 125, "", self.stderr, 0.1)
+        return Completed(args, 0, "", "", 0.1)
+
+
+def _podman6_capabilities(stderr: str) -> tuple[Capabilities, FakeTarget]:
+    data = json.loads((FIXTURES / "podman" / "info-5.4.2-trixie.json").read_text())
+    data["host"].pop("slirp4netns", None)
+    data["version"]["Version"] = "6.1.1"
+    target = FakeTarget(stderr)
+    return Capabilities(target=target, info=PodmanInfo.from_json(data)), target  # type: ignore[arg-type]
+
+
+def test_refusal_is_podmans_message_and_tried_once() -> None:
+    caps, target = _podman6_capabilities(refusal("slirp4netns-6.1.1.txt"))
+    method = get_method("slirp4netns-rootlesskit")
+    found = caps.refusal(method.requires, method)
+    assert found is not None and "has been removed" in found.message
+    assert "--network=slirp4netns:port_handler=rootlesskit" in found.command
+    assert caps.refusal(method.requires, method) == found
+    assert sum(1 for args in target.runs if args[0] == "run") == 1
+
+
+def test_other_refusal_is_not_unsupported() -> None:
+    caps, _ = _podman6_capabilities("Error: crun: something else failed\n")
+    method = get_method("slirp4netns-slirp4netns")
+    assert caps.refusal(method.requires, method) is None
+    assert caps.first_missing(method.requires) is not None
+
+
+def test_unsupported_is_recorded_and_counted(tmp_path: Path) -> None:
+    recorder = Recorder(Run("r", 0.0), tmp_path)
+    message = "slirp4netns support has been removed, use --network=pasta instead"
+    recorder.unsupported(_claim(True, method="slirp4netns-slirp4netns"), message,
+                         evidence={"command": "podman run ..."})
+    result = recorder.run.results[0]
+    assert (result.outcome, result.reason, result.evidence["podman_message"]) == (
+        "unsupported", message, message)
+    again = Run.from_dict(json.loads(json.dumps(recorder.run.to_dict())))
+    assert again.results[0].outcome == "unsupported"
+    assert "1 unsupported" in "\n".join(summary_lines(recorder.run))
+    table = summary_table(recorder.run)
+    assert "unsupported" in [str(column.header) for column in table.columns]
