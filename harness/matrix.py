@@ -1,70 +1,215 @@
-"""The release matrix: the same claims across Podman versions, one column per run."""
+"""The release matrix: the guide's statements across Podman versions, one column per run.
+
+Rows are the registry's statements grouped by the guide's sections in the guide's
+order; each cell says in words what that release showed and links to the result in
+that release's own report. On top: the statements whose result changes across the
+releases, with the release where it first changes, and a summary per release.
+"""
 
 from __future__ import annotations
 
-import html
+import itertools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_text
+from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.fsguard import remove_tree
+from harness.guide_sections import position
+from harness.reports.anchors import claim_anchors
+from harness.reports.perf import PerfEntry, performance_entries
+from harness.reports.render import method_titles
 from harness.results import store
 from harness.results.schema import ClaimResult, Run
+from harness.words import Words, cell_words, outcome_words
 
-SYMBOL = {"passed": "✔ holds", "failed": "✘ differs", "error": "error", "skipped": "skipped",
-          "not_applicable": "n/a"}
+#: A row: one claim, for one protocol ("" when the claim has none).
+RowKey = tuple[str, str]
+#: The per-release counts, in the order the summary shows them: each named by the words of
+#: its first outcome (None: no result, "not run").
+SUMMARY = (("passed",), ("failed",), ("unsupported",), (None, "not_applicable", "skipped"),
+           ("error",))
 
 
 @dataclass(frozen=True)
 class Column:
+    """One run: a release, its versions, its results by row, and where its report is."""
+
     run: Run
+    directory: Path
+
+    @property
+    def release(self) -> str:
+        return str(self.run.environment.get("release") or self.run.run_id)
 
     @property
     def title(self) -> str:
-        env = self.run.environment
-        versions = env.get("versions") or {}
-        return (f"{env.get('release', '?')} (podman {versions.get('podman', '?')}, "
-                f"pasta {versions.get('pasta', '?')})")
+        versions = self.run.environment.get("versions") or {}
+        interrupted = ", interrupted" if self.run.status == "interrupted" else ""
+        return (f"{self.release} (podman {versions.get('podman', '?')}, "
+                f"pasta {versions.get('pasta', '?')}{interrupted})")
 
-    def cell(self, key: str) -> ClaimResult | None:
-        found = [r for r in self.run.results if _key(r) == key]
-        return found[-1] if found else None
+    def results(self) -> dict[RowKey, tuple[ClaimResult, str]]:
+        """The last result of each row, with its anchor in the run's report."""
+        anchors = claim_anchors(self.run.results)
+        return {_key(r): (r, a) for r, a in zip(self.run.results, anchors, strict=True)}
 
-
-def _key(result: ClaimResult) -> str:
-    return result.claim_id + (f" [{result.protocol}]" if result.protocol else "")
-
-
-def _text(result: ClaimResult | None) -> str:
-    if result is None:
-        return "not run"
-    text = SYMBOL.get(result.outcome, result.outcome)
-    if result.outcome in ("passed", "failed"):
-        text += f" ({result.observed!r})"
-    elif result.reason:
-        text += f": {result.reason}"
-    return text
+    def report(self, out: Path, anchor: str = "") -> str | None:
+        """The link from the matrix directory ``out`` to this run's report."""
+        page = self.directory / "report.html"
+        if not page.exists():
+            return None
+        rel = os.path.relpath(page.resolve(), out.resolve())
+        return rel + (f"#{anchor}" if anchor else "")
 
 
-def _html_cell(result: ClaimResult | None) -> str:
-    outcome = result.outcome if result else "none"
-    return f"<td class='{outcome}'>{html.escape(_text(result))}</td>"
+def _key(result: ClaimResult) -> RowKey:
+    return result.claim_id, result.protocol or ""
 
 
-def changes(columns: list[Column], keys: list[str]) -> list[str]:
-    """Claims whose outcome changes across the matrix, and where it changes."""
-    found = []
-    for key in keys:
-        previous: tuple[str, str] | None = None
-        for col in columns:
-            result = col.cell(key)
-            outcome = result.outcome if result else "not run"
-            if previous is not None and outcome != previous[0]:
-                found.append(f"{key}: {previous[0]} on {previous[1]} → {outcome} on {col.title}")
-            previous = (outcome, col.title)
-    return found
+@dataclass(frozen=True)
+class Cell:
+    outcome: str | None  # None: no result for this row in this run
+    detail: str  # the observation in words, or the reason
+    link: str | None
+
+    @property
+    def label(self) -> str:
+        return outcome_words(self.outcome)
+
+    @property
+    def text(self) -> str:
+        return cell_words(self.outcome, self.detail)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: RowKey
+    section: str
+    statement: str
+    guide: str
+    cells: tuple[Cell, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(c.outcome in ("failed", "unsupported", "error") for c in self.cells)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A row whose outcome changes between two neighbouring columns that both ran it."""
+
+    row: Row
+    before: int  # column index
+    after: int
+
+
+@dataclass(frozen=True)
+class Matrix:
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    out: Path
+
+    def sections(self) -> list[tuple[str, list[Row]]]:
+        grouped: dict[str, list[Row]] = {}
+        for row in self.rows:
+            grouped.setdefault(row.section, []).append(row)
+        return list(grouped.items())
+
+    def changes(self) -> list[tuple[Row, list[Change]]]:
+        """The rows whose outcome changes across the columns, with each change."""
+        return [(row, found) for row in self.rows if (found := changes_of(row))]
+
+    def changing(self) -> set[RowKey]:
+        return {row.key for row, _ in self.changes()}
+
+    def differ_throughout(self) -> list[Row]:
+        """Rows that differ from the guide on every release that checked them."""
+        checked = [[c for c in row.cells if c.outcome not in (None, "error")]
+                   for row in self.rows]
+        return [row for row, cells in zip(self.rows, checked, strict=True)
+                if cells and all(c.outcome == "failed" for c in cells)]
+
+    def summary(self, index: int) -> list[tuple[str, int]]:
+        """Rows per outcome word for column ``index`` (rows it lacks count as not run)."""
+        outcomes = [row.cells[index].outcome for row in self.rows]
+        return [(outcome_words(kinds[0]), sum(o in kinds for o in outcomes)) for kinds in SUMMARY]
+
+    def ratios(self) -> list[tuple[PerfEntry, list[PerfEntry | None]]]:
+        """Performance ratios side by side: each ratio once, with every column's entry."""
+        per_column = [{e.key: e for e in performance_entries(c.run.summaries.get("performance"))}
+                      for c in self.columns]
+        keys = list(dict.fromkeys(k for entries in per_column for k in entries))
+        return [(next(e[k] for e in per_column if k in e), [e.get(k) for e in per_column])
+                for k in keys]
+
+
+def changes_of(row: Row) -> list[Change]:
+    """Where ``row``'s outcome changes: between columns that both have a result that says
+    something about podman (an error is the harness's, shown in its cell and counted in
+    the summary, never a change of the guide's statement)."""
+    ran = [i for i, cell in enumerate(row.cells) if cell.outcome not in (None, "error")]
+    return [Change(row, a, b) for a, b in itertools.pairwise(ran)
+            if row.cells[a].outcome != row.cells[b].outcome]
+
+
+def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
+    """The matrix of ``columns``: rows in the guide's order (the order of the guide's
+    sections, then the registry's order within a section)."""
+    words = Words(registry)
+    order = {c.id: i for i, c in enumerate(registry.claims)}
+    by_column = [c.results() for c in columns]
+    first: dict[RowKey, ClaimResult] = {}
+    for results in by_column:
+        for key, (result, _) in results.items():
+            first.setdefault(key, result)
+    protocols: dict[str, set[str]] = {}
+    for claim_id, protocol in first:
+        protocols.setdefault(claim_id, set()).add(protocol)
+
+    def sort_key(key: RowKey) -> tuple[int, int, str, str]:
+        claim = words.claim(key[0])
+        section = claim.section if claim else first[key].section
+        return (position(claim.anchor if claim else None, section),
+                order.get(key[0], len(order)), key[0], key[1])
+
+    rows = []
+    for key in sorted(first, key=sort_key):
+        result, claim = first[key], words.claim(key[0])
+        statement = words.statement(result)
+        if len(protocols[key[0]]) > 1 and key[1]:
+            statement += f" ({key[1].upper()})"
+        cells = []
+        for column, results in zip(columns, by_column, strict=True):
+            found = results.get(key)
+            cells.append(Cell(found[0].outcome, words.detail(found[0]),
+                              column.report(out, found[1])) if found
+                         else Cell(None, "", column.report(out)))
+        rows.append(Row(key, claim.section if claim else result.section, statement,
+                        words.guide(result), tuple(cells)))
+    return Matrix(tuple(columns), tuple(rows), out)
+
+
+def ratio_words(entry: PerfEntry | None) -> str:
+    if entry is None:
+        return "not measured"
+    interval = (f"95% interval {entry.ci_low:.3f} to {entry.ci_high:.3f}"
+                if entry.ci_low < entry.ci_high else "no interval: too few rounds")
+    split = ", split into two groups of rounds" if entry.split else ""
+    return f"{entry.median_ratio:.3f} ({interval}{split})"
+
+
+def ratio_label(entry: PerfEntry) -> str:
+    """A ratio named as the guide names its method: "throughput of pasta, inbound TCP,
+    relative to native"."""
+    titles = method_titles()
+    where = " ".join(p for p in (entry.direction, entry.protocol.upper()) if p)
+    reference = titles.get(entry.reference, entry.reference) or "native"
+    return (f"{entry.kind} of {titles.get(entry.method, entry.method)}"
+            + (f", {where}" if where else "") + f", relative to {reference}")
 
 
 def _column(run_dir: Path) -> Column:
@@ -80,41 +225,23 @@ def _column(run_dir: Path) -> Column:
     if not isinstance(env.get("release", ""), str):
         raise PodnetError(f"{run_dir}: environment.release is not a string; re-record the "
                           "run or fix its run.json")
-    return Column(run)
+    return Column(run, run_dir if run_dir.is_dir() else run_dir.parent)
 
 
-def render_matrix(run_dirs: list[Path], results_root: Path) -> list[Path]:
+def render_matrix(run_dirs: list[Path], results_root: Path,
+                  registry: Registry | None = None) -> list[Path]:
     """Write ``matrix-<time>/matrix.md`` and ``matrix.html`` under ``results_root``. Every
     run is read and checked before the directory is made; a failed write removes it."""
+    from harness.matrix_render import html_page, markdown
+
     columns = [_column(d) for d in run_dirs]
-    keys = sorted({_key(r) for c in columns for r in c.run.results})
-    statements = {_key(r): r.statement for c in columns for r in c.run.results}
-    changed = changes(columns, keys)
-    md = ["# podnet release matrix", "", "| claim | " + " | ".join(c.title for c in columns) + " |",
-          "|-|" + "-|" * len(columns)]
-    for key in keys:
-        md.append(f"| {key} | " + " | ".join(_text(c.cell(key)).replace("|", "\\|")
-                                             for c in columns) + " |")
-    md += ["", "## Claims that change across the matrix", ""]
-    md += [f"- {line}" for line in changed] or ["- none"]
-    rows = "".join(
-        f"<tr><th title='{html.escape(statements.get(k, ''))}'>{html.escape(k)}</th>"
-        + "".join(_html_cell(c.cell(k)) for c in columns) + "</tr>"
-        for k in keys)
-    head = "".join(f"<th>{html.escape(c.title)}</th>" for c in columns)
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in changed) or "<li>none</li>"
-    page = (
-        "<!doctype html><meta charset='utf-8'><title>podnet release matrix</title><style>"
-        "body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:4px;font-size:13px}"
-        "table{border-collapse:collapse}.passed{background:#dfd}.failed,.error{background:#fdd}"
-        ".not_applicable,.skipped{background:#eee}</style><h1>podnet release matrix</h1>"
-        f"<table><tr><th>claim</th>{head}</tr>{rows}</table>"
-        f"<h2>Claims that change across the matrix</h2><ul>{items}</ul>")
-    return _write(results_root, {"matrix.md": "\n".join(md) + "\n", "matrix.html": page})
-
-
-def _write(results_root: Path, files: dict[str, str]) -> list[Path]:
     out = results_root / f"matrix-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    matrix = build(columns, registry or load_default(), out)
+    return _write(results_root, out, {"matrix.md": markdown(matrix),
+                                      "matrix.html": html_page(matrix)})
+
+
+def _write(results_root: Path, out: Path, files: dict[str, str]) -> list[Path]:
     made = not out.exists()
     try:
         return [write_text(out / name, text) for name, text in files.items()]

@@ -10,7 +10,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from harness import coverage
+from harness.claims import Registry, load_default
 from harness.reports.charts import samples_chart
+from harness.reports.claim_list import HEADER as CLAIM_HEADER
+from harness.reports.claim_list import claim_lines
 from harness.reports.markdown import LEGEND
 from harness.reports.model import (
     WARN,
@@ -20,7 +24,6 @@ from harness.reports.model import (
     Table,
     flatten_environment,
     outcome_counts,
-    show_value,
     shown_parts,
     status_note,
 )
@@ -45,6 +48,8 @@ td.untested { background: #f6f6f6; color: #57606a; } td.error { background: #fff
 td.no-claim { background: #fff; }
 .outcome-passed { color: #1a7f37; } .outcome-failed { color: #cf222e; font-weight: 600; }
 .outcome-error { color: #9a6700; } .outcome-skipped, .outcome-not_applicable { color: #57606a; }
+.outcome-unsupported { color: #8250df; }
+tr:target { outline: 2px solid #0969da; }
 .where, .legend, .notes { color: #57606a; font-size: .92em; }
 sup a { text-decoration: none; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
@@ -111,22 +116,22 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], raw: bool = Fals
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _results(run: Run) -> str:
+def _results(run: Run, registry: Registry | None) -> str:
     if not run.results:
         return "<p>No claim results.</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in CLAIM_HEADER)
     rows = []
-    for r in run.results:
-        flag = f" {WARN}" if r.outcome == "failed" else ""
-        rows.append([
-            f"<code>{escape(r.claim_id)}</code>", escape(r.method or ""),
-            escape(r.protocol or ""),
-            f'<span class="outcome-{escape(r.outcome)}">{escape(r.outcome)}{flag}</span>',
-            escape(show_value(r.expected)),
-            "" if r.observed is None else escape(show_value(r.observed)),
-            escape(r.reason), escape(r.section),
-        ])
-    return _grid(["claim", "method", "protocol", "outcome", "guide", "observed", "reason",
-                  "section"], rows, raw=True)
+    for line in claim_lines(run, registry or load_default()):
+        flag = f" {WARN}" if line.outcome == "failed" else ""
+        evidence = (f"<details><summary>evidence</summary>{escape(line.evidence)}</details>"
+                    if line.evidence else "")
+        rows.append(
+            f'<tr id="{escape(line.anchor)}"><td>{escape(line.statement)} '
+            f"<small><code>{escape(line.claim_id)}</code></small></td>"
+            f"<td>{escape(line.protocol)}</td><td>{escape(line.guide)}</td>"
+            f'<td class="outcome-{escape(line.outcome)}">{escape(line.happened)}{flag}'
+            f"{evidence}</td><td>{escape(line.section)}</td></tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _performance(summary: Any) -> str:
@@ -160,7 +165,8 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
     return out + [(name, png) for name, png in drawn if png is not None]
 
 
-def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> str:
+def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
+           registry: Registry | None = None) -> str:
     notes = Footnotes()
     counts = outcome_counts(run)
     summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
@@ -178,7 +184,10 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None) -> 
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
-    body += ["<h2>Claim results</h2>", _results(run), "<h2>Environment</h2>",
+    body += ["<h2>Claim results</h2>", _results(run, registry),
+             "<h2>Coverage of the guide</h2>",
+             coverage.html_fragment(coverage.sections(registry or load_default())),
+             "<h2>Environment</h2>",
              _grid(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

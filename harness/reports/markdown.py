@@ -7,6 +7,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from harness import coverage
+from harness.claims import Registry, load_default
+from harness.reports.claim_list import HEADER as CLAIM_HEADER
+from harness.reports.claim_list import claim_lines
 from harness.reports.model import (
     WARN,
     Cell,
@@ -87,7 +91,8 @@ def summary_lines(run: Run) -> list[str]:
     counts = outcome_counts(run)
     total = sum(counts.values())
     parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in
-             ("passed", "failed", "not_applicable", "skipped", "error") if counts.get(o)]
+             ("passed", "failed", "unsupported", "not_applicable", "skipped", "error")
+             if counts.get(o)]
     duration = f"{run.finished - run.started:.0f} s" if run.finished else "unfinished"
     return [
         f"- run: `{run.run_id}`",
@@ -97,19 +102,14 @@ def summary_lines(run: Run) -> list[str]:
     ]
 
 
-def results_lines(run: Run) -> list[str]:
-    from harness.reports.model import show_value
-
+def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
     rows = []
-    for r in run.results:
-        flag = f" {WARN}" if r.outcome == "failed" else ""
-        rows.append([
-            f"`{r.claim_id}`", r.method or "", r.protocol or "", r.outcome + flag,
-            show_value(r.expected), "" if r.observed is None else show_value(r.observed),
-            r.reason, r.section,
-        ])
-    header = ["claim", "method", "protocol", "outcome", "guide", "observed", "reason", "section"]
-    return grid(header, rows) if rows else ["No claim results."]
+    for line in claim_lines(run, registry or load_default()):
+        flag = f" {WARN}" if line.outcome == "failed" else ""
+        evidence = f" (evidence: {line.evidence})" if line.evidence else ""
+        rows.append([f"{line.statement} <sub>`{line.claim_id}`</sub>", line.protocol,
+                     line.guide, line.happened + flag + evidence, line.section])
+    return grid(CLAIM_HEADER, rows) if rows else ["No claim results."]
 
 
 def performance_lines(summary: Any) -> list[str]:
@@ -125,7 +125,7 @@ def performance_lines(summary: Any) -> list[str]:
     return lines
 
 
-def render(run: Run, tables: Sequence[Table]) -> str:
+def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
     notes = Footnotes()
     note = status_note(run)
     lines = [f"# podnet run {run.run_id}", "", *([f"**{note}**", ""] if note else []),
@@ -134,7 +134,9 @@ def render(run: Run, tables: Sequence[Table]) -> str:
     for table in tables:
         lines += table_markdown(table, notes)
     lines += performance_lines(run.summaries.get("performance"))
-    lines += ["## Claim results", "", *results_lines(run), ""]
+    lines += ["## Claim results", "", *results_lines(run, registry), ""]
+    lines += ["## Coverage of the guide", "",
+              *coverage.markdown_lines(coverage.sections(registry or load_default())), ""]
     env = flatten_environment(run.environment)
     lines += ["## Environment", "", *(grid(["key", "value"], env) if env else ["(none recorded)"]),
               ""]

@@ -42,7 +42,8 @@ class Note:
     text: str
 
 
-NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error"}
+NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error",
+              "unsupported": "unsupported (podman's message)"}
 
 
 class Footnotes:
@@ -118,6 +119,7 @@ class Table:
 
 _OUTCOME_WORD = {
     "not_applicable": "n/a",
+    "unsupported": "unsupported",
     "skipped": "skipped",
     "error": "error",
 }

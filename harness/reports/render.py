@@ -30,6 +30,6 @@ def render_run(run_dir: Path, registry: Registry | None = None) -> list[Path]:
     directory = run_dir if run_dir.is_dir() else run_dir.parent
     registry = registry or load_default()
     tables = guide_tables(run, registry)
-    report_md = write_text(directory / "report.md", markdown.render(run, tables))
-    report_html = write_text(directory / "report.html", html.render(run, tables, directory))
+    report_md = write_text(directory / "report.md", markdown.render(run, tables, registry))
+    report_html = write_text(directory / "report.html", html.render(run, tables, directory, registry))
     return [report_md, report_html, *tables_csv.write(run, directory, registry)]

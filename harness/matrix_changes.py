@@ -1,0 +1,79 @@
+"""What changes across the releases, grouped for reading: the statements that change in
+the same way at the same release form one group, named by that release and the outcome
+before and after ("With experimental (podman 6.1.1, ...): 12 statements, as the guide
+says on sid, are unsupported: “slirp4netns support has been removed ...”")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.matrix import Change, Matrix
+from harness.words import outcome_words
+
+#: What a group of statements became, as a verb phrase: (one statement, several).
+BECAME = {"passed": ("is now as the guide says", "are now as the guide says"),
+          "failed": ("differs from the guide", "differ from the guide"),
+          "unsupported": ("is unsupported", "are unsupported"),
+          "not_applicable": ("is not applicable", "are not applicable"),
+          "skipped": ("is skipped", "are skipped"),
+          "error": ("ends in an error", "end in an error")}
+#: Outcomes whose detail is a message shared by the group, not an observation.
+SHARED_DETAIL = ("unsupported", "not_applicable", "skipped", "error")
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    before: int  # column indices
+    after: int
+    was: str
+    now: str
+    #: The detail every change of the group shares (podman's message, the reason), if any.
+    message: str
+    changes: tuple[Change, ...]
+
+
+def change_groups(matrix: Matrix) -> list[ChangeGroup]:
+    """Every change of the matrix, grouped by where and how it happens; groups in column
+    order, the larger first; statements in the guide's order."""
+    grouped: dict[tuple[int, int, str, str, str], list[Change]] = {}
+    for _, changes in matrix.changes():
+        for change in changes:
+            was, now = change.row.cells[change.before], change.row.cells[change.after]
+            message = now.detail if now.outcome in SHARED_DETAIL else ""
+            key = (change.before, change.after, str(was.outcome), str(now.outcome), message)
+            grouped.setdefault(key, []).append(change)
+    groups = [ChangeGroup(*key, changes=tuple(found)) for key, found in grouped.items()]
+    return sorted(groups, key=lambda g: (g.after, -len(g.changes)))
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] = _same,
+                strong: Callable[[str], str] = _same) -> str:
+    """The heading of a group: the release where it changes (through ``strong``), how
+    many statements, what they were and what they became. ``text`` escapes words."""
+    before, after = matrix.columns[group.before], matrix.columns[group.after]
+    n = len(group.changes)
+    one, several = BECAME.get(group.now, (f"is {group.now}", f"are {group.now}"))
+    became = one if n == 1 else several
+    statements = "1 statement" if n == 1 else f"{n} statements"
+    message = f": “{text(group.message)}”" if group.message else ""
+    return (f"With {strong(text(after.title))}: {statements}, {text(outcome_words(group.was))} "
+            f"on {text(before.release)}, {became}{message}")
+
+
+def item_words(matrix: Matrix, group: ChangeGroup, change: Change,
+               text: Callable[[str], str] = _same) -> str:
+    """One statement of a group, after its statement: what the guide says and, unless the
+    group shares it, what the release showed."""
+    row = change.row
+    said = f"the guide: {text(row.guide)}"
+    if group.message:
+        return said
+    before, after = matrix.columns[change.before], matrix.columns[change.after]
+    was = ("" if group.was == "passed"  # the heading says it was as the guide says
+           else f"; on {text(before.release)}: {text(row.cells[change.before].detail)}")
+    return f"{said}{was}; on {text(after.release)}: {text(row.cells[change.after].detail)}"

@@ -1,0 +1,203 @@
+"""Claim values and outcomes in the guide's words: the one place that turns a recorded
+value (``False``, ``'ip_unprivileged_port_start'``) into what the guide would write
+("not preserved", "port 80 needs ip_unprivileged_port_start ≤ 80").
+
+Each property of the claims registry has a :class:`Wording`; a claim may override the
+words of the guide's value with ``expected_words`` in the registry. The release matrix
+and the single-run report both word their cells with :func:`result_words`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.claims import Claim, Registry
+from harness.results.schema import ClaimResult
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one property's values read: booleans as ``yes``/``no``, particular values as
+    ``values`` says, anything else through ``template`` (``{}`` is the value, lists and
+    objects comma-separated, each key and value of an object through ``pair``)."""
+
+    yes: str = "yes"
+    no: str = "no"
+    values: Mapping[str, str] = field(default_factory=dict)
+    template: str = "{}"
+    #: How a key and its value read, for values that are objects.
+    pair: str = "{}: {}"
+
+
+def _flag(yes: str, no: str) -> Wording:
+    return Wording(yes=yes, no=no)
+
+
+#: Per property of the registry: how its values read.
+PROPERTY_WORDS: dict[str, Wording] = {
+    "source_address_preserved": _flag("preserved", "not preserved"),
+    "native_performance": _flag("native performance", "below native performance"),
+    "bind_device_supported": _flag("supported", "not supported"),
+    "bind_device_restricts": _flag("served through that device only",
+                                   "served through other devices too"),
+    "minimum_port": Wording(values={
+        "ip_unprivileged_port_start": "port 80 needs ip_unprivileged_port_start ≤ 80",
+        "0": "any port, whatever ip_unprivileged_port_start says",
+    }),
+    "ip_unprivileged_port_start": Wording(template="set to {}"),
+    "publish_below_default_after_lowering": _flag("published once the setting is lowered",
+                                                  "not published even after lowering"),
+    "serves_privileged_port": _flag("serves port 80", "does not serve port 80"),
+    "publishes_below_unprivileged_start": _flag("published", "not published"),
+    "performance_order": Wording(template="fastest first: {}"),
+    "methods_combined": _flag("can be combined", "mutually exclusive"),
+    "reaches_internet": _flag("reaches the internet", "does not reach the internet"),
+    "reaches_host_localhost": _flag("reaches the host's localhost",
+                                    "does not reach the host's localhost"),
+    "reaches_host_main_interface": _flag("reaches the host's main interface",
+                                         "does not reach the host's main interface"),
+    "etc_hosts_addresses": Wording(template="/etc/hosts: {}", pair="{} at {}"),
+    "pasta_map_guest_addr_default": _flag("set by default", "not set by default"),
+    "custom_network_address_reachable": _flag("reachable", "not reachable"),
+    "unix_socket_reachable": _flag("reachable", "not reachable"),
+    "openfile_inherited": _flag("inherited", "not inherited"),
+    "network_backend": Wording(template="{}"),
+    "cni_backend_available": _flag("available", "removed"),
+    "pcap_http_host_method": _flag("shown in the capture", "not shown in the capture"),
+    "pcap_destination_address": _flag("included", "not included"),
+    "host_network_reaches_localhost": _flag("reaches the host's 127.0.0.1",
+                                            "does not reach the host's 127.0.0.1"),
+    "host_network_reaches_abstract_socket": _flag("reaches the host's abstract sockets",
+                                                  "does not reach the host's abstract sockets"),
+    "mtu_improves_performance": _flag("improves performance", "does not improve performance"),
+    "pasta_tcp_ports_option": Wording(template="-t {}"),
+    "publishes_like_p": _flag("same as -p", "not like -p"),
+    "auto_publishes_later_listener": _flag("published automatically",
+                                           "not published automatically"),
+    "rootless_network_cmd": Wording(template="{}"),
+    "rootless_network_helper_process": Wording(template="a {} process runs"),
+    "pasta_error_without_network": Wording(template="says “{}”"),
+    "runs_without_network": _flag("works", "fails"),
+    "wait_online_script": Wording(template="runs “{}”"),
+    "quadlet_waits_for_network": _flag("waits for the network", "does not wait for the network"),
+    "proxy_socket_activation": _flag("supported", "not supported"),
+    "proxy_systemd_notify": _flag("supported", "not supported"),
+    "proxy_reload_keeps_serving": _flag("keeps serving after a reload",
+                                        "stops serving after a reload"),
+    "proxy_socket_activation_needs_env": _flag("only through the NGINX variable",
+                                               "without the NGINX variable too"),
+    "proxy_not_found_after_ready": _flag("may answer 404 after READY=1",
+                                         "ready when it says so"),
+    "proxy_forwards_client_address": _flag("passes the client's address",
+                                           "does not pass the client's address"),
+    "combination_native_performance": _flag("native performance",
+                                            "below native performance"),
+    "quoted_source_address": _flag("the address the guide quotes",
+                                   "not the address the guide quotes"),
+    "quoted_container_address": _flag("the address the guide quotes",
+                                      "not the address the guide quotes"),
+    "quadlet_example_serves": _flag("serves", "does not serve"),
+    "socket_activation_service_form": _flag("both forms work", "not both forms work"),
+    "socket_activation_combines": _flag("can be combined", "cannot be combined"),
+    "tcp_ns_better_than_map_gw": _flag("-T is the better alternative",
+                                       "-T is not better than --map-gw"),
+    "main_interface_socket_activated_server": _flag("serves", "does not serve"),
+    "main_interface_request_source": Wording(template="logged as coming from the {}"),
+    "pasta_rpm_package": Wording(template="in the {} package"),
+    "rootless_network_cmd_before_5": Wording(template="{} was the default"),
+    "rootless_network_cmd_json": _flag("the same result", "a different result"),
+    "sysctl_d_sets_unprivileged_port_start": Wording(template="set to {}"),
+    "unprivileged_port_start_scope": Wording(template="{}"),
+    "fails_after_reboot_late_network": Wording(template="fails, saying “{}”"),
+    "user_service_waits_for_system_target": _flag("supported", "not supported"),
+    "starts_after_reboot_late_network": _flag("starts after a reboot",
+                                              "does not start after a reboot"),
+    "manual_wait_online_starts": _flag("starts", "does not start"),
+    "wait_online_activating": Wording(template="{}"),
+    "active_state_values": Wording(template="prints {}"),
+}
+
+#: An outcome in words; a cell reads "<outcome words>: <detail>".
+OUTCOME_WORDS = {
+    "passed": "as the guide says", "failed": "differs", "unsupported": "unsupported",
+    "not_applicable": "not applicable", "skipped": "skipped", "error": "error",
+}
+NOT_RUN = "not run"
+
+
+def _plain(value: Any, pair: str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v, pair) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(pair.format(k, _plain(v, pair)) for k, v in value.items())
+    return str(value)
+
+
+def value_words(prop: str | None, value: Any) -> str:
+    """``value`` of property ``prop`` as the guide would write it."""
+    wording = PROPERTY_WORDS.get(prop or "", Wording())
+    if value is None:
+        return "nothing observed"
+    if value is True:
+        return wording.yes
+    if value is False:
+        return wording.no
+    text = _plain(value, wording.pair)
+    return wording.values.get(text, wording.template.format(text))
+
+
+@dataclass(frozen=True)
+class Words:
+    """Words for the results of one registry (claims it does not know read plainly)."""
+
+    registry: Registry
+
+    def claim(self, claim_id: str) -> Claim | None:
+        return next((c for c in self.registry.claims if c.id == claim_id), None)
+
+    def statement(self, result: ClaimResult) -> str:
+        claim = self.claim(result.claim_id)
+        return claim.statement if claim else result.statement
+
+    def guide(self, result: ClaimResult) -> str:
+        """What the guide says, in words (the registry's ``expected_words`` if any)."""
+        claim = self.claim(result.claim_id)
+        if claim is not None and isinstance(claim.extra.get("expected_words"), str):
+            return str(claim.extra["expected_words"])
+        return value_words(claim.property if claim else None,
+                           claim.expected if claim else result.expected)
+
+    def observed(self, result: ClaimResult) -> str:
+        claim = self.claim(result.claim_id)
+        return value_words(claim.property if claim else None, result.observed)
+
+    def detail(self, result: ClaimResult) -> str:
+        """What a cell says after its outcome: the observation, or the reason."""
+        if result.outcome in ("passed", "failed"):
+            return self.observed(result)
+        if result.outcome == "unsupported":
+            message = result.evidence.get("podman_message") if result.evidence else None
+            return str(message or result.reason or "(podman gave no message)")
+        return result.reason or "(no reason recorded)"
+
+
+def outcome_words(outcome: str | None) -> str:
+    return NOT_RUN if outcome is None else OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
+
+
+def cell_words(outcome: str | None, detail: str) -> str:
+    """A cell of an outcome and its detail: "differs: not preserved", "not run"."""
+    return NOT_RUN if outcome is None else f"{outcome_words(outcome)}: {detail}"
+
+
+def result_words(words: Words, result: ClaimResult | None) -> str:
+    """A whole cell in words: "as the guide says: preserved", "differs: not preserved",
+    "unsupported: <podman's message>", "skipped: <reason>", "not run"."""
+    return cell_words(None, "") if result is None else cell_words(result.outcome,
+                                                                  words.detail(result))
