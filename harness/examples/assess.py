@@ -1,0 +1,240 @@
+"""Can an example run here: as written, with substitutions (which), or not (why)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness.examples import substitutions as subs
+from harness.examples.model import Block, BlockKind, Example, Step
+
+
+class Status(StrEnum):
+    AS_WRITTEN = "as written"
+    WITH_SUBSTITUTIONS = "with substitutions"
+    CANNOT_RUN = "cannot run"
+    NOTHING_TO_RUN = "nothing to run"
+
+
+@dataclass(frozen=True)
+class Need:
+    """Something an example's commands or files need that the lab does not have."""
+
+    #: Searched in each command (and in Containerfiles when ``files`` is set); the first
+    #: group, if any, fills ``{0}`` in the reason.
+    pattern: str
+    reason: str
+    files: bool = False
+
+
+NEEDS: tuple[Need, ...] = (
+    Need(r"\bhttps?://(?!localhost\b|127\.0\.0\.1\b|10\.|11\.11\.11\.11\b)([\w.-]+)",
+         "needs the internet ({0})", files=True),
+    Need(r"\bhost -t \w+ ([\w.-]+)", "needs DNS on the internet ({0})"),
+    Need(r"(?:^|[|;&]\s*)(?:sudo\s+)?(rpm|dnf)\b",
+         "needs an RPM-based host ({0}); host1 is Debian"),
+    Need(r"\|\s*(jq)\b", "needs {0}, which host1 does not have"),
+    Need(r"(libsdsock)", "needs {0}: an experimental dependency fetched from GitHub, "
+                         "not available here", files=True),
+    Need(r"<([a-z][\w-]*)>", "a placeholder <{0}> with no value"),
+)
+
+#: Needs decided by the section's heading.
+SECTION_NEEDS: tuple[tuple[str, str], ...] = (
+    (r"\blaptop\b", "needs hardware: a laptop whose wireless network comes and goes"),
+)
+
+#: podman run options that take a separate value (the rest are flags).
+RUN_VALUE_OPTIONS = frozenset({
+    "--network", "--net", "-p", "--publish", "--name", "-v", "--volume", "--user", "-u",
+    "--userns", "--add-host", "-e", "--env", "--format", "-f", "-w", "--workdir",
+})
+#: Prose of a derived example that shows what its base's step N does instead.
+AT_STEP = r"^At step (\d+)\b"
+USER_SETUP = r"\buseradd\b|\bmachinectl shell\b"
+#: A command run with sudo that is not user set-up: root in host1.
+PRIVILEGED = r"^sudo\s+(?!useradd\b|machinectl\b)"
+
+#: What an example needs running before it, as the guide's prose says (by example id).
+PREREQUISITES: dict[str, str] = {
+    "example-connect-to-hosts-localhost-using-slirp4netns":
+        "a web server on host1 listening on 127.0.0.1:8080",
+    "example-connect-to-hosts-localhost-using-the-pasta-option---map-gw":
+        "a web server on host1 listening on 127.0.0.1:8080",
+    "example-connect-to-hosts-localhost-using-the-pasta-option---map-host-loopback":
+        "a web server on host1 listening on 127.0.0.1:8080",
+    "example-connect-to-hosts-localhost-using-the-pasta-option---tcp-ns--t":
+        "a web server on host1 listening on 127.0.0.1:8080",
+    "example-connect-to-hosts-main-network-interface-using-slirp4netns":
+        "the web server of Alternative 2 in "
+        "#outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0",
+    "example-connect-to-hosts-main-network-interface-using-pasta":
+        "a web server on host1's main network interface, port 8080",
+    "about-the-pasta-option---map-guest-addr":
+        "a web server on host1's main network interface, port 8080",
+    "example-connect-to-hosts-main-network-interface-using-pasta-and-custom-network":
+        "a web server on host1's main network interface, port 8080",
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    example: str
+    status: Status
+    #: What must run first (from :data:`PREREQUISITES`), "" when nothing.
+    prerequisite: str
+    images: tuple[str, ...]
+    substitutions: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def effective_steps(example: Example, by_anchor: dict[str, Example]) -> tuple[Step, ...]:
+    """The steps a reader follows: those of the example it is based on, with the steps
+    it replaces swapped for its own, then its other steps."""
+    base = by_anchor.get((example.based_on or "").lstrip("#"))
+    if base is None:
+        return example.steps
+    own: dict[str | None, Step] = {}
+    for step in example.steps:
+        later = re.match(AT_STEP, step.text) if step.number is None else None
+        if step.number in example.replaces:
+            own[step.number] = step
+        elif later:
+            own[later.group(1)] = step
+    steps = [own.get(step.number, step) if step.number is not None else step
+             for step in effective_steps(base, by_anchor)]
+    steps += [step for step in example.steps if step not in own.values()]
+    return tuple(steps)
+
+
+def commands_of(steps: Iterable[Step]) -> list[str]:
+    commands: list[str] = []
+    for step in steps:
+        if step.inline_command:
+            commands.append(step.inline_command)
+        for block in step.blocks:
+            if block.kind in (BlockKind.COMMAND, BlockKind.SESSION):
+                commands.extend(block.commands)
+    return commands
+
+
+def run_images(command: str) -> list[str]:
+    """Images a ``podman run`` or ``podman pull`` in a command line names."""
+    try:
+        words = shlex.split(command, comments=False)
+    except ValueError:
+        return []
+    images: list[str] = []
+    for segment in _segments(words):
+        if segment[:2] == ["podman", "pull"] and len(segment) > 2:
+            images.append(segment[2])
+        elif segment[:2] == ["podman", "run"]:
+            image = _first_positional(segment[2:])
+            if image is not None:
+                images.append(image)
+    return images
+
+
+def _segments(words: Sequence[str]) -> list[list[str]]:
+    segments: list[list[str]] = [[]]
+    for word in words:
+        if word in ("|", "&&", "||", ";"):
+            segments.append([])
+        else:
+            segments[-1].append(word)
+    return segments
+
+
+def _first_positional(args: Sequence[str]) -> str | None:
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in RUN_VALUE_OPTIONS
+        else:
+            return arg
+    return None
+
+
+def file_images(block: Block) -> tuple[list[str], bool]:
+    """Images a quadlet (``Image=``) or a Containerfile (``FROM``) names, and whether a
+    Containerfile installs packages with dnf."""
+    images = re.findall(r"^Image=(\S+)", block.text, re.MULTILINE)
+    stages = set(re.findall(r"^FROM\s+\S+\s+as\s+(\S+)", block.text, re.MULTILINE | re.I))
+    images += [ref for ref in re.findall(r"^FROM\s+(\S+)", block.text, re.MULTILINE)
+               if ref not in stages]
+    return images, bool(re.search(r"^RUN\s.*\bdnf\b", block.text, re.MULTILINE))
+
+
+def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
+    steps = effective_steps(example, by_anchor)
+    blocks = [block for step in steps for block in step.blocks]
+    commands = commands_of(steps)
+    if not commands:
+        kinds = sorted({block.kind.value for block in blocks})
+        return Assessment(example.id, Status.NOTHING_TO_RUN, "", (), (),
+                          (f"no command to run (blocks: {', '.join(kinds)})",))
+    reasons: list[str] = []
+    used: list[str] = []
+    images: list[str] = []
+    files = [block for block in blocks if block.kind in (BlockKind.FILE, BlockKind.EDIT)]
+    for need in NEEDS:
+        texts = commands + ([block.text for block in files] if need.files else [])
+        for text in texts:
+            match = re.search(need.pattern, text, re.MULTILINE)
+            if match:
+                reasons.append(need.reason.format(*match.groups()))
+                break
+    for pattern, reason in SECTION_NEEDS:
+        if re.search(pattern, example.section, re.IGNORECASE):
+            reasons.append(reason)
+    for command in commands:
+        images += run_images(command)
+    for block in files:
+        found, builds = file_images(block)
+        images += found
+        if builds:
+            reasons.append(f"{block.path or 'a Containerfile'}: {subs.BUILDER_NOTE}")
+    built = {f"localhost/{name}" for command in commands
+             for name in re.findall(r"podman build -t (\S+)", command)}
+    for image in dict.fromkeys(images):
+        if image.startswith("localhost/") or image in built:
+            continue
+        entry = subs.image_substitute(image)
+        if entry is None or entry.lab_image is None:
+            note = entry.note if entry else "not in the substitution table"
+            reasons.append(f"needs the registry image {image} (no lab substitute: {note})")
+        elif image.startswith("docker.io/library/fedora") and any(
+                image in block.text for block in files if "Containerfile" in (block.path or "")):
+            continue
+        else:
+            used.append(f"{image} -> {entry.lab_image}")
+    texts = commands + [block.text for block in blocks]
+    for address in subs.ADDRESSES:
+        if any(address.guide in text for text in texts):
+            used.append(f"{address.guide} -> {address.lab}")
+    if any(re.search(USER_SETUP, command) for command in commands):
+        used.append("user set-up -> a fresh user of host1")
+    if any(re.search(PRIVILEGED, command) for command in commands):
+        used.append("sudo -> root in host1 (a system-wide change, undone afterwards)")
+    if any(step.host == "host2" for step in steps if step.blocks):
+        used.append("host2 steps -> the lab's host2")
+    reasons = list(dict.fromkeys(reasons))
+    if reasons:
+        status = Status.CANNOT_RUN
+    elif used:
+        status = Status.WITH_SUBSTITUTIONS
+    else:
+        status = Status.AS_WRITTEN
+    return Assessment(example.id, status, PREREQUISITES.get(example.id, ""),
+                      tuple(dict.fromkeys(images)),
+                      tuple(dict.fromkeys(used)), tuple(reasons))
+
+
+def assess_all(examples: Sequence[Example]) -> list[Assessment]:
+    by_anchor = {example.id: example for example in examples}
+    return [assess(example, by_anchor) for example in examples]

@@ -1,0 +1,411 @@
+"""Read the guide's Markdown (with markdown-it) into examples of classified blocks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from harness.errors import UsageError
+from harness.examples import rules
+from harness.examples.model import Block, BlockKind, Example, Procedure, Prose, Step
+
+
+def packaged_guide() -> str:
+    """The copy of docs/guide.md shipped inside the package."""
+    return resources.files("harness").joinpath("data/guide.md").read_text(encoding="utf-8")
+
+
+def read_guide(path: Path | None = None) -> str:
+    """The guide at ``path``, or the packaged copy; a missing file is one line."""
+    if path is None:
+        return packaged_guide()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the guide {str(path)!r}: {exc.strerror}; "
+                         "give the path of a Markdown file (e.g. docs/guide.md)") from None
+
+
+def anchor(heading: str, seen: dict[str, int]) -> str:
+    """GitHub's anchor for a heading (duplicates get -1, -2, ...)."""
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+    count = seen.get(slug, 0)
+    seen[slug] = count + 1
+    return slug if count == 0 else f"{slug}-{count}"
+
+
+def logical_lines(text: str) -> list[str]:
+    """Lines with backslash continuations joined, blank lines dropped."""
+    lines: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        if raw.rstrip().endswith("\\"):
+            pending += raw.strip()[:-1].rstrip() + " "
+            continue
+        line = (pending + raw.strip()) if pending else raw.rstrip()
+        pending = ""
+        if line.strip():
+            lines.append(line.strip())
+    if pending.strip():
+        lines.append(pending.strip())
+    return lines
+
+
+def split_session(text: str) -> tuple[tuple[str, ...], str]:
+    """The commands after ``$`` prompts and the output lines of a session block."""
+    commands: list[str] = []
+    output: list[str] = []
+    continued = False
+    for raw in text.splitlines():
+        if raw.startswith(rules.PROMPT) or continued:
+            body = raw[len(rules.PROMPT):] if raw.startswith(rules.PROMPT) and not continued else raw
+            if continued:
+                commands[-1] += " " + body.strip().rstrip("\\").strip()
+            else:
+                commands.append(body.strip().rstrip("\\").strip())
+            continued = raw.rstrip().endswith("\\")
+        else:
+            output.append(raw)
+    return tuple(commands), "\n".join(output).strip("\n")
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: BlockKind
+    why: str
+    rule: rules.LeadInRule | None = None
+
+
+def classify(info: str, text: str, lead_in: str, in_step: bool) -> Decision:
+    """What a block is, from its info string, the paragraph before it, its content and
+    whether it is in a numbered step (the rules of :mod:`harness.examples.rules`)."""
+    if info.strip().split(" ")[0] in rules.DIAGRAM_INFO:
+        return Decision(BlockKind.OTHER, f"a diagram ({info.strip()})")
+    for rule in rules.LEAD_IN_RULES:
+        if re.search(rule.pattern, lead_in.strip(), re.IGNORECASE | re.DOTALL):
+            if rule.kind is BlockKind.COMMAND and text.startswith(rules.PROMPT):
+                break
+            return Decision(rule.kind, rule.why, rule)
+    if text.startswith(rules.PROMPT):
+        _, output = split_session(text)
+        if output:
+            return Decision(BlockKind.SESSION, "'$' prompts followed by output")
+        return Decision(BlockKind.COMMAND, "'$' prompts without output")
+    if in_step:
+        return Decision(BlockKind.COMMAND, "the block of a numbered step")
+    words = text.split()
+    if words and words[0] in rules.COMMAND_WORDS:
+        return Decision(BlockKind.COMMAND, f"starts with the command {words[0]!r}")
+    return Decision(BlockKind.OTHER, "an excerpt: no lead-in asks to run or create it and "
+                                     "it does not start with a command")
+
+
+def _prose(token: Token, line: int) -> Prose:
+    text: list[str] = []
+    spans: list[str] = []
+    span: list[str] | None = None
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            text.append(child.content)
+            if child.type == "code_inline":
+                spans.append(child.content)
+            elif span is not None:
+                span.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            text.append(" ")
+        elif child.type in ("em_open", "strong_open"):
+            span = []
+        elif child.type in ("em_close", "strong_close") and span is not None:
+            spans.append("".join(span))
+            span = None
+    return Prose(line, " ".join("".join(text).split()), tuple(spans))
+
+
+def _links(token: Token) -> list[str]:
+    return [str(c.attrs.get("href", "")) for c in token.children or [] if c.type == "link_open"]
+
+
+def _inline_command(token: Token) -> str | None:
+    parts = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    if len(parts) == 1 and parts[0].type == "code_inline":
+        return parts[0].content
+    return None
+
+
+def _path(prose: Prose | None) -> str | None:
+    if prose is None:
+        return None
+    for span in prose.spans:
+        if "/" in span:
+            return span
+    return None
+
+
+def _introduces_output(text: str) -> bool:
+    return any(re.search(rule.pattern, text, re.IGNORECASE)
+               for rule in rules.LEAD_IN_RULES if rule.kind is BlockKind.OUTPUT)
+
+
+def _host(text: str, inherited: str) -> str:
+    for pattern, host in rules.HOST_PHRASES:
+        if re.search(pattern, text, re.IGNORECASE):
+            return host
+    return inherited
+
+
+@dataclass
+class _StepBuilder:
+    number: str | None
+    line: int
+    host: str
+    text: str = ""
+    inline_command: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+
+    def freeze(self) -> Step:
+        return Step(self.number, self.line, self.text, self.host, tuple(self.blocks),
+                    self.inline_command)
+
+
+@dataclass
+class _ProcedureBuilder:
+    title: str
+    line: int
+    numbered: bool
+    steps: list[_StepBuilder] = field(default_factory=list)
+
+    def freeze(self) -> Procedure:
+        return Procedure(self.title, self.line, self.numbered,
+                         tuple(step.freeze() for step in self.steps))
+
+
+@dataclass
+class _Section:
+    id: str
+    heading: str
+    line: int
+    procedures: list[_ProcedureBuilder] = field(default_factory=list)
+    experimental: bool = False
+    follows: bool = False
+    based_on: str | None = None
+    replaces: list[str] = field(default_factory=list)
+    last_command: int | None = None
+    last_edit_path: str | None = None
+
+    def freeze(self) -> Example | None:
+        procedures = [p.freeze() for p in self.procedures]
+        procedures = [p for p in procedures
+                      if any(s.blocks or s.inline_command for s in p.steps)]
+        if not procedures:
+            return None
+        lines = [self.line]
+        for proc in procedures:
+            for step in proc.steps:
+                lines.append(step.line)
+                lines.extend(block.end_line for block in step.blocks)
+        return Example(self.id, self.heading, self.line, max(lines), tuple(procedures),
+                       self.experimental, self.based_on, tuple(self.replaces))
+
+
+class _Reader:
+    """One pass over markdown-it's tokens, keeping track of section, list and step."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+        self.examples: list[Example] = []
+        self.anchors: dict[str, int] = {}
+        self.section: _Section | None = None
+        #: One entry per open list: ordered or not, and the open item's step (if any).
+        self.lists: list[tuple[bool, _StepBuilder | None]] = []
+        #: Per open ordered list: the number the next item shows (as GitHub renders it).
+        self.numbers: list[int] = []
+        self.lead_in: Prose | None = None
+        self.last_top_paragraph = ""
+        self.prose_step: _StepBuilder | None = None
+        self.in_heading = False
+
+    def run(self, tokens: Sequence[Token]) -> list[Example]:
+        for i, token in enumerate(tokens):
+            handler = getattr(self, f"on_{token.type}", None)
+            if handler is not None:
+                handler(token, tokens[i + 1] if i + 1 < len(tokens) else None)
+        self.close_section()
+        return self.examples
+
+    def line_of(self, token: Token) -> int:
+        return (token.map[0] if token.map else 0) + 1
+
+    def ordered_depth(self) -> int:
+        return sum(1 for ordered, _ in self.lists if ordered)
+
+    def current_step(self, skip_last: bool = False) -> _StepBuilder | None:
+        for ordered, step in reversed(self.lists[:-1] if skip_last else self.lists):
+            if ordered and step is not None:
+                return step
+        return None
+
+    def close_section(self) -> None:
+        if self.section is not None:
+            example = self.section.freeze()
+            if example is not None:
+                self.examples.append(example)
+        self.section = None
+
+    def on_heading_open(self, token: Token, nxt: Token | None) -> None:
+        self.close_section()
+        line = self.line_of(token)
+        heading = self.lines[line - 1].lstrip("#").strip()
+        self.section = _Section(anchor(heading, self.anchors), heading, line)
+        self.lead_in = None
+        self.prose_step = None
+        self.last_top_paragraph = ""
+        self.in_heading = True
+
+    def on_heading_close(self, token: Token, nxt: Token | None) -> None:
+        self.in_heading = False
+
+    def on_heading_inline(self, token: Token) -> None:
+        """GitHub's anchor comes from the heading as rendered (no emphasis markers)."""
+        assert self.section is not None
+        plain = "".join(c.content for c in token.children or []
+                        if c.type in ("text", "code_inline"))
+        self.anchors[self.section.id] -= 1
+        self.section.id = anchor(plain, self.anchors)
+
+    def on_ordered_list_open(self, token: Token, nxt: Token | None) -> None:
+        if self.ordered_depth() == 0 and self.section is not None:
+            self.section.procedures.append(
+                _ProcedureBuilder(self.last_top_paragraph, self.line_of(token), True))
+            self.prose_step = None
+        self.lists.append((True, None))
+        self.numbers.append(int(token.attrs.get("start", 1) or 1))
+
+    def on_bullet_list_open(self, token: Token, nxt: Token | None) -> None:
+        self.lists.append((False, None))
+
+    def on_ordered_list_close(self, token: Token, nxt: Token | None) -> None:
+        self.lists.pop()
+        self.numbers.pop()
+        self.lead_in = None
+
+    def on_bullet_list_close(self, token: Token, nxt: Token | None) -> None:
+        self.lists.pop()
+
+    def on_list_item_open(self, token: Token, nxt: Token | None) -> None:
+        ordered, _ = self.lists[-1]
+        if not ordered or self.section is None:
+            return
+        parent = self.current_step(skip_last=True)
+        number = self.numbers[-1]
+        self.numbers[-1] += 1
+        full = f"{parent.number}.{number}" if parent is not None else str(number)
+        step = _StepBuilder(full, self.line_of(token), parent.host if parent else "host1")
+        self.lists[-1] = (True, step)
+        self.section.procedures[-1].steps.append(step)
+        self.lead_in = None
+
+    def on_inline(self, token: Token, nxt: Token | None) -> None:
+        if self.section is not None and self.in_heading:
+            self.on_heading_inline(token)
+            return
+        if self.section is None or token.map is None:
+            return
+        prose = _prose(token, self.line_of(token))
+        step = self.current_step()
+        self.section_markers(token, prose)
+        if step is not None and not step.text:
+            step.text = prose.text
+            step.host = _host(prose.text, step.host)
+            step.inline_command = _inline_command(token)
+        elif self.ordered_depth() == 0:
+            if not self.lists:
+                self.last_top_paragraph = prose.text
+            if not _introduces_output(prose.text):
+                self.prose_step = None
+        self.lead_in = prose
+
+    def section_markers(self, token: Token, prose: Prose) -> None:
+        section = self.section
+        assert section is not None
+        if re.search(rules.EXPERIMENTAL, prose.text):
+            section.experimental = True
+        if section.follows and section.based_on is None:
+            section.based_on = next((h for h in _links(token) if h.startswith("#")), None)
+        if re.search(rules.FOLLOWS, prose.text):
+            section.follows = True
+            section.based_on = next((h for h in _links(token) if h.startswith("#")), None)
+        section.replaces += re.findall(rules.REPLACES_STEP, prose.text)
+
+    def on_fence(self, token: Token, nxt: Token | None) -> None:
+        section = self.section
+        if section is None or token.map is None:
+            return
+        step = self.current_step()
+        in_step = step is not None
+        lead_in = self.lead_in.text if self.lead_in is not None else ""
+        decision = classify(token.info, token.content, lead_in, in_step)
+        if step is None:
+            step = self.prose_step_for(token)
+        block = self.block(token, decision, lead_in, step.host)
+        step.blocks.append(block)
+        self.lead_in = None
+
+    def prose_step_for(self, token: Token) -> _StepBuilder:
+        section = self.section
+        assert section is not None
+        if self.prose_step is None:
+            if not section.procedures or section.procedures[-1].numbered:
+                section.procedures.append(_ProcedureBuilder("", self.line_of(token), False))
+            line = self.lead_in.line if self.lead_in is not None else self.line_of(token)
+            text = self.lead_in.text if self.lead_in is not None else ""
+            self.prose_step = _StepBuilder(None, line, _host(text, "host1"), text)
+            section.procedures[-1].steps.append(self.prose_step)
+        return self.prose_step
+
+    def block(self, token: Token, decision: Decision, lead_in: str, host: str) -> Block:
+        section = self.section
+        assert section is not None and token.map is not None
+        start, end = token.map[0] + 1, token.map[1]
+        block = Block(start, end, token.info.strip(), token.content, decision.kind,
+                      decision.why, lead_in, host)
+        kind = decision.kind
+        if kind is BlockKind.COMMAND:
+            text = token.content
+            if text.startswith(rules.PROMPT):
+                commands, _ = split_session(text)
+            else:
+                commands = tuple(logical_lines(text))
+            block = replace(block, commands=commands)
+            section.last_command = start
+        elif kind is BlockKind.SESSION:
+            commands, output = split_session(token.content)
+            block = replace(block, commands=commands, output=output)
+            section.last_command = start
+        elif kind is BlockKind.OUTPUT:
+            block = replace(block, output_of=section.last_command,
+                            approximate=bool(decision.rule and decision.rule.approximate))
+        elif kind is BlockKind.FILE:
+            block = replace(block, path=_path(self.lead_in))
+        elif kind is BlockKind.EDIT:
+            edit = decision.rule.edit if decision.rule else None
+            path = _path(self.lead_in) if edit != "with" else section.last_edit_path
+            section.last_edit_path = path
+            block = replace(block, path=path, edit=edit)
+        return block
+
+
+def parse(source: str) -> list[Example]:
+    """The guide's examples, in the guide's order."""
+    tokens = MarkdownIt("commonmark").parse(source)
+    return _Reader(source).run(tokens)
+
+
+def all_blocks(examples: Sequence[Example]) -> Iterator[Block]:
+    for example in examples:
+        yield from example.blocks
