@@ -211,6 +211,35 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from harness import coverage
+    from harness.claims import load_default
+
+    registry = load_default()
+    if args.markdown:
+        print(coverage.document(registry), end="")
+    else:
+        print("\n".join(coverage.text_lines(coverage.sections(registry))))
+    return 0
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    from harness.examples import listing
+    from harness.examples.assess import assess_all
+    from harness.examples.parse import parse, read_guide
+
+    if args.substitutions:
+        print("\n".join(listing.substitution_lines()))
+        return 0
+    examples = parse(read_guide(Path(args.guide) if args.guide else None))
+    assessments = assess_all(examples)
+    if args.json:
+        print(listing.to_json(examples, assessments))
+    else:
+        print("\n".join(listing.text_lines(examples, assessments, blocks=args.blocks)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="podnet",
@@ -295,6 +324,22 @@ def build_parser() -> argparse.ArgumentParser:
     cls = sub.add_parser("claims", help="list the claims registry")
     cls.add_argument("--property", default=None, help="only claims of this property")
     cls.set_defaults(func=cmd_claims)
+
+    cov = sub.add_parser("coverage", help="per section of the guide: statements observed, "
+                                          "checked weakly and unchecked, with why")
+    cov.add_argument("--markdown", action="store_true",
+                     help="print docs/coverage.md (Markdown) instead of the terminal table")
+    cov.set_defaults(func=cmd_coverage)
+
+    exa = sub.add_parser("examples", help="the guide's examples: every fenced block "
+                                          "classified, and whether each example can run here")
+    exa.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    exa.add_argument("--blocks", action="store_true", help="also list every block")
+    exa.add_argument("--substitutions", action="store_true",
+                     help="print the substitution table (registry images, hosts, users)")
+    exa.add_argument("--guide", default=None,
+                     help="read this Markdown file (default: the guide shipped with podnet)")
+    exa.set_defaults(func=cmd_examples)
     return parser
 
 
@@ -320,6 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"podnet: {_one_line(str(exc)) or 'interrupted'}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``podnet claims | head``): not an error of podnet's.
+        # Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _one_line(text: str) -> str:

@@ -16,6 +16,7 @@ import re
 import shlex
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,9 +150,7 @@ def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
     """What podnet must leave as it was: ``user``'s podman objects, systemd user units,
     unit and quadlet files, home directory, and host1's routes and network sysctls."""
     snap = podman_state(user)
-    units = user.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend",
-                      "--no-pager"], check=False)
-    snap["units"] = parse_columns(units.stdout, 4)
+    snap["units"] = _settled_units(user)
     files = user.run(["systemctl", "--user", "list-unit-files", "--no-legend", "--no-pager"],
                      check=False)
     snap["unit_files"] = parse_columns(files.stdout, 3)
@@ -165,6 +164,26 @@ def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
                                       root=True))]
     snap["sysctls"] = parse_sysctls(host.run(["sysctl", "-a"], root=True, check=False).stdout)
     return snap
+
+
+#: A transient scope podman makes for one of its own processes (``podman-1234.scope``):
+#: it goes away with the process, a moment after the command that made it returned.
+PODMAN_SCOPE = re.compile(r"podman-\d+\.scope")
+
+
+def _settled_units(user: LabTarget, settle: float = 10.0) -> list[list[str]]:
+    """The user's units, once the transient scopes of podman commands that just ran
+    (the snapshot's own among them) are gone; a scope that outlives ``settle`` seconds
+    belongs to a process still running, and stays in the snapshot."""
+    deadline = time.monotonic() + settle
+    while True:
+        done = user.run(["systemctl", "--user", "list-units", "--all", "--plain",
+                         "--no-legend", "--no-pager"], check=False)
+        units = parse_columns(done.stdout, 4)
+        if time.monotonic() > deadline or not any(
+                row and PODMAN_SCOPE.fullmatch(row[0]) for row in units):
+            return units
+        time.sleep(0.5)
 
 
 def podman_state(target: LabTarget) -> Snapshot:
