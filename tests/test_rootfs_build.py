@@ -57,12 +57,13 @@ def _mounts_under(path: Path) -> list[str]:
             if str(path) in line]
 
 
-def _alive(tmp_path: Path) -> list[int]:
-    """Living processes of the stand-in (their command line names its directory)."""
+def _alive(tmp_path: Path, program: str = "") -> list[int]:
+    """Living processes of the stand-in (their command line names its directory), or
+    only those running ``program`` of it."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if (entry.name.isdigit() and str(tmp_path / "bin") in
+            if (entry.name.isdigit() and str(tmp_path / "bin" / program) in
                     (entry / "cmdline").read_bytes().decode(errors="replace")
                     and (entry / "stat").read_text().rpartition(")")[2].split()[0] != "Z"):
                 found.append(int(entry.name))
@@ -117,10 +118,12 @@ def test_a_killed_build_dies_with_podnet_and_the_next_build_cleans_up(
               f"rootfs.ensure_built(Path({str(cache)!r}), get_release('bookworm'), {MIRROR!r})")
     builder = subprocess.Popen([sys.executable, "-c", script],
                                cwd=Path(__file__).resolve().parent.parent)
+    # Both builds (root file system and image) hang in fake-sleep; counted by that name,
+    # since a shell of the stand-in may still be forking on its way there.
     deadline = time.monotonic() + 30
-    while len(_alive(tmp_path)) < 2 and time.monotonic() < deadline:
+    while len(_alive(tmp_path, "fake-sleep")) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert len(_alive(tmp_path)) == 2
+    assert len(_alive(tmp_path, "fake-sleep")) == 2
     builder.kill()
     builder.wait()
     deadline = time.monotonic() + 10
