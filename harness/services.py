@@ -158,10 +158,12 @@ def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None 
 
 # --- socket activation ----------------------------------------------------------------
 
-def _socket_unit(listen: str, description: str, bind_device: str | None = None) -> str:
+def socket_unit(listen: str, description: str, bind_device: str | None = None, *,
+                wanted_by: str = "default.target") -> str:
+    """A ``.socket`` unit listening on ``listen`` (optionally bound to a device)."""
     bind = f"BindToDevice={bind_device}\n" if bind_device else ""
     return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream={listen}\n{bind}\n"
-            "[Install]\nWantedBy=default.target\n")
+            f"[Install]\nWantedBy={wanted_by}\n")
 
 
 def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
@@ -216,7 +218,7 @@ def user_socket_service(target: Target, unit: str, container: str, settings: lis
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
     files = {quadlet: "\n".join(["[Container]", *settings, "", "[Install]",
                                   "WantedBy=default.target", ""]),
-             socket: _socket_unit(listen, description, bind_device)}
+             socket: socket_unit(listen, description, bind_device)}
     return install_socket_service(target, unit, container, files, system=False)
 
 
@@ -236,7 +238,7 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
         f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {container}\n"
     )
     files = {f"{SYSTEM_UNIT_DIR}/{unit}.service": service_text,
-             f"{SYSTEM_UNIT_DIR}/{unit}.socket": _socket_unit(listen, description, bind_device)}
+             f"{SYSTEM_UNIT_DIR}/{unit}.socket": socket_unit(listen, description, bind_device)}
     return install_socket_service(target, unit, container, files, system=True)
 
 

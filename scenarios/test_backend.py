@@ -93,3 +93,15 @@ def test_custom_network_address(claim: Claim, target: Target, recorder: Recorder
     done = target.run(argv, check=False)
     recorder.check(claim, done.ok and "podnet" in done.stdout, evidence={
         "command": " ".join(argv), "exit": str(done.returncode), "body": done.stdout.strip()[:60]})
+
+
+@pytest.mark.claims("backend.netavark-container-address")
+def test_netavark_container_address(target: Target, recorder: Recorder, applicable: Any,
+                                    custom_web: tuple[str, str]) -> None:
+    """The first container on a new network: its address against the guide's quote."""
+    claim = REGISTRY.get("backend.netavark-container-address")
+    applicable(claim)
+    address, name = custom_web
+    quoted = claim.extra["quoted_address"]
+    recorder.check(claim, address, matches=lambda _expected, seen: seen == quoted, evidence={
+        "container": name, "inspect_address": address, "quoted_address": quoted})

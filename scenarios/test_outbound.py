@@ -24,6 +24,7 @@ from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.outbound_params import expand, params, run_args, urls
 from harness.probes import hostserver, outbound, procs
+from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.services import PREFIX
 from harness.targets.base import Target
@@ -119,6 +120,45 @@ def test_host_main_interface(claim: Claim, target: Target, recorder: Recorder, a
                              main_server: hostserver.HostServer,
                              request: pytest.FixtureRequest) -> None:
     _reach(claim, main_server, target, recorder, applicable, request)
+
+
+@outbound_mark
+@pytest.mark.slirp4netns
+@pytest.mark.claims("outbound.main-interface.slirp4netns-source")
+def test_main_interface_source(target: Target, recorder: Recorder, applicable: Any,
+                               main_server: hostserver.HostServer) -> None:
+    """The guide's example: a --network slirp4netns container fetches from the host's
+    main interface; the server logs the request as coming from that interface's address."""
+    claim = REGISTRY.get("outbound.main-interface.slirp4netns-source")
+    applicable(claim, get_method(claim.method or ""))
+    source, evidence = _logged_source(target, main_server, "slirp4netns")
+    recorder.check(claim, source, matches=lambda _expected, seen: seen == target.main_address,
+                   evidence=evidence)
+
+
+@outbound_mark
+@pytest.mark.slirp4netns
+def test_other_outbound_address_fails(target: Target, capabilities: Capabilities,
+                                      main_server: hostserver.HostServer) -> None:
+    """The wrong world: slirp4netns told to connect from 127.0.0.1 (outbound_addr=); the
+    server logs 127.0.0.1, not the main interface's address."""
+    if missing := capabilities.first_missing(["slirp4netns"]):
+        pytest.skip(missing)
+    source, evidence = _logged_source(target, main_server, "slirp4netns:outbound_addr=127.0.0.1")
+    assert source != target.main_address, evidence
+
+
+def _logged_source(target: Target, server: hostserver.HostServer, network: str
+                   ) -> tuple[str | None, dict[str, Any]]:
+    """A container on ``network`` fetches from ``server``: the source address the
+    server logs for that request."""
+    probe = secrets.token_hex(4)
+    result = outbound.container_fetch(target, network, [f"{server.url()}?probe={probe}"])
+    assert result.reached(server.token), f"no answer: {result.evidence()}"
+    log = target.run(["cat", f"{server.workdir}/server.log"]).stdout
+    line = next((ln for ln in reversed(log.splitlines()) if f"probe={probe}" in ln), "")
+    return (line.split(" ", 1)[0] if line else None), {
+        **result.evidence(), "server_log_line": line, "host_main_address": target.main_address}
 
 
 @outbound_mark

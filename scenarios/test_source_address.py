@@ -51,6 +51,23 @@ def test_source_address(claim: Claim, protocol: str, target: Target, client: Cli
             f"pasta capture saw {evidence.get('pcap_source')!r}, the server {observed_peer!r}")
 
 
+@pytest.mark.claims("inbound.quoted-address.rootlesskit")
+def test_quoted_rootlesskit_address(target: Target, client: Client, recorder: Recorder,
+                                    applicable: Any) -> None:
+    """The guide's podman run with slirp4netns + rootlesskit: the address nginx logs
+    for host2's request, against the address the guide quotes."""
+    claim = load_default().get("inbound.quoted-address.rootlesskit")
+    method = get_method(claim.method or "")
+    applicable(claim, method)
+    quoted = claim.extra["quoted_address"]
+    with serve(target, method, client, ServeOptions(port=TCP_PORT)) as service:
+        observed_peer, evidence = _tcp_peer(target, client, service)
+    recorder.check(claim, observed_peer, matches=lambda _expected, peer: peer == quoted,
+                   evidence={**evidence, "quoted_address": quoted,
+                             "client_address": client.address},
+                   setup_seconds=service.setup_seconds)
+
+
 def _tcp_peer(target: Target, client: Client, service: Service) -> tuple[str | None, dict[str, Any]]:
     token = secrets.token_hex(4)
     reply = client.http_get(f"http://{target.main_address}:{service.port}/?probe={token}")
