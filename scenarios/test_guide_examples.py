@@ -53,6 +53,7 @@ def _record(recorder: Recorder, example: Example, outcome: ExampleOutcome) -> No
         outcome=OUTCOMES[outcome.result], reason=outcome.detail,
         evidence={"lines": [example.line, example.end_line],
                   "substitutions": list(outcome.substitutions),
+                  "prerequisites": list(outcome.prerequisites),
                   "actions": [dataclasses.asdict(a) for a in outcome.actions]},
     ))
 

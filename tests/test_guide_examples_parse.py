@@ -16,7 +16,7 @@ from harness.examples.compare import difference
 from harness.examples.listing import summary, to_json
 from harness.examples.model import BlockKind, Example
 from harness.examples.parse import anchor, classify, packaged_guide, parse
-from harness.examples.plan import Plan, plan
+from harness.examples.plan import Plan, expected_exits, plan
 from harness.guide_sections import HEADINGS
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
@@ -276,8 +276,11 @@ def test_plan_of_a_derived_example_runs_its_base_with_its_steps() -> None:
 
 def test_plan_refuses_what_the_runner_does_not_do() -> None:
     assert any("sudo" in r for r in _plan("configure-ip_unprivileged_port_start").unsupported)
+    assert any("the machine's kernel" in r
+               for r in _plan("configure-ip_unprivileged_port_start").unsupported)
     assert any("needs first" in r for r in
-               _plan("example-connect-to-hosts-localhost-using-slirp4netns").unsupported)
+               _plan("example-connect-to-hosts-main-network-interface-using-slirp4netns")
+               .unsupported)
     session = _plan("network-backends").actions
     assert [(a.text, a.expected) for a in session] == [
         ("podman info --format {{.Host.NetworkBackend}}", "netavark")]
@@ -291,3 +294,23 @@ def test_output_comparison_normalises_only_what_must_differ() -> None:
     diff = difference(guide, other)
     assert "-192.0.2.10" in diff and "+10.89.0.2" in diff
     assert difference("netavark", "cni\n")
+
+
+def test_a_prerequisite_is_started_first_and_recorded_as_a_substitution() -> None:
+    runnable = _plan("example-connect-to-hosts-localhost-using-the-pasta-option---map-gw")
+    assert not runnable.unsupported
+    first = runnable.actions[0]
+    assert first.step == "prerequisite" and "--bind 127.0.0.1" in first.text
+    assert "setsid timeout 300 " in first.text  # a bounded lifetime
+    assert any(s.startswith("prerequisite: a web server on host1 listening on 127.0.0.1:8080")
+               for s in runnable.substitutions)
+    # Images named on a continued line are found (and so tagged for the example's user).
+    assert runnable.images == (("registry.fedoraproject.org/fedora", "localhost/podnet/web"),)
+
+
+def test_a_non_zero_exit_is_expected_only_where_the_guide_says_so() -> None:
+    assert expected_exits("Verify ... The command should not list any processes.",
+                          "pgrep -u $USER pasta -l") == (1,)
+    assert expected_exits("Check if there are any pasta processes running as the new user.",
+                          "pgrep -u $USER pasta -l") == ()
+    assert expected_exits("The command should not list any processes.", "podman ps") == ()

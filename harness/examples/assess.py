@@ -58,25 +58,58 @@ USER_SETUP = r"\buseradd\b|\bmachinectl shell\b"
 #: A command run with sudo that is not user set-up: root in host1.
 PRIVILEGED = r"^sudo\s+(?!useradd\b|machinectl\b)"
 
+@dataclass(frozen=True)
+class Prerequisite:
+    """What an example needs running before it, as the guide's prose says, and what the
+    runner starts for it (as the example's user, before its first step)."""
+
+    #: In the guide's words.
+    what: str
+    #: What the runner starts instead, in words ("" when it cannot start it yet).
+    how: str = ""
+    #: The shell script that starts it in the background, with a bounded lifetime, and
+    #: returns once it answers.
+    script: str = ""
+
+
+#: How long a server started for an example may live (seconds).
+SERVER_LIFETIME = 300
+
+
+def _web_server(address: str, directory: str) -> str:
+    url = f"http://{address}:8080/"
+    return (f"setsid timeout {SERVER_LIFETIME} python3 -m http.server 8080 --bind {address} "
+            f"--directory {directory} </dev/null >/dev/null 2>&1 &\n"
+            f"for i in $(seq 100); do curl -s -o /dev/null {url} && exit 0; sleep 0.1; done\n"
+            f"echo 'the web server on {address}:8080 did not answer' >&2; exit 1")
+
+
+LOCALHOST_SERVER = Prerequisite(
+    "a web server on host1 listening on 127.0.0.1:8080",
+    f"python3 -m http.server on 127.0.0.1:8080 (as the guide's Alternative 1 starts it), "
+    f"in the background for at most {SERVER_LIFETIME} s",
+    _web_server("127.0.0.1", "~"))
+MAIN_INTERFACE_SERVER = Prerequisite(
+    "a web server on host1's main network interface, port 8080",
+    f"nginx's welcome page (host1's /usr/share/nginx/html) served by python3 -m "
+    f"http.server on 192.0.2.1:8080, in the background for at most {SERVER_LIFETIME} s",
+    _web_server("192.0.2.1", "/usr/share/nginx/html"))
+
 #: What an example needs running before it, as the guide's prose says (by example id).
-PREREQUISITES: dict[str, str] = {
-    "example-connect-to-hosts-localhost-using-slirp4netns":
-        "a web server on host1 listening on 127.0.0.1:8080",
-    "example-connect-to-hosts-localhost-using-the-pasta-option---map-gw":
-        "a web server on host1 listening on 127.0.0.1:8080",
+PREREQUISITES: dict[str, Prerequisite] = {
+    "example-connect-to-hosts-localhost-using-slirp4netns": LOCALHOST_SERVER,
+    "example-connect-to-hosts-localhost-using-the-pasta-option---map-gw": LOCALHOST_SERVER,
     "example-connect-to-hosts-localhost-using-the-pasta-option---map-host-loopback":
-        "a web server on host1 listening on 127.0.0.1:8080",
-    "example-connect-to-hosts-localhost-using-the-pasta-option---tcp-ns--t":
-        "a web server on host1 listening on 127.0.0.1:8080",
-    "example-connect-to-hosts-main-network-interface-using-slirp4netns":
+        LOCALHOST_SERVER,
+    "example-connect-to-hosts-localhost-using-the-pasta-option---tcp-ns--t": LOCALHOST_SERVER,
+    # Its step 7 reads the log of Alternative 2's nginx.service, a second user's unit.
+    "example-connect-to-hosts-main-network-interface-using-slirp4netns": Prerequisite(
         "the web server of Alternative 2 in "
-        "#outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0",
-    "example-connect-to-hosts-main-network-interface-using-pasta":
-        "a web server on host1's main network interface, port 8080",
-    "about-the-pasta-option---map-guest-addr":
-        "a web server on host1's main network interface, port 8080",
+        "#outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0"),
+    "example-connect-to-hosts-main-network-interface-using-pasta": MAIN_INTERFACE_SERVER,
+    "about-the-pasta-option---map-guest-addr": MAIN_INTERFACE_SERVER,
     "example-connect-to-hosts-main-network-interface-using-pasta-and-custom-network":
-        "a web server on host1's main network interface, port 8080",
+        MAIN_INTERFACE_SERVER,
 }
 
 
@@ -230,7 +263,8 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         status = Status.WITH_SUBSTITUTIONS
     else:
         status = Status.AS_WRITTEN
-    return Assessment(example.id, status, PREREQUISITES.get(example.id, ""),
+    needed = PREREQUISITES.get(example.id)
+    return Assessment(example.id, status, needed.what if needed else "",
                       tuple(dict.fromkeys(images)),
                       tuple(dict.fromkeys(used)), tuple(reasons))
 

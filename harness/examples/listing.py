@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from harness.examples import substitutions as subs
-from harness.examples.assess import Assessment, Status
+from harness.examples.assess import PREREQUISITES, Assessment, Status
 from harness.examples.model import BlockKind, Example
 
 
@@ -62,7 +62,10 @@ def text_lines(examples: Sequence[Example], assessments: Sequence[Assessment],
             replaced = ", ".join(example.replaces) or "none"
             lines.append(f"  follows {example.based_on} (replacing steps {replaced})")
         if assessment.prerequisite:
-            lines.append(f"  needs first: {assessment.prerequisite}")
+            how = PREREQUISITES[example.id].how
+            lines.append(f"  needs first: {assessment.prerequisite}"
+                         + (f" (started by the runner: {how})" if how else
+                            " (the runner cannot start it yet)"))
         lines += [f"  substitution: {text}" for text in assessment.substitutions]
         lines += [f"  not run: {text}" for text in assessment.reasons]
         if blocks:

@@ -17,9 +17,19 @@ USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit)$")
 
 #: What the first runner does not do yet, searched in each command: (pattern, reason).
 UNSUPPORTED: tuple[tuple[str, str], ...] = (
+    (r"^sudo sysctl --system\b", "sudo sysctl --system applies every sysctl.d file of host1, "
+     "kernel-wide settings included, not only those of host1's network namespace: it would "
+     "change the machine's kernel"),
     (r"^sudo\b", "runs a command as root (sudo); the runner runs unprivileged steps only"),
     (r"\bhttp\.server\b", "starts a server in the foreground"),
     (r"^cd\s|^\w+=\S*$", "keeps shell state (cd, variables) from one step to the next"),
+)
+
+#: Non-zero exits the guide's text expects: (pattern on the step's prose, pattern on the
+#: command, the exit statuses that mean "as the guide says").
+EXPECTED_EXITS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    # pgrep exits 1 when it lists nothing.
+    (r"should not list any processes", r"^pgrep\b", (1,)),
 )
 
 
@@ -38,6 +48,8 @@ class Action:
     #: The output the guide shows for this command, if any.
     expected: str | None = None
     approximate: bool = False
+    #: Non-zero exit statuses the guide's text expects (see :data:`EXPECTED_EXITS`).
+    expected_exits: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,16 @@ def _script(block: Block) -> str:
     return substitute(re.sub(r"\bpodman pull\b", "podman image exists", "\n".join(kept)))
 
 
+def expected_exits(prose: str, script: str) -> tuple[int, ...]:
+    """The non-zero exits the step's prose expects of its one-line command, if any."""
+    lines = [line for line in script.splitlines() if line.strip()]
+    for prose_pattern, command_pattern, statuses in EXPECTED_EXITS:
+        if (len(lines) == 1 and re.search(prose_pattern, prose)
+                and re.search(command_pattern, lines[0].strip())):
+            return statuses
+    return ()
+
+
 def _actions(steps: Sequence[Step]) -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     problems: list[str] = []
@@ -90,7 +112,8 @@ def _action(block: Block, step: Step, actions: list[Action]) -> Action | str | N
             return None
         expected = block.output if block.kind is BlockKind.SESSION else None
         return Action("run", block.line, step.number, block.host, script,
-                      expected=substitute(expected) if expected else None)
+                      expected=substitute(expected) if expected else None,
+                      expected_exits=expected_exits(step.text, script))
     if block.kind is BlockKind.OUTPUT:
         for i, earlier in enumerate(actions):
             if earlier.line == block.output_of:
@@ -118,7 +141,8 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
     images: dict[str, str] = {}
     used: list[str] = []
     for action in actions:
-        refs = [ref for line in action.text.splitlines() for ref in run_images(line)]
+        logical = action.text.replace("\\\n", " ")
+        refs = [ref for line in logical.splitlines() for ref in run_images(line)]
         if action.kind == "write":
             refs += re.findall(r"^Image=(\S+)", action.text, re.MULTILINE)
         for ref in refs:
@@ -130,8 +154,12 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
                                             for line in action.text.splitlines()):
                 problems.append(f"line {action.line}: {reason}")
     used += [f"{image} -> {lab}" for image, lab in images.items()]
-    if PREREQUISITES.get(example.id):
-        problems.append(f"needs first: {PREREQUISITES[example.id]}")
+    needed = PREREQUISITES.get(example.id)
+    if needed is not None and needed.script:
+        actions.insert(0, Action("run", example.line, "prerequisite", "host1", needed.script))
+        used.append(f"prerequisite: {needed.what} -> {needed.how}")
+    elif needed is not None:
+        problems.append(f"needs first: {needed.what}")
     if not actions:
         problems.append("nothing to run")
     return Plan(example.id, tuple(actions), tuple(images.items()), tuple(used),

@@ -30,6 +30,8 @@ MAIN_LOG_FORMAT = ("log_format main '$remote_addr - $remote_user [$time_local] \
                    "\n    '$status $body_bytes_sent \"$http_referer\" '"
                    "\n    '\"$http_user_agent\" \"$http_x_forwarded_for\"';"
                    "\n    access_log /dev/stdout main;")
+#: How a plan's substitutions name what the runner started first.
+PREREQUISITE = "prerequisite: "
 RESULTS = ("ran as written", "ran with substitutions", "failed", "output differs", "not run")
 
 
@@ -44,6 +46,10 @@ class ActionOutcome:
     #: What the command printed, kept when the guide shows its output.
     observed: str = ""
     diff: str = ""
+    #: The block's commands (or the file's path) as run, cut to 2000 characters.
+    command: str = ""
+    #: A non-zero exit the guide's text expects (e.g. pgrep listing nothing).
+    expected_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class ExampleOutcome:
     detail: str
     substitutions: tuple[str, ...]
     actions: tuple[ActionOutcome, ...] = ()
+    #: What the runner started before the example's steps (the guide's words -> what).
+    prerequisites: tuple[str, ...] = ()
 
 
 def share_images(host: LabTarget) -> None:
@@ -115,6 +123,8 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
     if plan.unsupported:
         return ExampleOutcome(plan.example, "not run", "; ".join(plan.unsupported),
                               substitutions)
+    prerequisites = tuple(s for s in plan.substitutions if s.startswith(PREREQUISITE))
+    substitutions = tuple(dict.fromkeys(substitutions + prerequisites))
     ws.remove(host, PERSON)  # what an interrupted run left
     outcomes: list[ActionOutcome] = []
     try:
@@ -123,19 +133,21 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
         for action in plan.actions:
             done = _do(action, user, client)
             diff = ""
-            if done.returncode == 0 and action.expected is not None:
+            expected_failure = done.returncode in action.expected_exits
+            ok = done.returncode == 0 or expected_failure
+            if ok and action.expected is not None:
                 diff = difference(action.expected, done.stdout)
             observed = done.stdout[-4000:] if action.expected is not None else ""
             outcomes.append(ActionOutcome(action.line, action.step, action.host, action.kind,
                                           done.returncode, done.stderr.strip()[-2000:],
-                                          observed, diff))
-            if done.returncode != 0:
+                                          observed, diff, _shown(action), expected_failure))
+            if not ok:
                 first = action.text.strip().splitlines()[0] if action.text.strip() else ""
                 return ExampleOutcome(
                     plan.example, "failed",
                     f"line {action.line} (step {action.step or '-'}): {first!r} exited "
                     f"{done.returncode}: {_last_line(done.stderr)}", substitutions,
-                    tuple(outcomes))
+                    tuple(outcomes), prerequisites)
     finally:
         ws.remove(host, PERSON)
     differing = [o for o in outcomes if o.diff]
@@ -143,9 +155,18 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
         lines = ", ".join(str(o.line) for o in differing)
         return ExampleOutcome(plan.example, "output differs",
                               f"the output at line(s) {lines} differs from the guide's",
-                              substitutions, tuple(outcomes))
+                              substitutions, tuple(outcomes), prerequisites)
     result = "ran with substitutions" if substitutions else "ran as written"
-    return ExampleOutcome(plan.example, result, "", substitutions, tuple(outcomes))
+    return ExampleOutcome(plan.example, result, "", substitutions, tuple(outcomes),
+                          prerequisites)
+
+
+def _shown(action: Action) -> str:
+    if action.kind == "write":
+        return f"(the file {action.path})"
+    if action.kind == "replace":
+        return f"(in {action.path}: {action.old.strip()[:200]!r} -> {action.text.strip()[:200]!r})"
+    return action.text[:2000]
 
 
 def _last_line(text: str) -> str:

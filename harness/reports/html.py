@@ -12,6 +12,7 @@ from typing import Any
 
 from harness import coverage
 from harness.claims import Registry, load_default
+from harness.examples import report as guide_examples
 from harness.reports.charts import samples_chart
 from harness.reports.claim_list import HEADER as CLAIM_HEADER
 from harness.reports.claim_list import claim_lines
@@ -184,6 +185,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
+    body.append(guide_examples.html_fragment(run))
     body += ["<h2>Claim results</h2>", _results(run, registry),
              "<h2>Coverage of the guide</h2>",
              coverage.html_fragment(coverage.sections(registry or load_default())),

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness import coverage
 from harness.claims import Registry, load_default
+from harness.examples import report as guide_examples
 from harness.reports.claim_list import HEADER as CLAIM_HEADER
 from harness.reports.claim_list import claim_lines
 from harness.reports.model import (
@@ -134,6 +135,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     for table in tables:
         lines += table_markdown(table, notes)
     lines += performance_lines(run.summaries.get("performance"))
+    lines += guide_examples.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",
               *coverage.markdown_lines(coverage.sections(registry or load_default())), ""]

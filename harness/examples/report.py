@@ -1,0 +1,247 @@
+"""The report's section "The guide's examples": every example of a run with its result,
+and every erratum (an example that failed or printed something else) with the guide's
+line, the block, what happened and, where it is evident, the correction. Read from the
+run's claim-like results ``guide-example:<id>`` (scenarios/test_guide_examples.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from harness.results.schema import ClaimResult, Run
+
+PREFIX = "guide-example:"
+HEADING = "The guide's examples"
+#: The results an example can have, in the order the summary counts them.
+RESULTS = ("ran as written", "ran with substitutions", "failed", "output differs", "not run")
+ERRATA_RESULTS = ("failed", "output differs")
+#: How the runner names what it started before an example's steps.
+STARTED = "prerequisite: "
+
+#: Corrections evident from a failing command's stderr: (pattern on stderr, pattern the
+#: failing line must match or "", correction; ``{0}`` is the stderr pattern's group).
+CORRECTIONS: tuple[tuple[str, str, str], ...] = (
+    (r"(-\S+): command not found", r"^\s*-",
+     "a line continuation (\\) is missing on the line before `{0}`"),
+    (r"(\S+): command not found", "",
+     "`{0}` is not a command on the guide's hosts: install it first or correct the name"),
+    (r"(?:unknown flag|unrecognized option|invalid option)[: ]+'?(-[-\w]+)", "",
+     "the option `{0}` does not exist in this version: remove or replace it"),
+    (r"Unit (\S+) not found", "",
+     "the unit `{0}` does not exist at this point: create its file first or correct its name"),
+)
+
+
+@dataclass(frozen=True)
+class ExampleLine:
+    """One example of the run: its result and, in one line, why."""
+
+    example: str
+    section: str
+    lines: tuple[int, int]
+    result: str
+    detail: str
+    substitutions: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """An example that failed or printed something else than the guide shows."""
+
+    example: str
+    section: str
+    #: The guide's line of the block that went wrong (the example's first line if unknown).
+    line: int
+    step: str
+    block: str
+    happened: str
+    diff: str
+    correction: str
+
+
+def guide_example_results(run: Run) -> list[ClaimResult]:
+    return [r for r in run.results if r.claim_id.startswith(PREFIX)]
+
+
+def _lines(result: ClaimResult) -> tuple[int, int]:
+    found = result.evidence.get("lines") or [0, 0]
+    return int(found[0]), int(found[-1])
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+
+
+def _detail(result: ClaimResult) -> str:
+    subs = _strings(result.evidence.get("substitutions"))
+    started = set(_strings(result.evidence.get("prerequisites")))
+    if result.observed == "ran with substitutions":
+        return "; ".join(s for s in subs if s not in started)
+    return result.reason
+
+
+def _started(result: ClaimResult) -> tuple[str, ...]:
+    return tuple(text.removeprefix(STARTED) for text in
+                 _strings(result.evidence.get("prerequisites")))
+
+
+def example_lines(run: Run) -> list[ExampleLine]:
+    return [ExampleLine(r.claim_id[len(PREFIX):], r.section, _lines(r), str(r.observed),
+                        _detail(r), _strings(r.evidence.get("substitutions")), _started(r))
+            for r in guide_example_results(run)]
+
+
+def counts(run: Run) -> dict[str, int]:
+    found = [str(r.observed) for r in guide_example_results(run)]
+    return {result: found.count(result) for result in RESULTS}
+
+
+def correction(stderr: str, command: str) -> str:
+    """The correction a failing command's stderr makes evident, or ""."""
+    for pattern, line_pattern, text in CORRECTIONS:
+        match = re.search(pattern, stderr)
+        if match is None:
+            continue
+        if line_pattern and not any(re.search(line_pattern, line)
+                                    for line in command.splitlines()):
+            continue
+        return text.format(*match.groups())
+    return ""
+
+
+def _last_action(result: ClaimResult, wanted: str) -> dict[str, Any] | None:
+    actions = [a for a in result.evidence.get("actions") or [] if isinstance(a, dict)]
+    if wanted == "failed":
+        found = [a for a in actions if a.get("exit_status") not in (0, None)
+                 and not a.get("expected_failure")]
+    else:
+        found = [a for a in actions if a.get("diff")]
+    return found[-1] if found else None
+
+
+def errata(run: Run) -> list[Erratum]:
+    out: list[Erratum] = []
+    for result in guide_example_results(run):
+        if result.observed not in ERRATA_RESULTS:
+            continue
+        example = result.claim_id[len(PREFIX):]
+        first = _lines(result)[0]
+        if result.observed == "failed":
+            action = _last_action(result, "failed") or {}
+            command = str(action.get("command", ""))
+            stderr = str(action.get("stderr", ""))
+            happened = (f"exited {action.get('exit_status', '?')}"
+                        + (f": {stderr.strip().splitlines()[-1]}" if stderr.strip() else "")
+                        if action else result.reason)
+            out.append(Erratum(example, result.section, int(action.get("line") or first),
+                               str(action.get("step") or "-"), command, happened, "",
+                               correction(stderr, command)))
+            continue
+        for action in [a for a in result.evidence.get("actions") or []
+                       if isinstance(a, dict) and a.get("diff")]:
+            line = int(action.get("line") or first)
+            out.append(Erratum(example, result.section, line, str(action.get("step") or "-"),
+                               str(action.get("command", "")),
+                               "the output differs from the one the guide shows",
+                               str(action["diff"]), _output_correction(action, line)))
+    return sorted(out, key=lambda e: e.line)
+
+
+def _output_correction(action: dict[str, Any], line: int) -> str:
+    if not str(action.get("observed", "")).strip():
+        return ""  # printed nothing: the cause is not evident from the output
+    return f"if the observed output is right, show it instead of the output after line {line}"
+
+
+def summary_sentence(run: Run) -> str:
+    found = counts(run)
+    total = sum(found.values())
+    parts = ", ".join(f"{n} {result}" for result, n in found.items())
+    return f"{total} examples: {parts}."
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _fenced(text: str, info: str = "") -> list[str]:
+    fence = "````" if "```" in text else "```"
+    return ["", *("  " + line for line in [fence + info, *text.rstrip("\n").splitlines(),
+                                           fence])]
+
+
+def markdown_lines(run: Run) -> list[str]:
+    """The section for report.md ([] when the run has no example results)."""
+    lines_ = example_lines(run)
+    if not lines_:
+        return []
+    out = [f"## {HEADING}", "", summary_sentence(run), "",
+           "| lines | example | result | details |", "|-|-|-|-|"]
+    for line in lines_:
+        detail = line.detail
+        if line.prerequisites:
+            detail = "; ".join(("started first: " + "; ".join(line.prerequisites),
+                                *([detail] if detail else [])))
+        out.append(f"| {line.lines[0]}-{line.lines[1]} | {_md(line.section)} "
+                   f"<sub>`{line.example}`</sub> | {line.result} | {_md(detail)} |")
+    found = errata(run)
+    out += ["", f"### Errata ({len(found)})", ""]
+    if not found:
+        return [*out, "None: every example that ran did what the guide shows.", ""]
+    for erratum in found:
+        out += [f"- **Line {erratum.line}** (step {erratum.step}) of "
+                f"{erratum.section} (`{erratum.example}`): {_md(erratum.happened)}"]
+        if erratum.block:
+            out += _fenced(erratum.block)
+        if erratum.diff:
+            out += _fenced(erratum.diff, "diff")
+        if erratum.correction:
+            out += ["", f"  Correction: {erratum.correction}."]
+        out.append("")
+    return out
+
+
+def _esc(text: str) -> str:
+    return escape(text)
+
+
+def html_fragment(run: Run) -> str:
+    """The section for report.html ("" when the run has no example results)."""
+    lines_ = example_lines(run)
+    if not lines_:
+        return ""
+    rows = []
+    for line in lines_:
+        detail = _esc(line.detail)
+        if line.prerequisites:
+            detail = _esc("started first: " + "; ".join(line.prerequisites)) + (
+                f"<br>{detail}" if detail else "")
+        css = {"failed": "failed", "output differs": "failed",
+               "not run": "skipped"}.get(line.result, "passed")
+        rows.append(f"<tr><td>{line.lines[0]}-{line.lines[1]}</td><td>{_esc(line.section)} "
+                    f"<small><code>{_esc(line.example)}</code></small></td>"
+                    f'<td class="outcome-{css}">{_esc(line.result)}</td><td>{detail}</td></tr>')
+    out = [f'<h2 id="guide-examples">{_esc(HEADING)}</h2>',
+           f"<p>{_esc(summary_sentence(run))}</p>",
+           "<table><tr><th>lines</th><th>example</th><th>result</th><th>details</th></tr>",
+           *rows, "</table>"]
+    found = errata(run)
+    out.append(f"<h3>Errata ({len(found)})</h3>")
+    if not found:
+        return "".join([*out, "<p>None: every example that ran did what the guide shows.</p>"])
+    items = []
+    for erratum in found:
+        item = (f"<li><strong>Line {erratum.line}</strong> (step {_esc(erratum.step)}) of "
+                f"{_esc(erratum.section)} (<code>{_esc(erratum.example)}</code>): "
+                f"{_esc(erratum.happened)}")
+        if erratum.block:
+            item += f"<pre>{_esc(erratum.block)}</pre>"
+        if erratum.diff:
+            item += f"<pre>{_esc(erratum.diff)}</pre>"
+        if erratum.correction:
+            item += f"<p>Correction: {_esc(erratum.correction)}.</p>"
+        items.append(item + "</li>")
+    return "".join([*out, "<ul>", *items, "</ul>"])
