@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ class Recorder:
     run: Run
     directory: Path
     current_test: str = ""
-    recorded_tests: set[str] = field(default_factory=set)
 
     @classmethod
     def start(cls, root: Path, run_id: str | None = None) -> Recorder:
@@ -39,7 +38,6 @@ class Recorder:
 
     def add(self, result: ClaimResult) -> None:
         result.test = result.test or self.current_test
-        self.recorded_tests.add(result.test)
         self.run.results.append(result)
 
     def measure(self, sample: Measurement) -> None:
