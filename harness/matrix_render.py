@@ -8,6 +8,7 @@ from html import escape
 
 from harness.matrix import Cell, Matrix, Row, ratio_label, ratio_words
 from harness.matrix_changes import change_groups, group_words, item_words
+from harness.reports.markdown import escape as _md
 
 TITLE = "podnet release matrix"
 INTRO = ("Which of the guide's statements hold on which release. Each cell says what that "
@@ -21,10 +22,6 @@ RATIOS = "Performance relative to the reference"
 
 
 # --- Markdown ---------------------------------------------------------------------------
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
 
 def _observed(matrix: Matrix, row: Row) -> str:
     """What the guide says and what the releases that checked a row saw instead."""

@@ -81,8 +81,7 @@ class Capabilities:
         for need in needs:
             if need not in REMOVED or not self.missing(need):
                 continue
-            network = (method.network if method and method.network else None) \
-                or REMOVED_NETWORK[need]
+            network = (method.network if method else None) or REMOVED_NETWORK[need]
             if network not in self._tried:
                 self._tried[network] = self._try(need, network)
             if self._tried[network] is not None:

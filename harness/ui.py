@@ -6,7 +6,6 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,7 +13,7 @@ from rich.table import Table
 
 from harness.claims import Claim
 from harness.lab.lab import Step
-from harness.results.schema import Run
+from harness.results.schema import ClaimResult, Run
 
 console = Console(stderr=True, log_path=False)
 
@@ -67,9 +66,5 @@ def _cell(n: int, outcome: str) -> str:
     return f"[{colour}]{n}[/]"
 
 
-def failures(run: Run) -> list[dict[str, Any]]:
-    return [
-        {"claim": r.claim_id, "method": r.method, "protocol": r.protocol,
-         "expected": r.expected, "observed": r.observed, "reason": r.reason}
-        for r in run.results if r.outcome in ("failed", "error")
-    ]
+def failures(run: Run) -> list[ClaimResult]:
+    return [r for r in run.results if r.outcome in ("failed", "error")]

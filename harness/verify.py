@@ -208,17 +208,17 @@ def _report(run_dir: Path, code: int, started: float) -> int:
     run = store.load(run_dir)
     from harness.reports import render_run
 
-    paths = render_run(run_dir)
+    paths = render_run(run_dir, run=run)
     console.print(summary_table(run))
-    for failure in failures(run):
-        console.print(f"[red]✘[/] {escape(str(failure['claim']))} ({escape(str(failure['method']))}, "
-                      f"{escape(str(failure['protocol'] or '-'))}): "
-                      f"expected {escape(repr(failure['expected']))}, "
-                      f"observed {escape(repr(failure['observed']))} {escape(str(failure['reason']))}")
+    failed = failures(run)
+    for failure in failed:
+        console.print(f"[red]✘[/] {escape(str(failure.claim_id))} ({escape(str(failure.method))}, "
+                      f"{escape(str(failure.protocol or '-'))}): "
+                      f"expected {escape(repr(failure.expected))}, "
+                      f"observed {escape(repr(failure.observed))} {escape(str(failure.reason))}")
     html = next((p for p in paths if p.suffix == ".html"), None)
     console.print(f"{len(run.results)} claim results in {time.monotonic() - started:.0f}s; "
                   f"report: {escape(str(html or run_dir))}")
-    failed = bool(failures(run))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         code = 0
     return 1 if failed or code else 0

@@ -18,15 +18,17 @@ import re
 import secrets
 import shlex
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from harness import containers
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import get_method
+from harness.probes import reach
 from harness.proxies import sockets
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import (
@@ -141,21 +143,9 @@ def socket_activated(served: bool, holders: list[list[sockets.Holder]], pid: int
 def _networks(target: Target, networks: tuple[str, ...]) -> Iterator[dict[str, str]]:
     """``--network`` values for the claim's networks: ``custom`` becomes a fresh custom
     network (removed on exit)."""
-    made: list[str] = []
-    values = {}
-    try:
-        for net in networks:
-            if net == "custom":
-                name = f"{PREFIX}combonet-{secrets.token_hex(3)}"
-                target.podman("network", "create", name)
-                made.append(name)
-                values[net] = name
-            else:
-                values[net] = net
-        yield values
-    finally:
-        for name in made:
-            target.podman("network", "rm", "-f", name, check=False)
+    with ExitStack() as stack:
+        yield {net: stack.enter_context(containers.network(target, containers.unique("combonet")))
+               if net == "custom" else net for net in networks}
 
 
 #: The method families (pytest markers) of the claims' ``--network`` modes.
@@ -221,11 +211,6 @@ def _within(check: Callable[[], bool], what: str, timeout: float = 20) -> bool:
         return False
 
 
-def _served(client: Client, target: Target, port: int) -> bool:
-    return client.http_get(f"http://{target.main_address}:{port}/?podnet-combo",
-                           timeout=CURL_TIMEOUT).ok
-
-
 @pytest.mark.parametrize("claim", _exclusive_params(publish=True))
 def test_host_with_publish(claim: Claim, target: Target, client: Client, recorder: Recorder,
                            applicable: Any) -> None:
@@ -238,16 +223,15 @@ def test_host_with_publish(claim: Claim, target: Target, client: Client, recorde
     argv = ["podman", "run", "-d", "--name", name, "--network=host", *publish, IMAGE]
     try:
         target.run(target.marked(control_argv))
-        control_served = _within(lambda: _served(client, target, PUBLISHED),
-                                 f"the control on {PUBLISHED}")
+        control_served = reach.wait_served(client, target.main_address, PUBLISHED)
         target.podman("rm", "-f", "-t", "0", control)
         done = target.run(target.marked(argv), check=False)
         if not done.ok:
             raise NoObservation(f"podman refused --network=host with -p for a reason the "
                                 f"guide does not state: {done.stderr.strip()[-300:]!r}")
-        host_served = _within(lambda: _served(client, target, PORT),
-                              f"{name} on the host network")
-        published_served = _served(client, target, PUBLISHED)
+        host_served = reach.wait_served(client, target.main_address, PORT)
+        published_served = reach.served(client, target.main_address, PUBLISHED,
+                                        timeout=CURL_TIMEOUT)[0]
     finally:
         target.podman("rm", "-f", "-t", "0", "--ignore", control, name, check=False)
     warning = PORTS_DISCARDED.search(done.stderr + done.stdout)

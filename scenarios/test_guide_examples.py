@@ -16,9 +16,10 @@ import pytest
 
 from harness.clients.base import Client
 from harness.examples.assess import Status, assess_all
-from harness.examples.model import Example
+from harness.examples.model import OUTCOME_OF_RESULT, Example
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import plan
+from harness.examples.report import ERRATA_RESULTS, PREFIX
 from harness.examples.runner import ExampleOutcome, run_example, share_images, unshare_images
 from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
@@ -29,8 +30,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.guide_examples]
 
 EXAMPLES = parse(packaged_guide())
 ASSESSMENTS = {a.example: a for a in assess_all(EXAMPLES)}
-OUTCOMES = {"ran as written": "passed", "ran with substitutions": "passed",
-            "failed": "failed", "output differs": "failed", "not run": "skipped"}
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +45,11 @@ def host(target: Target) -> Iterator[LabTarget]:
 
 def _record(recorder: Recorder, example: Example, outcome: ExampleOutcome) -> None:
     recorder.add(ClaimResult(
-        claim_id=f"guide-example:{example.id}", section=example.section,
+        claim_id=f"{PREFIX}{example.id}", section=example.section,
         statement=f"the example at lines {example.line}-{example.end_line} of the guide "
                   "runs and prints what the guide shows",
         expected="ran as written", observed=outcome.result,
-        outcome=OUTCOMES[outcome.result], reason=outcome.detail,
+        outcome=OUTCOME_OF_RESULT[outcome.result], reason=outcome.detail,
         evidence={"lines": [example.line, example.end_line],
                   "substitutions": list(outcome.substitutions),
                   "prerequisites": list(outcome.prerequisites),
@@ -73,7 +72,7 @@ def test_guide_example(example: Example, recorder: Recorder,
     client: Client = request.getfixturevalue("client")
     outcome = run_example(host, client, runnable, assessment.substitutions)
     _record(recorder, example, outcome)
-    if outcome.result in ("failed", "output differs"):
+    if outcome.result in ERRATA_RESULTS:
         diffs = "\n".join(a.diff for a in outcome.actions if a.diff)
         raise ClaimMismatch(f"the guide's example {example.id} (lines {example.line}-"
                             f"{example.end_line}): {outcome.result}: {outcome.detail}"

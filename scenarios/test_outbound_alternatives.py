@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from harness import containers
 from harness.bench import stats, verdict
 from harness.claims import load_default
 from harness.methods import get_method
@@ -60,15 +61,9 @@ def _loopback_iperf3(target: Target) -> Iterator[None]:
         target.remove_files(pidfile)
 
 
-@contextlib.contextmanager
-def _container(target: Target, network: str) -> Iterator[str]:
-    name = f"{PREFIX}tcpns-{secrets.token_hex(3)}"
-    try:
-        target.podman("run", "-d", "--name", name, f"--network={network}", IMAGE,
-                      "sleep", "600")
-        yield name
-    finally:
-        target.podman("rm", "-f", "-t", "0", name, check=False)
+def _container(target: Target, network: str) -> contextlib.AbstractContextManager[str]:
+    return containers.running(target, [f"--network={network}"], ["sleep", "600"],
+                              name=containers.unique("tcpns"))
 
 
 def _exec(target: Target, name: str, script: str, timeout: float = 60) -> str:

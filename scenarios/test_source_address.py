@@ -24,7 +24,8 @@ from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.source_address]
 
-CLAIMS = load_default().select("source_address_preserved")
+REGISTRY = load_default()
+CLAIMS = REGISTRY.select("source_address_preserved")
 TCP_PORT, UDP_PORT = 8080, 8081
 
 
@@ -56,7 +57,7 @@ def test_quoted_rootlesskit_address(target: Target, client: Client, recorder: Re
                                     applicable: Any) -> None:
     """The guide's podman run with slirp4netns + rootlesskit: the address nginx logs
     for host2's request, against the address the guide quotes."""
-    claim = load_default().get("inbound.quoted-address.rootlesskit")
+    claim = REGISTRY.get("inbound.quoted-address.rootlesskit")
     method = get_method(claim.method or "")
     applicable(claim, method)
     quoted = claim.extra["quoted_address"]

@@ -15,12 +15,11 @@ import pytest
 
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.errors import PodnetError
-from harness.methods import Method, get_method
+from harness.methods import get_method
 from harness.probes.netconf import sysctl_set
+from harness.probes.reach import publishes
 from harness.pytest_plugin import method_params
 from harness.results.recorder import Recorder
-from harness.services import ServeOptions, serve
 from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.unprivileged_port]
@@ -29,16 +28,6 @@ REGISTRY = load_default()
 KEY = "net.ipv4.ip_unprivileged_port_start"
 START = 1024
 BELOW = 80
-
-
-def _publish(target: Target, method: Method, client: Client, port: int) -> tuple[bool, str]:
-    """Whether the method serves ``port`` to the client, and podman's/systemd's error."""
-    try:
-        with serve(target, method, client,
-                   ServeOptions(port=port, container_port=8080, ready_timeout=8)):
-            return True, "served"
-    except PodnetError as exc:
-        return False, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
 
 
 def minimum_port(below_ok: bool, at_ok: bool) -> str | int:
@@ -55,8 +44,8 @@ def test_minimum_port(claim: Claim, protocol: str | None, target: Target, client
     method = get_method(claim.method or "")
     applicable(claim, method)
     with sysctl_set(target, KEY, str(START)):
-        below_ok, below_said = _publish(target, method, client, BELOW)
-        at_ok, at_said = _publish(target, method, client, START)
+        below_ok, below_said = publishes(target, method, client, BELOW)
+        at_ok, at_said = publishes(target, method, client, START)
     recorder.check(claim, minimum_port(below_ok, at_ok), evidence={
         KEY: START, f"port {BELOW}": below_said, f"port {START}": at_said})
 
@@ -76,9 +65,9 @@ def test_lowered_setting(target: Target, client: Client, recorder: Recorder,
     method = get_method(claim.method or "")
     applicable(claim, method)
     with sysctl_set(target, KEY, str(START)):
-        refused_ok, refused_said = _publish(target, method, client, BELOW)
+        refused_ok, refused_said = publishes(target, method, client, BELOW)
     with sysctl_set(target, KEY, str(BELOW)):
-        lowered_ok, lowered_said = _publish(target, method, client, BELOW)
+        lowered_ok, lowered_said = publishes(target, method, client, BELOW)
     recorder.check(claim, lowered_ok and not refused_ok, evidence={
         f"port {BELOW} with {KEY}={START}": refused_said,
         f"port {BELOW} with {KEY}={BELOW}": lowered_said})
@@ -91,6 +80,6 @@ def test_system_service_alternative(target: Target, client: Client, recorder: Re
     method = get_method(claim.method or "")
     applicable(claim, method)
     with sysctl_set(target, KEY, str(START)):
-        ok, said = _publish(target, method, client, BELOW)
+        ok, said = publishes(target, method, client, BELOW)
         setting = target.sysctl(KEY)
     recorder.check(claim, ok, evidence={f"port {BELOW}": said, KEY: setting})

@@ -25,10 +25,10 @@ from harness.claims import load_default
 from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes.netconf import sysctl_set
+from harness.probes.reach import publishes
 from harness.results.recorder import Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target
-from scenarios.test_unprivileged_port import _publish
 
 pytestmark = [pytest.mark.lab, pytest.mark.unprivileged_port]
 
@@ -70,7 +70,7 @@ def test_sysctl_d_procedure(target: Target, client: Client, recorder: Recorder,
         finally:
             target.remove_files(GUIDE_FILE, root=True)
         value = target.sysctl(KEY)
-        published, said = _publish(target, method, client, GUIDE_VALUE)
+        published, said = publishes(target, method, client, GUIDE_VALUE)
     applied = [line for line in loaded.stdout.splitlines() if "unprivileged" in line]
     recorder.check(claim, procedure_result(value, published, said), evidence={
         "file": f"{GUIDE_FILE}: {KEY}={GUIDE_VALUE}", "sysctl --system": "; ".join(applied),

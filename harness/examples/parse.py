@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -405,7 +405,3 @@ def parse(source: str) -> list[Example]:
     tokens = MarkdownIt("commonmark").parse(source)
     return _Reader(source).run(tokens)
 
-
-def all_blocks(examples: Sequence[Example]) -> Iterator[Block]:
-    for example in examples:
-        yield from example.blocks

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from harness.examples import substitutions as subs
 from harness.examples.assess import PREREQUISITES, effective_steps, run_images
-from harness.examples.model import Block, BlockKind, Example, Step
+from harness.examples.model import PREREQUISITE, Block, BlockKind, Example, Step
 
 #: Commands the runner does itself: the example's user is created, logged in and out.
 USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit)$")
@@ -157,7 +157,7 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
     needed = PREREQUISITES.get(example.id)
     if needed is not None and needed.script:
         actions.insert(0, Action("run", example.line, "prerequisite", "host1", needed.script))
-        used.append(f"prerequisite: {needed.what} -> {needed.how}")
+        used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
     elif needed is not None:
         problems.append(f"needs first: {needed.what}")
     if not actions:

@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from harness.examples.model import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
 from harness.results.schema import ClaimResult, Run
 
 PREFIX = "guide-example:"
 HEADING = "The guide's examples"
-#: The results an example can have, in the order the summary counts them.
-RESULTS = ("ran as written", "ran with substitutions", "failed", "output differs", "not run")
 ERRATA_RESULTS = ("failed", "output differs")
-#: How the runner names what it started before an example's steps.
-STARTED = "prerequisite: "
 
 #: Corrections evident from a failing command's stderr: (pattern on stderr, pattern the
 #: failing line must match or "", correction; ``{0}`` is the stderr pattern's group).
@@ -84,7 +81,7 @@ def _detail(result: ClaimResult) -> str:
 
 
 def _started(result: ClaimResult) -> tuple[str, ...]:
-    return tuple(text.removeprefix(STARTED) for text in
+    return tuple(text.removeprefix(PREREQUISITE) for text in
                  _strings(result.evidence.get("prerequisites")))
 
 
@@ -112,13 +109,10 @@ def correction(stderr: str, command: str) -> str:
     return ""
 
 
-def _last_action(result: ClaimResult, wanted: str) -> dict[str, Any] | None:
-    actions = [a for a in result.evidence.get("actions") or [] if isinstance(a, dict)]
-    if wanted == "failed":
-        found = [a for a in actions if a.get("exit_status") not in (0, None)
-                 and not a.get("expected_failure")]
-    else:
-        found = [a for a in actions if a.get("diff")]
+def _failing_action(result: ClaimResult) -> dict[str, Any] | None:
+    """The last action that exited non-zero where the guide expects no failure."""
+    found = [a for a in result.evidence.get("actions") or [] if isinstance(a, dict)
+             and a.get("exit_status") not in (0, None) and not a.get("expected_failure")]
     return found[-1] if found else None
 
 
@@ -130,7 +124,7 @@ def errata(run: Run) -> list[Erratum]:
         example = result.claim_id[len(PREFIX):]
         first = _lines(result)[0]
         if result.observed == "failed":
-            action = _last_action(result, "failed") or {}
+            action = _failing_action(result) or {}
             command = str(action.get("command", ""))
             stderr = str(action.get("stderr", ""))
             happened = (f"exited {action.get('exit_status', '?')}"
@@ -204,10 +198,6 @@ def markdown_lines(run: Run) -> list[str]:
     return out
 
 
-def _esc(text: str) -> str:
-    return escape(text)
-
-
 def html_fragment(run: Run) -> str:
     """The section for report.html ("" when the run has no example results)."""
     lines_ = example_lines(run)
@@ -215,17 +205,16 @@ def html_fragment(run: Run) -> str:
         return ""
     rows = []
     for line in lines_:
-        detail = _esc(line.detail)
+        detail = escape(line.detail)
         if line.prerequisites:
-            detail = _esc("started first: " + "; ".join(line.prerequisites)) + (
+            detail = escape("started first: " + "; ".join(line.prerequisites)) + (
                 f"<br>{detail}" if detail else "")
-        css = {"failed": "failed", "output differs": "failed",
-               "not run": "skipped"}.get(line.result, "passed")
-        rows.append(f"<tr><td>{line.lines[0]}-{line.lines[1]}</td><td>{_esc(line.section)} "
-                    f"<small><code>{_esc(line.example)}</code></small></td>"
-                    f'<td class="outcome-{css}">{_esc(line.result)}</td><td>{detail}</td></tr>')
-    out = [f'<h2 id="guide-examples">{_esc(HEADING)}</h2>',
-           f"<p>{_esc(summary_sentence(run))}</p>",
+        css = OUTCOME_OF_RESULT.get(line.result, "passed")
+        rows.append(f"<tr><td>{line.lines[0]}-{line.lines[1]}</td><td>{escape(line.section)} "
+                    f"<small><code>{escape(line.example)}</code></small></td>"
+                    f'<td class="outcome-{css}">{escape(line.result)}</td><td>{detail}</td></tr>')
+    out = [f'<h2 id="guide-examples">{escape(HEADING)}</h2>',
+           f"<p>{escape(summary_sentence(run))}</p>",
            "<table><tr><th>lines</th><th>example</th><th>result</th><th>details</th></tr>",
            *rows, "</table>"]
     found = errata(run)
@@ -234,14 +223,14 @@ def html_fragment(run: Run) -> str:
         return "".join([*out, "<p>None: every example that ran did what the guide shows.</p>"])
     items = []
     for erratum in found:
-        item = (f"<li><strong>Line {erratum.line}</strong> (step {_esc(erratum.step)}) of "
-                f"{_esc(erratum.section)} (<code>{_esc(erratum.example)}</code>): "
-                f"{_esc(erratum.happened)}")
+        item = (f"<li><strong>Line {erratum.line}</strong> (step {escape(erratum.step)}) of "
+                f"{escape(erratum.section)} (<code>{escape(erratum.example)}</code>): "
+                f"{escape(erratum.happened)}")
         if erratum.block:
-            item += f"<pre>{_esc(erratum.block)}</pre>"
+            item += f"<pre>{escape(erratum.block)}</pre>"
         if erratum.diff:
-            item += f"<pre>{_esc(erratum.diff)}</pre>"
+            item += f"<pre>{escape(erratum.diff)}</pre>"
         if erratum.correction:
-            item += f"<p>Correction: {_esc(erratum.correction)}.</p>"
+            item += f"<p>Correction: {escape(erratum.correction)}.</p>"
         items.append(item + "</li>")
     return "".join([*out, "<ul>", *items, "</ul>"])

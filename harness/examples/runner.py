@@ -11,6 +11,7 @@ from importlib import resources
 
 from harness.clients.base import Client
 from harness.examples.compare import difference
+from harness.examples.model import PREREQUISITE
 from harness.examples.plan import Action, Plan
 from harness.lab import workstation as ws
 from harness.lab.images import WEB_IMAGE
@@ -30,9 +31,6 @@ MAIN_LOG_FORMAT = ("log_format main '$remote_addr - $remote_user [$time_local] \
                    "\n    '$status $body_bytes_sent \"$http_referer\" '"
                    "\n    '\"$http_user_agent\" \"$http_x_forwarded_for\"';"
                    "\n    access_log /dev/stdout main;")
-#: How a plan's substitutions name what the runner started first.
-PREREQUISITE = "prerequisite: "
-RESULTS = ("ran as written", "ran with substitutions", "failed", "output differs", "not run")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ class ActionOutcome:
 @dataclass(frozen=True)
 class ExampleOutcome:
     example: str
-    #: One of :data:`RESULTS`.
+    #: One of :data:`harness.examples.model.RESULTS`.
     result: str
     #: One line: the failing step and command, the differing output, or why not run.
     detail: str

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from harness.atomic import write_text
 from harness.errors import PodnetError
 from harness.lab import state as lab_state
-from harness.probes.netconf import Route, routes
+from harness.probes.netconf import Route, route_key, routes
 from harness.targets.base import Target
 
 #: Every kernel setting a check changes in host1 (with netconf.sysctl_set).
@@ -49,10 +50,7 @@ def capture(target: Target) -> Snapshot:
 
 
 def save(lab: str, snapshot: Snapshot) -> None:
-    path = lab_state.baseline_file(lab)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(snapshot.to_json())
-    tmp.replace(path)
+    write_text(lab_state.baseline_file(lab), snapshot.to_json())
 
 
 def load(lab: str) -> Snapshot | None:
@@ -60,10 +58,6 @@ def load(lab: str) -> Snapshot | None:
         return Snapshot.from_json(lab_state.baseline_file(lab).read_text())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def _key(route: Route) -> str:
-    return f"{route.family} {route.describe()}"
 
 
 @dataclass(frozen=True)
@@ -81,15 +75,15 @@ class Plan:
         return bool(self.add or self.delete or self.sysctls)
 
     def describe(self) -> str:
-        parts = [f"route missing: {_key(r)}" for r in self.add]
-        parts += [f"route not in the baseline: {_key(r)}" for r in self.delete]
+        parts = [f"route missing: {route_key(r)}" for r in self.add]
+        parts += [f"route not in the baseline: {route_key(r)}" for r in self.delete]
         parts += [f"{key} is {now}, baseline {then}" for key, now, then in self.sysctls]
         return "; ".join(parts)
 
 
 def plan(baseline: Snapshot, current: Snapshot) -> Plan:
-    wanted = {_key(r): r for r in baseline.routes}
-    present = {_key(r): r for r in current.routes}
+    wanted = {route_key(r): r for r in baseline.routes}
+    present = {route_key(r): r for r in current.routes}
     add = [r for k, r in wanted.items() if k not in present]
     delete = [r for k, r in present.items() if k not in wanted]
     return Plan(

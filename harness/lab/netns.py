@@ -56,21 +56,22 @@ def namespace_id(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def processes_in(ns: str) -> list[int]:
-    """PIDs of processes whose network namespace is ``ns`` (e.g. servers a client
-    host started with ``ip netns exec``, which live outside the lab's cgroup)."""
-    wanted = namespace_id(NETNS_DIR / ns)
-    if wanted is None:
+def processes_in(*namespaces: str) -> list[int]:
+    """PIDs of processes whose network namespace is one of ``namespaces`` (e.g. servers
+    a client host started with ``ip netns exec``, which live outside the lab's cgroup),
+    found in one scan of /proc."""
+    wanted = {found for ns in namespaces if (found := namespace_id(NETNS_DIR / ns))}
+    if not wanted:
         return []
     return [int(entry.name) for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and namespace_id(entry / "ns" / "net") == wanted]
+            if entry.name.isdigit() and namespace_id(entry / "ns" / "net") in wanted]
 
 
 def delete(names: list[str]) -> None:
     """Kill what still runs in the namespaces, then remove them."""
+    for pid in processes_in(*names):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     for ns in names:
-        for pid in processes_in(ns):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
         if (NETNS_DIR / ns).exists():
             run(["ip", "netns", "delete", ns], check=False)

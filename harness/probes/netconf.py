@@ -88,17 +88,25 @@ def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[li
                 target.run(["ip", family, "route", "flush", "table", "main"], root=True)
         yield removed
     finally:
-        present = {_key(r) for r in routes(target)}
-        for route in sorted(removed, key=lambda r: "gateway" in r.spec):
-            if _key(route) not in present:
-                target.run(route.argv(), root=True, check=False)
-        missing = {_key(r) for r in before} - {_key(r) for r in routes(target)}
+        missing = _put_back(target, removed, before)
         if missing:
             raise PodnetError(f"routes not restored on {target.name}: {sorted(missing)}")
 
 
-def _key(route: Route) -> str:
+def route_key(route: Route) -> str:
+    """``family`` and ``describe()``: equal for the same route, whatever order ip
+    listed its attributes in."""
     return route.family + " " + route.describe()
+
+
+def _put_back(target: Target, wanted: list[Route], before: list[Route]) -> set[str]:
+    """Add each route of ``wanted`` that is missing, prefix routes before the routes
+    through gateways; return the keys of ``before``'s routes still missing."""
+    present = {route_key(r) for r in routes(target)}
+    for route in sorted(wanted, key=lambda r: "gateway" in r.spec):
+        if route_key(route) not in present:
+            target.run(route.argv(), root=True, check=False)
+    return {route_key(r) for r in before} - {route_key(r) for r in routes(target)}
 
 
 def parse_ipv4_addresses(ip_json: str) -> list[str]:
@@ -138,12 +146,8 @@ def link_down(target: Target, ifname: str) -> Iterator[None]:
         for family, address in sorted(addresses - link_addresses(target, ifname)):
             target.run(["ip", family, "addr", "add", address, "dev", ifname,
                         *(["nodad"] if family == "-6" else [])], root=True, check=False)
-        present = {_key(r) for r in routes(target)}
-        for route in sorted(before, key=lambda r: "gateway" in r.spec):
-            if _key(route) not in present:
-                target.run(route.argv(), root=True, check=False)
+        missing = _put_back(target, before, before)
         lost = {a for _, a in addresses - link_addresses(target, ifname)}
-        missing = {_key(r) for r in before} - {_key(r) for r in routes(target)}
         if lost or missing:
             raise PodnetError(f"{ifname} not restored on {target.name}: "
                               f"{sorted(lost | missing)}")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from harness.clients.base import Client
+from harness.errors import PodnetError
+from harness.methods import Method
+from harness.services import ServeOptions, serve
+from harness.targets.base import Target
 from harness.wait import NotReady, poll
 
 
@@ -24,3 +28,13 @@ def wait_served(client: Client, address: str, port: int, protocol: str = "tcp",
                     timeout=timeout, interval=0.1)
     except NotReady:
         return False
+
+
+def publishes(target: Target, method: Method, client: Client, port: int) -> tuple[bool, str]:
+    """Whether the method serves ``port`` to the client, and podman's/systemd's error."""
+    try:
+        with serve(target, method, client,
+                   ServeOptions(port=port, container_port=8080, ready_timeout=8)):
+            return True, "served"
+    except PodnetError as exc:
+        return False, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)

@@ -22,11 +22,13 @@ def guide_tables(run: Run, registry: Registry | None = None) -> list[Table]:
     return build_tables(run, registry or load_default(), method_titles())
 
 
-def render_run(run_dir: Path, registry: Registry | None = None) -> list[Path]:
-    """Render the run in ``run_dir``; raises PodnetError if it is not a readable run or a
-    file cannot be written (each file is replaced atomically: the previous one is kept)."""
+def render_run(run_dir: Path, registry: Registry | None = None, *,
+               run: Run | None = None) -> list[Path]:
+    """Render the run in ``run_dir`` (``run`` when the caller has just loaded it); raises
+    PodnetError if it is not a readable run or a file cannot be written (each file is
+    replaced atomically: the previous one is kept)."""
     run_dir = Path(run_dir)
-    run = store.load(run_dir)
+    run = run or store.load(run_dir)
     directory = run_dir if run_dir.is_dir() else run_dir.parent
     registry = registry or load_default()
     tables = guide_tables(run, registry)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
@@ -13,10 +12,6 @@ from harness.errors import PodnetError
 from harness.results.schema import Run
 
 RUN_FILE = "run.json"
-
-
-def default_results_root() -> Path:
-    return Path(os.environ.get("PODNET_RESULTS", "results"))
 
 
 def new_run_id(now: float | None = None) -> str:
