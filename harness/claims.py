@@ -1,7 +1,7 @@
 """The claims registry: every statement of the guide, as data, with its section.
 
 Tests take expected outcomes from here, never from what they observe. The registry
-file is ``scenarios/claims.toml``; this module only loads and queries it.
+files are ``harness/scenarios/claims/*.toml``; this module only loads and queries it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
+from harness.scenarios import DIRECTORY
 from harness.versions import Condition, Version
 
 GUIDE = "podman-networking-docs"
@@ -143,7 +144,7 @@ def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
     return value.strip()
 
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "claims"
+DEFAULT_REGISTRY = DIRECTORY / "claims"
 
 
 def load_default() -> Registry:

@@ -1,15 +1,15 @@
-"""The guide's inbound methods, loaded from ``scenarios/methods.toml``."""
+"""The guide's inbound methods, loaded from ``harness/scenarios/methods.toml``."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from harness.errors import UsageError
+from harness.scenarios import DIRECTORY
 
-METHODS_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "methods.toml"
+METHODS_FILE = DIRECTORY / "methods.toml"
 FAMILIES = ("pasta", "slirp4netns", "socket_activation", "host_network", "custom_network")
 
 

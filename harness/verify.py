@@ -27,9 +27,10 @@ from harness.lab import lab, lock
 from harness.results import store
 from harness.results.schema import Run
 from harness.run import run
+from harness.scenarios import DIRECTORY
 from harness.ui import console, failures, step_printer, summary_table
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = DIRECTORY
 
 
 class ProgressPlugin:

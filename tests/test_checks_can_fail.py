@@ -23,12 +23,12 @@ from harness.requirements import Capabilities, removal_message
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
 from harness.run import Completed
+from harness.scenarios.test_backend import cni_available
+from harness.scenarios.test_bind_device import Observation, restricted
+from harness.scenarios.test_pasta_options import publish_holds, publish_observation
+from harness.scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
+from harness.scenarios.test_security import localhost_urls
 from harness.ui import summary_table
-from scenarios.test_backend import cni_available
-from scenarios.test_bind_device import Observation, restricted
-from scenarios.test_pasta_options import publish_holds, publish_observation
-from scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
-from scenarios.test_security import localhost_urls
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFUSALS = FIXTURES / "refusals"

@@ -33,7 +33,7 @@ from harness.wait import poll
 Snapshot = dict[str, list[Any]]
 
 #: What podnet's own source tree needs to run its suites elsewhere.
-SOURCE = ("harness", "scenarios", "conftest.py", "pyproject.toml")
+SOURCE = ("harness", "conftest.py", "pyproject.toml")
 #: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").
 VOLATILE_KEYS = frozenset({"Status", "CreatedAt", "RunningFor", "CreatedSince", "MountCount",
                            "created"})
@@ -341,7 +341,7 @@ def run_suites(host: LabTarget, workdir: str, person: Person, *,
                extra: Sequence[str] = (), timeout: float = 3600) -> Completed:
     """podnet's suites inside host1, as root, with ``--target local`` against
     ``person``; results under ``workdir/results/workstation``."""
-    argv = ["python3", "-m", "pytest", "scenarios", "-p", "no:cacheprovider", "-q",
+    argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "no:cacheprovider", "-q",
             "--target", "local", "--local-user", person.user,
             "--base-tar", f"{workdir}/base.tar", "--results-dir", f"{workdir}/results",
             "--run-id", "workstation", "--basetemp", f"{workdir}/tmp", "--quick",

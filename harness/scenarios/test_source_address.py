@@ -7,6 +7,7 @@ address of the client's SYN in pasta's --pcap capture is recorded too and must a
 
 from __future__ import annotations
 
+import base64
 import secrets
 from pathlib import Path
 from typing import Any
@@ -98,13 +99,12 @@ def _pcap_evidence(target: Target, service: Service, protocol: str, client: Clie
     done = target.run(["base64", service.pcap_path], check=False)
     if not done.ok:
         return {"pcap": f"no capture at {service.pcap_path}"}
-    import base64
-
     local.write_bytes(base64.b64decode(done.stdout))
     found = (pcap.datagrams_to(local, service.port) if protocol == "udp"
              else pcap.syns_to(local, service.port))
     from_client = [p for p in found if p.src == client.address]
-    first = (from_client or found or [None])[0]
+    candidates = from_client or found
+    first = candidates[0] if candidates else None
     return {
         "pcap_source": first.src if first else None,
         "pcap_record": first.describe() if first else f"no {protocol} packet to port {service.port}",
