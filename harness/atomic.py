@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from harness.errors import PodnetError
+from harness.fsguard import remove_tree
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
@@ -33,3 +34,16 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 def write_text(path: Path, text: str) -> Path:
     return write_bytes(path, text.encode())
+
+
+def write_directory(out: Path, files: dict[str, str | bytes], root: Path) -> list[Path]:
+    """Write ``files`` (name: content) into ``out`` under ``root``, each atomically; a
+    failed write removes ``out`` if this call made it, and raises one line."""
+    made = not out.exists()
+    try:
+        return [write_bytes(out / name, data.encode() if isinstance(data, str) else data)
+                for name, data in files.items()]
+    except PodnetError:
+        if made:
+            remove_tree(out, root)
+        raise

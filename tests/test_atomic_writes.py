@@ -117,13 +117,15 @@ def test_a_failed_matrix_write_leaves_no_directory(tmp_path: Path,
     results.mkdir()
     written = []
 
-    def second_fails(path: Path, text: str) -> Path:
+    write_bytes = atomic.write_bytes
+
+    def second_fails(path: Path, data: bytes) -> Path:
         if written:
             raise PodnetError(f"cannot write {path}: No space left on device")
         written.append(path)
-        return atomic.write_text(path, text)
+        return write_bytes(path, data)
 
-    monkeypatch.setattr(matrix, "write_text", second_fails)
+    monkeypatch.setattr(atomic, "write_bytes", second_fails)
     with pytest.raises(PodnetError):
         matrix.render_matrix([good, good], results)
     assert list(results.iterdir()) == []

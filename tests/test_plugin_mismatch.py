@@ -18,10 +18,9 @@ def test_contradiction(recorder):
 
 @pytest.mark.parametrize(("mode", "outcome"), [("fail", {"failed": 1}), ("xfail", {"xfailed": 1})])
 def test_mismatch_mode(pytester: pytest.Pytester, mode: str, outcome: dict[str, int]) -> None:
-    pytester.makeconftest('pytest_plugins = ("harness.pytest_plugin",)')
     pytester.makepyfile(SUITE)
     results = pytester.path / "results"
-    run = pytester.runpytest("-p", "no:cacheprovider", f"--mismatch={mode}",
+    run = pytester.runpytest("-p", "podnet", "-p", "no:cacheprovider", f"--mismatch={mode}",
                              f"--results-dir={results}", "--run-id=r1")
     run.assert_outcomes(**outcome)
     record = json.loads((results / "r1" / "run.json").read_text())

@@ -21,8 +21,8 @@ from harness.errors import UsageError
 from harness.lab.lab import LabStatus
 from harness.lab.state import LabState
 
-#: The scenarios directory's conftest registers the plugin; this stand-in has none.
-PLUGIN = ["-p", "harness.pytest_plugin"]
+#: The plugin by its pytest11 entry point name, as for an installed podnet.
+PLUGIN = ["-p", "podnet"]
 INTERRUPTED_CHECK = '''
 from harness.results.schema import ClaimResult
 

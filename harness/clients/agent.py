@@ -1,8 +1,8 @@
 """Runs on the client host: one probe, one JSON line on stdout.
 
-Self-contained on purpose: for network-namespace clients it runs with podnet's own
-interpreter (httpx available); over ssh its source is piped to the remote python3,
-where it falls back to the standard library.
+Self-contained on purpose, standard library only: for network-namespace clients it runs
+with podnet's own interpreter; over ssh its source is piped to the remote python3. Both
+take the one HTTP path (urllib), so a probe means the same on every client.
 
     agent.py http URL [TIMEOUT]
     agent.py udp HOST PORT [TIMEOUT]
@@ -15,25 +15,20 @@ import json
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 
 
 def http(url: str, timeout: float) -> dict[str, object]:
     started = time.perf_counter()
+    request = urllib.request.Request(url, headers={"Connection": "close"})
+    # Straight to the server: a proxy from the environment (http_proxy) is never used.
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        import httpx
-
-        with httpx.Client(timeout=timeout) as session:
-            response = session.get(url, headers={"Connection": "close"})
-        status, body = response.status_code, response.text
-    except ImportError:
-        import urllib.error
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as reply:
-                status, body = reply.status, reply.read().decode(errors="replace")
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, ""
+        with direct.open(request, timeout=timeout) as reply:
+            status, body = reply.status, reply.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, ""
     return {"status": status, "body": body[:2000],
             "seconds": time.perf_counter() - started}
 

@@ -33,7 +33,8 @@ from harness.wait import poll
 Snapshot = dict[str, list[Any]]
 
 #: What podnet's own source tree needs to run its suites elsewhere.
-SOURCE = ("harness", "conftest.py", "pyproject.toml")
+#: podnet's package (suites and their data inside), copied into host1 as ``src/harness``.
+PACKAGE = Path(__file__).resolve().parents[1]
 #: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").
 VOLATILE_KEYS = frozenset({"Status", "CreatedAt", "RunningFor", "CreatedSince", "MountCount",
                            "created"})
@@ -304,20 +305,20 @@ def lab_base_tar(host: LabTarget) -> Path:
     return Path(host.state.cache_dir) / "image.tar"
 
 
-def source_tar(repo: Path) -> Path:
-    """A tar of podnet's source (without bytecode caches), in a temporary file."""
+def source_tar() -> Path:
+    """A tar of podnet's package as installed (without bytecode caches), in a temporary
+    file."""
     with (tempfile.NamedTemporaryFile(prefix="podnet-source-", suffix=".tar",
                                       delete=False) as handle,
           tarfile.open(fileobj=handle, mode="w") as tar):
-        for name in SOURCE:
-            tar.add(repo / name, arcname=name,
-                    filter=lambda info: None if "__pycache__" in info.name else info)
+        tar.add(PACKAGE, arcname="harness",
+                filter=lambda info: None if "__pycache__" in info.name else info)
     return Path(handle.name)
 
 
-def install_source(host: LabTarget, repo: Path, workdir: str, base_tar: Path) -> None:
-    """Copy podnet's source and a base tar into ``workdir`` in host1 (as root)."""
-    tar = source_tar(repo)
+def install_source(host: LabTarget, workdir: str, base_tar: Path) -> None:
+    """Copy podnet's package and a base tar into ``workdir`` in host1 (as root)."""
+    tar = source_tar()
     try:
         host.run(["mkdir", "-p", f"{workdir}/src"], root=True)
         host.run(["tar", "-xf", "-", "-C", f"{workdir}/src"], root=True, stdin_path=str(tar))
@@ -341,7 +342,9 @@ def run_suites(host: LabTarget, workdir: str, person: Person, *,
                extra: Sequence[str] = (), timeout: float = 3600) -> Completed:
     """podnet's suites inside host1, as root, with ``--target local`` against
     ``person``; results under ``workdir/results/workstation``."""
-    argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "no:cacheprovider", "-q",
+    # podnet is not installed in host1 (no entry point): the plugin by its module.
+    argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "harness.pytest_plugin",
+            "-p", "no:cacheprovider", "-q",
             "--target", "local", "--local-user", person.user,
             "--base-tar", f"{workdir}/base.tar", "--results-dir", f"{workdir}/results",
             "--run-id", "workstation", "--basetemp", f"{workdir}/tmp", "--quick",

@@ -1,20 +1,20 @@
-"""Request latency per inbound method, with pytest-benchmark.
+"""Request latency per inbound method.
 
 What is measured: the time of one HTTP GET on a new TCP connection from host2 to the
 method's nginx on host1, from before ``connect`` to the end of the reply (the server
 closes: ``Connection: close``). The client runs in host2's network namespace
 (:mod:`harness.bench.httpget`, one process for all requests of a method) and times
 each request itself with ``perf_counter``; process start-up of ``ip netns exec`` is
-not part of any sample. Those client-side times are handed to pytest-benchmark
-through a clock that advances by each measured request, so its statistics (and
-``--benchmark-json``) describe the requests, one per round.
+not part of any sample. The samples are podnet's own run record (``Measurement``
+of kind ``latency``, one per request); the reports derive their statistics. pytest-benchmark
+is not used: its public API times a callable in the pytest process, which here would
+time ``ip netns exec`` and interpreter start-up instead of the request.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -35,20 +35,6 @@ METHODS = [all_methods()[c.method] for c in load_default().select(
     "native_performance", table="inbound-overview") if c.method]
 
 
-class ClientClock:
-    """A clock that moves only by the request times the client measured."""
-
-    def __init__(self, samples: list[float]) -> None:
-        self.now = 0.0
-        self.samples = list(samples)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def request(self) -> None:
-        self.now += self.samples.pop(0)
-
-
 def _requests(pytestconfig: pytest.Config) -> int:
     return 20 if pytestconfig.getoption("--quick") else 40 * pytestconfig.getoption("--rounds")
 
@@ -56,7 +42,7 @@ def _requests(pytestconfig: pytest.Config) -> int:
 @pytest.mark.parametrize("method", [
     pytest.param(m, id=m.id, marks=[getattr(pytest.mark, f) for f in m.families])
     for m in METHODS])
-def test_request_latency(method: Method, benchmark: Any, target: Target, client: Client,
+def test_request_latency(method: Method, target: Target, client: Client,
                          recorder: Recorder, capabilities: Capabilities,
                          pytestconfig: pytest.Config) -> None:
     if missing := capabilities.first_missing(method.requires):
@@ -72,9 +58,3 @@ def test_request_latency(method: Method, benchmark: Any, target: Target, client:
     for i, value in enumerate(seconds):
         recorder.measure(Measurement("latency", method.id, value, "s", "inbound", "tcp", i + 1,
                                      {"what": "HTTP GET on a new connection, client-timed"}))
-    clock = ClientClock(seconds)
-    benchmark._timer = clock  # pytest-benchmark reads its clock from here for each round
-    benchmark.group = method.id
-    benchmark.extra_info.update(method=method.id, measured="HTTP GET on a new connection "
-                                "from host2, timed in the client", requests=count)
-    benchmark.pedantic(clock.request, rounds=count, iterations=1, warmup_rounds=0)

@@ -25,7 +25,6 @@ from harness.targets.lab import LabTarget
 
 pytestmark = [pytest.mark.lab, pytest.mark.workstation]
 
-REPO = Path(__file__).resolve().parent.parent
 WORKDIR = "/root/podnet-workstation"
 PERSON = ws.Person()
 
@@ -55,7 +54,7 @@ def test_local_target_leaves_a_workstation_as_it_was(host: LabTarget, person: ws
     lab_user_before = ws.podman_state(host)
     before = ws.snapshot(host, person)
     assert any(c["Names"] == ["podnet-mine"] for c in before["containers"]), before["containers"]
-    ws.install_source(host, REPO, WORKDIR, ws.lab_base_tar(host))
+    ws.install_source(host, WORKDIR, ws.lab_base_tar(host))
 
     started = time.monotonic()
     inner = ws.run_suites(host, WORKDIR, PERSON)

@@ -1,0 +1,213 @@
+"""``podnet history`` and the nightly merge, on recorded runs of two releases over three
+nights (tests/fixtures/history, made by make.py there from the runs and matrix fixtures)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.errors import PodnetError
+from harness.history import load, statement_histories
+
+FIXTURES = Path(__file__).parent / "fixtures" / "history"
+RUNS = sorted(p for p in FIXTURES.iterdir() if (p / "run.json").is_file())
+MERGE = Path(__file__).resolve().parent.parent / "scripts" / "nightly-merge"
+PODNET = Path(sys.executable).with_name("podnet")
+RELEASES = ("trixie", "sid")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_fixtures_are_two_releases_over_three_nights() -> None:
+    history = load(RUNS)
+    assert len(history.runs) == 6
+    assert history.runs.groupby("release").size().to_dict() == {"sid": 3, "trixie": 3}
+    # Oldest first within each release, whatever order the directories were given in.
+    shuffled = load(list(reversed(RUNS)))
+    assert list(shuffled.runs["run_id"]) == list(history.runs["run_id"])
+    assert history.runs.groupby("release")["started"].apply(
+        lambda s: s.is_monotonic_increasing).all()
+
+
+def test_each_statement_gets_its_sequence_and_first_change() -> None:
+    statements = statement_histories(load(RUNS)).set_index(["release", "claim_id", "protocol"])
+    flipped = statements.loc[("trixie", "inbound.source-address.pasta", "udp")]
+    assert flipped["outcomes"] == ["passed", "passed", "failed"]
+    assert flipped["first_change"] == "20261127T021700Z-a3a3a3"
+    there_and_back = statements.loc[
+        ("sid", "inbound.bind-device.socket-activation-user", "")]
+    assert there_and_back["outcomes"] == ["passed", "failed", "passed"]
+    assert there_and_back["first_change"] == "20261126T021700Z-b2b2b2"
+    assert there_and_back["changes"] == 2
+    steady = statements[statements["changes"] == 0]
+    assert len(steady) == len(statements) - 2
+    assert (steady["first_change"] == "").all()
+
+
+def test_a_missing_result_or_an_error_is_no_change(tmp_path: Path) -> None:
+    """The wrong world: a history that counts a night without the result, or the
+    harness's own error, as a change of the guide's statement."""
+    runs = []
+    for n, (source, edit) in enumerate([("trixie-1", None), ("trixie-2", "drop"),
+                                         ("trixie-3", "error")]):
+        data = json.loads((FIXTURES / source / "run.json").read_text())
+        results = [r for r in data["results"] if r["claim_id"] != "inbound.source-address.pasta"
+                   or r["protocol"] != "udp" or edit != "drop"]
+        for r in results:
+            if edit == "error" and r["claim_id"] == "inbound.source-address.pasta":
+                r["outcome"] = "error"
+        data["results"] = results
+        (tmp_path / str(n)).mkdir()
+        (tmp_path / str(n) / "run.json").write_text(json.dumps(data))
+        runs.append(tmp_path / str(n))
+    statements = statement_histories(load(runs)).set_index(["claim_id", "protocol"])
+    row = statements.loc[("inbound.source-address.pasta", "udp")]
+    assert row["outcomes"] == ["passed", None, "error"]
+    assert row["changes"] == 0 and row["first_change"] == ""
+
+
+def test_ratios_are_a_time_series_with_intervals() -> None:
+    ratios = load(RUNS).ratios
+    pasta = ratios[(ratios["method"] == "pasta") & (ratios["release"] == "trixie")]
+    assert list(pasta["median"]) == pytest.approx([0.983, 1.1796, 1.5728])
+    assert (pasta["low"] <= pasta["median"]).all() and (pasta["median"] <= pasta["high"]).all()
+    assert ratios[ratios["release"] == "sid"].empty  # sid's runs measured nothing
+
+
+def test_podnet_history_writes_the_report_the_csvs_and_a_chart_per_ratio(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["history", "--results-dir", str(tmp_path), *map(str, RUNS)]) == 0
+    printed = capsys.readouterr().out.split()
+    (out,) = {Path(p).parent for p in printed}
+    assert out.parent == tmp_path and out.name.startswith("history-")
+    names = sorted(p.name for p in out.iterdir())
+    charts = [n for n in names if n.startswith("ratio-")]
+    assert names == sorted(["history.md", "outcomes.csv", "ratios.csv", *charts])
+    assert len(charts) == 4  # trixie's four latency ratios
+    assert all((out / c).read_bytes().startswith(PNG) for c in charts)
+    text = (out / "history.md").read_text()
+    assert "# History of 6 runs of 2 releases" in text
+    assert "## Statements whose result changed (2)" in text
+    (changed,) = [line for line in text.splitlines()
+                  if "pasta preserves the client's source address (UDP)" in line
+                  and "20261127T021700Z-a3a3a3 (2026-11-27, podman 5.4.2)" in line]
+    assert [c.strip() for c in changed.split("|")[1:-1]] == [
+        "trixie", "pasta preserves the client's source address (UDP)",
+        "as the guide says (2 runs) → differs",
+        "20261127T021700Z-a3a3a3 (2026-11-27, podman 5.4.2)"]
+    assert "0.983 (95% interval 0.881 to 1.087) → 1.180" in text
+    assert "![chart](ratio-latency-pasta-inbound-tcp-to-host.png)" in text
+    csv = (out / "outcomes.csv").read_text().splitlines()
+    assert csv[0] == "release,claim_id,protocol,statement,outcomes,first_change,changes"
+    assert any(line.startswith("sid,inbound.bind-device.socket-activation-user,,")
+               and line.endswith(",passed failed passed,20261126T021700Z-b2b2b2,2")
+               for line in csv)
+
+
+@pytest.mark.parametrize(("runs", "says"), [
+    (["history/trixie-1", "history/trixie-1"], "given twice"),
+    (["history/trixie-1", "history"], "is not a run directory"),
+    (["history/make.py"], "is not valid JSON"),
+])
+def test_bad_runs_are_one_line_and_nothing_is_written(
+        runs: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["history", "--results-dir", str(tmp_path),
+            *(str(FIXTURES.parent / r) for r in runs)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_history_refuses_no_run_through_argparse() -> None:
+    with pytest.raises(PodnetError):
+        args = cli.build_parser().parse_args(["history"])
+        cli._validate(args)
+
+
+def _night(root: Path) -> tuple[Path, Path]:
+    """The merge job's inputs from the fixtures: tonight's run of each release as
+    actions/download-artifact lays out the artifacts, and the two nights before in the
+    archive."""
+    tonight, archive = root / "tonight", root / "archive"
+    for release in RELEASES:
+        for night in (1, 2, 3):
+            source = FIXTURES / f"{release}-{night}"
+            run_id = json.loads((source / "run.json").read_text())["run_id"]
+            into = (tonight / f"run-{release}" if night == 3 else archive / release) / run_id
+            into.mkdir(parents=True)
+            shutil.copy(source / "run.json", into / "run.json")
+    return tonight, archive
+
+
+def _merge(root: Path) -> Path:
+    _night(root)
+    env = {**os.environ, "PODNET": str(PODNET), "COLUMNS": "200"}
+    done = subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return root / "merged"
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    """The merge's files, with the time stamp of the matrix and history directories left
+    out of their names."""
+    found = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        parts = list(path.relative_to(out).parts)
+        if len(parts) > 1:
+            parts[0] = parts[0].split("-")[0]  # matrix-<time>, history-<time>
+        found["/".join(parts)] = path.read_bytes()
+    return found
+
+
+def test_the_nightly_merge_gives_the_same_files_wherever_it_runs(tmp_path: Path) -> None:
+    """The merge job's script (podnet matrix, podnet compare, podnet history) on the
+    downloaded artifacts, once as the workflow runs it and once as someone runs it
+    locally on the same run directories: the same files."""
+    workflow, local = _merge(tmp_path / "workflow"), _merge(tmp_path / "local")
+    files = _files(workflow)
+    assert files == _files(local)
+    assert set(files) >= {"summary.md", "compare-trixie.md", "compare-sid.md",
+                          "matrix/matrix.md", "matrix/matrix.html", "history/history.md",
+                          "history/outcomes.csv", "history/ratios.csv"}
+    summary = files["summary.md"].decode()
+    assert summary.index("# ") < summary.index("## trixie: tonight against the previous night")
+    assert "❌ 2 regressions" in files["compare-trixie.md"].decode()
+    assert "# History of 6 runs of 2 releases" in summary
+    matrix = files["matrix/matrix.md"].decode()
+    assert "trixie (podman 5.4.2" in matrix and "sid (podman 5.8.6" in matrix
+    assert matrix.index("trixie (podman") < matrix.index("sid (podman")
+    # Tonight's runs joined the archive: three nights per release for tomorrow.
+    for release in RELEASES:
+        assert len(list((tmp_path / "local" / "archive" / release).iterdir())) == 3
+
+
+def test_the_nightly_merge_keeps_only_the_last_nights(tmp_path: Path) -> None:
+    _, archive = _night(tmp_path)
+    env = {**os.environ, "PODNET": str(PODNET), "PODNET_KEEP_NIGHTS": "2"}
+    subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES], cwd=tmp_path,
+                   env=env, capture_output=True, timeout=300, check=True)
+    assert sorted(p.name for p in (archive / "trixie").iterdir()) == [
+        "20261126T021700Z-a2a2a2", "20261127T021700Z-a3a3a3"]
+    history = (next((tmp_path / "merged").glob("history-*")) / "history.md").read_text()
+    assert "# History of 4 runs of 2 releases" in history
+
+
+def test_a_release_without_a_run_tonight_is_said_and_the_rest_merged(tmp_path: Path) -> None:
+    tonight, _ = _night(tmp_path)
+    shutil.rmtree(tonight / "run-sid")
+    env = {**os.environ, "PODNET": str(PODNET)}
+    done = subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "no run of sid" in done.stderr
+    assert "No run was recorded tonight." in (tmp_path / "merged" / "summary.md").read_text()
