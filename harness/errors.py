@@ -46,3 +46,28 @@ class CommandTimeout(CommandError):
     def __init__(self, argv: Sequence[str], timeout: float, stdout: str, stderr: str) -> None:
         super().__init__(argv, -1, stdout, stderr or f"timed out after {timeout:g} s")
         self.timeout = timeout
+
+
+class SshFailed(PodnetError):
+    """ssh itself failed (exit 255): the command never ran on the remote machine."""
+
+    def __init__(self, destination: str, cause: str, hint: str) -> None:
+        super().__init__(f"ssh to {destination} failed: {cause}: {hint}")
+        self.destination = destination
+        self.cause = cause
+
+
+class SshRefused(SshFailed):
+    """Nothing listens on the remote port."""
+
+
+class SshAuthFailed(SshFailed):
+    """The remote sshd refused every key offered."""
+
+
+class SshHostKey(SshFailed):
+    """The remote host's key is not known, or is not the one known."""
+
+
+class SshUnreachable(SshFailed):
+    """No route, no answer, or no such host name."""

@@ -122,6 +122,33 @@ def client(text: str, source: str) -> str:
     return text
 
 
+def target(text: str, source: str) -> str:
+    """``lab``, ``local`` or ``ssh://user@host[:port]`` (a rootless user over ssh)."""
+    from harness.targets.ssh import is_ssh_target, parse_target_url
+
+    if is_ssh_target(text):
+        _named(source, parse_target_url, text)
+    elif text not in ("lab", "local"):
+        raise UsageError(f"invalid {source} {text!r}: choose lab, local or "
+                         "ssh://user@host[:port] (e.g. ssh://alice@192.0.2.1)")
+    return text
+
+
+def lab_host(text: str, source: str) -> str:
+    from harness.lab.topology import CLIENT_HOSTS
+
+    if text not in CLIENT_HOSTS:
+        raise UsageError(f"invalid {source} {text!r}: choose a client host of the lab: "
+                         f"{' or '.join(CLIENT_HOSTS)}")
+    return text
+
+
+def readable_file(text: str, source: str) -> str:
+    if not Path(text).is_file() or not os.access(text, os.R_OK):
+        raise UsageError(f"invalid {source} {text!r}: no readable file there")
+    return text
+
+
 def user(text: str, source: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text):
         raise UsageError(f"invalid {source} {text!r}: give a user name, e.g. alice")
@@ -205,7 +232,7 @@ MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
 
 #: The pytest plugin's options by their ``config.option`` attribute.
 PYTEST: Mapping[str, Setting] = {
-    "target": Setting("--target", "PODNET_TARGET", "lab", choice("lab", "local")),
+    "target": Setting("--target", "PODNET_TARGET", "lab", target),
     "lab_name": Setting("--lab-name", "PODNET_LAB", "podnet", lab_name),
     "release": RELEASE,
     "keep_lab": Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag),
@@ -223,7 +250,13 @@ PYTEST: Mapping[str, Setting] = {
     "run_id": Setting("--run-id", "PODNET_RUN_ID", None, run_id),
     "base_tar": Setting("--base-tar", "PODNET_BASE_TAR", None, base_tar),
     "keep_image": Setting("--keep-image", "PODNET_KEEP_IMAGE", "0", flag),
+    "ssh_identity": Setting("--ssh-identity", "PODNET_SSH_IDENTITY", None, readable_file),
+    "ssh_known_hosts": Setting("--ssh-known-hosts", "PODNET_SSH_KNOWN_HOSTS", None,
+                               readable_file),
+    "ssh_from": Setting("--ssh-from", "PODNET_SSH_FROM", None, lab_host),
 }
+#: Options that only an ssh target reads.
+SSH_ONLY = ("ssh_identity", "ssh_known_hosts", "ssh_from")
 
 
 def check_machine_roots() -> None:
@@ -249,6 +282,11 @@ def resolve_pytest(option: Any, markers: Iterable[str]) -> None:
 
             value = BUDGET
         setattr(option, dest, value)
+    if not str(option.target).startswith("ssh://"):
+        for dest in SSH_ONLY:
+            if getattr(option, dest) is not None:
+                raise UsageError(f"{PYTEST[dest].option} (or {PYTEST[dest].variable}) needs "
+                                 "--target ssh://user@host")
     if getattr(option, "markexpr", ""):
         names_only = (re.split(r"[:(]", line, maxsplit=1)[0].strip() for line in markers)
         marker_expression(option.markexpr, "-m", names_only)

@@ -11,11 +11,11 @@ import logging
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from harness.errors import CommandError, CommandTimeout, MissingTool
+from harness.errors import CommandError, CommandTimeout, MissingTool, PodnetError
 
 log = logging.getLogger("podnet.run")
 
@@ -42,10 +42,13 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     stdin_path: str | None = None,
+    failure: Callable[[Completed], PodnetError | None] | None = None,
 ) -> Completed:
     """Run argv to completion and capture its output as text.
 
     ``input`` is sent as text on stdin; ``stdin_path`` sends a file's bytes instead.
+    ``failure`` reads a non-zero exit first and may return a typed error, raised whether
+    or not ``check`` (e.g. ssh's own failures: the command never ran).
     """
     argv = [str(a) for a in argv]
     log.debug("run: %s", " ".join(argv))
@@ -80,6 +83,8 @@ def run(
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr,
                      time.monotonic() - started)
     log.debug("exit %d after %.2fs: %s", done.returncode, done.seconds, argv[0])
+    if failure is not None and not done.ok and (typed := failure(done)) is not None:
+        raise typed
     if check and proc.returncode != 0:
         raise CommandError(argv, proc.returncode, proc.stdout, proc.stderr)
     return done

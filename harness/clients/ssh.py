@@ -16,23 +16,24 @@ from harness.run import Completed, run
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
-def parse_url(url: str) -> tuple[str, int | None]:
+def parse_url(url: str, what: str = "client") -> tuple[str, int | None]:
     """``ssh://user@host[:port]`` as (destination, port). A host or user that ssh would
-    read as an option (``-oProxyCommand=...``) or as a shell word is refused."""
+    read as an option (``-oProxyCommand=...``) or as a shell word is refused. ``what``
+    names the URL in messages (``client``, ``target``)."""
     hint = "expected ssh://user@host[:port], e.g. ssh://you@host2"
     parsed = urlparse(url)
     host, user = parsed.hostname or "", parsed.username
     if parsed.scheme != "ssh" or not host or parsed.path not in ("", "/") or parsed.password:
-        raise UsageError(f"invalid client {url!r}: {hint}")
+        raise UsageError(f"invalid {what} {url!r}: {hint}")
     if not (_NAME.fullmatch(host) or _is_ip(host)) or (user is not None and not _NAME.fullmatch(user)):
-        raise UsageError(f"invalid client {url!r}: the user and host may hold only letters, "
+        raise UsageError(f"invalid {what} {url!r}: the user and host may hold only letters, "
                          f"digits, '.', '_' and '-' and start with a letter or digit; {hint}")
     try:
         port = parsed.port
     except ValueError:
         port = -1
     if port is not None and not 1 <= port <= 65535:
-        raise UsageError(f"invalid client {url!r}: the port must be a number from 1 to 65535")
+        raise UsageError(f"invalid {what} {url!r}: the port must be a number from 1 to 65535")
     return (f"{user}@" if user else "") + host, port
 
 

@@ -106,18 +106,21 @@ PULLED_IN_UNITS = ("podman-user-wait-network-online.service",)
 
 
 @contextlib.contextmanager
-def workstation_session(target: LocalTarget, base_tar: str | None, *,
-                        keep: bool) -> Iterator[Built]:
-    """Around a session on a workstation: podnet's test image (:func:`workstation_image`),
-    and at the end the user's home and user manager as they were before: scratch
-    directories the session created are removed (when empty), units its quadlet
-    services pulled in are stopped."""
+def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
+                        key: str | None = None, mmdebstrap: bool = True) -> Iterator[Built]:
+    """Around a session on a workstation (``--target local``, or a remote machine's user
+    with ``--target ssh://``): podnet's test image (:func:`workstation_image`), and at
+    the end the user's home and user manager as they were before: scratch directories
+    the session created are removed (when empty), units its quadlet services pulled in
+    are stopped. ``key`` names the target's session records (default: the local
+    user's); ``mmdebstrap``: whether a missing base may be made by mmdebstrap here."""
     created = [f"{target.home}/{d}" for d in SCRATCH_DIRS
                if not target.run(["test", "-e", f"{target.home}/{d}"], check=False).ok]
     inactive = [u for u in PULLED_IN_UNITS
                 if not target.systemctl_user("is-active", "--quiet", u, check=False).ok]
     try:
-        with workstation_image(target, base_tar, keep=keep) as built:
+        with workstation_image(target, base_tar, keep=keep, key=key,
+                               mmdebstrap=mmdebstrap) as built:
             yield built
     finally:
         for unit in inactive:
@@ -128,7 +131,8 @@ def workstation_session(target: LocalTarget, base_tar: str | None, *,
 
 
 @contextlib.contextmanager
-def workstation_image(target: LocalTarget, base_tar: str | None, *, keep: bool) -> Iterator[Built]:
+def workstation_image(target: Target, base_tar: str | None, *, keep: bool,
+                      key: str | None = None, mmdebstrap: bool = True) -> Iterator[Built]:
     """podnet's test image for one session on a workstation: the one there, or one built
     now from ``base_tar`` (else from a tar mmdebstrap makes as the target's user).
     On exit, unless ``keep``, podnet's images that no session kept (those built now,
@@ -136,11 +140,11 @@ def workstation_image(target: LocalTarget, base_tar: str | None, *, keep: bool) 
     are recorded as kept. Raises :class:`UsageError` (one line, before any check runs)
     when the image is missing and cannot be built."""
     if not has_image(target, image_tag(WORKSTATION_BASE)) and base_tar is None \
-            and shutil.which("mmdebstrap") is None:
+            and (not mmdebstrap or shutil.which("mmdebstrap") is None):
         raise UsageError(NO_BASE)
     source = (lambda: contextlib.nullcontext(Path(base_tar))) if base_tar else (
         lambda: _mmdebstrap_base(target))
-    record = kept_images_record(target)
+    record = kept_images_record(target, key)
     kept = _read_ids(record)
     # podnet's images there now that no session kept on purpose were left by one that
     # ended without cleaning up (a crash): this session uses them, then removes them.
@@ -154,10 +158,10 @@ def workstation_image(target: LocalTarget, base_tar: str | None, *, keep: bool) 
         _write_ids(record, now if keep else kept & now)
 
 
-def kept_images_record(target: LocalTarget) -> Path:
+def kept_images_record(target: Target, key: str | None = None) -> Path:
     """The ids of podnet's images kept with ``--keep-image`` on this target, next to
-    the target's session records on this machine."""
-    return default_root() / target_key("local", str(target.uid)) / "kept-images"
+    the target's session records (``key``; default: the local user's) on this machine."""
+    return default_root() / (key or target_key("local", str(target.uid))) / "kept-images"
 
 
 def _read_ids(path: Path) -> set[str]:
@@ -175,7 +179,7 @@ def _write_ids(path: Path, ids: set[str]) -> None:
 
 
 @contextlib.contextmanager
-def _mmdebstrap_base(target: LocalTarget) -> Iterator[Path]:
+def _mmdebstrap_base(target: Target) -> Iterator[Path]:
     """A base tar made by mmdebstrap in unshare mode as the target's user (no root, no
     mount in the machine's namespace), removed afterwards."""
     release = get_release(DEFAULT_RELEASE)
