@@ -102,7 +102,7 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
         remove_tree(data_dir, data_root)
         data_dir.mkdir(parents=True)
         step("booting host1 (systemd)")
-        init_pid = _boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
+        init_pid = boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
         init = identity.read(init_pid)
         if init is None or init.netns != netns.namespace_id(netns.NETNS_DIR / names["host1"]):
             raise PodnetError(f"host1's init (pid {init_pid}) is not in {names['host1']}: "
@@ -110,7 +110,7 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
         st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
                                 str(group), time.time(), init.start, init.netns)
         lab_state.save(st)
-        _wait_booted(init_pid, data_dir)
+        wait_booted(init_pid, data_dir)
         target = LabTarget(name)
         baseline.save(name, baseline.capture(target))
         step("cleaning container state kept in the image store")
@@ -204,17 +204,19 @@ def cached_directory(release: str) -> Path:
                           debian_mirror()).directory
 
 
-def _boot(host1_ns: str, group: Path, rootfs: Path, data_dir: Path, storage: Path) -> int:
+def boot(host1_ns: str, group: Path, rootfs: Path, data_dir: Path, storage: Path) -> int:
+    """Start host1's init over ``rootfs`` with its writable layer in ``data_dir`` (kept
+    as it is: a reboot boots over the same layer); return the init's PID."""
     script = resources.files("harness.lab") / "files" / "boot-host.sh"
-    boot = data_dir / "boot-host.sh"
-    boot.write_text(script.read_text())
+    boot_script = data_dir / "boot-host.sh"
+    boot_script.write_text(script.read_text())
     console = (data_dir / "console.log").open("wb")
     inner = [
         "nsenter", f"--net=/run/netns/{host1_ns}", "--",
         "unshare", "--pid", "--mount", "--uts", "--ipc", "--cgroup", "--fork",
         "--propagation", "private", "--",
         "env", "-i", "container=podnet", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-        "sh", str(boot), str(rootfs), str(data_dir), "host1", str(storage), f"/home/{USER}",
+        "sh", str(boot_script), str(rootfs), str(data_dir), "host1", str(storage), f"/home/{USER}",
     ]
     # Join the lab's cgroup first, so the new cgroup namespace is rooted there.
     argv = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "podnet-lab", *inner]
@@ -232,7 +234,7 @@ def _child_of(proc: subprocess.Popen[bytes]) -> int | None:
     return int(children[0]) if children else None
 
 
-def _wait_booted(init_pid: int, data_dir: Path) -> None:
+def wait_booted(init_pid: int, data_dir: Path) -> None:
     def system_state() -> str | None:
         if not _running(init_pid):
             tail = (data_dir / "console.log").read_text(errors="replace").strip()[-400:]
