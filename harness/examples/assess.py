@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from harness.examples import rules
 from harness.examples import substitutions as subs
 from harness.examples.model import Block, BlockKind, Example, Step
 
@@ -55,6 +56,8 @@ RUN_VALUE_OPTIONS = frozenset({
 #: Prose of a derived example that shows what its base's step N does instead.
 AT_STEP = r"^At step (\d+)\b"
 USER_SETUP = r"\buseradd\b|\bmachinectl shell\b"
+#: The user a set-up command names.
+USER_NAME = r"\buseradd\s+(\$?[a-z_][\w-]*)|\bmachinectl shell\s+(?:.*--uid[= ])?(\$?[a-z_][\w-]*)"
 #: A command run with sudo that is not user set-up: root in host1.
 PRIVILEGED = r"^sudo\s+(?!useradd\b|machinectl\b)"
 
@@ -70,6 +73,9 @@ class Prerequisite:
     #: The shell script that starts it in the background, with a bounded lifetime, and
     #: returns once it answers.
     script: str = ""
+    #: Or the guide's own procedure that starts it, run first: (example id, a pattern
+    #: searched in the procedure's title).
+    procedure: tuple[str, str] | None = None
 
 
 #: How long a server started for an example may live (seconds).
@@ -105,7 +111,11 @@ PREREQUISITES: dict[str, Prerequisite] = {
     # Its step 7 reads the log of Alternative 2's nginx.service, a second user's unit.
     "example-connect-to-hosts-main-network-interface-using-slirp4netns": Prerequisite(
         "the web server of Alternative 2 in "
-        "#outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0"),
+        "#outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0",
+        "the guide's own steps of Alternative 2 (a socket-activated nginx of user1), "
+        "run first",
+        procedure=("outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0",
+                   r"Podman installed on the host")),
     "example-connect-to-hosts-main-network-interface-using-pasta": MAIN_INTERFACE_SERVER,
     "about-the-pasta-option---map-guest-addr": MAIN_INTERFACE_SERVER,
     "example-connect-to-hosts-main-network-interface-using-pasta-and-custom-network":
@@ -143,13 +153,21 @@ def effective_steps(example: Example, by_anchor: dict[str, Example]) -> tuple[St
     return tuple(steps)
 
 
+def only_if_installed(block: Block) -> str | None:
+    """The tool a block's lead-in makes it depend on ("If jq is installed"), if any."""
+    found = re.search(rules.ONLY_IF_INSTALLED, block.lead_in)
+    return found.group(1) if found else None
+
+
 def commands_of(steps: Iterable[Step]) -> list[str]:
+    """The commands an example needs (not those of optional blocks)."""
     commands: list[str] = []
     for step in steps:
         if step.inline_command:
             commands.append(step.inline_command)
         for block in step.blocks:
-            if block.kind in (BlockKind.COMMAND, BlockKind.SESSION):
+            if (block.kind in (BlockKind.COMMAND, BlockKind.SESSION)
+                    and only_if_installed(block) is None):
                 commands.extend(block.commands)
     return commands
 
@@ -250,10 +268,29 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
     for address in subs.ADDRESSES:
         if any(address.guide in text for text in texts):
             used.append(f"{address.guide} -> {address.lab}")
-    if any(re.search(USER_SETUP, command) for command in commands):
+    users = {name for command in commands for names in re.findall(USER_NAME, command)
+             for name in names if name}
+    first_login = next((i for i, c in enumerate(commands) if re.search(USER_SETUP, c)), 0)
+    if users and any(not re.match(r"^\w+=", c) for c in commands[:first_login]):
+        users.add("")  # the guide's reader runs commands before the first login
+    if len(users) > 1:
+        used.append(f"user set-up -> {len(users)} fresh users of host1")
+    elif any(re.search(USER_SETUP, command) for command in commands):
         used.append("user set-up -> a fresh user of host1")
-    if any(re.search(PRIVILEGED, command) for command in commands):
-        used.append("sudo -> root in host1 (a system-wide change, undone afterwards)")
+    for command in commands:
+        if re.search(PRIVILEGED, command) and subs.root_command(command[5:].strip()):
+            used.append(f"sudo -> {subs.ROOT_STEP.lab}")
+        elif re.search(PRIVILEGED, command):
+            reasons.append(f"runs {command[5:].split()[0]} as root (sudo): host1's root is "
+                           "the machine's root, and the runner has no safe way to run it")
+    if any(block.kind is BlockKind.FILE and (block.path or "").startswith("/etc/")
+           for block in blocks):
+        used.append(f"a file in /etc -> {subs.ROOT_FILE.lab}")
+    for block in blocks:
+        tool = only_if_installed(block)
+        if tool is not None:
+            used.append(f"line {block.line}, only if {tool} is installed -> run where "
+                        f"{tool} is installed, else not run")
     if any(step.host == "host2" for step in steps if step.blocks):
         used.append("host2 steps -> the lab's host2")
     reasons = list(dict.fromkeys(reasons))

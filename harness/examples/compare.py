@@ -18,13 +18,36 @@ NORMALISE: tuple[tuple[str, str, str], ...] = (
     (r"/run/user/\d+/", "/run/user/UID/", "the user id in paths"),
     (r"netns-[0-9a-f-]{36}", "netns-ID", "namespace names"),
     (r"\b[0-9a-f]{64}\b", "ID", "container and image ids"),
+    (r"\bafter \d+ (ms|milliseconds)\b", r"after N \1", "a duration curl measures"),
+)
+
+#: (pattern, why): lines left out on both sides.
+DROP: tuple[tuple[str, str], ...] = (
+    (r"^\s*% Total\s+% Received|^\s*Dload\s+Upload|^\s*\d+\s+\S+\s+\d+\s+\S+\s+\d+\s+\S+"
+     r"\s+\S+\s+\S+\s+[-:\d]+\s+[-:\d]+\s+[-:\d]+\s+\S+\s*$",
+     "curl's progress meter: curl shows it when its output is not a terminal (the runner's "
+     "never is), a reader's terminal does not"),
 )
 
 
-def normalise(text: str) -> list[str]:
+#: What of a command's output the guide's text reads, where it reads less than all of it:
+#: (pattern on the command, pattern on each line, replacement, the guide's words).
+READS: tuple[tuple[str, str, str, str], ...] = (
+    (r"^hostname -I$", r"^(\S+).*$", r"\1",
+     "'The IP address of the host's main network interface is 192.168.10.108. (The first "
+     "listed IP address)': the other addresses are the author's machine's other interfaces"),
+)
+
+
+def normalise(text: str, command: str = "") -> list[str]:
     lines = []
+    reads = [(p, r) for c, p, r, _ in READS if re.search(c, command.strip())]
     for line in text.splitlines():
+        if any(re.search(pattern, line) for pattern, _ in DROP):
+            continue
         for pattern, replacement, _ in NORMALISE:
+            line = re.sub(pattern, replacement, line)
+        for pattern, replacement in reads:
             line = re.sub(pattern, replacement, line)
         lines.append(line.rstrip())
     while lines and not lines[0].strip():
@@ -34,9 +57,10 @@ def normalise(text: str) -> list[str]:
     return lines
 
 
-def difference(expected: str, observed: str) -> str:
-    """A unified diff (guide versus observed) of the normalised outputs; "" if equal."""
-    want, got = normalise(expected), normalise(observed)
+def difference(expected: str, observed: str, command: str = "") -> str:
+    """A unified diff (guide versus observed) of the normalised outputs of ``command``
+    (only what the guide reads of it, see :data:`READS`); "" if equal."""
+    want, got = normalise(expected, command), normalise(observed, command)
     if want == got:
         return ""
     return "\n".join(difflib.unified_diff(want, got, "the guide", "observed", lineterm=""))

@@ -94,4 +94,6 @@ def substitution_lines() -> list[str]:
     lines.append("user set-up (guide -> runner):")
     lines += [f"  {r.guide} -> {r.lab}" + (f": {r.note}" if r.note else "")
               for r in subs.USER_STEPS]
+    lines.append("root (guide -> runner):")
+    lines += [f"  {r.guide} -> {r.lab}: {r.note}" for r in (subs.ROOT_STEP, subs.ROOT_FILE)]
     return lines

@@ -74,6 +74,8 @@ class Step:
     blocks: tuple[Block, ...] = ()
     #: A step written as one inline code span, e.g. ``1. `sudo useradd user1```.
     inline_command: str | None = None
+    #: The step's later paragraphs ("The command should not list any processes.").
+    remarks: str = ""
 
 
 @dataclass(frozen=True)

@@ -167,10 +167,11 @@ class _StepBuilder:
     text: str = ""
     inline_command: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
 
     def freeze(self) -> Step:
         return Step(self.number, self.line, self.text, self.host, tuple(self.blocks),
-                    self.inline_command)
+                    self.inline_command, " ".join(self.remarks))
 
 
 @dataclass
@@ -323,6 +324,8 @@ class _Reader:
             step.text = prose.text
             step.host = _host(prose.text, step.host)
             step.inline_command = _inline_command(token)
+        elif step is not None:
+            step.remarks.append(prose.text)
         elif self.ordered_depth() == 0:
             if not self.lists:
                 self.last_top_paragraph = prose.text

@@ -6,23 +6,61 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from harness.examples import substitutions as subs
-from harness.examples.assess import PREREQUISITES, effective_steps, run_images
+from harness.examples.assess import (
+    PREREQUISITES,
+    Prerequisite,
+    effective_steps,
+    only_if_installed,
+    run_images,
+)
 from harness.examples.model import PREREQUISITE, Block, BlockKind, Example, Step
 
 #: Commands the runner does itself: the example's user is created, logged in and out.
-USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit)$")
+USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit|"
+                        r"loginctl\s+enable-linger(\s+\$USER)?)$")
+#: ``loginctl enable-linger`` for the login's own user: the runner's users linger already
+#: (host1 has no polkit, which lets a user enable its own linger on the guide's hosts).
+LINGER = re.compile(r"^loginctl\s+enable-linger(\s+\$USER)?$")
+#: ``sudo useradd NAME``: the guide adds a user (the runner adds one per name).
+USERADD = re.compile(r"^sudo\s+useradd\s+(?:-\S+\s+)*([a-z_][\w-]*)$")
+#: ``sudo machinectl shell NAME@`` or ``--uid=NAME``: a login of that user begins.
+LOGIN = re.compile(r"^sudo\s+machinectl\s+shell\s+(?:.*--uid[= ]([a-z_][\w-]*)|([a-z_][\w-]*)@)")
+#: ``NAME=value``: a shell variable the guide sets (and later names a user with).
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\S+)$")
+#: ``exit``: the login ends; what follows runs as the guide's reader again.
+LOGOUT = re.compile(r"^exit$")
+#: How many distinct users the runner gives an example (see the runner's PEOPLE).
+MAX_USERS = 2
 
-#: What the first runner does not do yet, searched in each command: (pattern, reason).
+#: Commands that serve in the foreground until stopped: the runner starts them in the
+#: background, waits until they listen, and stops them when their login ends.
+FOREGROUND: tuple[str, ...] = (
+    r"^python3 -m http\.server\b",
+    # A container that publishes a port, run without -d: its server runs until stopped.
+    r"^podman run\b(?!.*\s(-d|--detach)(\s|$))(?=.*\s(-p|--publish)(\s|=))",
+)
+
+#: A reader's pace after a command that starts something and returns at once: (pattern,
+#: seconds the runner waits before the next step, why).
+PACE: tuple[tuple[str, float, str], ...] = (
+    (r"^podman run\b(?=.*\s(-d|--detach)(\s|$))", 3.0,
+     "a detached container's server is still starting when podman run returns; a reader "
+     "types the next command seconds later"),
+)
+#: ... and before a command that reads logs: (pattern, seconds, why).
+PACE_BEFORE: tuple[tuple[str, float, str], ...] = (
+    (r"^(journalctl|podman logs)\b", 2.0,
+     "a container's log lines reach the journal through conmon a moment after the "
+     "request; a reader reads them seconds later"),
+)
+
+#: What the runner does not do, searched in each command: (pattern, reason).
 UNSUPPORTED: tuple[tuple[str, str], ...] = (
-    (r"^sudo sysctl --system\b", "sudo sysctl --system applies every sysctl.d file of host1, "
-     "kernel-wide settings included, not only those of host1's network namespace: it would "
-     "change the machine's kernel"),
-    (r"^sudo\b", "runs a command as root (sudo); the runner runs unprivileged steps only"),
-    (r"\bhttp\.server\b", "starts a server in the foreground"),
-    (r"^cd\s|^\w+=\S*$", "keeps shell state (cd, variables) from one step to the next"),
+    (r"^sudo\s+(?!useradd\b|machinectl\b)", "runs a command as root (sudo) that the runner "
+     "has no safe way to run: host1's root is the machine's root (it shares the kernel)"),
 )
 
 #: Non-zero exits the guide's text expects: (pattern on the step's prose, pattern on the
@@ -30,7 +68,10 @@ UNSUPPORTED: tuple[tuple[str, str], ...] = (
 EXPECTED_EXITS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     # pgrep exits 1 when it lists nothing.
     (r"should not list any processes", r"^pgrep\b", (1,)),
+    (r"\bIf the command lists any processes\b", r"^pgrep\b", (1,)),
 )
+#: An error the guide shows a command print that names its exit status.
+EXIT_SHOWN = r"^curl: \((\d+)\)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +91,20 @@ class Action:
     approximate: bool = False
     #: Non-zero exit statuses the guide's text expects (see :data:`EXPECTED_EXITS`).
     expected_exits: tuple[int, ...] = ()
+    #: The guide's user whose login runs it ("" for the guide's reader, before any login).
+    user: str = ""
+    #: Which login (0, 1, ...): shell state (cd, variables) lasts one login, and so do the
+    #: servers it starts in the foreground ("serve").
+    login: int = 0
+    #: Seconds to wait after it, at a reader's pace (see :data:`PACE`).
+    pause: float = 0.0
+    #: Seconds to wait before it (see :data:`PACE_BEFORE`).
+    pause_before: float = 0.0
+    #: A tool the guide runs it only where installed ("If jq is installed"), or "".
+    only_if: str = ""
+    #: Run as root in host1 (a sudo command of the table's ROOT_COMMANDS, or a file outside
+    #: the user's home), undone after the example.
+    root: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +116,9 @@ class Plan:
     substitutions: tuple[str, ...]
     #: Why the runner cannot run the example (empty: it can).
     unsupported: tuple[str, ...]
+    #: Who runs the example's commands on host1, in the order they first do: the guide's
+    #: reader ("") and the users it logs in as; each gets one of the runner's people.
+    users: tuple[str, ...] = ()
 
 
 def substitute(text: str) -> str:
@@ -71,12 +129,51 @@ def substitute(text: str) -> str:
     return text.replace("/home/test/", "~/")
 
 
-def _script(block: Block) -> str:
-    """The block's commands as written, without the user set-up the runner does."""
+def _lines(block: Block) -> tuple[str, ...]:
+    """The block's command lines as written (the prompt removed from a session's)."""
     prompted = block.kind is BlockKind.SESSION or block.text.startswith("$ ")
-    lines = block.commands if prompted else tuple(block.text.splitlines())
+    return block.commands if prompted else tuple(block.text.splitlines())
+
+
+def _script(lines: Sequence[str]) -> str:
+    """The commands as written, without the user set-up the runner does."""
     kept = [line for line in lines if not USER_SETUP.match(line.strip())]
     return substitute(re.sub(r"\bpodman pull\b", "podman image exists", "\n".join(kept)))
+
+
+@dataclass
+class _Login:
+    """Who runs the next command: the guide's reader ("") or a user it logged in as."""
+
+    user: str = ""
+    number: int = 0
+    users: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def follow(self, line: str) -> bool:
+        """Take in a line of user set-up; False when the line is not one (a variable it
+        sets is kept: the guide may name a user with it)."""
+        line = line.strip()
+        assigned = ASSIGNMENT.match(line)
+        if assigned:
+            self.variables[assigned.group(1)] = assigned.group(2)
+        for name, value in self.variables.items():
+            line = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", value, line)
+        added, login = USERADD.match(line), LOGIN.match(line)
+        if added:
+            self._know(added.group(1))
+        elif login:
+            self.user = login.group(1) or login.group(2)
+            self._know(self.user)
+            self.number += 1
+        elif LOGOUT.match(line):
+            self.user = ""
+            self.number += 1
+        return bool(added or login or LOGOUT.match(line) or LINGER.match(line))
+
+    def _know(self, user: str) -> None:
+        if user not in self.users:
+            self.users.append(user)
 
 
 def expected_exits(prose: str, script: str) -> tuple[int, ...]:
@@ -89,15 +186,17 @@ def expected_exits(prose: str, script: str) -> tuple[int, ...]:
     return ()
 
 
-def _actions(steps: Sequence[Step]) -> tuple[list[Action], list[str]]:
+def _actions(steps: Sequence[Step], login: _Login,
+             step_label: str = "") -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     problems: list[str] = []
     for step in steps:
-        if step.inline_command and not USER_SETUP.match(step.inline_command):
-            actions.append(Action("run", step.line, step.number, step.host,
-                                  substitute(step.inline_command)))
+        number = f"{step_label}{step.number or '-'}" if step_label else step.number
+        if step.inline_command and not login.follow(step.inline_command):
+            actions.append(_run(_script([step.inline_command]), step.line, number,
+                                step.host, login))
         for block in step.blocks:
-            action = _action(block, step, actions)
+            action = _action(block, step, number, actions, login)
             if isinstance(action, str):
                 problems.append(action)
             elif action is not None:
@@ -105,15 +204,44 @@ def _actions(steps: Sequence[Step]) -> tuple[list[Action], list[str]]:
     return actions, problems
 
 
-def _action(block: Block, step: Step, actions: list[Action]) -> Action | str | None:
+def _run(script: str, line: int, step: str | None, host: str, login: _Login,
+         expected: str | None = None, prose: str = "", only_if: str = "") -> Action:
+    """A command action: root (sudo of the table's ROOT_COMMANDS), a foreground server, or a
+    command run by the current login."""
+    lines = [text.strip() for text in script.replace("\\\n", " ").splitlines()
+             if text.strip()]
+    root = bool(lines) and all(
+        text.startswith("sudo ") and subs.root_command(text[5:].strip()) for text in lines)
+    if root:
+        script = "\n".join(text[5:].strip() for text in lines)
+    serve = len(lines) == 1 and any(re.search(pattern, lines[0]) for pattern in FOREGROUND)
+    shown = re.search(EXIT_SHOWN, expected or "", re.MULTILINE)
+    exits = expected_exits(prose, script) + ((int(shown.group(1)),) if shown else ())
+    return Action("serve" if serve else "run", line, step, host, script, expected=expected,
+                  expected_exits=exits, user=login.user, login=login.number, root=root,
+                  pause=_pace(PACE, lines), pause_before=_pace(PACE_BEFORE, lines),
+                  only_if=only_if)
+
+
+def _pace(pace: Sequence[tuple[str, float, str]], lines: Sequence[str]) -> float:
+    return max([seconds for pattern, seconds, _ in pace for text in lines
+                if re.search(pattern, text)], default=0.0)
+
+
+def _action(block: Block, step: Step, number: str | None, actions: list[Action],
+            login: _Login) -> Action | str | None:
     if block.kind in (BlockKind.COMMAND, BlockKind.SESSION):
-        script = _script(block)
+        lines = _lines(block)
+        for line in lines:
+            login.follow(line)
+        script = _script(lines)
         if not script.strip():
             return None
         expected = block.output if block.kind is BlockKind.SESSION else None
-        return Action("run", block.line, step.number, block.host, script,
-                      expected=substitute(expected) if expected else None,
-                      expected_exits=expected_exits(step.text, script))
+        return _run(script, block.line, number, block.host, login,
+                    substitute(expected) if expected else None,
+                    f"{step.text} {step.remarks}".strip(),
+                    only_if_installed(block) or "")
     if block.kind is BlockKind.OUTPUT:
         for i, earlier in enumerate(actions):
             if earlier.line == block.output_of:
@@ -121,11 +249,14 @@ def _action(block: Block, step: Step, actions: list[Action]) -> Action | str | N
                                      approximate=block.approximate)
         return None
     if block.kind is BlockKind.FILE and block.path:
-        return Action("write", block.line, step.number, block.host, substitute(block.text),
-                      path=substitute(block.path))
+        path = substitute(block.path)
+        return Action("write", block.line, number, block.host, substitute(block.text),
+                      path=path, user=login.user, login=login.number,
+                      root=outside_home(path))
     if block.kind is BlockKind.EDIT and block.edit == "replace":
-        return Action("replace", block.line, step.number, block.host, "",
-                      path=substitute(block.path or ""), old=block.text)
+        return Action("replace", block.line, number, block.host, "",
+                      path=substitute(block.path or ""), old=block.text, user=login.user,
+                      login=login.number)
     if block.kind is BlockKind.EDIT and block.edit == "with":
         if actions and actions[-1].kind == "replace":
             actions[-1] = replace(actions[-1], text=substitute(block.text))
@@ -135,11 +266,40 @@ def _action(block: Block, step: Step, actions: list[Action]) -> Action | str | N
     return None
 
 
+def outside_home(path: str) -> bool:
+    """A file the guide creates outside its user's home (as root, e.g. in /etc)."""
+    return path.startswith("/") and not path.startswith("/home/")
+
+
+def _prerequisite_steps(needed: Prerequisite, examples: Sequence[Example]) -> tuple[Step, ...]:
+    """The steps of the guide's procedure that ``needed`` names, or () if not found."""
+    if needed.procedure is None:
+        return ()
+    anchor, title = needed.procedure
+    for example in examples:
+        for procedure in example.procedures if example.id == anchor else ():
+            if re.search(title, procedure.title):
+                return procedure.steps
+    return ()
+
+
 def plan(example: Example, examples: Sequence[Example]) -> Plan:
     by_anchor = {e.id: e for e in examples}
-    actions, problems = _actions(effective_steps(example, by_anchor))
-    images: dict[str, str] = {}
+    login = _Login()
+    needed = PREREQUISITES.get(example.id)
+    actions: list[Action] = []
+    problems: list[str] = []
     used: list[str] = []
+    if needed is not None and needed.procedure is not None:
+        steps = _prerequisite_steps(needed, examples)
+        actions, problems = _actions(steps, login, "prerequisite ")
+        if not steps:
+            problems.append(f"needs first: {needed.what} (not found in the guide)")
+        used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
+    own, own_problems = _actions(effective_steps(example, by_anchor), login)
+    actions += own
+    problems += own_problems
+    images: dict[str, str] = {}
     for action in actions:
         logical = action.text.replace("\\\n", " ")
         refs = [ref for line in logical.splitlines() for ref in run_images(line)]
@@ -150,17 +310,20 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
             if entry is not None and entry.lab_image is not None:
                 images[ref] = entry.lab_image
         for pattern, reason in UNSUPPORTED:
-            if action.kind == "run" and any(re.search(pattern, line.strip())
-                                            for line in action.text.splitlines()):
+            if action.kind == "run" and not action.root and any(
+                    re.search(pattern, line.strip()) for line in action.text.splitlines()):
                 problems.append(f"line {action.line}: {reason}")
-    used += [f"{image} -> {lab}" for image, lab in images.items()]
-    needed = PREREQUISITES.get(example.id)
+    used = [f"{image} -> {lab}" for image, lab in images.items()] + used
     if needed is not None and needed.script:
         actions.insert(0, Action("run", example.line, "prerequisite", "host1", needed.script))
         used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
-    elif needed is not None:
+    elif needed is not None and needed.procedure is None:
         problems.append(f"needs first: {needed.what}")
+    users = list(dict.fromkeys([a.user for a in actions if a.host == "host1"] + login.users))
+    if len(users) > MAX_USERS:
+        problems.append(f"needs {len(users)} users ({', '.join(u or 'the reader' for u in users)})"
+                        f"; the runner gives an example at most {MAX_USERS}")
     if not actions:
         problems.append("nothing to run")
     return Plan(example.id, tuple(actions), tuple(images.items()), tuple(used),
-                tuple(dict.fromkeys(problems)))
+                tuple(dict.fromkeys(problems)), tuple(users))

@@ -80,3 +80,7 @@ HOST_PHRASES: tuple[tuple[str, str], ...] = (
 EXPERIMENTAL = r"^Status: experimental\b"
 FOLLOWS = r"Follow the same steps as"
 REPLACES_STEP = r"replace step (\d+)"
+
+#: A lead-in that makes its block optional: it runs only where the tool it names is
+#: installed ("If __jq__ is installed on the computer, then ...").
+ONLY_IF_INSTALLED = r"^If _*([\w.-]+)_* is installed\b"

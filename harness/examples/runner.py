@@ -6,10 +6,13 @@ guide shows compared with the observed one."""
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass
 from importlib import resources
 
 from harness.clients.base import Client
+from harness.examples import shell
+from harness.examples import substitutions as subs
 from harness.examples.compare import difference
 from harness.examples.model import PREREQUISITE
 from harness.examples.plan import Action, Plan
@@ -19,9 +22,20 @@ from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.run import Completed
 from harness.targets.lab import LabTarget
 
-#: The example's user: its subordinate ids overlap neither the lab user's nor the
-#: workstation proof's.
-PERSON = ws.Person(user="guide", uid=1002, subid_start=SUBID_START + 3 * SUBID_COUNT)
+#: The example's users (the guide's reader and its first user, then its second user):
+#: their subordinate ids overlap neither the lab user's nor the workstation proof's.
+PEOPLE = (ws.Person(user="guide", uid=1002, subid_start=SUBID_START + 3 * SUBID_COUNT),
+          ws.Person(user="guide2", uid=1003, subid_start=SUBID_START + 4 * SUBID_COUNT))
+PERSON = PEOPLE[0]
+#: Where host1's network settings are saved while an example runs commands as root.
+SAVED_SYSCTLS = "/run/podnet-guide-net-sysctls.json"
+#: The files an example wrote as root in host1, one path a line, until they are removed.
+ROOT_FILES = "/run/podnet-guide-root-files"
+#: What an interrupted run left as root: its files removed, host1's network settings put
+#: back (both lists are podnet's own, in host1's /run).
+RECOVER = (f'if [ -f {ROOT_FILES} ]; then xargs -d "\\n" -r rm -f -- < {ROOT_FILES}; '
+           f'rm -f {ROOT_FILES}; fi; '
+           f'if [ -f {SAVED_SYSCTLS} ]; then python3 -c "$1" restore {SAVED_SYSCTLS}; fi')
 #: Where the lab user's images are saved once for the examples' users to load.
 SHARED = "/var/tmp/podnet-guide-examples"
 IMAGES_TAR = f"{SHARED}/images.tar"
@@ -31,6 +45,11 @@ MAIN_LOG_FORMAT = ("log_format main '$remote_addr - $remote_user [$time_local] \
                    "\n    '$status $body_bytes_sent \"$http_referer\" '"
                    "\n    '\"$http_user_agent\" \"$http_x_forwarded_for\"';"
                    "\n    access_log /dev/stdout main;")
+#: The official nginx image's default server (docker.io/library/nginx; its entrypoint
+#: adds the IPv6 listen where the container has IPv6).
+ROOT_NGINX_SERVER = ("server {\n    listen 80;\n    listen [::]:80;\n    server_name localhost;\n"
+                     "    location / {\n        root /usr/share/nginx/html;\n"
+                     "        index index.html index.htm;\n    }\n}\n")
 
 
 @dataclass(frozen=True)
@@ -63,8 +82,17 @@ class ExampleOutcome:
     prerequisites: tuple[str, ...] = ()
 
 
+def recover(host: LabTarget) -> None:
+    """Undo what an interrupted run left: its users, its files and settings as root."""
+    for person in PEOPLE:
+        ws.remove(host, person)
+    host.run(["sh", "-c", RECOVER, "sh", shell.NET_SYSCTLS], root=True, timeout=120)
+
+
 def share_images(host: LabTarget) -> None:
-    """Save the lab user's images where each example's user can load them."""
+    """Save the lab user's images where each example's user can load them (after
+    undoing what an interrupted run left)."""
+    recover(host)
     host.run(["sh", "-c", 'rm -rf "$1" && mkdir -m 0755 "$1" && chown "$2" "$1"', "sh",
               SHARED, host.user], root=True)
     host.run(["podman", "save", "-o", IMAGES_TAR, WEB_IMAGE], timeout=300)
@@ -75,17 +103,29 @@ def unshare_images(host: LabTarget) -> None:
     host.run(["rm", "-rf", "--", SHARED], root=True, check=False)
 
 
+def _build(user: ws.HostUser, tag: str, files: dict[str, str]) -> None:
+    """Build ``tag`` FROM the lab's web image with ``files`` (name -> content) copied to
+    their paths, in a context directory removed afterwards."""
+    context = f"{user.home}/.cache/podnet-{tag.rsplit('/', 1)[-1]}"
+    lines = [f"FROM {WEB_IMAGE}"] + (["USER root"] if tag == subs.ROOT_NGINX else [])
+    for number, (path, content) in enumerate(files.items()):
+        user.write_file(f"{context}/file{number}", content)
+        lines.append(f"COPY file{number} {path}")
+    user.write_file(f"{context}/Containerfile", "\n".join(lines) + "\n")
+    user.run(["podman", "build", "-q", "-t", tag, context], timeout=300)
+    user.run(["rm", "-rf", "--", context])
+
+
 def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
     user.run(["podman", "load", "-q", "-i", IMAGES_TAR], timeout=300)
     if not plan.images:
         return
     conf = resources.files("harness").joinpath("lab/files/image/nginx.conf").read_text()
     conf = conf.replace("access_log /dev/stdout podnet;", MAIN_LOG_FORMAT)
-    context = f"{user.home}/.cache/podnet-guide-web"
-    user.write_file(f"{context}/nginx.conf", conf)
-    user.write_file(f"{context}/Containerfile",
-                    f"FROM {WEB_IMAGE}\nCOPY nginx.conf /etc/nginx/nginx.conf\n")
-    user.run(["podman", "build", "-q", "-t", GUIDE_WEB, context], timeout=300)
+    _build(user, GUIDE_WEB, {"/etc/nginx/nginx.conf": conf})
+    if any(lab == subs.ROOT_NGINX for _, lab in plan.images):
+        _build(user, subs.ROOT_NGINX, {"/etc/nginx/nginx.conf": conf,
+                                       "/etc/nginx/conf.d/default.conf": ROOT_NGINX_SERVER})
     for image, lab in plan.images:
         source = GUIDE_WEB if lab == WEB_IMAGE else lab
         names = [image] + ([f"localhost/{image}"] if "/" not in image.split(":")[0] else [])
@@ -101,40 +141,130 @@ def _home_path(user: ws.HostUser, path: str) -> str:
     return path if path.startswith("/") else f"{user.home}/{path}"
 
 
-def _do(action: Action, user: ws.HostUser, client: Client) -> Completed:
-    if action.kind == "write":
-        user.write_file(_home_path(user, action.path or ""), action.text)
-        return Completed((), 0, "", "", 0.0)
-    if action.kind == "replace":
-        script = ('import sys; p, old, new = sys.argv[1:]; t = open(p).read(); '
-                  'assert old in t, "line not found"; open(p, "w").write(t.replace(old, new, 1))')
-        return user.run(["python3", "-c", script, _home_path(user, action.path or ""),
-                         action.old, action.text], check=False)
-    if action.host == "host2":
-        return client.run(["bash", "-c", action.text], check=False, timeout=120)
-    return user.run(["bash", "-c", f"cd ~ || exit 1\n{action.text}"], check=False, timeout=180)
+class _Example:
+    """One example's run: its users (made on first use), the servers it started in the
+    foreground, and what it changed as root in host1; all undone by :meth:`close`."""
+
+    def __init__(self, host: LabTarget, client: Client, plan: Plan) -> None:
+        self.host = host
+        self.client = client
+        self.plan = plan
+        self.users: dict[ws.Person, ws.HostUser] = {}
+        #: Foreground servers still running: (login, user, session id).
+        self.servers: list[tuple[int, ws.HostUser, str]] = []
+        self.root_files: list[str] = []
+        self.saved_sysctls = False
+
+    def person(self, name: str) -> ws.Person:
+        """The guide's reader ("") and its first user are the first person."""
+        index = self.plan.users.index(name) if name in self.plan.users else 0
+        return PEOPLE[index]
+
+    def user(self, name: str) -> ws.HostUser:
+        person = self.person(name)
+        if person not in self.users:
+            self.users[person] = ws.create(self.host, person)
+            _prepare_images(self.users[person], self.plan)
+        return self.users[person]
+
+    def do(self, action: Action) -> Completed:
+        self.end_logins(action)
+        if action.root:
+            return self.as_root(action)
+        if action.host == "host2":
+            return self.client.run(["bash", "-c", action.text], check=False, timeout=120)
+        user = self.user(action.user)
+        if action.kind == "write":
+            user.write_file(_home_path(user, action.path or ""), action.text)
+            return Completed((), 0, "", "", 0.0)
+        if action.kind == "replace":
+            script = ('import sys; p, old, new = sys.argv[1:]; t = open(p).read(); '
+                      'assert old in t, "line not found"; '
+                      'open(p, "w").write(t.replace(old, new, 1))')
+            return user.run(["python3", "-c", script, _home_path(user, action.path or ""),
+                             action.old, action.text], check=False)
+        if action.kind == "serve":
+            done = user.run(["bash", "-c", shell.serve(action.text, action.login)],
+                            check=False, timeout=60)
+            if done.ok:
+                self.servers.append((action.login, user, done.stdout.strip()))
+                return Completed(done.argv, 0, "", done.stderr, done.seconds)
+            return done
+        return user.run(["bash", "-c", shell.with_state(action.text, action.login)],
+                        check=False, timeout=180)
+
+    def installed(self, action: Action) -> bool:
+        check = ["sh", "-c", 'command -v "$1" >/dev/null', "sh", action.only_if]
+        if action.host == "host2":
+            return self.client.run(check, check=False).ok
+        return self.user(action.user).run(check, check=False).ok
+
+    def end_logins(self, action: Action) -> None:
+        """A foreground server lasts as long as its login: stop those of ended logins."""
+        if action.host != "host1":
+            return
+        for entry in [s for s in self.servers if s[0] != action.login]:
+            self.servers.remove(entry)
+            entry[1].run(["bash", "-c", shell.stop(entry[2])], check=False)
+
+    def as_root(self, action: Action) -> Completed:
+        if not self.saved_sysctls:
+            self.host.run(["python3", "-c", shell.NET_SYSCTLS, "save", SAVED_SYSCTLS],
+                          root=True, timeout=120)
+            self.saved_sysctls = True
+        if action.kind == "write":
+            path = action.path or ""
+            if self.host.run(["test", "-e", path], root=True, check=False).ok:
+                return Completed((), 1, "", f"{path} exists in host1: the runner does not "
+                                 "overwrite host1's own files", 0.0)
+            self.root_files.append(path)
+            self.host.run(["sh", "-c", 'printf "%s\\n" "$1" >> "$2"', "sh", path, ROOT_FILES],
+                          root=True)
+            self.host.write_file(path, action.text, root=True)
+            return Completed((), 0, "", "", 0.0)
+        return self.host.run(["sh", "-c", shell.ROOT_SANDBOX, "sh", action.text], root=True,
+                             check=False, timeout=180)
+
+    def close(self) -> None:
+        """Remove the example's users (and their servers), its files, put back host1's
+        network settings; each step runs even when an earlier one failed."""
+        try:
+            for person in self.users:
+                ws.remove(self.host, person)
+        finally:
+            if self.root_files or self.saved_sysctls:
+                self.host.run(["sh", "-c", RECOVER, "sh", shell.NET_SYSCTLS], root=True,
+                              timeout=120)
 
 
 def run_example(host: LabTarget, client: Client, plan: Plan,
                 substitutions: tuple[str, ...]) -> ExampleOutcome:
-    """Run ``plan`` as a fresh user of host1, removed afterwards whatever happens."""
+    """Run ``plan`` as fresh users of host1, removed afterwards whatever happens."""
     if plan.unsupported:
         return ExampleOutcome(plan.example, "not run", "; ".join(plan.unsupported),
                               substitutions)
     prerequisites = tuple(s for s in plan.substitutions if s.startswith(PREREQUISITE))
     substitutions = tuple(dict.fromkeys(substitutions + prerequisites))
-    ws.remove(host, PERSON)  # what an interrupted run left
     outcomes: list[ActionOutcome] = []
+    running = _Example(host, client, plan)
     try:
-        user = ws.create(host, PERSON)
-        _prepare_images(user, plan)
+        running.user("")
         for action in plan.actions:
-            done = _do(action, user, client)
+            if action.only_if and not running.installed(action):
+                outcomes.append(ActionOutcome(
+                    action.line, action.step, action.host, "not run", None,
+                    f"{action.only_if} is not installed on {action.host}: the guide runs "
+                    "this only where it is", command=_shown(action)))
+                continue
+            time.sleep(action.pause_before)
+            done = running.do(action)
+            if action.pause and done.ok:
+                time.sleep(action.pause)
             diff = ""
             expected_failure = done.returncode in action.expected_exits
             ok = done.returncode == 0 or expected_failure
             if ok and action.expected is not None:
-                diff = difference(action.expected, done.stdout)
+                diff = _terminal_difference(action, done)
             observed = done.stdout[-4000:] if action.expected is not None else ""
             outcomes.append(ActionOutcome(action.line, action.step, action.host, action.kind,
                                           done.returncode, done.stderr.strip()[-2000:],
@@ -147,7 +277,7 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                     f"{done.returncode}: {_last_line(done.stderr)}", substitutions,
                     tuple(outcomes), prerequisites)
     finally:
-        ws.remove(host, PERSON)
+        running.close()
     differing = [o for o in outcomes if o.diff]
     if differing:
         lines = ", ".join(str(o.line) for o in differing)
@@ -157,6 +287,16 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
     result = "ran with substitutions" if substitutions else "ran as written"
     return ExampleOutcome(plan.example, result, "", substitutions, tuple(outcomes),
                           prerequisites)
+
+
+def _terminal_difference(action: Action, done: Completed) -> str:
+    """The guide's output against what the command printed: its stdout, or what a
+    terminal shows (stdout, then stderr) when that is what the guide shows."""
+    diff = difference(action.expected or "", done.stdout, action.text)
+    if diff and done.stderr.strip() and not difference(
+            action.expected or "", done.stdout + done.stderr, action.text):
+        return ""
+    return diff
 
 
 def _shown(action: Action) -> str:

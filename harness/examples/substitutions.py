@@ -7,9 +7,14 @@ set-up steps to the fresh user each example runs as. Everything else is literal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from harness.lab.images import WEB_IMAGE
+from harness.lab.images import PODNET_NAMESPACE, WEB_IMAGE
+
+#: Built for each example's user from the lab's web image: nginx as root on port 80 with
+#: the official image's default server (welcome page) and access log format.
+ROOT_NGINX = f"{PODNET_NAMESPACE}guide-nginx"
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,14 @@ IMAGES: tuple[ImageSubstitute, ...] = (
     ImageSubstitute("ghcr.io/nginxinc/nginx-unprivileged", WEB_IMAGE,
                     "nginx as an unprivileged user on port 8080, socket activation through "
                     "NGINX=3;, the official image's access log format (index page: podnet's)"),
-    ImageSubstitute("ghcr.io/nginxinc/nginx", None,
-                    "nginx as root on port 80: the lab's nginx image listens on 8080"),
-    ImageSubstitute("docker.io/library/nginx", None,
-                    "nginx as root on port 80 with its welcome page: the lab's nginx image "
-                    "listens on 8080 and serves another page"),
+    ImageSubstitute("ghcr.io/nginxinc/nginx", ROOT_NGINX,
+                    "nginx as root on port 80 serving its welcome page from "
+                    "/usr/share/nginx/html, the official image's access log format "
+                    "(Debian's nginx, built from the lab's web image)"),
+    ImageSubstitute("docker.io/library/nginx", ROOT_NGINX,
+                    "nginx as root on port 80 serving its welcome page from "
+                    "/usr/share/nginx/html, the official image's access log format "
+                    "(Debian's nginx, built from the lab's web image)"),
     ImageSubstitute("docker.io/library/fedora", WEB_IMAGE,
                     "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
     ImageSubstitute("registry.fedoraproject.org/fedora", WEB_IMAGE,
@@ -73,8 +81,48 @@ USER_STEPS: tuple[Replacement, ...] = (
     Replacement("/home/test, user1, user2, $user", "that user's home and name",
                 "the lab's 'test' user is podnet's own"),
     Replacement("exit", "the end of that login", ""),
+    Replacement("loginctl enable-linger (as the user)", "done by the runner, as root",
+                "each user it creates lingers; host1 has no polkit, which lets a user enable "
+                "its own linger on the guide's hosts"),
     Replacement("Log in to host2 / Log out from host2", "the step runs on host2", ""),
+    Replacement("two users (user1, user2)", "two fresh users of host1",
+                "a login of each in turn, as the guide switches between them"),
+    Replacement("cd, variables", "kept from one step to the next within a login", ""),
+    Replacement("a server run in the foreground (python3 -m http.server, podman run -p "
+                "without -d)", "started in the background until its login ends",
+                "the runner waits until it listens, then runs the next step"),
+    Replacement("podman run -d; journalctl, podman logs", "the next step 3 s later; "
+                "2 s after the step before", "a reader's pace: the container's server is "
+                "still starting when podman returns; log lines reach the journal a moment "
+                "after the request"),
+    Replacement("If jq is installed, ...", "run only where that tool is installed",
+                "else the block is not run, as the guide says"),
 )
+
+#: Commands the guide runs with sudo that the runner runs as root in host1, each with why
+#: that is safe there (host1's root is the machine's root: it shares the kernel).
+ROOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    (r"^sysctl --system$", "applies host1's sysctl.d files where only host1's network "
+     "namespace's keys are real: the machine-wide keys (kernel.*, vm.*, fs.*, ...) are "
+     "throwaway copies"),
+)
+
+
+def root_command(command: str) -> bool:
+    """Whether the runner has a safe way to run ``command`` (without sudo) as root."""
+    return any(re.search(pattern, command) for pattern, _ in ROOT_COMMANDS)
+
+
+#: sudo in the guide: root in host1, which is the machine's root (host1 shares the
+#: machine's kernel), so only the commands of :data:`ROOT_COMMANDS` run.
+ROOT_STEP = Replacement(
+    "sudo sysctl --system", "root in host1 with only host1's network namespace's keys real",
+    "machine-wide keys (kernel.*, vm.*, fs.*) are throwaway copies: host1's sysctl.d files "
+    "set kernel.core_pattern and kernel.pid_max, which would change the machine; the network "
+    "keys it changes are put back afterwards")
+ROOT_FILE = Replacement(
+    "a file in /etc", "written as root in host1, removed afterwards",
+    "the guide's reader writes it as root; host1's own files are never overwritten")
 
 
 def image_substitute(image: str) -> ImageSubstitute | None:

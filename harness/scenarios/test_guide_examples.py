@@ -15,12 +15,14 @@ from collections.abc import Iterator
 import pytest
 
 from harness.clients.base import Client
+from harness.examples import shell
 from harness.examples.assess import Status, assess_all
 from harness.examples.model import OUTCOME_OF_RESULT, Example
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import plan
 from harness.examples.report import ERRATA_RESULTS, PREFIX
 from harness.examples.runner import ExampleOutcome, run_example, share_images, unshare_images
+from harness.lab.workstation import VOLATILE_SYSCTLS
 from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
 from harness.targets.base import Target
@@ -32,6 +34,22 @@ EXAMPLES = parse(packaged_guide())
 ASSESSMENTS = {a.example: a for a in assess_all(EXAMPLES)}
 
 
+#: What the examples must leave as they found it in host1: its users and their
+#: subordinate ids, its lingering users, /etc/sysctl.d and /run's podnet-guide files.
+HOST1_FILES = ("cut -d: -f1 /etc/passwd; cat /etc/subuid /etc/subgid; ls -A /etc/sysctl.d "
+               "/var/lib/systemd/linger; ls -A /run | grep podnet-guide")
+#: ... and every network setting of host1 (keys that come and go with kernel modules
+#: loaded meanwhile, e.g. net.bridge.*, are not settings the examples changed).
+HOST1_SYSCTLS = "sysctl -a -r '^net\\.' 2>/dev/null"
+
+
+def _host1_state(host: LabTarget) -> tuple[str, dict[str, str]]:
+    files = host.run(["sh", "-c", HOST1_FILES], root=True, check=False).stdout
+    sysctls = host.run(["sh", "-c", HOST1_SYSCTLS], root=True, check=False).stdout
+    pairs = (line.split(" = ", 1) for line in sysctls.splitlines() if " = " in line)
+    return files, {key: value for key, value in pairs if key not in VOLATILE_SYSCTLS}
+
+
 @pytest.fixture(scope="module")
 def host(target: Target) -> Iterator[LabTarget]:
     if not isinstance(target, LabTarget):
@@ -41,6 +59,11 @@ def host(target: Target) -> Iterator[LabTarget]:
         yield target
     finally:
         unshare_images(target)
+
+
+@pytest.fixture(scope="module")
+def host1_before(host: LabTarget) -> tuple[str, dict[str, str]]:
+    return _host1_state(host)
 
 
 def _record(recorder: Recorder, example: Example, outcome: ExampleOutcome) -> None:
@@ -68,6 +91,7 @@ def test_guide_example(example: Example, recorder: Recorder,
         _record(recorder, example, ExampleOutcome(example.id, "not run", "; ".join(why),
                                                   assessment.substitutions))
         pytest.skip(f"not run: {'; '.join(why)}")
+    request.getfixturevalue("host1_before")
     host: LabTarget = request.getfixturevalue("host")
     client: Client = request.getfixturevalue("client")
     outcome = run_example(host, client, runnable, assessment.substitutions)
@@ -77,3 +101,24 @@ def test_guide_example(example: Example, recorder: Recorder,
         raise ClaimMismatch(f"the guide's example {example.id} (lines {example.line}-"
                             f"{example.end_line}): {outcome.result}: {outcome.detail}"
                             + (f"\n{diffs}" if diffs else ""))
+
+
+def test_root_commands_change_only_host1s_network_settings(host: LabTarget) -> None:
+    """The guide's sudo commands run where only /proc/sys/net (host1's own network
+    namespace) is real; a sandbox that left kernel.* or vm.* real fails here."""
+    probe = 'for d in /proc/sys/*; do echo "${d##*/} $(findmnt -n -o FSTYPE -T "$d")"; done'
+    done = host.run(["sh", "-c", shell.ROOT_SANDBOX, "sh", probe], root=True)
+    kinds = dict(line.split() for line in done.stdout.splitlines())
+    assert kinds.pop("net") == "proc", done.stdout
+    assert {"kernel", "vm", "fs"} <= set(kinds) and set(kinds.values()) == {"tmpfs"}, kinds
+
+
+def test_the_examples_leave_nothing_behind(
+        host: LabTarget, host1_before: tuple[str, dict[str, str]]) -> None:
+    """After every example: host1's users, lingering users, /etc/sysctl.d and network
+    settings as before (a runner that kept a user, a file or a setting fails here)."""
+    files, sysctls = _host1_state(host)
+    assert files == host1_before[0]
+    changed = {key: (value, sysctls[key]) for key, value in host1_before[1].items()
+               if key in sysctls and sysctls[key] != value}
+    assert not changed, changed

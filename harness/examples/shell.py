@@ -1,0 +1,125 @@
+"""The shell scripts the runner wraps around the guide's commands, as pure functions: a
+login's shell state kept from one step to the next, a server run in the foreground
+started in the background, and a command of the guide run as root in host1 where only
+host1's own network settings can change. No lab needed to read or test them."""
+
+from __future__ import annotations
+
+import shlex
+
+#: How long a server the guide runs in the foreground may live (seconds).
+SERVER_LIFETIME = 300
+#: How long the runner waits for such a server to listen (tenths of a second).
+LISTEN_WAIT = 100
+#: Variables of the wrapper itself, never kept as the guide's shell state.
+OWN = "__podnet_"
+
+
+def state_file(login: int) -> str:
+    """Where a login's shell state (working directory, variables) is kept."""
+    return f"${{XDG_RUNTIME_DIR:-/tmp}}/podnet-guide-shell-{login}"
+
+
+def with_state(script: str, login: int) -> str:
+    """``script`` run in the login's shell state (from ``~`` on its first step), the
+    state it leaves (``cd``, variables it sets) kept for the login's next step."""
+    return "\n".join((
+        f'{OWN}state="{state_file(login)}"',
+        f"{OWN}known=$(compgen -v)",
+        "cd ~ || exit 1",
+        f'if [ -f "${OWN}state" ]; then . "${OWN}state"; fi',
+        f"{OWN}save() {{",
+        '  { printf "cd %q\\n" "$PWD"',
+        f"    for {OWN}name in $(compgen -v); do",
+        f'      case "${OWN}name" in {OWN}*|FUNCNAME|BASH_*) continue;; esac',
+        f'      grep -qxF -- "${OWN}name" <<< "${OWN}known" '
+        f'|| declare -p "${OWN}name" 2>/dev/null',
+        f'    done; }} > "${OWN}state"',
+        "}",
+        f"trap {OWN}save EXIT",
+        script,
+    ))
+
+
+def serve(command: str, login: int) -> str:
+    """Start ``command`` (a server the guide runs in the foreground) in the background in
+    the login's shell state, for at most :data:`SERVER_LIFETIME` seconds, in a session of
+    its own; print that session's id once one of its processes listens. When it ends
+    first, exit with its status and its output on stderr."""
+    body = "\n".join((
+        f'{OWN}log="${{XDG_RUNTIME_DIR:-/tmp}}/podnet-guide-serve-$$.log"',
+        f"setsid timeout {SERVER_LIFETIME} bash -c {shlex.quote(command)} "
+        f'</dev/null >"${OWN}log" 2>&1 &',
+        f"{OWN}sid=$!",
+        f"for {OWN}i in $(seq {LISTEN_WAIT}); do",
+        f"  if ! kill -0 ${OWN}sid 2>/dev/null; then",
+        f'    wait ${OWN}sid; {OWN}rc=$?; cat "${OWN}log" >&2; exit ${OWN}rc',
+        "  fi",
+        f"  for {OWN}pid in $(pgrep -s ${OWN}sid); do",
+        f'    if ss -Hltnup | grep -q "pid=${OWN}pid,"; then echo "${OWN}sid"; exit 0; fi',
+        "  done",
+        "  sleep 0.1",
+        "done",
+        f"echo 'the server did not listen within {LISTEN_WAIT // 10} s' >&2",
+        f"kill -TERM -- -${OWN}sid; exit 1",
+    ))
+    return with_state(body, login)
+
+
+def stop(session: str) -> str:
+    """Stop the server started by :func:`serve` (its whole session)."""
+    return f"kill -TERM -- -{shlex.quote(session)} 2>/dev/null; exit 0"
+
+
+#: Run "$1" as root in host1 with the machine-wide part of /proc/sys replaced by
+#: throwaway copies in a private mount namespace: only /proc/sys/net (host1's own
+#: network namespace) is real. Any mount that fails stops it before "$1" runs.
+ROOT_SANDBOX = r"""exec unshare --mount --propagation private sh -c '
+set -e
+mount -t tmpfs podnet-sysctl /mnt
+for dir in /proc/sys/*; do
+  name=${dir##*/}
+  [ "$name" = net ] && continue
+  cp -r "$dir" /mnt/ 2>/dev/null || true
+  mount --bind "/mnt/$name" "$dir"
+done
+for dir in /proc/sys/*; do
+  [ "$dir" = /proc/sys/net ] || mountpoint -q "$dir"
+done
+set +e
+cd /root
+exec bash -c "$1"
+' sh "$1"
+"""
+
+#: Save (``save FILE``) or put back (``restore FILE``) host1's network settings: every
+#: readable key under /proc/sys/net, written back only where it changed.
+NET_SYSCTLS = r"""
+import json, os, sys
+def values():
+    found = {}
+    for top, _, names in os.walk("/proc/sys/net"):
+        for name in names:
+            path = os.path.join(top, name)
+            try:
+                with open(path) as f:
+                    found[path] = f.read()
+            except OSError:
+                pass
+    return found
+action, where = sys.argv[1:]
+if action == "save":
+    with open(where, "w") as f:
+        json.dump(values(), f)
+else:
+    with open(where) as f:
+        saved = json.load(f)
+    for path, value in values().items():
+        if path in saved and saved[path] != value:
+            try:
+                with open(path, "w") as f:
+                    f.write(saved[path])
+            except OSError as exc:
+                print(f"cannot put back {path}: {exc}", file=sys.stderr)
+    os.remove(where)
+"""
