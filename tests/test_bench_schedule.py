@@ -17,6 +17,8 @@ from harness.results.schema import Measurement
 class NoProc:
     """A target whose /proc shows no forwarder (all measure_once asks of it)."""
 
+    isolated = False
+
     def sh(self, script: str, check: bool = True) -> Any:
         return SimpleNamespace(stdout="100\n", ok=True)
 

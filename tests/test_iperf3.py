@@ -70,6 +70,12 @@ def test_not_iperf3_json_raises(text: str) -> None:
 def test_client_argv() -> None:
     argv = iperf3.client_argv("192.0.2.1", 5201, 2, protocol="udp", reverse=True)
     assert argv[:6] == ["iperf3", "-c", "192.0.2.1", "-p", "5201", "-J"]
-    assert argv[argv.index("-u"):argv.index("-u") + 3] == ["-u", "-b", iperf3.UDP_OFFERED_RATE]
+    assert argv[argv.index("-u"):argv.index("-u") + 5] == [
+        "-u", "-b", str(iperf3.UDP_OFFERED_RATE), "-n", str(iperf3.UDP_OFFERED_RATE // 4)]
     assert argv[-1] == "-R"
     assert "-u" not in iperf3.client_argv("192.0.2.1", 5201, 2)
+    search = iperf3.client_argv("192.0.2.1", 5201, 0.5, protocol="udp", rate=3e9,
+                                window=iperf3.UDP_CAPACITY_WINDOW)
+    assert search[search.index("-b") + 1] == "3000000000"
+    assert search[search.index("-n") + 1] == str(int(3e9 * 0.5 / 8))
+    assert search[search.index("-w") + 1] == iperf3.UDP_CAPACITY_WINDOW

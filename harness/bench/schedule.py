@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from harness.bench import capacity
+from harness.bench.progress import Report, Tracker, silent
 from harness.bench.stats import RatioSummary
 from harness.bench.throughput import Probe, measure_once, ratios
+from harness.probes import iperf3
 from harness.results.schema import Measurement
 from harness.targets.base import Target
 
@@ -43,12 +46,14 @@ class Settings:
     precision: float = PRECISION
     floor: float = FLOOR
     reference_repeats: int = 1
+    #: Steps of a UDP probe's first capacity search and of each round's.
+    udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)
 
     @classmethod
     def from_options(cls, rounds: int, duration: float, quick: bool,
                      budget: float = BUDGET) -> Settings:
         if quick:
-            return cls(rounds=1, seconds=1, warmup=False)
+            return cls(rounds=1, seconds=1, warmup=False, udp_steps=(3, 1))
         rounds = max(1, rounds)
         # A method has four measurements per round (TCP/UDP x both directions): each
         # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
@@ -69,7 +74,12 @@ class Settings:
                 "seconds_per_measurement": self.seconds, "warmup": self.warmup,
                 "budget_seconds": self.budget, "precision": self.precision,
                 "precision_floor": self.floor,
-                "reference_repeats": self.reference_repeats}
+                "reference_repeats": self.reference_repeats,
+                "udp_capacity": {"first_steps": self.udp_steps[0],
+                                 "round_steps": self.udp_steps[1],
+                                 "step_seconds": capacity.STEP_SECONDS,
+                                 "loss_limit_percent": capacity.LOSS_LIMIT,
+                                 "fixed_offered_bits_per_second": iperf3.UDP_OFFERED_RATE}}
 
 
 def warmup_probes(probes: Iterable[Probe]) -> list[Probe]:
@@ -115,28 +125,49 @@ def extra_round(candidates: list[Probe], probes: list[Probe], settings: Settings
     return [p for p in probes if p.key in keys]
 
 
+def round_plan(todo: list[Probe], settings: Settings) -> list[Probe]:
+    """The measurements of one round of ``todo``: each reference
+    ``settings.reference_repeats`` times, except UDP references (a UDP measurement is a
+    capacity search of several tests already, see :mod:`harness.bench.capacity`)."""
+    references = {p.reference for p in todo}
+    return todo + [p for p in todo if p.method in references and p.protocol != "udp"] * (
+        settings.reference_repeats - 1)
+
+
 def run_rounds(target: Target, probes: list[Probe], settings: Settings,
                record: Callable[[Measurement], None], seed: int | None = None,
-               clock: Callable[[], float] = time.monotonic) -> list[int]:
-    """Measure; returns how many measurements each round took (round 1 first)."""
+               clock: Callable[[], float] = time.monotonic, report: Report = silent,
+               after_seconds: float = 0.0) -> list[int]:
+    """Measure; returns how many measurements each round took (round 1 first).
+
+    ``report`` hears of each measurement before it starts, with an estimate of the time
+    left; ``after_seconds`` (what the caller spends after the rounds) counts in the
+    estimate's upper bound."""
     rng = random.Random(seed)
     started = clock()
+    warmup = warmup_probes(probes) if settings.warmup else []
+    track = Tracker(report, settings.rounds,
+                    len(warmup) + settings.rounds * len(round_plan(probes, settings)),
+                    settings.budget + after_seconds, clock)
     prime(probes)
     if settings.warmup:
-        for probe in rng.sample(warmup := warmup_probes(probes), len(warmup)):
+        for probe in rng.sample(warmup, len(warmup)):
+            track.measuring("warm-up", 0, probe.method, probe.combo)
             measure_once(target, probe, 1, 0)
     samples: list[Measurement] = []
     sizes: list[int] = []
 
     def one_round(todo: list[Probe]) -> None:
-        references = {p.reference for p in todo}
-        todo = todo + [p for p in todo if p.method in references] * (
-            settings.reference_repeats - 1)
+        todo = round_plan(todo, settings)
         sizes.append(len(todo))
+        phase = "round" if len(sizes) <= settings.rounds else "extra round"
+        if phase == "extra round":
+            track.add(len(todo))
         for probe in rng.sample(todo, len(todo)):
-            sample = measure_once(target, probe, settings.seconds, len(sizes))
-            samples.append(sample)
-            record(sample)
+            track.measuring(phase, len(sizes), probe.method, probe.combo)
+            for sample in measure_once(target, probe, settings.seconds, len(sizes)):
+                samples.append(sample)
+                record(sample)
 
     for _ in range(settings.rounds):
         one_round(probes)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.bench.procstat import in_lab_cgroup
 from harness.clients.base import Client
 from harness.marks import stop_pidfile
 from harness.methods import Method
@@ -83,7 +84,8 @@ def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
     pidfile = f"/tmp/{PREFIX}{token}-iperf3.pid"
     target.record_file(pidfile)
     stack.callback(lambda: _stop(target.run, target.remove_files, pidfile))
-    target.run(["iperf3", "-s", "-D", "-p", str(NATIVE_PORT), "--pidfile", pidfile])
+    target.run(in_lab_cgroup(target, ["iperf3", "-s", "-D", "-p", str(NATIVE_PORT),
+                                      "--pidfile", pidfile]))
     poll(lambda: _listening(target, NATIVE_PORT), what="native iperf3 server on host1")
     ends.iperf3["native"] = NATIVE_PORT
 
@@ -106,8 +108,9 @@ def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,
     target.record_file(pidfile)
     stack.callback(lambda: _stop(target.run, target.remove_files, pidfile, script))
     target.write_file(script, SINK_SOURCE.read_text(), mode="0755")
-    target.run(["sh", "-c", 'python3 "$1" "$2" >/dev/null 2>&1 </dev/null & echo $! > "$3"',
-                "sh", script, str(NATIVE_SINK_PORT), pidfile])
+    target.run(in_lab_cgroup(target, [
+        "sh", "-c", 'python3 "$1" "$2" >/dev/null 2>&1 </dev/null & echo $! > "$3"',
+        "sh", script, str(NATIVE_SINK_PORT), pidfile]))
     poll(lambda: _listening(target, NATIVE_SINK_PORT), what="native sink on host1")
     ends.sinks["native-sink"] = NATIVE_SINK_PORT
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,3 +91,27 @@ def summarize(values: Mapping[int, float], reference: Mapping[int, float], *,
         return None
     low, high = bootstrap_interval(ratios, level=level, seed=seed)
     return RatioSummary(float(np.median(ratios)), low, high, len(ratios), tuple(ratios))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The median of values (not ratios) and its bootstrap interval."""
+
+    median: float
+    low: float
+    high: float
+    rounds: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"median": self.median, "low": self.low, "high": self.high,
+                "rounds": self.rounds}
+
+
+def interval(values: Iterable[float], *, level: float = LEVEL, seed: int = 0
+             ) -> Interval | None:
+    """Median and bootstrap interval of ``values``; None when there are none."""
+    data = list(values)
+    if not data:
+        return None
+    low, high = bootstrap_interval(data, level=level, seed=seed)
+    return Interval(float(np.median(data)), low, high, len(data))

@@ -12,18 +12,19 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.bench import procstat
+from harness.bench import capacity, procstat
 from harness.bench.servers import Endpoints
-from harness.bench.stats import RatioSummary, summarize
+from harness.bench.stats import Interval, RatioSummary, interval, summarize
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.probes import iperf3
-from harness.results.schema import Measurement
+from harness.results.schema import Measurement, PerfCost, PerfInterval
 from harness.targets.base import Target
 
 BULK = Path(__file__).with_name("bulk.py")
@@ -32,6 +33,11 @@ INBOUND_DIRECTIONS = ("inbound", "inbound-reverse")
 OUTBOUND_DIRECTIONS = ("outbound", "outbound-reverse")
 #: Methods whose outbound traffic is measured, as the guide's outbound table has them.
 OUTBOUND_METHODS = ("pasta", "slirp4netns-slirp4netns", "host")
+#: Measurement kind of the UDP test at the fixed offered rate.
+FIXED_RATE = "udp_fixed_rate"
+#: Calls of a UDP probe that also run the fixed-rate test (the warm-up's first search
+#: and then three rounds, the fewest a verdict takes).
+FIXED_RATE_CALLS = 4
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Sample:
     bits_per_second: float
     nbytes: int
     extra: dict[str, Any] = field(default_factory=dict)
+    #: UDP: the test at the fixed offered rate, kept beside the capacity.
+    fixed_rate: Sample | None = None
 
 
 @dataclass(frozen=True)
@@ -64,25 +72,93 @@ def _iperf3_sample(text: str) -> Sample:
     return Sample(result.bits_per_second, result.bytes_received, result.extra())
 
 
-def _bulk_sample(text: str) -> Sample:
+def bulk_sample(text: str) -> Sample:
+    """A bulk client's last line, ``{"bytes": N, "seconds": S, ...}``, as a sample (its
+    other keys kept); ``{"error": ...}`` or no output raises."""
     lines = text.strip().splitlines()
     data = json.loads(lines[-1]) if lines else {"error": "bulk client printed nothing"}
     if "error" in data:
         raise PodnetError(f"bulk transfer: {data['error']}")
     nbytes, seconds = int(data["bytes"]), float(data["seconds"])
-    return Sample(nbytes * 8 / seconds, nbytes, {"bytes": nbytes, "seconds": seconds})
+    return Sample(nbytes * 8 / seconds, nbytes, {**data, "bytes": nbytes, "seconds": seconds})
 
 
-def plan(target: Target, client: Client, ends: Endpoints) -> list[Probe]:
+#: Runs an iperf3 client argv where the probe's client runs; returns its stdout.
+Runner = Callable[[list[str], float], str]
+
+
+class UdpCapacity:
+    """The UDP measurement of one probe: a test at the fixed offered rate, then a
+    capacity search that starts where the probe's previous search ended (the first
+    one, from the fixed rate, takes more steps)."""
+
+    def __init__(self, run: Runner, argv: Callable[..., list[str]],
+                 steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)) -> None:
+        self._run, self._argv, self._steps = run, argv, steps
+        self._start: float | None = None
+        self._calls = 0
+
+    def _step(self, rate: float) -> capacity.Step:
+        argv = self._argv(capacity.STEP_SECONDS, rate=rate, window=iperf3.UDP_CAPACITY_WINDOW)
+        result = iperf3.parse(self._run(argv, capacity.STEP_SECONDS + 30))
+        return capacity.Step(rate, result.bits_per_second, result.lost_percent or 0.0,
+                             result.bytes_received, result.jitter_ms)
+
+    def __call__(self, seconds: int) -> Sample:
+        # The fixed-rate test in the first calls only (the warm-up's and the first
+        # rounds'): enough rounds for its interval, not a cost in every round.
+        self._calls += 1
+        fixed = _iperf3_sample(self._run(self._argv(capacity.STEP_SECONDS), 45)) if (
+            self._calls <= FIXED_RATE_CALLS) else None
+        first = self._start is None
+        found = capacity.search(
+            self._step, iperf3.UDP_OFFERED_RATE if self._start is None else self._start,
+            steps=self._steps[0] if first else self._steps[1],
+            factor=capacity.FIRST_FACTOR if first else capacity.ROUND_FACTOR)
+        self._start = capacity.resume_rate(found, iperf3.UDP_OFFERED_RATE,
+                                           capacity.ROUND_FACTOR)
+        value = found.bits_per_second
+        extra = found.as_dict()
+        if value is None:
+            lowest = min(s.offered for s in found.steps)
+            extra["error"] = (f"UDP capacity: loss of {capacity.LOSS_LIMIT:g}% or more at "
+                              f"every offered rate down to {lowest / 1e6:.0f} Mbit/s")
+        return Sample(float("nan") if value is None else value, found.nbytes, extra, fixed)
+
+
+#: Tries and pause when an iperf3 server is still finishing the previous test.
+BUSY_TRIES, BUSY_PAUSE = 3, 0.5
+
+
+def _when_not_busy(run: Callable[[], str], pause: float = BUSY_PAUSE) -> str:
+    """iperf3's output, tried again while its server says it is busy (a test that
+    ended a moment ago on the client may still be closing on the server)."""
+    for _ in range(BUSY_TRIES - 1):
+        text = run()
+        try:
+            iperf3.parse(text)
+        except iperf3.Iperf3Error as exc:
+            if "busy" not in str(exc):
+                raise
+            time.sleep(pause)
+            continue
+        return text
+    text = run()
+    iperf3.parse(text)
+    return text
+
+
+def plan(target: Target, client: Client, ends: Endpoints,
+         udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)
+         ) -> list[Probe]:
     host = target.main_address
     probes: list[Probe] = []
 
-    def inbound(mid: str, port: int, direction: str, protocol: str) -> Callable[[int], Sample]:
-        def run(seconds: int) -> Sample:
-            argv = iperf3.client_argv(host, port, seconds, protocol=protocol,
-                                      reverse=direction == "inbound-reverse")
+    def inbound_runner(mid: str) -> Runner:
+        def run(argv: list[str], timeout: float) -> str:
             try:
-                return _iperf3_sample(client.run(argv, check=False, timeout=seconds + 15).stdout)
+                return _when_not_busy(lambda: client.run(argv, check=False,
+                                                         timeout=timeout).stdout)
             except PodnetError:
                 # A server stuck in a failed test refuses every later round: kill it, the
                 # container's loop starts a fresh one (see servers._iperf3_container).
@@ -92,43 +168,54 @@ def plan(target: Target, client: Client, ends: Endpoints) -> list[Probe]:
                 raise
         return run
 
-    def outbound(container: str | None, direction: str, protocol: str
-                 ) -> Callable[[int], Sample]:
-        def run(seconds: int) -> Sample:
-            argv = iperf3.client_argv(client.address, ends.host2_port, seconds,
-                                      protocol=protocol, reverse=direction == "outbound-reverse")
+    def outbound_runner(container: str | None) -> Runner:
+        def run(argv: list[str], timeout: float) -> str:
             if container is None:
-                done = target.run(argv, check=False, timeout=seconds + 30)
-            else:
-                done = target.podman("exec", container, *argv, check=False, timeout=seconds + 30)
-            return _iperf3_sample(done.stdout)
+                return target.run(procstat.in_lab_cgroup(target, argv), check=False,
+                                  timeout=timeout).stdout
+            return target.podman("exec", container, *argv, check=False,
+                                 timeout=timeout).stdout
         return run
+
+    def iperf3_measure(run: Runner, address: str, port: int, direction: str,
+                       protocol: str) -> Callable[[int], Sample]:
+        reverse = direction.endswith("-reverse")
+
+        def argv(seconds: float, **options: Any) -> list[str]:
+            return iperf3.client_argv(address, port, seconds, protocol=protocol,
+                                      reverse=reverse, **options)
+        if protocol == "udp":
+            return UdpCapacity(run, argv, udp_steps)
+        return lambda seconds: _iperf3_sample(run(argv(seconds), seconds + 30))
 
     def bulk(port: int) -> Callable[[int], Sample]:
         def run(seconds: int) -> Sample:
             done = client.run([sys.executable, str(BULK), host, str(port), str(seconds)],
                               check=False, timeout=seconds + 60)
-            return _bulk_sample(done.stdout)
+            return bulk_sample(done.stdout)
         return run
 
     for mid, port in ends.iperf3.items():
         for direction in INBOUND_DIRECTIONS:
             for protocol in ("tcp", "udp"):
-                probes.append(Probe(mid, direction, protocol, "iperf3", NATIVE,
-                                    inbound(mid, port, direction, protocol)))
+                probes.append(Probe(mid, direction, protocol, "iperf3", NATIVE, iperf3_measure(
+                    inbound_runner(mid), host, port, direction, protocol)))
     for mid in (NATIVE, *OUTBOUND_METHODS):
         if mid != NATIVE and mid not in ends.containers:
             continue
         for direction in OUTBOUND_DIRECTIONS:
-            probes.append(Probe(mid, direction, "tcp", "iperf3", NATIVE,
-                                outbound(ends.containers.get(mid), direction, "tcp")))
+            probes.append(Probe(mid, direction, "tcp", "iperf3", NATIVE, iperf3_measure(
+                outbound_runner(ends.containers.get(mid)), client.address, ends.host2_port,
+                direction, "tcp")))
     for mid, port in ends.sinks.items():
         probes.append(Probe(mid, "inbound", "tcp", "bulk", NATIVE_SINK, bulk(port)))
     return probes
 
 
 def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
-                 retries: int = 1) -> Measurement:
+                 retries: int = 1) -> list[Measurement]:
+    """The probe's throughput measurement (for UDP its capacity, then the test at the
+    fixed offered rate as a second measurement of kind ``udp_fixed_rate``)."""
     error = ""
     for _ in range(retries + 1):
         before = procstat.snapshot(target)
@@ -137,14 +224,27 @@ def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
         except PodnetError as exc:
             error = str(exc)
             continue
-        spent = procstat.delta(before, procstat.snapshot(target))
-        per_gb = procstat.per_gigabyte(spent, sample.nbytes)
-        extra = {**sample.extra, "tool": probe.tool, "reference": probe.reference,
-                 "forwarder_cpu_seconds": spent, "forwarder_cpu_seconds_per_gb": per_gb}
-        return Measurement("throughput", probe.method, sample.bits_per_second, "bit/s",
-                           probe.direction, probe.protocol, round_no, extra)
-    return Measurement("throughput", probe.method, float("nan"), "bit/s", probe.direction,
-                       probe.protocol, round_no, {"tool": probe.tool, "error": error})
+        after = procstat.snapshot(target)
+        spent = procstat.delta(before.forwarders, after.forwarders)
+        lab = procstat.cgroup_delta(before, after)
+        nbytes = sample.nbytes + (sample.fixed_rate.nbytes if sample.fixed_rate else 0)
+        cost = {"forwarder_cpu_seconds": spent,
+                "forwarder_cpu_seconds_per_gb": procstat.per_gigabyte(spent, nbytes),
+                "lab_cpu_seconds": lab, "lab_cpu_seconds_per_gb": procstat.per_gigabyte(
+                    lab, nbytes), "cpu_bytes": nbytes}
+        common = {"tool": probe.tool, "reference": probe.reference}
+        found = [Measurement("throughput", probe.method, sample.bits_per_second, "bit/s",
+                             probe.direction, probe.protocol, round_no,
+                             {**sample.extra, **common, **cost})]
+        if sample.fixed_rate is not None:
+            found.append(Measurement(
+                FIXED_RATE, probe.method, sample.fixed_rate.bits_per_second, "bit/s",
+                probe.direction, probe.protocol, round_no,
+                {**sample.fixed_rate.extra, **common,
+                 "offered_bits_per_second": iperf3.UDP_OFFERED_RATE}))
+        return found
+    return [Measurement("throughput", probe.method, float("nan"), "bit/s", probe.direction,
+                        probe.protocol, round_no, {"tool": probe.tool, "error": error})]
 
 
 # --- analysis -------------------------------------------------------------------------
@@ -157,48 +257,69 @@ class Ratio:
     reference: str
     summary: RatioSummary
     cpu_seconds_per_gb: float | None
+    kind: str = "throughput"
+    #: UDP capacity: the share of the searches (the method's and its reference's) that
+    #: reached the path's limit; the others may be limited by the offered rate.
+    saturated: float | None = None
 
     @property
     def combo(self) -> str:
         return f"{self.direction}/{self.protocol}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
-                "reference": self.reference, **self.summary.as_dict(),
-                "forwarder_cpu_seconds_per_gb": self.cpu_seconds_per_gb}
+        found = {"kind": self.kind, "method": self.method, "direction": self.direction,
+                 "protocol": self.protocol, "reference": self.reference,
+                 **self.summary.as_dict(),
+                 "forwarder_cpu_seconds_per_gb": self.cpu_seconds_per_gb}
+        if self.saturated is not None:
+            found["saturated_share"] = self.saturated
+        return found
 
 
-def _ok(m: Measurement) -> bool:
-    return m.kind == "throughput" and m.round > 0 and m.value == m.value and "error" not in m.extra
+def _ok(m: Measurement, kind: str = "throughput") -> bool:
+    return m.kind == kind and m.round > 0 and m.value == m.value and "error" not in m.extra
+
+
+def _matching(samples: Iterable[Measurement], key: tuple[str, str, str],
+              kind: str = "throughput") -> list[Measurement]:
+    return [m for m in samples if _ok(m, kind) and (m.method, m.direction, m.protocol) == key]
 
 
 def _by_round(samples: Iterable[Measurement], method: str, direction: str,
-              protocol: str) -> dict[int, float]:
+              protocol: str, kind: str = "throughput",
+              value: Callable[[Measurement], float | None] = lambda m: m.value
+              ) -> dict[int, float]:
     """The value of each round; the median where a round measured it more than once
     (references are, see :mod:`harness.bench.schedule`)."""
     values: dict[int, list[float]] = {}
-    for m in samples:
-        if _ok(m) and (m.method, m.direction, m.protocol) == (method, direction, protocol):
-            values.setdefault(m.round, []).append(m.value)
+    for m in _matching(samples, (method, direction, protocol), kind):
+        if (v := value(m)) is not None:
+            values.setdefault(m.round, []).append(v)
     return {r: statistics.median(v) for r, v in values.items()}
 
 
-def ratios(samples: list[Measurement], probes: Iterable[Probe]) -> list[Ratio]:
+def ratios(samples: list[Measurement], probes: Iterable[Probe],
+           kind: str = "throughput") -> list[Ratio]:
     """Median ratio of every probe to its reference of the same round."""
     found = []
     for probe in probes:
         if probe.method == probe.reference:
             continue
-        values = _by_round(samples, *probe.key)
-        reference = _by_round(samples, probe.reference, probe.direction, probe.protocol)
+        values = _by_round(samples, *probe.key, kind=kind)
+        reference = _by_round(samples, probe.reference, probe.direction, probe.protocol,
+                              kind=kind)
         summary = summarize(values, reference)
         if summary is None:
             continue
-        cpu = [m.extra["forwarder_cpu_seconds_per_gb"] for m in samples
-               if _ok(m) and (m.method, m.direction, m.protocol) == probe.key
-               and m.extra.get("forwarder_cpu_seconds_per_gb") is not None]
+        mine = _matching(samples, probe.key, kind)
+        cpu = [v for m in mine if (v := m.extra.get("forwarder_cpu_seconds_per_gb")) is not None]
+        flags = [m.extra["saturated"] for m in mine if "saturated" in m.extra]
+        refs = [m.extra["saturated"] for m in _matching(
+            samples, (probe.reference, probe.direction, probe.protocol), kind)
+            if "saturated" in m.extra]
         found.append(Ratio(probe.method, probe.direction, probe.protocol, probe.reference,
-                           summary, statistics.median(cpu) if cpu else None))
+                           summary, statistics.median(cpu) if cpu else None, kind,
+                           sum(flags + refs) / len(flags + refs) if flags else None))
     return found
 
 
@@ -211,4 +332,56 @@ def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
                             _by_round(samples, baseline, direction, protocol))
         if summary is not None:
             found[f"{direction}/{protocol}"] = summary
+    return found
+
+
+@dataclass(frozen=True)
+class Cost:
+    """CPU seconds per gigabyte moved (median over rounds, 95% interval): of the
+    forwarding processes, and of every process of the lab's host (its cgroup)."""
+
+    method: str
+    direction: str
+    protocol: str
+    forwarder: Interval | None
+    lab: Interval | None
+    #: The lab's CPU per GB over the reference's, same round (None for a reference).
+    lab_ratio: RatioSummary | None = None
+
+    @property
+    def combo(self) -> str:
+        return f"{self.direction}/{self.protocol}"
+
+    def record(self) -> PerfCost:
+        return PerfCost(self.method, self.direction, self.protocol, _interval(self.forwarder),
+                        _interval(self.lab), _interval(self.lab_ratio))
+
+
+def _interval(found: Interval | RatioSummary | None) -> PerfInterval | None:
+    return None if found is None else PerfInterval(found.median, found.low, found.high,
+                                                   found.rounds)
+
+
+def _extra_value(name: str) -> Callable[[Measurement], float | None]:
+    def value(m: Measurement) -> float | None:
+        v = m.extra.get(name)
+        return float(v) if isinstance(v, int | float) and v == v else None
+    return value
+
+
+def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[Cost]:
+    """CPU per GB of every probe (references included), per round."""
+    found = []
+    lab_value = _extra_value("lab_cpu_seconds_per_gb")
+    for probe in probes:
+        forwarder = _by_round(samples, *probe.key,
+                              value=_extra_value("forwarder_cpu_seconds_per_gb"))
+        lab = _by_round(samples, *probe.key, value=lab_value)
+        if not forwarder and not lab:
+            continue
+        ratio = None if probe.method == probe.reference else summarize(
+            lab, _by_round(samples, probe.reference, probe.direction, probe.protocol,
+                           value=lab_value))
+        found.append(Cost(probe.method, probe.direction, probe.protocol,
+                          interval(forwarder.values()), interval(lab.values()), ratio))
     return found

@@ -33,6 +33,12 @@ class Iperf3Result:
     cpu_host_percent: float | None = None
     cpu_remote_percent: float | None = None
     version: str = ""
+    #: TCP, when the client sends (without -R): its largest congestion window (bytes)
+    #: and mean round-trip time (microseconds), as the kernel reported them.
+    max_snd_cwnd: int | None = None
+    mean_rtt_us: int | None = None
+    #: The sender's congestion control algorithm.
+    congestion: str | None = None
 
     def extra(self) -> dict[str, Any]:
         """The fields a Measurement keeps besides its value."""
@@ -41,6 +47,8 @@ class Iperf3Result:
             "retransmits": self.retransmits, "lost_percent": self.lost_percent,
             "jitter_ms": self.jitter_ms, "cpu_host_percent": self.cpu_host_percent,
             "cpu_remote_percent": self.cpu_remote_percent, "iperf3": self.version,
+            "max_snd_cwnd": self.max_snd_cwnd, "mean_rtt_us": self.mean_rtt_us,
+            "congestion": self.congestion,
         }
         return {k: v for k, v in fields.items() if v is not None}
 
@@ -81,30 +89,52 @@ def from_dict(data: dict[str, Any]) -> Iperf3Result:
         cpu_host_percent=_float(cpu.get("host_total")),
         cpu_remote_percent=_float(cpu.get("remote_total")),
         version=str(start.get("version", "")),
+        **_sender_stream(end, udp),
     )
+
+
+def _sender_stream(end: dict[str, Any], udp: bool) -> dict[str, Any]:
+    """The kernel's view of the sending socket, which iperf3 knows only on the sending
+    side (the client without -R; with -R the fields are zero)."""
+    streams = end.get("streams") or [{}]
+    sender = streams[0].get("sender", {}) if isinstance(streams[0], dict) else {}
+    if udp or not sender.get("sender") or not sender.get("max_snd_cwnd"):
+        return {}
+    return {"max_snd_cwnd": int(sender["max_snd_cwnd"]),
+            "mean_rtt_us": int(sender.get("mean_rtt", 0)) or None,
+            "congestion": end.get("sender_tcp_congestion")}
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-#: iperf3's offered UDP bit rate (see :func:`client_argv`).
-UDP_OFFERED_RATE = "1G"
+#: iperf3's fixed offered UDP bit rate (see :func:`client_argv`), in bit/s.
+UDP_OFFERED_RATE = 1_000_000_000
+#: Socket buffer of a capacity search's UDP tests: with the default buffer a burst of
+#: datagrams overflows the receiver's socket well below what the path carries.
+UDP_CAPACITY_WINDOW = "4M"
 
 
-def client_argv(host: str, port: int, seconds: int, *, protocol: str = "tcp",
-                reverse: bool = False) -> list[str]:
+def client_argv(host: str, port: int, seconds: float, *, protocol: str = "tcp",
+                reverse: bool = False, rate: float = UDP_OFFERED_RATE,
+                window: str | None = None) -> list[str]:
     """An iperf3 client run with JSON output.
 
-    UDP is offered at :data:`UDP_OFFERED_RATE`, the same for every method and the native
-    reference. Unthrottled UDP (``-b 0``) starves iperf3's own control connection
-    through slirp4netns, so the test never ends; a finite rate above what any forwarder
-    here delivers keeps the comparison and lets every test finish.
+    TCP runs for whole ``seconds``. UDP is offered at ``rate`` (bit/s; by default
+    :data:`UDP_OFFERED_RATE`, the same for every method and the native reference) and
+    sends ``rate * seconds`` bytes, so that a test can be shorter than a second.
+    Unthrottled UDP (``-b 0``) starves iperf3's own control connection through
+    slirp4netns, so the test never ends: every UDP test has a finite rate.
     """
-    argv = ["iperf3", "-c", host, "-p", str(port), "-J", "-t", str(seconds),
-            "--connect-timeout", "5000"]
+    argv = ["iperf3", "-c", host, "-p", str(port), "-J", "--connect-timeout", "5000"]
     if protocol == "udp":
-        argv += ["-u", "-b", UDP_OFFERED_RATE]
+        nbytes = max(1, int(rate * seconds / 8))
+        argv += ["-u", "-b", str(int(rate)), "-n", str(nbytes)]
+    else:
+        argv += ["-t", str(max(1, round(seconds)))]
+    if window:
+        argv += ["-w", window]
     if reverse:
         argv.append("-R")
     return argv

@@ -49,3 +49,20 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         return out.getvalue()
     finally:
         plt.close(fig)
+
+
+def cost_png(summary: Any) -> bytes | None:
+    """The CPU cost chart of a performance summary (``costs``, as the benchmark writes
+    them): CPU seconds per GB of every process of the lab's host, or of the forwarding
+    processes where a cost has only those; None when the summary has no costs."""
+    from harness.bench.chart import Bar, cost_chart
+    from harness.results.schema import performance_costs
+
+    bars = []
+    for cost in performance_costs(summary):
+        value = cost.lab or cost.forwarder
+        if value is not None and value.median > 0:
+            bars.append(Bar(cost.method, cost.direction, cost.protocol, value.median,
+                            value.low, value.high))
+    return cost_chart(bars, "CPU cost: CPU seconds per GB moved, all processes of the lab's "
+                            "host (median over rounds, 95% interval)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from harness.errors import UsageError
 from harness.reports.perf import measurement_stats, performance_entries
-from harness.results.schema import ClaimResult, Run
+from harness.results.schema import ClaimResult, Run, performance_resolution
 
 #: Claim transitions that make the new run worse than the base.
 _GOOD = {"passed"}
@@ -30,6 +30,20 @@ def parse_tolerance(text: str | float) -> float:
     if value >= 10:
         raise UsageError(f"tolerance {raw!r} is too large: did you mean {raw}%?")
     return value
+
+
+#: Tolerance of ``podnet compare`` and ``podnet agree`` when neither run has an A/A
+#: resolution (summaries.performance.resolution).
+DEFAULT_TOLERANCE = 0.10
+
+
+def run_tolerance(a: Run, b: Run, given: str | None = None) -> float:
+    """The tolerance asked for (``given``), else the larger A/A resolution of the two
+    runs (the smallest difference each can resolve), else :data:`DEFAULT_TOLERANCE`."""
+    if given is not None:
+        return parse_tolerance(given)
+    found = [r.value for run in (a, b) if (r := performance_resolution(run)) is not None]
+    return max(found) if found else DEFAULT_TOLERANCE
 
 
 def _key(r: ClaimResult) -> tuple[str, str]:

@@ -1,0 +1,140 @@
+"""Findings beyond the guide: throughput ratios a reader must not miss.
+
+A ratio is a finding when its median is below :data:`SLOW` of native, or when its
+rounds split into two states (:func:`harness.bench.stats.split_rounds`). Each finding
+carries the evidence gathered while the lab still runs (:mod:`harness.bench.evidence`).
+The run record keeps them as ``summaries["performance"]["findings"]``, a list of
+:meth:`Finding.as_dict`; reports read them back with :meth:`Finding.from_dict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.bench.stats import RatioSummary
+
+#: A ratio to native below this is a finding.
+SLOW = 0.1
+
+#: What each direction moves, in words a reader of a bug report needs.
+DIRECTION_WORDS = {
+    "inbound": "a remote host sends to a port the container publishes",
+    "inbound-reverse": "the container sends to a remote host through a published port",
+    "outbound": "the container sends to a remote host (it connects out)",
+    "outbound-reverse": "the container receives from a remote host (it connects out)",
+}
+
+Split = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    method: str
+    direction: str
+    protocol: str
+    median: float
+    low: float
+    high: float
+    rounds: int
+    #: ``slow`` and/or ``split``.
+    kinds: tuple[str, ...]
+    split: Split | None = None
+    reference: str = "native"
+    #: What :mod:`harness.bench.evidence` gathered (plain JSON data).
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.method, self.direction, self.protocol
+
+    @property
+    def combo(self) -> str:
+        return f"{self.direction}/{self.protocol}"
+
+    def headline(self) -> str:
+        what = DIRECTION_WORDS.get(self.direction, self.direction)
+        parts = []
+        if "slow" in self.kinds:
+            slower = f", {1 / self.median:,.0f} times slower" if self.median > 0 else ""
+            parts.append(f"{_ratio(self.median)} of {self.reference}{slower} "
+                         f"(interval {_ratio(self.low)} to {_ratio(self.high)}, "
+                         f"{self.rounds} round{'s' if self.rounds != 1 else ''})")
+        if self.split is not None:
+            (a, b), (c, d) = self.split
+            parts.append(f"rounds split into two states: {_range(a, b)} and {_range(c, d)} "
+                         f"of {self.reference}")
+        return (f"{self.method}, {self.combo} ({what}): " + "; ".join(parts))
+
+    def with_evidence(self, evidence: dict[str, Any]) -> Finding:
+        return Finding(self.method, self.direction, self.protocol, self.median, self.low,
+                       self.high, self.rounds, self.kinds, self.split, self.reference,
+                       evidence)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "direction": self.direction,
+                "protocol": self.protocol, "reference": self.reference,
+                "median": self.median, "low": self.low, "high": self.high,
+                "rounds": self.rounds, "kinds": list(self.kinds),
+                "split": [list(g) for g in self.split] if self.split else None,
+                "evidence": self.evidence}
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Finding | None:
+        """A finding from the run record; None for an entry that cannot be read."""
+        try:
+            split = raw.get("split")
+            (a, b), (c, d) = split if split else ((0, 0), (0, 0))
+            return cls(str(raw["method"]), str(raw["direction"]), str(raw["protocol"]),
+                       float(raw["median"]), float(raw["low"]), float(raw["high"]),
+                       int(raw["rounds"]), tuple(str(k) for k in raw["kinds"]),
+                       ((float(a), float(b)), (float(c), float(d))) if split else None,
+                       str(raw.get("reference", "native")),
+                       raw["evidence"] if isinstance(raw.get("evidence"), dict) else {})
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.3f}" if value >= 0.01 else f"{value:.4f}"
+
+
+def _range(a: float, b: float) -> str:
+    return _ratio(a) if a == b else f"{_ratio(a)} to {_ratio(b)}"
+
+
+class Observed(Protocol):
+    """One ratio as :func:`detect` needs it (:class:`harness.bench.throughput.Ratio`)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def summary(self) -> RatioSummary: ...
+
+
+def detect(ratios: Iterable[Observed], slow: float = SLOW) -> list[Finding]:
+    """The findings among ``ratios``, slowest first (evidence still empty)."""
+    found = []
+    for r in ratios:
+        s = r.summary
+        kinds = tuple(k for k, hit in (("slow", s.median < slow),
+                                       ("split", s.split is not None)) if hit)
+        if kinds:
+            found.append(Finding(r.method, r.direction, r.protocol, s.median, s.low, s.high,
+                                 s.rounds, kinds, s.split, r.reference))
+    return sorted(found, key=lambda f: f.median)
+
+
+def from_summary(summary: Any) -> list[Finding]:
+    """The findings of a performance summary (``[]`` when it has none)."""
+    raws = summary.get("findings") if isinstance(summary, dict) else None
+    if not isinstance(raws, list):
+        return []
+    return [f for raw in raws if (f := Finding.from_dict(raw)) is not None]
