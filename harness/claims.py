@@ -42,10 +42,16 @@ class Claim:
     unchecked: str = ""
     #: Why the scenario's check of this statement is weak (it could pass in a wrong world).
     weak: str = ""
+    #: Not a statement of the guide: about a method the guide does not describe (podman 6's
+    #: pasta port forwarder); ``source`` cites the documentation the expectation comes from.
+    beyond_guide: bool = False
+    source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @builtins.property  # the field 'property' shadows the builtin in this class
     def citation(self) -> str:
+        if self.beyond_guide:
+            return f"beyond the guide: {self.source}"
         return f"{GUIDE} § {self.section} ({self.anchor})"
 
     def applies(self, versions: dict[str, Version | None]) -> tuple[bool, str]:
@@ -62,8 +68,11 @@ class Claim:
 
 _KNOWN_KEYS = {
     "id", "section", "anchor", "statement", "property", "expected", "method", "table",
-    "column", "protocols", "conditions", "notes", "unchecked", "weak",
+    "column", "protocols", "conditions", "notes", "unchecked", "weak", "beyond_guide", "source",
 }
+#: Keys every claim has; a claim beyond the guide cites ``source`` instead of an anchor.
+_REQUIRED = {"id", "section", "anchor", "statement", "property", "expected"}
+_REQUIRED_BEYOND = _REQUIRED - {"anchor"} | {"source"}
 
 
 @dataclass(frozen=True)
@@ -98,11 +107,15 @@ class Registry:
             raise UsageError(f"cannot read the claims registry {path}: {exc}") from exc
         claims = []
         for entry in data.get("claim", []):
-            missing = {"id", "section", "anchor", "statement", "property", "expected"} - set(entry)
+            beyond = entry.get("beyond_guide", False)
+            if not isinstance(beyond, bool):
+                raise UsageError(f"claim {entry.get('id', '?')} in {path}: beyond_guide must "
+                                 "be true or false")
+            missing = (_REQUIRED_BEYOND if beyond else _REQUIRED) - set(entry)
             if missing:
                 raise UsageError(f"claim {entry.get('id', '?')} in {path} lacks {sorted(missing)}")
             claims.append(Claim(
-                id=entry["id"], section=entry["section"], anchor=entry["anchor"],
+                id=entry["id"], section=entry["section"], anchor=entry.get("anchor", ""),
                 statement=entry["statement"], property=entry["property"],
                 expected=entry["expected"], method=entry.get("method"),
                 table=entry.get("table"), column=entry.get("column"),
@@ -111,9 +124,16 @@ class Registry:
                 notes=entry.get("notes", ""),
                 unchecked=_reason(entry, "unchecked", path),
                 weak=_reason(entry, "weak", path),
+                beyond_guide=beyond,
+                source=_reason(entry, "source", path) if beyond else "",
                 extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
             ))
         return cls(tuple(claims), data.get("table", {}))
+
+    @builtins.property
+    def guide_claims(self) -> tuple[Claim, ...]:
+        """The guide's statements: every claim but those beyond the guide."""
+        return tuple(c for c in self.claims if not c.beyond_guide)
 
     def get(self, claim_id: str) -> Claim:
         for claim in self.claims:
@@ -136,11 +156,11 @@ class Registry:
 
 
 def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
-    """An ``unchecked`` or ``weak`` key: one non-empty line saying why."""
+    """An ``unchecked``, ``weak`` or ``source`` key: one non-empty line."""
     value = entry.get(key, "")
     if not isinstance(value, str) or (key in entry and not value.strip()) or "\n" in value:
-        raise UsageError(f"claim {entry['id']} in {path}: '{key}' must be one line "
-                         "saying why")
+        what = "citing the documentation" if key == "source" else "saying why"
+        raise UsageError(f"claim {entry['id']} in {path}: '{key}' must be one line {what}")
     return value.strip()
 
 

@@ -73,6 +73,14 @@ def cmd_lab_destroy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lab_cache_key(args: argparse.Namespace) -> int:
+    from harness.lab import lab
+
+    directory = lab.cached_directory(args.release)
+    print(directory if args.path else directory.name)
+    return 0
+
+
 def cmd_lab_status(args: argparse.Namespace) -> int:
     from harness.lab import lab
 
@@ -143,6 +151,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return verify(
         releases=args.release, lab_name=args.name, quick=args.quick, keep_lab=args.keep_lab,
         results_root=args.results_dir, marker=args.marker, extra=args.pytest_args,
+        quiet=args.quiet,
     )
 
 
@@ -158,22 +167,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from harness.reports import compare_runs, parse_tolerance
+    from harness.reports import compare_runs
+    from harness.reports.compare import run_tolerance
     from harness.results.store import load
 
-    tolerance = parse_tolerance(args.tolerance)
-    comparison = compare_runs(load(Path(args.base)), load(Path(args.new)), tolerance)
+    base, new = load(Path(args.base)), load(Path(args.new))
+    comparison = compare_runs(base, new, run_tolerance(base, new, args.tolerance))
     print(comparison.to_markdown() if args.markdown else comparison.to_text())
     return 1 if comparison.regressions else 0
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    from harness.reports import parse_tolerance
     from harness.reports.agreement import agreement
+    from harness.reports.compare import run_tolerance
     from harness.results.store import load
 
-    result = agreement(load(Path(args.a)), load(Path(args.b)),
-                       parse_tolerance(args.within), _ratio_floor(args.floor))
+    a, b = load(Path(args.a)), load(Path(args.b))
+    result = agreement(a, b, run_tolerance(a, b, args.within), _ratio_floor(args.floor))
     if not result.pairs:
         raise UsageError("the two runs have no benchmark ratio in common: run "
                          "'pytest -m throughput' (or 'podnet verify') for both")
@@ -195,6 +205,14 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from harness.matrix import render_matrix
 
     for path in render_matrix([Path(r) for r in args.runs], args.results_dir):
+        print(path)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from harness.history import render_history
+
+    for path in render_history([Path(r) for r in args.runs], args.results_dir):
         print(path)
     return 0
 
@@ -265,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_lab_destroy)
     lab_sub.add_parser("status", help="is the lab up (exit 0) or not (exit 3)").set_defaults(
         func=cmd_lab_status)
+    key = lab_sub.add_parser("cache-key", help="print the key of a release's cached root file "
+                             "system (<release>-<hash of what goes into it>), e.g. for a CI cache")
+    key.add_argument("--release", default=None, help="Debian release (default: trixie) "
+                     "[PODNET_RELEASE]")
+    key.add_argument("--path", action="store_true", help="print its cache directory instead")
+    key.set_defaults(func=cmd_lab_cache_key)
     ex = lab_sub.add_parser("exec", help="run a command in host1 (as the rootless user)")
     ex.add_argument("--root", action="store_true", help="as root in host1")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
@@ -283,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: trixie) [PODNET_RELEASE]")
     ver.add_argument("--quick", action="store_true", help="short benchmarks (CI)")
     ver.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    ver.add_argument("--quiet", action="store_true",
+                     help="no live progress lines (also when stdout is not a terminal)")
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
                      "expression, e.g. 'source_address and pasta'")
     ver.add_argument("--results-dir", default=None,
@@ -298,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="compare two runs; exit 1 on a regression")
     cmp_.add_argument("base")
     cmp_.add_argument("new")
-    cmp_.add_argument("--tolerance", default="10%",
-                      help="relative change of a performance ratio to report (default 10%%)")
+    cmp_.add_argument("--tolerance", default=None,
+                      help="relative change of a performance ratio to report (default: the "
+                           "runs' A/A resolution, else 10%%)")
     cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
     cmp_.set_defaults(func=cmd_compare)
 
@@ -307,8 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "a median ratio differs by more than --within")
     agr.add_argument("a")
     agr.add_argument("b")
-    agr.add_argument("--within", default="10%",
-                     help="largest relative difference from the pair's mean (default 10%%)")
+    agr.add_argument("--within", default=None,
+                     help="largest relative difference from the pair's mean (default: the "
+                          "runs' A/A resolution, else 10%%)")
     agr.add_argument("--floor", default="0",
                      help="also agree when the ratios differ by at most this much of native, "
                           "for ratios near zero (default 0: relative test only)")
@@ -320,6 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where the matrix directory is written (default: results) "
                          "[PODNET_RESULTS]")
     mx.set_defaults(func=cmd_matrix)
+
+    hist = sub.add_parser("history", help="statements and ratios over many runs: each "
+                          "statement's results with the first run where it changed, a "
+                          "chart per ratio")
+    hist.add_argument("runs", nargs="+", help="run directories, of one or more releases, "
+                      "in any order (ordered by their start per release)")
+    hist.add_argument("--results-dir", default=None,
+                      help="where the history directory is written (default: results) "
+                           "[PODNET_RESULTS]")
+    hist.set_defaults(func=cmd_history)
 
     cls = sub.add_parser("claims", help="list the claims registry")
     cls.add_argument("--property", default=None, help="only claims of this property")

@@ -37,6 +37,10 @@ RECORDED_PROPERTIES = frozenset({
     "sysctl_d_sets_unprivileged_port_start", "unprivileged_port_start_scope",
     "tcp_ns_better_than_map_gw", "main_interface_socket_activated_server",
     "methods_combined", "socket_activation_combines", "socket_activation_service_form",
+    "fails_after_reboot_late_network", "user_service_waits_for_system_target",
+    "starts_after_reboot_late_network", "manual_wait_online_starts",
+    "wait_online_activating", "active_state_values",
+    "combination_native_performance",
 })
 STATUSES = ("observed", "weak", "unchecked")
 NO_SCENARIO = "no scenario records it"
@@ -77,8 +81,9 @@ def section_title(claim: Claim) -> str:
 
 
 def sections(registry: Registry) -> list[Section]:
-    """The registry's claims per section, sections and claims in the guide's order."""
-    ordered = sorted(registry.claims, key=lambda c: position(c.anchor, c.section))
+    """The guide's statements per section, sections and claims in the guide's order
+    (claims beyond the guide are not the guide's and not counted)."""
+    ordered = sorted(registry.guide_claims, key=lambda c: position(c.anchor, c.section))
     groups: dict[str, list[Judged]] = {}
     for claim in ordered:
         groups.setdefault(section_title(claim), []).append(judge(claim))

@@ -14,10 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.atomic import write_text
+from harness.atomic import write_directory
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
-from harness.fsguard import remove_tree
 from harness.guide_sections import position
 from harness.reports.anchors import claim_anchors
 from harness.reports.perf import PerfEntry, performance_entries
@@ -75,14 +74,16 @@ class Cell:
     outcome: str | None  # None: no result for this row in this run
     detail: str  # the observation in words, or the reason
     link: str | None
+    #: The row's claim is beyond the guide: "as documented" instead of "as the guide says".
+    beyond_guide: bool = False
 
     @property
     def label(self) -> str:
-        return outcome_words(self.outcome)
+        return outcome_words(self.outcome, self.beyond_guide)
 
     @property
     def text(self) -> str:
-        return cell_words(self.outcome, self.detail)
+        return cell_words(self.outcome, self.detail, self.beyond_guide)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,14 @@ class Row:
     statement: str
     guide: str
     cells: tuple[Cell, ...]
+    #: Not a statement of the guide (claims.Claim.beyond_guide): its expectation is the
+    #: documentation's; not counted in the per-release summary of the guide's statements.
+    beyond_guide: bool = False
+
+    @property
+    def expectation_label(self) -> str:
+        """Whose expectation ``guide`` is: "the guide", or "documented"."""
+        return "documented" if self.beyond_guide else "the guide"
 
     @property
     def differs(self) -> bool:
@@ -134,8 +143,9 @@ class Matrix:
                 if cells and all(c.outcome == "failed" for c in cells)]
 
     def summary(self, index: int) -> list[tuple[str, int]]:
-        """Rows per outcome word for column ``index`` (rows it lacks count as not run)."""
-        outcomes = [row.cells[index].outcome for row in self.rows]
+        """The guide's statements per outcome word for column ``index`` (rows it lacks
+        count as not run; rows beyond the guide are not the guide's)."""
+        outcomes = [row.cells[index].outcome for row in self.rows if not row.beyond_guide]
         return [(outcome_words(kinds[0]), sum(o in kinds for o in outcomes)) for kinds in SUMMARY]
 
     def ratios(self) -> list[tuple[PerfEntry, list[PerfEntry | None]]]:
@@ -182,14 +192,15 @@ def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
         statement = words.statement(result)
         if len(protocols[key[0]]) > 1 and key[1]:
             statement += f" ({key[1].upper()})"
+        beyond = claim is not None and claim.beyond_guide
         cells = []
         for column, results in zip(columns, by_column, strict=True):
             found = results.get(key)
             cells.append(Cell(found[0].outcome, words.detail(found[0]),
-                              column.report(out, found[1])) if found
-                         else Cell(None, "", column.report(out)))
+                              column.report(out, found[1]), beyond) if found
+                         else Cell(None, "", column.report(out), beyond))
         rows.append(Row(key, claim.section if claim else result.section, statement,
-                        words.guide(result), tuple(cells)))
+                        words.guide(result), tuple(cells), beyond))
     return Matrix(tuple(columns), tuple(rows), out)
 
 
@@ -241,11 +252,5 @@ def render_matrix(run_dirs: list[Path], results_root: Path,
                                       "matrix.html": html_page(matrix)})
 
 
-def _write(results_root: Path, out: Path, files: dict[str, str]) -> list[Path]:
-    made = not out.exists()
-    try:
-        return [write_text(out / name, text) for name, text in files.items()]
-    except PodnetError:
-        if made:
-            remove_tree(out, results_root)
-        raise
+def _write(results_root: Path, out: Path, files: dict[str, str | bytes]) -> list[Path]:
+    return write_directory(out, files, results_root)

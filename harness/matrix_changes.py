@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.matrix import Change, Matrix
-from harness.words import outcome_words
+from harness.words import BEYOND_GUIDE, outcome_words
 
 #: What a group of statements became, as a verb phrase: (one statement, several).
 BECAME = {"passed": ("is now as the guide says", "are now as the guide says"),
@@ -18,6 +18,9 @@ BECAME = {"passed": ("is now as the guide says", "are now as the guide says"),
           "not_applicable": ("is not applicable", "are not applicable"),
           "skipped": ("is skipped", "are skipped"),
           "error": ("ends in an error", "end in an error")}
+#: The same for statements beyond the guide, whose expectation is the documentation's.
+BECAME_BEYOND = {**BECAME, "passed": ("is now as documented", "are now as documented"),
+                 "failed": ("differs from the documentation", "differ from the documentation")}
 #: Outcomes whose detail is a message shared by the group, not an observation.
 SHARED_DETAIL = ("unsupported", "not_applicable", "skipped", "error")
 
@@ -30,21 +33,24 @@ class ChangeGroup:
     now: str
     #: The detail every change of the group shares (podman's message, the reason), if any.
     message: str
+    #: Statements beyond the guide (grouped apart from the guide's).
+    beyond_guide: bool
     changes: tuple[Change, ...]
 
 
 def change_groups(matrix: Matrix) -> list[ChangeGroup]:
     """Every change of the matrix, grouped by where and how it happens; groups in column
     order, the larger first; statements in the guide's order."""
-    grouped: dict[tuple[int, int, str, str, str], list[Change]] = {}
+    grouped: dict[tuple[int, int, str, str, str, bool], list[Change]] = {}
     for _, changes in matrix.changes():
         for change in changes:
             was, now = change.row.cells[change.before], change.row.cells[change.after]
             message = now.detail if now.outcome in SHARED_DETAIL else ""
-            key = (change.before, change.after, str(was.outcome), str(now.outcome), message)
+            key = (change.before, change.after, str(was.outcome), str(now.outcome), message,
+                   change.row.beyond_guide)
             grouped.setdefault(key, []).append(change)
     groups = [ChangeGroup(*key, changes=tuple(found)) for key, found in grouped.items()]
-    return sorted(groups, key=lambda g: (g.after, -len(g.changes)))
+    return sorted(groups, key=lambda g: (g.beyond_guide, g.after, -len(g.changes)))
 
 
 def _same(text: str) -> str:
@@ -57,11 +63,15 @@ def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] =
     many statements, what they were and what they became. ``text`` escapes words."""
     before, after = matrix.columns[group.before], matrix.columns[group.after]
     n = len(group.changes)
-    one, several = BECAME.get(group.now, (f"is {group.now}", f"are {group.now}"))
+    words = BECAME_BEYOND if group.beyond_guide else BECAME
+    one, several = words.get(group.now, (f"is {group.now}", f"are {group.now}"))
     became = one if n == 1 else several
     statements = "1 statement" if n == 1 else f"{n} statements"
+    if group.beyond_guide:
+        statements += f" {BEYOND_GUIDE}"
     message = f": “{text(group.message)}”" if group.message else ""
-    return (f"With {strong(text(after.title))}: {statements}, {text(outcome_words(group.was))} "
+    was = outcome_words(group.was, group.beyond_guide)
+    return (f"With {strong(text(after.title))}: {statements}, {text(was)} "
             f"on {text(before.release)}, {became}{message}")
 
 
@@ -70,7 +80,7 @@ def item_words(matrix: Matrix, group: ChangeGroup, change: Change,
     """One statement of a group, after its statement: what the guide says and, unless the
     group shares it, what the release showed."""
     row = change.row
-    said = f"the guide: {text(row.guide)}"
+    said = f"{row.expectation_label}: {text(row.guide)}"
     if group.message:
         return said
     before, after = matrix.columns[change.before], matrix.columns[change.after]

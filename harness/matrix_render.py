@@ -28,7 +28,7 @@ def _observed(matrix: Matrix, row: Row) -> str:
     seen = "; ".join(f"on {col.release}: {cell.detail}"
                      for col, cell in zip(matrix.columns, row.cells, strict=True)
                      if cell.outcome == "failed")
-    return f"the guide: {row.guide}; {seen}"
+    return f"{row.expectation_label}: {row.guide}; {seen}"
 
 
 def _bold(text: str) -> str:
@@ -80,7 +80,8 @@ def markdown(matrix: Matrix) -> str:
     lines += ["", f"## {EVERY}", ""]
     for section, rows in matrix.sections():
         lines += [f"### {section}", "",
-                  "| statement | the guide | " + " | ".join(_md(t) for t in titles) + " |",
+                  f"| statement | {rows[0].expectation_label} | "
+                  + " | ".join(_md(t) for t in titles) + " |",
                   "|-|-|" + "-|" * len(titles)]
         lines += [_md_row(row) for row in rows]
         lines.append("")
@@ -161,7 +162,8 @@ def _td(cell: Cell) -> str:
 def _tr(row: Row, changing: bool) -> str:
     classes = " ".join(c for c, on in (("differs", row.differs), ("changes", changing)) if on)
     head = (f'<th scope="row">{escape(row.statement)} <small><code>{escape(row.key[0])}'
-            f'</code></small><br><span class="guide">the guide: {escape(row.guide)}</span>'
+            f'</code></small><br><span class="guide">{row.expectation_label}: '
+            f'{escape(row.guide)}</span>'
             + ('<br><span class="flag">changes across the releases</span>' if changing else "")
             + "</th>")
     return f'<tr class="{classes}">{head}{"".join(_td(c) for c in row.cells)}</tr>'

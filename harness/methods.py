@@ -21,6 +21,12 @@ class Method:
     families: tuple[str, ...]
     network: str | None = None
     requires: tuple[str, ...] = ()
+    #: Not one of the guide's methods: a method podman offers that the guide does not
+    #: describe; its claims cite podman's documentation instead of the guide.
+    beyond_guide: bool = False
+    #: containers.conf ``[network]`` settings the method needs, as (key, value) pairs:
+    #: written to the user's own configuration only while a check runs.
+    network_settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_pasta_pcap(self) -> bool:
@@ -35,9 +41,16 @@ def all_methods() -> dict[str, Method]:
         unknown = set(entry.get("families", ())) - set(FAMILIES)
         if unknown:
             raise UsageError(f"method {mid} in {METHODS_FILE} has unknown families {unknown}")
+        settings = entry.get("network_settings", {})
+        if not isinstance(settings, dict) or not all(
+                isinstance(v, str) for v in settings.values()):
+            raise UsageError(f"method {mid} in {METHODS_FILE}: network_settings must be a "
+                             "table of string values")
         methods[mid] = Method(mid, entry["title"], entry["kind"],
                               tuple(entry.get("families", ())), entry.get("network"),
-                              tuple(entry.get("requires", ())))
+                              tuple(entry.get("requires", ())),
+                              bool(entry.get("beyond_guide", False)),
+                              tuple(sorted(settings.items())))
     return methods
 
 

@@ -1,12 +1,14 @@
 """podnet's pytest plugin: options, markers, header and the fixtures every suite uses.
 
-Registered by the repository's root ``conftest.py``.
+Registered through podnet's ``pytest11`` entry point (``-p podnet`` names it), so it is
+loaded wherever podnet is installed: ``pytest -p podnet --pyargs harness.scenarios``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
 from harness.clients.ssh import SshClient
 from harness.environment import fingerprint, podman_info
-from harness.errors import PodnetError
+from harness.errors import LabNotUp, PodnetError
 from harness.lab import lab as lab_ctl
 from harness.lab import lock
 from harness.lab.topology import LINKS, link_for
@@ -32,6 +34,7 @@ from harness.sessions import default_root, target_key
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 from harness.targets.local import LocalTarget, workstation_session
+from harness.targets.ssh import SshTarget, is_ssh_target, parse_target_url, ssh_session
 from harness.versions import Version
 
 MARKERS = {
@@ -44,7 +47,9 @@ MARKERS = {
     "host_network": "--network=host",
     "custom_network": "methods that use a custom (netavark) network",
     "throughput": "iperf3 throughput against the native reference",
-    "latency": "request latency with pytest-benchmark",
+    "proxy_throughput": "HTTP throughput through the socket-activated reverse proxy, against "
+                        "the same proxy chain run natively",
+    "latency": "request latency of an HTTP GET, per method",
     "outbound": "outbound connections: host's localhost, main interface, internet",
     "unix_socket": "Unix sockets on the host",
     "backend": "the network backend",
@@ -54,9 +59,14 @@ MARKERS = {
     "unprivileged_port": "ip_unprivileged_port_start and the minimum port",
     "pasta_options": "pasta port options",
     "troubleshooting": "the guide's troubleshooting section",
+    "reboot": "host1 rebooted with its network coming up late (troubleshooting)",
+    "beyond_guide": "methods podman offers that the guide does not describe (podman 6's "
+                    "pasta port forwarder); their claims cite podman's documentation",
     "reverse_proxy": "the HTTP reverse proxy table",
     "workstation": "the workstation proof: --target local in the lab leaves a user's state as it was",
     "guide_examples": "the guide's own examples, run as written as a fresh user of host1",
+    "ssh_target": "the ssh target's proof: --target ssh:// against an sshd in host1, with ssh "
+                  "run in host2's network namespace",
     "claims": "claims(id, ..., same_method=prop): registry claims a test records besides its "
               "'claim' parameter; same_method: the claim of that property for the parameter's "
               "method",
@@ -69,11 +79,18 @@ FIRST_RESULT = pytest.StashKey[int]()
 ENDING = pytest.StashKey[tuple[str, str]]()
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from harness import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("podnet", "podnet: verify the rootless Podman networking guide")
     group.addoption("--target", default=None,
-                    help="where rootless podman runs: the lab (default, as root) or 'local', "
-                         "your own podman [PODNET_TARGET]")
+                    help="where rootless podman runs: the lab (default, as root), 'local', "
+                         "your own podman, or ssh://user@host[:port], that user's podman on "
+                         "another machine [PODNET_TARGET]")
     group.addoption("--lab-name", default=None,
                     help="name of the lab to use [PODNET_LAB]")
     group.addoption("--release", default=None,
@@ -114,6 +131,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --target local: keep the images podnet built in this session "
                          "(its test image, the proxies' images); by default they are removed "
                          "at the end, so nothing is left behind [PODNET_KEEP_IMAGE]")
+    group.addoption("--ssh-identity", default=None,
+                    help="with --target ssh://: the private key to offer (default: ssh's "
+                         "own and ssh-agent) [PODNET_SSH_IDENTITY]")
+    group.addoption("--ssh-known-hosts", default=None,
+                    help="with --target ssh://: the known_hosts file to check the host's key "
+                         "against (default: ~/.ssh/known_hosts) [PODNET_SSH_KNOWN_HOSTS]")
+    group.addoption("--ssh-from", default=None,
+                    help="with --target ssh://: run ssh in this client host's network "
+                         "namespace of the lab --lab-name (host2), whose host2 and host3 "
+                         "are then the clients [PODNET_SSH_FROM]")
     group.addoption("--run-id", default=None,
                     help="write into this run directory (shared by several pytest runs)")
 
@@ -131,6 +158,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    if is_ssh_target(str(config.getoption("--target"))):
+        via = config.getoption("--ssh-from")
+        return [f"podnet target: ssh:{parse_target_url(config.getoption('--target')).describe()}"
+                + (f" from the lab's {via}" if via else "")]
     if config.getoption("--target") != "lab":
         return [f"podnet target: local ({config.getoption('--local-user') or 'this user'})"]
     status = lab_ctl.status(config.getoption("--lab-name"))
@@ -281,6 +312,10 @@ def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
                 reporter.write_line(f"podnet: {text}")
 
     try:
+        if is_ssh_target(opt("--target")):
+            with _ssh_target(pytestconfig, recorder.run.run_id, say) as remote:
+                yield remote
+            return
         if opt("--target") == "local":
             local = LocalTarget(opt("--local-user"), opt("--target-address"))
             key = target_key("local", str(local.uid))
@@ -301,6 +336,30 @@ def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
             yield lab_target
     except PodnetError as exc:
         pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=4)
+
+
+@contextlib.contextmanager
+def _ssh_target(config: pytest.Config, run_id: str, say: Callable[[str], None]
+                ) -> Iterator[SshTarget]:
+    """The ssh target's session; with --ssh-from, ssh runs in that lab host's network
+    namespace and the lab stays up meanwhile (its lock held shared)."""
+    opt = config.getoption
+    via, name = opt("--ssh-from"), opt("--lab-name")
+    with lock.lab_lock(name, exclusive=False, note=say) if via else contextlib.nullcontext():
+        if via and not lab_ctl.status(name).up:
+            raise LabNotUp(name)
+        with ssh_session(parse_target_url(opt("--target")), run_id,
+                         known_hosts=opt("--ssh-known-hosts"), identity=opt("--ssh-identity"),
+                         netns=f"{name}-{via}" if via else None,
+                         main_address=opt("--target-address"), base_tar=opt("--base-tar"),
+                         keep_image=opt("--keep-image"), note=say) as remote:
+            yield remote
+
+
+def _lab_clients(config: pytest.Config, target: Target) -> bool:
+    """Whether the clients are the lab's hosts: the lab target, or ssh from the lab."""
+    return isinstance(target, LabTarget) or (
+        isinstance(target, SshTarget) and bool(config.getoption("--ssh-from")))
 
 
 @pytest.fixture(scope="session")
@@ -328,15 +387,16 @@ def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, A
     url = pytestconfig.getoption("--client")
     if url:
         return SshClient(url, pytestconfig.getoption("--client-address"))
-    if not isinstance(target, LabTarget):
-        pytest.skip("with --target local, pass --client ssh://user@host for a remote client")
+    if not _lab_clients(pytestconfig, target):
+        pytest.skip("with --target local or ssh://, pass --client ssh://user@host for a "
+                    "remote client")
     return _lab_client(pytestconfig, "host2")
 
 
 @pytest.fixture(scope="session")
 def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
     """A second client reaching host1 through its other interface (eth1)."""
-    if not isinstance(target, LabTarget) or pytestconfig.getoption("--client"):
+    if not _lab_clients(pytestconfig, target) or pytestconfig.getoption("--client"):
         pytest.skip("needs a second client on another interface (host3 of the lab)")
     return _lab_client(pytestconfig, LINKS[1].client)
 
@@ -344,7 +404,7 @@ def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
 @pytest.fixture(scope="session")
 def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) -> Capabilities:
     return Capabilities(target, info, pytestconfig.getoption("--libsdsock"),
-                        has_host3=isinstance(target, LabTarget))
+                        has_host3=_lab_clients(pytestconfig, target))
 
 
 @pytest.fixture(scope="session")
@@ -374,7 +434,9 @@ def applicable(versions: dict[str, Version | None], recorder: Recorder,
             recorder.unsupported(claim, refused.message, protocol=protocol,
                                  evidence={"command": refused.command})
             pytest.skip(f"unsupported: {refused.message}")
-        if missing := capabilities.first_missing(needs):
+        blocked = (capabilities.settings_trial(method).blocked
+                   if method is not None and method.network_settings else None)
+        if missing := capabilities.first_missing(needs) or blocked:
             recorder.skip(claim, missing, protocol=protocol)
             pytest.skip(missing)
 
@@ -388,6 +450,8 @@ def method_params(claims: list[Claim], protocols: bool = False) -> list[Any]:
     for claim in claims:
         method = methods[claim.method] if claim.method else None
         marks = [getattr(pytest.mark, f) for f in (method.families if method else ())]
+        if method is not None and method.beyond_guide:
+            marks.append(pytest.mark.beyond_guide)
         for proto in (claim.protocols or ("tcp",)) if protocols else (None,):
             ident = claim.method or claim.id
             params.append(pytest.param(claim, proto, marks=marks,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from harness import containers
+from harness import containers, network_settings
 from harness.methods import Method
 from harness.podman.info import PodmanInfo
 from harness.targets.base import NOT_ISOLATED, Target
@@ -30,6 +30,19 @@ class Refusal:
     command: str
 
 
+@dataclass(frozen=True)
+class SettingsTrial:
+    """What podman did with a method's containers.conf settings (harness.network_settings):
+    its refusal (the method is unsupported), or why they could not be tried."""
+
+    refusal: Refusal | None = None
+    blocked: str | None = None
+
+
+#: The port the settings trial publishes (its container exits at once).
+TRIAL_PORT = 18080
+
+
 def removal_message(requirement: str, returncode: int, stderr: str) -> str | None:
     """podman's message if it refused ``requirement`` as removed; None for a success or
     any other error."""
@@ -46,6 +59,7 @@ class Capabilities:
     has_host3: bool = False
     _systemd_user: bool | None = None
     _tried: dict[str, Refusal | None] = field(default_factory=dict)
+    _settings: dict[str, SettingsTrial] = field(default_factory=dict)
 
     def first_missing(self, needs: Iterable[str]) -> str | None:
         """The reason for the first of ``needs`` the target lacks; None if it has all."""
@@ -77,7 +91,11 @@ class Capabilities:
 
     def refusal(self, needs: Iterable[str], method: Method | None = None) -> Refusal | None:
         """For a requirement the target lacks and podman may have removed (slirp4netns on
-        podman 6): try the method anyway and return podman's refusal if it says so."""
+        podman 6): try the method anyway and return podman's refusal if it says so. A
+        method with containers.conf settings is tried with them (once per session)."""
+        if method is not None and method.network_settings and (
+                found := self.settings_trial(method).refusal):
+            return found
         for need in needs:
             if need not in REMOVED or not self.missing(need):
                 continue
@@ -87,6 +105,48 @@ class Capabilities:
             if self._tried[network] is not None:
                 return self._tried[network]
         return None
+
+    def settings_trial(self, method: Method) -> SettingsTrial:
+        """Try ``method``'s containers.conf settings: podman must report them in effect
+        and start a container publishing a port on a custom network with them; a start
+        that fails only with them is podman's refusal."""
+        if method.id not in self._settings:
+            self._settings[method.id] = self._try_settings(method)
+        return self._settings[method.id]
+
+    def _try_settings(self, method: Method) -> SettingsTrial:
+        if busy := network_settings.busy_containers(self.target):
+            return SettingsTrial(blocked=f"{', '.join(busy)} run on custom networks: the "
+                                 "settings may only change when no container does "
+                                 "(containers.conf(5))")
+        commands: list[str] = []
+        with containers.network(self.target) as net:
+            def start() -> tuple[int, str]:
+                options = [f"--network={net}", "-p", f"{TRIAL_PORT}:8080"]
+                commands.append(f"podman run --rm {' '.join(options)} IMAGE true")
+                return containers.refusal(self.target, options)
+
+            with network_settings.applied(self.target, method) as path:
+                for key, wanted in method.network_settings:
+                    template = network_settings.REPORTED.get(key)
+                    if template is None:
+                        continue
+                    commands.append(f"podman info --format '{template}' (with {path})")
+                    info = self.target.podman("info", "--format", template, check=False)
+                    refused, blocked = network_settings.reported_refusal(
+                        key, wanted, info.returncode, info.stdout, info.stderr)
+                    if refused or blocked:
+                        return self._settings_result(refused, blocked, commands)
+                started = start()
+            control = started if started[0] == 0 else start()
+            refused, blocked = network_settings.start_refusal(started, control)
+            return self._settings_result(refused, blocked, commands)
+
+    @staticmethod
+    def _settings_result(refused: str | None, blocked: str | None,
+                         commands: list[str]) -> SettingsTrial:
+        return SettingsTrial(Refusal(refused, "; ".join(commands)) if refused else None,
+                             blocked)
 
     def _try(self, need: str, network: str) -> Refusal | None:
         options = [f"--network={network}"]

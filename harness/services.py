@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from harness import network_settings
 from harness.clients.base import Client
 from harness.errors import PodnetError, UsageError
 from harness.lab.images import WEB_IMAGE
@@ -41,6 +42,8 @@ class Service:
     setup_seconds: float = 0.0
     #: Containers whose logs matter besides ``container`` (e.g. a proxy's backend).
     related: dict[str, str] = field(default_factory=dict)
+    #: Socket activation: the service unit the socket starts.
+    unit: str | None = None
     _target: Target | None = None
 
     def logs(self, container: str | None = None) -> str:
@@ -76,6 +79,9 @@ def serve(target: Target, method: Method, client: Client,
     cleanups: list[Callable[[], object]] = []
     started = time.monotonic()
     try:
+        settings = contextlib.ExitStack()  # the method's containers.conf settings, undone last
+        cleanups.append(settings.close)
+        settings.enter_context(network_settings.applied(target, method))
         service = _SETUP[method.kind](target, method, options, token, cleanups)
         service._target = target
         _wait_ready(target, service, client, options)
@@ -96,6 +102,10 @@ def serve(target: Target, method: Method, client: Client,
 
 
 def _wait_ready(target: Target, service: Service, client: Client, options: ServeOptions) -> None:
+    if service.protocol == "udp" and service.unit:
+        # A socket-activated UDP service starts with the first datagram: its socket is
+        # ready as soon as the .socket unit is started, and its first datagram is the test's.
+        return
     if service.protocol == "udp":
         poll(lambda: "podnet-udp listening" in service.logs(), what=f"{service.container}'s UDP server",
              timeout=options.ready_timeout)
@@ -159,10 +169,12 @@ def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None 
 # --- socket activation ----------------------------------------------------------------
 
 def socket_unit(listen: str, description: str, bind_device: str | None = None, *,
-                wanted_by: str = "default.target") -> str:
-    """A ``.socket`` unit listening on ``listen`` (optionally bound to a device)."""
+                wanted_by: str = "default.target", protocol: str = "tcp") -> str:
+    """A ``.socket`` unit listening on ``listen`` (optionally bound to a device):
+    ``ListenStream=`` for TCP, ``ListenDatagram=`` for UDP."""
     bind = f"BindToDevice={bind_device}\n" if bind_device else ""
-    return (f"[Unit]\nDescription={description}\n\n[Socket]\nListenStream={listen}\n{bind}\n"
+    listen_key = "ListenDatagram" if protocol == "udp" else "ListenStream"
+    return (f"[Unit]\nDescription={description}\n\n[Socket]\n{listen_key}={listen}\n{bind}\n"
             f"[Install]\nWantedBy={wanted_by}\n")
 
 
@@ -173,7 +185,10 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
     """The guide's own artefacts: a quadlet .container plus a .socket unit."""
     unit = unit or f"{PREFIX}web"
     name = f"{unit}-{token}"
-    if volume is None and opts.port != 8080:
+    if opts.protocol == "udp":
+        # The UDP peer reporter serves on the datagram socket systemd passes (LISTEN_FDS).
+        environment, exec_ = (), shlex.join([*UDP_PEER, str(opts.port)])
+    elif volume is None and opts.port != 8080:
         # nginx keeps an inherited socket only if a listen directive matches it.
         conf = _nginx_conf_dir(target, name, listen=str(opts.port))
         cleanups.append(lambda: target.remove_files(conf))
@@ -188,8 +203,8 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
         container.append(f"Volume={volume}")
     cleanups.append(user_socket_service(target, unit, name, container,
                                         f"podnet {method.id}", f"0.0.0.0:{opts.port}",
-                                        opts.bind_device))
-    return Service(method, "tcp", opts.port, name)
+                                        opts.bind_device, protocol=opts.protocol))
+    return Service(method, opts.protocol, opts.port, name, unit=f"{unit}.service")
 
 
 def _socket_system(target: Target, method: Method, opts: ServeOptions, token: str,
@@ -200,17 +215,21 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     port = opts.port if opts.port != 8080 else 80
     unit = f"{PREFIX}web-system"
     name = f"{unit}-{token}"
-    conf = _nginx_conf_dir(target, name, listen=str(port))
-    cleanups.append(lambda: target.remove_files(conf))
+    if opts.protocol == "udp":
+        run_args = [IMAGE, *UDP_PEER, str(port)]
+    else:
+        conf = _nginx_conf_dir(target, name, listen=str(port))
+        cleanups.append(lambda: target.remove_files(conf))
+        run_args = ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE]
     cleanups.append(system_socket_service(
-        target, unit, name, ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE],
-        f"podnet {method.id}", f"0.0.0.0:{port}", opts.bind_device))
-    return Service(method, "tcp", port, name)
+        target, unit, name, run_args, f"podnet {method.id}", f"0.0.0.0:{port}",
+        opts.bind_device, protocol=opts.protocol))
+    return Service(method, opts.protocol, port, name, unit=f"{unit}.service")
 
 
 def user_socket_service(target: Target, unit: str, container: str, settings: list[str],
-                        description: str, listen: str, bind_device: str | None = None
-                        ) -> Callable[[], None]:
+                        description: str, listen: str, bind_device: str | None = None,
+                        *, protocol: str = "tcp") -> Callable[[], None]:
     """Install and start the guide's artefacts in the user's manager: a quadlet
     ``unit.container`` (its [Container] section is ``settings``) and ``unit.socket``;
     return the function that stops and removes them and the container."""
@@ -218,13 +237,13 @@ def user_socket_service(target: Target, unit: str, container: str, settings: lis
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
     files = {quadlet: "\n".join(["[Container]", *settings, "", "[Install]",
                                   "WantedBy=default.target", ""]),
-             socket: socket_unit(listen, description, bind_device)}
+             socket: socket_unit(listen, description, bind_device, protocol=protocol)}
     return install_socket_service(target, unit, container, files, system=False)
 
 
 def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],
-                          description: str, listen: str, bind_device: str | None = None
-                          ) -> Callable[[], None]:
+                          description: str, listen: str, bind_device: str | None = None,
+                          *, protocol: str = "tcp") -> Callable[[], None]:
     """Install and start ``unit.socket`` plus a system ``unit.service`` with ``User=`` that
     runs ``podman run --rm --name CONTAINER --network=none RUN_ARGS`` as the rootless
     user; return the function that stops and removes them."""
@@ -238,7 +257,8 @@ def system_socket_service(target: Target, unit: str, container: str, run_args: l
         f"ExecStart={podman}\nExecStop=/usr/bin/podman rm -f -t 0 {container}\n"
     )
     files = {f"{SYSTEM_UNIT_DIR}/{unit}.service": service_text,
-             f"{SYSTEM_UNIT_DIR}/{unit}.socket": socket_unit(listen, description, bind_device)}
+             f"{SYSTEM_UNIT_DIR}/{unit}.socket": socket_unit(listen, description, bind_device,
+                                                             protocol=protocol)}
     return install_socket_service(target, unit, container, files, system=True)
 
 

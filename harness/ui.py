@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.claims import Claim
+from harness.claims import Claim, Registry, load_default
 from harness.lab.lab import Step
 from harness.results.schema import ClaimResult, Run
+from harness.words import BEYOND_GUIDE
 
 console = Console(stderr=True, log_path=False)
 
@@ -41,19 +42,26 @@ def claims_table(claims: Iterable[Claim], prop: str | None = None) -> None:
     Console().print(table)
 
 
-def summary_table(run: Run) -> Table:
-    """Outcomes per area (the claim id's first two parts), then every failure."""
-    counts: dict[str, Counter[str]] = {}
+def summary_table(run: Run, registry: Registry | None = None) -> Table:
+    """Outcomes per area (the claim id's first two parts), then every failure; claims
+    beyond the guide last, each area marked "beyond the guide"."""
+    beyond = {c.id for c in (registry or load_default()).claims if c.beyond_guide}
+    counts: dict[tuple[bool, str], Counter[str]] = {}
     for result in run.results:
-        area = ".".join(result.claim_id.split(".")[:2])
-        counts.setdefault(area, Counter())[result.outcome] += 1
+        outside = result.claim_id in beyond
+        area = ".".join(result.claim_id.split(".")[int(outside):2])
+        key = (outside, f"{BEYOND_GUIDE}: {area}" if outside else area)
+        counts.setdefault(key, Counter())[result.outcome] += 1
     title = f"podnet run {run.run_id}" + (" (interrupted)" if run.status != "complete" else "")
-    table = Table(title=escape(title))
-    outcomes = ("passed", "failed", "error", "unsupported", "skipped", "not_applicable")
-    table.add_column("area")
+    # Short outcome headers leave an 80-column console room for whole area names.
+    table = Table(title=escape(title), caption="unsup.: unsupported by this podman; n/a: not applicable")
+    headers = {"passed": "pass", "failed": "fail", "error": "error", "unsupported": "unsup.",
+               "skipped": "skip", "not_applicable": "n/a"}
+    outcomes = tuple(headers)
+    table.add_column("area", overflow="fold")
     for outcome in outcomes:
-        table.add_column(outcome.replace("_", " "), justify="right")
-    for area, counter in sorted(counts.items()):
+        table.add_column(headers[outcome], justify="right", no_wrap=True)
+    for (_, area), counter in sorted(counts.items()):
         table.add_row(escape(area), *(_cell(counter[o], o) for o in outcomes))
     return table
 

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
+from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError, UsageError
 from harness.lab import lab, lock
 from harness.results import store
@@ -31,18 +36,58 @@ from harness.scenarios import DIRECTORY
 from harness.ui import console, failures, step_printer, summary_table
 
 SCENARIOS = DIRECTORY
+#: No .pytest_cache, and no .benchmarks/ from a pytest-benchmark left installed (podnet
+#: does not use it), in the directory podnet verify runs in.
+QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:benchmark")
+
+
+class LeftColumn(ProgressColumn):
+    """The estimate of time left: the task's own (its field ``left``) where it has one,
+    else rich's from the rate of progress."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remaining = TimeRemainingColumn()
+
+    def render(self, task: Task) -> Text:
+        left = task.fields.get("left")
+        if isinstance(left, str):
+            return Text(left)
+        return Text.assemble("left ", self.remaining.render(task))
+
+
+def _terminal() -> Console | None:
+    """A console on a duplicate of the terminal's descriptor, or None when stdout or the
+    console is not a terminal (CI). pytest captures descriptors 1 and 2 while a test
+    runs, and the throughput benchmark runs for minutes inside a fixture: a line drawn
+    through the console's own descriptor would not be seen until the test ends."""
+    if not (console.is_terminal and sys.stdout.isatty()):
+        return None
+    try:
+        stream = os.fdopen(os.dup(console.file.fileno()), "w", buffering=1,
+                           encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    return Console(file=stream, force_terminal=True, width=console.width)
 
 
 class ProgressPlugin:
-    """Shows a progress bar over the collected checks, with an estimate of time left."""
+    """Shows a progress bar over the collected checks, with an estimate of time left, and
+    a second line while the throughput benchmark runs (its phase, method, round and
+    estimate). Quiet with ``quiet`` or when stdout is not a terminal (CI); ``terminal``
+    is where to draw (default: :func:`_terminal`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False, terminal: Console | None = None) -> None:
+        self.terminal = None if quiet else terminal or _terminal()
+        #: The descriptor :func:`_terminal` opened, closed at the end of the session.
+        self.opened = self.terminal is not None and terminal is None
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-            console=console, transient=True,
+            TimeElapsedColumn(), LeftColumn(),
+            console=self.terminal or console, transient=True, disable=self.terminal is None,
         )
         self.task: Any = None
+        self.bench: Any = None
         #: Ctrl-C ended the session (pytest's exit status 2 also means a collection error).
         self.interrupted = False
 
@@ -59,8 +104,23 @@ class ProgressPlugin:
         if self.task is not None:
             self.progress.advance(self.task)
 
+    def pytest_podnet_bench_progress(self, progress: BenchProgress) -> None:
+        if progress.phase == "done":
+            if self.bench is not None:
+                self.progress.remove_task(self.bench)
+                self.bench = None
+            return
+        if self.bench is None:
+            self.bench = self.progress.add_task("throughput", total=None)
+        self.progress.update(self.bench, description=escape(progress.line()),
+                             total=max(1, progress.total), completed=progress.done,
+                             left=progress.left() or "estimating")
+
     def pytest_sessionfinish(self) -> None:
         self.progress.stop()
+        if self.opened and self.terminal is not None:
+            self.terminal.file.close()
+            self.opened = False
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest reports a collection error as its own Interrupted (a KeyboardInterrupt).
@@ -84,17 +144,19 @@ def _shielded() -> Iterator[None]:
 
 
 def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
-           results_root: Path, marker: str | None, extra: list[str]) -> int:
+           results_root: Path, marker: str | None, extra: list[str],
+           quiet: bool = False) -> int:
     """Run every check on each release in turn (the arguments are validated by the
-    caller). Ctrl-C stops the whole job: the lab it started goes down, the current run
-    is kept, marked interrupted, and :class:`Interrupted` names it."""
+    caller); ``quiet``: no live progress lines. Ctrl-C stops the whole job: the lab it
+    started goes down, the current run is kept, marked interrupted, and
+    :class:`Interrupted` names it."""
     preflight(marker, extra)
     worst = 0
     run_dirs = []
     with lock.session_lock(lab_name):  # the lab is this job's until it ends
         for release in releases:
             code, run_dir = _verify_one(release, lab_name, quick, keep_lab, results_root,
-                                        marker, extra)
+                                        marker, extra, quiet=quiet)
             worst = max(worst, code)
             run_dirs.append(run_dir)
     if len(run_dirs) > 1:
@@ -109,12 +171,10 @@ def preflight(marker: str | None, extra: list[str]) -> None:
     """Collect the checks without running them, before any lab is built: pytest options
     after ``--`` that pytest refuses, a module that does not import, or a selection of
     no check at all, are one line now instead of after the lab build."""
-    with tempfile.TemporaryDirectory(prefix="podnet-preflight-") as scratch:
-        # pytest-benchmark would make .benchmarks/ in the working directory.
-        argv = [sys.executable, "-m", "pytest", str(SCENARIOS), "--collect-only", "-q",
-                "--no-header", "-p", "no:cacheprovider", f"--benchmark-storage=file://{scratch}",
-                *(["-m", marker] if marker else []), *(a for a in extra if a != "--")]
-        done = run(argv, check=False, timeout=300)
+    argv = [sys.executable, "-m", "pytest", str(SCENARIOS), "--collect-only", "-q",
+            "--no-header", "-p", "podnet", *QUIET_PLUGINS,
+            *(["-m", marker] if marker else []), *(a for a in extra if a != "--")]
+    done = run(argv, check=False, timeout=300)
     if done.returncode == pytest.ExitCode.OK:
         return
     if done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -129,7 +189,8 @@ def preflight(marker: str | None, extra: list[str]) -> None:
 
 
 def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, results_root: Path,
-                marker: str | None, extra: list[str]) -> tuple[int, Path]:
+                marker: str | None, extra: list[str], *, quiet: bool = False
+                ) -> tuple[int, Path]:
     run_id = store.new_run_id()
     run_dir = store.run_dir(results_root, run_id)
     started_lab = False
@@ -142,7 +203,7 @@ def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, result
             lab.up(lab_name, release, step=step)
         started = time.monotonic()
         code, interrupted = _run_checks(release, lab_name, quick, marker, extra, run_id,
-                                        run_dir, results_root)
+                                        run_dir, results_root, quiet=quiet)
         if interrupted:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -163,22 +224,21 @@ def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, result
 
 def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
                 extra: list[str], run_id: str, run_dir: Path,
-                results_root: Path) -> tuple[int, bool]:
+                results_root: Path, *, quiet: bool = False) -> tuple[int, bool]:
     """pytest's exit status, and whether Ctrl-C stopped it."""
     run_dir.mkdir(parents=True, exist_ok=True)
     args = [str(SCENARIOS), "--lab-name", lab_name, "--release", release, "--run-id", run_id,
             "--results-dir", str(results_root), "--keep-lab", "-q", "--no-header", "--tb=line",
-            "-p", "no:cacheprovider", "-W", "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
+            "-p", "podnet", *QUIET_PLUGINS,
             # The command line read the plugin's markers before this session started.
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            f"--junitxml={run_dir / 'junit.xml'}",
-            f"--benchmark-json={run_dir / 'benchmark.json'}"]
+            f"--junitxml={run_dir / 'junit.xml'}"]
     if quick:
         args.append("--quick")
     if marker:
         args += ["-m", marker]
     args += [a for a in extra if a != "--"]
-    progress = ProgressPlugin()
+    progress = ProgressPlugin(quiet)
     code = int(pytest.main(args, plugins=[progress]))
     return code, progress.interrupted
 

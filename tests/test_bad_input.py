@@ -175,7 +175,7 @@ def _argv(case: Case, roots: dict[str, str]) -> list[str]:
     args = [a.replace("{results}", roots["PODNET_RESULTS"]) for a in case.argv]
     if case.tool == "podnet":
         return [str(BIN / "podnet"), *args]
-    return [sys.executable, "-m", "pytest", "-p", "harness.pytest_plugin", "-p",
+    return [sys.executable, "-m", "pytest", "-p", "podnet", "-p",
             "no:cacheprovider", "-q", *args, "tiny"]
 
 

@@ -246,4 +246,5 @@ def test_unsupported_is_recorded_and_counted(tmp_path: Path) -> None:
     assert again.results[0].outcome == "unsupported"
     assert "1 unsupported" in "\n".join(summary_lines(recorder.run))
     table = summary_table(recorder.run)
-    assert "unsupported" in [str(column.header) for column in table.columns]
+    assert "unsup." in [str(column.header) for column in table.columns]
+    assert "unsupported" in str(table.caption)

@@ -21,6 +21,8 @@ from harness.versions import Version
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "guide.md"
 REQUIRED = ("id", "section", "anchor", "statement", "property", "expected")
+#: A claim beyond the guide cites the documentation (``source``) instead of a guide anchor.
+REQUIRED_BEYOND = ("id", "section", "source", "statement", "property", "expected")
 
 
 def github_slug(heading: str) -> str:
@@ -110,7 +112,8 @@ def test_registry_loads(registry: Registry) -> None:
 
 
 def test_every_claim_has_the_required_fields(raw_claims: list[dict[str, object]]) -> None:
-    lacking = [(c.get("id", "?"), f) for c in raw_claims for f in REQUIRED
+    lacking = [(c.get("id", "?"), f) for c in raw_claims
+               for f in (REQUIRED_BEYOND if c.get("beyond_guide") else REQUIRED)
                if f not in c or c[f] in ("", None)]
     assert lacking == []
 
@@ -163,7 +166,7 @@ def test_claim_tables_and_columns_exist(registry: Registry) -> None:
 
 
 def test_anchors_are_guide_headings(registry: Registry, anchors: dict[str, str]) -> None:
-    cited = [(c.id, c.anchor) for c in registry.claims]
+    cited = [(c.id, c.anchor) for c in registry.guide_claims]
     cited += [(name, str(t.get("anchor"))) for name, t in registry.tables.items()
               if "anchor" in t]
     assert [(what, a) for what, a in cited if not a.startswith("#")] == []
@@ -171,8 +174,22 @@ def test_anchors_are_guide_headings(registry: Registry, anchors: dict[str, str])
 
 
 def test_citation_names_section_and_anchor(registry: Registry) -> None:
-    claim = registry.claims[0]
+    claim = registry.guide_claims[0]
     assert claim.section in claim.citation and claim.anchor in claim.citation
+
+
+def test_claims_beyond_the_guide_cite_their_source(registry: Registry,
+                                                   anchors: dict[str, str]) -> None:
+    """A claim beyond the guide cites the documentation it comes from, not a guide
+    heading, and is about a method marked beyond the guide."""
+    beyond = [c for c in registry.claims if c.beyond_guide]
+    assert beyond
+    assert [c.id for c in beyond if not c.source or c.anchor in anchors] == []
+    assert all(c.citation == f"beyond the guide: {c.source}" for c in beyond)
+    methods = tomllib.loads(METHODS_FILE.read_text())["method"]
+    assert [c.id for c in beyond if not methods[c.method or ""].get("beyond_guide")] == []
+    assert [c.id for c in registry.guide_claims] == [
+        c.id for c in registry.claims if c not in beyond]
 
 
 def test_get_and_select(registry: Registry) -> None:
@@ -241,6 +258,42 @@ def test_missing_field(tmp_path: Path, field: str) -> None:
 def test_invalid_toml(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read the claims registry"):
         Registry.load(write(tmp_path / "a.toml", "[[claim]\nid = 1"))
+
+
+BEYOND = """
+[[claim]]
+id = "x.beyond"
+beyond_guide = true
+section = "Beyond the guide > podman 6"
+statement = "the pasta forwarder preserves the client's source address"
+property = "source_address_preserved"
+expected = true
+{extra}
+"""
+
+
+def test_beyond_guide_needs_a_source_not_an_anchor(tmp_path: Path) -> None:
+    registry = Registry.load(write(tmp_path / "a.toml", BEYOND.format(
+        extra='source = "podman-run(1) --network"')))
+    claim = registry.get("x.beyond")
+    assert (claim.beyond_guide, claim.anchor, claim.source) == (
+        True, "", "podman-run(1) --network")
+    assert claim.citation == "beyond the guide: podman-run(1) --network"
+    assert registry.guide_claims == ()
+    with pytest.raises(UsageError, match=r"claim x\.beyond .* lacks \['source'\]"):
+        Registry.load(write(tmp_path / "b.toml", BEYOND.format(extra="")))
+    with pytest.raises(UsageError, match="'source' must be one line citing"):
+        Registry.load(write(tmp_path / "c.toml", BEYOND.format(extra='source = " "')))
+    with pytest.raises(UsageError, match="beyond_guide must be true or false"):
+        Registry.load(write(tmp_path / "d.toml", BEYOND.format(
+            extra='source = "x"').replace("beyond_guide = true", 'beyond_guide = "yes"')))
+
+
+def test_guide_claims_still_need_an_anchor(tmp_path: Path) -> None:
+    text = CLAIM.format(id="x.guide", extra="beyond_guide = false").replace(
+        'anchor = "#overview"\n', "")
+    with pytest.raises(UsageError, match=r"lacks \['anchor'\]"):
+        Registry.load(write(tmp_path / "a.toml", text))
 
 
 def test_invalid_condition(tmp_path: Path) -> None:

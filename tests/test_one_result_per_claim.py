@@ -23,8 +23,6 @@ from harness.results.schema import ClaimResult
 CONFTEST = '''
 import pytest
 
-pytest_plugins = ("harness.pytest_plugin",)
-
 
 class FakeTarget:
     name = "fake"

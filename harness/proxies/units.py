@@ -34,6 +34,11 @@ class ProxyUnit:
     def socket(self) -> str:
         return f"{self.unit}.socket"
 
+    @property
+    def config_dir(self) -> str:
+        """The proxy's rendered configuration on the target (mounted into the proxy)."""
+        return f"{self.target.home}/.cache/podnet/{self.container}"
+
     def logs(self, container: str | None = None) -> str:
         done = self.target.podman("logs", container or self.container, check=False)
         return done.stdout + done.stderr
@@ -84,14 +89,16 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
            environment: tuple[str, ...] | None = None,
            configs: Callable[[str, int], dict[str, str]] | None = None,
            extra_listen: str | None = None,
-           reload_cmd: str | None = None) -> Iterator[ProxyUnit]:
+           reload_cmd: str | None = None,
+           backend_cmd: tuple[str, ...] = ()) -> Iterator[ProxyUnit]:
     """Write and load the units, start the backend and the socket (not the service);
-    remove everything on exit. ``extra_listen``: a second ListenStream (fd 4)."""
+    remove everything on exit. ``extra_listen``: a second ListenStream (fd 4);
+    ``backend_cmd``: the backend's command instead of the web image's nginx."""
     token = secrets.token_hex(3)
     unit = UNIT
     pu = ProxyUnit(proxy, target, unit, f"{unit}-{proxy.id}-{token}",
                    f"podnet-rproxy-backend-{token}", f"podnet-rproxynet-{token}", port)
-    config_dir = f"{target.home}/.cache/podnet/{pu.container}"
+    config_dir = pu.config_dir
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
     with contextlib.ExitStack() as cleanups:
@@ -99,7 +106,7 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
         cleanups.callback(lambda: target.podman("network", "rm", "-f", pu.network, check=False))
         cleanups.callback(lambda: target.podman("rm", "-f", "-t", "0", pu.backend, check=False))
         target.podman("run", "-d", "--name", pu.backend, f"--network={pu.network}",
-                      f"{WEB_IMAGE}:latest")
+                      f"{WEB_IMAGE}:latest", *backend_cmd)
         cleanups.callback(lambda: target.remove_files(config_dir))
         target.record_file(config_dir)
         for name, text in (configs or proxy.configs)(pu.backend, port).items():

@@ -12,6 +12,12 @@ from harness.results.schema import ClaimResult, Run
 from harness.words import Words, result_words
 
 HEADER = ["statement", "protocol", "the guide", "what happened", "section"]
+#: The same list for claims beyond the guide: what the documentation says, and its source.
+BEYOND_HEADER = ["statement", "protocol", "documented", "what happened", "source"]
+BEYOND_TITLE = "Beyond the guide"
+BEYOND_INTRO = ("Methods podman offers that the guide does not describe. These are not "
+                "statements of the guide: each expectation comes from the documentation in "
+                "its source column, and none counts in the coverage of the guide.")
 #: Evidence is shown for results that differ from the guide, cut to this many characters.
 EVIDENCE_CHARS = 400
 
@@ -26,7 +32,9 @@ class ClaimLine:
     outcome: str
     happened: str
     evidence: str
+    #: The guide's section, or for a claim beyond the guide the documentation it cites.
     section: str
+    beyond_guide: bool = False
 
 
 def _evidence(result: ClaimResult) -> str:
@@ -38,6 +46,17 @@ def _evidence(result: ClaimResult) -> str:
 
 def claim_lines(run: Run, registry: Registry) -> list[ClaimLine]:
     words = Words(registry)
-    return [ClaimLine(anchor, r.claim_id, words.statement(r), r.protocol or "", words.guide(r),
-                      r.outcome, result_words(words, r), _evidence(r), r.section)
-            for r, anchor in zip(run.results, claim_anchors(run.results), strict=True)]
+    lines = []
+    for r, anchor in zip(run.results, claim_anchors(run.results), strict=True):
+        claim = words.claim(r.claim_id)
+        beyond = claim is not None and claim.beyond_guide
+        lines.append(ClaimLine(anchor, r.claim_id, words.statement(r), r.protocol or "",
+                               words.guide(r), r.outcome, result_words(words, r), _evidence(r),
+                               claim.source if claim and beyond else r.section, beyond))
+    return lines
+
+
+def grouped(lines: list[ClaimLine]) -> tuple[list[ClaimLine], list[ClaimLine]]:
+    """The guide's claims, and those beyond the guide (shown in a group of their own)."""
+    return ([line for line in lines if not line.beyond_guide],
+            [line for line in lines if line.beyond_guide])

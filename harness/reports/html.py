@@ -13,9 +13,17 @@ from typing import Any
 from harness import coverage
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
-from harness.reports.charts import samples_chart
+from harness.reports import findings
+from harness.reports.charts import cost_png, samples_chart
+from harness.reports.claim_list import (
+    BEYOND_HEADER,
+    BEYOND_INTRO,
+    BEYOND_TITLE,
+    ClaimLine,
+    claim_lines,
+    grouped,
+)
 from harness.reports.claim_list import HEADER as CLAIM_HEADER
-from harness.reports.claim_list import claim_lines
 from harness.reports.markdown import LEGEND
 from harness.reports.model import (
     WARN,
@@ -29,13 +37,18 @@ from harness.reports.model import (
     status_note,
 )
 from harness.reports.perf import (
+    COST_HEADER,
+    COST_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_rows,
     ratio_rows,
+    reference_capacity_text,
+    resolution_text,
     split_note,
     verdict_rows,
 )
-from harness.results.schema import Run
+from harness.results.schema import Measurement, Run
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
@@ -55,6 +68,8 @@ tr:target { outline: 2px solid #0969da; }
 sup a { text-decoration: none; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
 code { font-size: .92em; }
+section.finding { border-left: 4px solid #cf222e; padding: 0 0 0 1em; margin: 1em 0; }
+pre { background: #f6f8fa; padding: .6em; overflow-x: auto; white-space: pre-wrap; }
 """
 
 SCRIPT = """
@@ -118,11 +133,20 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], raw: bool = Fals
 
 
 def _results(run: Run, registry: Registry | None) -> str:
-    if not run.results:
-        return "<p>No claim results.</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for h in CLAIM_HEADER)
+    """The guide's claim results; those beyond the guide follow in a group of their own."""
+    guide, beyond = grouped(claim_lines(run, registry or load_default()))
+    out = _claim_table(CLAIM_HEADER, guide) if guide else "<p>No claim results.</p>"
+    if beyond:
+        out += (f'<h3 id="beyond-the-guide">{escape(BEYOND_TITLE)}</h3>'
+                f'<p class="legend">{escape(BEYOND_INTRO)}</p>'
+                + _claim_table(BEYOND_HEADER, beyond))
+    return out
+
+
+def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     rows = []
-    for line in claim_lines(run, registry or load_default()):
+    for line in lines:
         flag = f" {WARN}" if line.outcome == "failed" else ""
         evidence = (f"<details><summary>evidence</summary>{escape(line.evidence)}</details>"
                     if line.evidence else "")
@@ -135,13 +159,20 @@ def _results(run: Run, registry: Registry | None) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _performance(summary: Any) -> str:
+def _performance(summary: Any, measurements: Sequence[Measurement] = ()) -> str:
     ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
     out = ""
     if ratios:
-        out += "<h2>Performance relative to the reference</h2>" + _grid(RATIO_HEADER, ratios)
+        capacity = reference_capacity_text(measurements)
+        out += ("<h2>Performance relative to the reference</h2>"
+                f"<p>{escape(resolution_text(summary))}</p>"
+                + (f"<p>{escape(capacity)}</p>" if capacity else "")
+                + _grid(RATIO_HEADER, ratios))
         if note := split_note(summary):
             out += f"<p>{escape(note)}</p>"
+    if costs := cost_rows(summary):
+        out += ("<h3>CPU cost per gigabyte</h3>" + _grid(COST_HEADER, costs)
+                + f'<p class="legend">{escape(COST_NOTE)}</p>')
     if verdicts:
         out += "<h3>Performance verdicts</h3>" + _grid(VERDICT_HEADER, verdicts)
     return out
@@ -159,7 +190,8 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
     found = sorted(directory.glob("*.png")) if directory else []
     out = [(p.stem, p.read_bytes()) for p in found]
     has_throughput = any(p.stem.startswith("throughput") for p in found)
-    drawn = [("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
+    drawn = [("cpu-cost", cost_png(run.summaries.get("performance"))),
+             ("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
     if not has_throughput:
         drawn.insert(0, ("throughput", samples_chart(
             run.measurements, "throughput", "Throughput per method")))
@@ -176,10 +208,11 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         *([f"<p><strong>{escape(note)}</strong></p>"] if (note := status_note(run)) else []),
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}.</p>",
+        findings.html_fragment(run.summaries.get("performance"), run.environment),
         "<h2>The guide's tables, as observed</h2>",
         f'<p class="legend">{escape(LEGEND)}</p>',
         *(_table(t, notes) for t in tables),
-        _performance(run.summaries.get("performance")),
+        _performance(run.summaries.get("performance"), run.measurements),
     ]
     figures = charts(run, directory)
     if figures:

@@ -10,8 +10,16 @@ from typing import Any
 from harness import coverage
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
+from harness.reports import findings
+from harness.reports.claim_list import (
+    BEYOND_HEADER,
+    BEYOND_INTRO,
+    BEYOND_TITLE,
+    ClaimLine,
+    claim_lines,
+    grouped,
+)
 from harness.reports.claim_list import HEADER as CLAIM_HEADER
-from harness.reports.claim_list import claim_lines
 from harness.reports.model import (
     WARN,
     Cell,
@@ -23,13 +31,18 @@ from harness.reports.model import (
     status_note,
 )
 from harness.reports.perf import (
+    COST_HEADER,
+    COST_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_rows,
     ratio_rows,
+    reference_capacity_text,
+    resolution_text,
     split_note,
     verdict_rows,
 )
-from harness.results.schema import Run
+from harness.results.schema import Measurement, Run
 
 LEGEND = (
     "Each cell shows what this run observed. ✔/✘ is the observed property; "
@@ -103,24 +116,38 @@ def summary_lines(run: Run) -> list[str]:
     ]
 
 
-def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
+def _claim_rows(lines: list[ClaimLine]) -> list[list[str]]:
     rows = []
-    for line in claim_lines(run, registry or load_default()):
+    for line in lines:
         flag = f" {WARN}" if line.outcome == "failed" else ""
         evidence = f" (evidence: {line.evidence})" if line.evidence else ""
         rows.append([f"{line.statement} <sub>`{line.claim_id}`</sub>", line.protocol,
                      line.guide, line.happened + flag + evidence, line.section])
-    return grid(CLAIM_HEADER, rows) if rows else ["No claim results."]
+    return rows
 
 
-def performance_lines(summary: Any) -> list[str]:
+def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
+    """The guide's claim results; those beyond the guide follow in a group of their own."""
+    guide, beyond = grouped(claim_lines(run, registry or load_default()))
+    lines = grid(CLAIM_HEADER, _claim_rows(guide)) if guide else ["No claim results."]
+    if beyond:
+        lines += ["", f"### {BEYOND_TITLE}", "", BEYOND_INTRO, "",
+                  *grid(BEYOND_HEADER, _claim_rows(beyond))]
+    return lines
+
+
+def performance_lines(summary: Any, measurements: Sequence[Measurement] = ()) -> list[str]:
     ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
     lines = []
     if ratios:
-        lines += ["## Performance relative to the reference", "",
-                  *grid(RATIO_HEADER, ratios), ""]
+        lines += ["## Performance relative to the reference", "", resolution_text(summary), ""]
+        if capacity := reference_capacity_text(measurements):
+            lines += [capacity, ""]
+        lines += [*grid(RATIO_HEADER, ratios), ""]
         if note := split_note(summary):
             lines += [note, ""]
+    if costs := cost_rows(summary):
+        lines += ["### CPU cost per gigabyte", "", *grid(COST_HEADER, costs), "", COST_NOTE, ""]
     if verdicts:
         lines += ["### Performance verdicts", "", *grid(VERDICT_HEADER, verdicts), ""]
     return lines
@@ -131,10 +158,11 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     note = status_note(run)
     lines = [f"# podnet run {run.run_id}", "", *([f"**{note}**", ""] if note else []),
              *summary_lines(run), "",
+             *findings.markdown_lines(run.summaries.get("performance"), run.environment),
              "## The guide's tables, as observed", "", LEGEND, ""]
     for table in tables:
         lines += table_markdown(table, notes)
-    lines += performance_lines(run.summaries.get("performance"))
+    lines += performance_lines(run.summaries.get("performance"), run.measurements)
     lines += guide_examples.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",

@@ -16,10 +16,18 @@ ignored, never fatal: a report must render whatever a newer or older benchmark w
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.results.schema import Measurement
+from harness.methods import all_methods
+from harness.results.schema import (
+    Measurement,
+    PerfInterval,
+    PerfResolution,
+    performance_costs,
+)
+from harness.words import BEYOND_GUIDE
 
 _LIST_KEYS = ("ratios", "entries", "results", "rows", "methods")
 
@@ -150,8 +158,15 @@ SPLIT_NOTE = ("⚠ split: the rounds of this ratio fell into two groups at least
               "by more than its interval suggests.")
 
 
+def method_words(method: str) -> str:
+    """A method id as the performance tables show it, marked when beyond the guide."""
+    found = all_methods().get(method)
+    return f"{method} ({BEYOND_GUIDE})" if found is not None and found.beyond_guide else method
+
+
 def ratio_rows(summary: Any) -> list[list[str]]:
-    return [[e.kind, e.method, e.direction, e.protocol, e.reference or "native",
+    return [[kind_words(e.kind, e.protocol), method_words(e.method), e.direction, e.protocol,
+             e.reference or "native",
              f"{e.median_ratio:.3f}", f"[{e.ci_low:.3f}, {e.ci_high:.3f}]", _rounds(e)]
             for e in performance_entries(summary)]
 
@@ -181,3 +196,79 @@ def verdict_rows(summary: Any) -> list[list[str]]:
         return []
     return [[str(claim), str(v.get("verdict", "")), str(v.get("reason", ""))]
             for claim, v in verdicts.items() if isinstance(v, dict)]
+
+
+def resolution_text(summary: Any) -> str:
+    """The run's resolution from its A/A control, in one sentence (every report)."""
+    found = PerfResolution.from_dict(summary.get("resolution")) if isinstance(
+        summary, dict) else None
+    if found is None:
+        return ("Resolution: none (the run has no A/A control: `host` against native was "
+                "not measured), so no difference between methods is known to exceed noise.")
+    cpu = (f"; CPU per GB: {found.cpu:.1%}" if found.cpu is not None else "")
+    combos = ", ".join(f"{c} {v:.1%}" for c, v in found.per_combo.items())
+    return (f"Resolution of this run: {found.value:.1%} (throughput ratio{cpu}). A/A control: "
+            f"`{found.method}` against {found.reference} takes the same path, so its ratio "
+            "differs from 1 by noise only; the resolution is the largest distance of its "
+            f"interval from 1" + (f" (by combination: {combos})" if combos else "") + ". "
+            "Methods whose medians are closer than the resolution of their combination are "
+            "reported as indistinguishable, not ordered; the resolution is the default "
+            "tolerance of `podnet compare` and `podnet agree` for this run.")
+
+
+COST_HEADER = ["method", "direction", "protocol", "forwarder CPU s/GB", "lab CPU s/GB",
+               "lab CPU per GB / native's", "rounds"]
+#: Shown under the cost table.
+COST_NOTE = ("CPU seconds per gigabyte received: of the forwarding processes (pasta, "
+             "slirp4netns, rootlessport, conmon) and of every process of the lab's host "
+             "(its cgroup: forwarder, container, server or client on host1, podman, "
+             "systemd), median over rounds with its 95% interval; the last column is the "
+             "lab's CPU per GB over the native reference's in the same round. UDP counts "
+             "the fixed-rate test and every step of the capacity search.")
+
+
+def cost_rows(summary: Any) -> list[list[str]]:
+    rows = []
+    for cost in performance_costs(summary):
+        rounds = max((i.rounds for i in (cost.forwarder, cost.lab) if i is not None), default=0)
+        rows.append([method_words(cost.method), cost.direction, cost.protocol,
+                     _interval(cost.forwarder),
+                     _interval(cost.lab), _interval(cost.lab_ratio), str(rounds or "")])
+    return rows
+
+
+def _interval(found: PerfInterval | None) -> str:
+    if found is None:
+        return ""
+    return f"{found.median:.3g} [{found.low:.3g}, {found.high:.3g}]"
+
+
+#: What a ratio's kind measures, where the kind alone would not say.
+KIND_WORDS = {("throughput", "udp"): "UDP capacity (highest rate with < 1% loss)",
+              ("udp_fixed_rate", "udp"): "UDP at a fixed 1 Gbit/s offer (received rate)"}
+
+
+def kind_words(kind: str, protocol: str) -> str:
+    return KIND_WORDS.get((kind, protocol), kind)
+
+
+def reference_capacity_text(measurements: Sequence[Measurement]) -> str | None:
+    """The native reference's UDP capacity by direction (median over rounds), beside
+    the fixed offer UDP was measured at before; None without capacity measurements."""
+    from harness.probes.iperf3 import UDP_OFFERED_RATE
+
+    found: dict[str, list[float]] = {}
+    saturated: list[bool] = []
+    for m in measurements:
+        if (m.kind, m.method, m.protocol) == ("throughput", "native", "udp") and m.round > 0 \
+                and "search" in m.extra and (value := _number(m.value)) is not None:
+            found.setdefault(m.direction, []).append(value)
+            saturated.append(bool(m.extra.get("saturated")))
+    if not found:
+        return None
+    parts = ", ".join(f"{d} {statistics.median(v) / 1e9:.2f} Gbit/s ({len(v)} rounds)"
+                      for d, v in sorted(found.items()))
+    return (f"Native UDP capacity (highest rate with < 1% loss, median over rounds): {parts}; "
+            f"the fixed offer UDP is also measured at is {UDP_OFFERED_RATE / 1e9:g} Gbit/s. "
+            f"{sum(saturated)} of {len(saturated)} of native's searches reached the path's "
+            "limit (the others may be limited by the offered rate).")

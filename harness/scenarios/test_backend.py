@@ -102,6 +102,4 @@ def test_netavark_container_address(target: Target, recorder: Recorder, applicab
     claim = REGISTRY.get("backend.netavark-container-address")
     applicable(claim)
     address, name = custom_web
-    quoted = claim.extra["quoted_address"]
-    recorder.check(claim, address, matches=lambda _expected, seen: seen == quoted, evidence={
-        "container": name, "inspect_address": address, "quoted_address": quoted})
+    recorder.check(claim, address, evidence={"container": name, "inspect_address": address})

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from harness import containers, quadlet
+from harness import containers, network_settings, quadlet
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.errors import CommandError
@@ -195,6 +195,7 @@ def test_bind_device_supported(claim: Claim, protocol: str | None, target: Targe
             starters, how = _host_starters(target), f"SO_BINDTODEVICE {DEVICE}"
         else:
             network = method.network or "pasta"
+            stack.enter_context(network_settings.applied(target, method))
             if network == "custom":
                 network = stack.enter_context(containers.network(target))
             starters = _publish_starters(target, network)
