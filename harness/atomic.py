@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from harness.errors import PodnetError
@@ -36,7 +37,7 @@ def write_text(path: Path, text: str) -> Path:
     return write_bytes(path, text.encode())
 
 
-def write_directory(out: Path, files: dict[str, str | bytes], root: Path) -> list[Path]:
+def write_directory(out: Path, files: Mapping[str, str | bytes], root: Path) -> list[Path]:
     """Write ``files`` (name: content) into ``out`` under ``root``, each atomically; a
     failed write removes ``out`` if this call made it, and raises one line."""
     made = not out.exists()

@@ -239,4 +239,4 @@ def render_history(run_dirs: list[Path], results_root: Path,
              "outcomes.csv": table.to_csv(index=False).encode(),
              "ratios.csv": history.ratios.to_csv(index=False).encode(), **files}
     out = results_root / f"history-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    return write_directory(out, dict(files), results_root)
+    return write_directory(out, files, results_root)

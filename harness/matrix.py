@@ -248,9 +248,5 @@ def render_matrix(run_dirs: list[Path], results_root: Path,
     columns = [_column(d) for d in run_dirs]
     out = results_root / f"matrix-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     matrix = build(columns, registry or load_default(), out)
-    return _write(results_root, out, {"matrix.md": markdown(matrix),
-                                      "matrix.html": html_page(matrix)})
-
-
-def _write(results_root: Path, out: Path, files: dict[str, str | bytes]) -> list[Path]:
-    return write_directory(out, files, results_root)
+    return write_directory(out, {"matrix.md": markdown(matrix),
+                                 "matrix.html": html_page(matrix)}, results_root)

@@ -282,7 +282,9 @@ def resolve_pytest(option: Any, markers: Iterable[str]) -> None:
 
             value = BUDGET
         setattr(option, dest, value)
-    if not str(option.target).startswith("ssh://"):
+    from harness.targets.ssh import is_ssh_target
+
+    if not is_ssh_target(str(option.target)):
         for dest in SSH_ONLY:
             if getattr(option, dest) is not None:
                 raise UsageError(f"{PYTEST[dest].option} (or {PYTEST[dest].variable}) needs "

@@ -30,10 +30,10 @@ from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
 from harness.results import completeness
 from harness.results.recorder import ClaimMismatch, Recorder
-from harness.sessions import default_root, target_key
+from harness.sessions import target_key
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
-from harness.targets.local import LocalTarget, workstation_session
+from harness.targets.local import LocalTarget, user_session
 from harness.targets.ssh import SshTarget, is_ssh_target, parse_target_url, ssh_session
 from harness.versions import Version
 
@@ -158,11 +158,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    if is_ssh_target(str(config.getoption("--target"))):
+    chosen = str(config.getoption("--target"))
+    if is_ssh_target(chosen):
         via = config.getoption("--ssh-from")
-        return [f"podnet target: ssh:{parse_target_url(config.getoption('--target')).describe()}"
+        return [f"podnet target: ssh:{parse_target_url(chosen).describe()}"
                 + (f" from the lab's {via}" if via else "")]
-    if config.getoption("--target") != "lab":
+    if chosen != "lab":
         return [f"podnet target: local ({config.getoption('--local-user') or 'this user'})"]
     status = lab_ctl.status(config.getoption("--lab-name"))
     if not status.up:
@@ -318,14 +319,9 @@ def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
             return
         if opt("--target") == "local":
             local = LocalTarget(opt("--local-user"), opt("--target-address"))
-            key = target_key("local", str(local.uid))
-            # One session per user at a time (fixed unit names, ports), taken before the
-            # image is checked, so no other session removes it meanwhile.
-            with lock.hold(default_root() / key / "active.lock", exclusive=True,
-                           what=f"a test session on {local.name}", wait=lock.LAB_WAIT,
-                           note=say), \
-                    workstation_session(local, opt("--base-tar"), keep=opt("--keep-image")), \
-                    marked_session(local, key, recorder.run.run_id):
+            with user_session(local, target_key("local", str(local.uid)), recorder.run.run_id,
+                              base_tar=opt("--base-tar"), keep_image=opt("--keep-image"),
+                              note=say):
                 yield local
             return
         name = opt("--lab-name")

@@ -121,11 +121,10 @@ DOWNWARD_EXTRA = 6
 
 
 def search(measure: Callable[[float], Step], start: float, *, steps: int, factor: float,
-           limit: float = LOSS_LIMIT, known: Sequence[Step] = ()) -> Capacity:
+           limit: float = LOSS_LIMIT) -> Capacity:
     """At most ``steps`` tests from ``start``, and up to :data:`DOWNWARD_EXTRA` more
-    while none has passed (``known`` steps count as information, not against the
-    bound)."""
-    done = list(known)
+    while none has passed."""
+    done: list[Step] = []
     rate: float | None = start
     for taken in range(steps + DOWNWARD_EXTRA):
         if rate is None or (taken >= steps and any(s.passes(limit) for s in done)):

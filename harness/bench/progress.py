@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PHASES = ("setup", "warm-up", "round", "extra round", "evidence", "done")
-
 
 @dataclass(frozen=True)
 class BenchProgress:
+    #: "setup", "warm-up", "round", "extra round", "evidence" or "done".
     phase: str
     #: The round being measured (0 in warm-up and evidence), and the base rounds.
     round: int

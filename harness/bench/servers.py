@@ -69,7 +69,7 @@ def bench_servers(target: Target, client: Client, methods: list[Method],
         yield ends
 
 
-def _stop(run: Callable[..., Completed], remove: Callable[..., object], pidfile: str,
+def stop_server(run: Callable[..., Completed], remove: Callable[..., object], pidfile: str,
           *files: str) -> None:
     """Stop the server ``pidfile`` names (the same guarded pkill that cleans up after a
     killed session) and remove the pid file and ``files``."""
@@ -83,7 +83,7 @@ def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
                    ends: Endpoints) -> None:
     pidfile = f"/tmp/{PREFIX}{token}-iperf3.pid"
     target.record_file(pidfile)
-    stack.callback(lambda: _stop(target.run, target.remove_files, pidfile))
+    stack.callback(lambda: stop_server(target.run, target.remove_files, pidfile))
     target.run(in_lab_cgroup(target, ["iperf3", "-s", "-D", "-p", str(NATIVE_PORT),
                                       "--pidfile", pidfile]))
     poll(lambda: _listening(target, NATIVE_PORT), what="native iperf3 server on host1")
@@ -94,7 +94,7 @@ def _host2_iperf3(client: Client, stack: contextlib.ExitStack, token: str,
                   ends: Endpoints) -> None:
     """The "internet" server for outbound connections, on the client host."""
     pidfile = f"/tmp/{PREFIX}{token}-host2-iperf3.pid"
-    stack.callback(lambda: _stop(client.run, lambda *paths: client.run(
+    stack.callback(lambda: stop_server(client.run, lambda *paths: client.run(
         ["rm", "-f", "--", *paths], check=False), pidfile))
     client.run(["iperf3", "-s", "-D", "-p", str(HOST2_PORT), "--pidfile", pidfile])
     poll(lambda: client.tcp_connect(client.address, HOST2_PORT).get("connected"),
@@ -106,7 +106,7 @@ def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,
     script = f"/tmp/{PREFIX}{token}-sink.py"
     pidfile = f"/tmp/{PREFIX}{token}-sink.pid"
     target.record_file(pidfile)
-    stack.callback(lambda: _stop(target.run, target.remove_files, pidfile, script))
+    stack.callback(lambda: stop_server(target.run, target.remove_files, pidfile, script))
     target.write_file(script, SINK_SOURCE.read_text(), mode="0755")
     target.run(in_lab_cgroup(target, [
         "sh", "-c", 'python3 "$1" "$2" >/dev/null 2>&1 </dev/null & echo $! > "$3"',

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.bench.resolution import relative_gap
+from harness.bench.resolution import distinguishable
 from harness.bench.stats import RatioSummary
 
 #: A ratio to native within this fraction below 1 counts as "no slowdown".
@@ -125,7 +125,7 @@ def order(expected: Sequence[str], per_combo: Mapping[str, Mapping[str, RatioSum
         for better, worse in itertools.pairwise(expected):
             a, b = methods[better], methods[worse]
             pair = f"{combo}: {better} {better_word} {worse}"
-            apart = relative_gap(a.median, b.median) > noise
+            apart = distinguishable(a.median, b.median, noise)
             lo_a, hi_a, lo_b, hi_b = ((a.low, a.high, b.low, b.high) if higher_is_better
                                       else (-a.high, -a.low, -b.high, -b.low))
             if hi_a < lo_b and apart:

@@ -277,10 +277,10 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         used.append(f"user set-up -> {len(users)} fresh users of host1")
     elif any(re.search(USER_SETUP, command) for command in commands):
         used.append("user set-up -> a fresh user of host1")
-    for command in commands:
-        if re.search(PRIVILEGED, command) and subs.root_command(command[5:].strip()):
+    for command in (c for c in commands if re.search(PRIVILEGED, c)):
+        if subs.root_command(command[5:].strip()):
             used.append(f"sudo -> {subs.ROOT_STEP.lab}")
-        elif re.search(PRIVILEGED, command):
+        else:
             reasons.append(f"runs {command[5:].split()[0]} as root (sudo): host1's root is "
                            "the machine's root, and the runner has no safe way to run it")
     if any(block.kind is BlockKind.FILE and (block.path or "").startswith("/etc/")

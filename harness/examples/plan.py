@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from harness.examples import substitutions as subs
 from harness.examples.assess import (
     PREREQUISITES,
+    PRIVILEGED,
     Prerequisite,
     effective_steps,
     only_if_installed,
@@ -59,7 +60,7 @@ PACE_BEFORE: tuple[tuple[str, float, str], ...] = (
 
 #: What the runner does not do, searched in each command: (pattern, reason).
 UNSUPPORTED: tuple[tuple[str, str], ...] = (
-    (r"^sudo\s+(?!useradd\b|machinectl\b)", "runs a command as root (sudo) that the runner "
+    (PRIVILEGED, "runs a command as root (sudo) that the runner "
      "has no safe way to run: host1's root is the machine's root (it shares the kernel)"),
 )
 

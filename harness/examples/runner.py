@@ -26,7 +26,6 @@ from harness.targets.lab import LabTarget
 #: their subordinate ids overlap neither the lab user's nor the workstation proof's.
 PEOPLE = (ws.Person(user="guide", uid=1002, subid_start=SUBID_START + 3 * SUBID_COUNT),
           ws.Person(user="guide2", uid=1003, subid_start=SUBID_START + 4 * SUBID_COUNT))
-PERSON = PEOPLE[0]
 #: Where host1's network settings are saved while an example runs commands as root.
 SAVED_SYSCTLS = "/run/podnet-guide-net-sysctls.json"
 #: The files an example wrote as root in host1, one path a line, until they are removed.
@@ -103,11 +102,13 @@ def unshare_images(host: LabTarget) -> None:
     host.run(["rm", "-rf", "--", SHARED], root=True, check=False)
 
 
-def _build(user: ws.HostUser, tag: str, files: dict[str, str]) -> None:
+def _build(user: ws.HostUser, tag: str, files: dict[str, str], *, as_root: bool = False
+           ) -> None:
     """Build ``tag`` FROM the lab's web image with ``files`` (name -> content) copied to
-    their paths, in a context directory removed afterwards."""
+    their paths (its server run as root if ``as_root``), in a context directory removed
+    afterwards."""
     context = f"{user.home}/.cache/podnet-{tag.rsplit('/', 1)[-1]}"
-    lines = [f"FROM {WEB_IMAGE}"] + (["USER root"] if tag == subs.ROOT_NGINX else [])
+    lines = [f"FROM {WEB_IMAGE}"] + (["USER root"] if as_root else [])
     for number, (path, content) in enumerate(files.items()):
         user.write_file(f"{context}/file{number}", content)
         lines.append(f"COPY file{number} {path}")
@@ -125,7 +126,8 @@ def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
     _build(user, GUIDE_WEB, {"/etc/nginx/nginx.conf": conf})
     if any(lab == subs.ROOT_NGINX for _, lab in plan.images):
         _build(user, subs.ROOT_NGINX, {"/etc/nginx/nginx.conf": conf,
-                                       "/etc/nginx/conf.d/default.conf": ROOT_NGINX_SERVER})
+                                       "/etc/nginx/conf.d/default.conf": ROOT_NGINX_SERVER},
+               as_root=True)
     for image, lab in plan.images:
         source = GUIDE_WEB if lab == WEB_IMAGE else lab
         names = [image] + ([f"localhost/{image}"] if "/" not in image.split(":")[0] else [])
@@ -152,7 +154,7 @@ class _Example:
         self.users: dict[ws.Person, ws.HostUser] = {}
         #: Foreground servers still running: (login, user, session id).
         self.servers: list[tuple[int, ws.HostUser, str]] = []
-        self.root_files: list[str] = []
+        #: host1's network settings are saved (before anything runs as root).
         self.saved_sysctls = False
 
     def person(self, name: str) -> ws.Person:
@@ -217,7 +219,6 @@ class _Example:
             if self.host.run(["test", "-e", path], root=True, check=False).ok:
                 return Completed((), 1, "", f"{path} exists in host1: the runner does not "
                                  "overwrite host1's own files", 0.0)
-            self.root_files.append(path)
             self.host.run(["sh", "-c", 'printf "%s\\n" "$1" >> "$2"', "sh", path, ROOT_FILES],
                           root=True)
             self.host.write_file(path, action.text, root=True)
@@ -232,7 +233,7 @@ class _Example:
             for person in self.users:
                 ws.remove(self.host, person)
         finally:
-            if self.root_files or self.saved_sysctls:
+            if self.saved_sysctls:
                 self.host.run(["sh", "-c", RECOVER, "sh", shell.NET_SYSCTLS], root=True,
                               timeout=120)
 

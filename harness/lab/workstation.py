@@ -32,7 +32,6 @@ from harness.wait import poll
 
 Snapshot = dict[str, list[Any]]
 
-#: What podnet's own source tree needs to run its suites elsewhere.
 #: podnet's package (suites and their data inside), copied into host1 as ``src/harness``.
 PACKAGE = Path(__file__).resolve().parents[1]
 #: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").

@@ -22,8 +22,6 @@ from scapy.utils import PcapReader
 #: A silence of the sender this long, with data unacknowledged and ended by a
 #: retransmission, looks like a retransmission timeout (Linux's minimum RTO is 200 ms).
 RTO_GAP = 0.15
-#: Fast retransmit needs this many duplicate ACKs (RFC 5681).
-FAST_RETRANSMIT_DUPACKS = 3
 #: Packets read at most (a capture of a fast transfer can be large).
 MAX_PACKETS = 200_000
 #: Bytes kept of each packet by :func:`truncate`: Ethernet, IPv6 and TCP with options.

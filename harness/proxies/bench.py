@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.bench.servers import stop_server
 from harness.bench.throughput import Probe, Sample, bulk_sample
 from harness.clients.base import Client
-from harness.marks import stop_pidfile
 from harness.proxies.specs import Proxy
 from harness.proxies.units import deploy
 from harness.targets.base import Target
@@ -124,9 +124,9 @@ def _native(target: Target, stack: contextlib.ExitStack, source: str, ends: Prox
     backend_pid, nginx_pid, conf = f"{base}backend.pid", f"{base}nginx.pid", f"{base}nginx.conf"
     for path in (backend_pid, nginx_pid, directory):
         target.record_file(path)
-    stack.callback(lambda: target.remove_files(script, conf, directory, backend_pid, nginx_pid))
-    stack.callback(lambda: _stop(target, backend_pid))
-    stack.callback(lambda: _stop(target, nginx_pid))
+    stack.callback(lambda: target.remove_files(script, conf, directory))
+    stack.callback(lambda: stop_server(target.run, target.remove_files, backend_pid))
+    stack.callback(lambda: stop_server(target.run, target.remove_files, nginx_pid))
     target.write_file(script, source, mode="0755")
     target.write_file(conf, native_nginx_conf(directory, nginx_pid, NATIVE_PORT,
                                               NATIVE_BACKEND_PORT))
@@ -138,12 +138,4 @@ def _native(target: Target, stack: contextlib.ExitStack, source: str, ends: Prox
     poll(lambda: target.run(["test", "-s", nginx_pid], check=False).ok,
          what=f"native nginx to write {nginx_pid} ({directory}/error.log)")
     ends.ports[NATIVE] = NATIVE_PORT
-
-
-def _stop(target: Target, pidfile: str) -> None:
-    """Stop what ``pidfile`` names, guarded: only a process whose command line mentions
-    this bench's own files."""
-    argv = stop_pidfile(pidfile)
-    if argv is not None:
-        target.run(list(argv), check=False)
 

@@ -89,15 +89,17 @@ def _tcp_peer(target: Target, client: Client, service: Service) -> tuple[str | N
 
 def _udp_peer(target: Target, client: Client, service: Service) -> tuple[str | None, dict[str, Any]]:
     if service.unit:
-        return _socket_activated_udp_peer(target, client, service)
-    reply = client.udp_exchange(target.main_address, service.port)
-    assert "reply" in reply, f"no UDP reply: {reply}"
+        reply, evidence = _socket_activated_udp_reply(target, client, service)
+    else:
+        reply = client.udp_exchange(target.main_address, service.port)
+        assert "reply" in reply, f"no UDP reply: {reply}"
+        evidence = {"udp_reply": reply["reply"]}
     fields = dict(part.split("=", 1) for part in reply["reply"].split())
-    return fields.get("peer"), {"udp_reply": reply["reply"]}
+    return fields.get("peer"), evidence
 
 
-def _socket_activated_udp_peer(target: Target, client: Client, service: Service
-                               ) -> tuple[str | None, dict[str, Any]]:
+def _socket_activated_udp_reply(target: Target, client: Client, service: Service
+                                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The first datagram starts the service (resent until the reporter, started by it,
     answers); then the positive control: it answered on systemd's socket."""
     assert service.unit is not None
@@ -115,8 +117,7 @@ def _socket_activated_udp_peer(target: Target, client: Client, service: Service
                 "active_state_before": before, "active_state_after": after,
                 "ss_host": ss, "reporter_pid": pid}
     udp_socket_activated(before, after, parse_ss(ss) if target.can_root else None, pid)
-    fields = dict(part.split("=", 1) for part in reply["reply"].split())
-    return fields.get("peer"), evidence
+    return reply, evidence
 
 
 def _active_state(target: Target, unit: str, system: bool) -> str:

@@ -235,13 +235,17 @@ def _rounds_text(settings: Settings, sizes: list[int]) -> str:
     return f"{settings.rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
 
 
+def _verdict_entry(claim: Claim, result: verdict.Verdict) -> dict[str, Any]:
+    """The summary's record of a verdict on ``claim``."""
+    word = VERDICT_WORDS.get(result.observed == claim.expected) if result.decisive else None
+    return {"verdict": word or "inconclusive", "expected": claim.expected,
+            "observed": result.observed, "reason": result.reason, "detail": result.detail}
+
+
 def _decide(claim: Claim, result: verdict.Verdict, bench: Bench, recorder: Recorder,
             **evidence: Any) -> None:
     """Record the verdict; an inconclusive one is recorded as skipped, never as passed."""
-    word = VERDICT_WORDS.get(result.observed == claim.expected) if result.decisive else None
-    bench.summary["verdicts"][claim.id] = {
-        "verdict": word or "inconclusive", "expected": claim.expected,
-        "observed": result.observed, "reason": result.reason, "detail": result.detail}
+    bench.summary["verdicts"][claim.id] = _verdict_entry(claim, result)
     if not result.decisive:
         recorder.skip(claim, result.reason)
         pytest.skip(result.reason)
@@ -310,11 +314,8 @@ def _decide_cost_order(claim: Claim, bench: Bench) -> None:
     cpu_noise = bench.resolution.cpu if bench.resolution and bench.resolution.cpu else 0.0
     result = verdict.order(claim.expected, per_combo, resolution=cpu_noise,
                            higher_is_better=False)
-    word = VERDICT_WORDS.get(result.observed == claim.expected) if result.decisive else None
     bench.summary["verdicts"][f"{claim.id} (by CPU cost per GB)"] = {
-        "verdict": word or "inconclusive", "expected": claim.expected,
-        "observed": result.observed, "reason": result.reason, "detail": result.detail,
-        "metric": "lab_cpu_seconds_per_gb"}
+        **_verdict_entry(claim, result), "metric": "lab_cpu_seconds_per_gb"}
 
 
 @pytest.mark.parametrize("claim", _claim_params(MTU_CLAIMS))

@@ -19,7 +19,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from harness.atomic import write_text
+from harness.cleanup import marked_session
 from harness.errors import CommandError, PodnetError, UsageError
+from harness.lab import lock
 from harness.lab.images import (
     Built,
     ensure_images,
@@ -128,6 +130,22 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
                 target.systemctl_user("stop", unit, check=False)
         for directory in created:
             target.run(["rmdir", "--", directory], check=False)
+
+
+@contextlib.contextmanager
+def user_session(target: Target, key: str, run_id: str, *, base_tar: str | None,
+                 keep_image: bool, note: lock.Note, mmdebstrap: bool = True) -> Iterator[None]:
+    """A test session on a user's own podman (``--target local`` or ``ssh://``), its
+    records under ``key``: one session per user at a time (fixed unit names, ports),
+    taken before the image is checked, so no other session removes it meanwhile; then
+    :func:`workstation_session`, and stale sessions' marks removed first and this one's
+    at the end."""
+    with lock.hold(default_root() / key / "active.lock", exclusive=True,
+                   what=f"a test session on {target.name}", wait=lock.LAB_WAIT, note=note), \
+            workstation_session(target, base_tar, keep=keep_image, key=key,
+                                mmdebstrap=mmdebstrap), \
+            marked_session(target, key, run_id):
+        yield
 
 
 @contextlib.contextmanager

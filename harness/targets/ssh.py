@@ -37,7 +37,7 @@ from harness.errors import (
 )
 from harness.fsguard import remove_tree
 from harness.run import Completed, run
-from harness.sessions import default_root, target_key
+from harness.sessions import target_key
 from harness.targets.base import BASE_PATH, Target
 
 SCHEME = "ssh://"
@@ -250,19 +250,12 @@ def ssh_session(url: SshUrl, run_id: str, *, known_hosts: str | None = None,
     remote user at a time (a lock on this machine), podnet's test image there or built
     from ``base_tar``, stale sessions' marks removed first and this one's at the end,
     then the shared connection closed."""
-    from harness.cleanup import marked_session
-    from harness.lab import lock
-    from harness.targets.local import workstation_session
+    from harness.targets.local import user_session
 
-    key = session_key(url)
     with contextlib.ExitStack() as stack:
         remote = SshTarget(url, known_hosts=known_hosts, identity=identity, netns=netns,
                            main_address=main_address)
         stack.callback(remote.close)
-        stack.enter_context(lock.hold(default_root() / key / "active.lock", exclusive=True,
-                                      what=f"a test session on {remote.name}",
-                                      wait=lock.LAB_WAIT, note=note))
-        stack.enter_context(workstation_session(remote, base_tar, keep=keep_image, key=key,
-                                                mmdebstrap=False))
-        stack.enter_context(marked_session(remote, key, run_id))
+        stack.enter_context(user_session(remote, session_key(url), run_id, base_tar=base_tar,
+                                         keep_image=keep_image, note=note, mmdebstrap=False))
         yield remote
