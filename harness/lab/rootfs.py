@@ -29,6 +29,7 @@ from harness.fsguard import UnsafeDelete, remove_tree
 from harness.lab import lock
 from harness.lab.releases import Release
 from harness.run import require_tool, run, spawn
+from harness.wait import poll
 
 log = logging.getLogger("podnet.lab")
 
@@ -222,11 +223,22 @@ def _wait(proc: subprocess.Popen[bytes], logfile: Path, deadline: float) -> None
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the build's whole process group (a no-op once it has exited)."""
+    """Kill the build's whole process group (a no-op once it has exited) and wait until
+    none of it is left: the pid namespace's first process outlives ``unshare`` by the
+    time the kernel takes to end it."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        poll(lambda: _group_gone(proc.pid), what="the build's processes to end", timeout=30)
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 HOSTS = """127.0.0.1\tlocalhost
