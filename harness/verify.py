@@ -273,8 +273,9 @@ def _report(run_dir: Path, code: int, started: float) -> int:
     console.print(summary_table(run))
     failed = failures(run)
     for failure in failed:
-        console.print(f"[red]✘[/] {escape(str(failure.claim_id))} ({escape(str(failure.method))}, "
-                      f"{escape(str(failure.protocol or '-'))}): "
+        scope = ", ".join(part for part in (failure.method, failure.protocol) if part)
+        console.print(f"[red]✘[/] {escape(str(failure.claim_id))}"
+                      f"{escape(f' ({scope})') if scope else ''}: "
                       f"expected {escape(repr(failure.expected))}, "
                       f"observed {escape(repr(failure.observed))} {escape(str(failure.reason))}")
     html = next((p for p in paths if p.suffix == ".html"), None)
