@@ -147,3 +147,22 @@ def test_parse_locks_reads_the_kernel_table() -> None:
     found = lock.parse_locks(table, 0xfe, 0, 16637954)
     assert [(h.pid, h.exclusive) for h in found] == [(3061, True), (1, False)]
     assert lock.describe([]) == "another process (it has just let go)"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lab destroy needs root")
+def test_destroy_waits_for_a_booting_lab(other: list[subprocess.Popen[str]], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab being brought up holds its lock and has no state file yet: destroy must
+    not empty the cache under it."""
+    for variable in ("PODNET_CACHE_DIR", "PODNET_DATA_DIR"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    monkeypatch.setattr(lock, "LAB_WAIT", 0.3)
+    rootfs = tmp_path / "podnet_cache_dir" / "trixie-0123"
+    rootfs.mkdir(parents=True)
+    booting = _hold(other, "lab", "boot1", "ex")
+    from harness.lab import lab as lab_ctl
+
+    with pytest.raises(lock.LockBusy) as info:
+        lab_ctl.destroy("h3t")
+    assert f"lab 'boot1' is in use by pid {booting.pid}" in str(info.value)
+    assert rootfs.is_dir()

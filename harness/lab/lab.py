@@ -83,7 +83,8 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
         step("lab is already up")
         return LabTarget(name)
     if current.leftovers or lab_state.load(name):
-        step("cleaning what a previous lab left behind")
+        step("cleaning what a previous lab left behind (a lab that stopped, or whose "
+             "'up' did not finish)")
         down(name)
     for tool, hint in (("ip", "apt-get install iproute2"), ("nsenter", "apt-get install util-linux"),
                        ("unshare", "apt-get install util-linux")):
@@ -109,14 +110,16 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
                               f"see {data_dir / 'console.log'}")
         st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
                                 str(group), time.time(), init.start, init.netns)
-        lab_state.save(st)
         wait_booted(init_pid, data_dir)
-        target = LabTarget(name)
+        target = LabTarget(name, st)
         baseline.save(name, baseline.capture(target))
         step("cleaning container state kept in the image store")
         _reset_containers(target)
         step("test images")
         ensure_images(target, cached.image_tar, cache_key(rel, mirror))
+        # Last: a lab is up only once it is complete. An ``up`` killed before this line
+        # leaves namespaces and a cgroup but no state: the next ``up`` cleans them.
+        lab_state.save(st)
     except BaseException:
         down(name)
         raise
@@ -142,8 +145,13 @@ def down(name: str = "podnet", step: Step = _quiet) -> None:
 
 
 def destroy(name: str = "podnet", step: Step = _quiet) -> None:
+    """Take lab ``name`` down and empty the cache, holding every lab's lock meanwhile
+    (in one order): a lab that is booting from the cache holds its own, and has no
+    state file yet to be seen by."""
     require_root()
-    with lock.lab_lock(name, exclusive=True):
+    with contextlib.ExitStack() as labs:
+        for each in sorted({*lock.lab_names(), name}):
+            labs.enter_context(lock.lab_lock(each, exclusive=True, wait=lock.LAB_WAIT))
         others = [s.name for s in lab_state.all_states()
                   if s.name != name and identity.lab_init(s) is not None]
         if others:

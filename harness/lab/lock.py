@@ -63,6 +63,14 @@ def lock_path(kind: str, name: str) -> Path:
     return lab_state.state_root() / "locks" / f"{kind}-{name}.lock"
 
 
+def lab_names() -> list[str]:
+    """Every lab that ever took its lock on this machine (booting ones included: a
+    booting lab has no state file yet, but holds its lock)."""
+    found = {path.name[len("lab-"):-len(".lock")]
+             for path in (lab_state.state_root() / "locks").glob("lab-*.lock")}
+    return sorted(found | {s.name for s in lab_state.all_states()})
+
+
 def lab_lock(name: str, *, exclusive: bool, wait: float = LAB_WAIT,
              note: Note = to_stderr) -> contextlib.AbstractContextManager[None]:
     return hold(lock_path("lab", name), exclusive=exclusive, what=f"lab '{name}'",

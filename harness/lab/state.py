@@ -7,6 +7,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.atomic import write_text
 from harness.names import root_dir
 
 #: The roots podnet writes and deletes inside, and the variables that move them.
@@ -87,11 +88,8 @@ def load(name: str) -> LabState | None:
 
 
 def save(state: LabState) -> None:
-    path = state_file(state.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(state.to_json())
-    tmp.replace(path)
+    """Write the state atomically and durably: after a crash it is the old or the new."""
+    write_text(state_file(state.name), state.to_json())
 
 
 def remove(name: str) -> None:

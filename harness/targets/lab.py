@@ -26,10 +26,13 @@ class LabTarget(Target):
     #: host1 is the lab's own network namespace: its routes and sysctls are the lab's.
     isolated = True
 
-    def __init__(self, name: str = "podnet") -> None:
-        state = lab_state.load(name)
-        if state is None or not identity.is_up(state):
-            raise LabNotUp(name)
+    def __init__(self, name: str = "podnet", state: lab_state.LabState | None = None) -> None:
+        """The lab ``name`` as its saved state says; ``state``: a lab still being brought
+        up, whose state is saved only once it is complete."""
+        if state is None:
+            state = lab_state.load(name)
+            if state is None or not identity.is_up(state):
+                raise LabNotUp(name)
         self.state = state
         self.lab_name = name
         self.name = f"lab:{state.release}"
