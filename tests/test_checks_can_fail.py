@@ -28,6 +28,7 @@ from harness.scenarios.test_bind_device import Observation, restricted
 from harness.scenarios.test_pasta_options import publish_holds, publish_observation
 from harness.scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
 from harness.scenarios.test_security import localhost_urls
+from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
 from harness.ui import summary_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -248,3 +249,27 @@ def test_unsupported_is_recorded_and_counted(tmp_path: Path) -> None:
     table = summary_table(recorder.run)
     assert "unsup." in [str(column.header) for column in table.columns]
     assert "unsupported" in str(table.caption)
+
+
+# --- pasta --pcap: tshark and scapy agree before the claim is recorded ---------------------
+
+def test_capture_readers_disagreeing_is_no_observation(tmp_path: Path) -> None:
+    """tshark reads another host than scapy: the claim is never recorded as passed."""
+    recorder = Recorder(Run("r", 0.0), tmp_path)
+    scapy = {("podnet.example", "GET")}
+    with pytest.raises(NoObservation, match="disagree"):
+        recorder.check(_claim(True), host_method_seen(
+            "podnet.example", scapy, {"other.example\tGET"}))
+    with pytest.raises(NoObservation, match=r"disagree on ip\.dst"):
+        recorder.check(_claim(True), destination_seen(
+            "192.0.2.10", {"192.0.2.10", "2001:db8:2::10"}, {"192.0.2.99"}))
+    assert recorder.run.results == []
+
+
+def test_capture_judges() -> None:
+    scapy = {("podnet.example", "GET")}
+    assert host_method_seen("podnet.example", scapy, {"podnet.example\tGET"}) is True
+    assert host_method_seen("podnet.example", scapy, None) is True
+    assert host_method_seen("podnet.example", {("other", "GET")}, None) is False
+    assert destination_seen("192.0.2.10", {"192.0.2.10", "2001:db8:2::10"}, {"192.0.2.10"})
+    assert not destination_seen("192.0.2.10", {"192.0.2.1"}, {"192.0.2.1"})
