@@ -5,9 +5,11 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from harness.errors import UnreadableVersion
 from harness.lab.images import WEB_IMAGE
 from harness.podman.info import PodmanInfo
 from harness.targets.base import Target
+from harness.versions import Version
 
 #: Extra versions read by commands on the target, beyond what podman info reports.
 _EXTRA = {
@@ -44,6 +46,18 @@ def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[s
         "versions": versions,
         "net_sysctls": net_sysctls(target),
     }
+
+
+def systemd_version(environment: dict[str, Any]) -> Version | None:
+    """systemd's version from the fingerprint: None when absent, an error naming the text
+    when ``systemctl --version`` printed something that is no version."""
+    text = str(environment.get("versions", {}).get("systemd", "absent"))
+    if text == "absent":
+        return None
+    try:
+        return Version.parse(text)
+    except ValueError:
+        raise UnreadableVersion("systemd", text, source="systemctl --version") from None
 
 
 def net_sysctls(target: Target) -> dict[str, str]:

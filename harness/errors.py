@@ -13,6 +13,16 @@ class UsageError(PodnetError):
     """Bad input: unknown method or release, invalid port, and so on."""
 
 
+class UnreadableVersion(PodnetError):
+    """A version text podnet cannot read: an error naming the text, never "absent"."""
+
+    def __init__(self, component: str, text: str, source: str = "podman info") -> None:
+        super().__init__(f"{source} reports {component} version {text!r}, which podnet "
+                         "cannot read: report this text so podnet learns its form")
+        self.component = component
+        self.text = text
+
+
 class LabNotUp(PodnetError):
     def __init__(self, name: str = "podnet") -> None:
         super().__init__(f"the lab '{name}' is not up: run 'podnet lab up' first")

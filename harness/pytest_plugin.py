@@ -19,7 +19,7 @@ from harness.cleanup import marked_session
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
 from harness.clients.ssh import SshClient
-from harness.environment import fingerprint, podman_info
+from harness.environment import fingerprint, podman_info, systemd_version
 from harness.errors import LabNotUp, PodnetError
 from harness.lab import lab as lab_ctl
 from harness.lab import lock
@@ -407,11 +407,7 @@ def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) 
 def versions(environment: dict[str, Any], info: PodmanInfo) -> dict[str, Version | None]:
     """Versions that claims' conditions name: what podman reports, plus systemd (as the
     environment fingerprint read it)."""
-    try:
-        systemd: Version | None = Version.parse(environment["versions"]["systemd"])
-    except ValueError:
-        systemd = None
-    return {**info.components.as_conditions(), "systemd": systemd}
+    return {**info.components.as_conditions(), "systemd": systemd_version(environment)}
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from harness.environment import systemd_version
+from harness.errors import UnreadableVersion
 from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
 from harness.versions import Version
@@ -107,6 +109,43 @@ def test_pasta_without_executable_is_absent() -> None:
     data = load("info-5.4.2-trixie.json")
     data["host"]["pasta"] = {"executable": "", "package": "", "version": ""}
     assert PodmanInfo.from_json(data).components.pasta is None
+
+
+def test_unreadable_pasta_version_is_an_error_naming_it() -> None:
+    """The wrong world: an installed pasta whose version podnet cannot read must not
+    become "pasta is not installed" (which would skip every pasta claim)."""
+    data = load("info-5.4.2-trixie.json")
+    data["host"]["pasta"] = {"executable": "/usr/bin/pasta", "package": "passt-custom",
+                             "version": "pasta unknown-build"}
+    with pytest.raises(UnreadableVersion, match="pasta version 'pasta unknown-build / passt-custom'"):
+        PodmanInfo.from_json(data)
+
+
+@pytest.mark.parametrize(("key", "component"), [("slirp4netns", "slirp4netns"),
+                                                ("conmon", "conmon"),
+                                                ("networkBackendInfo", "netavark")])
+def test_unreadable_component_version_is_an_error_naming_it(key: str, component: str) -> None:
+    """The wrong world: an unreadable version must not become "absent", which makes every
+    claim with a condition on it "not applicable"."""
+    data = load("info-5.4.2-trixie.json")
+    data["host"][key] = {**data["host"][key], "version": "git-main"}
+    with pytest.raises(UnreadableVersion, match=f"{component} version 'git-main'"):
+        PodmanInfo.from_json(data)
+
+
+def test_unreadable_podman_version_is_an_error() -> None:
+    data = load("info-5.4.2-trixie.json")
+    data["version"]["Version"] = "dev"
+    with pytest.raises(UnreadableVersion, match="podman version 'dev'"):
+        PodmanInfo.from_json(data)
+
+
+def test_systemd_version_absent_or_read_or_an_error() -> None:
+    assert systemd_version({"versions": {"systemd": "absent"}}) is None
+    read = systemd_version({"versions": {"systemd": "systemd 257 (257.7-1)"}})
+    assert read is not None and read.parts[0] == 257
+    with pytest.raises(UnreadableVersion, match="systemd version 'systemd unknown'"):
+        systemd_version({"versions": {"systemd": "systemd unknown"}})
 
 
 def test_gate_pasta_needs_podman_4_4(bookworm: PodmanInfo) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import UnreadableVersion
 from harness.versions import Version, parse_passt
 
 
@@ -55,16 +56,16 @@ class PodmanInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PodmanInfo:
         host = data.get("host", {})
-        version = Version.parse(data.get("version", {}).get("Version", "0"))
+        version = _version("podman", data.get("version", {}).get("Version", "0"))
         runtime = host.get("ociRuntime", {}) or {}
         components = ComponentVersions(
             podman=version,
             pasta=_passt(host.get("pasta")),
-            slirp4netns=_dotted((host.get("slirp4netns") or {}).get("version")),
-            netavark=_dotted((host.get("networkBackendInfo") or {}).get("version")),
-            conmon=_dotted((host.get("conmon") or {}).get("version")),
+            slirp4netns=_dotted("slirp4netns", (host.get("slirp4netns") or {}).get("version")),
+            netavark=_dotted("netavark", (host.get("networkBackendInfo") or {}).get("version")),
+            conmon=_dotted("conmon", (host.get("conmon") or {}).get("version")),
             oci_runtime_name=runtime.get("name", "unknown"),
-            oci_runtime=_dotted(runtime.get("version")),
+            oci_runtime=_dotted(runtime.get("name", "oci runtime"), runtime.get("version")),
             kernel=host.get("kernel", ""),
         )
         return cls(
@@ -78,22 +79,29 @@ class PodmanInfo:
         )
 
 
-def _dotted(text: str | None) -> Version | None:
-    if not text:
-        return None
+def _dotted(component: str, text: str | None) -> Version | None:
+    """A component's version; None when podman reports none, an error when it reports
+    text that is no version."""
+    return _version(component, text) if text else None
+
+
+def _version(component: str, text: str) -> Version:
     try:
         return Version.parse(text)
     except ValueError:
-        return None
+        raise UnreadableVersion(component, text) from None
 
 
 def _passt(entry: dict[str, str] | None) -> Version | None:
-    """pasta's version: from the version string, else the package name (Debian)."""
+    """pasta's version: from the version string, else the package name (Debian). None
+    only when podman reports no pasta executable; an installed pasta whose version
+    cannot be read is an error naming the text."""
     if not entry or not entry.get("executable"):
         return None
-    for text in (entry.get("version", ""), entry.get("package", "")):
+    texts = (entry.get("version", ""), entry.get("package", ""))
+    for text in texts:
         try:
             return parse_passt(text)
         except ValueError:
             continue
-    return None
+    raise UnreadableVersion("pasta", " / ".join(t for t in texts if t) or "(empty)")
