@@ -10,28 +10,63 @@ from pathlib import Path
 
 from harness import marks
 from harness.sessions import Session, SessionStore, default_root
-from harness.targets.base import Target
+from harness.targets.base import ListingFailed, Target
 
 log = logging.getLogger("podnet.cleanup")
 
 
 def clean_stale(target: Target, store: SessionStore) -> list[str]:
     """Clean every recorded session of ``store`` that is not alive; return their ids.
-    A session whose marks are not all gone keeps its record for the next attempt."""
+    A session whose marks are not all verified gone keeps its record for the next attempt."""
     cleaned = []
     for stale in store.stale():
-        steps = target.clean_session(stale)
+        try:
+            steps = target.clean_session(stale)
+        except BaseException:
+            stale.release()
+            raise
         log.info("stale session %s: %d cleanup steps", stale.id, len(steps))
         _end_if_clean(target, stale)
         cleaned.append(stale.id)
     return cleaned
 
 
+def remaining(target: Target, session: Session) -> list[str]:
+    """What of ``session``'s marks is not verified gone: podman objects still carrying
+    its label, files of its manifest still there, and every listing that did not answer
+    (unknown is never taken as gone). Root files count as left where root is not
+    available: their removal was skipped."""
+    left: list[str] = []
+    try:
+        left += [" ".join(step.argv) for step in
+                 marks.plan_podman([session.id], target.listings())]
+    except ListingFailed as exc:
+        left.append(str(exc))
+    for root in (False, True):
+        paths = [w.path for w in session.files() if w.root == root]
+        if not paths:
+            continue
+        if root and not target.can_root:
+            left.append(f"{len(paths)} file(s) written as root (no root to remove them)")
+            continue
+        try:
+            left += target.present(paths, root=root)
+        except ListingFailed as exc:
+            left.append(str(exc))
+    return left
+
+
 def _end_if_clean(target: Target, session: Session) -> None:
-    left = marks.plan_podman([session.id], target.listings())
+    """Remove ``session``'s record if everything it marked is verified gone; else (or
+    when the verification itself fails) keep it for the next session to clean."""
+    try:
+        left = remaining(target, session)
+    except BaseException:
+        session.release()
+        raise
     if left:
         log.warning("session %s: not everything was removed (%s); kept for the next run",
-                    session.id, "; ".join(" ".join(step.argv) for step in left))
+                    session.id, "; ".join(left))
         session.release()
     else:
         session.end()

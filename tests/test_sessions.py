@@ -21,7 +21,7 @@ from harness.requirements import Capabilities
 from harness.run import Completed
 from harness.services import system_socket_service
 from harness.sessions import SessionStore
-from harness.targets.base import NOT_ISOLATED, ForeignFile, NotIsolated, Target
+from harness.targets.base import NOT_ISOLATED, PRESENT_END, ForeignFile, NotIsolated, Target
 from harness.versions import Version
 
 DEAD = "20261128T000000Z-aaaaaa"
@@ -40,8 +40,12 @@ class FakeTarget(Target):
         self.listings_ = listings or {}
         self.calls: list[tuple[tuple[str, ...], bool]] = []
         self.removes = removes
-        #: Paths ``test -e`` finds on the fake target.
+        #: Paths ``test -e`` finds on the fake target (``rm -rf`` removes them).
         self.existing: set[str] = set()
+        #: Listings that fail: podman's kinds, or ``present`` (the files' listing).
+        self.failing: set[str] = set()
+        #: ``rm -rf`` argument tuples that fail (the files stay).
+        self.failing_rm: set[tuple[str, ...]] = set()
 
     def run(self, argv: Sequence[str], *, root: bool = False, check: bool = True,
             input: str | None = None, timeout: float | None = 120,
@@ -53,9 +57,19 @@ class FakeTarget(Target):
                                             if c["Id"] not in argv]
         if argv[:2] == ("test", "-e"):
             return Completed(argv, 0 if argv[2] in self.existing else 1, "", "", 0.0)
+        if argv[:3] == ("rm", "-rf", "--") and argv[3:] not in self.failing_rm:
+            self.existing -= set(argv[3:])
+        if argv[:2] == ("sh", "-c") and argv[3:4] == (PRESENT_END,):
+            if "present" in self.failing:
+                return Completed(argv, 1, "", "sh: cannot run", 0.0)
+            there = [p for p in argv[4:] if p in self.existing]
+            return Completed(argv, 0, "".join(f"{p}\n" for p in there) + PRESENT_END + "\n",
+                             "", 0.0)
         out = ""
         for kind in marks.LIST_ARGV:
             if list(argv) == marks.list_argv(kind):
+                if kind in self.failing:
+                    return Completed(argv, 125, "", "Error: database is locked", 0.0)
                 out = json.dumps(self.listings_.get(kind, []))
         return Completed(argv, 0, out, "", 0.0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ from harness.errors import CommandError, PodnetError
 from harness.run import Completed
 from harness.sessions import Session
 
+log = logging.getLogger("podnet.target")
+
 #: The environment every rootless command gets: no inherited NOTIFY_SOCKET (podman
 #: fails with "dial unixgram ... permission denied" when one leaks in).
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -20,6 +23,9 @@ BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 QUADLET_DIR = ".config/containers/systemd"
 USER_UNIT_DIR = ".config/systemd/user"
 SYSTEM_UNIT_DIR = "/etc/systemd/system"
+SYSTEM_QUADLET_DIR = "/etc/containers/systemd"
+#: The last line of :meth:`Target.present`'s answer: the listing ran to its end.
+PRESENT_END = "podnet-listed"
 #: Why a check that changes the machine is not run on a target that is not isolated.
 NOT_ISOLATED = ("changes host routes/sysctls/binds 0.0.0.0:80: needs an isolated target "
                 "such as the lab")
@@ -31,6 +37,11 @@ class ForeignFile(PodnetError):
 
 class NotIsolated(PodnetError):
     """A change to routes, sysctls or privileged ports asked of a workstation."""
+
+
+class ListingFailed(PodnetError):
+    """A listing a cleanup relies on (podman's, a file's presence) did not answer: what
+    it would have listed is unknown, never taken as gone."""
 
 
 class Target(ABC):
@@ -169,6 +180,12 @@ class Target(ABC):
                 if self.session is not None:
                     self.session.removed(path, root=root)
 
+    def unit_dirs(self, *, root: bool) -> list[str]:
+        """Where unit and quadlet files of the system's (``root``) or the user's manager live."""
+        if root:
+            return [SYSTEM_UNIT_DIR, SYSTEM_QUADLET_DIR]
+        return [f"{self.home}/{QUADLET_DIR}", f"{self.home}/{USER_UNIT_DIR}"]
+
     def sysctl(self, key: str) -> str:
         return self.read_file("/proc/sys/" + key.replace(".", "/")).strip()
 
@@ -189,11 +206,18 @@ class Target(ABC):
     def clean_session(self, session: Session) -> list[marks.Step]:
         """Remove what ``session`` made here: the pods, containers, networks and volumes
         labelled with its id, and the units and files of its manifest. Return the steps
-        run (a failing step does not stop the others)."""
+        run (a failing step does not stop the others). When podman's listings fail, its
+        objects are not removed now (the files still are); whether anything is left is
+        for :func:`harness.cleanup.remaining` to verify."""
+        try:
+            listings = self.listings()
+        except ListingFailed as exc:
+            log.warning("session %s: %s; its podman objects are left for the next run",
+                        session.id, exc)
+            listings = marks.Listings()
         steps = marks.plan_cleanup(
-            [session.id], self.listings(), session.files(),
-            user_unit_dirs=[f"{self.home}/{QUADLET_DIR}", f"{self.home}/{USER_UNIT_DIR}"],
-            system_unit_dirs=[SYSTEM_UNIT_DIR, "/etc/containers/systemd"])
+            [session.id], listings, session.files(),
+            user_unit_dirs=self.unit_dirs(root=False), system_unit_dirs=self.unit_dirs(root=True))
         for step in steps:
             if step.root and not self.can_root:
                 continue
@@ -201,13 +225,34 @@ class Target(ABC):
         return steps
 
     def listings(self) -> marks.Listings:
-        """The pods, containers, networks and volumes that carry podnet's label."""
+        """The pods, containers, networks and volumes that carry podnet's label; raises
+        :class:`ListingFailed` when one of podman's listings does not answer."""
         return marks.Listings(**{kind: self._labelled(kind) for kind in marks.LIST_ARGV})
 
     def _labelled(self, kind: str) -> list[dict[str, Any]]:
         done = self.run(marks.list_argv(kind), check=False)
+        if not done.ok:
+            raise ListingFailed(f"'{' '.join(done.argv)}' failed: "
+                                f"{(done.stderr.strip().splitlines() or ['(no stderr)'])[-1]}")
         try:
-            found = json.loads(done.stdout or "[]") if done.ok else []
+            found = json.loads(done.stdout or "[]")
         except ValueError:
+            found = None
+        if not isinstance(found, list):
+            raise ListingFailed(f"'{' '.join(done.argv)}' did not answer with a JSON list")
+        return found
+
+    def present(self, paths: Sequence[str], *, root: bool = False) -> list[str]:
+        """Which of ``paths`` exist (or are dangling links); raises
+        :class:`ListingFailed` when the answer is not known (the command did not run to
+        its end)."""
+        if not paths:
             return []
-        return found if isinstance(found, list) else []
+        done = self.run(["sh", "-c", 'for p; do if [ -e "$p" ] || [ -L "$p" ]; then '
+                         'printf "%s\\n" "$p"; fi; done; echo "$0"', PRESENT_END, *paths],
+                        root=root, check=False)
+        lines = done.stdout.splitlines()
+        if not done.ok or not lines or lines[-1] != PRESENT_END:
+            raise ListingFailed(f"cannot tell whether {len(paths)} file(s) podnet wrote on "
+                                f"{self.name} are gone")
+        return [line for line in lines[:-1] if line in paths]
