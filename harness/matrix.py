@@ -29,8 +29,8 @@ from harness.words import Words, cell_words, outcome_words
 RowKey = tuple[str, str]
 #: The per-release counts, in the order the summary shows them: each named by the words of
 #: its first outcome (None: no result, "not run").
-SUMMARY = (("passed",), ("failed",), ("unsupported",), (None, "not_applicable", "skipped"),
-           ("error",))
+SUMMARY = (("passed",), ("failed",), ("unsupported",), ("inconclusive",),
+           (None, "not_applicable", "skipped"), ("error",))
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ BECAME = {"passed": ("is now as the guide says", "are now as the guide says"),
           "unsupported": ("is unsupported", "are unsupported"),
           "not_applicable": ("is not applicable", "are not applicable"),
           "skipped": ("is skipped", "are skipped"),
+          "inconclusive": ("is inconclusive", "are inconclusive"),
           "error": ("ends in an error", "end in an error")}
 #: The same for statements beyond the guide, whose expectation is the documentation's.
 BECAME_BEYOND = {**BECAME, "passed": ("is now as documented", "are now as documented"),
                  "failed": ("differs from the documentation", "differ from the documentation")}
 #: Outcomes whose detail is a message shared by the group, not an observation.
-SHARED_DETAIL = ("unsupported", "not_applicable", "skipped", "error")
+SHARED_DETAIL = ("unsupported", "not_applicable", "skipped", "inconclusive", "error")
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ table.matrix th[scope=row] { font-weight: normal; width: 40%; }
 tr.section th { background: #f6f8fa; font-size: 1.02em; padding-top: .6em; }
 td.o-passed { background: #eaf6ec; } td.o-failed { background: #fde5e2; }
 td.o-unsupported { background: #f1e8fd; } td.o-error { background: #fff1cc; }
-td.o-not_applicable, td.o-skipped, td.o-none { background: #f6f6f6; color: #57606a; }
+td.o-not_applicable, td.o-skipped, td.o-inconclusive, td.o-none { background: #f6f6f6; color: #57606a; }
 .label { font-weight: 600; }
 tr.changes th[scope=row] { border-left: 4px solid #8250df; }
 .flag { color: #8250df; font-weight: 600; font-size: .9em; }

@@ -29,6 +29,7 @@ from rich.text import Text
 from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError, UsageError
 from harness.lab import lab, lock
+from harness.provenance import podnet_identity
 from harness.results import store
 from harness.results.schema import Run
 from harness.run import run
@@ -248,7 +249,8 @@ def _mark_interrupted(run_dir: Path, run_id: str, release: str) -> int:
     first result gets a record of its own); render its reports; the number of results."""
     try:
         run = (store.load(run_dir) if (run_dir / store.RUN_FILE).exists()
-               else Run(run_id, time.time(), environment={"release": release}))
+               else Run(run_id, time.time(), environment={"release": release},
+                        podnet=podnet_identity()))
         run.status = "interrupted"
         store.save(run, run_dir)
         if run.results or run.measurements:

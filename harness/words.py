@@ -121,8 +121,9 @@ PROPERTY_WORDS: dict[str, Wording] = {
 
 #: An outcome in words; a cell reads "<outcome words>: <detail>".
 OUTCOME_WORDS = {
-    "passed": "as the guide says", "failed": "differs", "unsupported": "unsupported",
-    "not_applicable": "not applicable", "skipped": "skipped", "error": "error",
+    "passed": "as the guide says", "failed": "differs", "inconclusive": "inconclusive",
+    "unsupported": "unsupported", "not_applicable": "not applicable", "skipped": "skipped",
+    "error": "error",
 }
 NOT_RUN = "not run"
 #: How reports mark a claim that is not a statement of the guide (claims.Claim.beyond_guide):

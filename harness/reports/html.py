@@ -61,7 +61,8 @@ td.agrees { background: #e9f7ec; } td.differs { background: #fde5e2; font-weight
 td.untested { background: #f6f6f6; color: #57606a; } td.error { background: #fff1cc; }
 td.no-claim { background: #fff; }
 .outcome-passed { color: #1a7f37; } .outcome-failed { color: #cf222e; font-weight: 600; }
-.outcome-error { color: #9a6700; } .outcome-skipped, .outcome-not_applicable { color: #57606a; }
+.outcome-error { color: #9a6700; }
+.outcome-skipped, .outcome-not_applicable, .outcome-inconclusive { color: #57606a; }
 .outcome-unsupported { color: #8250df; }
 tr:target { outline: 2px solid #0969da; }
 .where, .legend, .notes { color: #57606a; font-size: .92em; }

@@ -105,7 +105,8 @@ def summary_lines(run: Run) -> list[str]:
     counts = outcome_counts(run)
     total = sum(counts.values())
     parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in
-             ("passed", "failed", "unsupported", "not_applicable", "skipped", "error")
+             ("passed", "failed", "inconclusive", "unsupported", "not_applicable", "skipped",
+              "error")
              if counts.get(o)]
     duration = f"{run.finished - run.started:.0f} s" if run.finished else "unfinished"
     return [

@@ -43,7 +43,7 @@ class Note:
 
 
 NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error": "error",
-              "unsupported": "unsupported (podman's message)"}
+              "inconclusive": "inconclusive", "unsupported": "unsupported (podman's message)"}
 
 
 class Footnotes:
@@ -121,6 +121,7 @@ _OUTCOME_WORD = {
     "not_applicable": "n/a",
     "unsupported": "unsupported",
     "skipped": "skipped",
+    "inconclusive": "inconclusive",
     "error": "error",
 }
 

@@ -7,8 +7,8 @@ parameter, or for every protocol the claim names) and every claim its
 for every protocol of its claim.
 
 Duplicates (two results for one claim and protocol in one session) keep one result:
-the most telling outcome (failed, then error, unsupported, passed, skipped, not
-applicable; the first recorded among equals). The others are not lost: they are listed under the kept
+the most telling outcome (failed, then error, unsupported, passed, inconclusive, skipped,
+not applicable; the first recorded among equals). The others are not lost: they are listed under the kept
 result's ``evidence["other_results"]`` and its reason says so.
 """
 
@@ -21,8 +21,8 @@ from harness.claims import Claim
 from harness.results.schema import ClaimResult
 
 #: Which of several results for one claim and protocol is kept: the lowest rank.
-OUTCOME_RANK = {"failed": 0, "error": 1, "unsupported": 2, "passed": 3, "skipped": 4,
-                "not_applicable": 5}
+OUTCOME_RANK = {"failed": 0, "error": 1, "unsupported": 2, "passed": 3, "inconclusive": 4,
+                "skipped": 5, "not_applicable": 6}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.claims import Claim
+from harness.provenance import podnet_identity
 from harness.results import store
 from harness.results.schema import ClaimResult, Measurement, Run
 
@@ -33,7 +34,8 @@ class Recorder:
         run_id = run_id or store.new_run_id()
         directory = store.run_dir(root, run_id)
         existing = directory / store.RUN_FILE
-        run = store.load(directory) if existing.exists() else Run(run_id, time.time())
+        run = (store.load(directory) if existing.exists()
+               else Run(run_id, time.time(), podnet=podnet_identity()))
         return cls(run, directory)
 
     def add(self, result: ClaimResult) -> None:
@@ -78,6 +80,16 @@ class Recorder:
             claim_id=claim.id, section=claim.section, statement=claim.statement,
             expected=claim.expected, observed=None, outcome=outcome, reason=reason,
             method=method or claim.method, protocol=protocol,
+        ))
+
+    def inconclusive(self, claim: Claim, reason: str, *, evidence: dict[str, Any] | None = None,
+                     method: str | None = None, protocol: str | None = None) -> None:
+        """A check that ran but could not decide (a benchmark whose intervals the run's
+        resolution cannot separate): ``reason`` says why, ``evidence`` holds the numbers."""
+        self.add(ClaimResult(
+            claim_id=claim.id, section=claim.section, statement=claim.statement,
+            expected=claim.expected, observed=None, outcome="inconclusive", reason=reason,
+            method=method or claim.method, protocol=protocol, evidence=evidence or {},
         ))
 
     def unsupported(self, claim: Claim, message: str, *, method: str | None = None,

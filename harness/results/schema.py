@@ -1,10 +1,11 @@
 """The run record: what one run of podnet found. JSON is the source of truth.
 
-Schema (version 1), ``results/<run-id>/run.json``::
+Schema (version 2), ``results/<run-id>/run.json``::
 
     {
-      "schema": "podnet.run", "schema_version": 1,
+      "schema": "podnet.run", "schema_version": 2,
       "run_id": "20261127T203000Z-1a2b3c",
+      "podnet": {"version": "0.1.0", "commit": "7dad32a..."},
       "started": 1764275400.0, "finished": 1764275460.0, "status": "complete",
       "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
                       "cpu": "...", "versions": {"podman": "5.4.2", ...}},
@@ -14,8 +15,8 @@ Schema (version 1), ``results/<run-id>/run.json``::
 
 A ClaimResult is one check of one claim (for one method and protocol):
 ``claim_id, section, statement, method, protocol, expected, observed, outcome``
-(``passed``/``failed``/``skipped``/``not_applicable``/``unsupported``/``error``),
-``reason``,
+(``passed``/``failed``/``inconclusive``/``skipped``/``not_applicable``/``unsupported``/
+``error``), ``reason``,
 ``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
 
 ``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``: the
@@ -23,6 +24,9 @@ results are those gathered until then.
 
 A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``method``,
 ``direction``, ``protocol``, ``round``, ``value``, ``unit`` and ``extra``.
+
+Version 1 had no ``inconclusive``: it recorded an undecided verdict as ``skipped`` with a
+reason starting "inconclusive". Such a record is upgraded on reading (:func:`upgrade`).
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ from typing import Any
 from harness.errors import PodnetError
 
 SCHEMA = "podnet.run"
-SCHEMA_VERSION = 1
-OUTCOMES = ("passed", "failed", "skipped", "not_applicable", "unsupported", "error")
+SCHEMA_VERSION = 2
+#: Versions this podnet reads: older ones are upgraded on reading.
+READABLE_VERSIONS = (1, 2)
+OUTCOMES = ("passed", "failed", "inconclusive", "skipped", "not_applicable", "unsupported",
+            "error")
+#: Outcomes that decide a claim: the run observed whether the guide's statement holds.
+DECIDED = ("passed", "failed")
 STATUSES = ("complete", "interrupted")
 
 
@@ -82,6 +91,8 @@ class Run:
     summaries: dict[str, Any] = field(default_factory=dict)
     #: ``complete``, or ``interrupted`` (Ctrl-C): the results are those gathered so far.
     status: str = "complete"
+    #: The podnet that made the run: ``version`` and ``commit`` (None outside a git checkout).
+    podnet: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -91,11 +102,12 @@ class Run:
         if data.get("schema") != SCHEMA:
             raise PodnetError(f"{source} is not a podnet run record (schema={data.get('schema')!r})")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise PodnetError(
-                f"{source} has schema version {version}; this podnet reads version "
-                f"{SCHEMA_VERSION}: use a matching podnet release"
+                f"{source} has schema version {version}; this podnet reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}: use a matching podnet release"
             )
+        data = upgrade(data)
         problem = _problem(data)
         if problem:
             raise PodnetError(f"{source} is malformed: {problem}")
@@ -106,7 +118,7 @@ class Run:
                 results=[ClaimResult(**r) for r in data.get("results", [])],
                 measurements=[Measurement(**m) for m in data.get("measurements", [])],
                 summaries=data.get("summaries", {}),
-                status=data.get("status", "complete"),
+                status=data.get("status", "complete"), podnet=data.get("podnet", {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -117,7 +129,7 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("run_id", (str,), True), ("started", (int, float), True),
     ("finished", (int, float, type(None)), False), ("environment", (dict,), False),
     ("results", (list,), False), ("measurements", (list,), False),
-    ("summaries", (dict,), False), ("status", (str,), False),
+    ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
@@ -131,6 +143,22 @@ _MEASUREMENT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("unit", (str,), True), ("direction", (str,), False), ("protocol", (str,), False),
     ("round", (int,), False), ("extra", (dict,), False),
 )
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A record of an older schema version as the current version (a copy): version 1's
+    undecided verdicts, ``skipped`` with a reason starting "inconclusive", become
+    ``inconclusive``."""
+    if data.get("schema_version") == SCHEMA_VERSION:
+        return data
+    upgraded = {**data, "schema_version": SCHEMA_VERSION}
+    if isinstance(results := data.get("results"), list):
+        upgraded["results"] = [
+            {**r, "outcome": "inconclusive"} if isinstance(r, dict)
+            and r.get("outcome") == "skipped"
+            and str(r.get("reason", "")).startswith("inconclusive") else r
+            for r in results]
+    return upgraded
 
 
 def _field_problem(where: str, data: dict[str, Any],

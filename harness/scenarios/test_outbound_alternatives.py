@@ -7,7 +7,7 @@ in interleaved rounds; the ratio -T / --map-gw per round gets a bootstrap interv
 What each exposes: a second server on host1's 127.0.0.1, on a port -T does not list,
 is tried from both containers. "Better" holds when the ratio's interval lies at or
 above 1.05 and -T exposes less of the host than --map-gw; an interval straddling 1.05
-is inconclusive (skipped with the numbers).
+is inconclusive (recorded so, with the numbers).
 
 Web server Alternative 2: the guide's socket-activated nginx (``ListenStream=`` on
 host1's main address, ``Network=none``, nginx listening on that address); a pasta
@@ -125,7 +125,7 @@ def test_tcp_ns_against_map_gw(target: Target, recorder: Recorder, applicable: A
     judged = tcp_ns_judgment(perf, exposure)
     if judged is None:
         reason = f"{perf.reason}; ratio {summary.median:.3g} [{summary.low:.3g}, {summary.high:.3g}]"
-        recorder.skip(claim, reason)
+        recorder.inconclusive(claim, reason, evidence=evidence)
         pytest.skip(reason)
     recorder.check(claim, judged, evidence=evidence)
 

@@ -124,7 +124,7 @@ def combination_native(combination: Mapping[str, RatioSummary],
 
 
 def _record(claim: Claim, found: verdict.Verdict, bench: ProxyBench, recorder: Recorder) -> None:
-    """The verdict into the run; an inconclusive one is skipped with its numbers. The
+    """The verdict into the run; an inconclusive one is recorded so, with its numbers. The
     control's own verdict (the wrong world, judged alone) goes with it."""
     control = verdict.native(bench.of(PUBLISHED))
     bench.summary["verdicts"][claim.id] = {"observed": found.observed, "reason": found.reason,
@@ -132,7 +132,8 @@ def _record(claim: Claim, found: verdict.Verdict, bench: ProxyBench, recorder: R
                                            "control_verdict": control.reason}
     if not found.decisive:
         numbers = "; ".join(f"{k} {v}" for k, v in found.detail.items())
-        recorder.skip(claim, f"{found.reason} ({numbers})" if numbers else found.reason)
+        recorder.inconclusive(claim, f"{found.reason} ({numbers})" if numbers else found.reason,
+                              evidence={**found.detail, "control_verdict": control.reason})
         pytest.skip(found.reason)
     recorder.check(claim, found.observed, evidence={
         "reason": found.reason, **found.detail, "control_verdict": control.reason, "proxy": PROXY,

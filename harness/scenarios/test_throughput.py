@@ -244,10 +244,12 @@ def _verdict_entry(claim: Claim, result: verdict.Verdict) -> dict[str, Any]:
 
 def _decide(claim: Claim, result: verdict.Verdict, bench: Bench, recorder: Recorder,
             **evidence: Any) -> None:
-    """Record the verdict; an inconclusive one is recorded as skipped, never as passed."""
+    """Record the verdict; an inconclusive one is recorded as inconclusive, never as
+    passed."""
     bench.summary["verdicts"][claim.id] = _verdict_entry(claim, result)
     if not result.decisive:
-        recorder.skip(claim, result.reason)
+        recorder.inconclusive(claim, result.reason,
+                              evidence={"reason": result.reason, **result.detail, **evidence})
         pytest.skip(result.reason)
     recorder.check(claim, result.observed,
                    evidence={"reason": result.reason, **result.detail, **evidence})
