@@ -25,8 +25,16 @@ from harness.targets.base import Target
 
 #: The user's containers.conf drop-in directory, relative to the home directory.
 USER_CONF_DIR = ".config/containers/containers.conf.d"
-#: How podman reports a setting in effect (``podman info --format``), per key.
-REPORTED = {"rootless_port_forwarder": "{{.Host.RootlessPortForwarder}}"}
+#: Where ``podman info --format json`` reports a setting in effect, per key: a key of its
+#: ``host`` object (podman 6: ``"rootlessPortForwarder": "rootlessport"``).
+REPORTED = {"rootless_port_forwarder": "rootlessPortForwarder"}
+#: The probe that reads them.
+INFO_PROBE = "podman info --format json"
+
+
+class ProbeFailed(PodnetError):
+    """podnet's own probe of the settings failed: an error naming the probe, never a
+    verdict about podman."""
 
 
 class SettingsBusy(PodnetError):
@@ -89,14 +97,30 @@ def applied(target: Target, method: Method) -> Iterator[str | None]:
 
 def reported_refusal(key: str, wanted: str, returncode: int, stdout: str,
                      stderr: str) -> tuple[str | None, str | None]:
-    """Judge ``podman info --format`` for ``key`` with the drop-in in place: (podman's
-    refusal, another reason not to go on). A podman that cannot report the setting does
-    not offer it (its error is the refusal); one that reports another value has the
-    drop-in overridden by a configuration read after it (not podman's refusal)."""
+    """Judge :data:`INFO_PROBE` for ``key`` with the drop-in in place: (podman's refusal,
+    another reason not to go on). A podman whose info has no such setting does not offer
+    it (podman ignores containers.conf keys it does not know, without a word: what its
+    info reports is its answer); one that reports another value has the drop-in
+    overridden by a configuration read after it (not podman's refusal). A probe that
+    fails or prints no JSON raises :class:`ProbeFailed`."""
+    said = (stderr.strip() or stdout.strip() or "no output").splitlines()[-1].strip()
     if returncode != 0:
-        message = (stderr.strip() or stdout.strip() or f"podman info exited {returncode}")
-        return message.splitlines()[-1].strip(), None
-    value = stdout.strip()
+        raise ProbeFailed(f"podnet's probe '{INFO_PROBE}' exited {returncode}: {said}")
+    try:
+        info = json.loads(stdout)
+    except ValueError:
+        info = None
+    host = info.get("host") if isinstance(info, dict) else None
+    version = info.get("version", {}).get("Version") if isinstance(info, dict) and isinstance(
+        info.get("version"), dict) else None
+    if not isinstance(host, dict):
+        raise ProbeFailed(f"podnet's probe '{INFO_PROBE}' printed no host information: {said}")
+    field = REPORTED[key]
+    if field not in host:
+        return (f"podman {version or '(version not reported)'} does not offer {key}: "
+                f"'{INFO_PROBE}' reports no host.{field} (podman ignores containers.conf "
+                "keys it does not know)"), None
+    value = str(host[field])
     if value != wanted:
         return None, (f"podman reports {key} = {value!r} with podnet's drop-in setting "
                       f"{wanted!r}: a containers.conf read after it overrides it")

@@ -128,11 +128,10 @@ class Capabilities:
 
             with network_settings.applied(self.target, method) as path:
                 for key, wanted in method.network_settings:
-                    template = network_settings.REPORTED.get(key)
-                    if template is None:
+                    if key not in network_settings.REPORTED:
                         continue
-                    commands.append(f"podman info --format '{template}' (with {path})")
-                    info = self.target.podman("info", "--format", template, check=False)
+                    commands.append(f"{network_settings.INFO_PROBE} (with {path})")
+                    info = self.target.podman("info", "--format", "json", check=False)
                     refused, blocked = network_settings.reported_refusal(
                         key, wanted, info.returncode, info.stdout, info.stderr)
                     if refused or blocked:

@@ -20,9 +20,10 @@ from harness.words import Words, result_words
 
 BEYOND = "beyond.source-address.pasta-custom-network-pesto"
 GUIDE = "inbound.source-address.pasta-custom-network"
-#: podman 5.4.2's answer where it does not offer the setting (recorded on trixie).
-PODMAN5 = ('Error: template: info:1:7: executing "info" at <.Host.RootlessPortForwarder>: '
-           "can't evaluate field RootlessPortForwarder in type *define.HostInfo")
+#: What podman 5.4.2 reports where it does not offer the setting (trixie).
+PODMAN5 = ("podman 5.4.2 does not offer rootless_port_forwarder: 'podman info --format json' "
+           "reports no host.rootlessPortForwarder (podman ignores containers.conf keys it does "
+           "not know)")
 
 
 def _result(claim_id: str, outcome: str, observed: object, reason: str = "") -> ClaimResult:

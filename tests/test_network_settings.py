@@ -4,6 +4,7 @@ output recorded from trixie (podman 5.4.2) and experimental (podman 6.1.1)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,10 +19,9 @@ from harness.sessions import SessionStore
 from harness.targets.base import Target
 
 PESTO = "pasta-custom-network-pesto"
-#: podman 5.4.2 (trixie) asked for the setting with the drop-in in place.
-PODMAN5_INFO_ERROR = ('Error: template: info:1:7: executing "info" at '
-                      "<.Host.RootlessPortForwarder>: can't evaluate field "
-                      "RootlessPortForwarder in type *define.HostInfo")
+FIXTURES = Path(__file__).parent / "fixtures" / "podman"
+#: podman 5.4.2 (trixie): ``podman info --format json`` (no rootlessPortForwarder).
+PODMAN5_INFO = (FIXTURES / "info-5.4.2-trixie.json").read_text()
 #: ``podman ps --format '{{.Names}}\t{{.Networks}}'``: one container on a custom network,
 #: one with pasta (no network listed).
 PS = "podnet-web-1a2b3c\tpodnet-net-1a2b3c\nalice-pasta\t\n"
@@ -49,24 +49,45 @@ def test_containers_on_custom_networks() -> None:
     assert network_settings.on_custom_networks("a\tpodman,other\n", NETWORKS) == ["a"]
 
 
+def _info(forwarder: str | None) -> str:
+    host = {"rootlessNetworkCmd": "pasta"} | (
+        {"rootlessPortForwarder": forwarder} if forwarder else {})
+    return json.dumps({"host": host, "version": {"Version": "6.1.1"}})
+
+
 def test_podman_5_does_not_offer_the_setting() -> None:
-    """trixie: podman cannot report the setting; its error is the refusal."""
+    """trixie: podman's info has no such setting (it ignores the key without a word): that
+    report, with podman's version, is the refusal, not podnet's probe failing."""
     refused, blocked = network_settings.reported_refusal(
-        "rootless_port_forwarder", "pasta", 125, "", PODMAN5_INFO_ERROR + "\n")
-    assert (refused, blocked) == (PODMAN5_INFO_ERROR, None)
+        "rootless_port_forwarder", "pasta", 0, PODMAN5_INFO, "")
+    assert blocked is None and refused == (
+        "podman 5.4.2 does not offer rootless_port_forwarder: 'podman info --format json' "
+        "reports no host.rootlessPortForwarder (podman ignores containers.conf keys it does "
+        "not know)")
 
 
 def test_podman_6_offers_it() -> None:
     assert network_settings.reported_refusal(
-        "rootless_port_forwarder", "pasta", 0, "pasta\n", "") == (None, None)
+        "rootless_port_forwarder", "pasta", 0, _info("pasta"), "") == (None, None)
 
 
 def test_an_overriding_configuration_is_no_refusal() -> None:
     """A containers.conf read after podnet's drop-in keeps rootlessport: podman did not
     refuse anything, the check cannot run (skipped with the reason)."""
     refused, blocked = network_settings.reported_refusal(
-        "rootless_port_forwarder", "pasta", 0, "rootlessport\n", "")
+        "rootless_port_forwarder", "pasta", 0, _info("rootlessport"), "")
     assert refused is None and blocked is not None and "overrides" in blocked
+
+
+@pytest.mark.parametrize(("status", "out", "err"), [
+    (125, "", "Error: cannot connect to the user's podman\n"),
+    (0, "not json", ""),
+])
+def test_a_failing_probe_is_an_error_naming_it(status: int, out: str, err: str) -> None:
+    """The wrong world of the old probe (a template podman 5 cannot evaluate, recorded as
+    podman's refusal): podnet's own probe failing is an error naming the probe."""
+    with pytest.raises(network_settings.ProbeFailed, match="probe 'podman info --format json'"):
+        network_settings.reported_refusal("rootless_port_forwarder", "pasta", status, out, err)
 
 
 def test_start_refusal_needs_the_control_to_start() -> None:
@@ -195,14 +216,15 @@ def _trial(target: TrialTarget) -> SettingsTrial:
     return Capabilities(target, None).settings_trial(_method())  # type: ignore[arg-type]
 
 
-def test_trial_on_podman_5_is_unsupported_with_podmans_message() -> None:
-    trial = _trial(TrialTarget((125, "", PODMAN5_INFO_ERROR), (0, "")))
-    assert trial.refusal is not None and trial.refusal.message == PODMAN5_INFO_ERROR
-    assert "podman info --format" in trial.refusal.command
+def test_trial_on_podman_5_is_unsupported_with_podmans_report() -> None:
+    trial = _trial(TrialTarget((0, PODMAN5_INFO, ""), (0, "")))
+    assert trial.refusal is not None and trial.refusal.message.startswith(
+        "podman 5.4.2 does not offer rootless_port_forwarder")
+    assert "podman info --format json" in trial.refusal.command
 
 
 def test_trial_on_podman_6_offers_it() -> None:
-    target = TrialTarget((0, "pasta\n", ""), (0, ""))
+    target = TrialTarget((0, _info("pasta"), ""), (0, ""))
     trial = _trial(target)
     assert (trial.refusal, trial.blocked) == (None, None)
     assert sum(argv[:2] == ("podman", "run") for argv in target.calls) == 1
@@ -210,12 +232,12 @@ def test_trial_on_podman_6_offers_it() -> None:
 
 def test_trial_failing_to_start_only_with_the_setting_is_unsupported() -> None:
     missing = 'Error: exec: "pesto": executable file not found in $PATH'
-    trial = _trial(TrialTarget((0, "pasta\n", ""), (126, missing)))
+    trial = _trial(TrialTarget((0, _info("pasta"), ""), (126, missing)))
     assert trial.refusal is not None and trial.refusal.message == missing
 
 
 def test_trial_failing_either_way_is_no_refusal() -> None:
     """The wrong world: podman cannot start such a container at all."""
     broken = (125, "Error: localhost/podnet/web:latest: image not known")
-    trial = _trial(TrialTarget((0, "pasta\n", ""), broken, broken))
+    trial = _trial(TrialTarget((0, _info("pasta"), ""), broken, broken))
     assert trial.refusal is None and trial.blocked and "image not known" in trial.blocked
