@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.errors import UsageError
 from harness.reports import Comparison, compare_runs, parse_tolerance
 from harness.results import store
@@ -72,7 +73,7 @@ def test_text_and_markdown(base: Run, new: Run) -> None:
     assert text.endswith("2 regressions")
     md = comparison.to_markdown()
     assert md.startswith("### podnet compare: ❌ 2 regressions")
-    assert "| `inbound.source-address.pasta` | udp | passed | failed | ⚠ regression |" in md
+    assert "| `inbound.source-address.pasta` | udp | passed | failed |  | ⚠ regression |" in md
     assert "| latency pasta inbound tcp | 0.983 [0.881, 1.09] | 1.57 [1.41, 1.74] | +60.0% |" in md
 
 
@@ -84,12 +85,67 @@ def test_claims_in_only_one_run_are_listed(base: Run, new: Run) -> None:
                                     "inbound.source-address.host [udp]"]
 
 
-def test_an_error_is_a_regression_a_skip_is_not(base: Run) -> None:
-    changed = copy.deepcopy(base)
-    changed.results[0].outcome, changed.results[1].outcome = "error", "skipped"
-    comparison = compare_runs(base, changed, 0.1)
-    assert sorted((c.after, c.regression) for c in comparison.claims) == [
-        ("error", True), ("skipped", False)]
+def test_every_change_is_reported_and_passed_to_undecided_is_a_regression(base: Run) -> None:
+    assert [r.outcome for r in base.results[:2]] == ["passed", "passed"]
+    for after in ("error", "skipped", "not_applicable", "inconclusive", "unsupported"):
+        changed = copy.deepcopy(base)
+        changed.results[0].outcome, changed.results[0].reason = after, "pasta is not installed"
+        (change,) = compare_runs(base, changed, 0.1).claims
+        assert (change.before, change.after, change.regression) == ("passed", after, True)
+
+
+def test_a_change_between_undecided_outcomes_is_reported_not_a_regression(base: Run) -> None:
+    skipped, unsupported = copy.deepcopy(base), copy.deepcopy(base)
+    skipped.results[0].outcome, skipped.results[0].reason = "skipped", "no host3"
+    unsupported.results[0].outcome = "unsupported"
+    unsupported.results[0].reason = "slirp4netns support has been removed"
+    (change,) = compare_runs(skipped, unsupported, 0.1).claims
+    assert (change.before, change.after, change.regression) == ("skipped", "unsupported", False)
+    assert "(slirp4netns support has been removed)" in compare_runs(
+        skipped, unsupported, 0.1).to_text()
+
+
+def test_the_same_reason_in_both_runs_is_no_regression(base: Run) -> None:
+    """passed -> skipped is a regression unless both runs give the same reason."""
+    before, after = copy.deepcopy(base), copy.deepcopy(base)
+    before.results[0].reason = after.results[0].reason = "quick mode: one round"
+    after.results[0].outcome = "skipped"
+    (change,) = compare_runs(before, after, 0.1).claims
+    assert not change.regression
+
+
+def _recorded(tmp_path: Path, name: str, run: Run) -> str:
+    run.run_id = name
+    return str(store.save(run, tmp_path / name).parent)
+
+
+def test_compare_command_exits_1_naming_a_claim_that_went_passed_to_skipped(
+        base: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    skipped = copy.deepcopy(base)
+    claim = skipped.results[0]
+    claim.outcome, claim.observed, claim.reason = "skipped", None, "pasta is not installed"
+    paths = [_recorded(tmp_path, "a", copy.deepcopy(base)), _recorded(tmp_path, "b", skipped)]
+    assert cli.main(["compare", *paths]) == 1
+    out = capsys.readouterr().out
+    label = f"{claim.claim_id} [{claim.protocol}]"
+    assert f"REGRESSION {label}: passed -> skipped (pasta is not installed)" in out
+    assert out.rstrip().endswith("1 regression")
+    assert cli.main(["compare", paths[0], paths[0]]) == 0
+
+
+def test_compare_warns_when_the_environments_differ(base: Run) -> None:
+    other = copy.deepcopy(base)
+    other.environment["versions"]["podman"] = "6.1.1"
+    other.environment["cpu"] = "Intel Xeon"
+    other.podnet = {"version": "0.2.0", "commit": "0123456789abcdef"}
+    comparison = compare_runs(base, other, 0.1)
+    assert [(e.name, e.before, e.after) for e in comparison.environment] == [
+        ("podman", "5.4.2", "6.1.1"), ("machine", "AMD EPYC", "Intel Xeon"),
+        ("podnet", "unknown", "0.2.0 (0123456789ab)")]
+    assert ("warning: the runs' environments differ, so a change may come from them: "
+            "podman 5.4.2 -> 6.1.1; machine AMD EPYC -> Intel Xeon") in comparison.to_text()
+    assert "| podman | 5.4.2 | 6.1.1 |" in comparison.to_markdown()
+    assert compare_runs(base, copy.deepcopy(base), 0.1).environment_warning == ""
 
 
 def run_with(samples: list[tuple[str, float]], kind: str = "throughput") -> Run:

@@ -1,4 +1,9 @@
-"""``podnet compare BASE NEW``: claims that changed state, performance that moved.
+"""``podnet compare BASE NEW``: claims that changed state, performance that moved, and
+how the runs' environments differ.
+
+Every change of a claim's outcome is reported. A regression: a claim that now fails or
+ends in an error and did not before, or one that passed and now ends undecided (skipped,
+not applicable, inconclusive, unsupported) unless both runs give the same reason.
 
 A performance change counts when its relative change exceeds the tolerance *and* the
 two intervals do not overlap. Ratios come from ``summaries["performance"]``; a run
@@ -11,12 +16,18 @@ import re
 from dataclasses import dataclass, field
 
 from harness.errors import UsageError
+from harness.reports.markdown import escape
 from harness.reports.perf import measurement_stats, performance_entries
-from harness.results.schema import ClaimResult, Run, performance_resolution
+from harness.results.schema import DECIDED, ClaimResult, Run, performance_resolution
 
-#: Claim transitions that make the new run worse than the base.
-_GOOD = {"passed"}
+#: Outcomes that make a claim's result worse than any other.
 _BAD = {"failed", "error"}
+#: What the runs' environments are compared on: (label, path into ``environment``).
+ENVIRONMENT_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("podman", ("versions", "podman")), ("passt", ("versions", "pasta")),
+    ("kernel", ("kernel",)), ("machine", ("cpu",)), ("cpus", ("cpus",)),
+    ("target", ("target",)), ("release", ("release",)),
+)
 
 
 def parse_tolerance(text: str | float) -> float:
@@ -58,10 +69,15 @@ class ClaimChange:
     after: str
     section: str
     reason: str = ""
+    #: The base run's reason (the new run's is ``reason``).
+    before_reason: str = ""
 
     @property
     def regression(self) -> bool:
-        return self.after in _BAD and self.before not in _BAD
+        if self.after in _BAD:
+            return self.before not in _BAD
+        return (self.before == "passed" and self.after not in DECIDED
+                and self.before_reason != self.reason)
 
     @property
     def label(self) -> str:
@@ -103,6 +119,38 @@ def _pct(x: float) -> str:
     return f"{x * 100:.4g}%"
 
 
+@dataclass(frozen=True)
+class EnvironmentChange:
+    """One part of the environment that differs between the runs."""
+
+    name: str
+    before: str
+    after: str
+
+
+def _environment_value(run: Run, path: tuple[str, ...]) -> str:
+    value: object = run.environment
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return "unknown" if value is None or value == "" else str(value)
+
+
+def _podnet_value(run: Run) -> str:
+    version, commit = run.podnet.get("version"), run.podnet.get("commit")
+    if not version:
+        return "unknown"
+    return f"{version} ({str(commit)[:12]})" if commit else str(version)
+
+
+def environment_changes(base: Run, new: Run) -> list[EnvironmentChange]:
+    """What differs between the runs' environments (:data:`ENVIRONMENT_KEYS`) and the
+    podnet that made them."""
+    pairs = [(name, _environment_value(base, path), _environment_value(new, path))
+             for name, path in ENVIRONMENT_KEYS]
+    pairs.append(("podnet", _podnet_value(base), _podnet_value(new)))
+    return [EnvironmentChange(name, a, b) for name, a, b in pairs if a != b]
+
+
 @dataclass
 class Comparison:
     base_id: str
@@ -113,6 +161,15 @@ class Comparison:
     #: Claim results present in only one of the runs.
     only_base: list[str] = field(default_factory=list)
     only_new: list[str] = field(default_factory=list)
+    environment: list[EnvironmentChange] = field(default_factory=list)
+
+    @property
+    def environment_warning(self) -> str:
+        """One line naming what differs between the runs' environments; empty if nothing."""
+        if not self.environment:
+            return ""
+        return ("warning: the runs' environments differ, so a change may come from them: "
+                + "; ".join(f"{e.name} {e.before} -> {e.after}" for e in self.environment))
 
     @property
     def regressions(self) -> list[ClaimChange | PerfChange]:
@@ -130,6 +187,8 @@ class Comparison:
     def to_text(self) -> str:
         lines = [f"compare {self.base_id} -> {self.new_id} "
                  f"(tolerance {_pct(self.tolerance)})"]
+        if warning := self.environment_warning:
+            lines.append(warning)
         if self.claims:
             lines.append("claims that changed state:")
             lines += [f"  {'REGRESSION ' if c.regression else ''}{c.label}: "
@@ -156,10 +215,17 @@ class Comparison:
             "✅ no regressions")
         lines = [f"### podnet compare: {verdict}", "",
                  f"`{self.base_id}` → `{self.new_id}`, tolerance {_pct(self.tolerance)}", ""]
+        if self.environment:
+            lines += ["⚠ The runs' environments differ, so a change may come from them:", "",
+                      "| | base | new |", "|-|-|-|"]
+            lines += [f"| {e.name} | {escape(e.before)} | {escape(e.after)} |"
+                      for e in self.environment]
+            lines.append("")
         if self.claims:
-            lines += ["| claim | protocol | base | new | |", "|-|-|-|-|-|"]
+            lines += ["| claim | protocol | base | new | reason | |", "|-|-|-|-|-|-|"]
             lines += [f"| `{c.claim_id}` | {c.protocol} | {c.before} | {c.after} | "
-                      f"{'⚠ regression' if c.regression else ''} |" for c in self.claims]
+                      f"{escape(c.reason)} | {'⚠ regression' if c.regression else ''} |"
+                      for c in self.claims]
             lines.append("")
         if self.performance:
             lines += ["| measure | base | new | change | |", "|-|-|-|-|-|"]
@@ -186,7 +252,7 @@ def _claim_changes(base: Run, new: Run) -> tuple[list[ClaimChange], list[str], l
     after = {_key(r): r for r in new.results}
     changes = [
         ClaimChange(key[0], key[1], before[key].outcome, after[key].outcome,
-                    after[key].section, after[key].reason)
+                    after[key].section, after[key].reason, before[key].reason)
         for key in before.keys() & after.keys()
         if before[key].outcome != after[key].outcome
     ]
@@ -240,4 +306,5 @@ def compare_runs(base: Run, new: Run, tolerance: float) -> Comparison:
         raise UsageError(f"tolerance must not be negative, got {tolerance}")
     claims, only_base, only_new = _claim_changes(base, new)
     return Comparison(base.run_id, new.run_id, tolerance, claims,
-                      _perf_changes(base, new, tolerance), only_base, only_new)
+                      _perf_changes(base, new, tolerance), only_base, only_new,
+                      environment_changes(base, new))
