@@ -5,6 +5,7 @@ build left behind is refused, not deleted through)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -25,14 +26,23 @@ def _inside(path: Path, root: Path) -> Path:
     return real
 
 
+_OCTAL = re.compile(rb"\\([0-7]{3})")
+
+
+def mount_point(field: bytes) -> str:
+    """A mountinfo mount point: the kernel writes bytes, escaping space, tab, newline
+    and backslash as \\ooo; decoded as the file system's own names are (any bytes)."""
+    return os.fsdecode(_OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), field))
+
+
 def mounts_under(path: Path) -> list[Path]:
     """Mount points at or below ``path`` in this process's mount namespace."""
     real = os.path.realpath(path)
     found = []
     try:
-        with open("/proc/self/mountinfo") as mountinfo:
+        with open("/proc/self/mountinfo", "rb") as mountinfo:
             for line in mountinfo:
-                point = line.split()[4].encode().decode("unicode_escape")
+                point = mount_point(line.split()[4])
                 if point == real or point.startswith(real.rstrip("/") + "/"):
                     found.append(Path(point))
     except OSError:

@@ -29,6 +29,7 @@ from harness import cli, verify
 from harness.errors import UsageError
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures" / "runs" / "base" / "run.json"
+EXAMPLES_RUN = Path(__file__).parent / "fixtures" / "guide_examples" / "run.json"
 BIN = Path(sys.executable).parent
 
 
@@ -105,6 +106,8 @@ CASES = [
     # reports, comparisons, matrix, claims
     podnet("report-missing", "report", "{results}/nonexistent"),
     podnet("report-malformed", "report", "{results}/malformed"),
+    podnet("report-example-lines", "report", "{results}/example-lines"),
+    podnet("report-example-step-line", "report", "{results}/example-step-line"),
     podnet("compare-tolerance", "compare", "{results}/base", "{results}/base", "--tolerance",
            "abc"),
     podnet("compare-missing-run", "compare", "{results}/base"),
@@ -149,6 +152,14 @@ def _sandbox(root: Path) -> dict[str, str]:
     run["environment"]["versions"] = "5.4.2"
     (results / "badversions" / "run.json").write_text(json.dumps(run))
     (results / "malformed" / "run.json").write_text('{"schema": "podnet.run", ')
+    for name, malformed in (("example-lines", {"lines": "x"}),
+                            ("example-step-line", {"actions": [{"exit_status": 1,
+                                                                "line": "x"}]})):
+        run = json.loads(EXAMPLES_RUN.read_text())
+        failed = next(r for r in run["results"] if r["observed"] == "failed")
+        failed["evidence"].update(malformed)
+        (results / name).mkdir()
+        (results / name / "run.json").write_text(json.dumps(run))
     return {"PODNET_STATE_DIR": str(root / "state"), "PODNET_DATA_DIR": str(root / "data"),
             "PODNET_CACHE_DIR": str(root / "cache"), "PODNET_RESULTS": str(results)}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.fsguard import UnsafeDelete, remove_tree
+from harness.fsguard import UnsafeDelete, mount_point, remove_tree
 
 
 @pytest.fixture
@@ -56,17 +56,27 @@ def test_a_path_through_a_symlinked_directory_is_judged_by_where_it_leads(root: 
     assert (root.parent / "outside" / "keep").exists()
 
 
+def test_mount_points_are_decoded_as_bytes() -> None:
+    # The kernel escapes only space, tab, newline and backslash; other bytes (UTF-8 here)
+    # come through as they are and must not be read as Latin-1.
+    assert mount_point("/mnt/caf\u00e9\\040x".encode()) == "/mnt/caf\u00e9 x"
+    assert mount_point(b"/mnt/a\\134b\\011c") == "/mnt/a\\b\tc"
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_refuses_to_delete_through_a_mount(root: Path) -> None:
+@pytest.mark.parametrize("name", ["lab", "caf\u00e9 \u6df1"])
+def test_refuses_to_delete_through_a_mount(root: Path, name: str) -> None:
     # In a private mount namespace of its own, so the machine's mount table never changes.
-    deep = root / "lab" / "deep"
+    # A tree whose own name is not ASCII: its mounts are found only when read as bytes.
+    deep = root / name / "deep"
+    deep.mkdir(parents=True, exist_ok=True)
     code = ("import sys; from pathlib import Path; from harness.fsguard import remove_tree; "
             "remove_tree(Path(sys.argv[1]), Path(sys.argv[2]))")
     done = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c",
          'mount -t tmpfs podnet-test "$1" && touch "$1/on-tmpfs" && shift && exec "$@"',
-         "sh", str(deep), sys.executable, "-c", code, str(root / "lab"), str(root)],
+         "sh", str(deep), sys.executable, "-c", code, str(root / name), str(root)],
         capture_output=True, text=True, check=False)
     assert done.returncode != 0
     assert "is mounted inside it" in done.stderr
-    assert (root / "lab" / "deep").is_dir()
+    assert deep.is_dir()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from harness.errors import PodnetError
 from harness.examples.model import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
 from harness.results.schema import ClaimResult, Run
 
@@ -63,9 +64,22 @@ def guide_example_results(run: Run) -> list[ClaimResult]:
     return [r for r in run.results if r.claim_id.startswith(PREFIX)]
 
 
+def _line_number(value: Any, result: ClaimResult, what: str) -> int:
+    """A guide line number from a run record; a malformed one is bad input (one line)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise PodnetError(f"the run record is malformed: {result.claim_id}: {what} is "
+                      f"{value!r}, not a line number (re-run the examples or restore run.json)")
+
+
 def _lines(result: ClaimResult) -> tuple[int, int]:
     found = result.evidence.get("lines") or [0, 0]
-    return int(found[0]), int(found[-1])
+    if not isinstance(found, list) or len(found) != 2:
+        raise PodnetError(f"the run record is malformed: {result.claim_id}: evidence 'lines' "
+                          f"is {found!r}, not [first, last] (re-run the examples or restore "
+                          "run.json)")
+    return (_line_number(found[0], result, "its first line"),
+            _line_number(found[-1], result, "its last line"))
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -130,13 +144,14 @@ def errata(run: Run) -> list[Erratum]:
             happened = (f"exited {action.get('exit_status', '?')}"
                         + (f": {stderr.strip().splitlines()[-1]}" if stderr.strip() else "")
                         if action else result.reason)
-            out.append(Erratum(example, result.section, int(action.get("line") or first),
+            out.append(Erratum(example, result.section,
+                               _line_number(action.get("line") or first, result, "a step's line"),
                                str(action.get("step") or "-"), command, happened, "",
                                correction(stderr, command)))
             continue
         for action in [a for a in result.evidence.get("actions") or []
                        if isinstance(a, dict) and a.get("diff")]:
-            line = int(action.get("line") or first)
+            line = _line_number(action.get("line") or first, result, "a step's line")
             out.append(Erratum(example, result.section, line, str(action.get("step") or "-"),
                                str(action.get("command", "")),
                                "the output differs from the one the guide shows",

@@ -18,9 +18,9 @@ def netns_names(lab: str) -> dict[str, str]:
 
 
 def existing(lab: str) -> list[str]:
-    if not NETNS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"{lab}-host"))
+    """The lab's own namespaces that exist: exact names only, so another lab's
+    (``lab-hostA`` for lab ``lab``) or a user's namespace is never counted or removed."""
+    return sorted(ns for ns in netns_names(lab).values() if (NETNS_DIR / ns).exists())
 
 
 def create(lab: str) -> dict[str, str]:

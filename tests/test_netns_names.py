@@ -1,0 +1,23 @@
+"""The lab's namespaces are found by their exact names: another lab's namespaces or a
+user's own, even when their names start with the lab's, are never counted as leftovers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.lab import netns
+
+
+def test_only_the_labs_exact_names_are_its_namespaces(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netns, "NETNS_DIR", tmp_path)
+    ours = sorted(netns.netns_names("lab").values())
+    others = ["lab-hostA-host1", "lab-host1x", "lab-host2-mine", "lab-hosts", "labhost1"]
+    for name in ours + others:
+        (tmp_path / name).touch()
+    assert netns.existing("lab") == ours
+    assert netns.existing("lab-hostA") == ["lab-hostA-host1"]
+    (tmp_path / ours[0]).unlink()
+    assert netns.existing("lab") == ours[1:]
