@@ -5,21 +5,27 @@ and what of an output the guide reads. Excerpts are copied from the guide."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from harness.clients.base import Client
 from harness.examples import shell
 from harness.examples.assess import assess_all
 from harness.examples.compare import difference
 from harness.examples.model import Example
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import Plan, plan
-from harness.examples.runner import PEOPLE, _terminal_difference
+from harness.examples.runner import PEOPLE, _Example, _terminal_difference
 from harness.examples.substitutions import ROOT_NGINX, image_substitute
 from harness.run import Completed
+from harness.targets.lab import LabTarget
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide_examples"
@@ -159,6 +165,56 @@ def test_the_root_sandbox_leaves_only_the_network_keys_real() -> None:
     assert "unshare --mount --propagation private" in sandbox
     assert '[ "$name" = net ] && continue' in sandbox and "set -e" in sandbox
     assert sandbox.index("mountpoint -q") < sandbox.index('exec bash -c "$1"')
+
+
+class _RecordingClient(Client):
+    name = "host2"
+    address = "192.0.2.10"
+
+    def __init__(self) -> None:
+        self.argvs: list[list[str]] = []
+
+    def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,
+            input: str | None = None) -> Completed:
+        self.argvs.append(list(argv))
+        return Completed(tuple(argv), 0, "", "", 0.0)
+
+    def agent(self, *args: str, timeout: float = 30) -> dict[str, Any]:
+        raise AssertionError("not used")
+
+
+def test_host2_steps_run_in_the_client_sandbox() -> None:
+    runnable = _guide_plan("example-pasta---source-address-preserved")
+    (curl,) = [a for a in runnable.actions if a.host == "host2"]
+    client = _RecordingClient()
+    running = _Example(cast(LabTarget, None), client, runnable)
+    running.do(curl)
+    running.installed(dataclasses.replace(curl, only_if="jq"))
+    assert client.argvs == [["sh", "-c", shell.CLIENT_SANDBOX, "sh", curl.text],
+                            ["sh", "-c", shell.CLIENT_SANDBOX, "sh",
+                             "sh -c 'command -v \"$1\" >/dev/null' sh jq"]]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox is entered as root")
+def test_the_client_sandbox_is_unprivileged_and_changes_nothing_of_the_machine() -> None:
+    marker = f"podnet-client-probe-{uuid.uuid4().hex}"
+    probe = "\n".join((
+        "id -u; echo \"$HOME\"; ls -A ~; touch ~/written && echo home-writable",
+        f"touch /tmp/{marker} /var/tmp/{marker} /dev/shm/{marker} && echo tmp-writable",
+        f"touch /etc/{marker} 2>/dev/null || echo etc-refused",
+        "grep ^CapEff /proc/self/status",
+        "ls /proc | grep -c '^[0-9]'",
+        "exit 7"))
+    done = subprocess.run(["sh", "-c", shell.CLIENT_SANDBOX, "sh", probe], capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 7, done.stderr
+    uid, home, *rest = done.stdout.splitlines()
+    assert uid == str(shell.CLIENT_UID) and home == "/tmp/home"
+    assert rest[:4] == ["home-writable", "tmp-writable", "etc-refused",
+                        "CapEff:\t0000000000000000"], done.stdout
+    assert int(rest[4]) <= 4, "only the sandbox's own processes are visible"
+    for where in ("/tmp", "/var/tmp", "/dev/shm", "/etc"):
+        assert not Path(where, marker).exists()
 
 
 def test_a_user_named_by_a_shell_variable_is_a_second_person() -> None:

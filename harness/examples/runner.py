@@ -174,7 +174,7 @@ class _Example:
         if action.root:
             return self.as_root(action)
         if action.host == "host2":
-            return self.client.run(["bash", "-c", action.text], check=False, timeout=120)
+            return self.on_host2(action.text, timeout=120)
         user = self.user(action.user)
         if action.kind == "write":
             user.write_file(_home_path(user, action.path or ""), action.text)
@@ -198,8 +198,13 @@ class _Example:
     def installed(self, action: Action) -> bool:
         check = ["sh", "-c", 'command -v "$1" >/dev/null', "sh", action.only_if]
         if action.host == "host2":
-            return self.client.run(check, check=False).ok
+            return self.on_host2(shlex.join(check)).ok
         return self.user(action.user).run(check, check=False).ok
+
+    def on_host2(self, script: str, timeout: float = 60) -> Completed:
+        """``script`` on host2, unprivileged in a sandbox (:data:`shell.CLIENT_SANDBOX`)."""
+        return self.client.run(["sh", "-c", shell.CLIENT_SANDBOX, "sh", script], check=False,
+                               timeout=timeout)
 
     def end_logins(self, action: Action) -> None:
         """A foreground server lasts as long as its login: stop those of ended logins."""

@@ -1,7 +1,8 @@
 """The shell scripts the runner wraps around the guide's commands, as pure functions: a
 login's shell state kept from one step to the next, a server run in the foreground
-started in the background, and a command of the guide run as root in host1 where only
-host1's own network settings can change. No lab needed to read or test them."""
+started in the background, a command of the guide run as root in host1 where only
+host1's own network settings can change, and a command of host2 run unprivileged where
+it can change nothing of the machine's. No lab needed to read or test them."""
 
 from __future__ import annotations
 
@@ -89,6 +90,34 @@ done
 set +e
 cd /root
 exec bash -c "$1"
+' sh "$1"
+"""
+
+#: Who runs the guide's host2 commands: the machine's unprivileged "nobody" (host2 is a
+#: network namespace on the machine's own file system, with no root file system of its own).
+CLIENT_UID = 65534
+
+#: Run "$1" (a host2 command of the guide; started as root in host2's network namespace)
+#: as :data:`CLIENT_UID` with no capabilities and no way to gain any, in private mount and
+#: PID namespaces: the machine's root file system read-only, empty throwaway /tmp, /var/tmp
+#: and /dev/shm (HOME is a directory in that /tmp), the environment cleared, and no other
+#: process of the machine visible or reachable by a signal. Killing the wrapper kills all
+#: it started. Any step that fails stops it before "$1" runs.
+CLIENT_SANDBOX = f"""exec unshare --mount --pid --fork --kill-child --propagation private \\
+  --mount-proc sh -c '
+set -e
+mount -o remount,bind,ro /
+for dir in /tmp /var/tmp /dev/shm; do
+  mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev podnet-client "$dir"
+done
+mkdir -m 0700 /tmp/home
+chown {CLIENT_UID}:{CLIENT_UID} /tmp/home
+cd /tmp/home
+set +e
+setpriv --reuid={CLIENT_UID} --regid={CLIENT_UID} --clear-groups --no-new-privs \\
+  --inh-caps=-all --bounding-set=-all \\
+  env -i HOME=/tmp/home USER=nobody LOGNAME=nobody PATH=/usr/local/bin:/usr/bin:/bin \\
+  LANG=C.UTF-8 bash -c "$1"
 ' sh "$1"
 """
 

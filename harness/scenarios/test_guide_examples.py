@@ -113,6 +113,19 @@ def test_root_commands_change_only_host1s_network_settings(host: LabTarget) -> N
     assert {"kernel", "vm", "fs"} <= set(kinds) and set(kinds.values()) == {"tmpfs"}, kinds
 
 
+def test_host2_commands_run_unprivileged_in_host2s_network(client: Client) -> None:
+    """The guide's host2 commands run as an unprivileged user in a sandbox where the
+    machine's file system is read-only, yet in host2's own network: a runner that ran
+    them as root, or outside host2's namespace, fails here."""
+    probe = ("id -u; touch /etc/podnet-client-probe 2>/dev/null || echo etc-refused; "
+             "ip -o addr show")
+    done = client.run(["sh", "-c", shell.CLIENT_SANDBOX, "sh", probe], check=False)
+    assert done.ok, done.stderr
+    uid, refused, *addresses = done.stdout.splitlines()
+    assert (uid, refused) == (str(shell.CLIENT_UID), "etc-refused")
+    assert any(f" {client.address}/" in line for line in addresses), addresses
+
+
 def test_the_examples_leave_nothing_behind(
         host: LabTarget, host1_before: tuple[str, dict[str, str]]) -> None:
     """After every example: host1's users, lingering users, /etc/sysctl.d and network
