@@ -31,6 +31,7 @@ from harness.targets.ssh import (
     session_key,
     ssh_argv,
     ssh_failure,
+    ssh_options,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssh"
@@ -42,6 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
     ("ssh://alice@192.0.2.1:2222", SshUrl("alice", "192.0.2.1", 2222)),
     ("ssh://podnet-ci@[2001:db8::1]:22", SshUrl("podnet-ci", "2001:db8::1", 22)),
     ("ssh://a.b_c@vm-trixie.example", SshUrl("a.b_c", "vm-trixie.example", None)),
+    ("ssh://a@[fe80::1%25eth0]", SshUrl("a", "fe80::1%eth0", None)),
+    ("ssh://a@[fe80::1%25lab-h2.0]:2222", SshUrl("a", "fe80::1%lab-h2.0", 2222)),
 ])
 def test_target_urls(text: str, expected: SshUrl) -> None:
     assert parse_target_url(text) == expected
@@ -59,6 +62,13 @@ def test_target_urls(text: str, expected: SshUrl) -> None:
     ("ssh://alice@host1:99999", "port must be"),
     ("ssh://alice@host1:ssh", "port must be"),
     ("sftp://alice@host1", "expected ssh://user@host"),
+    # an IPv6 zone reaches ssh's %h (ProxyCommand, Match exec: a shell): interface names only
+    ("ssh://a@[fe80::1%25;id|x]", "may hold only"),
+    ("ssh://a@[fe80::1%25 x]", "may hold only"),
+    ("ssh://a@[fe80::1%0a]", "may hold only"),
+    ("ssh://a@[fe80::1%25%0a]", "expected ssh://user@host"),
+    ("ssh://a@[fe80::1%25]", "may hold only"),
+    ("ssh://a@192.0.2.1%25eth0", "may hold only"),
 ])
 def test_bad_target_urls_are_one_line(text: str, says: str) -> None:
     with pytest.raises(UsageError) as info:
@@ -72,12 +82,14 @@ URL = SshUrl("remote", "192.0.2.1", None)
 CONTROL = "/tmp/podnet-ssh-abc"
 #: Recorded: the argv the lab proof's inner run uses, and the plainest one.
 LAB_PROOF = [
-    "ip", "netns", "exec", "ssh-host2", "ssh",
+    "ip", "netns", "exec", "ssh-host2", "ssh", "-F", "none",
     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
     "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/podnet-ssh-abc/%C",
     "-o", "ControlPersist=60",
     "-o", "UserKnownHostsFile=/tmp/proof/known_hosts", "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "IdentitiesOnly=yes", "-i", "/tmp/proof/id_podnet",
+    "-o", "VerifyHostKeyDNS=no", "-o", "UpdateHostKeys=no",
+    "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "PKCS11Provider=none",
+    "-i", "/tmp/proof/id_podnet",
     "--", "remote@192.0.2.1", "podman ps --filter 'label=io.podnet.session=run 1'",
 ]
 PLAIN = [
@@ -92,6 +104,48 @@ def test_ssh_argv_of_the_lab_proof() -> None:
                          identity="/tmp/proof/id_podnet", netns="ssh-host2")
     argv = ssh_argv(URL, options, ["podman", "ps", "--filter", "label=io.podnet.session=run 1"])
     assert argv == LAB_PROOF
+
+
+#: A user's ssh_config that would add keys, known hosts and a command to podnet's own.
+USER_SSH_CONFIG = """Host *
+  IdentityFile {home}/.ssh/config-key
+  CertificateFile {home}/.ssh/config-cert
+  IdentityAgent {home}/.ssh/agent.sock
+  KnownHostsCommand /bin/echo %H
+  GlobalKnownHostsFile {home}/.ssh/global_known_hosts
+  VerifyHostKeyDNS yes
+"""
+
+
+def _resolved_ssh_config(argv: list[str], home: Path) -> list[str]:
+    """What ssh would use (``ssh -G``) with ``home``'s .ssh/config as root's own: in a
+    private mount namespace, ``home`` is mounted over root's home for ssh only."""
+    index = argv.index("ssh") + 1
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         'mount --bind "$1" ~root && shift && exec "$@"', "sh", str(home),
+         *argv[:index], "-G", *argv[index:]], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts over root's home in a namespace")
+def test_podnets_known_hosts_and_key_are_the_only_ones(tmp_path: Path) -> None:
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "config").write_text(USER_SSH_CONFIG.format(home="/root"))
+    mine = tmp_path / "podnet_key"
+    mine.write_text("")
+    plain = _resolved_ssh_config([*ssh_options(URL, SshOptions(CONTROL)), "--", "a@h"],
+                                 tmp_path)
+    assert "identityfile /root/.ssh/config-key" in plain, "control: the config is read"
+    options = SshOptions(CONTROL, known_hosts="/tmp/proof/known_hosts", identity=str(mine))
+    used = _resolved_ssh_config([*ssh_options(URL, options), "--", "a@h"], tmp_path)
+    assert [line for line in used if line.startswith(("identityfile ", "certificatefile "))
+            ] == [f"identityfile {mine}"]
+    assert {"identityagent none", "identitiesonly yes", "verifyhostkeydns false",
+            "updatehostkeys false", "globalknownhostsfile /dev/null",
+            "userknownhostsfile /tmp/proof/known_hosts"} <= set(used)
+    assert not [line for line in used if line.startswith("knownhostscommand ")]
 
 
 def test_plain_ssh_argv() -> None:

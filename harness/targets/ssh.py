@@ -120,16 +120,22 @@ class SshOptions:
 
 def ssh_options(url: SshUrl, options: SshOptions) -> list[str]:
     """ssh's argv up to (not including) the destination."""
+    # With a known_hosts file or key of podnet's, ssh reads no ssh_config (-F none): a
+    # KnownHostsCommand, IdentityFile or CertificateFile there would add to them.
+    own = options.known_hosts or options.identity
     argv = [*(("ip", "netns", "exec", options.netns) if options.netns else ()), "ssh",
+            *(("-F", "none") if own else ()),
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
             "-o", f"ConnectTimeout={options.connect_timeout}",
             "-o", "ControlMaster=auto", "-o", f"ControlPath={options.control_dir}/%C",
             "-o", f"ControlPersist={options.persist_seconds}"]
     if options.known_hosts:
         argv += ["-o", f"UserKnownHostsFile={options.known_hosts}",
-                 "-o", "GlobalKnownHostsFile=/dev/null"]
+                 "-o", "GlobalKnownHostsFile=/dev/null", "-o", "VerifyHostKeyDNS=no",
+                 "-o", "UpdateHostKeys=no"]
     if options.identity:
-        argv += ["-o", "IdentitiesOnly=yes", "-i", options.identity]
+        argv += ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+                 "-o", "PKCS11Provider=none", "-i", options.identity]
     if url.port:
         argv += ["-p", str(url.port)]
     return argv
