@@ -22,7 +22,7 @@ def network(target: Target, name: str | None = None) -> Iterator[str]:
     try:
         yield name
     finally:
-        target.podman("network", "rm", "-f", name, check=False)
+        target.remove_own("networks", name)
 
 
 @contextlib.contextmanager
@@ -35,7 +35,7 @@ def running(target: Target, options: Sequence[str], command: Sequence[str] = (),
         target.podman("run", "-d", "--name", name, *options, image, *command)
         yield name
     finally:
-        target.podman("rm", "-f", "-t", "0", name, check=False)
+        target.remove_own("containers", name)
 
 
 def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("true",)
@@ -47,7 +47,7 @@ def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("t
                              check=False)
         return done.returncode, (done.stderr.strip() or done.stdout.strip())
     finally:
-        target.podman("rm", "-f", "-t", "0", name, check=False)
+        target.remove_own("containers", name)
 
 
 def error_text(exc: CommandError) -> str:

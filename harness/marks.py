@@ -198,6 +198,28 @@ def plan_podman(sessions: Iterable[str], listings: Listings) -> list[Step]:
     return steps
 
 
+def named(objs: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[Mapping[str, Any]]:
+    """The objects of one podman listing (kind by its fields) called one of ``names``."""
+    wanted = set(names)
+    out = []
+    for obj in objs:
+        value = _field(obj, "Names", "Name", "name")
+        called = value if isinstance(value, list) else [value]
+        if wanted & {str(n) for n in called if n is not None}:
+            out.append(obj)
+    return out
+
+
+def plan_by_name(kind: str, names: Sequence[str]) -> list[Step]:
+    """Where nothing is marked (no session): remove ``kind`` objects by name, networks
+    and volumes without ``--force``."""
+    argv = {"containers": ("podman", "rm", "--force", "--time", "0", "--ignore"),
+            "pods": ("podman", "pod", "rm", "--force", "--time", "0", "--ignore"),
+            "networks": ("podman", "network", "rm"),
+            "volumes": ("podman", "volume", "rm")}[kind]
+    return [Step((*argv, *names))]
+
+
 def plan_files(files: Iterable[Written], *, user_unit_dirs: Iterable[str],
                system_unit_dirs: Iterable[str]) -> tuple[list[Step], list[Step]]:
     """(before, after) the podman steps: stop the manifest's units first (so nothing

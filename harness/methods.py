@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
+from harness import names
 from harness.errors import UsageError
 from harness.scenarios import DIRECTORY
 
@@ -27,6 +28,11 @@ class Method:
     #: containers.conf ``[network]`` settings the method needs, as (key, value) pairs:
     #: written to the user's own configuration only while a check runs.
     network_settings: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # The id becomes container, unit and file names (podnet-<id>-<token>, a drop-in
+        # 99-podnet-<id>.conf): a name, never a path or a shell word.
+        names.method_id(self.id)
 
     @property
     def uses_pasta_pcap(self) -> bool:

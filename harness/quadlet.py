@@ -22,7 +22,9 @@ def container_file(name: str, container_lines: Sequence[str], image: str = IMAGE
 def container_unit(target: Target, unit: str, text: str, *, start: bool = True
                    ) -> Iterator[str]:
     """Write ``unit``.container, reload the user manager, optionally start the generated
-    service; yield the service name. Everything is removed on exit."""
+    service; yield the service name. On exit the service is stopped and the file removed,
+    if this session wrote it (a file of that name that is not podnet's stays, and so
+    does its unit: :meth:`Target.undo_units`)."""
     path = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     service = f"{unit}.service"
     try:
@@ -32,10 +34,7 @@ def container_unit(target: Target, unit: str, text: str, *, start: bool = True
             target.systemctl_user("start", "--no-block", service)
         yield service
     finally:
-        target.systemctl_user("stop", service, check=False)
-        target.remove_files(path)
-        target.systemctl_user("daemon-reload", check=False)
-        target.systemctl_user("reset-failed", service, check=False)
+        target.undo_units(path)
 
 
 def dryrun(target: Target) -> str:

@@ -126,7 +126,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
     if network == "custom":
         net = f"{PREFIX}net-{token}"
         target.podman("network", "create", net)
-        cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
+        cleanups.append(lambda: target.remove_own("networks", net))
         if opts.pcap:
             service.pcap_path = f"/tmp/{name}.pcap"
             target.record_file(service.pcap_path)
@@ -152,7 +152,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         conf = _nginx_conf_dir(target, name, listen=str(inner))
         cleanups.append(lambda: target.remove_files(conf))
         argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
-    cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
+    cleanups.append(lambda: target.remove_own("containers", name))
     target.run(target.marked(argv))
     return service
 
@@ -182,9 +182,10 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
                  cleanups: list[Callable[[], object]], *, network: str | None = None,
                  volume: str | None = None, unit: str | None = None,
                  environment: tuple[str, ...] = ('"NGINX=3;"',), exec_: str | None = None) -> Service:
-    """The guide's own artefacts: a quadlet .container plus a .socket unit."""
-    unit = unit or f"{PREFIX}web"
-    name = f"{unit}-{token}"
+    """The guide's own artefacts: a quadlet .container plus a .socket unit, named
+    ``unit`` (default ``podnet-web-<token>``); its container has the unit's name."""
+    unit = unit or f"{PREFIX}web-{token}"
+    name = unit
     if opts.protocol == "udp":
         # The UDP peer reporter serves on the datagram socket systemd passes (LISTEN_FDS).
         environment, exec_ = (), shlex.join([*UDP_PEER, str(opts.port)])
@@ -209,12 +210,13 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
 
 def _socket_system(target: Target, method: Method, opts: ServeOptions, token: str,
                    cleanups: list[Callable[[], object]]) -> Service:
-    """A system service with User= running rootless podman, on a privileged port."""
+    """A system service with User= running rootless podman, on a privileged port;
+    refused on a target that is not isolated before anything runs there."""
+    port = opts.port if opts.port != 8080 else 80
+    target.require_isolated(f"install a system service listening on 0.0.0.0:{port}")
     if not target.can_root:
         raise UsageError("socket activation as a system service needs root on the target")
-    port = opts.port if opts.port != 8080 else 80
-    unit = f"{PREFIX}web-system"
-    name = f"{unit}-{token}"
+    unit = name = f"{PREFIX}web-system-{token}"
     if opts.protocol == "udp":
         run_args = [IMAGE, *UDP_PEER, str(port)]
     else:
@@ -270,11 +272,10 @@ def install_socket_service(target: Target, unit: str, container: str,
     systemctl = target.systemctl if system else target.systemctl_user
 
     def undo() -> None:
-        systemctl("stop", f"{unit}.socket", f"{unit}.service", check=False)
-        target.remove_files(*files, root=system)
-        systemctl("daemon-reload", check=False)
-        systemctl("reset-failed", f"{unit}.service", f"{unit}.socket", check=False)
-        target.podman("rm", "-f", "-t", "0", container, check=False)
+        # Only what this session's manifest says it wrote: a file whose write raised
+        # ForeignFile, or that was never reached, is neither removed nor its unit stopped.
+        target.undo_units(*files, root=system)
+        target.remove_own("containers", container)
 
     try:
         for path, text in files.items():
@@ -294,8 +295,8 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
     net = f"{PREFIX}proxynet-{token}"
     backend = f"{PREFIX}backend-{token}"
     target.podman("network", "create", net)
-    cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
-    cleanups.append(lambda: target.podman("rm", "-f", "-t", "0", backend, check=False))
+    cleanups.append(lambda: target.remove_own("networks", net))
+    cleanups.append(lambda: target.remove_own("containers", backend))
     target.podman("run", "-d", "--name", backend, f"--network={net}", IMAGE)
     conf = _nginx_conf_dir(
         target, f"{PREFIX}proxy-{token}", listen="8080",
@@ -304,7 +305,7 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
     )
     cleanups.append(lambda: target.remove_files(conf))
     service = _socket_user(target, method, opts, token, cleanups, network=net,
-                           volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy")
+                           volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy-{token}")
     service.related["backend"] = backend
     return service
 
@@ -315,15 +316,15 @@ def _libsdsock(target: Target, method: Method, opts: ServeOptions, token: str,
     (python's http.server) gets it from a preloaded libsdsock, on an internal network."""
     if not opts.libsdsock:
         raise UsageError("libsdsock needs --libsdsock PATH to a built libsdsock.so")
-    unit = f"{PREFIX}sdsock"
-    library = f"{target.home}/.cache/podnet/libsdsock.so"
-    target.record_file(library)
-    target.run(["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1"', "sh", library],
-               stdin_path=opts.libsdsock)
-    cleanups.append(lambda: target.remove_files(library))
+    unit = f"{PREFIX}sdsock-{token}"
+    directory = f"{target.home}/.cache/podnet/{unit}"
+    library = f"{directory}/libsdsock.so"
+    cleanups.append(lambda: target.remove_files(directory))
+    target.record_file(directory)
+    target.copy_file(library, opts.libsdsock)
     net = f"{PREFIX}sdsocknet-{token}"
     target.podman("network", "create", "--internal", net)
-    cleanups.append(lambda: target.podman("network", "rm", "-f", net, check=False))
+    cleanups.append(lambda: target.remove_own("networks", net))
     return _socket_user(
         target, method, opts, token, cleanups, network=net, unit=unit,
         volume=f"{library}:/usr/local/lib/libsdsock.so:ro,Z",

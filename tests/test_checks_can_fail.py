@@ -209,6 +209,9 @@ class FakeTarget:
             return Completed(args, 125, "", self.stderr, 0.1)
         return Completed(args, 0, "", "", 0.1)
 
+    def remove_own(self, kind: str, *names: str) -> None:
+        self.runs.append(("remove_own", kind, *names))
+
 
 def _podman6_capabilities(stderr: str) -> tuple[Capabilities, FakeTarget]:
     data = json.loads((FIXTURES / "podman" / "info-5.4.2-trixie.json").read_text())

@@ -37,14 +37,18 @@ class ScriptedTarget(Target):
         self.calls.append(argv)
         self.stdin.append(stdin_path)
         code, out = next((r for reply in self.replies if (r := reply(argv)) is not None), (0, ""))
-        if argv[:1] == ["mktemp"]:
-            out = "/var/tmp/podnet-image.abc123\n"
         if check and code != 0:
             raise CommandError(argv, code, out, f"{argv[0]} failed")
         return Completed(tuple(argv), code, out, "", 0.0)
 
     def podman_calls(self, sub: str) -> list[list[str]]:
         return [c for c in self.calls if c[:2] == ["podman", sub]]
+
+    def made(self, stem: str) -> str:
+        """The directory ``STEM<random>`` this target was asked to make."""
+        [path] = [c[-1] for c in self.calls
+                  if c[:4] == ["mkdir", "-m", "0700", "--"] and stem in c[-1]]
+        return path
 
 
 def image_exists(present: set[str]) -> Reply:
@@ -87,7 +91,7 @@ def test_missing_image_is_built_from_the_base_tar(tmp_path: Path) -> None:
     assert not any("io.podnet.session" in word for call in target.calls for word in call), \
         "images never carry the session label: containers inherit it"
     assert ["podman", "rmi", base] in target.calls
-    assert ["rm", "-rf", "--", "/var/tmp/podnet-image.abc123"] in target.calls
+    assert ["rm", "-rf", "--", target.made("/var/tmp/podnet-image.")] in target.calls
     assert not target.podman_calls("image") or all(c[2] != "prune" for c in target.podman_calls("image"))
 
 
@@ -238,7 +242,7 @@ def test_without_a_base_tar_mmdebstrap_makes_one_as_the_user(
     with local.workstation_image(target, None, keep=True):
         pass
     [made] = [c for c in target.calls if c[:1] == ["mmdebstrap"]]
-    workdir = "/var/tmp/podnet-image.abc123"  # what the scripted mktemp answers
+    workdir = target.made("/tmp/podnet-base.")
     assert made[1:3] == ["--mode=unshare", "--variant=essential"]
     assert made[-2:] == [f"{workdir}/base.tar", "deb http://deb.example.org/debian trixie main"]
     assert f"{workdir}/base.tar" in target.stdin, "the import reads the tar mmdebstrap made"
@@ -254,5 +258,28 @@ def test_a_failing_mmdebstrap_is_one_line_and_leaves_nothing(
     with pytest.raises(PodnetError) as caught, local.workstation_image(target, None, keep=False):
         pass
     assert "\n" not in str(caught.value) and "--base-tar" in str(caught.value)
-    assert ["rm", "-rf", "--", "/var/tmp/podnet-image.abc123"] in target.calls
+    assert ["rm", "-rf", "--", target.made("/tmp/podnet-base.")] in target.calls
     assert not target.podman_calls("import") and not target.podman_calls("build")
+
+
+def test_a_workstation_image_is_built_on_record(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's record is begun before the image is built, so a crash during the
+    build leaves its directory on record for the next session to remove."""
+    monkeypatch.setenv("PODNET_SESSIONS_DIR", str(tmp_path / "sessions"))
+    tar = tmp_path / "image.tar"
+    tar.write_bytes(b"tar")
+    made: dict[str, bool] = {}
+
+    def on_record(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:2] == ["mkdir", "-m"]:
+            made[argv[-1]] = target.session is not None and argv[-1] in [
+                w.path for w in target.session.files()]
+        return (1, "") if argv[:2] == ["test", "-e"] else None
+
+    target = ScriptedTarget(image_exists(set()), on_record)
+    with local.user_session(target, "local-1001", "20261128T000002Z-cccccc", base_tar=str(tar),
+                            keep_image=False, note=lambda _: None):
+        pass
+    [(path, recorded)] = made.items()
+    assert path.startswith("/var/tmp/podnet-image.") and recorded

@@ -317,7 +317,7 @@ def _capture_inbound(ctx: _Context, network: str, token: str, reverse: bool
         done = ctx.client.run(["timeout", str(CAPTURE_SECONDS), *client_argv], check=False,
                               timeout=CAPTURE_SECONDS + 30)
     finally:
-        target.podman("rm", "-f", "-t", "0", name, check=False)
+        target.remove_own("containers", name)
     return ["podman", *argv], shlex.join(client_argv), done.stdout
 
 

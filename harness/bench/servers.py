@@ -122,12 +122,12 @@ def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, m
     if network == "custom":
         net = f"{PREFIX}net-{mid}-{token}"
         target.podman("network", "create", *network_options, net)
-        stack.callback(lambda: target.podman("network", "rm", "-f", net, check=False))
+        stack.callback(lambda: target.remove_own("networks", net))
         network = net
     argv = ["run", "-d", "--name", name, f"--network={network}"]
     if network != "host":
         argv += ["-p", f"{port}:{port}", "-p", f"{port}:{port}/udp"]
-    stack.callback(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
+    stack.callback(lambda: target.remove_own("containers", name))
     # Restarted if it exits: an unthrottled UDP test can make iperf3 give up (seen with
     # slirp4netns), and every later round would then find the port closed.
     target.podman(*argv, IMAGE, "sh", "-c",
@@ -141,8 +141,7 @@ def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, m
 def _socket_user_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
                       ends: Endpoints, mid: str) -> None:
     """A quadlet .container and .socket, as in the guide, running the sink."""
-    unit = f"{PREFIX}sink"
-    name = f"{unit}-{token}"
+    unit = name = f"{PREFIX}sink-{token}"
     stack.callback(user_socket_service(
         target, unit, name, [f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
                              "Exec=/usr/local/bin/sink"],
@@ -153,8 +152,7 @@ def _socket_user_sink(target: Target, stack: contextlib.ExitStack, token: str, p
 def _socket_system_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
                         ends: Endpoints, mid: str) -> None:
     """A system service with User= running rootless podman with the sink."""
-    unit = f"{PREFIX}sink-system"
-    name = f"{unit}-{token}"
+    unit = name = f"{PREFIX}sink-system-{token}"
     stack.callback(system_socket_service(
         target, unit, name, [IMAGE, "/usr/local/bin/sink"], f"podnet benchmark {mid}",
         f"0.0.0.0:{port}"))

@@ -79,7 +79,7 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
                    stdin_path=str(tar), timeout=300)
     # Not in the home directory: on host1 that is on an overlay root, which newer
     # buildah cannot use as the lower layer of its build-context overlay.
-    build_dir = target.run(["mktemp", "-d", "/var/tmp/podnet-image.XXXXXX"]).stdout.strip()
+    build_dir = target.fresh_dir("/var/tmp", "podnet-image.")
     try:
         for name, text in _context().items():
             target.write_file(f"{build_dir}/{name}", text)

@@ -21,9 +21,17 @@ from dataclasses import dataclass
 
 from harness.errors import PodnetError
 from harness.run import Completed
+from harness.targets.base import fresh_dir
 from harness.wait import poll
 
 Runner = Callable[..., Completed]
+#: Records a path on the target in the session's manifest before it is made
+#: (:meth:`Target.record_file`); a client host records nothing.
+Recorder = Callable[[str], None]
+
+
+def _record_nothing(path: str) -> None:
+    return None
 
 _CONNECT = ("import socket,sys\n"
             "s=socket.create_connection((sys.argv[1],int(sys.argv[2])),1)\n"
@@ -72,19 +80,20 @@ def _stop(run: Runner, pid: int, workdir: str) -> None:
     run(["rm", "-rf", "--", workdir], check=False)
 
 
-def _workdir(run: Runner, parent: str | None) -> str:
-    argv = ["mktemp", "-d", "-p", parent, "podnet-srv.XXXXXX"] if parent else \
-        ["mktemp", "-d", "-t", "podnet-srv.XXXXXX"]
+def _workdir(run: Runner, parent: str | None, record: Recorder) -> str:
+    """A fresh working directory ``PARENT/podnet-srv.<random>`` (default parent:
+    ``/tmp``), recorded before it is made; ``mkdir`` without ``-p`` never takes over one
+    that exists."""
     if parent:
         run(["mkdir", "-p", parent])
-    return run(argv).stdout.strip()
+    return fresh_dir(run, record, parent or "/tmp", "podnet-srv.")
 
 
 @contextlib.contextmanager
 def _background(run: Runner, argv_for: Callable[[str], Sequence[str]], ready: Callable[[], bool],
-                what: str, parent: str | None, setup: Callable[[str], None] | None = None
-                ) -> Iterator[tuple[int, str]]:
-    workdir = _workdir(run, parent)
+                what: str, parent: str | None, setup: Callable[[str], None] | None = None,
+                record: Recorder = _record_nothing) -> Iterator[tuple[int, str]]:
+    workdir = _workdir(run, parent, record)
     pid = None
     try:
         if setup:
@@ -105,8 +114,10 @@ def _background(run: Runner, argv_for: Callable[[str], Sequence[str]], ready: Ca
 
 @contextlib.contextmanager
 def http_server(run: Runner, address: str, port: int, *, python: str = "python3",
-                parent: str | None = None) -> Iterator[HostServer]:
-    """``python3 -m http.server`` bound to ``address`` only, serving ``/<token>``."""
+                parent: str | None = None, record: Recorder = _record_nothing
+                ) -> Iterator[HostServer]:
+    """``python3 -m http.server`` bound to ``address`` only, serving ``/<token>``; on a
+    target, ``record`` is its :meth:`~harness.targets.base.Target.record_file`."""
     token = new_token()
 
     def setup(workdir: str) -> None:
@@ -117,14 +128,14 @@ def http_server(run: Runner, address: str, port: int, *, python: str = "python3"
 
     with _background(
         run, lambda d: [python, "-m", "http.server", str(port), "--bind", address, "--directory", d],
-        ready, f"an HTTP server on {address}:{port}", parent, setup,
+        ready, f"an HTTP server on {address}:{port}", parent, setup, record,
     ) as (pid, workdir):
         yield HostServer(token, pid, workdir, address=address, port=port)
 
 
 @contextlib.contextmanager
-def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None
-                       ) -> Iterator[HostServer]:
+def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None,
+                       record: Recorder = _record_nothing) -> Iterator[HostServer]:
     """``socat`` answering the token on a Unix socket: ``sock`` in a fresh directory
     (mode 0777 so the container's user may connect), or an abstract name."""
     token = new_token()
@@ -142,7 +153,8 @@ def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None
         done = run(["socat", "-T2", "-", addr], check=False, input="")
         return done.ok and token in done.stdout
 
-    with _background(run, argv, ready, "a Unix socket server", parent) as (pid, workdir):
+    with _background(run, argv, ready, "a Unix socket server", parent,
+                     record=record) as (pid, workdir):
         run(["chmod", "0755", workdir])
         yield HostServer(token, pid, workdir, socket=names["socket"])
 

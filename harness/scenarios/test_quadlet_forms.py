@@ -73,7 +73,9 @@ class Served:
 
 @contextlib.contextmanager
 def _network_file(target: Target, name: str, needed: bool) -> Iterator[None]:
-    """The custom network's quadlet file; the network quadlet creates is removed too."""
+    """The custom network's quadlet file; the network quadlet creates (carrying the
+    session's label, from the file's ``Label=``) is removed too. A file of that name
+    that this session did not write stays, with its unit and network."""
     if not needed:
         yield
         return
@@ -82,10 +84,8 @@ def _network_file(target: Target, name: str, needed: bool) -> Iterator[None]:
         target.write_file(path, target.label_quadlet(path, NETWORK_TEXT))
         yield
     finally:
-        target.systemctl_user("stop", f"{name}-network.service", check=False)
-        target.remove_files(path)
-        target.podman("network", "rm", "-f", f"systemd-{name}", check=False)
-        target.systemctl_user("reset-failed", f"{name}-network.service", check=False)
+        target.undo_units(path)
+        target.remove_own("networks", f"systemd-{name}")
 
 
 def _serve_from_quadlet(target: Target, client: Client, method_id: str,
@@ -189,6 +189,6 @@ def test_quoted_address_with_subnet_taken_fails(target: Target, client: Client,
     try:
         served = _serve_from_quadlet(target, client, "pasta-custom-network")
     finally:
-        target.podman("network", "rm", "-f", taken, check=False)
+        target.remove_own("networks", taken)
     assert served.evidence["served"], served.evidence
     assert served.peer != quoted, served.evidence

@@ -32,13 +32,15 @@ HOST_NAME = "host.containers.internal"
 
 @pytest.fixture(scope="module")
 def loopback_service(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT) as server:
+    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT,
+                                record=target.record_file) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def abstract_socket(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.unix_socket_server(target.run, abstract=True) as server:
+    with hostserver.unix_socket_server(target.run, abstract=True,
+                                       record=target.record_file) as server:
         yield server
 
 

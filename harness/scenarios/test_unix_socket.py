@@ -33,7 +33,8 @@ def _parent(target: Target) -> str:
 @pytest.mark.claims("unix-socket.bind-mount")
 def test_bind_mount(target: Target, recorder: Recorder) -> None:
     claim = REGISTRY.get("unix-socket.bind-mount")
-    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:
+    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target),
+                                         record=target.record_file) as server:
         argv = target.marked(["podman", "run", "--rm", "--network=none",
                               "-v", f"{server.workdir}:/podnet-dir:Z",
                               IMAGE, "socat", "-T2", "-", "UNIX-CONNECT:/podnet-dir/sock"])
@@ -57,7 +58,8 @@ def file_source(target: Target) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def socket_source(target: Target) -> Iterator[tuple[str, str]]:
-    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target)) as server:
+    with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target),
+                                         record=target.record_file) as server:
         yield server.socket, server.token
 
 
@@ -83,10 +85,8 @@ def test_openfile(claim: Claim, target: Target, recorder: Recorder, applicable: 
         started = target.systemctl_user("start", f"{unit}.service", check=False, timeout=90)
         seen = target.run(["cat", out], check=False).stdout.strip()
     finally:
-        target.systemctl_user("stop", f"{unit}.service", check=False)
-        target.remove_files(unit_file, out)
-        target.systemctl_user("daemon-reload", check=False)
-        target.systemctl_user("reset-failed", f"{unit}.service", check=False)
-        target.podman("rm", "-f", "-t", "0", unit, check=False)
+        target.undo_units(unit_file)
+        target.remove_files(out)
+        target.remove_own("containers", unit)
     recorder.check(claim, started.ok and seen == token, evidence={
         "unit": text, "container_read": seen[:100], "systemctl": started.stderr.strip()[-200:]})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import shlex
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from harness import marks
@@ -42,6 +43,17 @@ class NotIsolated(PodnetError):
 class ListingFailed(PodnetError):
     """A listing a cleanup relies on (podman's, a file's presence) did not answer: what
     it would have listed is unknown, never taken as gone."""
+
+
+def fresh_dir(run: Callable[..., Completed], record: Callable[[str], None], parent: str,
+              stem: str) -> str:
+    """A new directory ``PARENT/STEM<random>`` of mode 0700: its path is recorded (with
+    ``record``, e.g. :meth:`Target.record_file`) before ``mkdir`` makes it, and ``mkdir``
+    without ``-p`` never takes over a directory that exists."""
+    path = f"{parent.rstrip('/')}/{stem}{secrets.token_hex(6)}"
+    record(path)
+    run(["mkdir", "-m", "0700", "--", path])
+    return path
 
 
 class Target(ABC):
@@ -142,11 +154,24 @@ class Target(ABC):
         if self.session is not None:
             self.session.wrote(path, root=root)
 
+    def fresh_dir(self, parent: str, stem: str) -> str:
+        """:func:`fresh_dir` on this target, recorded in the session's manifest."""
+        return fresh_dir(self.run, self.record_file, parent, stem)
+
     def write_file(self, path: str, content: str, *, root: bool = False,
                    mode: str = "0644") -> None:
         """Write ``content`` to ``path``. In a session, a file that exists and that this
         session did not write is never overwritten (it is the user's, or another
         program's): :class:`ForeignFile` is raised and nothing is recorded."""
+        self._write(path, root=root, mode=mode, input=content)
+
+    def copy_file(self, path: str, source: str, *, mode: str = "0644") -> None:
+        """Copy the controller's file ``source`` to ``path`` as :meth:`write_file` does:
+        recorded first, never over a file this session did not write."""
+        self._write(path, root=False, mode=mode, stdin_path=source)
+
+    def _write(self, path: str, *, root: bool, mode: str, input: str | None = None,
+               stdin_path: str | None = None) -> None:
         own = self.session is not None and any(
             w.path == path for w in self.session.files())
         if self.session is not None and not own and self.run(
@@ -160,7 +185,7 @@ class Target(ABC):
         done = self.run(
             ["sh", "-c", f"{clobber}mkdir -p \"$(dirname {quoted})\" && cat > {quoted} "
                          f"&& chmod {mode} {quoted}"],
-            root=root, input=content, check=False,
+            root=root, input=input, stdin_path=stdin_path, check=False, timeout=300,
         )
         if not done.ok:
             if clobber and "exists" in done.stderr and self.session is not None:
@@ -172,8 +197,26 @@ class Target(ABC):
     def read_file(self, path: str, *, root: bool = False) -> str:
         return self.run(["cat", path], root=root).stdout
 
+    def owned(self, paths: Iterable[str], *, root: bool = False) -> list[str]:
+        """Of ``paths``, those this session's manifest says it wrote (the path, or a
+        directory above it) and has not removed since: the only files an undo may
+        remove and whose units it may stop. A file whose write raised
+        :class:`ForeignFile`, or that was never written, is not among them. Without a
+        session nothing is marked or refused, and the paths are taken as given."""
+        paths = [p for p in paths if p]
+        if self.session is None:
+            return paths
+        live = [w.path.rstrip("/") for w in self.session.files() if w.root == root]
+        return [p for p in paths
+                if any(p == w or p.startswith(w + "/") for w in live)]
+
     def remove_files(self, *paths: str, root: bool = False) -> None:
-        paths = tuple(p for p in paths if p)
+        """Remove ``paths``, those of them :meth:`owned` keeps: a path this session did
+        not write is never removed, whatever its name."""
+        wanted = tuple(p for p in paths if p)
+        paths = tuple(self.owned(wanted, root=root))
+        if skipped := [p for p in wanted if p not in paths]:
+            log.info("not removing %s: this session did not write it", ", ".join(skipped))
         if paths:
             self.run(["rm", "-rf", "--", *paths], root=root)
             for path in paths:
@@ -185,6 +228,47 @@ class Target(ABC):
         if root:
             return [SYSTEM_UNIT_DIR, SYSTEM_QUADLET_DIR]
         return [f"{self.home}/{QUADLET_DIR}", f"{self.home}/{USER_UNIT_DIR}"]
+
+    def undo_units(self, *paths: str, root: bool = False) -> None:
+        """Undo what a setup wrote into the unit directories: stop the units that the
+        files of ``paths`` this session wrote (:meth:`owned`) define or generate, remove
+        those files, reload the manager and ``reset-failed`` exactly those units. Units
+        of a file the session did not write are never stopped or reset."""
+        mine = self.owned(paths, root=root)
+        if not mine:
+            return
+        dirs = self.unit_dirs(root=root)
+        units = list(dict.fromkeys(u for p in mine if (u := marks.unit_of(p, dirs))))
+        systemctl = self.systemctl if root else self.systemctl_user
+        if units:
+            systemctl("stop", "--", *units, check=False)
+        self.remove_files(*mine, root=root)
+        systemctl("daemon-reload", check=False)
+        if units:
+            systemctl("reset-failed", "--", *units, check=False)
+
+    def remove_own(self, kind: str, *names: str) -> None:
+        """Remove the ``kind`` objects (``containers``, ``pods``, ``networks``,
+        ``volumes``) named ``names`` that carry this session's label, by id, networks and
+        volumes without ``--force``: an object of that name that is not this session's
+        stays, and so does a network or volume a foreign container still uses. Without
+        a session (nothing is marked) they are removed by name, again without forcing
+        networks and volumes."""
+        names = tuple(n for n in names if n)
+        if not names:
+            return
+        if self.session is None:
+            for step in marks.plan_by_name(kind, names):
+                self.run(step.argv, check=False)
+            return
+        try:
+            found = self._labelled(kind)
+        except ListingFailed as exc:
+            log.warning("not removing %s: %s", ", ".join(names), exc)
+            return
+        listing = marks.Listings(**{kind: marks.named(found, names)})
+        for step in marks.plan_podman([self.session.id], listing):
+            self.run(step.argv, check=False)
 
     def sysctl(self, key: str) -> str:
         return self.read_file("/proc/sys/" + key.replace(".", "/")).strip()

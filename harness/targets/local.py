@@ -125,6 +125,10 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
                                mmdebstrap=mmdebstrap) as built:
             yield built
     finally:
+        if target.session is not None:
+            # What the session's checks left goes first, so that the images and scratch
+            # directories below are free; the session's own end repeats it and verifies.
+            target.clean_session(target.session)
         for unit in inactive:
             if target.systemctl_user("is-active", "--quiet", unit, check=False).ok:
                 target.systemctl_user("stop", unit, check=False)
@@ -136,15 +140,16 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
 def user_session(target: Target, key: str, run_id: str, *, base_tar: str | None,
                  keep_image: bool, note: lock.Note, mmdebstrap: bool = True) -> Iterator[None]:
     """A test session on a user's own podman (``--target local`` or ``ssh://``), its
-    records under ``key``: one session per user at a time (fixed unit names, ports),
-    taken before the image is checked, so no other session removes it meanwhile; then
-    :func:`workstation_session`, and stale sessions' marks removed first and this one's
-    at the end."""
+    records under ``key``: one session per user at a time (ports), taken before the
+    image is checked, so no other session removes it meanwhile; then stale sessions'
+    marks are removed and this session's record begun, before
+    :func:`workstation_session` builds anything (its build directories are on record),
+    and this session's marks are removed at the end."""
     with lock.hold(default_root() / key / "active.lock", exclusive=True,
                    what=f"a test session on {target.name}", wait=lock.LAB_WAIT, note=note), \
+            marked_session(target, key, run_id), \
             workstation_session(target, base_tar, keep=keep_image, key=key,
-                                mmdebstrap=mmdebstrap), \
-            marked_session(target, key, run_id):
+                                mmdebstrap=mmdebstrap):
         yield
 
 
@@ -202,7 +207,7 @@ def _mmdebstrap_base(target: Target) -> Iterator[Path]:
     mount in the machine's namespace), removed afterwards."""
     release = get_release(DEFAULT_RELEASE)
     mirror = debian_mirror()
-    workdir = target.run(["mktemp", "-d", "-t", "podnet-base.XXXXXX"]).stdout.strip()
+    workdir = target.fresh_dir("/tmp", "podnet-base.")
     tar = f"{workdir}/base.tar"
     try:
         try:
