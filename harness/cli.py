@@ -232,12 +232,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_coverage(args: argparse.Namespace) -> int:
     from harness import coverage
     from harness.claims import load_default
+    from harness.results.store import load
 
     registry = load_default()
+    runs = [load(Path(r)) for r in args.runs]
     if args.markdown:
-        print(coverage.document(registry), end="")
+        print(coverage.document(registry, runs), end="")
     else:
-        print("\n".join(coverage.text_lines(coverage.sections(registry))))
+        print("\n".join(coverage.text_lines(coverage.of(registry, runs))))
     return 0
 
 
@@ -363,10 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     cls.add_argument("--property", default=None, help="only claims of this property")
     cls.set_defaults(func=cmd_claims)
 
-    cov = sub.add_parser("coverage", help="per section of the guide: statements observed, "
-                                          "checked weakly and unchecked, with why")
+    cov = sub.add_parser("coverage", help="per section of the guide: statements the runs "
+                                          "observed, observed weakly and did not, with why "
+                                          "(without runs: the registry's plan)")
+    cov.add_argument("runs", nargs="*", metavar="RUN",
+                     help="run directories (results/<run>) whose results count")
     cov.add_argument("--markdown", action="store_true",
-                     help="print docs/coverage.md (Markdown) instead of the terminal table")
+                     help="print Markdown (docs/coverage.md) instead of the terminal table")
     cov.set_defaults(func=cmd_coverage)
 
     exa = sub.add_parser("examples", help="the guide's examples: every fenced block "

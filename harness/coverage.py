@@ -1,56 +1,48 @@
-"""How much of the guide podnet observes: every statement of the guide is a claim of the
-registry, and each is *observed* (a scenario records it with a check that can fail),
-*weak* (a scenario records it, but its check could pass in a wrong world: ``weak``
-says why) or *unchecked* (no scenario observes it: ``unchecked`` says why).
+"""How much of the guide podnet has observed, computed from run records.
 
-Grouped per section of the guide (the heading each claim cites), in the guide's order.
+Every statement of the guide is a claim of the registry. Given runs, a statement is
+*observed* when a run recorded a decided verdict for it (passed or failed: for a
+benchmark, a verdict the run's resolution could separate, since an undecided one is
+``inconclusive``), naming each run that did; *weak* when it was decided but the registry
+says its check could pass in a wrong world (``weak``); *not observed* otherwise, with the
+reasons the runs gave (skipped, not applicable, inconclusive, unsupported, error), the
+registry's ``unchecked`` reason, or that no run recorded it. A claim not applicable on
+every release the lab builds, all of them run, applies on none: coverage says so.
+
+Without runs nothing is observed: the registry's plan is shown instead (*planned*,
+*weak*, *unchecked*). Sections are the guide's headings each claim cites, in the guide's
+order; claims beyond the guide are not the guide's and are not counted.
 """
 
 from __future__ import annotations
 
 import html
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.claims import Claim, Registry
 from harness.guide_sections import HEADINGS, position
+from harness.lab.releases import RELEASES
+from harness.results.schema import DECIDED, ClaimResult, Run
 
-#: Properties some scenario records (tests/test_claim_coverage.py checks this against
-#: the scenarios' source): a claim of another property has no scenario.
-RECORDED_PROPERTIES = frozenset({
-    "auto_publishes_later_listener", "bind_device_restricts", "bind_device_supported",
-    "cni_backend_available", "custom_network_address_reachable", "etc_hosts_addresses",
-    "host_network_reaches_abstract_socket", "host_network_reaches_localhost",
-    "ip_unprivileged_port_start", "main_interface_request_source", "minimum_port",
-    "mtu_improves_performance", "native_performance", "network_backend",
-    "openfile_inherited", "pasta_error_without_network", "pasta_map_guest_addr_default",
-    "pasta_tcp_ports_option", "pcap_destination_address", "pcap_http_host_method",
-    "performance_order", "proxy_forwards_client_address", "proxy_not_found_after_ready",
-    "proxy_reload_keeps_serving", "proxy_socket_activation",
-    "proxy_socket_activation_needs_env", "proxy_systemd_notify",
-    "publish_below_default_after_lowering", "publishes_below_unprivileged_start",
-    "publishes_like_p", "quadlet_example_serves", "quadlet_waits_for_network",
-    "quoted_container_address", "quoted_source_address", "reaches_host_localhost",
-    "reaches_host_main_interface", "reaches_internet", "rootless_network_cmd",
-    "rootless_network_cmd_json", "rootless_network_helper_process", "runs_without_network",
-    "serves_privileged_port", "source_address_preserved", "unix_socket_reachable",
-    "wait_online_script",
-    "sysctl_d_sets_unprivileged_port_start", "unprivileged_port_start_scope",
-    "tcp_ns_better_than_map_gw", "main_interface_socket_activated_server",
-    "methods_combined", "socket_activation_combines", "socket_activation_service_form",
-    "fails_after_reboot_late_network", "user_service_waits_for_system_target",
-    "starts_after_reboot_late_network", "manual_wait_online_starts",
-    "wait_online_activating", "active_state_values",
-    "combination_native_performance",
-})
-STATUSES = ("observed", "weak", "unchecked")
-NO_SCENARIO = "no scenario records it"
+STATUSES = ("observed", "weak", "not observed")
+#: Without runs: what the registry plans.
+PLAN_STATUSES = ("planned", "weak", "unchecked")
+NO_RESULT = "no run recorded a result for it"
+NO_RUNS = "0 statements observed (no runs given)"
+#: A reason from a run is cut to this many characters.
+REASON_CHARS = 240
 
 
 @dataclass(frozen=True)
 class Judged:
     claim: Claim
     status: str
+    #: Why it is weak or not observed (empty when observed).
     reason: str = ""
+    #: The runs that decided it (release and run id).
+    decided_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,14 +54,65 @@ class Section:
         return sum(1 for j in self.claims if j.status == status)
 
 
-def judge(claim: Claim) -> Judged:
-    if claim.unchecked:
-        return Judged(claim, "unchecked", claim.unchecked)
-    if claim.property not in RECORDED_PROPERTIES:
-        return Judged(claim, "unchecked", NO_SCENARIO)
-    if claim.weak:
-        return Judged(claim, "weak", claim.weak)
-    return Judged(claim, "observed")
+@dataclass(frozen=True)
+class Coverage:
+    sections: tuple[Section, ...]
+    #: The runs it was computed from, each named by :func:`run_name`.
+    runs: tuple[str, ...] = ()
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return STATUSES if self.runs else PLAN_STATUSES
+
+    def count(self, status: str) -> int:
+        return sum(s.count(status) for s in self.sections)
+
+    @property
+    def total(self) -> int:
+        return sum(len(s.claims) for s in self.sections)
+
+    @property
+    def summary(self) -> str:
+        if not self.runs:
+            return NO_RUNS
+        return f"{self.count('observed')} of {self.total} statements observed"
+
+
+def run_name(run: Run) -> str:
+    release = run.environment.get("release")
+    return f"{release} {run.run_id}" if release else run.run_id
+
+
+def judge(claim: Claim, runs: Sequence[Run]) -> Judged:
+    """One statement against the runs (the plan when there are none)."""
+    if not runs:
+        if claim.unchecked:
+            return Judged(claim, "unchecked", claim.unchecked)
+        return Judged(claim, "weak", claim.weak) if claim.weak else Judged(claim, "planned")
+    results = [(run, r) for run in runs for r in run.results if r.claim_id == claim.id]
+    deciding = tuple(dict.fromkeys(run_name(run) for run, r in results if r.outcome in DECIDED))
+    if deciding:
+        return Judged(claim, "weak" if claim.weak else "observed", claim.weak, deciding)
+    return Judged(claim, "not observed", _why_not(claim, runs, results))
+
+
+def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimResult]]) -> str:
+    if not results:
+        return f"unchecked: {claim.unchecked}" if claim.unchecked else NO_RESULT
+    said: dict[tuple[str, str], list[str]] = {}
+    for run, result in results:
+        reason = " ".join((result.reason or "no reason recorded").split())
+        if len(reason) > REASON_CHARS:
+            reason = reason[:REASON_CHARS - 1] + "…"
+        names = said.setdefault((result.outcome.replace("_", " "), reason), [])
+        if run_name(run) not in names:
+            names.append(run_name(run))
+    text = "; ".join(f"{outcome} ({', '.join(names)}): {reason}"
+                     for (outcome, reason), names in said.items())
+    releases = {run.environment.get("release") for run in runs}
+    if all(r.outcome == "not_applicable" for _, r in results) and releases >= set(RELEASES):
+        return f"applies on no release the lab builds ({', '.join(RELEASES)} all run): {text}"
+    return text
 
 
 _TITLES = dict(HEADINGS)
@@ -80,79 +123,106 @@ def section_title(claim: Claim) -> str:
     return _TITLES.get(claim.anchor, claim.section)
 
 
-def sections(registry: Registry) -> list[Section]:
-    """The guide's statements per section, sections and claims in the guide's order
-    (claims beyond the guide are not the guide's and not counted)."""
+def of(registry: Registry, runs: Sequence[Run] = ()) -> Coverage:
+    """The guide's statements per section, sections and claims in the guide's order."""
     ordered = sorted(registry.guide_claims, key=lambda c: position(c.anchor, c.section))
     groups: dict[str, list[Judged]] = {}
     for claim in ordered:
-        groups.setdefault(section_title(claim), []).append(judge(claim))
-    return [Section(title, tuple(judged)) for title, judged in groups.items()]
+        groups.setdefault(section_title(claim), []).append(judge(claim, runs))
+    return Coverage(tuple(Section(title, tuple(judged)) for title, judged in groups.items()),
+                    tuple(dict.fromkeys(run_name(run) for run in runs)))
 
 
-def summary(found: list[Section]) -> str:
-    observed = sum(s.count("observed") for s in found)
-    total = sum(len(s.claims) for s in found)
-    return f"{observed} of {total} statements observed"
+def _counts(found: Coverage, section: Section) -> list[str]:
+    return [str(section.count(status)) for status in found.statuses]
 
 
-def _counts(section: Section) -> list[str]:
-    return [str(section.count(status)) for status in STATUSES]
+def _detail(judged: Judged) -> str:
+    """What a claim's line says after its status: the deciding runs, then why."""
+    runs = f"decided by {', '.join(judged.decided_by)}" if judged.decided_by else ""
+    return "; ".join(part for part in (runs, judged.reason) if part)
 
 
-def _explained(found: list[Section]) -> list[Judged]:
-    return [j for s in found for j in s.claims if j.status != "observed"]
+def _listed(found: Coverage) -> list[Judged]:
+    """The claims each listing names: all of them given runs (every observed statement
+    names its runs), else the plan's weak and unchecked ones."""
+    return [j for s in found.sections for j in s.claims if found.runs or j.status != "planned"]
 
 
-def text_lines(found: list[Section]) -> list[str]:
-    """For the terminal: one line per section, then its weak and unchecked claims."""
-    width = max((len(s.title) for s in found), default=7)
-    lines = [f"{'section':<{width}}  observed  weak  unchecked"]
-    for section in found:
-        observed, weak, unchecked = _counts(section)
-        lines.append(f"{section.title:<{width}}  {observed:>8}  {weak:>4}  {unchecked:>9}")
-        lines += [f"    {j.status:<9}  {j.claim.id}: {j.reason}"
-                  for j in section.claims if j.status != "observed"]
-    return [*lines, summary(found)]
+def _runs_line(found: Coverage) -> str:
+    return (f"from {len(found.runs)} run{'s' if len(found.runs) != 1 else ''}: "
+            + ", ".join(found.runs) if found.runs else "the registry's plan (no runs given)")
+
+
+def text_lines(found: Coverage) -> list[str]:
+    """For the terminal: one line per section with its counts, then its claims with
+    status and detail."""
+    lines = [_runs_line(found)]
+    for section in found.sections:
+        counts = ", ".join(f"{n} {status}" for n, status in zip(
+            _counts(found, section), found.statuses, strict=True))
+        lines.append(f"{section.title}: {counts}")
+        lines += [f"    {j.status:<12}  {j.claim.id}: {_detail(j)}" for j in section.claims
+                  if found.runs or j.status != "planned"]
+    return [*lines, found.summary]
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown_lines(found: list[Section]) -> list[str]:
-    """The per-section table, then every weak and unchecked claim with its reason."""
-    lines = ["| section | observed | weak | unchecked |", "|-|-:|-:|-:|"]
-    lines += [f"| {_md(s.title)} | " + " | ".join(_counts(s)) + " |" for s in found]
-    lines += ["", "| claim | status | why |", "|-|-|-|"]
-    lines += [f"| `{j.claim.id}` | {j.status} | {_md(j.reason)} |" for j in _explained(found)]
-    return [*lines, "", summary(found)]
+def markdown_lines(found: Coverage) -> list[str]:
+    """The per-section table, then each listed claim with its status and detail."""
+    heads = found.statuses
+    lines = [_runs_line(found) + ".", "", "| section | " + " | ".join(heads) + " |",
+             "|-|" + "-:|" * len(heads)]
+    lines += [f"| {_md(s.title)} | " + " | ".join(_counts(found, s)) + " |"
+              for s in found.sections]
+    lines += ["", "| claim | status | decided by, or why not |", "|-|-|-|"]
+    lines += [f"| `{j.claim.id}` | {j.status} | {_md(_detail(j))} |" for j in _listed(found)]
+    return [*lines, "", found.summary]
 
 
-def html_fragment(found: list[Section]) -> str:
+def html_fragment(found: Coverage) -> str:
     esc = html.escape
+    heads = "".join(f"<th>{esc(h)}</th>" for h in found.statuses)
     rows = "".join(f"<tr><td>{esc(s.title)}</td>" + "".join(
-        f'<td class="num">{n}</td>' for n in _counts(s)) + "</tr>" for s in found)
-    explained = "".join(
-        f"<tr><td><code>{esc(j.claim.id)}</code></td><td>{j.status}</td>"
-        f"<td>{esc(j.reason)}</td></tr>" for j in _explained(found))
+        f'<td class="num">{n}</td>' for n in _counts(found, s)) + "</tr>"
+        for s in found.sections)
+    listed = "".join(
+        f"<tr><td><code>{esc(j.claim.id)}</code></td><td>{esc(j.status)}</td>"
+        f"<td>{esc(_detail(j))}</td></tr>" for j in _listed(found))
     return (
-        "<table><thead><tr><th>section</th><th>observed</th><th>weak</th>"
-        f"<th>unchecked</th></tr></thead><tbody>{rows}</tbody></table>"
-        "<table><thead><tr><th>claim</th><th>status</th><th>why</th></tr></thead>"
-        f"<tbody>{explained}</tbody></table><p>{esc(summary(found))}</p>"
+        f"<p>{esc(_runs_line(found))}</p>"
+        f"<table><thead><tr><th>section</th>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+        "<table><thead><tr><th>claim</th><th>status</th><th>decided by, or why not</th>"
+        f"</tr></thead><tbody>{listed}</tbody></table><p>{esc(found.summary)}</p>"
     )
 
 
 DOC_HEADER = """# Coverage of the guide
 
 Every verifiable statement of [the guide](guide.md) is a claim of the registry
-([claims.md](claims.md)). *observed*: a scenario records it with a check that can fail;
-*weak*: a scenario records it, but the check could pass in a wrong world; *unchecked*:
-no scenario observes it. Generated by `podnet coverage --markdown > docs/coverage.md`
-(a unit test checks this file is up to date); do not edit.
+([claims.md](claims.md)). *observed*: a run recorded a decided verdict for it (passed or
+failed), named in the table; *weak*: decided, but the check could pass in a wrong world;
+*not observed*: every result was skipped, not applicable, inconclusive, unsupported or an
+error (the runs' reasons are given), or no run recorded one. Generated by
+`podnet coverage --markdown RUN... > docs/coverage.md`; do not edit.
 """
 
 
-def document(registry: Registry) -> str:
-    return DOC_HEADER + "\n" + "\n".join(markdown_lines(sections(registry))) + "\n"
+def _described(run: Run) -> str:
+    podman = (run.environment.get("versions") or {}).get("podman", "unknown")
+    when = time.strftime("%Y-%m-%d", time.gmtime(run.started))
+    chosen = ("selection not recorded" if run.selection is None
+              else f"checks `-m {run.selection}`" if run.selection else "every check")
+    return (f"`{run.run_id}` ({run.environment.get('release') or 'no release recorded'}, "
+            f"podman {podman}, {when}, {run.environment.get('target') or 'unknown target'}, "
+            f"{chosen}, {len(run.results)} claim results)")
+
+
+def document(registry: Registry, runs: Sequence[Run] = ()) -> str:
+    source = (f"Produced from {', '.join(_described(r) for r in runs)}.\n" if runs else
+              "Produced from no run: the registry's plan only.\n")
+    return (DOC_HEADER + "\n" + source + "\n"
+            + "\n".join(markdown_lines(of(registry, runs))) + "\n")

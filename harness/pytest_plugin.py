@@ -67,6 +67,9 @@ MARKERS = {
     "guide_examples": "the guide's own examples, run as written as a fresh user of host1",
     "ssh_target": "the ssh target's proof: --target ssh:// against an sshd in host1, with ssh "
                   "run in host2's network namespace",
+    "proof": "podnet's proofs of itself (the lab's mechanics, the workstation and ssh "
+             "targets): run by podnet's own tests (pytest), never by podnet verify, which "
+             "judges the guide",
     "claims": "claims(id, ..., same_method=prop): registry claims a test records besides its "
               "'claim' parameter; same_method: the claim of that property for the parameter's "
               "method",
@@ -155,6 +158,8 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[RECORDER] = recorder
     config.stash[FIRST_RESULT] = len(recorder.run.results)
+    if recorder.run.selection is None:
+        recorder.run.selection = config.option.markexpr or ""
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

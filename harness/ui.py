@@ -12,6 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.claims import Claim, Registry, load_default
+from harness.coverage import section_title
+from harness.errors import UsageError
+from harness.guide_sections import HEADINGS, position
 from harness.lab.lab import Step
 from harness.results.schema import ClaimResult, Run
 from harness.words import BEYOND_GUIDE
@@ -42,28 +45,69 @@ def claims_table(claims: Iterable[Claim], prop: str | None = None) -> None:
     Console().print(table)
 
 
+#: The summary's outcome columns, short so an 80-column console keeps section titles whole.
+SUMMARY_HEADERS = {"passed": "pass", "failed": "fail", "inconclusive": "incon.",
+                   "unsupported": "unsup.", "skipped": "skip", "not_applicable": "n/a",
+                   "error": "error"}
+#: The caption explains the abbreviations the table shows.
+ABBREVIATIONS = {"inconclusive": "incon.: inconclusive",
+                 "unsupported": "unsup.: unsupported by this podman",
+                 "not_applicable": "n/a: not applicable"}
+
+
+def summary_group(result: ClaimResult, registry: Registry) -> tuple[int, str]:
+    """Where a result is counted: the guide's section its claim cites (the coverage's
+    sections, in the guide's order), claims beyond the guide after them."""
+    try:
+        claim = registry.get(result.claim_id)
+    except UsageError:  # a claim the registry no longer has: its recorded section
+        return (len(HEADINGS), result.section)
+    if claim.beyond_guide:
+        return (len(HEADINGS) + 1, f"{BEYOND_GUIDE}: {claim.section.split(' > ')[-1]}")
+    return (position(claim.anchor, claim.section), section_title(claim))
+
+
 def summary_table(run: Run, registry: Registry | None = None) -> Table:
-    """Outcomes per area (the claim id's first two parts), then every failure; claims
-    beyond the guide last, each area marked "beyond the guide"."""
-    beyond = {c.id for c in (registry or load_default()).claims if c.beyond_guide}
-    counts: dict[tuple[bool, str], Counter[str]] = {}
+    """Outcomes per section of the guide, in the guide's order; claims beyond the guide
+    last, marked "beyond the guide"."""
+    known = registry or load_default()
+    counts: dict[tuple[int, str], Counter[str]] = {}
     for result in run.results:
-        outside = result.claim_id in beyond
-        area = ".".join(result.claim_id.split(".")[int(outside):2])
-        key = (outside, f"{BEYOND_GUIDE}: {area}" if outside else area)
-        counts.setdefault(key, Counter())[result.outcome] += 1
+        counts.setdefault(summary_group(result, known), Counter())[result.outcome] += 1
     title = f"podnet run {run.run_id}" + (" (interrupted)" if run.status != "complete" else "")
-    # Short outcome headers leave an 80-column console room for whole area names.
-    table = Table(title=escape(title), caption="unsup.: unsupported by this podman; n/a: not applicable")
-    headers = {"passed": "pass", "failed": "fail", "error": "error", "unsupported": "unsup.",
-               "skipped": "skip", "not_applicable": "n/a"}
-    outcomes = tuple(headers)
-    table.add_column("area", overflow="fold")
-    for outcome in outcomes:
-        table.add_column(headers[outcome], justify="right", no_wrap=True)
-    for (_, area), counter in sorted(counts.items()):
-        table.add_row(escape(area), *(_cell(counter[o], o) for o in outcomes))
+    shown = [o for o in SUMMARY_HEADERS if any(c[o] for c in counts.values())]
+    caption = "; ".join(ABBREVIATIONS[o] for o in shown if o in ABBREVIATIONS)
+    table = Table(title=escape(title), caption=caption or None)
+    table.add_column("section of the guide", overflow="fold")
+    for outcome in shown:
+        table.add_column(SUMMARY_HEADERS[outcome], justify="right", no_wrap=True)
+    for (_, section), counter in sorted(counts.items()):
+        table.add_row(escape(section), *(_cell(counter[o], o) for o in shown))
     return table
+
+
+def outcome_line(run: Run) -> str:
+    """``N claim results: a passed, b failed, ...`` in the summary's order."""
+    counts = Counter(r.outcome for r in run.results)
+    parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in SUMMARY_HEADERS if counts[o]]
+    return f"{len(run.results)} claim results" + (f": {', '.join(parts)}" if parts else "")
+
+
+def one_line(text: str, width: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def contradiction_line(result: ClaimResult) -> str:
+    """A contradiction of the guide in one line: claim, scope, expected and observed."""
+    scope = ", ".join(part for part in (result.method, result.protocol) if part)
+    reason = f"; {result.reason}" if result.reason else ""
+    return one_line(f"{result.claim_id}{f' ({scope})' if scope else ''}: expected "
+                    f"{result.expected!r}, observed {result.observed!r}{reason}")
+
+
+def error_line(result: ClaimResult) -> str:
+    return one_line(f"{result.claim_id}: {result.reason or 'no reason recorded'}")
 
 
 def _cell(n: int, outcome: str) -> str:
@@ -74,5 +118,9 @@ def _cell(n: int, outcome: str) -> str:
     return f"[{colour}]{n}[/]"
 
 
-def failures(run: Run) -> list[ClaimResult]:
-    return [r for r in run.results if r.outcome in ("failed", "error")]
+def contradictions(run: Run) -> list[ClaimResult]:
+    return [r for r in run.results if r.outcome == "failed"]
+
+
+def errors(run: Run) -> list[ClaimResult]:
+    return [r for r in run.results if r.outcome == "error"]

@@ -34,7 +34,16 @@ from harness.results import store
 from harness.results.schema import Run
 from harness.run import run
 from harness.scenarios import DIRECTORY
-from harness.ui import console, failures, step_printer, summary_table
+from harness.ui import (
+    console,
+    contradiction_line,
+    contradictions,
+    error_line,
+    errors,
+    outcome_line,
+    step_printer,
+    summary_table,
+)
 
 SCENARIOS = DIRECTORY
 #: No .pytest_cache, and no .benchmarks/ from a pytest-benchmark left installed (podnet
@@ -168,20 +177,28 @@ def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
     return worst
 
 
+def guide_checks(marker: str | None) -> str:
+    """The marker expression of the checks verify runs: the guide's, never podnet's
+    proofs of itself (marker ``proof``: they run with podnet's own tests)."""
+    return f"({marker}) and not proof" if marker else "not proof"
+
+
 def preflight(marker: str | None, extra: list[str]) -> None:
     """Collect the checks without running them, before any lab is built: pytest options
     after ``--`` that pytest refuses, a module that does not import, or a selection of
     no check at all, are one line now instead of after the lab build."""
     argv = [sys.executable, "-m", "pytest", str(SCENARIOS), "--collect-only", "-q",
             "--no-header", "-p", "podnet", *QUIET_PLUGINS,
-            *(["-m", marker] if marker else []), *(a for a in extra if a != "--")]
+            "-m", guide_checks(marker), *(a for a in extra if a != "--")]
     done = run(argv, check=False, timeout=300)
     if done.returncode == pytest.ExitCode.OK:
         return
     if done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED:
         chosen = " ".join([*(["-m", repr(marker)] if marker else []), *extra])
         raise UsageError(f"no check is selected by {chosen or 'the defaults'}: check the "
-                         "marker names ('pytest --markers') and the arguments after '--'")
+                         "marker names ('pytest --markers') and the arguments after '--' "
+                         "(podnet's proofs of itself, marker proof, run with 'pytest -m "
+                         "proof', not with podnet verify)")
     lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
     said = next((line for line in lines if "error:" in line), lines[-1] if lines else "")
     said = said.split("error: ", 1)[-1].removeprefix("Exit: ").removeprefix("podnet: ")
@@ -236,8 +253,7 @@ def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
             f"--junitxml={run_dir / 'junit.xml'}"]
     if quick:
         args.append("--quick")
-    if marker:
-        args += ["-m", marker]
+    args += ["-m", guide_checks(marker)]
     args += [a for a in extra if a != "--"]
     progress = ProgressPlugin(quiet)
     code = int(pytest.main(args, plugins=[progress]))
@@ -273,16 +289,18 @@ def _report(run_dir: Path, code: int, started: float) -> int:
 
     paths = render_run(run_dir, run=run)
     console.print(summary_table(run))
-    failed = failures(run)
-    for failure in failed:
-        scope = ", ".join(part for part in (failure.method, failure.protocol) if part)
-        console.print(f"[red]✘[/] {escape(str(failure.claim_id))}"
-                      f"{escape(f' ({scope})') if scope else ''}: "
-                      f"expected {escape(repr(failure.expected))}, "
-                      f"observed {escape(repr(failure.observed))} {escape(str(failure.reason))}")
+    found, broken = contradictions(run), errors(run)
+    for results, heading, mark, line in (
+            (found, "contradiction(s) of the guide", "[red]✘[/]", contradiction_line),
+            (broken, "claim(s) podnet could not check (error)", "[yellow]![/]", error_line)):
+        if results:
+            plural = "s" if len(results) != 1 else ""
+            console.print(f"[bold]{len(results)} {heading.replace('(s)', plural)}:[/]")
+        for result in results:
+            console.print(f"{mark} {escape(line(result))}")
     html = next((p for p in paths if p.suffix == ".html"), None)
-    console.print(f"{len(run.results)} claim results in {time.monotonic() - started:.0f}s; "
+    console.print(f"{escape(outcome_line(run))} in {time.monotonic() - started:.0f}s; "
                   f"report: {escape(str(html or run_dir))}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         code = 0
-    return 1 if failed or code else 0
+    return 1 if found or broken or code else 0

@@ -1,9 +1,11 @@
 """Coverage of the guide: every registry claim is recorded by a scenario or says why not
-(``unchecked``), scenarios record only registry claims, ``podnet coverage`` lists every
-statement once, and docs/coverage.md is what it prints."""
+(``unchecked``), scenarios record only registry claims; ``podnet coverage`` counts a
+statement observed only when a run decided it, lists every statement once, and
+docs/coverage.md is what it printed for a real run."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,9 @@ import pytest
 from harness import cli, coverage
 from harness.claims import Claim, Registry, load_default
 from harness.errors import UsageError
+from harness.lab.releases import RELEASES
+from harness.results import store
+from harness.results.schema import ClaimResult, Run
 from tests.scenario_scan import Scan, scan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,21 +65,104 @@ def test_tests_declare_the_claims_they_read(scanned: Scan) -> None:
             if marked and t not in scanned.recording] == []
 
 
-def test_recorded_properties_match_the_scenarios(registry: Registry, scanned: Scan) -> None:
-    """harness.coverage.RECORDED_PROPERTIES is what the scenarios record, claim by claim."""
-    differ = [(c.id, c.property) for c in registry.claims
-              if (c.property in coverage.RECORDED_PROPERTIES) != recorded(c, scanned)]
-    assert differ == []
-    unused = coverage.RECORDED_PROPERTIES - {c.property for c in registry.claims}
-    assert unused == set()
+def _result(claim: Claim, outcome: str, reason: str = "", protocol: str | None = None
+            ) -> ClaimResult:
+    return ClaimResult(claim.id, claim.section, claim.statement, claim.expected,
+                       claim.expected if outcome in ("passed", "failed") else None, outcome,
+                       method=claim.method, protocol=protocol, reason=reason)
+
+
+def _run(run_id: str, release: str, results: list[ClaimResult]) -> Run:
+    return Run(run_id, 0.0, {"release": release}, results)
+
+
+def _judged(found: coverage.Coverage, claim_id: str) -> coverage.Judged:
+    return next(j for s in found.sections for j in s.claims if j.claim.id == claim_id)
+
+
+def test_only_a_decided_verdict_counts(registry: Registry) -> None:
+    """A claim skipped everywhere is not observed (with the runs' reasons); one that
+    passed is, naming the run that decided it."""
+    skipped, passed = registry.guide_claims[:2]
+    skipping = _run("r1", "trixie", [
+        _result(skipped, "skipped", "pasta is not installed on the target", "tcp"),
+        _result(skipped, "skipped", "pasta is not installed on the target", "udp"),
+        _result(passed, "skipped", "no host3")])
+    deciding = _run("r2", "sid", [_result(skipped, "inconclusive", "inconclusive: too few"),
+                                  _result(passed, "passed")])
+    found = coverage.of(registry, [skipping, deciding])
+    assert found.count("observed") == 1
+    assert _judged(found, passed.id) == coverage.Judged(passed, "observed", "", ("sid r2",))
+    not_seen = _judged(found, skipped.id)
+    assert not_seen.status == "not observed" and not_seen.decided_by == ()
+    assert not_seen.reason == ("skipped (trixie r1): pasta is not installed on the target; "
+                               "inconclusive (sid r2): inconclusive: too few")
+    assert found.summary == f"1 of {len(registry.guide_claims)} statements observed"
+
+
+@pytest.mark.parametrize("outcome", ["skipped", "not_applicable", "inconclusive",
+                                     "unsupported", "error"])
+def test_an_undecided_outcome_is_never_observed(registry: Registry, outcome: str) -> None:
+    claim = registry.guide_claims[0]
+    found = coverage.of(registry, [_run("r", "trixie", [_result(claim, outcome, "why")])])
+    assert found.count("observed") == 0
+    assert _judged(found, claim.id).reason == f"{outcome.replace('_', ' ')} (trixie r): why"
+
+
+def test_a_failed_verdict_is_observed(registry: Registry) -> None:
+    claim = registry.guide_claims[0]
+    found = coverage.of(registry, [_run("r", "trixie", [_result(claim, "failed")])])
+    assert _judged(found, claim.id).status == "observed"
+
+
+def test_weak_claims_are_reported_weak(registry: Registry) -> None:
+    base = registry.guide_claims[0]
+    weak = Claim(**{**base.__dict__, "weak": "the expectation is read from the observation"})
+    patched = Registry(tuple(weak if c.id == base.id else c for c in registry.claims),
+                       registry.tables)
+    found = coverage.of(patched, [_run("r", "trixie", [_result(weak, "passed")])])
+    assert _judged(found, base.id) == coverage.Judged(
+        weak, "weak", "the expectation is read from the observation", ("trixie r",))
+    assert found.count("observed") == 0 and found.count("weak") == 1
+
+
+def test_claims_that_never_apply_say_so(registry: Registry) -> None:
+    """older.map-guest-addr needs podman < 5.3 with passt >= 2024-08-21: not applicable on
+    every release, so not observed, and with every release run coverage says it applies
+    on none."""
+    claim = registry.get("older.map-guest-addr")
+    reason = "the guide's statement needs podman < 5.3; this target has 5.4.2"
+    runs = [_run(f"r-{release}", release, [_result(claim, "not_applicable", reason)])
+            for release in RELEASES]
+    found = coverage.of(registry, runs)
+    judged = _judged(found, claim.id)
+    assert judged.status == "not observed"
+    assert judged.reason.startswith("applies on no release the lab builds (bookworm, trixie, "
+                                    "sid, experimental all run): not applicable (bookworm ")
+    one = _judged(coverage.of(registry, runs[1:2]), claim.id)
+    assert one.reason == f"not applicable (trixie r-trixie): {reason}"
+
+
+def test_a_claim_no_run_recorded(registry: Registry) -> None:
+    unchecked = next(c for c in registry.guide_claims if c.unchecked)
+    other = next(c for c in registry.guide_claims if not c.unchecked)
+    found = coverage.of(registry, [_run("r", "trixie", [])])
+    assert _judged(found, unchecked.id).reason == f"unchecked: {unchecked.unchecked}"
+    assert _judged(found, other.id).reason == coverage.NO_RESULT
+
+
+def test_without_runs_the_plan_and_nothing_observed(registry: Registry) -> None:
+    found = coverage.of(registry)
+    assert found.statuses == coverage.PLAN_STATUSES and found.count("observed") == 0
+    assert found.summary == "0 statements observed (no runs given)"
+    assert all(j.reason for s in found.sections for j in s.claims if j.status != "planned")
 
 
 def test_every_statement_has_one_status(registry: Registry) -> None:
-    found = coverage.sections(registry)
-    listed = [j.claim.id for s in found for j in s.claims]
-    assert sorted(listed) == sorted(c.id for c in registry.guide_claims)
-    assert all(j.status in coverage.STATUSES for s in found for j in s.claims)
-    assert all(j.reason for s in found for j in s.claims if j.status != "observed")
+    for found in (coverage.of(registry), coverage.of(registry, [_run("r", "trixie", [])])):
+        listed = [j.claim.id for s in found.sections for j in s.claims]
+        assert sorted(listed) == sorted(c.id for c in registry.guide_claims)
+        assert all(j.status in found.statuses for s in found.sections for j in s.claims)
 
 
 def test_claims_beyond_the_guide_are_not_counted(registry: Registry) -> None:
@@ -82,44 +170,58 @@ def test_claims_beyond_the_guide_are_not_counted(registry: Registry) -> None:
     pasta port forwarder) is in the registry but in no section and not in the total."""
     beyond = [c for c in registry.claims if c.beyond_guide]
     assert beyond, "the registry has claims beyond the guide"
-    listed = {j.claim.id for s in coverage.sections(registry) for j in s.claims}
+    run = _run("r", "trixie", [_result(c, "passed") for c in beyond])
+    found = coverage.of(registry, [run])
+    listed = {j.claim.id for s in found.sections for j in s.claims}
     assert listed.isdisjoint(c.id for c in beyond)
-    total = coverage.summary(coverage.sections(registry)).split(" of ")[1].split()[0]
-    assert int(total) == len(registry.claims) - len(beyond)
+    assert found.total == len(registry.claims) - len(beyond) and found.count("observed") == 0
 
 
 def test_sections_follow_the_guide(registry: Registry) -> None:
-    titles = [s.title for s in coverage.sections(registry)]
+    titles = [s.title for s in coverage.of(registry).sections]
     assert titles[0] == "Overview"
     assert titles.index("Performance") < titles.index("HTTP reverse proxy")
     assert len(titles) == len(set(titles))
 
 
-def test_coverage_command(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
+def test_coverage_command_without_runs(registry: Registry,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["coverage"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    observed = sum(1 for c in registry.guide_claims if coverage.judge(c).status == "observed")
-    assert lines[-1] == f"{observed} of {len(registry.guide_claims)} statements observed"
-    for claim in registry.claims:
+    assert lines[0] == "the registry's plan (no runs given)"
+    assert lines[-1] == "0 statements observed (no runs given)"
+    for claim in registry.guide_claims:
         if claim.unchecked:
             assert any(claim.id in line and claim.unchecked in line for line in lines)
 
 
-def test_docs_coverage_is_up_to_date(registry: Registry) -> None:
-    assert COVERAGE_DOC.read_text() == coverage.document(registry), (
-        "regenerate it: podnet coverage --markdown > docs/coverage.md")
+def test_coverage_command_with_runs(registry: Registry, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    claim = registry.guide_claims[0]
+    run = _run("20261207T000000Z-abcdef", "trixie", [_result(claim, "passed")])
+    directory = store.save(run, tmp_path / run.run_id).parent
+    assert cli.main(["coverage", str(directory)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "from 1 run: trixie 20261207T000000Z-abcdef"
+    assert any(claim.id in line and "decided by trixie 20261207T000000Z-abcdef" in line
+               for line in lines)
+    assert lines[-1] == f"1 of {len(registry.guide_claims)} statements observed"
+    assert cli.main(["coverage", "--markdown", str(directory)]) == 0
+    doc = capsys.readouterr().out
+    assert doc.startswith(coverage.DOC_HEADER)
+    assert "Produced from `20261207T000000Z-abcdef` (trixie, podman unknown" in doc
+    assert cli.main(["coverage", str(tmp_path / "nothing")]) == 2
 
 
-def test_status_of_a_claim() -> None:
-    base = load_default().get("ports.unprivileged.read")
-    assert coverage.judge(base).status == "observed"
-    weak = Claim(**{**base.__dict__, "weak": "cannot fail"})
-    assert (coverage.judge(weak).status, coverage.judge(weak).reason) == ("weak", "cannot fail")
-    both = Claim(**{**weak.__dict__, "unchecked": "no scenario yet"})
-    assert coverage.judge(both).status == "unchecked"
-    unknown = Claim(**{**base.__dict__, "property": "nobody_records_this"})
-    assert (coverage.judge(unknown).status, coverage.judge(unknown).reason) == (
-        "unchecked", coverage.NO_SCENARIO)
+def test_docs_coverage_comes_from_a_run(registry: Registry) -> None:
+    """docs/coverage.md is what `podnet coverage --markdown RUN` printed for a real run:
+    its header names the run, and every claim it lists is still in the registry."""
+    text = COVERAGE_DOC.read_text()
+    assert text.startswith(coverage.DOC_HEADER)
+    assert re.search(r"^Produced from `\d{8}T\d{6}Z-[0-9a-f]{6}` \(", text, re.MULTILINE)
+    ids = {c.id for c in registry.claims}
+    assert [i for i in re.findall(r"^\| `([^`]+)` \|", text, re.MULTILINE) if i not in ids] == []
+    assert re.search(r"^\d+ of \d+ statements observed$", text, re.MULTILINE)
 
 
 @pytest.mark.parametrize("value", ['""', '"  "', '"""two\nlines"""', "true"])
@@ -175,13 +277,15 @@ def test_scan_finds_each_way_of_selecting(tmp_path: Path) -> None:
     assert found.selecting["test_x.py::test_by_id"] == ({"prop_c"}, set())
 
 
-def test_every_report_carries_the_coverage_table(registry: Registry) -> None:
+def test_every_report_carries_the_coverage_of_its_run(registry: Registry) -> None:
     from harness.reports import html, markdown
-    from harness.results.schema import Run
 
-    run = Run("20261128T000000Z-abcdef", 0.0)
-    last = coverage.summary(coverage.sections(registry))
+    claim = registry.guide_claims[0]
+    run = _run("20261128T000000Z-abcdef", "trixie", [_result(claim, "passed")])
+    last = coverage.of(registry, [run]).summary
+    assert last.startswith("1 of ")
     text = markdown.render(run, [], registry)
     assert "## Coverage of the guide" in text and last in text
+    assert "decided by trixie 20261128T000000Z-abcdef" in text
     page = html.render(run, [], None, registry)
     assert "Coverage of the guide" in page and last in page

@@ -222,7 +222,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     body.append(guide_examples.html_fragment(run))
     body += ["<h2>Claim results</h2>", _results(run, registry),
              "<h2>Coverage of the guide</h2>",
-             coverage.html_fragment(coverage.sections(registry or load_default())),
+             coverage.html_fragment(coverage.of(registry or load_default(), [run])),
              "<h2>Environment</h2>",
              _grid(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (

@@ -167,7 +167,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     lines += guide_examples.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",
-              *coverage.markdown_lines(coverage.sections(registry or load_default())), ""]
+              *coverage.markdown_lines(coverage.of(registry or load_default(), [run])), ""]
     env = flatten_environment(run.environment)
     lines += ["## Environment", "", *(grid(["key", "value"], env) if env else ["(none recorded)"]),
               ""]

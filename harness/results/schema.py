@@ -6,6 +6,7 @@ Schema (version 2), ``results/<run-id>/run.json``::
       "schema": "podnet.run", "schema_version": 2,
       "run_id": "20261127T203000Z-1a2b3c",
       "podnet": {"version": "0.1.0", "commit": "7dad32a..."},
+      "selection": "source_address and not proof",
       "started": 1764275400.0, "finished": 1764275460.0, "status": "complete",
       "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
                       "cpu": "...", "versions": {"podman": "5.4.2", ...}},
@@ -93,6 +94,9 @@ class Run:
     status: str = "complete"
     #: The podnet that made the run: ``version`` and ``commit`` (None outside a git checkout).
     podnet: dict[str, Any] = field(default_factory=dict)
+    #: The checks the run selected: pytest's marker expression ("" for every check; None:
+    #: not recorded, by an older podnet).
+    selection: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -119,6 +123,7 @@ class Run:
                 measurements=[Measurement(**m) for m in data.get("measurements", [])],
                 summaries=data.get("summaries", {}),
                 status=data.get("status", "complete"), podnet=data.get("podnet", {}),
+                selection=data.get("selection"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -130,6 +135,7 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("finished", (int, float, type(None)), False), ("environment", (dict,), False),
     ("results", (list,), False), ("measurements", (list,), False),
     ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
+    ("selection", (str, type(None)), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),

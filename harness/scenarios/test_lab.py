@@ -22,7 +22,7 @@ from harness.targets.lab import LabTarget
 from harness.versions import Version
 from harness.wait import poll
 
-pytestmark = [pytest.mark.lab, pytest.mark.smoke]
+pytestmark = [pytest.mark.lab, pytest.mark.smoke, pytest.mark.proof]
 SELFTEST = "podnet-selftest"
 
 

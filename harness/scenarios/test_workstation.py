@@ -23,7 +23,7 @@ from harness.lab import workstation as ws
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 
-pytestmark = [pytest.mark.lab, pytest.mark.workstation]
+pytestmark = [pytest.mark.lab, pytest.mark.workstation, pytest.mark.proof]
 
 WORKDIR = "/root/podnet-workstation"
 PERSON = ws.Person()
