@@ -198,6 +198,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.wasxfail = "contradicts the guide: " + str(call.excinfo.value).splitlines()[0]
     if report.when == "teardown":
         _complete_claims(item)
+        item.config.stash[RECORDER].checkpoint()
     return report
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.claims import Claim
+from harness.errors import PodnetError
 from harness.provenance import podnet_identity
 from harness.results import store
 from harness.results.schema import ClaimResult, Measurement, Run
+
+log = logging.getLogger("podnet.results")
 
 
 class ClaimMismatch(AssertionError):
@@ -41,6 +46,7 @@ class Recorder:
     def add(self, result: ClaimResult) -> None:
         result.test = result.test or self.current_test
         self.run.results.append(result)
+        self.checkpoint()
 
     def measure(self, sample: Measurement) -> None:
         self.run.measurements.append(sample)
@@ -103,6 +109,20 @@ class Recorder:
             reason=message, method=method or claim.method, protocol=protocol,
             evidence={"podman_message": message, **(evidence or {})},
         ))
+
+    def checkpoint(self) -> Path | None:
+        """Write what the run holds so far, atomically, as an ``interrupted`` record: a run
+        killed before its final :meth:`save` keeps every result recorded until then.
+        (Measurements are written with the next result or test end, never while a
+        benchmark measures.)"""
+        if not self.run.results and not self.run.measurements:
+            return None
+        try:
+            return store.save(dataclasses.replace(self.run, status="interrupted"),
+                              self.directory)
+        except PodnetError as exc:  # the final save says so, in one line
+            log.warning("%s", exc)
+            return None
 
     def save(self) -> Path | None:
         if not self.run.results and not self.run.measurements:

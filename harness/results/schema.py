@@ -20,8 +20,10 @@ A ClaimResult is one check of one claim (for one method and protocol):
 ``error``), ``reason``,
 ``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
 
-``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``: the
-results are those gathered until then.
+``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``, or
+when the run ended before its final record was written (the record is rewritten,
+atomically, with every result and after every test, so a killed run keeps what it found):
+the results are those gathered until then.
 
 A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``method``,
 ``direction``, ``protocol``, ``round``, ``value``, ``unit`` and ``extra``.
