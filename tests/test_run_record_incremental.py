@@ -11,19 +11,7 @@ from pathlib import Path
 
 from harness.results.recorder import Recorder
 from harness.results.schema import ClaimResult, Run
-
-CONFTEST = '''
-import pytest
-
-
-class FakeTarget:
-    name = "fake"
-
-
-@pytest.fixture(scope="session")
-def target():
-    return FakeTarget()
-'''
+from tests.test_one_result_per_claim import CONFTEST
 
 SUITE = '''
 import os
