@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness import marks
+from harness.results.timings import phase
 from harness.sessions import Session, SessionStore, default_root
 from harness.targets.base import ListingFailed, Target
 
@@ -78,7 +79,8 @@ def marked_session(target: Target, key: str, session_id: str,
     """Clean the stale sessions of the target ``key``, then mark everything ``target``
     creates with ``session_id`` until exit; on exit remove what is left of it."""
     store = SessionStore(root or default_root(), key)
-    clean_stale(target, store)
+    with phase("setup: stale sessions' leftovers removed"):
+        clean_stale(target, store)
     session = store.begin(session_id)
     target.attach(session)
     try:
@@ -86,7 +88,8 @@ def marked_session(target: Target, key: str, session_id: str,
     finally:
         target.attach(None)
         try:
-            target.clean_session(session)
+            with phase("teardown: the session's containers, units and files removed"):
+                target.clean_session(session)
         except BaseException:
             session.release()
             raise

@@ -156,13 +156,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.reports import render_run
+    from harness.reports import durations, render_run
     from harness.results.store import load
 
     run_dir = Path(args.run)
-    load(run_dir)  # one clear line if it is not a run directory
-    for path in render_run(run_dir):
+    run = load(run_dir)  # one clear line if it is not a run directory
+    for path in render_run(run_dir, run=run):
         print(path)
+    lines = durations.markdown_lines(run)
+    if lines:
+        print("\n".join(["", *lines]).rstrip())
     return 0
 
 

@@ -35,6 +35,7 @@ from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 from harness.targets.local import LocalTarget, user_session
 from harness.targets.ssh import SshTarget, is_ssh_target, parse_target_url, ssh_session
+from harness.timekeeper import Timekeeper
 from harness.versions import Version
 
 MARKERS = {
@@ -160,6 +161,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[FIRST_RESULT] = len(recorder.run.results)
     if recorder.run.selection is None:
         recorder.run.selection = config.option.markexpr or ""
+    config.pluginmanager.register(Timekeeper(recorder.run), "podnet-timekeeper")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

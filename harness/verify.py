@@ -30,7 +30,7 @@ from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError, UsageError
 from harness.lab import lab, lock
 from harness.provenance import podnet_identity
-from harness.results import store
+from harness.results import store, timings
 from harness.results.schema import Run
 from harness.run import run
 from harness.scenarios import DIRECTORY
@@ -285,7 +285,11 @@ def _report(run_dir: Path, code: int, started: float) -> int:
         console.print(f"[red]no results were recorded (pytest exit {code})[/]")
         return code or 1
     run = store.load(run_dir)
-    from harness.reports import render_run
+    late = timings.drain()  # the lab taken down after pytest ended
+    if late:
+        run.timings += late
+        store.save(run, run_dir)
+    from harness.reports import durations, render_run
 
     paths = render_run(run_dir, run=run)
     console.print(summary_table(run))
@@ -299,6 +303,8 @@ def _report(run_dir: Path, code: int, started: float) -> int:
         for result in results:
             console.print(f"{mark} {escape(line(result))}")
     html = next((p for p in paths if p.suffix == ".html"), None)
+    for text in durations.summary_lines(run):
+        console.print(escape(text), highlight=False)
     console.print(f"{escape(outcome_line(run))} in {time.monotonic() - started:.0f}s; "
                   f"report: {escape(str(html or run_dir))}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:

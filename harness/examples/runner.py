@@ -19,6 +19,7 @@ from harness.examples.plan import Action, Plan
 from harness.lab import workstation as ws
 from harness.lab.images import WEB_IMAGE
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
+from harness.results.timings import phase
 from harness.run import Completed
 from harness.targets.lab import LabTarget
 
@@ -118,6 +119,11 @@ def _build(user: ws.HostUser, tag: str, files: dict[str, str], *, as_root: bool 
 
 
 def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
+    with phase("image builds: guide examples"):
+        _load_and_build(user, plan)
+
+
+def _load_and_build(user: ws.HostUser, plan: Plan) -> None:
     user.run(["podman", "load", "-q", "-i", IMAGES_TAR], timeout=300)
     if not plan.images:
         return

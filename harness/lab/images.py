@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from harness.results.timings import phase
 from harness.targets.base import Target
 
 log = logging.getLogger("podnet.lab")
@@ -71,6 +72,12 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
     if has_image(target, tag):
         target.podman("tag", tag, f"{WEB_IMAGE}:latest")
         return Built(tag, built=False)
+    with phase("image builds: test image"):
+        _build(target, image_tar, tag)
+    return Built(tag, built=True)
+
+
+def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
     suffix = tag.rsplit(":", 1)[1]
     base = f"{BASE_IMAGE}:{suffix}"
     log.info("importing the base image")
@@ -93,7 +100,6 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
         target.remove_files(build_dir)
         # The web image keeps the base's layers; the base's own name is not needed.
         target.podman("rmi", base, check=False)
-    return Built(tag, built=True)
 
 
 def podnet_images(target: Target) -> dict[str, list[str]]:

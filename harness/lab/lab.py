@@ -29,6 +29,7 @@ from harness.lab.images import ensure_images
 from harness.lab.mirror import debian_mirror
 from harness.lab.releases import DEFAULT_RELEASE, RELEASES, Release, get_release
 from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_built
+from harness.results.timings import phase
 from harness.run import require_tool, run, spawn
 from harness.targets.lab import LabTarget, host1_argv
 from harness.wait import GiveUp, poll
@@ -68,7 +69,7 @@ def status(name: str = "podnet") -> LabStatus:
 def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet) -> LabTarget:
     require_root()
     rel = get_release(release)
-    with lock.lab_lock(name, exclusive=True):
+    with lock.lab_lock(name, exclusive=True), phase("lab up"):
         return _up(name, rel, step)
 
 
@@ -130,7 +131,7 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
 def down(name: str = "podnet", step: Step = _quiet) -> None:
     """Stop everything the lab started. Safe to call twice or on a half-made lab."""
     require_root()
-    with lock.lab_lock(name, exclusive=True):
+    with lock.lab_lock(name, exclusive=True), phase("teardown: lab down"):
         st = lab_state.load(name)
         # The lab's own cgroup holds host1's init and everything it started.
         cgroup.kill_all(cgroup.lab_cgroup(name))
@@ -178,7 +179,9 @@ def session(name: str, release: str, *, keep: bool, say: Step) -> Iterator[LabTa
             if not status(name).up:
                 up(name, release)
                 started = True
-            yield reset_to_baseline(name, say)
+            with phase("setup: host1 reset to its baseline"):
+                reset = reset_to_baseline(name, say)
+            yield reset
         finally:
             if started and not keep:
                 down(name)

@@ -18,6 +18,7 @@ from harness.errors import CommandError, PodnetError
 from harness.lab import state as lab_state
 from harness.lab.images import WEB_IMAGE
 from harness.proxies.specs import Proxy
+from harness.results.timings import phase
 from harness.run import run
 from harness.targets.base import Target
 
@@ -106,8 +107,9 @@ def ensure_image(target: Target, proxy: Proxy, cache: Path | None = None) -> str
         target.write_file(f"{build_dir}/Containerfile",
                           f"FROM {BASE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")
         log.info("building %s", tag)
-        target.podman("build", "--network=none", "--pull=never", "-t", tag, build_dir,
-                      timeout=600)
+        with phase(f"image builds: {proxy.id}"):
+            target.podman("build", "--network=none", "--pull=never", "-t", tag, build_dir,
+                          timeout=600)
     finally:
         target.remove_files(build_dir)
     return tag

@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.atomic import write_text
 from harness.claims import Registry, load_default
 from harness.methods import all_methods
-from harness.reports import html, markdown, tables_csv
+from harness.reports import durations, html, markdown, tables_csv
 from harness.reports.model import Table, build_tables
 from harness.results import store
 from harness.results.schema import Run
@@ -32,6 +32,7 @@ def render_run(run_dir: Path, registry: Registry | None = None, *,
     directory = run_dir if run_dir.is_dir() else run_dir.parent
     registry = registry or load_default()
     tables = guide_tables(run, registry)
-    report_md = write_text(directory / "report.md", markdown.render(run, tables, registry))
+    report_md = write_text(directory / "report.md", "\n".join(
+        [markdown.render(run, tables, registry), *durations.markdown_lines(run)]))
     report_html = write_text(directory / "report.html", html.render(run, tables, directory, registry))
     return [report_md, report_html, *tables_csv.write(run, directory, registry)]

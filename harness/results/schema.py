@@ -30,6 +30,8 @@ A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``meth
 
 Version 1 had no ``inconclusive``: it recorded an undecided verdict as ``skipped`` with a
 reason starting "inconclusive". Such a record is upgraded on reading (:func:`upgrade`).
+
+``timings`` holds the wall time of each test and phase (:mod:`harness.results.timings`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.errors import PodnetError
+from harness.results import timings as timing_records
+from harness.results.timings import Timing
 
 SCHEMA = "podnet.run"
 SCHEMA_VERSION = 2
@@ -99,6 +103,8 @@ class Run:
     #: The checks the run selected: pytest's marker expression ("" for every check; None:
     #: not recorded, by an older podnet).
     selection: str | None = None
+    #: Wall time of each test and phase (harness.results.timings).
+    timings: list[Timing] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -126,6 +132,7 @@ class Run:
                 summaries=data.get("summaries", {}),
                 status=data.get("status", "complete"), podnet=data.get("podnet", {}),
                 selection=data.get("selection"),
+                timings=[Timing(**t) for t in data.get("timings", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -138,6 +145,7 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("results", (list,), False), ("measurements", (list,), False),
     ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
     ("selection", (str, type(None)), False),
+    ("timings", (list,), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
@@ -204,6 +212,12 @@ def _problem(data: dict[str, Any]) -> str | None:
         if not isinstance(entry, dict):
             return f"measurements[{i}] should be an object"
         problem = _field_problem(f"measurements[{i}]", entry, _MEASUREMENT_FIELDS)
+        if problem:
+            return problem
+    for i, entry in enumerate(data.get("timings", [])):
+        if not isinstance(entry, dict):
+            return f"timings[{i}] should be an object"
+        problem = _field_problem(f"timings[{i}]", entry, timing_records.FIELDS)
         if problem:
             return problem
     return None
