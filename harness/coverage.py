@@ -2,8 +2,9 @@
 
 Every statement of the guide is a claim of the registry. Given runs, a statement is
 *observed* when a run recorded a decided verdict for it (passed or failed: for a
-benchmark, a verdict the run's resolution could separate, since an undecided one is
-``inconclusive``), naming each run that did; *weak* when it was decided but the registry
+benchmark, a verdict the run's A/A resolution separated; an undecided one is
+``inconclusive``, and one decided in a run without that resolution does not count),
+naming each run that did; *weak* when it was decided but the registry
 says its check could pass in a wrong world (``weak``); *not observed* otherwise, with the
 reasons the runs gave (skipped, not applicable, inconclusive, unsupported, error), the
 registry's ``unchecked`` reason, or that no run recorded it. A claim not applicable on
@@ -24,12 +25,14 @@ from dataclasses import dataclass
 from harness.claims import Claim, Registry
 from harness.guide_sections import HEADINGS, position
 from harness.lab.releases import RELEASES
-from harness.results.schema import DECIDED, ClaimResult, Run
+from harness.results.schema import DECIDED, ClaimResult, Run, performance_resolution
 
 STATUSES = ("observed", "weak", "not observed")
 #: Without runs: what the registry plans.
 PLAN_STATUSES = ("planned", "weak", "unchecked")
 NO_RESULT = "no run recorded a result for it"
+UNSEPARATED = ("decided without the run's A/A resolution (no host against native control "
+               "measured), so not separated from the noise")
 NO_RUNS = "0 statements observed (no runs given)"
 #: A reason from a run is cut to this many characters.
 REASON_CHARS = 240
@@ -90,10 +93,21 @@ def judge(claim: Claim, runs: Sequence[Run]) -> Judged:
             return Judged(claim, "unchecked", claim.unchecked)
         return Judged(claim, "weak", claim.weak) if claim.weak else Judged(claim, "planned")
     results = [(run, r) for run in runs for r in run.results if r.claim_id == claim.id]
-    deciding = tuple(dict.fromkeys(run_name(run) for run, r in results if r.outcome in DECIDED))
+    deciding = tuple(dict.fromkeys(run_name(run) for run, r in results
+                                   if r.outcome in DECIDED and separated(run, r)))
     if deciding:
         return Judged(claim, "weak" if claim.weak else "observed", claim.weak, deciding)
     return Judged(claim, "not observed", _why_not(claim, runs, results))
+
+
+def separated(run: Run, result: ClaimResult) -> bool:
+    """A benchmark's verdict (one of the run's performance verdicts) is decided only
+    against the run's A/A resolution: without one, nothing told it from the noise."""
+    summary = run.summaries.get("performance")
+    verdicts = summary.get("verdicts") if isinstance(summary, dict) else None
+    if isinstance(verdicts, dict) and result.claim_id in verdicts:
+        return performance_resolution(run) is not None
+    return True
 
 
 def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimResult]]) -> str:
@@ -101,7 +115,8 @@ def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimRe
         return f"unchecked: {claim.unchecked}" if claim.unchecked else NO_RESULT
     said: dict[tuple[str, str], list[str]] = {}
     for run, result in results:
-        reason = " ".join((result.reason or "no reason recorded").split())
+        reason = " ".join((UNSEPARATED if result.outcome in DECIDED else
+                           result.reason or "no reason recorded").split())
         if len(reason) > REASON_CHARS:
             reason = reason[:REASON_CHARS - 1] + "…"
         names = said.setdefault((result.outcome.replace("_", " "), reason), [])

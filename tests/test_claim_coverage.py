@@ -109,6 +109,18 @@ def test_an_undecided_outcome_is_never_observed(registry: Registry, outcome: str
     assert _judged(found, claim.id).reason == f"{outcome.replace('_', ' ')} (trixie r): why"
 
 
+def test_a_benchmark_verdict_counts_only_against_the_runs_resolution(
+        registry: Registry) -> None:
+    claim = registry.get("inbound.native-performance.pasta")
+    run = _run("r", "trixie", [_result(claim, "passed")])
+    run.summaries["performance"] = {"verdicts": {claim.id: {"verdict": "holds"}}}
+    judged = _judged(coverage.of(registry, [run]), claim.id)
+    assert judged.status == "not observed" and judged.reason == (
+        f"passed (trixie r): {coverage.UNSEPARATED}")
+    run.summaries["performance"]["resolution"] = {"value": 0.05}
+    assert _judged(coverage.of(registry, [run]), claim.id).status == "observed"
+
+
 def test_a_failed_verdict_is_observed(registry: Registry) -> None:
     claim = registry.guide_claims[0]
     found = coverage.of(registry, [_run("r", "trixie", [_result(claim, "failed")])])

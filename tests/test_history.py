@@ -175,13 +175,17 @@ def test_the_nightly_merge_gives_the_same_files_wherever_it_runs(tmp_path: Path)
     workflow, local = _merge(tmp_path / "workflow"), _merge(tmp_path / "local")
     files = _files(workflow)
     assert files == _files(local)
-    assert set(files) >= {"summary.md", "compare-trixie.md", "compare-sid.md",
+    assert set(files) >= {"summary.md", "compare-trixie.md", "compare-sid.md", "coverage.md",
                           "matrix/matrix.md", "matrix/matrix.html", "history/history.md",
                           "history/outcomes.csv", "history/ratios.csv"}
     summary = files["summary.md"].decode()
     assert summary.index("# ") < summary.index("## trixie: tonight against the previous night")
     assert "❌ 2 regressions" in files["compare-trixie.md"].decode()
     assert "# History of 6 runs of 2 releases" in summary
+    coverage = files["coverage.md"].decode()
+    assert "Produced from `" in coverage and "trixie" in coverage and "sid" in coverage
+    last = coverage.rstrip().splitlines()[-1]
+    assert last.endswith("statements observed") and f"{last} (coverage.md" in summary
     matrix = files["matrix/matrix.md"].decode()
     assert "trixie (podman 5.4.2" in matrix and "sid (podman 5.8.6" in matrix
     assert matrix.index("trixie (podman") < matrix.index("sid (podman")
