@@ -29,6 +29,8 @@ log = logging.getLogger("podnet.services")
 IMAGE = f"{WEB_IMAGE}:latest"
 UDP_PEER = ["python3", "/usr/local/bin/udp-peer"]
 PREFIX = "podnet-"
+#: Socket activation: how long the first request may wait for the service it starts.
+ACTIVATION_WAIT = 20.0
 
 
 @dataclass
@@ -111,7 +113,10 @@ def _wait_ready(target: Target, service: Service, client: Client, options: Serve
              timeout=options.ready_timeout)
         return
     url = f"http://{target.main_address}:{service.port}/?podnet-ready"
-    poll(lambda: client.http_get(url, timeout=2).ok, what=f"{url} to answer 200",
+    # Socket activation: the first connection waits in the socket's queue until the
+    # service it starts accepts it; elsewhere a server not up yet refuses at once.
+    each = ACTIVATION_WAIT if service.unit else 2
+    poll(lambda: client.http_get(url, timeout=each).ok, what=f"{url} to answer 200",
          timeout=options.ready_timeout, interval=0.1)
 
 
@@ -272,6 +277,9 @@ def install_socket_service(target: Target, unit: str, container: str,
     systemctl = target.systemctl if system else target.systemctl_user
 
     def undo() -> None:
+        # The container first, at once: stopping the service would give its server
+        # podman's 10 s to exit (the UDP reporter, PID 1, ignores the stop signal).
+        target.remove_own("containers", container)
         # Only what this session's manifest says it wrote: a file whose write raised
         # ForeignFile, or that was never reached, is neither removed nor its unit stopped.
         target.undo_units(*files, root=system)

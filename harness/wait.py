@@ -49,3 +49,17 @@ def poll(
             raise NotReady(f"timed out after {timeout:g} s waiting for {what}{detail}")
         time.sleep(delay)
         delay = min(delay * 1.5, max_interval)
+
+
+#: How long a line may take to reach a container's log after the request it records
+#: (conmon copies the server's output a moment after the reply).
+LOG_WAIT = 10.0
+
+
+def logged(find: Callable[[], T | None], *, what: str, timeout: float = LOG_WAIT) -> T | None:
+    """What ``find`` finds in a log, read again until it is there (at most ``timeout``
+    seconds); None if it never is."""
+    try:
+        return poll(find, what=what, timeout=timeout)
+    except NotReady:
+        return None

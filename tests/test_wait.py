@@ -7,7 +7,7 @@ import time
 import pytest
 
 from harness.errors import PodnetError
-from harness.wait import NotReady, poll
+from harness.wait import NotReady, logged, poll
 
 
 def test_returns_the_first_value() -> None:
@@ -81,3 +81,17 @@ def test_interval_grows_to_the_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(clock.sleeps[3:]) == {0.3}
     assert clock.now - 1000.0 == pytest.approx(sum(clock.sleeps))
     assert 2.0 <= sum(clock.sleeps) < 2.0 + 0.3
+
+
+def test_logged_reads_until_the_line_is_there() -> None:
+    """A request's log line written a moment after the reply is found, not missed."""
+    reads = iter(["", "GET /other", "GET /?probe=ab12"])
+    found = logged(lambda: text if "ab12" in (text := next(reads)) else None,
+                   what="the line", timeout=5)
+    assert found == "GET /?probe=ab12"
+
+
+def test_logged_gives_none_after_its_bound() -> None:
+    started = time.monotonic()
+    assert logged(lambda: None, what="the line", timeout=0.2) is None
+    assert time.monotonic() - started < 2

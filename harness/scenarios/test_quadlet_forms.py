@@ -29,7 +29,7 @@ from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.services import PREFIX
 from harness.targets.base import QUADLET_DIR, Target
-from harness.wait import poll
+from harness.wait import logged, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.source_address]
 
@@ -89,10 +89,11 @@ def _network_file(target: Target, name: str, needed: bool) -> Iterator[None]:
 
 
 def _serve_from_quadlet(target: Target, client: Client, method_id: str,
-                        form: QuadletForm | None = None, serve_timeout: float = SERVE_TIMEOUT
-                        ) -> Served:
+                        form: QuadletForm | None = None, serve_timeout: float = SERVE_TIMEOUT,
+                        control_port: int | None = None) -> Served:
     """Start the guide's quadlet form of ``method_id`` (or ``form``); request a token
-    from the client."""
+    from the client. With ``control_port``, where the form does serve: that port first
+    (the positive control), then one request of the token on :data:`PORT`."""
     form = form or FORMS[method_id]
     token = secrets.token_hex(3)
     unit, network = f"{PREFIX}quadlet-{token}", f"{PREFIX}mynet-{token}"
@@ -102,6 +103,16 @@ def _serve_from_quadlet(target: Target, client: Client, method_id: str,
     evidence: dict[str, Any] = {"nginx.container": text, "url": url}
     with _network_file(target, network, NETWORK_FILE in "".join(form.lines)), \
             container_unit(target, unit, text) as service:
+        if control_port is not None:
+            control = f"http://{target.main_address}:{control_port}/"
+            poll(lambda: client.http_get(control, timeout=2).ok,
+                 what=f"{service} to serve {control} (the control)", timeout=serve_timeout,
+                 interval=0.2)
+            evidence["control"] = f"{control} served"
+            reply = client.http_get(url, timeout=2)
+            if not reply.ok:
+                evidence.update(served=False, error=reply.error or f"HTTP {reply.status}")
+                return Served(None, evidence)
         try:
             poll(lambda: client.http_get(url, timeout=2).ok, what=f"{service} to serve {url}",
                  timeout=serve_timeout, interval=0.2)
@@ -109,7 +120,9 @@ def _serve_from_quadlet(target: Target, client: Client, method_id: str,
             state = target.systemctl_user("is-active", service, check=False).stdout.strip()
             evidence.update(served=False, error=str(exc), service_state=state)
             return Served(None, evidence)
-        entry = nginx_log.find_request(target.podman("logs", unit, check=False).stdout, token)
+        entry = logged(lambda: nginx_log.find_request(
+            target.podman("logs", unit, check=False).stdout, token),
+            what=f"{unit}'s access log line for probe {token}")
         evidence.update(served=True, log_line=entry.line if entry else None)
         if NETWORK_FILE in "".join(form.lines):
             evidence["network_subnet"] = target.podman(
@@ -161,8 +174,9 @@ def test_port_published_elsewhere_fails(target: Target, client: Client,
         pytest.skip(missing)
     form = QuadletForm(("Network=pasta", f"PublishPort=0.0.0.0:{PORT + 2}:{PORT}"),
                        logs_client=True)
-    served = _serve_from_quadlet(target, client, "pasta", form, serve_timeout=10)
+    served = _serve_from_quadlet(target, client, "pasta", form, control_port=PORT + 2)
     assert not form_holds(form, served, client.address), served.evidence
+    assert "Connection refused" in served.evidence["error"], served.evidence
 
 
 def test_address_lost_fails(target: Target, client: Client, capabilities: Capabilities) -> None:

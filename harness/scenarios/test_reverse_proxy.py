@@ -24,8 +24,9 @@ from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
 from harness.requirements import Capabilities
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Measurement
+from harness.services import ACTIVATION_WAIT
 from harness.targets.base import Target
-from harness.wait import poll
+from harness.wait import LOG_WAIT, logged, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.reverse_proxy, pytest.mark.socket_activation,
               pytest.mark.custom_network]
@@ -92,11 +93,14 @@ def test_socket_activation(claim: Claim, target: Target, client: Client, recorde
     with unit_factory(proxy.id) as unit:
         # The first connection starts the service (socket activation); it waits in the
         # socket's queue until the proxy accepts it.
-        reply = poll(lambda: (r := _get(client, target, token)).ok and r,
+        reply = poll(lambda: (r := _get(client, target, token, ACTIVATION_WAIT)).ok and r,
                      what=f"{proxy.id} through the socket to answer 200", timeout=30)
         evidence = _inherited(target, unit)
-        proxy_entry = proxy_logs.find_request(unit.logs(), token, proxy.log_format)
-        backend_entry = nginx_log.find_request(unit.logs(unit.backend), token)
+        proxy_entry = logged(lambda: proxy_logs.find_request(unit.logs(), token,
+                                                             proxy.log_format),
+                             what=f"{proxy.id}'s log line for probe {token}")
+        backend_entry = logged(lambda: nginx_log.find_request(unit.logs(unit.backend), token),
+                               what=f"the backend's log line for probe {token}")
     evidence.update(version=_version(recorder, proxy.id), status=reply.status)
     socket_activated = bool(evidence["proxy_holds_socket"] and evidence["systemd_holds_socket"]
                             and not evidence["own_listener"])
@@ -220,7 +224,10 @@ def _reload(target: Target, client: Client, unit_factory: Any, proxy_id: str | N
         reload = target.systemctl_user("reload", unit.service, check=False, timeout=30)
         token = secrets.token_hex(4)
         reply = _get(client, target, token, timeout=3)
-        entry = proxy_logs.find_request(unit.logs(), token, unit.proxy.log_format)
+        entry = logged(lambda: proxy_logs.find_request(unit.logs(), token,
+                                                       unit.proxy.log_format),
+                       what=f"{unit.proxy.id}'s log line for probe {token}",
+                       timeout=LOG_WAIT if reply.ok else 0)
         return {"reload_ok": reload.ok, "reload_rc": reload.returncode,
                 "reload_error": _reload_error(target.run(
                     ["journalctl", "--user", "-u", unit.service, "-n", "30", "--no-pager"],

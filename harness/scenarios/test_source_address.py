@@ -23,9 +23,9 @@ from harness.probes import nginx_log, pcap
 from harness.proxies.sockets import Holder, parse_ss
 from harness.pytest_plugin import method_params
 from harness.results.recorder import NoObservation, Recorder
-from harness.services import ServeOptions, Service, serve
+from harness.services import ACTIVATION_WAIT, ServeOptions, Service, serve
 from harness.targets.base import Target
-from harness.wait import poll
+from harness.wait import LOG_WAIT, logged, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.source_address]
 
@@ -76,12 +76,14 @@ def _tcp_peer(target: Target, client: Client, service: Service) -> tuple[str | N
     token = secrets.token_hex(4)
     reply = client.http_get(f"http://{target.main_address}:{service.port}/?probe={token}")
     assert reply.ok, f"request failed: {reply}"
-    entry = nginx_log.find_request(service.logs(), token)
-    assert entry is not None, f"no access log line for probe {token}"
+    entry = logged(lambda: nginx_log.find_request(service.logs(), token),
+                   what=f"the access log line for probe {token}")
+    assert entry is not None, f"no access log line for probe {token} within {LOG_WAIT:g} s"
     evidence: dict[str, Any] = {"log_line": entry.line}
     backend = service.related.get("backend")
     if backend:
-        behind = nginx_log.find_request(service.logs(backend), token)
+        behind = logged(lambda: nginx_log.find_request(service.logs(backend), token),
+                        what=f"the backend's access log line for probe {token}")
         evidence["backend_log_line"] = behind.line if behind else None
         evidence["backend_forwarded_for"] = behind.forwarded_for if behind else None
     return entry.peer, evidence
@@ -100,13 +102,14 @@ def _udp_peer(target: Target, client: Client, service: Service) -> tuple[str | N
 
 def _socket_activated_udp_reply(target: Target, client: Client, service: Service
                                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The first datagram starts the service (resent until the reporter, started by it,
-    answers); then the positive control: it answered on systemd's socket."""
+    """The first datagram starts the service (the reply comes once the reporter it
+    started is up); then the positive control: it answered on systemd's socket."""
     assert service.unit is not None
     system = service.method.kind == "socket-system"
     before = _active_state(target, service.unit, system)
-    reply = poll(lambda: (r := client.udp_exchange(target.main_address, service.port))
-                 .get("reply") and r, what=f"{service.unit} to answer a datagram", timeout=60)
+    reply = poll(lambda: (r := client.udp_exchange(target.main_address, service.port,
+                                                   timeout=ACTIVATION_WAIT)).get("reply") and r,
+                 what=f"{service.unit} to answer a datagram", timeout=60)
     after = _active_state(target, service.unit, system)
     # Which processes hold a socket only root sees (systemd's and the container's are
     # not the user's to read): without root on the target, the states alone decide.
