@@ -16,7 +16,7 @@ from typing import Any, cast
 import pytest
 
 from harness.clients.base import Client
-from harness.examples import shell
+from harness.examples import runner, shell
 from harness.examples.assess import assess_all
 from harness.examples.compare import difference
 from harness.examples.model import Example
@@ -231,9 +231,9 @@ def test_a_user_named_by_a_shell_variable_is_a_second_person() -> None:
     assert by_line[1030].only_if == "jq" and by_line[1024].only_if == ""
 
 
-def test_a_detached_container_gets_a_readers_pause() -> None:
+def test_a_detached_container_is_waited_for_until_it_listens() -> None:
     actions = _guide_plan("example--use-podman-run-option--p").actions
-    assert actions[0].pause > 0 and all(a.pause == 0 for a in actions[1:])
+    assert actions[0].starts_server and not any(a.starts_server for a in actions[1:])
 
 
 def test_curls_progress_meter_is_not_what_a_terminal_shows() -> None:
@@ -247,12 +247,22 @@ def test_curls_progress_meter_is_not_what_a_terminal_shows() -> None:
     assert difference(guide, other, "curl --max-time 3 10.89.0.2") != ""
 
 
-def test_logs_are_read_at_a_readers_pace() -> None:
+def test_logs_are_read_again_until_the_line_is_there() -> None:
     actions = _guide_plan("example-connect-to-hosts-main-network-interface-using-slirp4netns"
                           ).actions
     journal = actions[-1]
-    assert journal.text.startswith("journalctl") and journal.pause_before > 0
-    assert all(a.pause_before == 0 for a in actions[:-1])
+    assert journal.text.startswith("journalctl") and journal.reads_logs
+    assert not any(a.reads_logs for a in actions[:-1])
+
+
+def test_a_network_probe_gets_the_short_bound() -> None:
+    """The guide's curl in a container (it hung for minutes on TCP's retries) is bounded
+    by the lab's answer time; a podman build is not."""
+    actions = _guide_plan("example-connect-to-hosts-main-network-interface-using-slirp4netns"
+                          ).actions
+    curl = next(a for a in actions if "curl -s -4" in a.text)
+    assert curl.probe and runner.bound(curl) == runner.PROBE_BOUND < runner.STEP_BOUND
+    assert not actions[-1].probe and runner.bound(actions[-1]) == runner.STEP_BOUND
 
 
 def test_the_listing_counts_the_readers_login_as_a_user() -> None:

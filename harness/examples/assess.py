@@ -86,7 +86,7 @@ def _web_server(address: str, directory: str) -> str:
     url = f"http://{address}:8080/"
     return (f"setsid timeout {SERVER_LIFETIME} python3 -m http.server 8080 --bind {address} "
             f"--directory {directory} </dev/null >/dev/null 2>&1 &\n"
-            f"for i in $(seq 100); do curl -s -o /dev/null {url} && exit 0; sleep 0.1; done\n"
+            f"for i in $(seq 100); do curl -s -m 2 -o /dev/null {url} && exit 0; sleep 0.1; done\n"
             f"echo 'the web server on {address}:8080 did not answer' >&2; exit 1")
 
 

@@ -44,18 +44,23 @@ FOREGROUND: tuple[str, ...] = (
     r"^podman run\b(?!.*\s(-d|--detach)(\s|$))(?=.*\s(-p|--publish)(\s|=))",
 )
 
-#: A reader's pace after a command that starts something and returns at once: (pattern,
-#: seconds the runner waits before the next step, why).
-PACE: tuple[tuple[str, float, str], ...] = (
-    (r"^podman run\b(?=.*\s(-d|--detach)(\s|$))", 3.0,
-     "a detached container's server is still starting when podman run returns; a reader "
-     "types the next command seconds later"),
+#: A command that starts a server and returns at once: (pattern, why). The runner waits
+#: until the server listens before the next step (a reader types it seconds later).
+STARTS_SERVER: tuple[tuple[str, str], ...] = (
+    (r"^podman run\b(?=.*\s(-d|--detach)(\s|$))",
+     "a detached container's server is still starting when podman run returns"),
 )
-#: ... and before a command that reads logs: (pattern, seconds, why).
-PACE_BEFORE: tuple[tuple[str, float, str], ...] = (
-    (r"^(journalctl|podman logs)\b", 2.0,
-     "a container's log lines reach the journal through conmon a moment after the "
-     "request; a reader reads them seconds later"),
+#: A command that reads logs: (pattern, why). Where its output differs from the guide's,
+#: the runner reads again until it does not, for a few seconds (a reader reads later).
+READS_LOGS: tuple[tuple[str, str], ...] = (
+    (r"^(journalctl|podman logs)\b",
+     "a container's log lines reach the journal through conmon a moment after the request"),
+)
+#: A command that connects over the network: (pattern, why). Its step gets the runner's
+#: short bound (see the runner's PROBE_BOUND): in the lab an answer comes in milliseconds.
+PROBES: tuple[tuple[str, str], ...] = (
+    (r"(^|[\s|;&(])(curl|wget|nc|ncat|socat|telnet)\s",
+     "a connection inside the lab is refused or answered within milliseconds"),
 )
 
 #: What the runner does not do, searched in each command: (pattern, reason).
@@ -97,10 +102,12 @@ class Action:
     #: Which login (0, 1, ...): shell state (cd, variables) lasts one login, and so do the
     #: servers it starts in the foreground ("serve").
     login: int = 0
-    #: Seconds to wait after it, at a reader's pace (see :data:`PACE`).
-    pause: float = 0.0
-    #: Seconds to wait before it (see :data:`PACE_BEFORE`).
-    pause_before: float = 0.0
+    #: It starts a server and returns at once (see :data:`STARTS_SERVER`).
+    starts_server: bool = False
+    #: It reads logs (see :data:`READS_LOGS`).
+    reads_logs: bool = False
+    #: It connects over the network (see :data:`PROBES`).
+    probe: bool = False
     #: A tool the guide runs it only where installed ("If jq is installed"), or "".
     only_if: str = ""
     #: Run as root in host1 (a sudo command of the table's ROOT_COMMANDS, or a file outside
@@ -220,13 +227,12 @@ def _run(script: str, line: int, step: str | None, host: str, login: _Login,
     exits = expected_exits(prose, script) + ((int(shown.group(1)),) if shown else ())
     return Action("serve" if serve else "run", line, step, host, script, expected=expected,
                   expected_exits=exits, user=login.user, login=login.number, root=root,
-                  pause=_pace(PACE, lines), pause_before=_pace(PACE_BEFORE, lines),
-                  only_if=only_if)
+                  starts_server=_any(STARTS_SERVER, lines), reads_logs=_any(READS_LOGS, lines),
+                  probe=_any(PROBES, lines), only_if=only_if)
 
 
-def _pace(pace: Sequence[tuple[str, float, str]], lines: Sequence[str]) -> float:
-    return max([seconds for pattern, seconds, _ in pace for text in lines
-                if re.search(pattern, text)], default=0.0)
+def _any(table: Sequence[tuple[str, str]], lines: Sequence[str]) -> bool:
+    return any(re.search(pattern, text) for pattern, _ in table for text in lines)
 
 
 def _action(block: Block, step: Step, number: str | None, actions: list[Action],

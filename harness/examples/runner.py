@@ -5,12 +5,15 @@ guide shows compared with the observed one."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import re
 import shlex
-import time
 from dataclasses import dataclass
 from importlib import resources
 
 from harness.clients.base import Client
+from harness.errors import CommandTimeout
 from harness.examples import shell
 from harness.examples import substitutions as subs
 from harness.examples.compare import difference
@@ -22,6 +25,7 @@ from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.results.timings import phase
 from harness.run import Completed
 from harness.targets.lab import LabTarget
+from harness.wait import LOG_WAIT, NotReady, logged, poll
 
 #: The example's users (the guide's reader and its first user, then its second user):
 #: their subordinate ids overlap neither the lab user's nor the workstation proof's.
@@ -36,6 +40,16 @@ ROOT_FILES = "/run/podnet-guide-root-files"
 RECOVER = (f'if [ -f {ROOT_FILES} ]; then xargs -d "\\n" -r rm -f -- < {ROOT_FILES}; '
            f'rm -f {ROOT_FILES}; fi; '
            f'if [ -f {SAVED_SYSCTLS} ]; then python3 -c "$1" restore {SAVED_SYSCTLS}; fi')
+#: The most a step may take (podman builds and pulls included), and a step that connects
+#: over the network (plan.PROBES): in the lab a connection is refused or answered within
+#: milliseconds; the rest is a container starting. A step that reaches its bound ends
+#: the example with "no answer within N s".
+STEP_BOUND = 180.0
+PROBE_BOUND = 20.0
+#: How long a detached container's server may take to listen (plan.STARTS_SERVER).
+SERVER_READY = shell.LISTEN_WAIT / 10
+#: What ``podman run -d`` prints: the container's id.
+CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$", re.MULTILINE)
 #: Where the lab user's images are saved once for the examples' users to load.
 SHARED = "/var/tmp/podnet-guide-examples"
 IMAGES_TAR = f"{SHARED}/images.tar"
@@ -180,7 +194,7 @@ class _Example:
         if action.root:
             return self.as_root(action)
         if action.host == "host2":
-            return self.on_host2(action.text, timeout=120)
+            return self.on_host2(action.text, timeout=bound(action))
         user = self.user(action.user)
         if action.kind == "write":
             user.write_file(_home_path(user, action.path or ""), action.text)
@@ -199,7 +213,7 @@ class _Example:
                 return Completed(done.argv, 0, "", done.stderr, done.seconds)
             return done
         return user.run(["bash", "-c", shell.with_state(action.text, action.login)],
-                        check=False, timeout=180)
+                        check=False, timeout=bound(action))
 
     def installed(self, action: Action) -> bool:
         check = ["sh", "-c", 'command -v "$1" >/dev/null', "sh", action.only_if]
@@ -235,7 +249,30 @@ class _Example:
             self.host.write_file(path, action.text, root=True)
             return Completed((), 0, "", "", 0.0)
         return self.host.run(["sh", "-c", shell.ROOT_SANDBOX, "sh", action.text], root=True,
-                             check=False, timeout=180)
+                             check=False, timeout=bound(action))
+
+    def until_settled(self, action: Action, done: Completed) -> None:
+        """After a command that started detached containers: until each one's server
+        listens (at most :data:`SERVER_READY` s; the next step shows what it finds)."""
+        user = self.user(action.user)
+        for container in CONTAINER_ID.findall(done.stdout):
+            script = shell.settled(container)
+            with contextlib.suppress(NotReady):
+                poll(functools.partial(_succeeds, user, script),
+                     what=f"container {container[:12]} to listen", timeout=SERVER_READY)
+
+    def until_shown(self, action: Action, done: Completed) -> Completed:
+        """A log read whose output is not yet the guide's is read again, at most
+        :data:`LOG_WAIT` s (the line may not be written yet); the last read counts."""
+        last = [done]
+
+        def shown() -> Completed | None:
+            if _shows(action, last[-1]):
+                return last[-1]
+            last.append(self.do(action))
+            return last[-1] if _shows(action, last[-1]) else None
+
+        return logged(shown, what=f"line {action.line}'s output", timeout=LOG_WAIT) or last[-1]
 
     def close(self) -> None:
         """Remove the example's users (and their servers), its files, put back host1's
@@ -268,10 +305,20 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                     f"{action.only_if} is not installed on {action.host}: the guide runs "
                     "this only where it is", command=_shown(action)))
                 continue
-            time.sleep(action.pause_before)
-            done = running.do(action)
-            if action.pause and done.ok:
-                time.sleep(action.pause)
+            try:
+                done = running.do(action)
+                if action.reads_logs and action.expected is not None:
+                    done = running.until_shown(action, done)
+            except CommandTimeout as exc:
+                said = f"no answer within {exc.timeout:g} s"
+                outcomes.append(ActionOutcome(action.line, action.step, action.host,
+                                              action.kind, None, said, command=_shown(action)))
+                return ExampleOutcome(
+                    plan.example, "failed", f"line {action.line} (step {action.step or '-'}): "
+                    f"{_first_line(action)!r}: {said}", substitutions, tuple(outcomes),
+                    prerequisites)
+            if action.starts_server and done.ok:
+                running.until_settled(action, done)
             diff = ""
             expected_failure = done.returncode in action.expected_exits
             ok = done.returncode == 0 or expected_failure
@@ -282,10 +329,9 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                                           done.returncode, done.stderr.strip()[-2000:],
                                           observed, diff, _shown(action), expected_failure))
             if not ok:
-                first = action.text.strip().splitlines()[0] if action.text.strip() else ""
                 return ExampleOutcome(
                     plan.example, "failed",
-                    f"line {action.line} (step {action.step or '-'}): {first!r} exited "
+                    f"line {action.line} (step {action.step or '-'}): {_first_line(action)!r} exited "
                     f"{done.returncode}: {_last_line(done.stderr)}", substitutions,
                     tuple(outcomes), prerequisites)
     finally:
@@ -299,6 +345,25 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
     result = "ran with substitutions" if substitutions else "ran as written"
     return ExampleOutcome(plan.example, result, "", substitutions, tuple(outcomes),
                           prerequisites)
+
+
+def bound(action: Action) -> float:
+    """The most ``action`` may take: :data:`PROBE_BOUND` if it connects over the network."""
+    return PROBE_BOUND if action.probe else STEP_BOUND
+
+
+def _succeeds(user: ws.HostUser, script: str) -> bool:
+    return user.run(["bash", "-c", script], check=False).ok
+
+
+def _shows(action: Action, done: Completed) -> bool:
+    """The command ended as the guide expects and printed what the guide shows."""
+    return ((done.returncode == 0 or done.returncode in action.expected_exits)
+            and not _terminal_difference(action, done))
+
+
+def _first_line(action: Action) -> str:
+    return action.text.strip().splitlines()[0] if action.text.strip() else ""
 
 
 def _terminal_difference(action: Action, done: Completed) -> str:

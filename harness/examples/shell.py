@@ -67,6 +67,21 @@ def serve(command: str, login: int) -> str:
     return with_state(body, login)
 
 
+def settled(container: str) -> str:
+    """Exit 0 once the detached ``container`` has nothing left to start: it has ended
+    (or is gone), it runs another command than its image's (no server of the image's), or
+    one of its processes listens; exit 1 while its image's server is still starting."""
+    cid = shlex.quote(container)
+    return "\n".join((
+        f"state=$(podman inspect -f '{{{{.State.Status}}}}' {cid} 2>/dev/null) || exit 0",
+        '[ "$state" = running ] || exit 0',
+        f"image=$(podman inspect -f '{{{{.Image}}}}' {cid}) || exit 0",
+        f"[ \"$(podman inspect -f '{{{{json .Config.Cmd}}}}' {cid})\" = "
+        "\"$(podman image inspect -f '{{json .Config.Cmd}}' \"$image\")\" ] || exit 0",
+        f"podman exec {cid} ss -Hltunp 2>/dev/null | grep -q 'users:('",
+    ))
+
+
 def stop(session: str) -> str:
     """Stop the server started by :func:`serve` (its whole session)."""
     return f"kill -TERM -- -{shlex.quote(session)} 2>/dev/null; exit 0"
