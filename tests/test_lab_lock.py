@@ -157,8 +157,10 @@ def test_destroy_waits_for_a_booting_lab(other: list[subprocess.Popen[str]], tmp
     for variable in ("PODNET_CACHE_DIR", "PODNET_DATA_DIR"):
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     monkeypatch.setattr(lock, "LAB_WAIT", 0.3)
-    rootfs = tmp_path / "podnet_cache_dir" / "trixie-0123"
-    rootfs.mkdir(parents=True)
+    from harness.lab import state as lab_state
+
+    rootfs = lab_state.owned("CACHE_ROOT") / "trixie-0123"
+    rootfs.mkdir()
     booting = _hold(other, "lab", "boot1", "ex")
     from harness.lab import lab as lab_ctl
 

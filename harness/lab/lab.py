@@ -91,15 +91,15 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
                        ("unshare", "apt-get install util-linux")):
         require_tool(tool, hint)
     mirror = debian_mirror()
-    step(f"root file system for {rel.name} (cached under {lab_state.cache_root()})")
+    cache, data_root = lab_state.owned("CACHE_ROOT"), lab_state.owned("DATA_ROOT")
+    step(f"root file system for {rel.name} (cached under {cache})")
     in_use = frozenset(Path(s.cache_dir) for s in lab_state.all_states()
                        if identity.lab_init(s) is not None)
-    cached = ensure_built(lab_state.cache_root(), rel, mirror, in_use)
+    cached = ensure_built(cache, rel, mirror, in_use)
     try:
         step("network namespaces host1, host2, host3")
         names = netns.create(name)
         group = cgroup.create(name)
-        data_root = lab_state.data_root()
         data_dir = data_root / name
         remove_tree(data_dir, data_root)
         data_dir.mkdir(parents=True)
@@ -140,7 +140,8 @@ def down(name: str = "podnet", step: Step = _quiet) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(init.pid, 9)
         netns.delete(netns.existing(name))
-        remove_tree(lab_state.data_root() / name, lab_state.data_root())
+        data_root = lab_state.owned("DATA_ROOT")
+        remove_tree(data_root / name, data_root)
         lab_state.remove(name)
     step("lab is down")
 
@@ -150,6 +151,7 @@ def destroy(name: str = "podnet", step: Step = _quiet) -> None:
     (in one order): a lab that is booting from the cache holds its own, and has no
     state file yet to be seen by."""
     require_root()
+    cache = lab_state.owned("CACHE_ROOT")
     with contextlib.ExitStack() as labs:
         for each in sorted({*lock.lab_names(), name}):
             labs.enter_context(lock.lab_lock(each, exclusive=True, wait=lock.LAB_WAIT))
@@ -159,7 +161,6 @@ def destroy(name: str = "podnet", step: Step = _quiet) -> None:
             raise PodnetError(f"other labs use the cache ({', '.join(others)}): "
                               "take them down first with 'podnet --name NAME lab down'")
         down(name, step)
-        cache = lab_state.cache_root()
         with contextlib.ExitStack() as builds:  # no build of any release is running
             for release in RELEASES:
                 builds.enter_context(lock.cache_lock(release, wait=lock.LAB_WAIT))

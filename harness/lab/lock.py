@@ -60,7 +60,7 @@ _HELD: dict[Path, _Held] = {}
 
 
 def lock_path(kind: str, name: str) -> Path:
-    return lab_state.state_root() / "locks" / f"{kind}-{name}.lock"
+    return lab_state.owned("STATE_ROOT") / "locks" / f"{kind}-{name}.lock"
 
 
 def lab_names() -> list[str]:
