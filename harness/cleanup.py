@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 from harness import marks
+from harness.lab import lock
+from harness.lab.lock import Note, to_stderr
 from harness.results.timings import phase
-from harness.sessions import Session, SessionStore, default_root
+from harness.sessions import Session, SessionStore
 from harness.targets.base import ListingFailed, Target
 
 log = logging.getLogger("podnet.cleanup")
@@ -74,23 +75,33 @@ def _end_if_clean(target: Target, session: Session) -> None:
 
 
 @contextlib.contextmanager
-def marked_session(target: Target, key: str, session_id: str,
-                   root: Path | None = None) -> Iterator[Session]:
-    """Clean the stale sessions of the target ``key``, then mark everything ``target``
-    creates with ``session_id`` until exit; on exit remove what is left of it."""
-    store = SessionStore(root or default_root(), key)
-    with phase("setup: stale sessions' leftovers removed"):
-        clean_stale(target, store)
-    session = store.begin(session_id)
-    target.attach(session)
-    try:
-        yield session
-    finally:
-        target.attach(None)
+def marked_session(target: Target, session_id: str, store: SessionStore | None = None,
+                   note: Note = to_stderr) -> Iterator[Session]:
+    """Hold the target's session lock (one session per target: :func:`held`), clean the
+    stale sessions recorded there, then mark everything ``target`` creates with
+    ``session_id`` until exit; on exit remove what is left of it."""
+    store = store or SessionStore.on(target)
+    with held(target, store, note):
+        with phase("setup: stale sessions' leftovers removed"):
+            clean_stale(target, store)
+        session = store.begin(session_id)
+        target.attach(session)
         try:
-            with phase("teardown: the session's containers, units and files removed"):
-                target.clean_session(session)
-        except BaseException:
-            session.release()
-            raise
-        _end_if_clean(target, session)
+            yield session
+        finally:
+            target.attach(None)
+            try:
+                with phase("teardown: the session's containers, units and files removed"):
+                    target.clean_session(session)
+            except BaseException:
+                session.release()
+                raise
+            _end_if_clean(target, session)
+
+
+def held(target: Target, store: SessionStore, note: Note = to_stderr
+         ) -> contextlib.AbstractContextManager[None]:
+    """The target's session lock, on the target: the second session on the same user of
+    the same machine, however either names it, waits for the first (up to a minute),
+    then exits naming it."""
+    return store.hold(f"the target {target.name}", wait=lock.LAB_WAIT, note=note)

@@ -30,7 +30,6 @@ from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
 from harness.results import completeness
 from harness.results.recorder import ClaimMismatch, Recorder
-from harness.sessions import target_key
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
 from harness.targets.local import LocalTarget, user_session
@@ -327,17 +326,18 @@ def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
             return
         if opt("--target") == "local":
             local = LocalTarget(opt("--local-user"), opt("--target-address"))
-            with user_session(local, target_key("local", str(local.uid)), recorder.run.run_id,
-                              base_tar=opt("--base-tar"), keep_image=opt("--keep-image"),
-                              note=say):
+            with user_session(local, recorder.run.run_id, base_tar=opt("--base-tar"),
+                              keep_image=opt("--keep-image"), note=say):
                 yield local
             return
         name = opt("--lab-name")
         # Holds the lab for the whole session; host1 reset to its baseline first.
         with lab_ctl.session(name, opt("--release"), keep=opt("--keep-lab"), say=say
                              ) as lab_target, \
-                marked_session(lab_target, target_key("lab", name), recorder.run.run_id):
+                marked_session(lab_target, recorder.run.run_id, note=say):
             yield lab_target
+    except lock.LockBusy as exc:  # another session holds the target: say who
+        pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=2)
     except PodnetError as exc:
         pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=4)
 

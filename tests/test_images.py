@@ -13,8 +13,10 @@ import pytest
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.lab import images
 from harness.run import Completed
+from harness.sessions import KEPT_IMAGES, SessionStore
 from harness.targets import local
 from harness.targets.base import Target
+from tests.test_sessions import HereTarget
 
 Reply = Callable[[list[str]], tuple[int, str] | None]
 
@@ -145,10 +147,11 @@ def test_images_are_removed_except_those_kept_children_first() -> None:
     assert all("--force" not in c and "-f" not in c for c in target.podman_calls("rmi"))
 
 
-def test_missing_image_and_no_way_to_build_it_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_image_and_no_way_to_build_it_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                          store: SessionStore) -> None:
     monkeypatch.setattr(local.shutil, "which", lambda _: None)
     target = ScriptedTarget(image_exists(set()))
-    with pytest.raises(UsageError) as caught, local.workstation_image(target, None, keep=False):
+    with pytest.raises(UsageError) as caught, local.workstation_image(target, None, keep=False, store=store):
         pass
     message = str(caught.value)
     assert "\n" not in message and "--base-tar" in message and "mmdebstrap" in message
@@ -156,14 +159,21 @@ def test_missing_image_and_no_way_to_build_it_is_one_line(monkeypatch: pytest.Mo
                    for c in target.calls)
 
 
-@pytest.fixture(autouse=True)
-def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The controller's session records (and the kept-images record) of these tests."""
-    monkeypatch.setenv("PODNET_SESSIONS_DIR", str(tmp_path / "sessions"))
-    return tmp_path / "sessions"
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SessionStore]:
+    """The target's session records (the kept-images record among them), on this
+    machine for these tests."""
+    held = SessionStore.on(HereTarget(tmp_path / "home"))
+    with held.hold("the target", wait=0):
+        yield held
 
 
-def run_session(tmp_path: Path, listed: list[dict[str, object]], *, keep: bool,
+def kept(store: SessionStore) -> str:
+    return store.read(KEPT_IMAGES)
+
+
+def run_session(tmp_path: Path, store: SessionStore, listed: list[dict[str, object]], *,
+                keep: bool,
                 built: dict[str, object] | None = OURS_WEB) -> ScriptedTarget:
     """A workstation session that builds ``built``; ``listed`` is podnet's images before."""
     tar = tmp_path / "base.tar"
@@ -171,7 +181,7 @@ def run_session(tmp_path: Path, listed: list[dict[str, object]], *, keep: bool,
     target = ScriptedTarget(image_exists(set()),
                             lambda argv: (0, json.dumps(listed))
                             if argv[:2] == ["podman", "images"] else None)
-    with local.workstation_image(target, str(tar), keep=keep):
+    with local.workstation_image(target, str(tar), keep=keep, store=store):
         if built is not None:
             listed.append(built)
     return target
@@ -181,31 +191,33 @@ def removed_names(target: ScriptedTarget) -> list[str]:
     return [w for c in target.podman_calls("rmi") for w in c[2:] if "podnet/base" not in w]
 
 
-def test_session_removes_what_it_built_and_keeps_what_was_kept(tmp_path: Path) -> None:
-    local.kept_images_record(ScriptedTarget()).parent.mkdir(parents=True)
-    local.kept_images_record(ScriptedTarget()).write_text("old\n")
-    target = run_session(tmp_path, [OURS_OLD], keep=False)
+def test_session_removes_what_it_built_and_keeps_what_was_kept(tmp_path: Path,
+                                                               store: SessionStore) -> None:
+    store.write(KEPT_IMAGES, "old\n")
+    target = run_session(tmp_path, store, [OURS_OLD], keep=False)
     assert removed_names(target) == OURS_WEB["Names"]
-    assert local.kept_images_record(target).read_text() == "old\n"
+    assert kept(store) == "old\n"
 
 
-def test_kept_images_are_recorded_and_stay(tmp_path: Path) -> None:
-    target = run_session(tmp_path, [], keep=True)
+def test_kept_images_are_recorded_and_stay(tmp_path: Path, store: SessionStore) -> None:
+    target = run_session(tmp_path, store, [], keep=True)
     assert removed_names(target) == []
-    assert local.kept_images_record(target).read_text() == "web\n"
-    again = run_session(tmp_path, [OURS_WEB], keep=False, built=None)
+    assert kept(store) == "web\n"
+    again = run_session(tmp_path, store, [OURS_WEB], keep=False, built=None)
     assert removed_names(again) == [], "kept by an earlier session"
-    gone = run_session(tmp_path, [], keep=False, built=None)  # the person removed it
-    assert removed_names(gone) == [] and not local.kept_images_record(gone).exists()
+    gone = run_session(tmp_path, store, [], keep=False, built=None)  # the person removed it
+    assert removed_names(gone) == [] and kept(store) == ""
+    assert not (Path(store.directory) / KEPT_IMAGES).exists()
 
 
-def test_images_a_crashed_session_left_are_removed_at_the_end(tmp_path: Path) -> None:
-    target = run_session(tmp_path, [OURS_OLD], keep=False, built=None)
+def test_images_a_crashed_session_left_are_removed_at_the_end(tmp_path: Path,
+                                                              store: SessionStore) -> None:
+    target = run_session(tmp_path, store, [OURS_OLD], keep=False, built=None)
     assert removed_names(target) == OURS_OLD["Names"]
-    assert not local.kept_images_record(target).exists(), "nothing recorded, nothing written"
+    assert not (Path(store.directory) / KEPT_IMAGES).exists(), "nothing recorded, nothing written"
 
 
-def test_session_leaves_the_home_and_user_manager_as_they_were(tmp_path: Path) -> None:
+def test_session_leaves_the_home_and_user_manager_as_they_were(store: SessionStore) -> None:
     tag = images.image_tag(local.WORKSTATION_BASE)
     active: set[str] = set()
     existing = {"/home/alice/.cache"}
@@ -218,7 +230,7 @@ def test_session_leaves_the_home_and_user_manager_as_they_were(tmp_path: Path) -
         return None
 
     target = ScriptedTarget(world, image_exists({tag}))
-    with local.workstation_session(target, None, keep=False):
+    with local.workstation_session(target, None, keep=False, store=store):
         active.add("podman-user-wait-network-online.service")
         existing.add("/home/alice/.cache/podnet")
     calls = target.calls
@@ -228,18 +240,18 @@ def test_session_leaves_the_home_and_user_manager_as_they_were(tmp_path: Path) -
 
     # Already active before the session: not podnet's doing, left alone.
     target = ScriptedTarget(world, image_exists({tag}))
-    with local.workstation_session(target, None, keep=False):
+    with local.workstation_session(target, None, keep=False, store=store):
         pass
     assert not any(c[:3] == ["systemctl", "--user", "stop"]
                    for c in target.calls)
 
 
 def test_without_a_base_tar_mmdebstrap_makes_one_as_the_user(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, store: SessionStore) -> None:
     monkeypatch.setattr(local.shutil, "which", lambda _: "/usr/bin/mmdebstrap")
     monkeypatch.setenv("PODNET_MIRROR", "http://deb.example.org/debian")
     target = ScriptedTarget(image_exists(set()))
-    with local.workstation_image(target, None, keep=True):
+    with local.workstation_image(target, None, keep=True, store=store):
         pass
     [made] = [c for c in target.calls if c[:1] == ["mmdebstrap"]]
     workdir = target.made("/tmp/podnet-base.")
@@ -250,12 +262,12 @@ def test_without_a_base_tar_mmdebstrap_makes_one_as_the_user(
 
 
 def test_a_failing_mmdebstrap_is_one_line_and_leaves_nothing(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, store: SessionStore) -> None:
     monkeypatch.setattr(local.shutil, "which", lambda _: "/usr/bin/mmdebstrap")
     monkeypatch.setenv("PODNET_MIRROR", "http://deb.example.org/debian")
     target = ScriptedTarget(image_exists(set()),
                             lambda argv: (1, "") if argv[:1] == ["mmdebstrap"] else None)
-    with pytest.raises(PodnetError) as caught, local.workstation_image(target, None, keep=False):
+    with pytest.raises(PodnetError) as caught, local.workstation_image(target, None, keep=False, store=store):
         pass
     assert "\n" not in str(caught.value) and "--base-tar" in str(caught.value)
     assert ["rm", "-rf", "--", target.made("/tmp/podnet-base.")] in target.calls

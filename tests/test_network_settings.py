@@ -15,8 +15,9 @@ from harness.errors import UsageError
 from harness.methods import Method, all_methods
 from harness.requirements import Capabilities, SettingsTrial
 from harness.run import Completed
-from harness.sessions import SessionStore
+from harness.sessions import Session, SessionStore
 from harness.targets.base import Target
+from tests.test_sessions import HereTarget
 
 PESTO = "pasta-custom-network-pesto"
 FIXTURES = Path(__file__).parent / "fixtures" / "podman"
@@ -133,7 +134,12 @@ def _method() -> Method:
 
 def test_applied_writes_a_recorded_drop_in_and_removes_it(tmp_path: Path) -> None:
     target = ScriptedTarget()
-    session = SessionStore(tmp_path, "lab-x").begin("20261128T000000Z-aaaaaa")
+    store = SessionStore.on(HereTarget(tmp_path / "home"))
+    with store.hold("the target", wait=0):
+        _applied(target, store.begin("20261128T000000Z-aaaaaa"))
+
+
+def _applied(target: ScriptedTarget, session: Session) -> None:
     target.attach(session)
     path = network_settings.drop_in_path(target, _method())
     assert path == ("/home/test/.config/containers/containers.conf.d/"

@@ -28,7 +28,6 @@ from harness.targets.ssh import (
     control_argv,
     parse_target_url,
     remote_argv,
-    session_key,
     ssh_argv,
     ssh_failure,
     ssh_options,
@@ -170,14 +169,6 @@ def test_remote_argv_runs_in_a_clean_environment() -> None:
         "env", "-i", "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=/run/user/1004", "podman", "info"]
     assert remote_argv(["ss", "-Hltn"], {"PATH": "/bin"}, root=True) == [
         "sudo", "-n", "env", "-i", "PATH=/bin", "ss", "-Hltn"]
-
-
-def test_session_keys_are_valid_names_one_per_remote_user() -> None:
-    keys = {session_key(SshUrl(u, h, p)) for u, h, p in (
-        ("alice", "vm1", None), ("alice", "vm1", 22), ("bob", "vm1", None),
-        ("alice", "vm2", None), ("alice", "vm1", 2222))}
-    assert len(keys) == 4, "port 22 and no port are the same machine's sshd"
-    assert all(k.startswith("ssh-") and len(k) <= 24 for k in keys)
 
 
 def _failed(name: str, returncode: int = 255) -> SshFailed | None:

@@ -179,7 +179,7 @@ def _clean_env() -> dict[str, str]:
     settings from its options only)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("PODNET_")
             or k in ("PODNET_STATE_DIR", "PODNET_DATA_DIR", "PODNET_CACHE_DIR",
-                     "PODNET_SESSIONS_DIR", "PODNET_MIRROR")}
+                     "PODNET_MIRROR")}
 
 
 def _results(path: Path) -> list[dict[str, object]]:

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import shlex
+import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -93,6 +94,12 @@ class Target(ABC):
         stdin_path: str | None = None,
     ) -> Completed:
         """Run a command on the target, as the rootless user unless ``root``."""
+
+    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        """Start ``argv`` on the target as the rootless user, with pipes to and from this
+        process: it runs until this process closes its stdin or ends (the session
+        lock's holder, sessions.py)."""
+        raise PodnetError(f"{self.name} cannot keep a process running for a session")
 
     @property
     def can_root(self) -> bool:

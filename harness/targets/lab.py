@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 
 from harness.errors import LabNotUp
@@ -9,7 +10,7 @@ from harness.lab import identity
 from harness.lab import state as lab_state
 from harness.lab.rootfs import UID, USER
 from harness.lab.topology import DEFAULT_VIA
-from harness.run import Completed, run
+from harness.run import Completed, run, spawn
 from harness.targets.base import BASE_PATH, Target
 
 
@@ -51,9 +52,16 @@ class LabTarget(Target):
         timeout: float | None = 120,
         stdin_path: str | None = None,
     ) -> Completed:
+        return run(self._argv(argv, root=root), check=check, input=input, timeout=timeout,
+                   stdin_path=stdin_path)
+
+    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        return spawn(self._argv(argv, root=False), stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def _argv(self, argv: Sequence[str], *, root: bool) -> list[str]:
         if identity.lab_init(self.state) is None:  # never enter a reused PID
             raise LabNotUp(self.lab_name)
         env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
-        full = host1_argv(self.state.init_pid, argv, env=env, user=None if root else self.user)
-        return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path)
+        return host1_argv(self.state.init_pid, argv, env=env, user=None if root else self.user)
 

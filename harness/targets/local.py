@@ -15,11 +15,11 @@ import contextlib
 import os
 import pwd
 import shutil
+import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from harness.atomic import write_text
-from harness.cleanup import marked_session
+from harness.cleanup import held, marked_session
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.lab import lock
 from harness.lab.images import (
@@ -33,8 +33,8 @@ from harness.lab.images import (
 from harness.lab.mirror import debian_mirror
 from harness.lab.releases import DEFAULT_RELEASE, get_release
 from harness.lab.rootfs import IMAGE_PACKAGES
-from harness.run import Completed, run
-from harness.sessions import default_root, target_key
+from harness.run import Completed, run, spawn
+from harness.sessions import KEPT_IMAGES, SessionStore
 from harness.targets.base import Target
 
 #: The base key of a workstation's image: its tag depends on the Containerfile only, so
@@ -79,17 +79,23 @@ class LocalTarget(Target):
         timeout: float | None = 120,
         stdin_path: str | None = None,
     ) -> Completed:
-        env = [f"{k}={v}" for k, v in self.user_env().items()]
-        cwd = None
-        if root:
-            full = list(argv) if self.is_root else ["sudo", "-n", *argv]
-        elif self.is_root:
-            full = ["runuser", "-u", self.user, "--", "env", "-i", *env, *argv]
-            cwd = self.home  # root's working directory may be closed to the user
-        else:
-            full = ["env", "-u", "NOTIFY_SOCKET", *argv]
+        full, cwd = self._argv(argv, root=root)
         return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path,
                    cwd=cwd)
+
+    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        full, cwd = self._argv(argv, root=False)
+        return spawn(full, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, cwd=cwd)
+
+    def _argv(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
+        """The command on this machine, and its working directory."""
+        if root:
+            return (list(argv) if self.is_root else ["sudo", "-n", *argv]), None
+        if self.is_root:  # root's working directory may be closed to the user
+            env = [f"{k}={v}" for k, v in self.user_env().items()]
+            return ["runuser", "-u", self.user, "--", "env", "-i", *env, *argv], self.home
+        return ["env", "-u", "NOTIFY_SOCKET", *argv], None
 
 
 def _main_address() -> str:
@@ -109,19 +115,19 @@ PULLED_IN_UNITS = ("podman-user-wait-network-online.service",)
 
 @contextlib.contextmanager
 def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
-                        key: str | None = None, mmdebstrap: bool = True) -> Iterator[Built]:
+                        store: SessionStore, mmdebstrap: bool = True) -> Iterator[Built]:
     """Around a session on a workstation (``--target local``, or a remote machine's user
     with ``--target ssh://``): podnet's test image (:func:`workstation_image`), and at
     the end the user's home and user manager as they were before: scratch directories
     the session created are removed (when empty), units its quadlet services pulled in
-    are stopped. ``key`` names the target's session records (default: the local
-    user's); ``mmdebstrap``: whether a missing base may be made by mmdebstrap here."""
+    are stopped. ``store``: the target's session records; ``mmdebstrap``: whether a
+    missing base may be made by mmdebstrap here."""
     created = [f"{target.home}/{d}" for d in SCRATCH_DIRS
                if not target.run(["test", "-e", f"{target.home}/{d}"], check=False).ok]
     inactive = [u for u in PULLED_IN_UNITS
                 if not target.systemctl_user("is-active", "--quiet", u, check=False).ok]
     try:
-        with workstation_image(target, base_tar, keep=keep, key=key,
+        with workstation_image(target, base_tar, keep=keep, store=store,
                                mmdebstrap=mmdebstrap) as built:
             yield built
     finally:
@@ -137,38 +143,37 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
 
 
 @contextlib.contextmanager
-def user_session(target: Target, key: str, run_id: str, *, base_tar: str | None,
+def user_session(target: Target, run_id: str, *, base_tar: str | None,
                  keep_image: bool, note: lock.Note, mmdebstrap: bool = True) -> Iterator[None]:
     """A test session on a user's own podman (``--target local`` or ``ssh://``), its
-    records under ``key``: one session per user at a time (ports), taken before the
-    image is checked, so no other session removes it meanwhile; then stale sessions'
-    marks are removed and this session's record begun, before
+    records on the target (sessions.py): one session per user at a time (ports), the
+    lock taken before the image is checked, so no other session removes it meanwhile;
+    then stale sessions' marks are removed and this session's record begun, before
     :func:`workstation_session` builds anything (its build directories are on record),
     and this session's marks are removed at the end."""
-    with lock.hold(default_root() / key / "active.lock", exclusive=True,
-                   what=f"a test session on {target.name}", wait=lock.LAB_WAIT, note=note), \
-            marked_session(target, key, run_id), \
-            workstation_session(target, base_tar, keep=keep_image, key=key,
+    store = SessionStore.on(target)
+    with held(target, store, note), \
+            marked_session(target, run_id, store, note), \
+            workstation_session(target, base_tar, keep=keep_image, store=store,
                                 mmdebstrap=mmdebstrap):
         yield
 
 
 @contextlib.contextmanager
 def workstation_image(target: Target, base_tar: str | None, *, keep: bool,
-                      key: str | None = None, mmdebstrap: bool = True) -> Iterator[Built]:
+                      store: SessionStore, mmdebstrap: bool = True) -> Iterator[Built]:
     """podnet's test image for one session on a workstation: the one there, or one built
     now from ``base_tar`` (else from a tar mmdebstrap makes as the target's user).
     On exit, unless ``keep``, podnet's images that no session kept (those built now,
     the proxies' images, those a crashed session left) are removed; with ``keep`` they
-    are recorded as kept. Raises :class:`UsageError` (one line, before any check runs)
-    when the image is missing and cannot be built."""
+    are recorded as kept, in the target's ``store``. Raises :class:`UsageError` (one
+    line, before any check runs) when the image is missing and cannot be built."""
     if not has_image(target, image_tag(WORKSTATION_BASE)) and base_tar is None \
             and (not mmdebstrap or shutil.which("mmdebstrap") is None):
         raise UsageError(NO_BASE)
     source = (lambda: contextlib.nullcontext(Path(base_tar))) if base_tar else (
         lambda: _mmdebstrap_base(target))
-    record = kept_images_record(target, key)
-    kept = _read_ids(record)
+    kept = set(store.read(KEPT_IMAGES).split())
     # podnet's images there now that no session kept on purpose were left by one that
     # ended without cleaning up (a crash): this session uses them, then removes them.
     kept_before = {i: n for i, n in podnet_images(target).items() if i in kept}
@@ -178,27 +183,9 @@ def workstation_image(target: Target, base_tar: str | None, *, keep: bool,
         if not keep:
             remove_podnet_images(target, kept_before)
         now = set(podnet_images(target))
-        _write_ids(record, now if keep else kept & now)
-
-
-def kept_images_record(target: Target, key: str | None = None) -> Path:
-    """The ids of podnet's images kept with ``--keep-image`` on this target, next to
-    the target's session records (``key``; default: the local user's) on this machine."""
-    return default_root() / (key or target_key("local", str(target.uid))) / "kept-images"
-
-
-def _read_ids(path: Path) -> set[str]:
-    try:
-        return set(path.read_text().split())
-    except FileNotFoundError:
-        return set()
-
-
-def _write_ids(path: Path, ids: set[str]) -> None:
-    if not ids:
-        path.unlink(missing_ok=True)
-    elif ids != _read_ids(path):
-        write_text(path, "".join(f"{i}\n" for i in sorted(ids)))
+        ids = now if keep else kept & now
+        if ids != kept:
+            store.write(KEPT_IMAGES, "".join(f"{i}\n" for i in sorted(ids)) if ids else None)
 
 
 @contextlib.contextmanager

@@ -17,9 +17,9 @@ ssh's own failures (exit 255) raise one-line typed errors naming the cause.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import shlex
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,8 +36,7 @@ from harness.errors import (
     UsageError,
 )
 from harness.fsguard import remove_tree
-from harness.run import Completed, run
-from harness.sessions import target_key
+from harness.run import Completed, run, spawn
 from harness.targets.base import BASE_PATH, Target
 
 SCHEME = "ssh://"
@@ -173,12 +172,6 @@ def ssh_failure(destination: str, done: Completed) -> SshFailed | None:
     return None
 
 
-def session_key(url: SshUrl) -> str:
-    """The directory of this target's sessions on this machine: one per remote user."""
-    digest = hashlib.sha256(f"{url.user}@{url.host}:{url.port or 22}".encode()).hexdigest()
-    return target_key("ssh", digest[:16])
-
-
 class SshTarget(Target):
     """The rootless user of ``url``'s machine. Close it (:meth:`close`) when done."""
 
@@ -237,6 +230,11 @@ class SshTarget(Target):
         return self._ssh(remote_argv(argv, env, root=root), check=check, input=input,
                          timeout=timeout, stdin_path=stdin_path)
 
+    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        remote = remote_argv(argv, self.user_env(), root=False)
+        return spawn(ssh_argv(self.url, self.options, remote), stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
     def close(self) -> None:
         """End the shared connection and remove its directory (safe to call twice)."""
         directory = Path(self.options.control_dir)
@@ -253,7 +251,7 @@ def ssh_session(url: SshUrl, run_id: str, *, known_hosts: str | None = None,
                 main_address: str | None = None, base_tar: str | None = None,
                 keep_image: bool = False, note: Callable[[str], None]) -> Iterator[SshTarget]:
     """A test session on ``url``'s user, with the workstation's rules: one session per
-    remote user at a time (a lock on this machine), podnet's test image there or built
+    remote user at a time (a lock on that machine, sessions.py), podnet's test image there or built
     from ``base_tar``, stale sessions' marks removed first and this one's at the end,
     then the shared connection closed."""
     from harness.targets.local import user_session
@@ -262,6 +260,6 @@ def ssh_session(url: SshUrl, run_id: str, *, known_hosts: str | None = None,
         remote = SshTarget(url, known_hosts=known_hosts, identity=identity, netns=netns,
                            main_address=main_address)
         stack.callback(remote.close)
-        stack.enter_context(user_session(remote, session_key(url), run_id, base_tar=base_tar,
+        stack.enter_context(user_session(remote, run_id, base_tar=base_tar,
                                          keep_image=keep_image, note=note, mmdebstrap=False))
         yield remote
