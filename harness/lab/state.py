@@ -32,7 +32,10 @@ def _root(constant: str) -> Path:
     for other, (other_variable, other_default) in ROOTS.items():
         if other == constant:
             continue
-        theirs = root_dir(other_variable, os.environ.get(other_variable, other_default))
+        try:
+            theirs = root_dir(other_variable, os.environ.get(other_variable, other_default))
+        except UsageError:
+            continue  # said by the command that uses it
         if path == theirs or theirs in path.parents or path in theirs.parents:
             raise UsageError(f"invalid {variable} {str(path)!r}: it overlaps {other_variable} "
                              f"{str(theirs)!r}; give each of podnet's roots a directory of "
