@@ -6,8 +6,10 @@ and what of an output the guide reads. Excerpts are copied from the guide."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -271,3 +273,20 @@ def test_the_listing_counts_the_readers_login_as_a_user() -> None:
         "show-the-default-rootlessnetworkcmd"].substitutions
     assert "user set-up -> a fresh user of host1" in by_id[
         "example-socket-activation-systemd-user-service---source-address-preserved"].substitutions
+
+
+def test_the_network_settings_are_saved_atomically_and_durably(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save host1's settings are put back from: flushed to disk and renamed over
+    the file, so a crash leaves the old save or the new one, never half of one."""
+    where = tmp_path / "saved.json"
+    synced: list[int] = []
+    replaced: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((a, b)),
+                                                      real_replace(a, b)))
+    monkeypatch.setattr(sys, "argv", ["-c", "save", str(where)])
+    exec(compile(shell.NET_SYSCTLS, "net-sysctls", "exec"), {"__name__": "__main__"})
+    assert replaced == [(f"{where}.tmp", str(where))] and len(synced) == 2
+    assert json.loads(where.read_text()) and list(tmp_path.iterdir()) == [where]

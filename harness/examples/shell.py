@@ -152,9 +152,15 @@ def values():
                 pass
     return found
 action, where = sys.argv[1:]
-if action == "save":
-    with open(where, "w") as f:
+if action == "save":  # atomically and durably: a crash leaves the old file or the new
+    with open(where + ".tmp", "w") as f:
         json.dump(values(), f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(where + ".tmp", where)
+    fd = os.open(os.path.dirname(where) or ".", os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
 else:
     with open(where) as f:
         saved = json.load(f)
