@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -33,9 +34,9 @@ from harness.lab import sshd
 from harness.lab import workstation as ws
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.lab.topology import LINKS
-from harness.run import run
-from harness.targets.base import Target
-from harness.targets.lab import LabTarget
+from harness.run import run, spawn
+from harness.targets.base import BASE_PATH, Target
+from harness.targets.lab import LabTarget, host1_argv
 from harness.targets.ssh import SshTarget, parse_target_url
 
 pytestmark = [pytest.mark.lab, pytest.mark.ssh_target, pytest.mark.proof]
@@ -224,3 +225,65 @@ def test_ssh_failure_stops_pytest_with_one_line(access: Access, tmp_path: Path,
     assert inner.returncode == 4, inner.stdout[-2000:]
     assert lines and "authentication refused" in lines[0], inner.stdout[-2000:]
     assert "Traceback" not in inner.stdout + inner.stderr
+
+
+#: In host1, as root: hold the session lock of the person's target the way
+#: ``--target local --local-user <person>`` does, until stdin closes.
+HOLD_AS_LOCAL = """
+import sys
+from harness.cleanup import held
+from harness.sessions import SessionStore
+from harness.targets.local import LocalTarget
+target = LocalTarget(sys.argv[1], sys.argv[2])
+with held(target, SessionStore.on(target)):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_session_held_as_local_keeps_the_ssh_spelling_out(
+        host: LabTarget, access: Access, tmp_path: Path, pytestconfig: pytest.Config) -> None:
+    """One user of one machine, named two ways: root in host1 with ``--target local
+    --local-user remote`` holds it; ``--target ssh://remote@192.0.2.1`` from host2 must
+    not run beside it: it waits, then exits 2 with one line naming the holder. Once the
+    holder ends, the person's home has no trace of either."""
+    workdir = "/var/tmp/podnet-spelling"
+    source = ws.source_tar()
+    try:
+        host.run(["mkdir", "-p", f"{workdir}/src"], root=True)
+        host.run(["tar", "-xf", "-", "-C", f"{workdir}/src"], root=True, stdin_path=str(source))
+    finally:
+        source.unlink()
+    script = f"cd {workdir}/src && exec python3 -c \"$1\" {PERSON.user} {HOST1}"
+    holder = spawn(host1_argv(host.state.init_pid, ["sh", "-c", script, "sh", HOLD_AS_LOCAL],
+                              env={"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root",
+                                   "PYTHONDONTWRITEBYTECODE": "1"}, user=None),
+                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n", \
+            holder.stderr.read().decode() if holder.stderr else ""
+        name = host.run(["hostname"]).stdout.strip()
+        argv = [sys.executable, "-m", "pytest", str(SUITES / "test_smoke.py"),
+                "-p", "no:cacheprovider", "-q", "--lab-name",
+                pytestconfig.getoption("--lab-name"), "--target", URL, "--ssh-from", VIA,
+                "--ssh-identity", str(access.identity),
+                "--ssh-known-hosts", str(access.known_hosts),
+                "--results-dir", str(tmp_path / "results")]
+        inner = run(argv, check=False, timeout=300, cwd=str(tmp_path), env=_clean_env())
+        output = inner.stdout + inner.stderr
+        lines = [line[line.index("podnet: "):].rstrip(" !") for line in output.splitlines()
+                 if "is in use by" in line and "waited" in line and "podnet: " in line]
+        print(f"\nsecond spelling: exit {inner.returncode} after {inner.seconds:.0f} s: "
+              f"{lines[-1] if lines else output[-300:]}")
+        assert inner.returncode == 2, output[-2000:]
+        assert lines and f"ssh:{PERSON.user}@{HOST1} is in use by pid " in lines[-1] \
+            and f" on {name} (" in lines[-1], output[-2000:]
+        assert "Traceback" not in output
+    finally:
+        if holder.stdin is not None:
+            holder.stdin.close()
+        holder.wait(timeout=60)
+        host.run(["rm", "-rf", "--", workdir], root=True)
+    left = host.run(["find", PERSON.home, "-path", "*/.local/state/podnet*"], root=True
+                    ).stdout.split()
+    assert left == [], f"session records left in the person's home: {left}"
