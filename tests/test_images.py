@@ -274,11 +274,9 @@ def test_a_failing_mmdebstrap_is_one_line_and_leaves_nothing(
     assert not target.podman_calls("import") and not target.podman_calls("build")
 
 
-def test_a_workstation_image_is_built_on_record(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_workstation_image_is_built_on_record(tmp_path: Path) -> None:
     """The session's record is begun before the image is built, so a crash during the
     build leaves its directory on record for the next session to remove."""
-    monkeypatch.setenv("PODNET_SESSIONS_DIR", str(tmp_path / "sessions"))
     tar = tmp_path / "image.tar"
     tar.write_bytes(b"tar")
     made: dict[str, bool] = {}
@@ -290,8 +288,9 @@ def test_a_workstation_image_is_built_on_record(tmp_path: Path,
         return (1, "") if argv[:2] == ["test", "-e"] else None
 
     target = ScriptedTarget(image_exists(set()), on_record)
-    with local.user_session(target, "local-1001", "20261128T000002Z-cccccc", base_tar=str(tar),
-                            keep_image=False, note=lambda _: None):
+    with local.user_session(target, "20261128T000002Z-cccccc", base_tar=str(tar),
+                            keep_image=False, note=lambda _: None,
+                            store=SessionStore.on(HereTarget(tmp_path / "home"))):
         pass
     [(path, recorded)] = made.items()
     assert path.startswith("/var/tmp/podnet-image.") and recorded

@@ -20,7 +20,7 @@ from harness.proxies.specs import PROXIES
 from harness.scenarios import test_quadlet_forms
 from harness.sessions import Session, SessionStore
 from harness.targets.base import ForeignFile, NotIsolated
-from tests.test_sessions import NEW, FakeTarget
+from tests.test_sessions import NEW, FakeTarget, HereTarget
 
 HOME = "/home/test"
 QUADLET = f"{HOME}/.config/containers/systemd"
@@ -30,9 +30,11 @@ OTHER = "20261128T000009Z-eeeeee"
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
-    session = SessionStore(tmp_path, "lab-x").begin(NEW)
-    yield session
-    session.release()
+    store = SessionStore.on(HereTarget(tmp_path / "home"))
+    with store.hold("the target", wait=0):
+        session = store.begin(NEW)
+        yield session
+        session.release()
 
 
 def _target(session: Session, **listings: list[dict[str, object]]) -> FakeTarget:

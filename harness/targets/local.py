@@ -144,14 +144,16 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
 
 @contextlib.contextmanager
 def user_session(target: Target, run_id: str, *, base_tar: str | None,
-                 keep_image: bool, note: lock.Note, mmdebstrap: bool = True) -> Iterator[None]:
+                 keep_image: bool, note: lock.Note, mmdebstrap: bool = True,
+                 store: SessionStore | None = None) -> Iterator[None]:
     """A test session on a user's own podman (``--target local`` or ``ssh://``), its
     records on the target (sessions.py): one session per user at a time (ports), the
     lock taken before the image is checked, so no other session removes it meanwhile;
     then stale sessions' marks are removed and this session's record begun, before
     :func:`workstation_session` builds anything (its build directories are on record),
-    and this session's marks are removed at the end."""
-    store = SessionStore.on(target)
+    and this session's marks are removed at the end. ``store``: the target's records
+    (default: on the target, sessions.py)."""
+    store = store or SessionStore.on(target)
     with held(target, store, note), \
             marked_session(target, run_id, store, note), \
             workstation_session(target, base_tar, keep=keep_image, store=store,
