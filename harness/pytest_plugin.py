@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from harness import workers
 from harness.bench.schedule import BUDGET
 from harness.claims import Claim, Registry, load_default
 from harness.cleanup import marked_session
@@ -80,6 +82,10 @@ RECORDER = pytest.StashKey[Recorder]()
 FIRST_RESULT = pytest.StashKey[int]()
 #: How a test ended when it did not pass: (outcome for its missing claims, reason).
 ENDING = pytest.StashKey[tuple[str, str]]()
+#: The tests this process started (a worker runs only some of the session's items).
+STARTED = pytest.StashKey[set[str]]()
+#: In an xdist worker: benchmarks alone (harness.workers).
+SCHEDULE = pytest.StashKey[workers.Schedule]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -153,14 +159,63 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     try:  # every option and PODNET_* variable, checked before anything starts
         resolve_pytest(config.option, config.getini("markers"))
-        recorder = Recorder.start(config.getoption("--results-dir"), config.getoption("--run-id"))
+        worker = workers.worker_id(config)
+        if worker is None:
+            recorder = Recorder.start(config.getoption("--results-dir"),
+                                      config.getoption("--run-id"))
+        else:  # results in memory, handed to the controller (harness.workers)
+            config.option.lab_name = workers.lab_for_worker(config.option.lab_name, worker)
+            # A lab of its own that the worker started goes down with it.
+            config.option.keep_lab = config.option.keep_lab and worker == workers.FIRST
+            recorder = Recorder.in_memory(config.getoption("--results-dir"),
+                                          workers.given_run_id(config))
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[RECORDER] = recorder
     config.stash[FIRST_RESULT] = len(recorder.run.results)
     if recorder.run.selection is None:
         recorder.run.selection = config.option.markexpr or ""
-    config.pluginmanager.register(Timekeeper(recorder.run), "podnet-timekeeper")
+    # A worker's tests are timed by the controller, from the reports the worker sends.
+    config.pluginmanager.register(Timekeeper(recorder.run, per_test=worker is None),
+                                  "podnet-timekeeper")
+    config.stash[STARTED] = set()
+    if workers.worker_id(config) is not None:
+        config.stash[SCHEDULE] = workers.Schedule(recorder.run.run_id)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: a worker per core for the lab (a lab per worker), one for another
+    target (one user's podman)."""
+    chosen = config.getoption("--target") or os.environ.get("PODNET_TARGET") or "lab"
+    return None if chosen == "lab" else 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[workers.RUN_ID] = node.config.stash[RECORDER].run.run_id
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", {}).get(workers.RUN)
+    if output is not None:
+        workers.merge(node.config.stash[RECORDER].run, output)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """In a worker, every test under the run's bench lock: benchmarks alone
+    (harness.workers)."""
+    schedule = item.config.stash.get(SCHEDULE, None)
+    if schedule is None:
+        return (yield)
+    with schedule.around(_is_benchmark(item), nextitem is not None and _is_benchmark(nextitem)):
+        return (yield)
+
+
+def _is_benchmark(item: pytest.Item) -> bool:
+    return workers.is_benchmark({m.name for m in item.iter_markers()})
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -185,6 +240,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.config.stash[RECORDER].current_test = item.nodeid
+    item.config.stash[STARTED].add(item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -265,6 +321,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         recorder.run.status = "interrupted"
     if not session.config.option.collectonly:
         _one_result_per_claim(session, recorder)
+    if workers.worker_id(session.config) is not None:
+        workers.hand_over(session.config, recorder.run)
+        return
+    workers.remove_locks(recorder.run.run_id)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     try:
         path = recorder.save()
@@ -283,7 +343,10 @@ def _one_result_per_claim(session: pytest.Session, recorder: Recorder) -> None:
     """Every claim the session's tests owe ends with exactly one result per protocol:
     tests that never reached their teardown (stopped session) get an error naming the
     test; duplicates are folded (harness.results.completeness)."""
-    owed = {(w.claim.id, w.protocol): w for item in session.items for w in _owed(item)}
+    items = session.items
+    if workers.worker_id(session.config) is not None:  # the others are other workers'
+        items = [item for item in items if item.nodeid in session.config.stash[STARTED]]
+    owed = {(w.claim.id, w.protocol): w for item in items for w in _owed(item)}
     first = session.config.stash[FIRST_RESULT]
     session_results = recorder.run.results[first:]
     for want in completeness.missing(owed.values(), session_results):

@@ -29,6 +29,9 @@ class _Test:
 @dataclass
 class Timekeeper:
     run: Run
+    #: Whether this process times each test (not in an xdist worker: its controller does,
+    #: from the reports the worker sends).
+    per_test: bool = True
     _tests: dict[str, _Test] = field(default_factory=dict)
     #: The benchmark phase going on: (name, wall clock start, monotonic start).
     _bench: tuple[str, float, float] | None = None
@@ -37,6 +40,8 @@ class Timekeeper:
         timings.attach(self.run.timings.append)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.per_test:
+            return
         test = self._tests.setdefault(report.nodeid, _Test(report.start))
         test.seconds += report.duration
         if report.failed:

@@ -26,6 +26,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from harness import workers
 from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError, UsageError
 from harness.lab import lab, lock
@@ -250,7 +251,7 @@ def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
             "-p", "podnet", *QUIET_PLUGINS,
             # The command line read the plugin's markers before this session started.
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            f"--junitxml={run_dir / 'junit.xml'}"]
+            f"--junitxml={run_dir / 'junit.xml'}", *workers.CONCURRENCY]
     if quick:
         args.append("--quick")
     args += ["-m", guide_checks(marker)]

@@ -21,8 +21,10 @@ from harness.errors import UsageError
 from harness.lab.lab import LabStatus
 from harness.lab.state import LabState
 
-#: The plugin by its pytest11 entry point name, as for an installed podnet.
-PLUGIN = ["-p", "podnet"]
+#: The plugin by its pytest11 entry point name, as for an installed podnet; one process
+#: (-n 0): a KeyboardInterrupt raised inside a check stands for Ctrl-C only there (in an
+#: xdist worker it is that worker's crash, and its other tests move to another worker).
+PLUGIN = ["-p", "podnet", "-n", "0"]
 INTERRUPTED_CHECK = '''
 from harness.results.schema import ClaimResult
 

@@ -33,6 +33,8 @@ class Recorder:
     run: Run
     directory: Path
     current_test: str = ""
+    #: False in an xdist worker: the controller writes the run record (harness.workers).
+    persist: bool = True
 
     @classmethod
     def start(cls, root: Path, run_id: str | None = None) -> Recorder:
@@ -42,6 +44,13 @@ class Recorder:
         run = (store.load(directory) if existing.exists()
                else Run(run_id, time.time(), podnet=podnet_identity()))
         return cls(run, directory)
+
+    @classmethod
+    def in_memory(cls, root: Path, run_id: str) -> Recorder:
+        """A worker's recorder (pytest-xdist): a fresh record of run ``run_id``, never
+        saved by the worker; the controller merges it (harness.workers)."""
+        return cls(Run(run_id, time.time(), podnet=podnet_identity()), store.run_dir(root, run_id),
+                   persist=False)
 
     def add(self, result: ClaimResult) -> None:
         result.test = result.test or self.current_test
@@ -115,7 +124,7 @@ class Recorder:
         killed before its final :meth:`save` keeps every result recorded until then.
         (Measurements are written with the next result or test end, never while a
         benchmark measures.)"""
-        if not self.run.results and not self.run.measurements:
+        if not self.persist or (not self.run.results and not self.run.measurements):
             return None
         try:
             return store.save(dataclasses.replace(self.run, status="interrupted"),

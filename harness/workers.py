@@ -1,0 +1,163 @@
+"""Checks at the same time, with pytest-xdist: one lab per worker, one run record.
+
+``pytest -n auto --dist loadfile`` (the project's default, and ``podnet verify``'s) runs
+the suites' modules in worker processes at the same time, one module per worker, so a
+module's fixtures (its units, containers and servers) are made once. What the schedule
+guarantees:
+
+- **No shared lab.** Each worker checks in a lab of its own: the first worker in the named
+  lab, the others in ``<name>-<worker id>`` (booted from the cache when a test first needs
+  it, taken down at the end). Checks in different workers share no rootless user, podman
+  store, port, systemd unit, route or sysctl; the labs' namespaces are separate. A worker
+  that never needs a lab boots none.
+- **Benchmarks alone.** A benchmark (markers in ``BENCHMARK_MARKERS``) runs under the run's
+  bench lock held exclusively, from the first test of its module to the last (its
+  methods are measured in the same quiet); every other test of the run, in any worker,
+  holds it shared for its setup, call and teardown. A benchmark waits until the tests
+  running elsewhere finish, and no test starts while it runs (a turnstile lock keeps new
+  shared holders out while a benchmark waits), so nothing of the run disturbs a
+  measurement. The other workers' labs stay up meanwhile, idle.
+- **One record.** A worker keeps its results in memory and hands them to the controller
+  through xdist's ``workeroutput``; the controller writes the one ``run.json``.
+
+A target that is not the lab (``--target local`` or ``ssh://``) is one user's podman:
+``-n auto`` then starts one worker, and the checks run one at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness import names
+from harness.errors import UsageError
+from harness.results.schema import Run
+
+#: How the suites run: a worker per core (``auto``, see pytest_xdist_auto_num_workers in
+#: the plugin), one test module per worker, so a module's fixtures are made once (xdist's
+#: loadgroup does not group on pytest 9.2: pytest-xdist issue 1386).
+CONCURRENCY = ("-n", "auto", "--dist", "loadfile")
+#: The worker that checks in the named lab itself.
+FIRST = "gw0"
+#: The markers of the benchmarks, which run alone (see the module's docstring).
+BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput")
+#: workerinput key: the controller's run id, shared by its workers.
+RUN_ID = "podnet_run_id"
+#: workeroutput key: a worker's run record (JSON), merged by the controller.
+RUN = "podnet_run"
+
+
+def worker_id(config: Any) -> str | None:
+    """``gw0``, ``gw1``, ... in an xdist worker; None in the controller or without xdist."""
+    workerinput = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def given_run_id(config: Any) -> str:
+    """In a worker: the controller's run id."""
+    return str(config.workerinput[RUN_ID])
+
+
+def hand_over(config: Any, run: Run) -> None:
+    """In a worker, at its end: its record, for the controller to merge."""
+    config.workeroutput[RUN] = json.dumps(run.to_dict(), default=str)
+
+
+def lab_for_worker(name: str, worker: str | None) -> str:
+    """The lab a worker checks in: the named lab for the first worker (and without
+    xdist), ``<name>-<worker>`` for the others."""
+    if worker in (None, FIRST):
+        return name
+    own = f"{name}-{worker}"
+    try:
+        return names.lab_name(own)
+    except UsageError as exc:
+        raise UsageError(f"lab name '{name}' is too long for the labs of concurrent checks "
+                         f"('{own}'): use a shorter --lab-name or PODNET_LAB, or -n 0") from exc
+
+
+def is_benchmark(markers: set[str]) -> bool:
+    return bool(markers & set(BENCHMARK_MARKERS))
+
+
+def _lock_files(run_id: str) -> tuple[Path, Path]:
+    """The turnstile and the lock of run ``run_id``, shared by its workers."""
+    base = Path(tempfile.gettempdir()) / f"podnet-bench-{run_id}"
+    return base.with_suffix(".turnstile"), base.with_suffix(".lock")
+
+
+@contextlib.contextmanager
+def bench_lock(run_id: str, *, benchmark: bool) -> Iterator[None]:
+    """Held around one test in a worker: exclusive for a benchmark, shared for any other
+    test of the run ``run_id`` (see the module's docstring)."""
+    turnstile, main = _lock_files(run_id)
+    with _flocked(turnstile, fcntl.LOCK_EX):
+        if benchmark:
+            with _flocked(main, fcntl.LOCK_EX):
+                yield
+            return
+    with _flocked(main, fcntl.LOCK_SH):
+        yield
+
+
+class Schedule:
+    """A worker's side of "benchmarks alone": a test that is not a benchmark holds the
+    bench lock shared for its own setup, call and teardown; a benchmark module's tests
+    hold it exclusively from the first to the last, so its methods are measured in the
+    same quiet, one after the other, and compared among themselves."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._alone = contextlib.ExitStack()
+        self._holding = False
+
+    @contextlib.contextmanager
+    def around(self, benchmark: bool, next_benchmark: bool) -> Iterator[None]:
+        if not benchmark:
+            with bench_lock(self.run_id, benchmark=False):
+                yield
+            return
+        if not self._holding:
+            self._alone.enter_context(bench_lock(self.run_id, benchmark=True))
+            self._holding = True
+        try:
+            yield
+        finally:
+            if not next_benchmark:
+                self._alone.close()
+                self._holding = False
+
+
+def remove_locks(run_id: str) -> None:
+    """The controller, when its workers are gone: the run's lock files."""
+    for path in _lock_files(run_id):
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _flocked(path: Path, operation: int) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, operation)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def merge(into: Run, worker_output: str) -> None:
+    """Add a worker's record to ``into``: its lists (results, measurements, ...) appended,
+    its mappings (environment, summaries, ...) added; the run's own fields kept."""
+    worker = Run.from_dict(json.loads(worker_output), "a worker's run record")
+    for field in dataclasses.fields(Run):
+        mine, theirs = getattr(into, field.name), getattr(worker, field.name)
+        if isinstance(mine, list):
+            mine.extend(theirs)
+        elif isinstance(mine, dict):
+            mine.update(theirs)
