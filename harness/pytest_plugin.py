@@ -201,6 +201,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {}).get(workers.RUN)
     if output is not None:
         workers.merge(node.config.stash[RECORDER].run, output)
+        node.config.stash[RECORDER].checkpoint()
 
 
 @pytest.hookimpl(wrapper=True)
