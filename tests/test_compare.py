@@ -141,7 +141,7 @@ def test_compare_warns_when_the_environments_differ(base: Run) -> None:
     comparison = compare_runs(base, other, 0.1)
     assert [(e.name, e.before, e.after) for e in comparison.environment] == [
         ("podman", "5.4.2", "6.1.1"), ("machine", "AMD EPYC", "Intel Xeon"),
-        ("podnet", "unknown", "0.2.0 (0123456789ab)")]
+        ("podnet", "unknown", "0.2.0 (commit 0123456789ab)")]
     assert ("warning: the runs' environments differ, so a change may come from them: "
             "podman 5.4.2 -> 6.1.1; machine AMD EPYC -> Intel Xeon") in comparison.to_text()
     assert "| podman | 5.4.2 | 6.1.1 |" in comparison.to_markdown()

@@ -12,6 +12,7 @@ import pytest
 from harness import __version__
 from harness.claims import load_default
 from harness.errors import PodnetError
+from harness.reports import html, markdown
 from harness.results import store
 from harness.results.recorder import Recorder
 from harness.results.schema import SCHEMA_VERSION
@@ -55,3 +56,5 @@ def test_a_run_records_podnets_version_and_commit(tmp_path: Path) -> None:
     assert saved is not None
     again = store.load(saved)
     assert again.podnet == recorder.run.podnet and again.results[0].outcome == "inconclusive"
+    made = f"made by podnet {__version__} (commit {head[:12]})"
+    assert made in markdown.render(again, []) and made in html.render(again, [])

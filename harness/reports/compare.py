@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from harness.errors import UsageError
 from harness.reports.markdown import escape
+from harness.reports.model import podnet_text
 from harness.reports.perf import measurement_stats, performance_entries
 from harness.results.schema import DECIDED, ClaimResult, Run, performance_resolution
 
@@ -135,19 +136,12 @@ def _environment_value(run: Run, path: tuple[str, ...]) -> str:
     return "unknown" if value is None or value == "" else str(value)
 
 
-def _podnet_value(run: Run) -> str:
-    version, commit = run.podnet.get("version"), run.podnet.get("commit")
-    if not version:
-        return "unknown"
-    return f"{version} ({str(commit)[:12]})" if commit else str(version)
-
-
 def environment_changes(base: Run, new: Run) -> list[EnvironmentChange]:
     """What differs between the runs' environments (:data:`ENVIRONMENT_KEYS`) and the
     podnet that made them."""
     pairs = [(name, _environment_value(base, path), _environment_value(new, path))
              for name, path in ENVIRONMENT_KEYS]
-    pairs.append(("podnet", _podnet_value(base), _podnet_value(new)))
+    pairs.append(("podnet", podnet_text(base), podnet_text(new)))
     return [EnvironmentChange(name, a, b) for name, a, b in pairs if a != b]
 
 

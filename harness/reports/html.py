@@ -33,6 +33,7 @@ from harness.reports.model import (
     Table,
     flatten_environment,
     outcome_counts,
+    podnet_text,
     shown_parts,
     status_note,
 )
@@ -208,7 +209,8 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         f"<h1>podnet run <code>{escape(run.run_id)}</code></h1>",
         *([f"<p><strong>{escape(note)}</strong></p>"] if (note := status_note(run)) else []),
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
-        f"measurements: {len(run.measurements)}.</p>",
+        f"measurements: {len(run.measurements)}; made by podnet "
+        f"{escape(podnet_text(run))}.</p>",
         findings.html_fragment(run.summaries.get("performance"), run.environment),
         "<h2>The guide's tables, as observed</h2>",
         f'<p class="legend">{escape(LEGEND)}</p>',

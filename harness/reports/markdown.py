@@ -27,6 +27,7 @@ from harness.reports.model import (
     Table,
     flatten_environment,
     outcome_counts,
+    podnet_text,
     shown_parts,
     status_note,
 )
@@ -114,6 +115,7 @@ def summary_lines(run: Run) -> list[str]:
         f"- started: {_when(run.started)} (duration {duration})",
         f"- claim results: {total}" + (f" ({', '.join(parts)})" if parts else ""),
         f"- measurements: {len(run.measurements)}",
+        f"- made by podnet {podnet_text(run)}",
     ]
 
 

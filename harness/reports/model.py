@@ -267,3 +267,12 @@ def status_note(run: Run) -> str | None:
         return ("This run was interrupted (Ctrl-C): it holds only the results gathered "
                 "until then.")
     return None
+
+
+def podnet_text(run: Run) -> str:
+    """The podnet that made the run: ``0.1.0 (commit 8f95d977fd54)``, or ``unknown``
+    (a record of an older podnet)."""
+    version, commit = run.podnet.get("version"), run.podnet.get("commit")
+    if not version:
+        return "unknown"
+    return f"{version} (commit {str(commit)[:12]})" if commit else str(version)
