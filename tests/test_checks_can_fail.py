@@ -29,6 +29,7 @@ from harness.scenarios.test_pasta_options import publish_holds, publish_observat
 from harness.scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
 from harness.scenarios.test_security import localhost_urls
 from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
+from harness.scenarios.test_troubleshooting import solution_works
 from harness.ui import summary_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -276,3 +277,28 @@ def test_capture_judges() -> None:
     assert host_method_seen("podnet.example", {("other", "GET")}, None) is False
     assert destination_seen("192.0.2.10", {"192.0.2.10", "2001:db8:2::10"}, {"192.0.2.10"})
     assert not destination_seen("192.0.2.10", {"192.0.2.1"}, {"192.0.2.1"})
+
+
+# --- troubleshooting: the solutions are judged only while the network is unusable ----------
+
+ROUTED = "203.0.113.1 via 192.0.2.10 dev eth0 src 192.0.2.1 uid 0"
+REFUSED = "RTNETLINK answers: Network is unreachable"
+
+
+def test_solution_on_a_usable_network_is_no_observation() -> None:
+    """The wrong world: the routes came back (or were never removed) while the container
+    ran, so 'works without a usable network' would pass on a usable one."""
+    with pytest.raises(NoObservation, match="usable during the check"):
+        solution_works(0, "hello world", ROUTED, [REFUSED, ROUTED])
+    with pytest.raises(NoObservation, match="usable during the check"):
+        solution_works(0, "hello world", ROUTED, [ROUTED, ROUTED])
+
+
+def test_solution_without_a_routable_control_is_no_observation() -> None:
+    with pytest.raises(NoObservation, match="control failed"):
+        solution_works(0, "hello world", REFUSED, [REFUSED, REFUSED])
+
+
+def test_solution_judged_on_an_unusable_network() -> None:
+    assert solution_works(0, "hello world", ROUTED, [REFUSED, REFUSED]) is True
+    assert solution_works(125, "Error: pasta failed", ROUTED, [REFUSED, REFUSED]) is False

@@ -69,6 +69,30 @@ def routes(target: Target) -> list[Route]:
     return found
 
 
+#: An off-link documentation address: routable only through a default route.
+OFF_LINK = "203.0.113.1"
+UNREACHABLE = "Network is unreachable"
+
+
+def route_to(target: Target, address: str = OFF_LINK) -> str:
+    """What ``ip route get`` says about ``address`` (sends nothing): the route, or the
+    kernel's refusal."""
+    done = target.run(["ip", "route", "get", address], check=False)
+    return (done.stdout if done.ok else done.stderr).strip()[:200]
+
+
+def unusable_proof(before: str, during: list[str]) -> str | None:
+    """Why host1's network was not shown unusable while a check ran, or None when it was:
+    the off-link address had a route before the routes were removed (the probe can see a
+    usable network) and the kernel refused it every time it was asked during the check."""
+    if UNREACHABLE in before or " dev " not in f" {before} ":
+        return f"the control failed: before the routes were removed, ip route get said {before!r}"
+    usable = [said for said in during if UNREACHABLE not in said]
+    if usable or not during:
+        return f"the network was usable during the check: ip route get said {usable or during!r}"
+    return None
+
+
 @contextlib.contextmanager
 def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[list[Route]]:
     """Remove the default routes (or every route of the main table) and yield what was

@@ -16,9 +16,9 @@ import pytest
 from harness import containers, quadlet
 from harness.claims import Claim, load_default
 from harness.podman.info import PodmanInfo
-from harness.probes.netconf import routes_removed
+from harness.probes.netconf import route_to, routes_removed, unusable_proof
 from harness.requirements import Capabilities
-from harness.results.recorder import Recorder
+from harness.results.recorder import NoObservation, Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target
 
@@ -61,10 +61,22 @@ def test_pasta_without_network(target: Target, info: PodmanInfo, recorder: Recor
     for c in REGISTRY.select("runs_without_network")])
 def test_solutions(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
+    before = route_to(target)
     with routes_removed(target) as removed:
+        during = [route_to(target)]
         status, said = _echo(target, *claim.extra["networks"])
-    recorder.check(claim, status == 0 and "hello world" in said, evidence={
-        "removed_routes": len(removed), "exit": status, "output": said[-300:]})
+        during.append(route_to(target))
+    recorder.check(claim, solution_works(status, said, before, during), evidence={
+        "removed_routes": len(removed), "exit": status, "output": said[-300:],
+        "ip route get before": before, "ip route get during": " | ".join(during)})
+
+
+def solution_works(status: int, said: str, before: str, during: list[str]) -> bool:
+    """A solution works without a usable network: only judged when the network was shown
+    unusable before and after the container ran (else the check saw a usable network)."""
+    if why := unusable_proof(before, during):
+        raise NoObservation(why)
+    return status == 0 and "hello world" in said
 
 
 @pytest.mark.claims("ports.troubleshooting.wait-online-service")
