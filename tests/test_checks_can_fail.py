@@ -27,7 +27,7 @@ from harness.scenarios.test_backend import cni_available
 from harness.scenarios.test_bind_device import Observation, restricted
 from harness.scenarios.test_pasta_options import publish_holds, publish_observation
 from harness.scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
-from harness.scenarios.test_security import localhost_urls
+from harness.scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
 from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
 from harness.scenarios.test_troubleshooting import solution_works
 from harness.ui import summary_table
@@ -302,3 +302,37 @@ def test_solution_without_a_routable_control_is_no_observation() -> None:
 def test_solution_judged_on_an_unusable_network() -> None:
     assert solution_works(0, "hello world", ROUTED, [REFUSED, REFUSED]) is True
     assert solution_works(125, "Error: pasta failed", ROUTED, [REFUSED, REFUSED]) is False
+
+
+# --- pasta and host1's abstract socket ---------------------------------------------------
+
+TOKEN = "podnet-token"
+SOCAT_REFUSED = ('2026/12/07 05:53:52 socat[1] E connect(, AF=1 "\\0podnet-abc", 21): '
+                 "Connection refused")
+
+
+def _connect(exit_code: int, stdout: str = "", stderr: str = "") -> AbstractConnect:
+    return AbstractConnect("podman run ...", exit_code, stdout, stderr)
+
+
+@pytest.mark.parametrize("failure", [
+    _connect(125, stderr="Error: pasta failed with exit code 1: External interface not usable"),
+    _connect(127, stderr='Error: crun: executable file `socat` not found in $PATH'),
+    _connect(1, stderr="socat[1] E unknown address type \"ABSTRACT-CONNECT\""),
+])
+def test_abstract_socket_other_failure_is_no_observation(failure: AbstractConnect) -> None:
+    """The wrong world for the pasta cell: the container never got to connect. Before,
+    any failure read as "not reached" and passed."""
+    with pytest.raises(NoObservation, match="neither reached"):
+        abstract_reached(failure, _connect(0, TOKEN), TOKEN)
+
+
+def test_abstract_socket_refusal_needs_the_host_control() -> None:
+    with pytest.raises(NoObservation, match="control"):
+        abstract_reached(_connect(1, stderr=SOCAT_REFUSED), _connect(1, stderr=SOCAT_REFUSED),
+                         TOKEN)
+
+
+def test_abstract_socket_judged() -> None:
+    assert abstract_reached(_connect(1, stderr=SOCAT_REFUSED), _connect(0, TOKEN), TOKEN) is False
+    assert abstract_reached(_connect(0, TOKEN), _connect(0, TOKEN), TOKEN) is True

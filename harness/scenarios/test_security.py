@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, netconf, outbound
 from harness.requirements import Capabilities
-from harness.results.recorder import Recorder
+from harness.results.recorder import NoObservation, Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target
 
@@ -83,13 +84,54 @@ def test_localhost_check_sees_map_gw(target: Target, loopback_service: hostserve
     assert reached, f"--map-gw reaches the host's loopback, the check did not see it: {evidence}"
 
 
+#: socat's words when no abstract socket of that name exists in the network namespace.
+ABSTRACT_REFUSED = "Connection refused"
+#: The positive control: --network=host shares host1's namespace, where the socket is.
+CONTROL_NETWORK = "host"
+
+
 @pytest.mark.parametrize("claim", params(REGISTRY.select("host_network_reaches_abstract_socket")))
 def test_reaches_abstract_socket(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                                  abstract_socket: hostserver.HostServer) -> None:
     applicable(claim, get_method(claim.method or ""))
-    argv = target.marked(["podman", "run", "--rm", f"--network={claim.extra['network']}", IMAGE,
-                          "socat", "-T2", "-", f"ABSTRACT-CONNECT:{abstract_socket.socket}"])
+    tried = _abstract_connect(target, claim.extra["network"], abstract_socket)
+    control = _abstract_connect(target, CONTROL_NETWORK, abstract_socket)
+    recorder.check(claim, abstract_reached(tried, control, abstract_socket.token), evidence={
+        **tried.evidence(), **control.evidence(f"control --network={CONTROL_NETWORK} "),
+        "finding": "security"})
+
+
+@dataclass(frozen=True)
+class AbstractConnect:
+    command: str
+    exit: int
+    stdout: str
+    stderr: str
+
+    def evidence(self, prefix: str = "") -> dict[str, Any]:
+        return {f"{prefix}command": self.command, f"{prefix}exit": self.exit,
+                f"{prefix}stdout": self.stdout[:100], f"{prefix}stderr": self.stderr[-200:]}
+
+
+def _abstract_connect(target: Target, network: str,
+                      server: hostserver.HostServer) -> AbstractConnect:
+    argv = target.marked(["podman", "run", "--rm", f"--network={network}", IMAGE,
+                          "socat", "-T2", "-", f"ABSTRACT-CONNECT:{server.socket}"])
     done = target.run(argv, check=False, input="")
-    recorder.check(claim, done.ok and done.stdout.strip() == abstract_socket.token, evidence={
-        "command": shlex.join(argv), "stdout": done.stdout.strip()[:100],
-        "stderr": done.stderr.strip()[-200:], "finding": "security"})
+    return AbstractConnect(shlex.join(argv), done.returncode, done.stdout.strip(),
+                           done.stderr.strip())
+
+
+def abstract_reached(tried: AbstractConnect, control: AbstractConnect, token: str) -> bool:
+    """Whether the container reached host1's abstract socket: the token came back. "Not
+    reached" needs socat's own refusal while the host-network control reached it; any
+    other failure (podman, the image, socat's arguments) is no observation."""
+    if tried.exit == 0 and tried.stdout == token:
+        return True
+    if not (control.exit == 0 and control.stdout == token):
+        raise NoObservation("the control (--network=host) did not reach the abstract socket "
+                            f"either: exit {control.exit}: {control.stderr[-200:]}")
+    if tried.exit != 0 and ABSTRACT_REFUSED in tried.stderr:
+        return False
+    raise NoObservation(f"the container neither reached the abstract socket nor was refused "
+                        f"by it: exit {tried.exit}: {(tried.stderr or tried.stdout)[-200:]}")
