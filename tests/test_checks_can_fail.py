@@ -18,6 +18,7 @@ from harness.methods import get_method
 from harness.podman.info import PodmanInfo
 from harness.probes import netconf, outbound, procs
 from harness.probes.hostserver import HostServer
+from harness.probes.reach import Publication, served_or_refused
 from harness.reports.markdown import summary_lines
 from harness.requirements import Capabilities, removal_message
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
@@ -30,6 +31,7 @@ from harness.scenarios.test_reverse_proxy import notify_observation, reload_find
 from harness.scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
 from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
 from harness.scenarios.test_troubleshooting import solution_works
+from harness.scenarios.test_unprivileged_port import lowering_works, minimum_port
 from harness.ui import summary_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -336,3 +338,45 @@ def test_abstract_socket_refusal_needs_the_host_control() -> None:
 def test_abstract_socket_judged() -> None:
     assert abstract_reached(_connect(1, stderr=SOCAT_REFUSED), _connect(0, TOKEN), TOKEN) is False
     assert abstract_reached(_connect(0, TOKEN), _connect(0, TOKEN), TOKEN) is True
+
+
+# --- minimum port: a port below the setting must be refused as privileged ---------------
+
+DENIED = "[Errno 13] Permission denied"
+IN_USE = "[Errno 98] Address already in use"
+NAMED = ["port-80-pasta-5.4.2.txt", "port-80-rootlessport-5.4.2.txt"]
+UNNAMED = ["port-80-slirp4netns-5.4.2.txt", "port-80-socket-activation-user-5.4.2.txt",
+           "port-80-host-5.4.2.txt"]
+
+
+@pytest.mark.parametrize("name", NAMED + UNNAMED)
+def test_unserved_port_for_another_reason_is_no_observation(name: str) -> None:
+    """The wrong world: port 80 was not served because something else holds it (or podman
+    failed otherwise). Before, any error counted as "refused" and the minimum-port claims
+    passed. Messages that name no cause need the user's own bind refused."""
+    said = refusal(name).strip()
+    unrelated = Publication(False, said.replace("Permission denied", "Address in use")
+                            .replace("permission denied", "address in use")
+                            .replace("cannot expose privileged port", "cannot expose port"),
+                            IN_USE)
+    with pytest.raises(NoObservation, match="neither served nor refused"):
+        served_or_refused(unrelated, 80)
+    with pytest.raises(NoObservation, match="neither served nor refused"):
+        minimum_port(served_or_refused(unrelated, 80), True)
+    with pytest.raises(NoObservation):
+        lowering_works(unrelated, Publication(True, "served"), 80)
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_refusal_naming_the_privileged_port(name: str) -> None:
+    refused = Publication(False, refusal(name).strip(), IN_USE)
+    assert served_or_refused(refused, 80) is False
+    assert minimum_port(served_or_refused(refused, 80), True) == "ip_unprivileged_port_start"
+
+
+@pytest.mark.parametrize("name", UNNAMED)
+def test_unnamed_refusal_confirmed_by_the_users_own_bind(name: str) -> None:
+    refused = Publication(False, refusal(name).strip(), DENIED)
+    assert served_or_refused(refused, 80) is False
+    assert lowering_works(refused, Publication(True, "served"), 80) is True
+    assert lowering_works(refused, Publication(False, "x", DENIED), 80) is False

@@ -25,7 +25,7 @@ from harness.claims import load_default
 from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes.netconf import sysctl_set
-from harness.probes.reach import publishes
+from harness.probes.reach import BIND_SCRIPT, publishes
 from harness.results.recorder import Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target
@@ -44,9 +44,6 @@ OTHER_USER = "nobody"
 #: namespace's own (/proc/sys/net).
 GUARDED_SYSTEM = ("mount --bind /proc/sys /proc/sys && mount --bind /proc/sys/net /proc/sys/net"
                   " && mount -o remount,bind,ro /proc/sys && exec sysctl --system")
-BIND_SCRIPT = ("import socket, sys\ns = socket.socket()\n"
-               "try:\n    s.bind(('127.0.0.1', int(sys.argv[1])))\n    print('bound')\n"
-               "except OSError as exc:\n    print(exc)\n")
 
 
 def procedure_result(value: str, published: bool, said: str) -> int | str:
@@ -70,9 +67,10 @@ def test_sysctl_d_procedure(target: Target, client: Client, recorder: Recorder,
         finally:
             target.remove_files(GUIDE_FILE, root=True)
         value = target.sysctl(KEY)
-        published, said = publishes(target, method, client, GUIDE_VALUE)
+        published = publishes(target, method, client, GUIDE_VALUE)
+    said = published.describe()
     applied = [line for line in loaded.stdout.splitlines() if "unprivileged" in line]
-    recorder.check(claim, procedure_result(value, published, said), evidence={
+    recorder.check(claim, procedure_result(value, published.served, said), evidence={
         "file": f"{GUIDE_FILE}: {KEY}={GUIDE_VALUE}", "sysctl --system": "; ".join(applied),
         f"{KEY} before": DEFAULT, f"{KEY} after": value, f"port {GUIDE_VALUE}": said})
 
@@ -91,7 +89,7 @@ def scope(user_before: bool, user_after: bool, other_netns: dict[str, str]) -> s
 
 def _bind_as_other_user(target: Target, port: int) -> str:
     done = target.run(["runuser", "-u", OTHER_USER, "--", "python3", "-c", BIND_SCRIPT,
-                       str(port)], root=True, check=False)
+                       "127.0.0.1", str(port)], root=True, check=False)
     return (done.stdout.strip() or done.stderr.strip())[:200]
 
 
