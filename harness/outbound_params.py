@@ -22,10 +22,12 @@ def expand(text: str, values: Mapping[str, object]) -> str:
     return text.format_map(_Keep({k: str(v) for k, v in values.items()}))
 
 
-def urls(claim: Claim, port: int, path: str, values: Mapping[str, object]) -> list[str]:
-    """The claim's ``connect`` candidates as URLs; a candidate without a port gets ``port``."""
+def urls(claim: Claim, port: int, path: str, values: Mapping[str, object],
+         key: str = "connect") -> list[str]:
+    """The claim's ``connect`` candidates (or those of ``key``, e.g. ``shown``: tried and
+    reported, never counted) as URLs; a candidate without a port gets ``port``."""
     found = []
-    for entry in claim.extra.get("connect", ()):
+    for entry in claim.extra.get(key, ()):
         host = expand(entry, values)
         hostport = host if ":" in host else f"{host}:{port}"
         found.append(f"http://{hostport}{path}")

@@ -380,3 +380,19 @@ def test_unnamed_refusal_confirmed_by_the_users_own_bind(name: str) -> None:
     assert served_or_refused(refused, 80) is False
     assert lowering_works(refused, Publication(True, "served"), 80) is True
     assert lowering_works(refused, Publication(False, "x", DENIED), 80) is False
+
+
+# --- --map-gw: the guide's 10.0.2.2, not the gateway read from the container ---------------
+
+def test_map_gw_counts_the_guides_address_only() -> None:
+    """The wrong world: 10.0.2.2 is not special, only the container's gateway leads to the
+    host's loopback. Before, the expected address was the gateway the container reported,
+    so the claim passed; now the gateway is shown, not counted."""
+    output = ("gateway 192.0.2.10\n"
+              "result http://10.0.2.2:18080/t 28 \n"
+              "result http://{gateway}:18080/t 0 tok\n")
+    result = outbound.parse_fetch_output(output)
+    assert result.gateway == "192.0.2.10"
+    assert result.reached("tok")
+    assert not result.reached("tok", among=["http://10.0.2.2:18080/t"])
+    assert result.reached("tok", among=["http://{gateway}:18080/t"])

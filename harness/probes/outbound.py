@@ -35,8 +35,10 @@ class FetchResult:
     etc_hosts: str
     command: str
 
-    def reached(self, token: str) -> bool:
-        return any(a.answered(token) for a in self.attempts)
+    def reached(self, token: str, among: Sequence[str] | None = None) -> bool:
+        """Whether any attempt (of the URLs ``among``, when given) answered ``token``."""
+        return any(a.answered(token) for a in self.attempts
+                   if among is None or a.url in among)
 
     def evidence(self) -> dict[str, str]:
         return {

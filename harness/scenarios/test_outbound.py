@@ -77,8 +77,12 @@ def _values(target: Target, server: hostserver.HostServer, network: str | None) 
 
 
 def _fetch(target: Target, claim: Claim, server: hostserver.HostServer, network_name: str | None,
-           tmp_conf: str) -> outbound.FetchResult:
+           tmp_conf: str) -> tuple[outbound.FetchResult, list[str]]:
+    """The container's attempts at the claim's ``connect`` and ``shown`` addresses, and the
+    URLs that count (``connect``'s)."""
     values = _values(target, server, network_name)
+    counted = urls(claim, server.port, server.path, values)
+    shown = urls(claim, server.port, server.path, values, key="shown")
     env = []
     if "pasta_options" in claim.extra:
         options = json.dumps(claim.extra["pasta_options"])
@@ -86,9 +90,8 @@ def _fetch(target: Target, claim: Claim, server: hostserver.HostServer, network_
         env = [f"CONTAINERS_CONF_OVERRIDE={tmp_conf}"]
     try:
         return outbound.container_fetch(
-            target, expand(claim.extra["network"], values),
-            urls(claim, server.port, server.path, values),
-            run_args=run_args(claim, values), env=env)
+            target, expand(claim.extra["network"], values), [*counted, *shown],
+            run_args=run_args(claim, values), env=env), counted
     finally:
         if env:
             target.remove_files(tmp_conf)
@@ -103,8 +106,8 @@ def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder
     applicable(claim, get_method(claim.method or ""))
     network = request.getfixturevalue("custom_network") if _needs_custom_network(claim) else None
     conf = f"{target.home}/.cache/podnet/{claim.id}.containers.conf"
-    result = _fetch(target, claim, server, network, conf)
-    recorder.check(claim, result.reached(server.token),
+    result, counted = _fetch(target, claim, server, network, conf)
+    recorder.check(claim, result.reached(server.token, among=counted),
                    evidence={**result.evidence(), "server": f"{server.address}:{server.port}"})
 
 
