@@ -27,7 +27,12 @@ from harness.run import Completed
 from harness.scenarios.test_backend import cni_available
 from harness.scenarios.test_bind_device import Observation, restricted
 from harness.scenarios.test_pasta_options import publish_holds, publish_observation
-from harness.scenarios.test_reverse_proxy import notify_observation, reload_finding, reload_works
+from harness.scenarios.test_reverse_proxy import (
+    needs_env_observed,
+    notify_observation,
+    reload_finding,
+    reload_works,
+)
 from harness.scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
 from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
 from harness.scenarios.test_troubleshooting import solution_works
@@ -396,3 +401,31 @@ def test_map_gw_counts_the_guides_address_only() -> None:
     assert result.reached("tok")
     assert not result.reached("tok", among=["http://10.0.2.2:18080/t"])
     assert result.reached("tok", among=["http://{gateway}:18080/t"])
+
+
+# --- nginx needs NGINX=3; ----------------------------------------------------------------
+
+ACTIVE = {"ActiveState": "active", "SubState": "running", "Result": "success"}
+LISTENING = "LISTEN 0      511    0.0.0.0:8080 0.0.0.0:*"
+
+
+@pytest.mark.parametrize(("state", "listener"), [
+    ({"ActiveState": "activating", "SubState": "start"}, ""),  # still starting
+    (FAILED_STATE, ""),                                        # failed for another reason
+    (ACTIVE, ""),                                              # up, but listening nowhere yet
+])
+def test_nginx_not_up_without_env_is_no_observation(state: dict[str, str], listener: str) -> None:
+    """The wrong world: nginx had not come up when the request was made (slow start, or a
+    failure unrelated to the variable). Before, one unanswered 4-second GET passed."""
+    with pytest.raises(NoObservation, match="never came up"):
+        needs_env_observed(True, False, state, listener)
+
+
+def test_nginx_needs_env_needs_the_control() -> None:
+    with pytest.raises(NoObservation, match="control"):
+        needs_env_observed(False, False, ACTIVE, LISTENING)
+
+
+def test_nginx_needs_env_judged() -> None:
+    assert needs_env_observed(True, False, ACTIVE, LISTENING) is True
+    assert needs_env_observed(True, True, ACTIVE, LISTENING) is False

@@ -26,7 +26,7 @@ from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Measurement
 from harness.services import ACTIVATION_WAIT
 from harness.targets.base import Target
-from harness.wait import LOG_WAIT, logged, poll
+from harness.wait import LOG_WAIT, NotReady, logged, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.reverse_proxy, pytest.mark.socket_activation,
               pytest.mark.custom_network]
@@ -246,18 +246,58 @@ def _reload_error(logs: str) -> str | None:
 @pytest.mark.parametrize("claim", _params("proxy_socket_activation_needs_env"))
 def test_needs_env(claim: Claim, target: Target, client: Client, recorder: Recorder,
                    applicable: Any, unit_factory: Any) -> None:
-    """nginx without NGINX=3;: does it still serve on the inherited socket?"""
+    """nginx without NGINX=3;: does it still serve on the inherited socket?
+
+    The first request starts the service; "not served" is judged only once nginx is
+    running and listening on its own socket (it started, it did not take the inherited
+    one), with a second request. Control: the same units with the variable serve."""
     applicable(claim)
-    token = secrets.token_hex(4)
+    with unit_factory(claim.method) as unit:
+        control = poll(lambda: (r := _get(client, target, secrets.token_hex(4))).ok and r,
+                       what="nginx with NGINX=3; to answer 200", timeout=30)
     with unit_factory(claim.method, environment=()) as unit:
-        reply = _get(client, target, token, timeout=4)
-        evidence: dict[str, Any] = {"status_without_env": reply.status,
-                                    "error_without_env": reply.error,
-                                    "state": unit.state()}
-        if unit.state().get("ActiveState") == "active":
-            evidence["own_listener"] = sockets.own_listeners(target, unit.container, PORT)
-    evidence["version"] = _version(recorder, claim.method or "")
-    recorder.check(claim, not reply.ok, evidence=evidence)
+        first = _get(client, target, secrets.token_hex(4), timeout=4)
+        listening = _own_listener(target, unit)
+        reply = _get(client, target, secrets.token_hex(4), timeout=4)
+        state = unit.state()
+    evidence: dict[str, Any] = {
+        "control_status_with_env": control.status, "first_status_without_env": first.status,
+        "status_without_env": reply.status, "error_without_env": reply.error,
+        "state": state, "own_listener": listening,
+        "version": _version(recorder, claim.method or "")}
+    recorder.check(claim, needs_env_observed(control.ok, reply.ok, state, listening),
+                   evidence=evidence)
+
+
+def _own_listener(target: Target, unit: ProxyUnit) -> str:
+    """nginx's own listening socket in its container, once there is one ("" if none came
+    within the bound: nginx never got that far)."""
+    def listening() -> str | None:
+        if unit.state().get("ActiveState") != "active":
+            return None
+        found = sockets.own_listeners(target, unit.container, PORT)
+        return found if "LISTEN" in found else None
+
+    try:
+        return poll(listening, what="nginx's own listener", timeout=30)
+    except NotReady:
+        return ""
+
+
+def needs_env_observed(control_served: bool, served: bool, state: dict[str, str],
+                       own_listener: str) -> bool:
+    """nginx needs the variable: with it the units serve (control); without it nginx runs,
+    listening on a socket of its own, and the inherited socket is not served. nginx that
+    never came up without the variable is no observation."""
+    if not control_served:
+        raise NoObservation("the control failed: nginx with NGINX=3; did not serve either")
+    if served:
+        return False
+    if state.get("ActiveState") != "active" or "LISTEN" not in own_listener:
+        raise NoObservation(f"nginx without the variable never came up (systemd: {state}, "
+                            f"own listener: {own_listener or 'none'}): a request unanswered "
+                            "says nothing about the inherited socket")
+    return True
 
 
 @pytest.mark.parametrize("claim", _params("proxy_not_found_after_ready"))
