@@ -122,6 +122,28 @@ def _setup(ok: bool) -> dict[str, Any]:
             "status_after_reload": 200 if ok else 0, "reload_error": None if ok else "Error"}
 
 
+CADDY_REFUSED = ('Dec 07 06:03:57 host1 podnet-rproxy[7033]: {"level":"error","ts":1796623437.09,'
+                 '"msg":"sending configuration to instance: performing request: Post '
+                 '\\"http://127.0.0.1/load\\": dial fd: unknown network fd"}')
+
+
+@pytest.mark.parametrize("said", [
+    "Dec 07 host1 systemd[129]: podnet-rproxy.service: Unit has no ExecReload= setting: error",
+    "Failed to reload podnet-rproxy.service: Job type reload is not applicable for unit: error",
+    None,
+])
+def test_caddy_reload_failing_without_caddy_is_no_observation(said: str | None) -> None:
+    """The wrong world: the reload failed for a reason of its own (no ExecReload, the unit
+    not running). Before, any failed reload passed "reload does not work"."""
+    setup = {**_setup(False), "reload_error": said, "serves_after_reload": True}
+    with pytest.raises(NoObservation, match="without an error of caddy's own"):
+        reload_works(setup)
+
+
+def test_caddy_refusing_the_reload_is_not_working() -> None:
+    assert reload_works({**_setup(False), "reload_error": CADDY_REFUSED}) is False
+
+
 def test_caddy_reload_judges_the_described_setup_only() -> None:
     """The issue-6631 setup failing must not decide the claim: the verdict is
     reload_works(described), the other setup becomes a labelled measurement."""

@@ -201,14 +201,27 @@ def test_reload(claim: Claim, target: Target, client: Client, recorder: Recorder
     recorder.check(claim, reload_works(described), evidence=evidence)
 
 
+#: caddy's own error, logged as JSON by ``caddy reload`` (ExecReload) in the unit's journal.
+CADDY_ERROR = '"level":"error"'
+
+
 def reload_works(setup: dict[str, Any]) -> bool:
-    """A reload worked: ``systemctl reload`` succeeded and the proxy still serves."""
-    return bool(setup["reload_ok"] and setup["serves_after_reload"])
+    """A reload worked: ``systemctl reload`` succeeded and the proxy still serves. It did
+    not: the proxy stopped serving after it, or caddy itself refused the reload (its error
+    in the journal). A reload that failed without a word from caddy (systemd refusing it,
+    the unit not running) is no observation."""
+    if setup["reload_ok"]:
+        return bool(setup["serves_after_reload"])
+    if CADDY_ERROR in (setup["reload_error"] or ""):
+        return False
+    raise NoObservation(f"the reload failed (exit {setup['reload_rc']}) without an error of "
+                        f"caddy's own: {setup['reload_error'] or 'nothing in the journal'}")
 
 
 def reload_finding(proxy_id: str, setup: dict[str, Any]) -> Measurement:
     """The other setup's result, as a labelled measurement (1: reload worked)."""
-    return Measurement(kind="finding", method=proxy_id, value=float(reload_works(setup)),
+    works = bool(setup["reload_ok"] and setup["serves_after_reload"])
+    return Measurement(kind="finding", method=proxy_id, value=float(works),
                        unit="reload works (1) / fails (0)", extra={
                            "finding": "caddy reload in the setup of caddy issue 6631",
                            "reload_rc": setup["reload_rc"],
