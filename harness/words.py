@@ -73,6 +73,8 @@ PROPERTY_WORDS: dict[str, Wording] = {
                                                   "does not reach the host's abstract sockets"),
     "mtu_improves_performance": _flag("improves performance", "does not improve performance"),
     "pasta_tcp_ports_option": Wording(template="-t {}"),
+    "pasta_argument": Wording(yes="given", no="not given", template="given as {}"),
+    "containers_conf_pasta_options": Wording(template="grep prints {}"),
     "publishes_like_p": _flag("same as -p", "not like -p"),
     "auto_publishes_later_listener": _flag("published automatically",
                                            "not published automatically"),

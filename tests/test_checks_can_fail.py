@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.claims import Claim
+from harness.claims import Claim, load_default
 from harness.methods import get_method
 from harness.podman.info import PodmanInfo
 from harness.probes import netconf, outbound, procs
@@ -26,7 +26,7 @@ from harness.results.schema import Run
 from harness.run import Completed
 from harness.scenarios.test_backend import cni_available
 from harness.scenarios.test_bind_device import Observation, restricted
-from harness.scenarios.test_pasta_options import publish_holds, publish_observation
+from harness.scenarios.test_pasta_options import pasta_argument, publish_holds, publish_observation
 from harness.scenarios.test_reverse_proxy import (
     needs_env_observed,
     notify_observation,
@@ -451,3 +451,25 @@ def test_nginx_needs_env_needs_the_control() -> None:
 def test_nginx_needs_env_judged() -> None:
     assert needs_env_observed(True, False, ACTIVE, LISTENING) is True
     assert needs_env_observed(True, True, ACTIVE, LISTENING) is False
+
+
+# --- pasta's arguments and containers.conf's pasta_options (new claims) ---------------------
+
+def test_pasta_arguments_read_from_the_argv() -> None:
+    """Wrong worlds: pasta started without --no-map-gw, or with another --dns-forward."""
+    without = [a for a in ARGV if a != "--no-map-gw"]
+    assert pasta_argument(ARGV, "--no-map-gw", True) is True
+    assert pasta_argument(without, "--no-map-gw", True) is False
+    # podman 5.4.2 (the fixture) forwards DNS to 169.254.1.1, not the guide's 169.254.0.1
+    assert pasta_argument(ARGV, "--dns-forward", "169.254.0.1") == "169.254.1.1"
+    assert pasta_argument(without[:3], "--dns-forward", "169.254.0.1") is None
+
+
+def test_containers_conf_with_pasta_options_set_fails(tmp_path: Path) -> None:
+    claim = load_default().get("older.containers-conf-pasta-options-default")
+    recorder = Recorder(Run("r", 0.0), tmp_path)
+    with pytest.raises(ClaimMismatch):
+        recorder.check(claim, ['pasta_options = ["--map-guest-addr","11.11.11.11"]'])
+    with pytest.raises(ClaimMismatch):
+        recorder.check(claim, [])
+    recorder.check(claim, ["#pasta_options = []"])

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from harness import containers
-from harness.claims import load_default
+from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.probes import procs, reach
-from harness.results.recorder import Recorder
+from harness.results.recorder import NoObservation, Recorder
 from harness.targets.base import Target
 from harness.wait import NotReady, poll
 
@@ -69,6 +69,43 @@ def publish_observation(args: list[str], served: bool) -> dict[str, Any]:
 
 def publish_holds(expected: Any, observed: dict[str, Any]) -> bool:
     return bool(observed["tcp_ports"] == expected and observed["served"])
+
+
+@pytest.mark.parametrize("claim", [pytest.param(c, id=c.extra["option"])
+                                   for c in REGISTRY.select("pasta_argument")])
+def test_pasta_argument(claim: Claim, target: Target, client: Client, recorder: Recorder,
+                        applicable: Any) -> None:
+    """The guide's pgrep output for podman run -p 8080:80: one argument of pasta's argv."""
+    applicable(claim)
+    with containers.running(target, ["-p", "8080:80", *LOW_PORTS], NGINX_80) as name:
+        args = _pasta_argv(target, name)
+    recorder.check(claim, pasta_argument(args, claim.extra["option"], claim.expected),
+                   evidence={"pasta_argv": " ".join(args)})
+
+
+def pasta_argument(args: list[str], option: str, expected: Any) -> Any:
+    """A flag's presence (the claim expects true/false), else the option's first value
+    (None when pasta was started without it)."""
+    if isinstance(expected, bool):
+        return option in args
+    return next(iter(procs.option_values(args, option)), None)
+
+
+CONTAINERS_CONF = "/usr/share/containers/containers.conf"
+
+
+@pytest.mark.claims("older.containers-conf-pasta-options-default")
+def test_containers_conf_pasta_options(target: Target, recorder: Recorder,
+                                       applicable: Any) -> None:
+    """The guide's step 3: grep pasta_options in the containers.conf it copies."""
+    claim = REGISTRY.get("older.containers-conf-pasta-options-default")
+    applicable(claim)
+    done = target.run(["grep", "pasta_options", CONTAINERS_CONF], check=False)
+    if done.returncode > 1:
+        raise NoObservation(f"grep could not read {CONTAINERS_CONF}: {done.stderr.strip()[:200]}")
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    recorder.check(claim, lines, evidence={"command": f"grep pasta_options {CONTAINERS_CONF}",
+                                           "exit": done.returncode})
 
 
 @pytest.mark.claims("ports.pasta.option-t")
