@@ -75,6 +75,8 @@ PROPERTY_WORDS: dict[str, Wording] = {
     "pasta_tcp_ports_option": Wording(template="-t {}"),
     "pasta_argument": Wording(yes="given", no="not given", template="given as {}"),
     "containers_conf_pasta_options": Wording(template="grep prints {}"),
+    "quadlet_percent_escaping_needed": _flag("a single % fails, %% is needed",
+                                             "a single % works too"),
     "publishes_like_p": _flag("same as -p", "not like -p"),
     "auto_publishes_later_listener": _flag("published automatically",
                                            "not published automatically"),

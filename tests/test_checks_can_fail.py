@@ -25,7 +25,7 @@ from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
 from harness.run import Completed
 from harness.scenarios.test_backend import cni_available
-from harness.scenarios.test_bind_device import Observation, restricted
+from harness.scenarios.test_bind_device import Observation, escaping_needed, restricted
 from harness.scenarios.test_pasta_options import pasta_argument, publish_holds, publish_observation
 from harness.scenarios.test_reverse_proxy import (
     needs_env_observed,
@@ -473,3 +473,31 @@ def test_containers_conf_with_pasta_options_set_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
         recorder.check(claim, [])
     recorder.check(claim, ["#pasta_options = []"])
+
+
+# --- quadlet: a single % fails, %% works (new claim) ---------------------------------------
+
+SPECIFIER_FAILED = ("Dec 07 06:08:22 host1 systemd[129]: /run/user/1000/systemd/generator/"
+                    "podnet-pct.service:23: Failed to resolve unit specifiers in "
+                    "'pasta:-t,0.0.0.0%eth0/8080:8080': Invalid slot")
+
+
+def test_single_percent_serving_fails_the_claim() -> None:
+    """The wrong world: systemd passes a single % through; the unit serves."""
+    assert escaping_needed(True, True, "loaded", "") is False
+
+
+@pytest.mark.parametrize(("load_state", "said"), [
+    ("loaded", ""),                       # loaded, never served: some other failure
+    ("bad-setting", "Unknown key name"),  # refused, for another setting
+    ("not-found", ""),
+])
+def test_single_percent_failing_otherwise_is_no_observation(load_state: str, said: str) -> None:
+    with pytest.raises(NoObservation, match="specifier refusal"):
+        escaping_needed(True, False, load_state, said)
+
+
+def test_percent_escaping_needs_the_control() -> None:
+    with pytest.raises(NoObservation, match="control"):
+        escaping_needed(False, False, "bad-setting", SPECIFIER_FAILED)
+    assert escaping_needed(True, False, "bad-setting", SPECIFIER_FAILED) is True

@@ -245,6 +245,52 @@ def test_bind_device_example(claim: Claim, target: Target, client: Client,
     _judge(recorder, claim, seen, evidence, protocol)
 
 
+#: systemd's words when a unit line has a % that is no specifier (quadlet copies Network=
+#: into ExecStart=, where systemd expands specifiers).
+SPECIFIER_REFUSAL = "Failed to resolve unit specifiers"
+
+
+@pytest.mark.claims("ports.bind.quadlet-percent-escaping")
+def test_quadlet_percent_escaping(target: Target, client: Client, recorder: Recorder,
+                                  applicable: Any) -> None:
+    """Side note 2: a single % in a quadlet file fails; the %% form is the control."""
+    claim = REGISTRY.get("ports.bind.quadlet-percent-escaping")
+    applicable(claim, get_method(claim.method or ""))
+    escaped: str = claim.extra["network"]
+    single = escaped.replace("%%", "%")
+    name = containers.unique("escaped")
+    with quadlet.container_unit(target, name, quadlet.container_file(name, [f"Network={escaped}"])):
+        control = reach.wait_served(client, target.main_address, PORT)
+    name = containers.unique("single")
+    with quadlet.container_unit(target, name, quadlet.container_file(name, [f"Network={single}"]),
+                                start=False) as service:
+        started = target.systemctl_user("start", service, check=False)
+        load_state = target.systemctl_user("show", "-P", "LoadState", service,
+                                           check=False).stdout.strip()
+        served = load_state == "loaded" and reach.wait_served(client, target.main_address, PORT)
+        journal = target.run(["journalctl", "--user", "-u", service, "-n", "20", "--no-pager"],
+                             check=False).stdout
+    refusal = next((line for line in journal.splitlines() if SPECIFIER_REFUSAL in line), "")
+    recorder.check(claim, escaping_needed(control, served, load_state, refusal), evidence={
+        "control": f"Network={escaped}: {'served' if control else 'not served'}",
+        "single": f"Network={single}: {'served' if served else 'not served'}",
+        "start_exit": started.returncode, "LoadState": load_state, "systemd": refusal[-300:]})
+
+
+def escaping_needed(control_served: bool, single_served: bool, load_state: str,
+                    refusal: str) -> bool:
+    """The %% form serves (control); the single % is refused by systemd's specifier
+    expansion (True) or serves too (False). Anything else is no observation."""
+    if not control_served:
+        raise NoObservation("the control failed: the quadlet file with %% did not serve either")
+    if single_served:
+        return False
+    if load_state == "bad-setting" and SPECIFIER_REFUSAL in refusal:
+        return True
+    raise NoObservation(f"the single-% unit was not served, without systemd's specifier "
+                        f"refusal (LoadState {load_state or 'unknown'}): {refusal or 'no refusal'}")
+
+
 # --- the wrong worlds: each must make the check fail or error, never pass -----------------
 
 def test_eth1_down_fails_the_supported_cell(target: Target, client: Client,
