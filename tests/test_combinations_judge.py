@@ -39,6 +39,8 @@ def _trial(networks: tuple[str, str], returncode: int, stderr: str,
     (("pasta", "slirp4netns"), "pasta-slirp4netns-5.4.2.txt"),
     (("host", "pasta"), "host-pasta-5.4.2.txt"),
     (("custom", "pasta"), "custom-pasta-5.4.2.txt"),
+    (("host", "slirp4netns"), "host-slirp4netns-5.4.2.txt"),
+    (("host", "custom"), "host-custom-5.4.2.txt"),
 ])
 def test_refusal_naming_one_of_the_modes_is_exclusive(networks: tuple[str, str],
                                                       fixture: str) -> None:
@@ -104,3 +106,13 @@ def test_socket_activated_needs_systemds_socket_shared_and_no_own_listener() -> 
     both = parse_ss(recorded("ss-socket-activated-pid1342.txt")
                     + recorded("ss-own-listener-host-pid2337.txt"))
     assert socket_activated(True, both, 1342, "") is False                # two sockets
+
+
+@pytest.mark.parametrize("networks", [("host", "slirp4netns"), ("host", "custom")])
+def test_host_pairs_combined_fail_the_claim(networks: tuple[str, str]) -> None:
+    """The wrong world of the host pairs: podman accepts the pair and the container gets
+    both networks; a refusal for another reason is no observation."""
+    other = network_mode(networks[1])
+    assert combined(_trial(networks, 0, "", mode=f"host+{other}"))[0] is True
+    with pytest.raises(NoObservation, match="another reason"):
+        combined(_trial(networks, 125, unrelated()))
