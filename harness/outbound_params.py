@@ -25,12 +25,14 @@ def expand(text: str, values: Mapping[str, object]) -> str:
 def urls(claim: Claim, port: int, path: str, values: Mapping[str, object],
          key: str = "connect") -> list[str]:
     """The claim's ``connect`` candidates (or those of ``key``, e.g. ``shown``: tried and
-    reported, never counted) as URLs; a candidate without a port gets ``port``."""
+    reported, never counted) as URLs, ``udp://HOST:PORT`` for a UDP claim; a candidate
+    without a port gets ``port``."""
     found = []
     for entry in claim.extra.get(key, ()):
         host = expand(entry, values)
         hostport = host if ":" in host else f"{host}:{port}"
-        found.append(f"http://{hostport}{path}")
+        udp = claim.protocols == ("udp",)
+        found.append(f"udp://{hostport}" if udp else f"http://{hostport}{path}")
     return found
 
 

@@ -76,3 +76,26 @@ def test_params_ids_and_security_mark() -> None:
     (param,) = params([_claim(security=True)])
     assert param.id == "x.y"
     assert {m.name for m in param.marks} == {"pasta", "security"}
+
+
+def test_udp_urls_are_one_datagram_with_socat() -> None:
+    claim = Claim(id="t", section="s", anchor="#s", statement="x", property="p", expected=True,
+                  protocols=("udp",), extra={"connect": ["{gateway}", "10.0.2.2:53"]})
+    found = urls(claim, 18083, "/tok", {})
+    assert found == ["udp://{gateway}:18083", "udp://10.0.2.2:53"]
+    script = fetch_script(found, 2)
+    assert 'socat -t2 -T2 - "UDP4:${gw}:18083"' in script
+    assert "curl" not in script.split("hosts-begin")[0]
+
+
+def test_udp_reply_from_another_responder_or_a_refusal_is_not_reached() -> None:
+    """The wrong worlds of the UDP claims: the datagram is refused (ICMP, socat exits 1),
+    nothing answers, or something else answers."""
+    out = ("gateway 192.0.2.10\n"
+           "result udp://{gateway}:18083 1 \n"
+           "result udp://10.0.2.2:18083 0 \n"
+           "result udp://127.0.0.1:18083 0 other-token\n")
+    result = parse_fetch_output(out)
+    assert not result.reached("podnet-tok")
+    assert "socat exit 1" in result.evidence()["attempts"]
+    assert parse_fetch_output("result udp://127.0.0.1:18083 0 podnet-tok\n").reached("podnet-tok")

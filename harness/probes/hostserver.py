@@ -134,6 +134,24 @@ def http_server(run: Runner, address: str, port: int, *, python: str = "python3"
 
 
 @contextlib.contextmanager
+def udp_server(run: Runner, address: str, port: int, *, parent: str | None = None,
+               record: Recorder = _record_nothing) -> Iterator[HostServer]:
+    """``socat`` answering each datagram to ``address:port`` (IPv4) with the token."""
+    token = new_token()
+
+    def ready() -> bool:
+        done = run(["socat", "-t1", "-T1", "-", f"UDP4:{address}:{port}"], check=False,
+                   input="ready\n")
+        return done.stdout.strip() == token
+
+    with _background(
+        run, lambda d: ["socat", f"UDP4-RECVFROM:{port},bind={address},fork", f"SYSTEM:echo {token}"],
+        ready, f"a UDP server on {address}:{port}", parent, record=record,
+    ) as (pid, workdir):
+        yield HostServer(token, pid, workdir, address=address, port=port)
+
+
+@contextlib.contextmanager
 def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None,
                        record: Recorder = _record_nothing) -> Iterator[HostServer]:
     """``socat`` answering the token on a Unix socket: ``sock`` in a fresh directory

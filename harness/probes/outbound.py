@@ -1,7 +1,8 @@
 """Outbound probes from inside a container: fetch URLs, read /etc/hosts, find pasta.
 
 :func:`container_fetch` runs one short-lived container that tries each URL with curl
-and reports, per URL, curl's exit status and the body. URLs may use ``{gateway}``,
+and reports, per URL, curl's exit status and the body (``udp://HOST:PORT``: one datagram
+sent with socat, the reply as body). URLs may use ``{gateway}``,
 replaced inside the container by the address of its IPv4 default route (the guide's
 way of finding the address pasta's ``--map-gw`` maps, ``10.0.2.2`` in its examples).
 """
@@ -24,6 +25,10 @@ class Attempt:
     curl_exit: int
     body: str
 
+    @property
+    def tool(self) -> str:
+        return "socat" if self.url.startswith("udp://") else "curl"
+
     def answered(self, token: str) -> bool:
         return self.curl_exit == 0 and self.body.strip() == token
 
@@ -44,7 +49,7 @@ class FetchResult:
         return {
             "command": self.command,
             "gateway": self.gateway or "",
-            "attempts": "; ".join(f"{a.url} -> curl exit {a.curl_exit}"
+            "attempts": "; ".join(f"{a.url} -> {a.tool} exit {a.curl_exit}"
                                   + (f", body {a.body.strip()[:40]!r}" if a.body.strip() else "")
                                   for a in self.attempts),
         }
@@ -54,8 +59,15 @@ def fetch_script(urls: Sequence[str], timeout: float) -> str:
     lines = [_GATEWAY]
     for url in urls:
         shell_url = url.replace("{gateway}", "${gw}")
+        if url.startswith("udp://"):
+            # one datagram; the reply (if any) within the timeout (-t: socat's wait after
+            # stdin ends, 0.5 s by default); socat exits non-zero on an ICMP refusal
+            hostport = shell_url.removeprefix("udp://")
+            fetch = f'echo podnet | socat -t{timeout:g} -T{timeout:g} - "UDP4:{hostport}"'
+        else:
+            fetch = f'curl -s -4 -m {timeout:g} "{shell_url}"'
         lines.append(
-            f'body=$(curl -s -4 -m {timeout:g} "{shell_url}"); rc=$?; '
+            f'body=$({fetch}); rc=$?; '
             f'echo "result {url} $rc $(printf %s "$body" | head -c 200 | tr -d "\\n")"'
         )
     lines.append('echo "hosts-begin"; cat /etc/hosts; echo "hosts-end"')

@@ -34,6 +34,7 @@ outbound_mark = pytest.mark.outbound
 
 REGISTRY = load_default()
 LOCALHOST_PORT, MAIN_PORT, INTERNET_PORT = 18080, 18081, 18082
+LOCALHOST_UDP_PORT, MAIN_UDP_PORT = 18083, 18084
 
 
 def _client_python(client: Client) -> str:
@@ -52,6 +53,27 @@ def main_server(target: Target) -> Iterator[hostserver.HostServer]:
     with hostserver.http_server(target.run, target.main_address, MAIN_PORT,
                                 record=target.record_file) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def localhost_udp_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.udp_server(target.run, "127.0.0.1", LOCALHOST_UDP_PORT,
+                               record=target.record_file) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def main_udp_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.udp_server(target.run, target.main_address, MAIN_UDP_PORT,
+                               record=target.record_file) as server:
+        yield server
+
+
+def _server(claim: Claim, tcp: str, request: pytest.FixtureRequest) -> hostserver.HostServer:
+    """The claim's server: the HTTP one, or its UDP counterpart for a UDP claim."""
+    name = tcp.replace("_server", "_udp_server") if claim.protocols == ("udp",) else tcp
+    server: hostserver.HostServer = request.getfixturevalue(name)
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -114,17 +136,17 @@ def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder
 @outbound_mark
 @pytest.mark.parametrize("claim", params(REGISTRY.select("reaches_host_localhost")))
 def test_host_localhost(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
-                        localhost_server: hostserver.HostServer,
                         request: pytest.FixtureRequest) -> None:
-    _reach(claim, localhost_server, target, recorder, applicable, request)
+    _reach(claim, _server(claim, "localhost_server", request), target, recorder, applicable,
+           request)
 
 
 @outbound_mark
 @pytest.mark.parametrize("claim", params(REGISTRY.select("reaches_host_main_interface")))
 def test_host_main_interface(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
-                             main_server: hostserver.HostServer,
                              request: pytest.FixtureRequest) -> None:
-    _reach(claim, main_server, target, recorder, applicable, request)
+    _reach(claim, _server(claim, "main_server", request), target, recorder, applicable,
+           request)
 
 
 @outbound_mark
