@@ -38,6 +38,14 @@ _CONNECT = ("import socket,sys\n"
             "s.close()\n")
 
 
+_UDP_ECHO = ("import socket,sys\n"
+             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "s.bind((sys.argv[1],int(sys.argv[2])))\n"
+             "while True:\n"
+             "    _,peer=s.recvfrom(2048)\n"
+             "    s.sendto((sys.argv[3]+'\\n').encode(),peer)\n")
+
+
 @dataclass(frozen=True)
 class HostServer:
     """A server that answers ``token``; ``path`` is the URL path for HTTP servers."""
@@ -136,7 +144,8 @@ def http_server(run: Runner, address: str, port: int, *, python: str = "python3"
 @contextlib.contextmanager
 def udp_server(run: Runner, address: str, port: int, *, parent: str | None = None,
                record: Recorder = _record_nothing) -> Iterator[HostServer]:
-    """``socat`` answering each datagram to ``address:port`` (IPv4) with the token."""
+    """A Python server answering each datagram to ``address:port`` (IPv4) with the token
+    (socat's forking UDP server loses replies now and then)."""
     token = new_token()
 
     def ready() -> bool:
@@ -145,7 +154,7 @@ def udp_server(run: Runner, address: str, port: int, *, parent: str | None = Non
         return done.stdout.strip() == token
 
     with _background(
-        run, lambda d: ["socat", f"UDP4-RECVFROM:{port},bind={address},fork", f"SYSTEM:echo {token}"],
+        run, lambda d: ["python3", "-c", _UDP_ECHO, address, str(port), token],
         ready, f"a UDP server on {address}:{port}", parent, record=record,
     ) as (pid, workdir):
         yield HostServer(token, pid, workdir, address=address, port=port)
