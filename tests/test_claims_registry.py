@@ -300,3 +300,30 @@ def test_invalid_condition(tmp_path: Path) -> None:
     path = write(tmp_path / "a.toml", CLAIM.format(id="x.c", extra='conditions = ["podman ~ 5"]'))
     with pytest.raises(UsageError, match="invalid version condition"):
         Registry.load(path)
+
+
+#: Properties whose checks send IPv4 traffic only (host2 and host3 reach host1 at its IPv4
+#: addresses; containers use curl -4 and UDP4): no check measures IPv6.
+IPV4_ONLY = {
+    "auto_publishes_later_listener", "bind_device_restricts", "bind_device_supported",
+    "combination_native_performance", "custom_network_address_reachable",
+    "host_network_reaches_localhost", "main_interface_request_source",
+    "main_interface_socket_activated_server", "minimum_port", "mtu_improves_performance",
+    "native_performance", "performance_order", "proxy_forwards_client_address",
+    "proxy_socket_activation", "proxy_socket_activation_needs_env", "proxy_reload_keeps_serving",
+    "proxy_not_found_after_ready", "publish_below_default_after_lowering",
+    "publishes_below_unprivileged_start", "publishes_like_p", "quadlet_example_serves",
+    "reaches_host_localhost", "reaches_host_main_interface", "reaches_internet",
+    "serves_privileged_port", "socket_activation_combines", "socket_activation_service_form",
+    "source_address_preserved", "sysctl_d_sets_unprivileged_port_start",
+    "tcp_ns_better_than_map_gw", "pcap_destination_address", "pcap_http_host_method",
+    "quadlet_percent_escaping_needed",
+}
+
+
+def test_claims_checked_over_ipv4_only_say_so() -> None:
+    """The registry does not imply IPv6 results it never measured: every checked claim of
+    a property measured over IPv4 only says so in its statement."""
+    silent = [c.id for c in load_default().claims
+              if c.property in IPV4_ONLY and not c.unchecked and "IPv4" not in c.statement]
+    assert silent == []

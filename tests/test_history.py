@@ -95,10 +95,10 @@ def test_podnet_history_writes_the_report_the_csvs_and_a_chart_per_ratio(
     assert "# History of 6 runs of 2 releases" in text
     assert "## Statements whose result changed (2)" in text
     (changed,) = [line for line in text.splitlines()
-                  if "pasta preserves the client's source address (UDP)" in line
+                  if "pasta preserves the client's source address; checked over IPv4 (UDP)" in line
                   and "20261127T021700Z-a3a3a3 (2026-11-27, podman 5.4.2)" in line]
     assert [c.strip() for c in changed.split("|")[1:-1]] == [
-        "trixie", "pasta preserves the client's source address (UDP)",
+        "trixie", "pasta preserves the client's source address; checked over IPv4 (UDP)",
         "as the guide says (2 runs) → differs",
         "20261127T021700Z-a3a3a3 (2026-11-27, podman 5.4.2)"]
     assert "0.983 (95% interval 0.881 to 1.087) → 1.180" in text

@@ -143,7 +143,7 @@ def test_cells_say_what_the_guide_says_and_what_happened(
     md, _, _ = rendered
     row = next(line for line in md.splitlines()
                if line.startswith("| pasta + custom network does not preserve the client's "
-                                  "source address (TCP)"))
+                                  "source address; checked over IPv4 (TCP)"))
     assert "| not preserved | [as the guide says](" in row
     assert row.count("): not preserved") == 2
     port = next(line for line in md.splitlines()
@@ -287,7 +287,7 @@ def test_the_run_report_words_its_claims_like_the_matrix(run_dirs: list[Path]) -
     page = (run_dirs[1] / "report.html").read_text()
     md = (run_dirs[1] / "report.md").read_text()
     assert 'id="claim-inbound.source-address.pasta-custom-network-tcp"' in page
-    assert ("| pasta + custom network does not preserve the client's source address "
+    assert ("| pasta + custom network does not preserve the client's source address; checked over IPv4 "
             "<sub>`inbound.source-address.pasta-custom-network`</sub> | tcp | not preserved "
             "| as the guide says: not preserved |") in md
 
