@@ -501,3 +501,12 @@ def test_percent_escaping_needs_the_control() -> None:
     with pytest.raises(NoObservation, match="control"):
         escaping_needed(False, False, "bad-setting", SPECIFIER_FAILED)
     assert escaping_needed(True, False, "bad-setting", SPECIFIER_FAILED) is True
+
+
+def test_udp_port_unanswered_for_another_reason_is_no_observation() -> None:
+    """UDP: the service started but no reply came, and the user may bind the port (so it
+    is not privileged): no observation, never "refused"."""
+    with pytest.raises(NoObservation, match="neither served nor refused"):
+        served_or_refused(Publication(False, "timed out", "bound"), 80)
+    refused = Publication(False, refusal("port-80-pasta-udp-5.4.2.txt").strip(), "bound")
+    assert minimum_port(served_or_refused(refused, 80), True) == "ip_unprivileged_port_start"

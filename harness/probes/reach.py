@@ -39,7 +39,10 @@ def wait_served(client: Client, address: str, port: int, protocol: str = "tcp",
 PRIVILEGED_REFUSAL = re.compile(r"permission denied|cannot expose privileged port", re.I)
 #: Python's words when the rootless user may not bind the port (EACCES).
 BIND_DENIED = "Permission denied"
-BIND_SCRIPT = ("import socket, sys\ns = socket.socket()\n"
+#: Binds ADDRESS PORT [udp]: prints "bound" or the error.
+BIND_SCRIPT = ("import socket, sys\n"
+               "kind = socket.SOCK_DGRAM if sys.argv[3:] == ['udp'] else socket.SOCK_STREAM\n"
+               "s = socket.socket(socket.AF_INET, kind)\n"
                "try:\n    s.bind((sys.argv[1], int(sys.argv[2])))\n    print('bound')\n"
                "except OSError as exc:\n    print(exc)\n")
 
@@ -78,19 +81,25 @@ def served_or_refused(publication: Publication, port: int) -> bool:
                         f"{publication.describe()}")
 
 
-def user_bind(target: Target, port: int, address: str = "0.0.0.0") -> str:
+def user_bind(target: Target, port: int, protocol: str = "tcp", address: str = "0.0.0.0") -> str:
     """The rootless user binds ``port`` in the target's namespace: "bound" or the error."""
-    done = target.run(["python3", "-c", BIND_SCRIPT, address, str(port)], check=False)
+    done = target.run(["python3", "-c", BIND_SCRIPT, address, str(port), protocol], check=False)
     return (done.stdout.strip() or done.stderr.strip())[:200]
 
 
-def publishes(target: Target, method: Method, client: Client, port: int) -> Publication:
+def publishes(target: Target, method: Method, client: Client, port: int,
+              protocol: str = "tcp") -> Publication:
     """Whether the method serves ``port`` to the client, with podman's/systemd's error and,
-    when not served, the rootless user's own bind of the port."""
+    when not served, the rootless user's own bind of the port. A UDP service must answer
+    the client's datagram (a socket-activated one is started by it)."""
     try:
-        with serve(target, method, client,
-                   ServeOptions(port=port, container_port=8080, ready_timeout=8)):
-            return Publication(True, "served")
+        with serve(target, method, client, ServeOptions(
+                port=port, protocol=protocol, container_port=8080, ready_timeout=8)):
+            if protocol != "udp":
+                return Publication(True, "served")
+            answered, said = served(client, target.main_address, port, "udp")
+            if answered:
+                return Publication(True, "served")
     except PodnetError as exc:
         said = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
-        return Publication(False, said, user_bind(target, port))
+    return Publication(False, said, user_bind(target, port, protocol))

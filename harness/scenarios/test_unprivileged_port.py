@@ -38,18 +38,22 @@ def minimum_port(below_ok: bool, at_ok: bool) -> str | int:
     return f"cannot publish at ip_unprivileged_port_start either (below: {below_ok})"
 
 
-@pytest.mark.parametrize(("claim", "protocol"), method_params(REGISTRY.select("minimum_port")))
+@pytest.mark.parametrize(("claim", "protocol"),
+                         method_params(REGISTRY.select("minimum_port"), protocols=True))
 def test_minimum_port(claim: Claim, protocol: str | None, target: Target, client: Client,
                       recorder: Recorder, applicable: Any) -> None:
     method = get_method(claim.method or "")
-    applicable(claim, method)
+    applicable(claim, method, protocol)
+    proto = protocol or "tcp"
     with sysctl_set(target, KEY, str(START)):
-        below = publishes(target, method, client, BELOW)
-        at = publishes(target, method, client, START)
+        below = publishes(target, method, client, BELOW, proto)
+        at = publishes(target, method, client, START, proto)
     # The port at the setting is the positive control: minimum_port fails the claim when
     # it is not served. Below it, only a refusal for being privileged is an observation.
-    recorder.check(claim, minimum_port(served_or_refused(below, BELOW), at.served), evidence={
-        KEY: START, f"port {BELOW}": below.describe(), f"port {START}": at.describe()})
+    recorder.check(claim, minimum_port(served_or_refused(below, BELOW), at.served),
+                   protocol=protocol, evidence={
+                       KEY: START, f"port {BELOW}": below.describe(),
+                       f"port {START}": at.describe()})
 
 
 @pytest.mark.claims("ports.unprivileged.read")
