@@ -26,7 +26,12 @@ from harness.results.schema import Run
 from harness.run import Completed
 from harness.scenarios.test_backend import cni_available
 from harness.scenarios.test_bind_device import Observation, escaping_needed, restricted
-from harness.scenarios.test_pasta_options import pasta_argument, publish_holds, publish_observation
+from harness.scenarios.test_pasta_options import (
+    auto_udp_observed,
+    pasta_argument,
+    publish_holds,
+    publish_observation,
+)
 from harness.scenarios.test_reverse_proxy import (
     needs_env_observed,
     notify_observation,
@@ -510,3 +515,26 @@ def test_udp_port_unanswered_for_another_reason_is_no_observation() -> None:
         served_or_refused(Publication(False, "timed out", "bound"), 80)
     refused = Publication(False, refusal("port-80-pasta-udp-5.4.2.txt").strip(), "bound")
     assert minimum_port(served_or_refused(refused, 80), True) == "ip_unprivileged_port_start"
+
+
+# --- -t auto and a later UDP socket (new claim) ---------------------------------------------
+
+REFUSED_UDP = {"error": "ConnectionRefusedError: [Errno 111] Connection refused"}
+REPLY = {"reply": "peer=192.0.2.10 peer_port=41331"}
+SILENT = {"error": "timed out after 10 s waiting for pasta -t auto to publish udp/8080"}
+
+
+def test_t_auto_udp_silence_needs_the_u_auto_control() -> None:
+    """The wrong world: the UDP server never came up, so nothing would answer under any
+    option; without the -u auto control answering, silence is no observation."""
+    with pytest.raises(NoObservation, match="control"):
+        auto_udp_observed({"before": REFUSED_UDP, "after": SILENT},
+                          {"before": REFUSED_UDP, "after": SILENT})
+
+
+def test_t_auto_udp_judged() -> None:
+    control = {"before": REFUSED_UDP, "after": REPLY}
+    assert auto_udp_observed({"before": REFUSED_UDP, "after": SILENT}, control) is False
+    assert auto_udp_observed({"before": REFUSED_UDP, "after": REPLY}, control) is True
+    # answered before the socket was bound: something else answers, not a later publish
+    assert auto_udp_observed({"before": REPLY, "after": REPLY}, control) is False

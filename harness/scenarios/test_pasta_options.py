@@ -13,6 +13,7 @@ from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.probes import procs, reach
 from harness.results.recorder import NoObservation, Recorder
+from harness.services import UDP_PEER
 from harness.targets.base import Target
 from harness.wait import NotReady, poll
 
@@ -147,6 +148,56 @@ def test_t_auto(target: Target, client: Client, recorder: Recorder, applicable: 
     applicable(below)
     recorder.check(below, low_ok, evidence={
         "ip_unprivileged_port_start": start, "port 80 from client": low_said})
+
+
+UDP_AUTO_PORT = 8080
+
+
+def _udp_auto(target: Target, client: Client, option: str) -> dict[str, Any]:
+    """A container on --network=pasta:OPTION,auto binds a UDP socket only once /tmp/go
+    exists: does host2's datagram get an answer before, and within 10 s after?"""
+    later = ["sh", "-c", "until [ -e /tmp/go ]; do sleep 0.1; done && exec "
+             + " ".join([*UDP_PEER, str(UDP_AUTO_PORT)])]
+    with containers.running(target, [f"--network=pasta:{option},auto"], later) as name:
+        before = client.udp_exchange(target.main_address, UDP_AUTO_PORT, timeout=1)
+        target.podman("exec", name, "touch", "/tmp/go")
+        poll(lambda: "podnet-udp listening" in _logs(target, name),
+             what="the container's UDP server", timeout=10)
+        try:
+            after = poll(lambda: (r := client.udp_exchange(target.main_address, UDP_AUTO_PORT,
+                                                           timeout=1)).get("reply") and r,
+                         what=f"pasta {option} auto to publish udp/{UDP_AUTO_PORT}", timeout=10)
+        except NotReady as exc:
+            after = {"error": str(exc)}
+    return {"before": before, "after": after}
+
+
+def _logs(target: Target, name: str) -> str:
+    done = target.podman("logs", name, check=False)
+    return done.stdout + done.stderr
+
+
+def auto_udp_observed(tried: dict[str, Any], control: dict[str, Any]) -> bool:
+    """-t auto published the later UDP socket: no answer before it was bound, an answer
+    after. "Not published" needs the -u auto control answered (after, not before)."""
+    def published(seen: dict[str, Any]) -> bool:
+        return "reply" not in seen["before"] and "reply" in seen["after"]
+    if not published(control):
+        raise NoObservation(f"the control failed: -u auto did not publish the later UDP "
+                            f"socket either: {control}")
+    return published(tried)
+
+
+@pytest.mark.claims("ports.pasta.t-auto-udp")
+def test_t_auto_udp(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
+    claim = REGISTRY.get("ports.pasta.t-auto-udp")
+    applicable(claim)
+    tried = _udp_auto(target, client, "-t")
+    control = _udp_auto(target, client, "-u")
+    recorder.check(claim, auto_udp_observed(tried, control), protocol="udp", evidence={
+        "-t auto before": str(tried["before"]), "-t auto after": str(tried["after"]),
+        "control -u auto before": str(control["before"]),
+        "control -u auto after": str(control["after"])})
 
 
 @pytest.mark.claims("ports.rootless-cmd.info")
