@@ -67,6 +67,7 @@ PROPERTY_WORDS: dict[str, Wording] = {
     "cni_backend_available": _flag("available", "removed"),
     "pcap_http_host_method": _flag("shown in the capture", "not shown in the capture"),
     "pcap_destination_address": _flag("included", "not included"),
+    "pcap_dns_destination": Wording(template="DNS sent to {}"),
     "host_network_reaches_localhost": _flag("reaches the host's 127.0.0.1",
                                             "does not reach the host's 127.0.0.1"),
     "host_network_reaches_abstract_socket": _flag("reaches the host's abstract sockets",

@@ -39,7 +39,12 @@ from harness.scenarios.test_reverse_proxy import (
     reload_works,
 )
 from harness.scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
-from harness.scenarios.test_traffic_capture import destination_seen, host_method_seen
+from harness.scenarios.test_traffic_capture import (
+    destination_seen,
+    dns_forwarder,
+    host_method_seen,
+    resolved_seen,
+)
 from harness.scenarios.test_troubleshooting import solution_works
 from harness.scenarios.test_unprivileged_port import lowering_works, minimum_port
 from harness.ui import summary_table
@@ -538,3 +543,22 @@ def test_t_auto_udp_judged() -> None:
     assert auto_udp_observed({"before": REFUSED_UDP, "after": REPLY}, control) is True
     # answered before the socket was bound: something else answers, not a later publish
     assert auto_udp_observed({"before": REPLY, "after": REPLY}, control) is False
+
+
+# --- the capture's DNS traffic (new claims) --------------------------------------------------
+
+def test_capture_without_dns_is_no_observation() -> None:
+    """The wrong world: the name was resolved without DNS (--add-host, /etc/hosts), so the
+    capture has no query to judge either claim by."""
+    with pytest.raises(NoObservation, match="no DNS query"):
+        dns_forwarder([])
+    with pytest.raises(NoObservation, match="no DNS query"):
+        resolved_seen("192.0.2.10", [], {"192.0.2.10"})
+    with pytest.raises(NoObservation, match="lookup"):
+        resolved_seen("", ["169.254.1.1"], {"192.0.2.10"})
+
+
+def test_capture_dns_judged() -> None:
+    assert dns_forwarder(["169.254.1.1"]) == "169.254.1.1"  # podman 5.4.2, not the guide's
+    assert resolved_seen("192.0.2.10", ["169.254.1.1"], {"169.254.1.1", "192.0.2.10"})
+    assert not resolved_seen("192.0.2.10", ["169.254.1.1"], {"169.254.1.1", "192.0.2.99"})

@@ -46,6 +46,27 @@ _UDP_ECHO = ("import socket,sys\n"
              "    s.sendto((sys.argv[3]+'\\n').encode(),peer)\n")
 
 
+#: A DNS server for one name: ADDRESS NAME ANSWER. A queries for NAME get ANSWER, other
+#: types for NAME no data, other names NXDOMAIN. Prints "listening" once bound.
+_DNS = ("import socket,struct,sys\n"
+        "addr,name,answer=sys.argv[1],sys.argv[2].lower().rstrip('.'),sys.argv[3]\n"
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        "s.bind((addr,53))\n"
+        "print('listening',flush=True)\n"
+        "while True:\n"
+        "    q,peer=s.recvfrom(512)\n"
+        "    i,labels=12,[]\n"
+        "    while q[i]:\n"
+        "        labels.append(q[i+1:i+1+q[i]].decode()); i+=1+q[i]\n"
+        "    qtype=struct.unpack('!H',q[i+1:i+3])[0]\n"
+        "    known='.'.join(labels).lower()==name\n"
+        "    hit=known and qtype==1\n"
+        "    r=q[:2]+struct.pack('!HHHHH',0x8180 if known else 0x8183,1,int(hit),0,0)+q[12:i+5]\n"
+        "    if hit:\n"
+        "        r+=b'\\xc0\\x0c'+struct.pack('!HHIH',1,1,60,4)+socket.inet_aton(answer)\n"
+        "    s.sendto(r,peer)\n")
+
+
 @dataclass(frozen=True)
 class HostServer:
     """A server that answers ``token``; ``path`` is the URL path for HTTP servers."""
@@ -158,6 +179,27 @@ def udp_server(run: Runner, address: str, port: int, *, parent: str | None = Non
         ready, f"a UDP server on {address}:{port}", parent, record=record,
     ) as (pid, workdir):
         yield HostServer(token, pid, workdir, address=address, port=port)
+
+
+@contextlib.contextmanager
+def dns_server(run: Runner, address: str, name: str, answer: str, *, python: str = "python3",
+               parent: str | None = None, record: Recorder = _record_nothing
+               ) -> Iterator[HostServer]:
+    """A DNS server on ``address`` port 53 (UDP) answering ``name`` with ``answer``; the
+    token is the name."""
+    workdirs: list[str] = []
+
+    def argv(workdir: str) -> list[str]:
+        workdirs.append(workdir)
+        return [python, "-c", _DNS, address, name, answer]
+
+    def ready() -> bool:
+        log = run(["cat", f"{workdirs[0]}/server.log"], check=False).stdout
+        return "listening" in log
+
+    with _background(run, argv, ready, f"a DNS server on {address}:53", parent,
+                     record=record) as (pid, workdir):
+        yield HostServer(name, pid, workdir, address=address, port=53)
 
 
 @contextlib.contextmanager
