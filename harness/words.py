@@ -105,6 +105,8 @@ PROPERTY_WORDS: dict[str, Wording] = {
     "socket_activation_service_form": _flag("the .service form serves too",
                                             "the .service form does not serve"),
     "socket_activation_combines": _flag("can be combined", "cannot be combined"),
+    "socket_activation_works_with_any_image": _flag("works with any image",
+                                                    "needs an image that supports it"),
     "tcp_ns_better_than_map_gw": _flag("-T is the better alternative",
                                        "-T is not better than --map-gw"),
     "main_interface_socket_activated_server": _flag("serves", "does not serve"),

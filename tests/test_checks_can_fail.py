@@ -19,6 +19,7 @@ from harness.podman.info import PodmanInfo
 from harness.probes import netconf, outbound, procs
 from harness.probes.hostserver import HostServer
 from harness.probes.reach import Publication, served_or_refused
+from harness.proxies.sockets import inherited_socket_ignored
 from harness.reports.markdown import summary_lines
 from harness.requirements import Capabilities, removal_message
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
@@ -562,3 +563,20 @@ def test_capture_dns_judged() -> None:
     assert dns_forwarder(["169.254.1.1"]) == "169.254.1.1"  # podman 5.4.2, not the guide's
     assert resolved_seen("192.0.2.10", ["169.254.1.1"], {"169.254.1.1", "192.0.2.10"})
     assert not resolved_seen("192.0.2.10", ["169.254.1.1"], {"169.254.1.1", "192.0.2.99"})
+
+
+# --- socket activation needs an image that supports it (new claim) -------------------------
+
+def test_unaware_server_not_up_is_no_observation() -> None:
+    """The wrong world: the server without socket activation support never started (a
+    typo in Exec=, the image lacking python3); an unanswered request proves nothing."""
+    with pytest.raises(NoObservation, match="never came up"):
+        inherited_socket_ignored(True, False, False, "", "python3 -m http.server 8080")
+    with pytest.raises(NoObservation, match="control"):
+        inherited_socket_ignored(False, False, True, LISTENING, "python3 -m http.server 8080")
+
+
+def test_unaware_server_judged() -> None:
+    assert inherited_socket_ignored(True, False, True, LISTENING, "s") is True
+    # served through the inherited socket after all: the image needs no support
+    assert inherited_socket_ignored(True, True, True, LISTENING, "s") is False

@@ -304,6 +304,66 @@ def test_socket_activation_with(other: str, target: Target, client: Client,
                    evidence={"with": other, "network": network, **evidence})
 
 
+# --- images without socket activation support ---------------------------------------------
+
+#: A server in the same image that knows nothing of socket activation: it binds its own
+#: socket on the port inside the container.
+UNAWARE_SERVER = f"python3 -m http.server {PORT}"
+
+
+@pytest.mark.socket_activation
+@pytest.mark.claims("inbound.socket-activation-user.needs-image-support")
+def test_image_without_support(target: Target, client: Client, recorder: Recorder,
+                               applicable: Any) -> None:
+    """The same .socket and quadlet units with nginx given NGINX=3; (which takes the
+    inherited socket: the control) and with a server that does not support socket
+    activation; the latter is judged once it runs and listens on its own socket."""
+    claim = REGISTRY.get("inbound.socket-activation-user.needs-image-support")
+    applicable(claim, get_method("socket-activation-user"))
+    unit = container = f"{PREFIX}unaware-{secrets.token_hex(3)}"
+    undo = user_socket_service(target, unit, container,
+                               [f"Image={IMAGE}", f"ContainerName={container}",
+                                'Environment="NGINX=3;"'],
+                               "podnet socket activation, nginx", f"0.0.0.0:{PORT}")
+    try:
+        control, _ = _observe_socket(target, client, container, host_network=False)
+    finally:
+        undo()
+    unit = container = f"{PREFIX}unaware-{secrets.token_hex(3)}"
+    undo = user_socket_service(target, unit, container,
+                               [f"Image={IMAGE}", f"ContainerName={container}",
+                                f"Exec={UNAWARE_SERVER}"],
+                               "podnet socket activation, unaware server", f"0.0.0.0:{PORT}")
+    url = f"http://{target.main_address}:{PORT}/?podnet-socket"
+    try:
+        first = client.http_get(url, timeout=4)  # starts the service
+        own = _own_listener(target, container)
+        reply = client.http_get(url, timeout=4)
+        active = target.systemctl_user("show", "-P", "ActiveState", f"{unit}.service",
+                                       check=False).stdout.strip()
+    finally:
+        undo()
+    recorder.check(claim, not sockets.inherited_socket_ignored(
+        control, reply.ok, active == "active", own, UNAWARE_SERVER), evidence={
+        "control (nginx with NGINX=3;)": "served" if control else "not served",
+        "server": UNAWARE_SERVER, "first_request": first.status or first.error,
+        "status": reply.status, "error": reply.error, "active_state": active,
+        "own_listener": own or "-"})
+
+
+def _own_listener(target: Target, container: str) -> str:
+    """The container's own listening socket on PORT, once there is one ("" if none came
+    within the bound)."""
+    def listening() -> str | None:
+        found = sockets.own_listeners(target, container, PORT)
+        return found if "LISTEN" in found else None
+
+    try:
+        return poll(listening, what=f"{container}'s own listener", timeout=30)
+    except NotReady:
+        return ""
+
+
 # --- the .service-only form ---------------------------------------------------------------
 
 def service_unit(unit: str, container: str, podman_argv: Callable[[list[str]], list[str]],

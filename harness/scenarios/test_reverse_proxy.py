@@ -300,17 +300,10 @@ def _own_listener(target: Target, unit: ProxyUnit) -> str:
 def needs_env_observed(control_served: bool, served: bool, state: dict[str, str],
                        own_listener: str) -> bool:
     """nginx needs the variable: with it the units serve (control); without it nginx runs,
-    listening on a socket of its own, and the inherited socket is not served. nginx that
-    never came up without the variable is no observation."""
-    if not control_served:
-        raise NoObservation("the control failed: nginx with NGINX=3; did not serve either")
-    if served:
-        return False
-    if state.get("ActiveState") != "active" or "LISTEN" not in own_listener:
-        raise NoObservation(f"nginx without the variable never came up (systemd: {state}, "
-                            f"own listener: {own_listener or 'none'}): a request unanswered "
-                            "says nothing about the inherited socket")
-    return True
+    listening on a socket of its own, and the inherited socket is not served."""
+    return sockets.inherited_socket_ignored(control_served, served,
+                                            state.get("ActiveState") == "active", own_listener,
+                                            "nginx without the variable")
 
 
 @pytest.mark.parametrize("claim", _params("proxy_not_found_after_ready"))
