@@ -13,6 +13,7 @@ import json
 import secrets
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -56,23 +57,22 @@ def main_server(target: Target) -> Iterator[hostserver.HostServer]:
 
 
 @pytest.fixture(scope="module")
-def localhost_udp_server(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.udp_server(target.run, "127.0.0.1", LOCALHOST_UDP_PORT,
-                               record=target.record_file) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def main_udp_server(target: Target) -> Iterator[hostserver.HostServer]:
-    with hostserver.udp_server(target.run, target.main_address, MAIN_UDP_PORT,
-                               record=target.record_file) as server:
-        yield server
+def udp_servers(target: Target) -> Iterator[dict[str, hostserver.HostServer]]:
+    """host1's UDP servers, keyed by the name of their HTTP counterpart's fixture."""
+    where = {"localhost_server": ("127.0.0.1", LOCALHOST_UDP_PORT),
+             "main_server": (target.main_address, MAIN_UDP_PORT)}
+    with ExitStack() as stack:
+        yield {name: stack.enter_context(hostserver.udp_server(
+            target.run, address, port, record=target.record_file))
+            for name, (address, port) in where.items()}
 
 
 def _server(claim: Claim, tcp: str, request: pytest.FixtureRequest) -> hostserver.HostServer:
     """The claim's server: the HTTP one, or its UDP counterpart for a UDP claim."""
-    name = tcp.replace("_server", "_udp_server") if claim.protocols == ("udp",) else tcp
-    server: hostserver.HostServer = request.getfixturevalue(name)
+    if claim.protocols == ("udp",):
+        udp: dict[str, hostserver.HostServer] = request.getfixturevalue("udp_servers")
+        return udp[tcp]
+    server: hostserver.HostServer = request.getfixturevalue(tcp)
     return server
 
 
