@@ -6,7 +6,12 @@ The capture: nginx in a pasta container publishing 8080; host2 (192.0.2.10,
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from harness.probes.pcap import datagrams_to, http_requests, packets, syns_to
 
@@ -58,3 +63,16 @@ def test_request_payloads() -> None:
 
 def test_no_udp_to_the_service() -> None:
     assert datagrams_to(PCAP, 8080) == []
+
+
+@pytest.mark.parametrize(("module", "writes"), [
+    ("harness.probes.pcap, harness.probes.tcp_health", False),
+    ("scapy.layers.inet", True),  # control: scapy itself writes in the home
+])
+def test_reading_captures_writes_nothing_in_the_home(tmp_path: Path, module: str,
+                                                     writes: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], env={**env, "HOME":
+                          str(tmp_path)}, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert bool(list(tmp_path.iterdir())) is writes, list(tmp_path.iterdir())

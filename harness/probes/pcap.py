@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.inet6 import IPv6
-from scapy.utils import PcapReader
+from harness.probes.scapy_layers import IP, TCP, UDP, IPv6, PcapReader
 
 
 @dataclass(frozen=True)

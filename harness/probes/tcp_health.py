@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scapy.layers.inet import IP, TCP
-from scapy.layers.inet6 import IPv6
-from scapy.utils import PcapReader
+from harness.probes.scapy_layers import IP, TCP, IPv6, PcapReader
 
 #: A silence of the sender this long, with data unacknowledged and ended by a
 #: retransmission, looks like a retransmission timeout (Linux's minimum RTO is 200 ms).
