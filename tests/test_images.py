@@ -38,7 +38,10 @@ class ScriptedTarget(Target):
         argv = list(argv)
         self.calls.append(argv)
         self.stdin.append(stdin_path)
-        code, out = next((r for reply in self.replies if (r := reply(argv)) is not None), (0, ""))
+        # An image nobody answered for does not exist (inspect fails).
+        unknown = (125, "") if argv[:3] == ["podman", "image", "inspect"] else (0, "")
+        code, out = next((r for reply in self.replies if (r := reply(argv)) is not None),
+                         unknown)
         if check and code != 0:
             raise CommandError(argv, code, out, f"{argv[0]} failed")
         return Completed(tuple(argv), code, out, "", 0.0)
@@ -61,6 +64,15 @@ def image_exists(present: set[str]) -> Reply:
     return reply
 
 
+def labelled(labels: dict[str, str]) -> Reply:
+    """``podman image inspect``: images by name with their io.podnet.image label."""
+    def reply(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:3] == ["podman", "image", "inspect"]:
+            return (0, labels[argv[-1]]) if argv[-1] in labels else (125, "")
+        return None
+    return reply
+
+
 def listing(entries: list[dict[str, object]]) -> Reply:
     def reply(argv: list[str]) -> tuple[int, str] | None:
         return (0, json.dumps(entries)) if argv[:2] == ["podman", "images"] else None
@@ -69,7 +81,7 @@ def listing(entries: list[dict[str, object]]) -> Reply:
 
 def test_existing_image_is_only_tagged(tmp_path: Path) -> None:
     tag = images.image_tag("key")
-    target = ScriptedTarget(image_exists({tag}))
+    target = ScriptedTarget(image_exists({tag}), labelled({tag: "web"}))
     built = images.ensure_images(target, tmp_path / "never-read.tar", "key")
     assert built == images.Built(tag, built=False)
     assert target.podman_calls("tag") == [["podman", "tag", tag, f"{images.WEB_IMAGE}:latest"]]
@@ -95,6 +107,19 @@ def test_missing_image_is_built_from_the_base_tar(tmp_path: Path) -> None:
     assert ["podman", "rmi", base] in target.calls
     assert ["rm", "-rf", "--", target.made("/var/tmp/podnet-image.")] in target.calls
     assert not target.podman_calls("image") or all(c[2] != "prune" for c in target.podman_calls("image"))
+
+
+@pytest.mark.parametrize("mine", ["web:latest", "tag", "base"])
+def test_an_image_of_the_users_with_podnets_name_is_never_retagged(tmp_path: Path,
+                                                                    mine: str) -> None:
+    tag = images.image_tag("key")
+    name = {"web:latest": f"{images.WEB_IMAGE}:latest", "tag": tag,
+            "base": f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"}[mine]
+    target = ScriptedTarget(image_exists({tag, name}), labelled({tag: "web", name: ""}))
+    with pytest.raises(PodnetError, match=f"the image {name} is not podnet's"):
+        images.ensure_images(target, tmp_path / "never-read.tar", "key")
+    assert not [c for c in target.calls if c[:2] == ["podman", "tag"] or c[:2] == [
+        "podman", "import"] or c[:2] == ["podman", "build"] or c[:2] == ["podman", "rmi"]]
 
 
 def test_a_tar_source_is_opened_only_when_building(tmp_path: Path) -> None:

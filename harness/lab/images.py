@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from harness.errors import PodnetError
 from harness.results.timings import phase
 from harness.targets.base import Target
 
@@ -62,6 +63,17 @@ def has_image(target: Target, tag: str) -> bool:
     return target.podman("image", "exists", tag, check=False).ok
 
 
+def refuse_foreign(target: Target, name: str) -> None:
+    """Stop, naming it, when ``name`` is an image without podnet's label: tagging or
+    importing over it would take the name from an image of the user's."""
+    done = target.podman("image", "inspect", "--format",
+                         f'{{{{index .Labels "{IMAGE_LABEL}"}}}}', name, check=False)
+    if done.ok and done.stdout.strip() in ("", "<no value>"):
+        raise PodnetError(f"the image {name} is not podnet's (it has no {IMAGE_LABEL} "
+                          "label) and podnet names its test image so: rename yours (podman "
+                          f"tag {name} NEW-NAME && podman untag {name}), then run again")
+
+
 def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) -> Built:
     """Build the test image unless the tag for this base and recipe exists.
 
@@ -69,6 +81,10 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
     read by podnet's own process and sent to the target's podman.
     """
     tag = image_tag(base_key)
+    suffix = tag.rsplit(":", 1)[1]
+    base = f"{BASE_IMAGE}:{suffix}"
+    for name in (f"{WEB_IMAGE}:latest", tag, base):
+        refuse_foreign(target, name)
     if has_image(target, tag):
         target.podman("tag", tag, f"{WEB_IMAGE}:latest")
         return Built(tag, built=False)
