@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +44,8 @@ class Sshd:
         return f"{host} {self.host_key}\n"
 
 
-def fetch_debs(host: LabTarget, dest: Path) -> list[Path]:
-    """Download :data:`PACKAGES` and their dependencies missing from host1's cached root
+def fetch_debs(host: LabTarget, dest: Path, packages: Sequence[str] = PACKAGES) -> list[Path]:
+    """Download ``packages`` and their dependencies missing from host1's cached root
     file system into ``dest`` (apt on this machine, from the machine's Debian mirror)."""
     release = get_release(host.state.release)
     status = Path(host.state.cache_dir) / "rootfs" / "var" / "lib" / "dpkg" / "status"
@@ -65,7 +65,7 @@ def fetch_debs(host: LabTarget, dest: Path) -> list[Path]:
     ]
     run(["apt-get", *options, "-q", "update"], timeout=300)
     run(["apt-get", *options, "-q", "-y", "--no-install-recommends", "install",
-         "--download-only", *PACKAGES], timeout=300)
+         "--download-only", *packages], timeout=300)
     return sorted((dest / "archives").glob("*.deb"))
 
 
@@ -74,19 +74,20 @@ def package_name(deb: Path) -> str:
     return deb.name.split("_", 1)[0]
 
 
-def install(host: LabTarget, debs: list[Path]) -> None:
-    """Install ``debs`` into host1 with no service started by their scripts."""
-    host.run(["mkdir", "-p", DEBS_DIR], root=True)
+def install(host: LabTarget, debs: list[Path], directory: str = DEBS_DIR) -> None:
+    """Install ``debs`` into host1 with no service started by their scripts (copied to
+    ``directory`` in host1 meanwhile)."""
+    host.run(["mkdir", "-p", directory], root=True)
     try:
         for deb in debs:
-            host.run(["sh", "-c", 'cat > "$1"', "sh", f"{DEBS_DIR}/{deb.name}"], root=True,
+            host.run(["sh", "-c", 'cat > "$1"', "sh", f"{directory}/{deb.name}"], root=True,
                      stdin_path=str(deb), timeout=120)
         host.run(["sh", "-c", f'printf "#!/bin/sh\\nexit 101\\n" > {POLICY_RC} '
                               f"&& chmod 0755 {POLICY_RC}"], root=True)
-        host.run(["sh", "-c", f"DEBIAN_FRONTEND=noninteractive dpkg -i {DEBS_DIR}/*.deb"],
+        host.run(["sh", "-c", f"DEBIAN_FRONTEND=noninteractive dpkg -i {directory}/*.deb"],
                  root=True, timeout=300)
     finally:
-        host.run(["rm", "-rf", "--", DEBS_DIR, POLICY_RC], root=True, check=False)
+        host.run(["rm", "-rf", "--", directory, POLICY_RC], root=True, check=False)
 
 
 def purge(host: LabTarget, packages: list[str]) -> None:

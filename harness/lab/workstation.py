@@ -11,19 +11,24 @@ network sysctls.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.fsguard import remove_tree
+from harness.lab import sshd
+from harness.lab.images import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
-from harness.proxies.images import wheel_path
+from harness.methods import all_methods
+from harness.proxies.images import image_name, wheel_path
 from harness.proxies.specs import PROXIES
 from harness.run import Completed
 from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
@@ -37,8 +42,15 @@ PACKAGE = Path(__file__).resolve().parents[1]
 #: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").
 VOLATILE_KEYS = frozenset({"Status", "CreatedAt", "RunningFor", "CreatedSince", "MountCount",
                            "created"})
-#: Network sysctls that are counters, not settings.
-VOLATILE_SYSCTLS = frozenset({"net.netfilter.nf_conntrack_count"})
+#: sysctls that are counters or change by themselves, not settings (the kernel's, shared
+#: with every process of the machine: host1 is a network namespace, not a machine).
+VOLATILE_SYSCTLS = frozenset({
+    "net.netfilter.nf_conntrack_count", "fs.dentry-state", "fs.file-nr", "fs.inode-nr",
+    "fs.inode-state", "fs.aio-nr", "kernel.ns_last_pid", "kernel.random.uuid",
+    "kernel.random.entropy_avail", "kernel.pty.nr",
+})
+#: Prefixes of further counters (``fs.quota.lookups`` ...).
+VOLATILE_SYSCTL_PREFIXES = ("fs.quota.",)
 PODMAN_LISTINGS: Mapping[str, Sequence[str]] = {
     "containers": ("ps", "--all"), "pods": ("pod", "ps"), "networks": ("network", "ls"),
     "volumes": ("volume", "ls"), "images": ("images", "--all"),
@@ -122,9 +134,74 @@ def seed(user: HostUser, base_tar: Path) -> None:
     user.run(["systemctl", "--user", "enable", "--now", "podnet-mine.service"])
 
 
+#: Unit and quadlet names podnet uses or has used without a session in them (its socket
+#: services, quadlets and proxies): the person's own files carry exactly these names.
+FIXED_UNITS = ("podnet-web", "podnet-web-system", "podnet-proxy", "podnet-sdsock",
+               "podnet-rproxy", "podnet-combo-socket", "podnet-service-form")
+#: Container and network names podnet's tokened names start with (``podnet-web-1a2b3c``),
+#: without the token: the person's own objects carry exactly these names.
+FIXED_OBJECTS = ("podnet-web", "podnet-proxy", "podnet-sdsock", "podnet-rproxy",
+                 "podnet-backend", "podnet-net", "podnet-proxynet", "podnet-sdsocknet",
+                 "podnet-rproxynet", "systemd-podnet-web", "systemd-podnet-mynet")
+
+
+#: Image names podnet gives its own images: an image of the person's with one of them
+#: makes podnet stop before its first check, naming it (podnet never takes the name).
+TAKEN_IMAGE_NAMES = (f"{WEB_IMAGE}:latest",)
+
+
+def collision_files(user: HostUser) -> dict[str, str]:
+    """The person's own files at paths podnet writes or has written (path -> content):
+    unit and quadlet files, podnet's cache and configuration files in the home, and the
+    fixed names and name patterns podnet uses in /tmp and /var/tmp."""
+    mine = "# the person's own, not podnet's\n"
+    unit = (mine + "[Unit]\nDescription=the person's own\n\n[Service]\nType=oneshot\n"
+            "RemainAfterExit=yes\nExecStart=/bin/true\n")
+    files: dict[str, str] = {}
+    for name in FIXED_UNITS:
+        files[f"{user.home}/{USER_UNIT_DIR}/{name}.service"] = unit
+        files[f"{user.home}/{USER_UNIT_DIR}/{name}.socket"] = (
+            mine + "[Socket]\nListenStream=127.0.0.1:39999\n")
+        files[f"{user.home}/{QUADLET_DIR}/{name}.container"] = (
+            mine + f"[Container]\nImage=localhost/{user.user}/base:1\nExec=sleep infinity\n")
+        files[f"{user.home}/{QUADLET_DIR}/{name}.network"] = mine + "[Network]\n"
+    conf_d = f"{user.home}/.config/containers/containers.conf.d"
+    files.update({f"{conf_d}/99-podnet-{method}.conf": mine for method in all_methods()})
+    cache = f"{user.home}/.cache/podnet"
+    files.update({f"{cache}/libsdsock.so": mine, f"{cache}/{FIXED_UNITS[0]}/default.conf": mine,
+                  **{f"{cache}/proxy-image-{proxy}/Containerfile": mine for proxy in PROXIES}})
+    for top in TMP_DIRS:
+        files.update({f"{top}/{name}": mine for name in (
+            "podnet-web.pcap", "podnet-web.conf", "podnet-srv.mine", "podnet-base.mine",
+            "podnet-image.mine", "podnet-ssh-mine", "podnet-guide-examples",
+            "podnet-sshd-debs", "podnet-guide-shell-0", "caddy-admin.sock")})
+    return files
+
+
+def seed_collisions(user: HostUser) -> None:
+    """The person's own files and objects named exactly as podnet's (see
+    :data:`FIXED_UNITS`, :data:`FIXED_OBJECTS`, :func:`collision_files`), one unit of
+    theirs running and one of their images tagged with podnet's image names."""
+    for path, content in collision_files(user).items():
+        user.write_file(path, content)
+    image = f"localhost/{user.user}/base:1"
+    for name in FIXED_OBJECTS:
+        user.run(["podman", "network", "create", name])
+    for name in FIXED_OBJECTS[:5]:
+        user.run(["podman", "create", "--name", name, image, "sleep", "infinity"])
+    user.run(["podman", "start", FIXED_OBJECTS[0]])
+    for name in (*TAKEN_IMAGE_NAMES, f"{PODNET_NAMESPACE}guide-web:latest",
+                 f"{BASE_IMAGE}:latest",
+                 *(image_name(proxy, "latest") for proxy in PROXIES.values())):
+        user.run(["podman", "tag", image, name])
+    user.run(["systemctl", "--user", "daemon-reload"])
+    user.run(["systemctl", "--user", "start", f"{FIXED_UNITS[0]}.service"])
+
+
 def remove(host: LabTarget, person: Person) -> None:
     """Remove the person and everything of theirs from host1 (safe on a half-made
-    person): user manager and processes, storage, home, subordinate ids."""
+    person): user manager and processes, storage, home, files of theirs in /tmp and
+    /var/tmp, subordinate ids."""
     host.run(["loginctl", "disable-linger", person.user], root=True, check=False)
     host.run(["systemctl", "stop", f"user@{person.uid}.service"], root=True, check=False,
              timeout=120)
@@ -139,6 +216,8 @@ def remove(host: LabTarget, person: Person) -> None:
              timeout=30)
     host.run(["sh", "-c", 'if mountpoint -q "$1"; then umount "$1"; fi; rmdir "$1" 2>/dev/null; '
               'exit 0', "sh", person.storage], root=True, check=False)
+    host.run(["find", *TMP_DIRS, "-mindepth", "1", "-maxdepth", "1", "-uid", str(person.uid),
+              "-exec", "rm", "-rf", "--", "{}", "+"], root=True, check=False)
     host.run(["userdel", "--remove", person.user], root=True, check=False)
     host.run(["sed", "-i", f"/^{re.escape(person.user)}:/d", "/etc/subuid", "/etc/subgid"],
              root=True, check=False)
@@ -157,7 +236,8 @@ def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
     unit_dirs = [f"{user.home}/{QUADLET_DIR}", f"{user.home}/{USER_UNIT_DIR}", SYSTEM_UNIT_DIR,
                  "/etc/containers/systemd"]
     snap["unit_and_quadlet_files"] = file_hashes(host, unit_dirs)
-    snap["home"] = _tree(host, user.home, exclude=unit_dirs[:2])
+    snap["home"] = file_hashes(host, [user.home], exclude=unit_dirs[:2])
+    snap["tmp"] = file_hashes(host, TMP_DIRS, exclude=_systemd_private(host))
     snap["routes"] = [*_json(host.run(["ip", "-j", "-4", "route", "show", "table", "all"],
                                       root=True)),
                       *_json(host.run(["ip", "-j", "-6", "route", "show", "table", "all"],
@@ -205,11 +285,11 @@ def parse_columns(text: str, count: int) -> list[list[str]]:
 
 
 def parse_sysctls(text: str) -> list[list[str]]:
-    """``net.*`` settings from ``sysctl -a``, without counters."""
+    """Every setting from ``sysctl -a`` (not only ``net.*``), without counters."""
     found = []
     for line in text.splitlines():
         key, sep, value = line.partition(" = ")
-        if sep and key.startswith("net.") and key not in VOLATILE_SYSCTLS:
+        if sep and key not in VOLATILE_SYSCTLS and not key.startswith(VOLATILE_SYSCTL_PREFIXES):
             found.append([key, value])
     return sorted(found)
 
@@ -228,21 +308,30 @@ def parse_hashes(listing: str, sums: str) -> list[list[str]]:
     return sorted(rows)
 
 
-def file_hashes(host: LabTarget, dirs: Sequence[str]) -> list[list[str]]:
-    listing = host.run(["find", *dirs, "-mindepth", "1", "-printf", r"%y %m %u %p -> %l\n"],
-                       root=True, check=False).stdout
-    sums = host.run(["find", *dirs, "-type", "f", "-exec", "sha256sum", "{}", "+"], root=True,
-                    check=False).stdout
-    return parse_hashes(listing, sums)
-
-
-def _tree(host: LabTarget, top: str, exclude: Sequence[str]) -> list[str]:
+def file_hashes(host: LabTarget, dirs: Sequence[str],
+                exclude: Sequence[str] = ()) -> list[list[str]]:
+    """Every entry below ``dirs`` (type, mode, owner, path, and the content's hash or
+    the link's target), except the trees ``exclude`` names."""
     prune: list[str] = []
     for path in exclude:
         prune += ["-path", path, "-prune", "-o"]
-    done = host.run(["find", top, "-mindepth", "1", *prune, "-printf", r"%y %u %p\n"],
+    listing = host.run(["find", *dirs, "-mindepth", "1", *prune, "-printf",
+                        r"%y %m %u %p -> %l\n"], root=True, check=False).stdout
+    sums = host.run(["find", *dirs, "-mindepth", "1", *prune, "-type", "f", "-exec",
+                     "sha256sum", "{}", "+"], root=True, check=False).stdout
+    return parse_hashes(listing, sums)
+
+
+#: The machine's shared temporary directories.
+TMP_DIRS = ("/tmp", "/var/tmp")
+
+
+def _systemd_private(host: LabTarget) -> list[str]:
+    """The private /tmp of host1's own services (``systemd-private-*``): systemd makes
+    and removes them with the services, whoever runs on the machine."""
+    done = host.run(["find", *TMP_DIRS, "-maxdepth", "1", "-name", "systemd-private-*"],
                     root=True, check=False)
-    return sorted(done.stdout.splitlines())
+    return done.stdout.split()
 
 
 def _json(done: Completed) -> list[Any]:
@@ -337,20 +426,144 @@ def copy_in(host: LabTarget, source: Path, dest: str) -> None:
              stdin_path=str(source), timeout=300)
 
 
-def run_suites(host: LabTarget, workdir: str, person: Person, *,
-               extra: Sequence[str] = (), timeout: float = 3600) -> Completed:
-    """podnet's suites inside host1, as root, with ``--target local`` against
-    ``person``; results under ``workdir/results/workstation``."""
-    # podnet is not installed in host1 (no entry point): the plugin by its module.
-    argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "harness.pytest_plugin",
-            "-p", "no:cacheprovider", "-q",
-            "--target", "local", "--local-user", person.user,
-            "--base-tar", f"{workdir}/base.tar", "--results-dir", f"{workdir}/results",
-            "--run-id", "workstation", "--basetemp", f"{workdir}/tmp", "--quick",
-            "--mismatch=xfail", "-m", "not proof", *extra]
-    env = ["PYTHONDONTWRITEBYTECODE=1", f"PODNET_CACHE_DIR={workdir}/cache"]
-    script = f"cd {shlex.quote(workdir)}/src && exec env {shlex.join([*env, *argv])}"
-    return host.run(["sh", "-c", script], root=True, check=False, timeout=timeout)
+@dataclass(frozen=True)
+class InnerRun:
+    """One run of podnet's suites inside host1 with ``--target local``."""
+
+    #: Who runs podnet: "root" (``--local-user`` the person) or the person themself.
+    runner: str
+    #: Its own directory for results, pytest's temporary files and podnet's cache.
+    directory: str
+    selection: tuple[str, ...]
+    #: The person may use sudo (without a password) during the run: podnet's sudo path.
+    sudo: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.runner + (" with sudo" if self.sudo else "")
+
+    def script(self, workdir: str, person: Person) -> str:
+        # podnet is not installed in host1 (no entry point): the plugin by its module.
+        argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "harness.pytest_plugin",
+                "-p", "no:cacheprovider", "-q", "--target", "local",
+                *(("--local-user", person.user) if self.runner == "root" else ()),
+                "--base-tar", f"{workdir}/base.tar", "--results-dir",
+                f"{self.directory}/results", "--run-id", "workstation", "--basetemp",
+                f"{self.directory}/tmp", "--quick", "--mismatch=xfail", *self.selection]
+        env = ["PYTHONDONTWRITEBYTECODE=1", f"PODNET_CACHE_DIR={self.directory}/cache"]
+        if self.runner != "root":
+            env += [f"HOME={person.home}", f"USER={person.user}", f"LOGNAME={person.user}",
+                    f"XDG_RUNTIME_DIR=/run/user/{person.uid}",
+                    f"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{person.uid}/bus",
+                    "PATH=/usr/local/bin:/usr/bin:/bin"]
+        run = f"cd {shlex.quote(workdir)}/src && exec env {shlex.join([*env, *argv])}"
+        if self.runner == "root":
+            return run
+        return f"exec runuser -u {shlex.quote(self.runner)} -- sh -c {shlex.quote(run)}"
+
+    def prepare(self, host: LabTarget) -> None:
+        owner = "root" if self.runner == "root" else self.runner
+        host.run(["sh", "-c", 'rm -rf -- "$1" && mkdir -m 0700 -p "$1" && chown "$2:" "$1"',
+                  "sh", self.directory, owner], root=True)
+
+
+#: The sudo rule that lets the person run anything as root without a password.
+SUDOERS = "/etc/sudoers.d/podnet-workstation"
+
+
+@contextlib.contextmanager
+def sudo_package(host: LabTarget) -> Iterator[None]:
+    """sudo installed in host1 (which has none) for as long as the context lasts, then
+    purged (also what an interrupted proof left)."""
+    scratch = Path(tempfile.mkdtemp(prefix="podnet-sudo-"))
+    packages: list[str] = []
+    try:
+        debs = sshd.fetch_debs(host, scratch, ("sudo",))
+        packages = [sshd.package_name(deb) for deb in debs]
+        install_dir = "/root/podnet-workstation-debs"
+        sshd.install(host, debs, install_dir)
+        yield
+    finally:
+        host.run(["rm", "-f", "--", SUDOERS], root=True, check=False)
+        sshd.purge(host, packages)
+        remove_tree(scratch, Path(tempfile.gettempdir()))
+
+
+@contextlib.contextmanager
+def sudo_rights(host: LabTarget, person: Person, granted: bool) -> Iterator[None]:
+    """The person may use sudo without a password while the context lasts."""
+    if granted:
+        host.run(["sh", "-c", 'printf "%s ALL=(ALL:ALL) NOPASSWD: ALL\\n" "$1" > "$2" '
+                  '&& chmod 0440 "$2"', "sh", person.user, SUDOERS], root=True)
+    try:
+        yield
+    finally:
+        host.run(["rm", "-f", "--", SUDOERS], root=True, check=False)
+
+
+def run_suites(host: LabTarget, workdir: str, person: Person, inner: InnerRun, *,
+               timeout: float = 3600) -> Completed:
+    """podnet's suites inside host1 as ``inner`` says, to their end."""
+    inner.prepare(host)
+    with sudo_rights(host, person, inner.sudo):
+        return host.run(["sh", "-c", inner.script(workdir, person)], root=True, check=False,
+                        timeout=timeout)
+
+
+def run_until_killed(host: LabTarget, workdir: str, person: Person, inner: InnerRun,
+                     moment: Moment, *, timeout: float = 600) -> str:
+    """Start ``inner`` in the background and kill -9 all of it (podnet's process and the
+    commands it runs, in its process group) once ``moment`` has come; return what the
+    moment was, or raise when the run ended before it."""
+    inner.prepare(host)
+    log = f"{inner.directory}/inner.log"
+    with sudo_rights(host, person, inner.sudo):
+        started = host.run(["sh", "-c", "setsid sh -c "
+                            f"{shlex.quote(inner.script(workdir, person))} "
+                            f">{shlex.quote(log)} 2>&1 </dev/null & echo $!"], root=True)
+        group = started.stdout.strip()
+
+        def alive() -> bool:
+            return host.run(["kill", "-0", "--", f"-{group}"], root=True, check=False).ok
+
+        seen = poll(lambda: moment.seen(host, person) or (None if alive() else "ended"),
+                    what=f"{moment.what} in podnet's run as {inner.label}", timeout=timeout)
+        if seen == "ended":
+            raise AssertionError(f"podnet's run as {inner.label} ended before {moment.what}:"
+                                 f" see {log} in host1")
+        host.run(["kill", "-KILL", "--", f"-{group}"], root=True, check=False)
+        poll(lambda: not alive(), what="the killed run's processes to end", timeout=30)
+    return f"{moment.what} ({seen}) as {inner.label}"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment of podnet's run to kill it at, found by a shell test in host1 (as
+    root) that prints what it saw, or nothing yet."""
+
+    what: str
+    probe: str
+
+    def seen(self, host: LabTarget, person: Person) -> str | None:
+        done = host.run(["sh", "-c", self.probe, "sh", person.user, person.home], root=True,
+                        check=False)
+        return done.stdout.strip() or None
+
+
+#: Made when the person's state is complete: files newer than this one are podnet's.
+SEEDED = "/run/podnet-workstation-seeded"
+#: Moments to kill podnet at: while it builds its test image; while a container of its
+#: session runs; while a unit or quadlet file it wrote exists. $1: the person, $2: home.
+MOMENTS = (
+    Moment("the test image being built",
+           f"find /var/tmp -maxdepth 1 -name 'podnet-image.*' -newer {SEEDED} | head -1"),
+    Moment("a container of podnet's session running",
+           "runuser -u \"$1\" -- env XDG_RUNTIME_DIR=/run/user/$(id -u \"$1\") podman ps "
+           "--filter label=io.podnet.session --format '{{.Names}}' 2>/dev/null | head -1"),
+    Moment("a unit or quadlet file podnet wrote",
+           f'find "$2/{USER_UNIT_DIR}" "$2/{QUADLET_DIR}" -newer {SEEDED} '
+           "-type f 2>/dev/null | head -1"),
+)
 
 
 def inner_results(host: LabTarget, workdir: str) -> list[dict[str, Any]]:
