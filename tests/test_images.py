@@ -122,6 +122,15 @@ def test_an_image_of_the_users_with_podnets_name_is_never_retagged(tmp_path: Pat
         "podman", "import"] or c[:2] == ["podman", "build"] or c[:2] == ["podman", "rmi"]]
 
 
+def test_a_base_a_killed_build_left_is_removed_before_the_import(tmp_path: Path) -> None:
+    tag = images.image_tag("key")
+    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    target = ScriptedTarget(image_exists({base}), labelled({base: "base"}))
+    images.ensure_images(target, tmp_path / "image.tar", "key")
+    removed = target.calls.index(["podman", "rmi", base])
+    assert removed < target.calls.index(target.podman_calls("import")[0])
+
+
 def test_a_tar_source_is_opened_only_when_building(tmp_path: Path) -> None:
     opened: list[str] = []
 

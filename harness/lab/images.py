@@ -96,6 +96,10 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
 def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
     suffix = tag.rsplit(":", 1)[1]
     base = f"{BASE_IMAGE}:{suffix}"
+    if has_image(target, base):
+        # A build killed after its import left the base (podnet's: refuse_foreign passed);
+        # importing over its name would leave it nameless, out of podnet's reach.
+        target.podman("rmi", base)
     log.info("importing the base image")
     with image_tar() if callable(image_tar) else contextlib.nullcontext(image_tar) as tar:
         target.run(["podman", "import", f"--change=LABEL {IMAGE_LABEL}=base", "-", base],
