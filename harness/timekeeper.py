@@ -26,7 +26,9 @@ class _Test:
     outcome: str = "passed"
 
 
-@dataclass
+#: eq=False: a plugin must stay hashable (pytest 8.3 keeps the plugins whose fixtures
+#: it parsed in a set; a dataclass with __eq__ has no __hash__ and stops every session).
+@dataclass(eq=False)
 class Timekeeper:
     run: Run
     #: Whether this process times each test (not in an xdist worker: its controller does,

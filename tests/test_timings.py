@@ -218,3 +218,14 @@ def test_podnet_verify_ends_with_the_slowest_items(tmp_path: Path,
     shown = screen.getvalue()
     assert "slowest 10 tests and phases:" in shown and "time per suite:" in shown
     assert "teardown: lab down" in [t.name for t in store.load(tmp_path).timings]
+
+
+def test_the_timekeeper_is_a_hashable_plugin() -> None:
+    # pytest 8.3 (host1's, where the workstation and ssh proofs run podnet) keeps the
+    # plugins whose fixtures it parsed in a set: an unhashable plugin stops the session.
+    run = Run("r", 1.0)
+    keeper = Timekeeper(run)
+    try:
+        assert keeper in {keeper}
+    finally:
+        keeper.pytest_unconfigure()
