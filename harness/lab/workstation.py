@@ -511,10 +511,24 @@ def run_suites(host: LabTarget, workdir: str, person: Person, inner: InnerRun, *
 
 
 def run_until_killed(host: LabTarget, workdir: str, person: Person, inner: InnerRun,
-                     moment: Moment, *, timeout: float = 600) -> str:
+                     moment: Moment, *, timeout: float = 600, attempts: int = 3) -> str:
     """Start ``inner`` in the background and kill -9 all of it (podnet's process and the
     commands it runs, in its process group) once ``moment`` has come; return what the
-    moment was, or raise when the run ended before it."""
+    moment was. A moment can be short (a container of a few seconds): a run that ends
+    before it is started again, up to ``attempts`` times in all."""
+    ended = ""
+    for _ in range(attempts):
+        seen, ended = _kill_at(host, workdir, person, inner, moment, timeout)
+        if seen is not None:
+            return f"{moment.what} ({seen}) as {inner.label}"
+    raise AssertionError(f"podnet's run as {inner.label} ended before {moment.what}, "
+                         f"{attempts} times; the end of its output:\n{ended}")
+
+
+def _kill_at(host: LabTarget, workdir: str, person: Person, inner: InnerRun, moment: Moment,
+             timeout: float) -> tuple[str | None, str]:
+    """(what the moment was, "") once the run was killed at it, or (None, the end of
+    its output) when it ended first."""
     inner.prepare(host)
     log = f"{inner.directory}/inner.log"
     with sudo_rights(host, person, inner.sudo):
@@ -529,11 +543,10 @@ def run_until_killed(host: LabTarget, workdir: str, person: Person, inner: Inner
         seen = poll(lambda: moment.seen(host, person) or (None if alive() else "ended"),
                     what=f"{moment.what} in podnet's run as {inner.label}", timeout=timeout)
         if seen == "ended":
-            raise AssertionError(f"podnet's run as {inner.label} ended before {moment.what}:"
-                                 f" see {log} in host1")
+            return None, host.run(["tail", "-n", "15", log], root=True, check=False).stdout
         host.run(["kill", "-KILL", "--", f"-{group}"], root=True, check=False)
         poll(lambda: not alive(), what="the killed run's processes to end", timeout=30)
-    return f"{moment.what} ({seen}) as {inner.label}"
+    return seen, ""
 
 
 @dataclass(frozen=True)
