@@ -15,7 +15,7 @@ from harness.lab import images
 from harness.run import Completed
 from harness.sessions import KEPT_IMAGES, SessionStore
 from harness.targets import local
-from harness.targets.base import Target
+from harness.targets.base import PRESENT_END, Target
 from tests.test_sessions import HereTarget
 
 Reply = Callable[[list[str]], tuple[int, str] | None]
@@ -257,8 +257,8 @@ def test_session_leaves_the_home_and_user_manager_as_they_were(store: SessionSto
     existing = {"/home/alice/.cache"}
 
     def world(argv: list[str]) -> tuple[int, str] | None:
-        if argv[:2] == ["test", "-e"]:
-            return (0 if argv[2] in existing else 1, "")
+        if argv[:2] == ["sh", "-c"] and argv[3:4] == [PRESENT_END]:
+            return (0, "".join(f"{p}\n" for p in argv[4:] if p in existing) + PRESENT_END)
         if argv[:3] == ["systemctl", "--user", "is-active"]:
             return (0 if argv[-1] in active else 3, "")
         return None
@@ -328,3 +328,24 @@ def test_a_workstation_image_is_built_on_record(tmp_path: Path) -> None:
         pass
     [(path, recorded)] = made.items()
     assert path.startswith("/var/tmp/podnet-image.") and recorded
+
+
+def test_what_the_listings_cannot_tell_is_left_alone(tmp_path: Path) -> None:
+    """The user manager not answering at the start, no answer about the home: the
+    person's active unit is not stopped and their directories are not removed at the
+    end (unknown is not "not there")."""
+    tag = images.image_tag(local.WORKSTATION_BASE)
+    asked: list[str] = []
+
+    def broken(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:3] == ["systemctl", "--user", "is-active"]:
+            asked.append(argv[-1])  # first: "Failed to connect to bus"; then active
+            return (1, "") if len(asked) == 1 else (0, "")
+        if argv[:2] in (["sh", "-c"], ["test", "-e"]):
+            return (1, "")  # the listing itself fails
+        return None
+
+    target = ScriptedTarget(broken, image_exists({tag}))
+    with local.workstation_session(target, None, keep=False):
+        pass
+    assert not any(c[:1] == ["rmdir"] or c[2:3] == ["stop"] for c in target.calls), target.calls

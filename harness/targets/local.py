@@ -35,7 +35,7 @@ from harness.lab.releases import DEFAULT_RELEASE, get_release
 from harness.lab.rootfs import IMAGE_PACKAGES
 from harness.run import Completed, run, spawn
 from harness.sessions import KEPT_IMAGES, SessionStore
-from harness.targets.base import Target
+from harness.targets.base import ListingFailed, Target
 
 #: The base key of a workstation's image: its tag depends on the Containerfile only, so
 #: an image kept from an earlier session is found again whatever tar it was built from.
@@ -111,6 +111,9 @@ SCRATCH_DIRS = (".cache/podnet", ".cache")
 #: Units that starting any quadlet service pulls in (``Wants=``) and that stay active
 #: afterwards (oneshot, RemainAfterExit): stopped at the end if the session started them.
 PULLED_IN_UNITS = ("podman-user-wait-network-online.service",)
+#: ``systemctl is-active``'s exit status for a unit that is not active (or not loaded);
+#: any other failure (no user manager, no bus) says nothing about the unit.
+UNIT_INACTIVE = (3, 4)
 
 
 @contextlib.contextmanager
@@ -122,10 +125,15 @@ def workstation_session(target: Target, base_tar: str | None, *, keep: bool,
     the session created are removed (when empty), units its quadlet services pulled in
     are stopped. ``store``: the target's session records; ``mmdebstrap``: whether a
     missing base may be made by mmdebstrap here."""
-    created = [f"{target.home}/{d}" for d in SCRATCH_DIRS
-               if not target.run(["test", "-e", f"{target.home}/{d}"], check=False).ok]
-    inactive = [u for u in PULLED_IN_UNITS
-                if not target.systemctl_user("is-active", "--quiet", u, check=False).ok]
+    # What the listings cannot tell is taken as the person's: never removed or stopped.
+    scratch = [f"{target.home}/{d}" for d in SCRATCH_DIRS]
+    try:
+        there = target.present(scratch)
+        created = [d for d in scratch if d not in there]
+    except ListingFailed:
+        created = []
+    inactive = [u for u in PULLED_IN_UNITS if target.systemctl_user(
+        "is-active", "--quiet", u, check=False).returncode in UNIT_INACTIVE]
     try:
         with workstation_image(target, base_tar, keep=keep, store=store,
                                mmdebstrap=mmdebstrap) as built:
