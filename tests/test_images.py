@@ -330,7 +330,7 @@ def test_a_workstation_image_is_built_on_record(tmp_path: Path) -> None:
     assert path.startswith("/var/tmp/podnet-image.") and recorded
 
 
-def test_what_the_listings_cannot_tell_is_left_alone(tmp_path: Path) -> None:
+def test_what_the_listings_cannot_tell_is_left_alone(store: SessionStore) -> None:
     """The user manager not answering at the start, no answer about the home: the
     person's active unit is not stopped and their directories are not removed at the
     end (unknown is not "not there")."""
@@ -346,6 +346,6 @@ def test_what_the_listings_cannot_tell_is_left_alone(tmp_path: Path) -> None:
         return None
 
     target = ScriptedTarget(broken, image_exists({tag}))
-    with local.workstation_session(target, None, keep=False):
+    with local.workstation_session(target, None, keep=False, store=store):
         pass
     assert not any(c[:1] == ["rmdir"] or c[2:3] == ["stop"] for c in target.calls), target.calls
