@@ -3,11 +3,13 @@ user's own, even when their names start with the lab's, are never counted as lef
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
 
 from harness.lab import netns
+from harness.lab.topology import LINKS
 
 
 def test_only_the_labs_exact_names_are_its_namespaces(tmp_path: Path,
@@ -21,3 +23,12 @@ def test_only_the_labs_exact_names_are_its_namespaces(tmp_path: Path,
     assert netns.existing("lab-hostA") == ["lab-hostA-host1"]
     (tmp_path / ours[0]).unlink()
     assert netns.existing("lab") == ours[1:]
+
+
+def test_the_labs_links_use_documentation_addresses_only() -> None:
+    documentation = [ipaddress.ip_network(n) for n in (
+        "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+    for link in LINKS:
+        for text in (link.host1_addr, link.peer_addr, link.host1_addr6, link.peer_addr6):
+            address = ipaddress.ip_address(text)
+            assert any(address in net for net in documentation if net.version == address.version), text
