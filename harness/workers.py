@@ -21,7 +21,7 @@ guarantees:
   through xdist's ``workeroutput``; the controller writes the one ``run.json``.
 
 A target that is not the lab (``--target local`` or ``ssh://``) is one user's podman:
-``-n auto`` then starts one worker, and the checks run one at a time.
+``-n auto`` then starts no worker, and the checks run one at a time in pytest's process.
 """
 
 from __future__ import annotations
