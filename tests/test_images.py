@@ -122,13 +122,42 @@ def test_an_image_of_the_users_with_podnets_name_is_never_retagged(tmp_path: Pat
         "podman", "import"] or c[:2] == ["podman", "build"] or c[:2] == ["podman", "rmi"]]
 
 
+def containers(entries: list[dict[str, object]]) -> Reply:
+    """``podman ps --all --external --format json``; ``image inspect --format {{.Id}}``
+    answers "base-id"."""
+    def reply(argv: list[str]) -> tuple[int, str] | None:
+        if argv[:2] == ["podman", "ps"]:
+            return 0, json.dumps(entries)
+        if argv[:3] == ["podman", "image", "inspect"] and "{{.Id}}" in argv:
+            return 0, "base-id\n"
+        return None
+    return reply
+
+
 def test_a_base_a_killed_build_left_is_removed_before_the_import(tmp_path: Path) -> None:
     tag = images.image_tag("key")
     base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
-    target = ScriptedTarget(image_exists({base}), labelled({base: "base"}))
+    target = ScriptedTarget(image_exists({base}), containers([]), labelled({base: "base"}))
     images.ensure_images(target, tmp_path / "image.tar", "key")
     removed = target.calls.index(["podman", "rmi", base])
     assert removed < target.calls.index(target.podman_calls("import")[0])
+    assert target.podman_calls("rm") == []
+
+
+def test_the_build_containers_a_killed_build_left_go_before_its_base(tmp_path: Path) -> None:
+    """A build killed while it ran leaves buildah's working container on the base: the
+    base cannot be removed while it is there. The user's container on it stays."""
+    tag = images.image_tag("key")
+    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    target = ScriptedTarget(image_exists({base}), containers([
+        {"Id": "build1", "ImageID": "base-id", "State": "storage"},
+        {"Id": "other-image", "ImageID": "web-id", "State": "storage"},
+        {"Id": "users", "ImageID": "base-id", "State": "exited"},
+    ]), labelled({base: "base"}))
+    images.ensure_images(target, tmp_path / "image.tar", "key")
+    assert target.podman_calls("rm") == [["podman", "rm", "--force", "build1"]]
+    assert target.calls.index(target.podman_calls("rm")[0]) < target.calls.index(
+        ["podman", "rmi", base])
 
 
 def test_a_tar_source_is_opened_only_when_building(tmp_path: Path) -> None:

@@ -99,6 +99,7 @@ def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
     if has_image(target, base):
         # A build killed after its import left the base (podnet's: refuse_foreign passed);
         # importing over its name would leave it nameless, out of podnet's reach.
+        _remove_build_containers(target, base)
         target.podman("rmi", base)
     log.info("importing the base image")
     with image_tar() if callable(image_tar) else contextlib.nullcontext(image_tar) as tar:
@@ -120,6 +121,21 @@ def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
         target.remove_files(build_dir)
         # The web image keeps the base's layers; the base's own name is not needed.
         target.podman("rmi", base, check=False)
+
+
+def _remove_build_containers(target: Target, image: str) -> None:
+    """Remove the build containers a killed ``podman build`` left on ``image`` (podnet's
+    own base image): buildah's working containers, which podman lists only with
+    ``--external`` (state "storage") and which keep the image in use. Containers of podman's
+    own are left alone: removing the image then fails, naming them."""
+    image_id = target.podman("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
+    listed = json.loads(target.podman("ps", "--all", "--external", "--format", "json").stdout
+                        or "[]")
+    leftovers = [str(c["Id"]) for c in listed
+                 if c.get("ImageID") == image_id and c.get("State") == "storage"]
+    if leftovers:
+        log.info("removing %d build container(s) a killed build left", len(leftovers))
+        target.podman("rm", "--force", *leftovers)
 
 
 def podnet_images(target: Target) -> dict[str, list[str]]:
