@@ -257,7 +257,18 @@ def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
     args += ["-m", guide_checks(marker)]
     args += [a for a in extra if a != "--"]
     progress = ProgressPlugin(quiet)
-    code = int(pytest.main(args, plugins=[progress]))
+    # The workers, other processes, check in the lab whose session this job holds.
+    lent = lock.hand_down(lab_name)
+    saved = {key: os.environ.get(key) for key in lent}
+    os.environ.update(lent)
+    try:
+        code = int(pytest.main(args, plugins=[progress]))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return code, progress.interrupted
 
 

@@ -130,7 +130,7 @@ def test_a_failed_wait_keeps_nothing(other: list[subprocess.Popen[str]]) -> None
     holder = _hold(other, "lab", "h3t", "ex")
     with pytest.raises(lock.LockBusy), lock.lab_lock("h3t", exclusive=False, wait=0):
         pass
-    assert lock._HELD == held_before
+    assert held_before == lock._HELD
     holder.kill()
     holder.wait()
     with lock.lab_lock("h3t", exclusive=True, wait=5):
@@ -169,3 +169,42 @@ def test_destroy_waits_for_a_booting_lab(other: list[subprocess.Popen[str]], tmp
         lab_ctl.destroy("h3t")
     assert f"lab 'boot1' is in use by pid {booting.pid}" in str(info.value)
     assert rootfs.is_dir()
+
+
+LENDER = """
+import os, subprocess, sys
+from harness.lab import lock
+name, child = sys.argv[1:3]
+with lock.session_lock(name, wait=0):
+    env = {**os.environ, **lock.hand_down(name)}
+    done = subprocess.run([sys.executable, "-c", child, name], env=env, capture_output=True,
+                          text=True)
+    print(done.stdout.strip() or done.stderr.strip().splitlines()[-1], flush=True)
+"""
+TAKER = """
+import sys
+from harness.lab import lock
+with lock.session_lock(sys.argv[1], wait=0):
+    print("taken")
+"""
+
+
+def test_a_session_lent_by_an_ancestor_is_taken_without_waiting() -> None:
+    """podnet verify holds the lab's session and runs its checks in pytest workers: a
+    worker it started checks in that lab at once (it waited and gave up before)."""
+    done = subprocess.run([sys.executable, "-c", LENDER, "h3t", TAKER], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "taken", done.stderr
+
+
+def test_a_lent_session_is_not_taken_by_a_stranger(other: list[subprocess.Popen[str]],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment entry alone lends nothing: the lender must be an ancestor that
+    holds the session lock."""
+    holder = _hold(other, "session", "h3t")
+    monkeypatch.setenv(lock.HANDED_DOWN, f"h3t:{holder.pid}")
+    with pytest.raises(lock.LockBusy), lock.session_lock("h3t", wait=0):
+        pass
+    monkeypatch.setenv(lock.HANDED_DOWN, f"h3t:{os.getppid()}")  # an ancestor, not holding
+    with pytest.raises(lock.LockBusy), lock.session_lock("h3t", wait=0):
+        pass

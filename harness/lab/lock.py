@@ -77,9 +77,49 @@ def lab_lock(name: str, *, exclusive: bool, wait: float = LAB_WAIT,
                 wait=wait, note=note)
 
 
+#: ``podnet verify`` holds a lab's session lock for its whole job and runs the checks in
+#: pytest workers, other processes: ``<lab name>:<pid>`` in their environment says that
+#: their ancestor ``pid`` holds the lab's session for them.
+HANDED_DOWN = "PODNET_SESSION_HOLDER"
+
+
+def hand_down(name: str) -> dict[str, str]:
+    """The environment entry by which this process, holding lab ``name``'s session lock,
+    lends it to the processes it starts."""
+    return {HANDED_DOWN: f"{name}:{os.getpid()}"}
+
+
+def _handed_down(name: str) -> bool:
+    """Lab ``name``'s session lock is held, exclusively, by an ancestor of this process
+    that lent it (:func:`hand_down`)."""
+    lab, _, pid = os.environ.get(HANDED_DOWN, "").rpartition(":")
+    if lab != name or not pid.isdigit():
+        return False
+    lender = int(pid)
+    return lender in _ancestors() and any(
+        h.pid == lender and h.exclusive for h in holders(lock_path("session", name)))
+
+
+def _ancestors() -> set[int]:
+    found, pid = set(), os.getppid()
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rpartition(")")[2].split()[1])
+    return found
+
+
 @contextlib.contextmanager
 def session_lock(name: str, *, wait: float = LAB_WAIT, note: Note = to_stderr) -> Iterator[None]:
-    """What a pytest session or ``podnet verify`` holds while it uses lab ``name``."""
+    """What a pytest session or ``podnet verify`` holds while it uses lab ``name`` (a
+    session that an ancestor lent it, :func:`hand_down`, holds only the lab lock)."""
+    if _handed_down(name):
+        with lab_lock(name, exclusive=False, wait=wait, note=note):
+            yield
+        return
     with hold(lock_path("session", name), exclusive=True,
               what=f"a test session in lab '{name}'", wait=wait, note=note), \
             lab_lock(name, exclusive=False, wait=wait, note=note):
