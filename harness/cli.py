@@ -52,7 +52,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
     from harness.ui import step_printer
 
     with step_printer() as step:
-        target = lab.up(_lab_name(args), args.release, step=step)
+        target = lab.up(_lab_name(args), args.release, step=step).target
     print(f"lab '{args.name}' is up: {target.name}; try: podnet lab exec -- podman info")
     return 0
 
@@ -105,16 +105,14 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 def cmd_lab_exec(args: argparse.Namespace) -> int:
     from harness.lab import lab
-    from harness.lab.state import load
     from harness.targets.lab import LabTarget, host1_argv
 
-    if not lab.status(_lab_name(args)).up:
+    status = lab.status(_lab_name(args))
+    if not status.up or status.state is None:
         raise LabNotUp(_lab_name(args))
+    state = status.state
     cmd = _command(args) or ["bash", "-l"]
-    target = LabTarget(_lab_name(args))
-    state = load(_lab_name(args))
-    if state is None:
-        raise LabNotUp(_lab_name(args))
+    target = LabTarget(_lab_name(args), state)
     env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
         "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
     argv = host1_argv(state.init_pid, cmd, env=env, user=None if args.root else target.user)

@@ -229,10 +229,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if chosen != "lab":
         return [f"podnet target: local ({config.getoption('--local-user') or 'this user'})"]
     status = lab_ctl.status(config.getoption("--lab-name"))
-    if not status.up:
+    if not status.up or status.state is None:
         return [f"podnet target: lab '{status.name}' (not up; started when a test needs it)"]
     try:
-        target = LabTarget(status.name)
+        target = LabTarget(status.name, status.state)
         info = podman_info(target)
     except PodnetError as exc:
         return [f"podnet target: lab '{status.name}' ({exc})"]

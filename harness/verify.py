@@ -213,20 +213,19 @@ def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, result
     run_id = store.new_run_id()
     run_dir = store.run_dir(results_root, run_id)
     started_lab = False
+    #: Ctrl-C before ``up`` returned: what it was booting is taken down.
+    starting = True
     try:
-        current = lab.status(lab_name)
-        if current.up and current.state is not None and current.state.release != release:
-            lab.down(lab_name)
-        started_lab = not lab.status(lab_name).up
-        with step_printer() as step:
-            lab.up(lab_name, release, step=step)
+        with step_printer() as step:  # a lab up with another release is replaced
+            started_lab = lab.up(lab_name, release, step=step, replace=True).booted
+        starting = False
         started = time.monotonic()
         code, interrupted = _run_checks(release, lab_name, quick, marker, extra, run_id,
                                         run_dir, results_root, quiet=quiet)
         if interrupted:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
-        took_down, started_lab = started_lab and not keep_lab, False
+        took_down, started_lab = (started_lab or starting) and not keep_lab, False
         with _shielded():
             if took_down:
                 lab.down(lab_name)

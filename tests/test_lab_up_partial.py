@@ -1,4 +1,5 @@
-"""``lab up`` saves the lab's state last: an ``up`` killed before the lab is complete
+"""``lab up`` reads the lab's state once, decides once and acts once; it saves the
+lab's state last: an ``up`` killed before the lab is complete
 (baseline recorded, images loaded) leaves no state that says the lab is up, and the
 next ``up`` recognises what it left as a partial lab and cleans it first."""
 
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.errors import PodnetError
 from harness.lab import baseline, cgroup, identity, netns
 from harness.lab import lab as lab_ctl
 from harness.lab import state as lab_state
@@ -43,7 +45,7 @@ def booting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(baseline, "save", lambda name, snap: steps.append("baseline"))
     monkeypatch.setattr(lab_ctl, "_reset_containers", lambda target: steps.append("reset"))
     # the cleaning of a failed ``up`` does not run: the process was killed
-    monkeypatch.setattr(lab_ctl, "down", lambda name, step=None: steps.append("down"))
+    monkeypatch.setattr(lab_ctl, "_stop", lambda name, state: steps.append("down"))
     monkeypatch.setattr(identity, "is_up", lambda st: True)  # host1 would be systemd
     return steps
 
@@ -94,3 +96,61 @@ def test_state_is_written_atomically(booting: list[str], monkeypatch: pytest.Mon
     assert synced, "the state file was not flushed to disk before it replaced the old one"
     leftovers = [p.name for p in lab_state.state_root().iterdir() if p.name != lab_state.MARKER]
     assert leftovers == ["h3t.json"] and lab_state.load("h3t") == state
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a lab's state file, by lab name."""
+    read: list[str] = []
+    real = lab_state.load
+
+    def counted(name: str) -> lab_state.LabState | None:
+        read.append(name)
+        return real(name)
+
+    monkeypatch.setattr(lab_state, "load", counted)
+    return read
+
+
+def _saved(release: str = DEFAULT_RELEASE) -> lab_state.LabState:
+    state = lab_state.LabState("h3t", release, 4242, "/c", {"host1": "h3t-host1"}, "/g", 0.0)
+    lab_state.save(state)
+    return state
+
+
+def test_up_on_a_lab_that_is_up_reads_its_state_once(
+        booting: list[str], loads: list[str]) -> None:
+    """``podnet verify`` on a lab that is up: one read, and nothing done."""
+    state = _saved()
+    running = lab_ctl.up("h3t", DEFAULT_RELEASE, replace=True)
+    assert loads == ["h3t"] and not running.booted and running.target.state == state
+    assert booting == []
+
+
+def test_up_replacing_another_release_reads_its_state_once(
+        booting: list[str], loads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab up with another release: one read, down with that state, one boot."""
+    old = _saved("bookworm")
+    stopped: list[lab_state.LabState | None] = []
+    monkeypatch.setattr(lab_ctl, "_stop", lambda name, state: (
+        stopped.append(state), lab_state.remove(name)))
+    monkeypatch.setattr(lab_ctl, "ensure_images", lambda *a: None)
+    running = lab_ctl.up("h3t", DEFAULT_RELEASE, replace=True)
+    assert running.booted and stopped == [old] and loads == ["h3t"]
+    assert booting == ["booted", "baseline", "reset"]
+
+
+def test_up_refuses_another_release_without_replace(booting: list[str]) -> None:
+    _saved("bookworm")
+    with pytest.raises(PodnetError, match="is up with bookworm, not trixie"):
+        lab_ctl.up("h3t", "trixie")
+    assert booting == []
+
+
+def test_a_session_on_a_lab_that_is_up_reads_its_state_once(
+        booting: list[str], loads: list[str]) -> None:
+    state = _saved()
+    said: list[str] = []
+    with lab_ctl.session("h3t", DEFAULT_RELEASE, keep=False, say=said.append) as target:
+        assert target.state == state
+    assert loads == ["h3t"] and booting == []

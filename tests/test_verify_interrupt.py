@@ -12,14 +12,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from harness import cli, verify
 from harness.errors import UsageError
-from harness.lab.lab import LabStatus
-from harness.lab.state import LabState
 
 #: The plugin by its pytest11 entry point name, as for an installed podnet; one process
 #: (-n 0): a KeyboardInterrupt raised inside a check stands for Ctrl-C only there (in an
@@ -53,15 +52,14 @@ class FakeLab:
     interrupt_up: bool = False
     calls: list[str] = field(default_factory=list)
 
-    def status(self, name: str) -> LabStatus:
-        state = (LabState(name, self.release, 1, "/x", {}, "/x", 0.0) if self.up_now else None)
-        return LabStatus(name, self.up_now, state, [])
-
-    def up(self, name: str, release: str, step: Any = None) -> None:
+    def up(self, name: str, release: str, step: Any = None, *, replace: bool = False
+           ) -> SimpleNamespace:
         self.calls.append(f"up {release}")
         if self.interrupt_up:
             raise KeyboardInterrupt
+        booted = not (self.up_now and self.release == release)
         self.up_now, self.release = True, release
+        return SimpleNamespace(booted=booted)
 
     def down(self, name: str) -> None:
         self.calls.append("down")

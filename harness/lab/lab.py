@@ -46,8 +46,17 @@ def _quiet(_: str) -> None:
 class LabStatus:
     name: str
     up: bool
+    #: The saved state: the running lab's, or the one a lab that stopped left (stale).
     state: lab_state.LabState | None
     leftovers: list[str]
+
+
+@dataclass(frozen=True)
+class Running:
+    """A lab that is up, and whether the command that asked for it booted it."""
+
+    target: LabTarget
+    booted: bool
 
 
 def require_root() -> None:
@@ -63,30 +72,46 @@ def status(name: str = "podnet") -> LabStatus:
     up = st is not None and identity.is_up(st)
     leftovers = [] if up else netns.existing(name) + (
         [str(cgroup.lab_cgroup(name))] if cgroup.lab_cgroup(name).exists() else [])
-    return LabStatus(name, up, st if up else None, leftovers)
+    return LabStatus(name, up, st, leftovers)
 
 
-def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet) -> LabTarget:
+def up(name: str = "podnet", release: str = DEFAULT_RELEASE, step: Step = _quiet, *,
+       replace: bool = False) -> Running:
+    """Lab ``name`` up with ``release``, holding its lock: one read of its status, one
+    decision, one action (see :func:`_up`)."""
     require_root()
     rel = get_release(release)
-    with lock.lab_lock(name, exclusive=True), phase("lab up"):
-        return _up(name, rel, step)
+    with lock.lab_lock(name, exclusive=True):
+        return _up(name, rel, step, replace=replace)
 
 
-def _up(name: str, rel: Release, step: Step) -> LabTarget:
+def _up(name: str, rel: Release, step: Step, *, replace: bool = False) -> Running:
+    """Up already with ``rel``: nothing to do. Up with another release: refused (``lab
+    up``), or with ``replace`` (``verify``'s matrix) taken down first. Not up: what a
+    lab that stopped, crashed or did not finish its ``up`` left is removed, then host1
+    boots."""
     current = status(name)
-    if current.up and current.state is not None:
-        if current.state.release != rel.name:
-            raise PodnetError(
-                f"lab '{name}' is up with {current.state.release}, not {rel.name}: "
-                "run 'podnet lab down' first"
-            )
+    running = current.state if current.up else None
+    if running is not None and running.release == rel.name:
         step("lab is already up")
-        return LabTarget(name)
-    if current.leftovers or lab_state.load(name):
+        return Running(LabTarget(name, running), booted=False)
+    if running is not None and not replace:
+        raise PodnetError(f"lab '{name}' is up with {running.release}, not {rel.name}: "
+                          "run 'podnet lab down' first")
+    if running is not None:
+        step(f"lab is up with {running.release}: taking it down for {rel.name}")
+    elif current.leftovers or current.state is not None:
         step("cleaning what a previous lab left behind (a lab that stopped, or whose "
              "'up' did not finish)")
-        down(name)
+    with phase("lab up"):
+        if running is not None or current.leftovers or current.state is not None:
+            with phase("teardown: lab down"):
+                _stop(name, current.state)
+        return Running(_boot(name, rel, step), booted=True)
+
+
+def _boot(name: str, rel: Release, step: Step) -> LabTarget:
+    """Build (cached) and boot a lab where none is."""
     for tool, hint in (("ip", "apt-get install iproute2"), ("nsenter", "apt-get install util-linux"),
                        ("unshare", "apt-get install util-linux")):
         require_tool(tool, hint)
@@ -122,7 +147,7 @@ def _up(name: str, rel: Release, step: Step) -> LabTarget:
         # leaves namespaces and a cgroup but no state: the next ``up`` cleans them.
         lab_state.save(st)
     except BaseException:
-        down(name)
+        _stop(name, None)  # its state was never saved
         raise
     step("lab is up")
     return target
@@ -132,18 +157,22 @@ def down(name: str = "podnet", step: Step = _quiet) -> None:
     """Stop everything the lab started. Safe to call twice or on a half-made lab."""
     require_root()
     with lock.lab_lock(name, exclusive=True), phase("teardown: lab down"):
-        st = lab_state.load(name)
-        # The lab's own cgroup holds host1's init and everything it started.
-        cgroup.kill_all(cgroup.lab_cgroup(name))
-        init = identity.lab_init(st) if st is not None else None
-        if init is not None:  # still the lab's init: never a reused PID
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(init.pid, 9)
-        netns.delete(netns.existing(name))
-        data_root = lab_state.owned("DATA_ROOT")
-        remove_tree(data_root / name, data_root)
-        lab_state.remove(name)
+        _stop(name, lab_state.load(name))
     step("lab is down")
+
+
+def _stop(name: str, st: lab_state.LabState | None) -> None:
+    """:func:`down`'s work, under the lab's lock, given the state read under it."""
+    # The lab's own cgroup holds host1's init and everything it started.
+    cgroup.kill_all(cgroup.lab_cgroup(name))
+    init = identity.lab_init(st) if st is not None else None
+    if init is not None:  # still the lab's init: never a reused PID
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(init.pid, 9)
+    netns.delete(netns.existing(name))
+    data_root = lab_state.owned("DATA_ROOT")
+    remove_tree(data_root / name, data_root)
+    lab_state.remove(name)
 
 
 def destroy(name: str = "podnet", step: Step = _quiet) -> None:
@@ -173,26 +202,29 @@ def destroy(name: str = "podnet", step: Step = _quiet) -> None:
 def session(name: str, release: str, *, keep: bool, say: Step) -> Iterator[LabTarget]:
     """A test session's hold on lab ``name``, for as long as it lasts: no other session
     and no ``up``, ``down`` or ``destroy`` meanwhile. Brings the lab up if needed (and
-    down at the end unless ``keep``), and resets host1 to its baseline first."""
+    down at the end unless ``keep``; a lab up with another release is used as it is),
+    and resets host1 to its baseline first. The lab's status is read once while it is
+    up (the session's shared hold keeps it so); ``up`` reads it again under its own
+    exclusive hold when it has to boot."""
     with lock.session_lock(name, note=say):
-        started = False
+        running: Running | None = None
         try:
-            if not status(name).up:
-                up(name, release)
-                started = True
+            current = status(name)
+            running = (Running(LabTarget(name, current.state), booted=False)
+                       if current.up and current.state is not None else up(name, release))
             with phase("setup: host1 reset to its baseline"):
-                reset = reset_to_baseline(name, say)
+                reset = reset_to_baseline(running.target, say)
             yield reset
         finally:
-            if started and not keep:
+            if running is not None and running.booted and not keep:
                 down(name)
 
 
-def reset_to_baseline(name: str, say: Step) -> LabTarget:
+def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
     """host1 as ``up`` left it, before a session's first check: routes and kernel
     settings a killed session changed are put back, or, when they cannot be, host1 is
     restarted (down and up). Says in one line what it found and did."""
-    target = LabTarget(name)
+    name = target.lab_name
     recorded = baseline.load(name)
     if recorded is None:
         say(f"lab '{name}' has no recorded baseline (started by an older podnet): "
@@ -205,7 +237,7 @@ def reset_to_baseline(name: str, say: Step) -> LabTarget:
         say(f"host1 differs from its baseline and could not be restored ({exc}): "
             "restarting the lab")
         down(name)
-        return up(name, release)
+        return up(name, release).target
     if fixed:
         say(f"host1 differed from its baseline ({fixed.describe()}): restored")
     return target

@@ -62,14 +62,14 @@ def _leftovers(name: str) -> list[str]:
 
 def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> None:
     release = target.state.release
-    first = lab_ctl.up(selftest_lab, release)
+    first = lab_ctl.up(selftest_lab, release).target
     assert first.podman("info", "--format", "{{.Host.Security.Rootless}}").stdout.strip() == "true"
     os.kill(first.state.init_pid, signal.SIGKILL)  # a crash of host1's init
     poll(lambda: not lab_ctl.status(selftest_lab).up, what="host1's init to die", timeout=10)
     assert lab_ctl.status(selftest_lab).leftovers, "a crashed lab leaves namespaces to clean"
-    again = lab_ctl.up(selftest_lab, release)
+    again = lab_ctl.up(selftest_lab, release).target
     assert again.state.init_pid != first.state.init_pid
-    assert lab_ctl.up(selftest_lab, release).state.init_pid == again.state.init_pid  # idempotent
+    assert lab_ctl.up(selftest_lab, release).target.state.init_pid == again.state.init_pid  # idempotent
     # A server a client host started outside the lab's cgroup goes with the lab too.
     stray = subprocess.Popen(["ip", "netns", "exec", f"{selftest_lab}-host2", "sleep", "300"])
     poll(lambda: netns.processes_in(f"{selftest_lab}-host2"), what="a process in host2")
