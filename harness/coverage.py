@@ -22,10 +22,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.bench.summary import PerformanceSummary
 from harness.claims import Claim, Registry
 from harness.guide_sections import HEADINGS, position
 from harness.lab.releases import RELEASES
-from harness.results.schema import DECIDED, ClaimResult, Run, performance_resolution
+from harness.results.schema import DECIDED, ClaimResult, Run
 
 STATUSES = ("observed", "weak", "not observed")
 #: Without runs: what the registry plans.
@@ -103,10 +104,9 @@ def judge(claim: Claim, runs: Sequence[Run]) -> Judged:
 def separated(run: Run, result: ClaimResult) -> bool:
     """A benchmark's verdict (one of the run's performance verdicts) is decided only
     against the run's A/A resolution: without one, nothing told it from the noise."""
-    summary = run.summaries.get("performance")
-    verdicts = summary.get("verdicts") if isinstance(summary, dict) else None
-    if isinstance(verdicts, dict) and result.claim_id in verdicts:
-        return performance_resolution(run) is not None
+    summary = PerformanceSummary.of(run)
+    if result.claim_id in summary.verdicts:
+        return summary.resolution is not None
     return True
 
 

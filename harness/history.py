@@ -31,11 +31,11 @@ import pandas as pd
 from tabulate import tabulate
 
 from harness.atomic import write_directory
+from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.matrix import Column, ratio_label, ratio_words
 from harness.reports.markdown import escape
-from harness.reports.perf import PerfEntry, performance_entries
 from harness.results import store
 from harness.words import Words, outcome_words
 
@@ -79,8 +79,8 @@ def load(run_dirs: list[Path], registry: Registry | None = None) -> History:
                       words.statement(r) + (f" ({protocol.upper()})" if protocol else ""),
                       r.outcome) for (claim_id, protocol), r in last.items()]
         ratios += [(run.run_id, release, run.started, ratio_label(e), e.kind, e.method,
-                    e.direction, e.protocol, e.reference, e.median_ratio, e.ci_low, e.ci_high)
-                   for e in performance_entries(run.summaries.get("performance"))]
+                    e.direction, e.protocol, e.reference, e.median, e.low, e.high)
+                   for e in PerformanceSummary.of(run).ratios]
     order = ["release", "started", "run_id"]
     return History(
         pd.DataFrame(runs, columns=RUN_COLUMNS).sort_values(order, ignore_index=True),
@@ -215,9 +215,9 @@ def markdown(history: History, statements: pd.DataFrame, charts: dict[str, str])
     return "\n".join(lines)
 
 
-def _entry(row: Any) -> PerfEntry:
+def _entry(row: Any) -> PerfRatio:
     """A row of ``History.ratios`` as the entry the matrix words it from."""
-    return PerfEntry(row.method, row.direction, row.protocol, float(row.median),
+    return PerfRatio(row.method, row.direction, row.protocol, float(row.median),
                      float(row.low), float(row.high), kind=row.kind, reference=row.reference)
 
 

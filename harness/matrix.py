@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_directory
+from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.guide_sections import position
 from harness.reports.anchors import claim_anchors
-from harness.reports.perf import PerfEntry, performance_entries
 from harness.reports.render import method_titles
 from harness.results import store
 from harness.results.schema import ClaimResult, Run
@@ -148,9 +148,9 @@ class Matrix:
         outcomes = [row.cells[index].outcome for row in self.rows if not row.beyond_guide]
         return [(outcome_words(kinds[0]), sum(o in kinds for o in outcomes)) for kinds in SUMMARY]
 
-    def ratios(self) -> list[tuple[PerfEntry, list[PerfEntry | None]]]:
+    def ratios(self) -> list[tuple[PerfRatio, list[PerfRatio | None]]]:
         """Performance ratios side by side: each ratio once, with every column's entry."""
-        per_column = [{e.key: e for e in performance_entries(c.run.summaries.get("performance"))}
+        per_column = [{e.key: e for e in PerformanceSummary.of(c.run).ratios}
                       for c in self.columns]
         keys = list(dict.fromkeys(k for entries in per_column for k in entries))
         return [(next(e[k] for e in per_column if k in e), [e.get(k) for e in per_column])
@@ -204,16 +204,16 @@ def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
     return Matrix(tuple(columns), tuple(rows), out)
 
 
-def ratio_words(entry: PerfEntry | None) -> str:
+def ratio_words(entry: PerfRatio | None) -> str:
     if entry is None:
         return "not measured"
-    interval = (f"95% interval {entry.ci_low:.3f} to {entry.ci_high:.3f}"
-                if entry.ci_low < entry.ci_high else "no interval: too few rounds")
+    interval = (f"95% interval {entry.low:.3f} to {entry.high:.3f}"
+                if entry.low < entry.high else "no interval: too few rounds")
     split = ", split into two groups of rounds" if entry.split else ""
-    return f"{entry.median_ratio:.3f} ({interval}{split})"
+    return f"{entry.median:.3f} ({interval}{split})"
 
 
-def ratio_label(entry: PerfEntry) -> str:
+def ratio_label(entry: PerfRatio) -> str:
     """A ratio named as the guide names its method: "throughput of pasta, inbound TCP,
     relative to native"."""
     titles = method_titles()

@@ -15,8 +15,9 @@ from harness.bench import capacity, procstat, verdict
 from harness.bench.capacity import Capacity, Step, next_rate, resume_rate, search
 from harness.bench.resolution import distance, distinguishable, resolution
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerfCost, PerfInterval, PerformanceSummary, PerfResolution
 from harness.bench.throughput import FIXED_RATE, NATIVE, Probe, Sample, costs, ratios
-from harness.results.schema import Measurement, PerfCost, PerfInterval, PerfResolution, Run
+from harness.results.schema import Measurement, Run
 
 
 def path(limit: float, sender: float = 100e9, loss_above: float = 40.0
@@ -253,12 +254,10 @@ def test_fixed_rate_is_a_second_labelled_ratio() -> None:
 
 
 def test_run_record_keeps_the_resolution() -> None:
-    from harness.results.schema import performance_resolution
-
     run = Run("r", 0.0, summaries={"performance": {"resolution": {"value": 0.12}}})
-    found = performance_resolution(run)
+    found = PerformanceSummary.of(run).resolution
     assert found is not None and found.value == 0.12
-    assert performance_resolution(Run("r", 0.0)) is None
+    assert PerformanceSummary.of(Run("r", 0.0)).resolution is None
 
 
 def test_compare_and_agree_default_to_the_runs_resolution() -> None:
@@ -282,11 +281,12 @@ def test_every_report_states_the_resolution_and_the_cost_table() -> None:
                "resolution": {"value": 0.123},
                "costs": [PerfCost("pasta", "inbound", "tcp",
                                   lab=PerfInterval(0.7, 0.6, 0.8, 5)).to_dict()]}
-    text = "\n".join(performance_lines(summary))
+    text = "\n".join(performance_lines(PerformanceSummary.from_dict(summary)))
     assert "Resolution of this run: 12.3%" in text
     assert "UDP capacity" in text
     assert "| pasta | inbound | tcp |  | 0.7 [0.6, 0.8] |" in text
-    without = "\n".join(performance_lines({"ratios": summary["ratios"]}))
+    without = "\n".join(performance_lines(
+        PerformanceSummary.from_dict({"ratios": summary["ratios"]})))
     assert "Resolution: none" in without
 
 

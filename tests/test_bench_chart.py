@@ -12,6 +12,7 @@ import pytest
 from harness.bench import chart
 from harness.bench.chart import Bar, cost_chart, ratio_chart, value_label
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerformanceSummary
 from harness.bench.throughput import Ratio
 from harness.reports.charts import cost_png
 
@@ -91,7 +92,7 @@ def test_cost_chart_from_the_run_record() -> None:
          "forwarder_cpu_seconds_per_gb": {"median": 3.0, "low": 2.0, "high": 4.0}},
         {"method": "nothing", "direction": "inbound", "protocol": "tcp"},
         "unreadable"]}
-    png = cost_png(summary)
+    png = cost_png(PerformanceSummary.from_dict(summary))
     assert png is not None and png[:4] == b"\x89PNG"
     from PIL import Image
 
@@ -99,6 +100,6 @@ def test_cost_chart_from_the_run_record() -> None:
 
 
 def test_no_costs_no_chart() -> None:
-    assert cost_png({"ratios": []}) is None
-    assert cost_png(None) is None
+    assert cost_png(PerformanceSummary.from_dict({"ratios": []})) is None
+    assert cost_png(PerformanceSummary.from_dict(None)) is None
     assert cost_chart([], "t") is None

@@ -126,6 +126,7 @@ def test_rounds_that_fall_into_two_states_are_split() -> None:
 
 
 def test_the_report_marks_a_split_ratio() -> None:
+    from harness.bench.summary import PerformanceSummary
     from harness.reports.perf import RATIO_HEADER, ratio_rows
 
     summary = {"ratios": [
@@ -133,7 +134,7 @@ def test_the_report_marks_a_split_ratio() -> None:
          "low": 0.3, "high": 0.72, "rounds": 3, "split": [[0.3, 0.3], [0.7, 0.72]]},
         {"method": "host", "direction": "inbound", "protocol": "tcp", "median": 1.0,
          "low": 0.98, "high": 1.02, "rounds": 5}]}
-    rows = ratio_rows(summary)
+    rows = ratio_rows(PerformanceSummary.from_dict(summary))
     column = RATIO_HEADER.index("rounds")
     assert rows[0][column] == "3 ⚠ split: 0.300 and 0.700 to 0.720"
     assert rows[1][column] == "5"

@@ -5,10 +5,12 @@ their own and outside the per-release count of the guide's statements."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
 
+from harness.bench.summary import PerformanceSummary
 from harness.claims import load_default
 from harness.matrix import Column, build
 from harness.matrix_changes import change_groups, group_words
@@ -102,31 +104,29 @@ def test_performance_tables_mark_the_method() -> None:
     assert method_words("native") == "native"
 
 
-def _summary(method: str, chart: str) -> dict[str, object]:
-    return {"settings": {"rounds": 5, "for": method}, "ratios": [{"method": method}],
-            "errors": [], "findings": [], "costs": [], "verdicts": {f"{method}.claim": {}},
-            "resolution": {"value": 0.1} if method == "host" else None, "chart": chart}
+def _summary(method: str, chart: str) -> PerformanceSummary:
+    return PerformanceSummary.from_dict({
+        "settings": {"rounds": 5, "for": method},
+        "ratios": [{"method": method, "median": 1.0}], "verdicts": {f"{method}.claim": {}},
+        "resolution": {"value": 0.1} if method == "host" else None, "chart": chart})
 
 
-def test_one_performance_summary_whichever_measurement_ran_first(tmp_path: Path) -> None:
+def test_one_performance_summary_whichever_measurement_ran_first() -> None:
     """The guide's measurement leads the run's performance summary (its settings, noise
     control and chart); the method beyond the guide, measured on its own, adds its ratios
     and verdicts and is listed under ``separate``, also when it ran first."""
-    from harness.methods import all_methods
-    from harness.results.recorder import Recorder
-    from harness.scenarios.test_throughput import _publish
+    from harness.bench.summary import publish
 
-    pesto, host = [all_methods()["pasta-custom-network-pesto"]], [all_methods()["host"]]
     for separate_first in (False, True):
-        recorder = Recorder(Run("r", 0.0), tmp_path)
-        steps = [(_summary("host", "main.png"), host, False),
-                 (_summary("pesto", "pesto.png"), pesto, True)]
+        run = Run("r", 0.0)
+        steps = [(_summary("host", "main.png"), ["host"], False),
+                 (_summary("pesto", "pesto.png"), ["pasta-custom-network-pesto"], True)]
         for summary, methods, separate in (steps[::-1] if separate_first else steps):
-            returned = _publish(recorder, summary, methods, separate=separate)
-            assert returned is recorder.run.summaries["performance"]
-        published = recorder.run.summaries["performance"]
+            returned = publish(run, summary, methods, separate=separate)
+            assert returned is run.summaries["performance"]
+        published = Run.from_dict(json.loads(json.dumps(run.to_dict()))).summaries["performance"]
         assert published["settings"] == {"rounds": 5, "for": "host"}
-        assert published["chart"] == "main.png" and published["resolution"] == {"value": 0.1}
+        assert published["chart"] == "main.png" and published["resolution"]["value"] == 0.1
         assert [r["method"] for r in published["ratios"]] == ["host", "pesto"]
         assert set(published["verdicts"]) == {"host.claim", "pesto.claim"}
         assert published["separate"] == [{"methods": ["pasta-custom-network-pesto"],

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness.bench.findings import SLOW, detect, from_summary
+from harness.bench.findings import SLOW, Finding, detect
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerformanceSummary
 from harness.bench.throughput import Ratio
 from harness.reports import findings as report
 from harness.reports.markdown import render as markdown
@@ -58,26 +59,30 @@ def test_headline_names_method_direction_and_how_much_slower() -> None:
 def test_round_trip_through_the_run_record() -> None:
     (finding,) = detect([ratio("pasta", (0.002, 0.03, 0.0019))])
     kept = finding.with_evidence({"rounds": {"measurements": 3}})
-    back = from_summary(json.loads(json.dumps({"findings": [kept.as_dict()]})))
+    back = findings_of(json.loads(json.dumps({"findings": [kept.as_dict()]})))
     assert back == [kept]
 
 
 @pytest.mark.parametrize("summary", [None, [], {}, {"findings": "x"},
                                      {"findings": [{"method": "pasta"}, 3, None]}])
 def test_unreadable_findings_are_left_out(summary: Any) -> None:
-    assert from_summary(summary) == []
+    assert findings_of(summary) == []
+
+
+def findings_of(summary: Any) -> list[Finding]:
+    return PerformanceSummary.from_dict(summary).findings
 
 
 # --- the report section, on a performance summary recorded in the lab ------------------
 
-def recorded() -> tuple[dict[str, Any], dict[str, Any]]:
+def recorded() -> tuple[PerformanceSummary, dict[str, Any]]:
     data = json.loads(FIXTURE.read_text())
-    return data["performance"], data["environment"]
+    return PerformanceSummary.from_dict(data["performance"]), data["environment"]
 
 
 def test_recorded_summary_has_the_pasta_outbound_finding() -> None:
     summary, _ = recorded()
-    found = {f.key: f for f in from_summary(summary)}
+    found = {f.key: f for f in summary.findings}
     pasta = found[("pasta", "outbound", "tcp")]
     assert pasta.median < SLOW and "slow" in pasta.kinds
     assert pasta.evidence["capture"]["tcp"]["sack_negotiated"] is False
@@ -116,13 +121,13 @@ def test_html_fragment_escapes_and_marks_each_finding() -> None:
     summary, environment = recorded()
     html = report.html_fragment(summary, environment)
     assert html.startswith('<h2 id="findings">Findings beyond the guide</h2>')
-    assert html.count('<section class="finding">') == len(from_summary(summary))
+    assert html.count('<section class="finding">') == len(summary.findings)
     assert "<pre>" in html and "&lt;" not in report.INTRO
 
 
 def test_no_findings_no_section() -> None:
-    assert report.markdown_lines({"ratios": []}) == []
-    assert report.html_fragment(None) == ""
+    assert report.markdown_lines(PerformanceSummary()) == []
+    assert report.html_fragment(PerformanceSummary()) == ""
 
 
 def test_missing_evidence_is_said_not_hidden() -> None:
@@ -130,7 +135,7 @@ def test_missing_evidence_is_said_not_hidden() -> None:
     spent = finding.with_evidence({"not_gathered": ["capture: the evidence budget of 30 s "
                                                     "was spent"],
                                    "errors": {"interface": "podman exec: no such container"}})
-    lines = report.sections({"findings": [spent.as_dict()]})[0].lines
+    lines = report.sections(PerformanceSummary(findings=[spent]))[0].lines
     assert "Not gathered: capture: the evidence budget of 30 s was spent." in lines
     assert "Evidence step interface failed: podman exec: no such container" in lines
 
@@ -140,8 +145,8 @@ def test_in_short_says_when_the_capture_did_not_show_the_slow_state() -> None:
     healthy = {"sack_negotiated": False, "syn": {"sack": False, "timestamps": False},
                "syn_ack": {"sack": False}, "timeout_gaps": [], "retransmissions": 0,
                "seconds": 0.02}
-    lines = report.sections({"findings": [
-        finding.with_evidence({"capture": {"tcp": healthy}}).as_dict()]})[0].lines
+    lines = report.sections(PerformanceSummary(findings=[
+        finding.with_evidence({"capture": {"tcp": healthy}})]))[0].lines
     assert lines[0] == ("In short: SACK was not negotiated: pasta's SYN offers no SACK and "
                         "no timestamps; the captured transfer did not show the slow state.")
 
@@ -149,7 +154,7 @@ def test_in_short_says_when_the_capture_did_not_show_the_slow_state() -> None:
 def test_counts_say_how_many_findings_of_each_kind() -> None:
     found = detect([ratio("pasta", (0.002, 0.0021, 0.0019)),
                     ratio("custom", (0.4, 0.41, 0.9, 0.92))])
-    summary = {"findings": [f.as_dict() for f in found]}
+    summary = PerformanceSummary(findings=found)
     assert report.counts(summary) == (
         "2 findings: 1 below 0.1 of native, 1 split into two states only.")
     assert report.markdown_lines(summary)[2].endswith(report.counts(summary))

@@ -130,11 +130,3 @@ def detect(ratios: Iterable[Observed], slow: float = SLOW) -> list[Finding]:
             found.append(Finding(r.method, r.direction, r.protocol, s.median, s.low, s.high,
                                  s.rounds, kinds, s.split, r.reference))
     return sorted(found, key=lambda f: f.median)
-
-
-def from_summary(summary: Any) -> list[Finding]:
-    """The findings of a performance summary (``[]`` when it has none)."""
-    raws = summary.get("findings") if isinstance(summary, dict) else None
-    if not isinstance(raws, list):
-        return []
-    return [f for raw in raws if (f := Finding.from_dict(raw)) is not None]

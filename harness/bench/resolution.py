@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.bench.stats import RatioSummary
-from harness.results.schema import PerfResolution
+from harness.bench.summary import PerfResolution
 
 #: The method measured against native as an A/A control.
 AA_METHOD = "host"

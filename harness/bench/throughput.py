@@ -21,10 +21,11 @@ from typing import Any
 from harness.bench import capacity, procstat
 from harness.bench.servers import Endpoints
 from harness.bench.stats import Interval, RatioSummary, interval, summarize
+from harness.bench.summary import PerfCost, PerfInterval, PerfRatio
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.probes import iperf3
-from harness.results.schema import Measurement, PerfCost, PerfInterval
+from harness.results.schema import Measurement
 from harness.targets.base import Target
 
 BULK = Path(__file__).with_name("bulk.py")
@@ -266,14 +267,14 @@ class Ratio:
     def combo(self) -> str:
         return f"{self.direction}/{self.protocol}"
 
+    def record(self) -> PerfRatio:
+        s = self.summary
+        return PerfRatio(self.method, self.direction, self.protocol, s.median, s.low, s.high,
+                         self.kind, self.reference, s.rounds, s.ratios, s.split,
+                         self.cpu_seconds_per_gb, self.saturated)
+
     def as_dict(self) -> dict[str, Any]:
-        found = {"kind": self.kind, "method": self.method, "direction": self.direction,
-                 "protocol": self.protocol, "reference": self.reference,
-                 **self.summary.as_dict(),
-                 "forwarder_cpu_seconds_per_gb": self.cpu_seconds_per_gb}
-        if self.saturated is not None:
-            found["saturated_share"] = self.saturated
-        return found
+        return self.record().to_dict()
 
 
 def _ok(m: Measurement, kind: str = "throughput") -> bool:

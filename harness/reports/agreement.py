@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.reports.perf import performance_entries
+from harness.bench.summary import PerformanceSummary
 from harness.results.schema import Run
 
 
@@ -57,11 +57,11 @@ class Agreement:
 
 
 def agreement(a: Run, b: Run, within: float, floor: float = 0.0) -> Agreement:
-    a_entries = {e.key: e for e in performance_entries(a.summaries.get("performance"))}
-    b_entries = {e.key: e for e in performance_entries(b.summaries.get("performance"))}
+    a_entries = {e.key: e for e in PerformanceSummary.of(a).ratios}
+    b_entries = {e.key: e for e in PerformanceSummary.of(b).ratios}
     pairs = []
     for key in sorted(a_entries.keys() & b_entries.keys()):
-        x, y = a_entries[key].median_ratio, b_entries[key].median_ratio
+        x, y = a_entries[key].median, b_entries[key].median
         label = " ".join(part for part in key[1:4] if part)
         ok = relative_difference(x, y) <= within or abs(x - y) <= floor
         pairs.append(Pair(label, x, y, ok))

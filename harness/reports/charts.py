@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from harness.bench.summary import PerformanceSummary
 from harness.results.schema import Measurement
 
 
@@ -51,15 +52,14 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         plt.close(fig)
 
 
-def cost_png(summary: Any) -> bytes | None:
+def cost_png(summary: PerformanceSummary) -> bytes | None:
     """The CPU cost chart of a performance summary (``costs``, as the benchmark writes
     them): CPU seconds per GB of every process of the lab's host, or of the forwarding
     processes where a cost has only those; None when the summary has no costs."""
     from harness.bench.chart import Bar, cost_chart
-    from harness.results.schema import performance_costs
 
     bars = []
-    for cost in performance_costs(summary):
+    for cost in summary.costs:
         value = cost.lab or cost.forwarder
         if value is not None and value.median > 0:
             bars.append(Bar(cost.method, cost.direction, cost.protocol, value.median,

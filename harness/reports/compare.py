@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
 from harness.reports.markdown import escape
 from harness.reports.model import podnet_text
-from harness.reports.perf import measurement_stats, performance_entries
-from harness.results.schema import DECIDED, ClaimResult, Run, performance_resolution
+from harness.reports.perf import measurement_stats
+from harness.results.schema import DECIDED, ClaimResult, Run
 
 #: Outcomes that make a claim's result worse than any other.
 _BAD = {"failed", "error"}
@@ -54,7 +55,8 @@ def run_tolerance(a: Run, b: Run, given: str | None = None) -> float:
     runs (the smallest difference each can resolve), else :data:`DEFAULT_TOLERANCE`."""
     if given is not None:
         return parse_tolerance(given)
-    found = [r.value for run in (a, b) if (r := performance_resolution(run)) is not None]
+    found = [r.value for run in (a, b)
+             if (r := PerformanceSummary.of(run).resolution) is not None]
     return max(found) if found else DEFAULT_TOLERANCE
 
 
@@ -268,17 +270,15 @@ def _significant(base: float, new: float, base_iv: tuple[float, float],
 
 
 def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:
-    b_entries = {e.key: e for e in performance_entries(base.summaries.get("performance"))}
-    n_entries = {e.key: e for e in performance_entries(new.summaries.get("performance"))}
+    b_entries = {e.key: e for e in PerformanceSummary.of(base).ratios}
+    n_entries = {e.key: e for e in PerformanceSummary.of(new).ratios}
     changes = []
     for key in sorted(b_entries.keys() & n_entries.keys()):
         b, n = b_entries[key], n_entries[key]
-        if _significant(b.median_ratio, n.median_ratio, (b.ci_low, b.ci_high),
-                        (n.ci_low, n.ci_high), tolerance):
+        if _significant(b.median, n.median, (b.low, b.high), (n.low, n.high), tolerance):
             changes.append(PerfChange(b.kind, b.method, b.direction, b.protocol,
-                                      b.median_ratio, n.median_ratio, (b.ci_low, b.ci_high),
-                                      (n.ci_low, n.ci_high), f"x {b.reference or 'native'}",
-                                      n.higher_is_better))
+                                      b.median, n.median, (b.low, b.high), (n.low, n.high),
+                                      f"x {b.reference or 'native'}", n.better_higher))
     if b_entries and n_entries:
         return changes
     # No ratios in one of the runs: compare raw samples.

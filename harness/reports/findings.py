@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.bench.findings import SLOW, Finding, from_summary
+from harness.bench.findings import SLOW, Finding
+from harness.bench.summary import PerformanceSummary
 
 TITLE = "Findings beyond the guide"
 INTRO = (f"Throughput ratios below {SLOW:g} of native, and ratios whose rounds split into "
@@ -28,9 +29,9 @@ class Section:
     commands: tuple[str, ...] = ()
 
 
-def counts(summary: Any) -> str:
+def counts(summary: PerformanceSummary) -> str:
     """"3 findings: 2 below 0.1 of native, 1 split into two states only"."""
-    found = from_summary(summary)
+    found = summary.findings
     slow = sum(1 for f in found if "slow" in f.kinds)
     parts = [f"{slow} below {SLOW:g} of native"] if slow else []
     if split := len(found) - slow:
@@ -38,10 +39,10 @@ def counts(summary: Any) -> str:
     return f"{len(found)} finding{'s' if len(found) != 1 else ''}: " + ", ".join(parts) + "."
 
 
-def sections(summary: Any, environment: Mapping[str, Any] | None = None) -> list[Section]:
+def sections(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> list[Section]:
     env = environment or {}
     return [Section(f"{n}. {f.headline()}", tuple(_lines(f, env)), tuple(_commands(f)))
-            for n, f in enumerate(from_summary(summary), 1)]
+            for n, f in enumerate(summary.findings, 1)]
 
 
 def _rate(bits: Any) -> str:
@@ -277,7 +278,7 @@ def _commands(f: Finding) -> list[str]:
     return peer + container if f.direction.startswith("outbound") else container + peer
 
 
-def markdown_lines(summary: Any, environment: Mapping[str, Any] | None = None) -> list[str]:
+def markdown_lines(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> list[str]:
     found = sections(summary, environment)
     if not found:
         return []
@@ -289,7 +290,7 @@ def markdown_lines(summary: Any, environment: Mapping[str, Any] | None = None) -
     return lines
 
 
-def html_fragment(summary: Any, environment: Mapping[str, Any] | None = None) -> str:
+def html_fragment(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> str:
     from html import escape
 
     found = sections(summary, environment)

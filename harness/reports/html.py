@@ -8,9 +8,9 @@ import base64
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from harness import coverage
+from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.reports import findings
@@ -161,7 +161,7 @@ def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _performance(summary: Any, measurements: Sequence[Measurement] = ()) -> str:
+def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> str:
     ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
     out = ""
     if ratios:
@@ -192,7 +192,7 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
     found = sorted(directory.glob("*.png")) if directory else []
     out = [(p.stem, p.read_bytes()) for p in found]
     has_throughput = any(p.stem.startswith("throughput") for p in found)
-    drawn = [("cpu-cost", cost_png(run.summaries.get("performance"))),
+    drawn = [("cpu-cost", cost_png(PerformanceSummary.of(run))),
              ("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
     if not has_throughput:
         drawn.insert(0, ("throughput", samples_chart(
@@ -211,11 +211,11 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}; made by podnet "
         f"{escape(podnet_text(run))}.</p>",
-        findings.html_fragment(run.summaries.get("performance"), run.environment),
+        findings.html_fragment(PerformanceSummary.of(run), run.environment),
         "<h2>The guide's tables, as observed</h2>",
         f'<p class="legend">{escape(LEGEND)}</p>',
         *(_table(t, notes) for t in tables),
-        _performance(run.summaries.get("performance"), run.measurements),
+        _performance(PerformanceSummary.of(run), run.measurements),
     ]
     figures = charts(run, directory)
     if figures:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from harness import coverage
+from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.reports import findings
@@ -139,7 +139,7 @@ def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
     return lines
 
 
-def performance_lines(summary: Any, measurements: Sequence[Measurement] = ()) -> list[str]:
+def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> list[str]:
     ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
     lines = []
     if ratios:
@@ -161,11 +161,11 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     note = status_note(run)
     lines = [f"# podnet run {run.run_id}", "", *([f"**{note}**", ""] if note else []),
              *summary_lines(run), "",
-             *findings.markdown_lines(run.summaries.get("performance"), run.environment),
+             *findings.markdown_lines(PerformanceSummary.of(run), run.environment),
              "## The guide's tables, as observed", "", LEGEND, ""]
     for table in tables:
         lines += table_markdown(table, notes)
-    lines += performance_lines(run.summaries.get("performance"), run.measurements)
+    lines += performance_lines(PerformanceSummary.of(run), run.measurements)
     lines += guide_examples.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",

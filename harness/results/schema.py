@@ -36,7 +36,7 @@ reason starting "inconclusive". Such a record is upgraded on reading (:func:`upg
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.errors import PodnetError
@@ -107,7 +107,11 @@ class Run:
     timings: list[Timing] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
+        """The record; a summary held as a typed structure is written as its ``to_dict``."""
+        data = asdict(replace(self, summaries={}))
+        data["summaries"] = {k: v.to_dict() if hasattr(v, "to_dict") else v
+                             for k, v in self.summaries.items()}
+        return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "run.json") -> Run:
@@ -221,109 +225,3 @@ def _problem(data: dict[str, Any]) -> str | None:
         if problem:
             return problem
     return None
-
-
-# --- summaries["performance"]: parts shared by the benchmark (writer) and the reports ---
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None
-    return float(value)
-
-
-@dataclass(frozen=True)
-class PerfInterval:
-    """A median over rounds and its 95% bootstrap interval."""
-
-    median: float
-    low: float
-    high: float
-    rounds: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"median": self.median, "low": self.low, "high": self.high,
-                "rounds": self.rounds}
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> PerfInterval | None:
-        """None when ``raw`` is not an interval (readers never fail on one)."""
-        if not isinstance(raw, dict) or (median := _num(raw.get("median"))) is None:
-            return None
-        low, high, rounds = _num(raw.get("low")), _num(raw.get("high")), _num(raw.get("rounds"))
-        return cls(median, median if low is None else low, median if high is None else high,
-                   0 if rounds is None else int(rounds))
-
-
-@dataclass(frozen=True)
-class PerfResolution:
-    """``summaries.performance.resolution``: the run's noise control, an A/A ratio
-    (``method`` against ``reference``, the same path). ``value`` is the relative
-    difference two medians must exceed to be told apart; ``per_combo`` the A/A
-    distance of each ``direction/protocol``; ``cpu`` the same for CPU per GB."""
-
-    value: float
-    per_combo: dict[str, float] = field(default_factory=dict)
-    method: str = "host"
-    reference: str = "native"
-    cpu: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "per_combo": dict(self.per_combo), "method": self.method,
-                "reference": self.reference, "cpu": self.cpu}
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> PerfResolution | None:
-        if not isinstance(raw, dict) or (value := _num(raw.get("value"))) is None:
-            return None
-        combos = raw.get("per_combo")
-        per_combo = {str(k): v for k, x in combos.items() if (v := _num(x)) is not None} \
-            if isinstance(combos, dict) else {}
-        return cls(value, per_combo, str(raw.get("method", "host")),
-                   str(raw.get("reference", "native")), _num(raw.get("cpu")))
-
-
-@dataclass(frozen=True)
-class PerfCost:
-    """``summaries.performance.costs[]``: CPU seconds per gigabyte moved, of the
-    forwarding processes and of every process of the lab's host (its cgroup), and the
-    latter over the reference's in the same round."""
-
-    method: str
-    direction: str
-    protocol: str
-    forwarder: PerfInterval | None = None
-    lab: PerfInterval | None = None
-    lab_ratio: PerfInterval | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
-                "forwarder_cpu_seconds_per_gb": _dict_or_none(self.forwarder),
-                "lab_cpu_seconds_per_gb": _dict_or_none(self.lab),
-                "lab_ratio": _dict_or_none(self.lab_ratio)}
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> PerfCost | None:
-        if not isinstance(raw, dict) or not isinstance(raw.get("method"), str):
-            return None
-        return cls(raw["method"], str(raw.get("direction", "")), str(raw.get("protocol", "")),
-                   PerfInterval.from_dict(raw.get("forwarder_cpu_seconds_per_gb")),
-                   PerfInterval.from_dict(raw.get("lab_cpu_seconds_per_gb")),
-                   PerfInterval.from_dict(raw.get("lab_ratio")))
-
-
-def performance_costs(summary: Any) -> list[PerfCost]:
-    """The readable ``costs`` of a performance summary (others are skipped)."""
-    raws = summary.get("costs") if isinstance(summary, dict) else None
-    return [c for raw in (raws if isinstance(raws, list) else [])
-            if (c := PerfCost.from_dict(raw)) is not None]
-
-
-def _dict_or_none(value: PerfInterval | None) -> dict[str, Any] | None:
-    return None if value is None else value.to_dict()
-
-
-def performance_resolution(run: Run) -> PerfResolution | None:
-    """The run's A/A resolution, if its performance summary has one."""
-    summary = run.summaries.get("performance")
-    return PerfResolution.from_dict(summary.get("resolution")) if isinstance(
-        summary, dict) else None

@@ -33,6 +33,7 @@ from harness.bench.resolution import AA_METHOD, resolution
 from harness.bench.schedule import Settings, run_rounds
 from harness.bench.servers import MTU_VARIANT, bench_servers
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerformanceSummary, PerfResolution, publish
 from harness.bench.throughput import (
     FIXED_RATE,
     INBOUND_DIRECTIONS,
@@ -49,7 +50,7 @@ from harness.clients.base import Client
 from harness.methods import Method, all_methods
 from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
-from harness.results.schema import Measurement, PerfResolution
+from harness.results.schema import Measurement
 from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.throughput]
@@ -74,7 +75,7 @@ class Bench:
     samples: list[Measurement]
     ratios: list[Ratio]
     settings: Settings
-    summary: dict[str, Any]
+    summary: PerformanceSummary
     costs: list[Cost]
     resolution: PerfResolution | None
 
@@ -129,57 +130,25 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
     noise = resolution({r.combo: r.summary for r in found if r.method == AA_METHOD},
                        {c.combo: c.lab_ratio for c in spent
                         if c.method == AA_METHOD and c.lab_ratio is not None})
-    summary: dict[str, Any] = {
-        "settings": {**settings.as_dict(), "rounds_run": len(round_sizes),
-                     "probes_per_round": round_sizes,
-                     "interval": "95% bootstrap of the median",
-                     "native_tolerance": verdict.NATIVE_TOLERANCE,
-                     "improvement_margin": verdict.IMPROVEMENT_MARGIN,
-                     "min_rounds_for_verdict": verdict.MIN_ROUNDS},
-        "ratios": [r.as_dict() for r in found + fixed],
-        "resolution": noise.to_dict() if noise else None,
-        "findings": [f.as_dict() for f in findings],
-        "costs": [c.record().to_dict() for c in spent],
-        "errors": [{"method": m.method, "direction": m.direction, "protocol": m.protocol,
-                    "round": m.round, "error": m.extra["error"]}
-                   for m in samples if "error" in m.extra],
-        "verdicts": {},
-    }
+    summary = PerformanceSummary(
+        settings={**settings.as_dict(), "rounds_run": len(round_sizes),
+                  "probes_per_round": round_sizes,
+                  "interval": "95% bootstrap of the median",
+                  "native_tolerance": verdict.NATIVE_TOLERANCE,
+                  "improvement_margin": verdict.IMPROVEMENT_MARGIN,
+                  "min_rounds_for_verdict": verdict.MIN_ROUNDS},
+        ratios=[r.record() for r in found + fixed], resolution=noise, findings=findings,
+        costs=[c.record() for c in spent],
+        errors=[{"method": m.method, "direction": m.direction, "protocol": m.protocol,
+                 "round": m.round, "error": m.extra["error"]}
+                for m in samples if "error" in m.extra])
     if found:
         drawn = ratio_chart(found, recorder.directory / chart,
                             f"throughput ratio to native ({_rounds_text(settings, round_sizes)} of "
                             f"{settings.seconds} s, 95% interval)")
-        summary["chart"] = drawn.name
-    return Bench(probes, samples, found, settings,
-                 _publish(recorder, summary, methods, separate=separate), spent, noise)
-
-
-#: Lists of a performance summary that a method measured on its own adds to the run's.
-_MERGED = ("ratios", "errors", "findings", "costs", "separate")
-
-
-def _publish(recorder: Recorder, summary: dict[str, Any], methods: list[Method],
-             *, separate: bool) -> dict[str, Any]:
-    """The run's one performance summary: the guide's methods' measurement, with the
-    ratios, findings, costs, errors and verdicts of a method measured on its own (beyond
-    the guide) added and its settings and chart listed under ``separate``, whichever of
-    them ran first."""
-    if separate:
-        summary["separate_only"] = True
-        summary["separate"] = [{"methods": [m.id for m in methods],
-                                "settings": summary["settings"],
-                                **({"chart": summary["chart"]} if "chart" in summary else {})}]
-    published: dict[str, Any] | None = recorder.run.summaries.get("performance")
-    if published is None:
-        recorder.run.summaries["performance"] = summary
-        return summary
-    base, added = ((summary, published) if not separate and published.get("separate_only")
-                   else (published, summary))
-    for key in _MERGED:
-        base.setdefault(key, []).extend(added.get(key, []))
-    base.setdefault("verdicts", {}).update(added.get("verdicts", {}))
-    recorder.run.summaries["performance"] = base
-    return base
+        summary.chart = drawn.name
+    published = publish(recorder.run, summary, [m.id for m in methods], separate=separate)
+    return Bench(probes, samples, found, settings, published, spent, noise)
 
 
 def _progress(pytestconfig: pytest.Config) -> dict[str, Any]:
@@ -246,7 +215,7 @@ def _decide(claim: Claim, result: verdict.Verdict, bench: Bench, recorder: Recor
             **evidence: Any) -> None:
     """Record the verdict; an inconclusive one is recorded as inconclusive, never as
     passed."""
-    bench.summary["verdicts"][claim.id] = _verdict_entry(claim, result)
+    bench.summary.verdicts[claim.id] = _verdict_entry(claim, result)
     if not result.decisive:
         recorder.inconclusive(claim, result.reason,
                               evidence={"reason": result.reason, **result.detail, **evidence})
@@ -271,7 +240,7 @@ def test_every_method_measured(bench: Bench) -> None:
     have = {(r.method, r.direction, r.protocol) for r in bench.ratios}
     wanted = {p.key for p in bench.probes if p.method != p.reference}
     missing = sorted(wanted - have)
-    errors = bench.summary["errors"]
+    errors = bench.summary.errors
     assert not missing, f"no ratio for {missing}; errors: {errors[:5]}"
 
 
@@ -316,7 +285,7 @@ def _decide_cost_order(claim: Claim, bench: Bench) -> None:
     cpu_noise = bench.resolution.cpu if bench.resolution and bench.resolution.cpu else 0.0
     result = verdict.order(claim.expected, per_combo, resolution=cpu_noise,
                            higher_is_better=False)
-    bench.summary["verdicts"][f"{claim.id} (by CPU cost per GB)"] = {
+    bench.summary.verdicts[f"{claim.id} (by CPU cost per GB)"] = {
         **_verdict_entry(claim, result), "metric": "lab_cpu_seconds_per_gb"}
 
 

@@ -1,0 +1,275 @@
+"""The run's performance summary, ``run.summaries["performance"]``: one typed structure
+that the benchmark assembles and writes and every report reads.
+
+Shape in run.json (docs/results-schema.md)::
+
+    {"settings": {...}, "ratios": [PerfRatio, ...], "resolution": PerfResolution | null,
+     "findings": [Finding, ...], "costs": [PerfCost, ...], "errors": [{...}, ...],
+     "verdicts": {"<claim id>": {"verdict": ..., "reason": ...}},
+     "chart": "throughput-ratio.png", "separate_only": true, "separate": [{...}]}
+
+Readers never fail on an entry they cannot read: it is left out (:meth:`from_dict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.bench.findings import Finding, Split
+from harness.bench.stats import split_rounds
+from harness.results.schema import Run
+
+KEY = "performance"
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None  # not a number, or NaN
+    return float(value)
+
+
+def _split(raw: Any) -> Split | None:
+    try:
+        (a, b), (c, d) = raw
+        return (float(a), float(b)), (float(c), float(d))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class PerfInterval:
+    """A median over rounds and its 95% bootstrap interval."""
+
+    median: float
+    low: float
+    high: float
+    rounds: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"median": self.median, "low": self.low, "high": self.high,
+                "rounds": self.rounds}
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> PerfInterval | None:
+        """None when ``raw`` is not an interval."""
+        if not isinstance(raw, dict) or (median := _num(raw.get("median"))) is None:
+            return None
+        low, high, rounds = _num(raw.get("low")), _num(raw.get("high")), _num(raw.get("rounds"))
+        return cls(median, median if low is None else low, median if high is None else high,
+                   0 if rounds is None else int(rounds))
+
+
+@dataclass(frozen=True)
+class PerfResolution:
+    """``resolution``: the run's noise control, an A/A ratio (``method`` against
+    ``reference``, the same path). ``value`` is the relative difference two medians must
+    exceed to be told apart; ``per_combo`` the A/A distance of each
+    ``direction/protocol``; ``cpu`` the same for CPU per GB."""
+
+    value: float
+    per_combo: dict[str, float] = field(default_factory=dict)
+    method: str = "host"
+    reference: str = "native"
+    cpu: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "per_combo": dict(self.per_combo), "method": self.method,
+                "reference": self.reference, "cpu": self.cpu}
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> PerfResolution | None:
+        if not isinstance(raw, dict) or (value := _num(raw.get("value"))) is None:
+            return None
+        combos = raw.get("per_combo")
+        per_combo = {str(k): v for k, x in combos.items() if (v := _num(x)) is not None} \
+            if isinstance(combos, dict) else {}
+        return cls(value, per_combo, str(raw.get("method", "host")),
+                   str(raw.get("reference", "native")), _num(raw.get("cpu")))
+
+
+@dataclass(frozen=True)
+class PerfCost:
+    """``costs[]``: CPU seconds per gigabyte moved, of the forwarding processes and of
+    every process of the lab's host (its cgroup), and the latter over the reference's in
+    the same round."""
+
+    method: str
+    direction: str
+    protocol: str
+    forwarder: PerfInterval | None = None
+    lab: PerfInterval | None = None
+    lab_ratio: PerfInterval | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
+                "forwarder_cpu_seconds_per_gb": _dict_or_none(self.forwarder),
+                "lab_cpu_seconds_per_gb": _dict_or_none(self.lab),
+                "lab_ratio": _dict_or_none(self.lab_ratio)}
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> PerfCost | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("method"), str):
+            return None
+        return cls(raw["method"], str(raw.get("direction", "")), str(raw.get("protocol", "")),
+                   PerfInterval.from_dict(raw.get("forwarder_cpu_seconds_per_gb")),
+                   PerfInterval.from_dict(raw.get("lab_cpu_seconds_per_gb")),
+                   PerfInterval.from_dict(raw.get("lab_ratio")))
+
+
+def _dict_or_none(value: PerfInterval | None) -> dict[str, Any] | None:
+    return None if value is None else value.to_dict()
+
+
+@dataclass(frozen=True)
+class PerfRatio:
+    """``ratios[]``: a method's median ratio to ``reference`` over rounds, its interval,
+    the per-round ratios and, when they split into two groups, the groups' ranges."""
+
+    method: str
+    direction: str
+    protocol: str
+    median: float
+    low: float
+    high: float
+    kind: str = "throughput"
+    reference: str = ""
+    rounds: int | None = None
+    ratios: tuple[float, ...] = ()
+    split: Split | None = None
+    forwarder_cpu_seconds_per_gb: float | None = None
+    #: UDP capacity: the share of the searches that reached the path's limit.
+    saturated_share: float | None = None
+    #: None: as the kind says (a lower latency is better, a higher throughput).
+    higher_is_better: bool | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.kind, self.method, self.direction, self.protocol, self.reference)
+
+    @property
+    def better_higher(self) -> bool:
+        return self.kind != "latency" if self.higher_is_better is None else self.higher_is_better
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"kind": self.kind, "method": self.method,
+                                 "direction": self.direction, "protocol": self.protocol,
+                                 "reference": self.reference, "median": self.median,
+                                 "low": self.low, "high": self.high, "rounds": self.rounds,
+                                 "ratios": list(self.ratios)}
+        if self.split is not None:
+            found["split"] = [list(self.split[0]), list(self.split[1])]
+        found["forwarder_cpu_seconds_per_gb"] = self.forwarder_cpu_seconds_per_gb
+        if self.saturated_share is not None:
+            found["saturated_share"] = self.saturated_share
+        if self.higher_is_better is not None:
+            found["higher_is_better"] = self.higher_is_better
+        return found
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> PerfRatio | None:
+        """None for an entry without a method or a median. A record written before
+        ``split`` was gets it from its per-round ratios."""
+        if not isinstance(raw, dict) or not isinstance(method := raw.get("method"), str) \
+                or (median := _num(raw.get("median"))) is None:
+            return None
+        low, high = _num(raw.get("low")), _num(raw.get("high"))
+        per_round = raw.get("ratios")
+        ratios = tuple(v for r in per_round if (v := _num(r)) is not None) \
+            if isinstance(per_round, list) else ()
+        better, rounds = raw.get("higher_is_better"), _num(raw.get("rounds"))
+        return cls(method, str(raw.get("direction", "")), str(raw.get("protocol", "")), median,
+                   median if low is None else min(low, median),
+                   median if high is None else max(high, median),
+                   str(raw.get("kind", "throughput")), str(raw.get("reference", "")),
+                   None if rounds is None else int(rounds), ratios,
+                   _split(raw.get("split")) or split_rounds(ratios),
+                   _num(raw.get("forwarder_cpu_seconds_per_gb")),
+                   _num(raw.get("saturated_share")), better if isinstance(better, bool) else None)
+
+
+def _items(raw: Any, name: str) -> list[Any]:
+    found = raw.get(name)
+    return found if isinstance(found, list) else []
+
+
+@dataclass
+class PerformanceSummary:
+    settings: dict[str, Any] = field(default_factory=dict)
+    ratios: list[PerfRatio] = field(default_factory=list)
+    resolution: PerfResolution | None = None
+    findings: list[Finding] = field(default_factory=list)
+    costs: list[PerfCost] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    #: How the benchmark judged each performance claim: claim id -> {verdict, reason, ...}.
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chart: str | None = None
+    #: Only methods measured on their own (beyond the guide) so far.
+    separate_only: bool = False
+    #: Each measurement of a method on its own: its methods, settings and chart.
+    separate: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "settings": self.settings, "ratios": [r.to_dict() for r in self.ratios],
+            "resolution": None if self.resolution is None else self.resolution.to_dict(),
+            "findings": [f.as_dict() for f in self.findings],
+            "costs": [c.to_dict() for c in self.costs], "errors": self.errors,
+            "verdicts": self.verdicts}
+        if self.chart is not None:
+            found["chart"] = self.chart
+        if self.separate_only:
+            found["separate_only"] = True
+        if self.separate:
+            found["separate"] = self.separate
+        return found
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> PerformanceSummary:
+        """The summary as recorded; an empty one for anything else."""
+        if isinstance(raw, PerformanceSummary):
+            return raw
+        if not isinstance(raw, dict):
+            return cls()
+        verdicts, settings, chart = raw.get("verdicts"), raw.get("settings"), raw.get("chart")
+        return cls(
+            settings if isinstance(settings, dict) else {},
+            [r for x in _items(raw, "ratios") if (r := PerfRatio.from_dict(x)) is not None],
+            PerfResolution.from_dict(raw.get("resolution")),
+            [f for x in _items(raw, "findings") if (f := Finding.from_dict(x)) is not None],
+            [c for x in _items(raw, "costs") if (c := PerfCost.from_dict(x)) is not None],
+            [e for e in _items(raw, "errors") if isinstance(e, dict)],
+            {str(k): v for k, v in verdicts.items() if isinstance(v, dict)}
+            if isinstance(verdicts, dict) else {},
+            chart if isinstance(chart, str) else None, raw.get("separate_only") is True,
+            [s for s in _items(raw, "separate") if isinstance(s, dict)])
+
+    @classmethod
+    def of(cls, run: Run) -> PerformanceSummary:
+        return cls.from_dict(run.summaries.get(KEY))
+
+
+def publish(run: Run, summary: PerformanceSummary, methods: list[str], *,
+            separate: bool) -> PerformanceSummary:
+    """The run's one performance summary: the guide's methods' measurement, with the
+    ratios, findings, costs, errors and verdicts of a method measured on its own (beyond
+    the guide) added and its settings and chart listed under ``separate``, whichever of
+    them ran first."""
+    if separate:
+        summary.separate_only = True
+        summary.separate = [{"methods": methods, "settings": summary.settings,
+                             **({"chart": summary.chart} if summary.chart else {})}]
+    if run.summaries.get(KEY) is None:
+        run.summaries[KEY] = summary
+        return summary
+    published = PerformanceSummary.from_dict(run.summaries[KEY])
+    base, added = ((summary, published) if not separate and published.separate_only
+                   else (published, summary))
+    base.ratios += added.ratios
+    base.errors += added.errors
+    base.findings += added.findings
+    base.costs += added.costs
+    base.separate += added.separate
+    base.verdicts.update(added.verdicts)
+    run.summaries[KEY] = base
+    return base
