@@ -134,15 +134,32 @@ def round_plan(todo: list[Probe], settings: Settings) -> list[Probe]:
         settings.reference_repeats - 1)
 
 
+#: The probes of the questions a run has not decided yet (see harness/bench/decide.py).
+OpenQuestions = Callable[[list[Measurement]], set[tuple[str, str, str]]]
+
+
+def candidates(samples: list[Measurement], probes: list[Probe], settings: Settings,
+               open_questions: OpenQuestions | None) -> list[Probe]:
+    """The probes an extra round is for: those of undecided questions first (plan
+    order), then the imprecise ones (widest first)."""
+    undecided = open_questions(samples) if open_questions else set()
+    first = [p for p in probes if p.key in undecided]
+    return first + [p for p in imprecise(samples, probes, settings) if p.key not in undecided]
+
+
 def run_rounds(target: Target, probes: list[Probe], settings: Settings,
                record: Callable[[Measurement], None], seed: int | None = None,
                clock: Callable[[], float] = time.monotonic, report: Report = silent,
-               after_seconds: float = 0.0) -> list[int]:
+               after_seconds: float = 0.0, open_questions: OpenQuestions | None = None
+               ) -> list[int]:
     """Measure; returns how many measurements each round took (round 1 first).
 
     ``report`` hears of each measurement before it starts, with an estimate of the time
     left; ``after_seconds`` (what the caller spends after the rounds) counts in the
-    estimate's upper bound."""
+    estimate's upper bound. After the base rounds, extra rounds measure the probes of
+    ``open_questions`` first, then imprecise ones, until none is left, the rounds reach
+    ``settings.max_rounds`` or the budget is spent: a sequential design that repeats
+    until decided or a bound."""
     rng = random.Random(seed)
     started = clock()
     warmup = warmup_probes(probes) if settings.warmup else []
@@ -174,7 +191,8 @@ def run_rounds(target: Target, probes: list[Probe], settings: Settings,
     per_probe = (clock() - started) / max(1, sum(sizes))
     while len(sizes) < settings.max_rounds:
         room = int((settings.budget - (clock() - started)) / per_probe)
-        todo = extra_round(imprecise(samples, probes, settings), probes, settings, room)
+        todo = extra_round(candidates(samples, probes, settings, open_questions), probes,
+                           settings, room)
         if not todo:
             break
         one_round(todo)

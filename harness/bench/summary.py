@@ -188,6 +188,10 @@ class PerfRatio:
                    _num(raw.get("saturated_share")), better if isinstance(better, bool) else None)
 
 
+#: Records of the run's measurement kept as written (plain JSON objects).
+_RECORDS = ("reference", "machine", "sequential", "native_rule")
+
+
 def _items(raw: Any, name: str) -> list[Any]:
     found = raw.get(name)
     return found if isinstance(found, list) else []
@@ -208,6 +212,14 @@ class PerformanceSummary:
     separate_only: bool = False
     #: Each measurement of a method on its own: its methods, settings and chart.
     separate: list[dict[str, Any]] = field(default_factory=list)
+    #: The native reference's check (harness/bench/reference.py, ReferenceCheck.to_dict).
+    reference: dict[str, Any] | None = None
+    #: The machine's state per round (harness/bench/machine.py).
+    machine: dict[str, Any] | None = None
+    #: The sequential design's looks (harness/bench/decide.py, Looks.to_dict).
+    sequential: dict[str, Any] | None = None
+    #: How native performance was decided (harness/bench/verdict.py, native_rule).
+    native_rule: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -222,6 +234,9 @@ class PerformanceSummary:
             found["separate_only"] = True
         if self.separate:
             found["separate"] = self.separate
+        for name in _RECORDS:
+            if (value := getattr(self, name)) is not None:
+                found[name] = value
         return found
 
     @classmethod
@@ -232,6 +247,7 @@ class PerformanceSummary:
         if not isinstance(raw, dict):
             return cls()
         verdicts, settings, chart = raw.get("verdicts"), raw.get("settings"), raw.get("chart")
+        records = {name: value for name in _RECORDS if isinstance(value := raw.get(name), dict)}
         return cls(
             settings if isinstance(settings, dict) else {},
             [r for x in _items(raw, "ratios") if (r := PerfRatio.from_dict(x)) is not None],
@@ -242,7 +258,7 @@ class PerformanceSummary:
             {str(k): v for k, v in verdicts.items() if isinstance(v, dict)}
             if isinstance(verdicts, dict) else {},
             chart if isinstance(chart, str) else None, raw.get("separate_only") is True,
-            [s for s in _items(raw, "separate") if isinstance(s, dict)])
+            [s for s in _items(raw, "separate") if isinstance(s, dict)], **records)
 
     @classmethod
     def of(cls, run: Run) -> PerformanceSummary:

@@ -232,7 +232,9 @@ def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
         cost = {"forwarder_cpu_seconds": spent,
                 "forwarder_cpu_seconds_per_gb": procstat.per_gigabyte(spent, nbytes),
                 "lab_cpu_seconds": lab, "lab_cpu_seconds_per_gb": procstat.per_gigabyte(
-                    lab, nbytes), "cpu_bytes": nbytes}
+                    lab, nbytes), "cpu_bytes": nbytes,
+                **_carried(before, after, nbytes),
+                **_machine(before, after, probe, sample)}
         common = {"tool": probe.tool, "reference": probe.reference}
         found = [Measurement("throughput", probe.method, sample.bits_per_second, "bit/s",
                              probe.direction, probe.protocol, round_no,
@@ -246,6 +248,30 @@ def measure_once(target: Target, probe: Probe, seconds: int, round_no: int,
         return found
     return [Measurement("throughput", probe.method, float("nan"), "bit/s", probe.direction,
                         probe.protocol, round_no, {"tool": probe.tool, "error": error})]
+
+
+def _carried(before: procstat.Usage, after: procstat.Usage, nbytes: int) -> dict[str, Any]:
+    """The bytes the forwarders passed through read/write calls, by name, and the
+    largest over the bytes moved (``forwarder_byte_share``: about 1 where a forwarder
+    carried the transfer, about 0 where none touched it)."""
+    if not after.io:
+        return {}
+    carried = procstat.carried_bytes(before, after)
+    share = max(carried.values(), default=0) / nbytes if nbytes > 0 else None
+    return {"forwarder_bytes": carried, "forwarder_byte_share": share}
+
+
+def _machine(before: procstat.Usage, after: procstat.Usage, probe: Probe,
+             sample: Sample) -> dict[str, Any]:
+    """The machine's state during the measurement (see :class:`procstat.MachineShare`);
+    the inbound iperf3 client on host2 is outside the lab's cgroup, its own CPU time
+    (iperf3's figure) is taken out of the "outside" share."""
+    client = 0.0
+    if probe.direction in INBOUND_DIRECTIONS and probe.tool == "iperf3":
+        client = float(sample.extra.get("cpu_host_percent", 0.0)) / 100 * float(
+            sample.extra.get("seconds", 0.0))
+    share = procstat.machine_share(before, after, client_seconds=client)
+    return {} if share is None else {"machine": share.to_dict()}
 
 
 # --- analysis -------------------------------------------------------------------------
@@ -286,7 +312,7 @@ def _matching(samples: Iterable[Measurement], key: tuple[str, str, str],
     return [m for m in samples if _ok(m, kind) and (m.method, m.direction, m.protocol) == key]
 
 
-def _by_round(samples: Iterable[Measurement], method: str, direction: str,
+def by_round(samples: Iterable[Measurement], method: str, direction: str,
               protocol: str, kind: str = "throughput",
               value: Callable[[Measurement], float | None] = lambda m: m.value
               ) -> dict[int, float]:
@@ -306,8 +332,8 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
     for probe in probes:
         if probe.method == probe.reference:
             continue
-        values = _by_round(samples, *probe.key, kind=kind)
-        reference = _by_round(samples, probe.reference, probe.direction, probe.protocol,
+        values = by_round(samples, *probe.key, kind=kind)
+        reference = by_round(samples, probe.reference, probe.direction, probe.protocol,
                               kind=kind)
         summary = summarize(values, reference)
         if summary is None:
@@ -329,8 +355,8 @@ def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
     """variant / baseline per round, for each (direction, protocol)."""
     found = {}
     for direction, protocol in combos:
-        summary = summarize(_by_round(samples, variant, direction, protocol),
-                            _by_round(samples, baseline, direction, protocol))
+        summary = summarize(by_round(samples, variant, direction, protocol),
+                            by_round(samples, baseline, direction, protocol))
         if summary is not None:
             found[f"{direction}/{protocol}"] = summary
     return found
@@ -363,7 +389,7 @@ def _interval(found: Interval | RatioSummary | None) -> PerfInterval | None:
                                                    found.rounds)
 
 
-def _extra_value(name: str) -> Callable[[Measurement], float | None]:
+def extra_value(name: str) -> Callable[[Measurement], float | None]:
     def value(m: Measurement) -> float | None:
         v = m.extra.get(name)
         return float(v) if isinstance(v, int | float) and v == v else None
@@ -373,15 +399,15 @@ def _extra_value(name: str) -> Callable[[Measurement], float | None]:
 def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[Cost]:
     """CPU per GB of every probe (references included), per round."""
     found = []
-    lab_value = _extra_value("lab_cpu_seconds_per_gb")
+    lab_value = extra_value("lab_cpu_seconds_per_gb")
     for probe in probes:
-        forwarder = _by_round(samples, *probe.key,
-                              value=_extra_value("forwarder_cpu_seconds_per_gb"))
-        lab = _by_round(samples, *probe.key, value=lab_value)
+        forwarder = by_round(samples, *probe.key,
+                              value=extra_value("forwarder_cpu_seconds_per_gb"))
+        lab = by_round(samples, *probe.key, value=lab_value)
         if not forwarder and not lab:
             continue
         ratio = None if probe.method == probe.reference else summarize(
-            lab, _by_round(samples, probe.reference, probe.direction, probe.protocol,
+            lab, by_round(samples, probe.reference, probe.direction, probe.protocol,
                            value=lab_value))
         found.append(Cost(probe.method, probe.direction, probe.protocol,
                           interval(forwarder.values()), interval(lab.values()), ratio))

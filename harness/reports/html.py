@@ -45,6 +45,7 @@ from harness.reports.perf import (
     cost_rows,
     ratio_rows,
     reference_capacity_text,
+    reference_paragraphs,
     resolution_text,
     split_note,
     verdict_rows,
@@ -167,7 +168,8 @@ def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement
     if ratios:
         capacity = reference_capacity_text(measurements)
         out += ("<h2>Performance relative to the reference</h2>"
-                f"<p>{escape(resolution_text(summary))}</p>"
+                + "".join(f"<p>{escape(t)}</p>" for t in reference_paragraphs(summary))
+                + f"<p>{escape(resolution_text(summary))}</p>"
                 + (f"<p>{escape(capacity)}</p>" if capacity else "")
                 + _grid(RATIO_HEADER, ratios))
         if note := split_note(summary):

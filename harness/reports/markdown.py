@@ -39,6 +39,7 @@ from harness.reports.perf import (
     cost_rows,
     ratio_rows,
     reference_capacity_text,
+    reference_paragraphs,
     resolution_text,
     split_note,
     verdict_rows,
@@ -143,7 +144,9 @@ def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measur
     ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
     lines = []
     if ratios:
-        lines += ["## Performance relative to the reference", "", resolution_text(summary), ""]
+        lines += ["## Performance relative to the reference", ""]
+        lines += [line for text in reference_paragraphs(summary) for line in (text, "")]
+        lines += [resolution_text(summary), ""]
         if capacity := reference_capacity_text(measurements):
             lines += [capacity, ""]
         lines += [*grid(RATIO_HEADER, ratios), ""]

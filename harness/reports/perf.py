@@ -93,6 +93,35 @@ def verdict_rows(summary: PerformanceSummary) -> list[list[str]]:
             for claim, v in summary.verdicts.items()]
 
 
+def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
+    """The native reference's check (harness/bench/reference.py), first in every report:
+    what the reference was, and each problem found with it, before any ratio."""
+    found = summary.reference
+    if found is None:
+        return []
+    raw_setup = found.get("setup")
+    setup: dict[str, Any] = raw_setup if isinstance(raw_setup, dict) else {}
+    parts = []
+    rates = [f"{c.get('reference')} {c.get('combo')} {n / 1e9:.2f} Gbit/s"
+             + (f", {r:.3%} retransmitted" if (r := _number(c.get("retransmitted_share")))
+                is not None else "")
+             for c in found.get("combos", []) if isinstance(c, dict)
+             and (n := _number(c.get("bits_per_second"))) is not None]
+    what = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in setup.items()
+                     if isinstance(v, str))
+    parts.append("The native reference: " + (what + ". " if what else "")
+                 + ("Measured: " + "; ".join(rates) + "." if rates else ""))
+    problems = [p for p in found.get("problems", []) if isinstance(p, str)]
+    if problems:
+        parts.append("⚠ The reference is in doubt, so every ratio below is too: "
+                     + " ".join(f"({i}) {p}." for i, p in enumerate(problems, 1)))
+    else:
+        parts.append("Reference check passed: no retransmissions beyond the limit, neither "
+                     "iperf3 end CPU-bound, its two measurements per round within the "
+                     "native-performance margin of each other, no method faster than it.")
+    return parts
+
+
 def resolution_text(summary: PerformanceSummary) -> str:
     """The run's resolution from its A/A control, in one sentence (every report)."""
     found = summary.resolution

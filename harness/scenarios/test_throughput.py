@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from harness import network_settings
-from harness.bench import evidence, verdict
+from harness.bench import decide, evidence, machine, reference, verdict
 from harness.bench.chart import ratio_chart
 from harness.bench.findings import detect
 from harness.bench.progress import BenchProgress, Report, finished, silent, starting
@@ -78,6 +78,8 @@ class Bench:
     summary: PerformanceSummary
     costs: list[Cost]
     resolution: PerfResolution | None
+    questions: decide.Questions
+    looks: decide.Looks
 
     @property
     def tolerance(self) -> verdict.Resolution:
@@ -102,11 +104,21 @@ def _inbound_methods(capabilities: Capabilities) -> list[Method]:
     return methods
 
 
+def _questions(methods: list[Method]) -> decide.Questions:
+    """The performance claims on ``methods``, as the run's questions."""
+    ids = {m.id for m in methods}
+    native = [(c.method, tuple(c.extra.get("directions", INBOUND_DIRECTIONS)))
+              for c in NATIVE_CLAIMS if c.method and c.method in ids]
+    orders = [list(c.expected) for c in ORDER_CLAIMS if set(c.expected) <= ids]
+    return decide.Questions(native, orders, protocols=JUDGED_PROTOCOLS)
+
+
 def _measure(target: Target, client: Client, recorder: Recorder, settings: Settings,
              methods: list[Method], *, mtu_variant: bool, chart: str,
              separate: bool = False, report: Report = silent, evidence_budget: float = 0.0,
              evidence_for: int | None = None) -> Bench:
     samples: list[Measurement] = []
+    questions, looks = _questions(methods), decide.Looks()
 
     def record(sample: Measurement) -> None:
         samples.append(sample)
@@ -115,8 +127,10 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
     starting(report)
     with bench_servers(target, client, methods, mtu_variant=mtu_variant) as ends:
         probes = plan(target, client, ends, udp_steps=settings.udp_steps)
-        round_sizes = run_rounds(target, probes, settings, record, report=report,
-                                 after_seconds=evidence_budget)
+        setup = reference.describe(target, client)
+        round_sizes = run_rounds(
+            target, probes, settings, record, report=report, after_seconds=evidence_budget,
+            open_questions=lambda done: decide.open_questions(done, probes, questions, looks))
         # While the receivers still run: evidence for the slow and the split ratios.
         findings = evidence.gather(target, client, ends, probes,
                                    detect(ratios(samples, probes)), samples,
@@ -130,6 +144,8 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
     noise = resolution({r.combo: r.summary for r in found if r.method == AA_METHOD},
                        {c.combo: c.lab_ratio for c in spent
                         if c.method == AA_METHOD and c.lab_ratio is not None})
+    checked = reference.check(samples, {(r.method, r.combo): r.summary for r in found},
+                              margin=verdict.NATIVE_TOLERANCE, setup=setup)
     summary = PerformanceSummary(
         settings={**settings.as_dict(), "rounds_run": len(round_sizes),
                   "probes_per_round": round_sizes,
@@ -141,14 +157,16 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
         costs=[c.record() for c in spent],
         errors=[{"method": m.method, "direction": m.direction, "protocol": m.protocol,
                  "round": m.round, "error": m.extra["error"]}
-                for m in samples if "error" in m.extra])
+                for m in samples if "error" in m.extra],
+        reference=checked.to_dict(), machine=machine.summary(samples),
+        sequential=looks.to_dict(), native_rule=verdict.native_rule())
     if found:
         drawn = ratio_chart(found, recorder.directory / chart,
                             f"throughput ratio to native ({_rounds_text(settings, round_sizes)} of "
                             f"{settings.seconds} s, 95% interval)")
         summary.chart = drawn.name
     published = publish(recorder.run, summary, [m.id for m in methods], separate=separate)
-    return Bench(probes, samples, found, settings, published, spent, noise)
+    return Bench(probes, samples, found, settings, published, spent, noise, questions, looks)
 
 
 def _progress(pytestconfig: pytest.Config) -> dict[str, Any]:
@@ -204,18 +222,36 @@ def _rounds_text(settings: Settings, sizes: list[int]) -> str:
     return f"{settings.rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
 
 
-def _verdict_entry(claim: Claim, result: verdict.Verdict) -> dict[str, Any]:
+#: What decides each kind of verdict, and why (recorded with each verdict).
+METRICS = {
+    "forwarder_carriage": "whether a forwarder handled the bytes (its read/write byte "
+                          "counters and CPU time against the bytes moved): which process "
+                          "touches the bytes does not change with contention; the "
+                          "throughput ratio must not show a slowdown beyond the margin",
+    "throughput_ratio": "throughput over native's in the same round (used where no "
+                        "forwarder byte counts were read)",
+    "paired_rate": "rate over the other method's in the same round: the reference "
+                   "cancels, and the pair shares the round's contention",
+    "paired_lab_cpu_per_gb": "the lab's CPU seconds per GB over the other method's in "
+                             "the same round: the cost that repeats best between runs",
+}
+
+
+def _verdict_entry(claim: Claim, result: verdict.Verdict, metric: str = "") -> dict[str, Any]:
     """The summary's record of a verdict on ``claim``."""
     word = VERDICT_WORDS.get(result.observed == claim.expected) if result.decisive else None
-    return {"verdict": word or "inconclusive", "expected": claim.expected,
-            "observed": result.observed, "reason": result.reason, "detail": result.detail}
+    found = {"verdict": word or "inconclusive", "expected": claim.expected,
+             "observed": result.observed, "reason": result.reason, "detail": result.detail}
+    if metric:
+        found |= {"metric": metric, "why_this_metric": METRICS[metric]}
+    return found
 
 
 def _decide(claim: Claim, result: verdict.Verdict, bench: Bench, recorder: Recorder,
-            **evidence: Any) -> None:
+            metric: str = "", **evidence: Any) -> None:
     """Record the verdict; an inconclusive one is recorded as inconclusive, never as
     passed."""
-    bench.summary.verdicts[claim.id] = _verdict_entry(claim, result)
+    bench.summary.verdicts[claim.id] = _verdict_entry(claim, result, metric)
     if not result.decisive:
         recorder.inconclusive(claim, result.reason,
                               evidence={"reason": result.reason, **result.detail, **evidence})
@@ -256,37 +292,29 @@ def test_native_performance(claim: Claim, recorder: Recorder, applicable: Any,
     tolerance = float(claim.extra.get("tolerance", verdict.NATIVE_TOLERANCE))
     # The A/A control itself is judged without its own resolution.
     noise = 0.0 if method.id == AA_METHOD else bench.tolerance
-    _decide(claim, verdict.native(summaries, tolerance=tolerance, resolution=noise), bench,
-            recorder)
+    by_rate = verdict.native(summaries, tolerance=tolerance, resolution=noise)
+    rounds = decide.carriage(bench.samples, method.id, directions, JUDGED_PROTOCOLS)
+    if not rounds or not all(rounds.values()):
+        _decide(claim, by_rate, bench, recorder, "throughput_ratio")
+        return
+    bench.summary.verdicts[f"{claim.id} (by throughput alone)"] = _verdict_entry(
+        claim, by_rate, "throughput_ratio")
+    _decide(claim, decide.native_verdict(bench.samples, bench.probes, method.id, directions,
+                                         bench.questions, resolution=noise),
+            bench, recorder, "forwarder_carriage")
 
 
 @pytest.mark.parametrize("claim", _claim_params(ORDER_CLAIMS))
 def test_performance_order(claim: Claim, bench: Bench, recorder: Recorder,
                            applicable: Any) -> None:
     applicable(claim)
-    per_combo: dict[str, dict[str, RatioSummary]] = {}
-    for r in bench.ratios:
-        if r.method in claim.expected and r.direction in INBOUND_DIRECTIONS and \
-                r.protocol in JUDGED_PROTOCOLS:
-            per_combo.setdefault(r.combo, {})[r.method] = r.summary
-    _decide_cost_order(claim, bench)
-    _decide(claim, verdict.order(claim.expected, per_combo, resolution=bench.tolerance),
-            bench, recorder)
-
-
-def _decide_cost_order(claim: Claim, bench: Bench) -> None:
-    """The guide's ordering by CPU cost (the lab's CPU per GB relative to native, the
-    cheapest first): a verdict of the summary beside the claim's own."""
-    per_combo: dict[str, dict[str, RatioSummary]] = {}
-    for c in bench.costs:
-        if c.method in claim.expected and c.direction in INBOUND_DIRECTIONS and c.lab_ratio \
-                and c.protocol in JUDGED_PROTOCOLS:
-            per_combo.setdefault(c.combo, {})[c.method] = c.lab_ratio
-    cpu_noise = bench.resolution.cpu if bench.resolution and bench.resolution.cpu else 0.0
-    result = verdict.order(claim.expected, per_combo, resolution=cpu_noise,
-                           higher_is_better=False)
-    bench.summary.verdicts[f"{claim.id} (by CPU cost per GB)"] = {
-        **_verdict_entry(claim, result), "metric": "lab_cpu_seconds_per_gb"}
+    level = bench.looks.level
+    by_cost = decide.order_verdict(bench.samples, claim.expected, bench.questions,
+                                   level=level, by_cost=True)
+    bench.summary.verdicts[f"{claim.id} (by CPU cost per GB)"] = _verdict_entry(
+        claim, by_cost, "paired_lab_cpu_per_gb")
+    _decide(claim, decide.order_verdict(bench.samples, claim.expected, bench.questions,
+                                        level=level), bench, recorder, "paired_rate")
 
 
 @pytest.mark.parametrize("claim", _claim_params(MTU_CLAIMS))

@@ -1,0 +1,150 @@
+"""The guide's performance questions, asked of a run's measurements: which are decided,
+and which probes the still-open ones need more rounds of (the sequential design of
+:func:`harness.bench.schedule.run_rounds`: extra rounds go to open questions first,
+until each is decided or the bound of rounds or time is reached).
+
+Two kinds of question:
+
+- **native performance** of a method, decided by whether a forwarder carried the bytes
+  (:func:`harness.bench.verdict.native_path`), with its throughput ratios beside;
+- **an ordering** of methods, decided pair by adjacent pair on paired ratios of the
+  same round (:func:`harness.bench.verdict.order_paired`): by rate, and by CPU cost.
+
+Each time the schedule asks is a *look*. Stopping when a question is decided would make
+a chance decision likelier with every look, so an ordering is judged at the level
+``1 - (1 - LEVEL) / looks`` (Bonferroni over the looks taken): more rounds never make a
+verdict easier to reach by chance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.bench import verdict
+from harness.bench.procstat import NETWORK_FORWARDERS
+from harness.bench.stats import LEVEL
+from harness.bench.throughput import Probe, by_round, extra_value, ratios
+from harness.results.schema import Measurement
+
+Key = tuple[str, str, str]
+#: The cost an ordering is judged by a second time (lower is better).
+COST = "lab_cpu_seconds_per_gb"
+
+
+@dataclass(frozen=True)
+class Questions:
+    """What the run must decide: the methods whose native performance is claimed, each
+    with the directions judged, and the orderings claimed (best first)."""
+
+    native: Sequence[tuple[str, tuple[str, ...]]]
+    orders: Sequence[Sequence[str]] = ()
+    order_directions: tuple[str, ...] = ("inbound", "inbound-reverse")
+    protocols: tuple[str, ...] = ("tcp",)
+    margin: float = verdict.NATIVE_TOLERANCE
+
+
+@dataclass
+class Looks:
+    """The sequential design's record: how many questions were open at each look."""
+
+    open_counts: list[int] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return max(1, len(self.open_counts))
+
+    @property
+    def level(self) -> float:
+        return 1.0 - (1.0 - LEVEL) / self.count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"looks": self.count, "open_questions_at_each_look": list(self.open_counts),
+                "order_level": self.level}
+
+
+def _combos(directions: Iterable[str], protocols: Iterable[str]) -> list[tuple[str, str]]:
+    return [(d, p) for d in directions for p in protocols]
+
+
+def _carriage(m: Measurement) -> verdict.Carriage:
+    spent = m.extra.get("forwarder_cpu_seconds")
+    cpu = sum(float(v) for name, v in spent.items() if name in NETWORK_FORWARDERS
+              and isinstance(v, int | float)) if isinstance(spent, dict) else 0.0
+    nbytes = m.extra.get("cpu_bytes")
+    share = m.extra.get("forwarder_byte_share")
+    return verdict.Carriage(float(share) if isinstance(share, int | float) else None, cpu,
+                            cpu / (nbytes / 1e9) if isinstance(nbytes, int) and nbytes > 0
+                            else None)
+
+
+def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[str],
+             protocols: Iterable[str]) -> dict[str, list[verdict.Carriage]]:
+    """Per ``direction/protocol`` measured, what the network forwarders did in each
+    round (rounds whose measurement recorded no forwarder figures left out)."""
+    found: dict[str, list[verdict.Carriage]] = {}
+    for direction, protocol in _combos(directions, protocols):
+        mine = sorted((m for m in samples if m.method == method and m.direction == direction
+                       and m.protocol == protocol and m.kind == "throughput" and m.round > 0
+                       and "error" not in m.extra), key=lambda m: m.round)
+        if mine:
+            found[f"{direction}/{protocol}"] = [_carriage(m) for m in mine
+                                                if "forwarder_cpu_seconds" in m.extra]
+    return found
+
+
+def native_verdict(samples: Sequence[Measurement], probes: Sequence[Probe], method: str,
+                   directions: Iterable[str], questions: Questions,
+                   resolution: verdict.Resolution = 0.0) -> verdict.Verdict:
+    directions = tuple(directions)
+    throughput = {r.combo: r.summary for r in ratios(list(samples), probes)
+                  if r.method == method and r.direction in directions
+                  and r.protocol in questions.protocols}
+    rounds = carriage(samples, method, directions, questions.protocols)
+    return verdict.native_path(rounds, throughput, margin=questions.margin,
+                               resolution=resolution)
+
+
+def per_round(samples: Sequence[Measurement], methods: Iterable[str],
+              combos: Iterable[tuple[str, str]], value: str | None = None
+              ) -> dict[str, dict[str, dict[int, float]]]:
+    """{combo: {method: {round: rate (or the extra field ``value``)}}}."""
+    read = extra_value(value) if value else (lambda m: m.value)
+    return {f"{d}/{p}": {m: by_round(samples, m, d, p, value=read) for m in methods}
+            for d, p in combos}
+
+
+def order_verdict(samples: Sequence[Measurement], expected: Sequence[str],
+                  questions: Questions, *, level: float = LEVEL, by_cost: bool = False
+                  ) -> verdict.Verdict:
+    combos = _combos(questions.order_directions, questions.protocols)
+    values = per_round(samples, expected, combos, COST if by_cost else None)
+    measured = {c: v for c, v in values.items() if any(v.values())}
+    return verdict.order_paired(expected, measured, level=level,
+                                higher_is_better=not by_cost)
+
+
+def open_keys(samples: Sequence[Measurement], probes: Sequence[Probe], questions: Questions,
+              level: float = LEVEL) -> set[Key]:
+    """The probes of every question not decided yet."""
+    keys: set[Key] = set()
+    for method, directions in questions.native:
+        if not native_verdict(samples, probes, method, directions, questions).decisive:
+            keys |= {p.key for p in probes if p.method == method
+                     and p.direction in directions and p.protocol in questions.protocols}
+    for expected in questions.orders:
+        if not order_verdict(samples, expected, questions, level=level).decisive:
+            keys |= {p.key for p in probes if p.method in expected
+                     and p.direction in questions.order_directions
+                     and p.protocol in questions.protocols}
+    return keys
+
+
+def open_questions(samples: Sequence[Measurement], probes: Sequence[Probe],
+                   questions: Questions, looks: Looks) -> set[Key]:
+    """A look: the open questions' probes, counted in ``looks``."""
+    keys = open_keys(samples, probes, questions, level=Looks([*looks.open_counts, 0]).level)
+    looks.open_counts.append(len(keys))
+    return keys
+

@@ -1,0 +1,59 @@
+"""The machine's state during each round, from the readings around its measurements
+(:class:`harness.bench.procstat.MachineShare`): the load average, the share of the
+machine's CPU the lab's host used, the share used by other work (outside the lab and
+its clients), interrupts and steal. A round is *busy* when other work took more than
+:data:`BUSY_OUTSIDE` of the machine in the median of its measurements: its figures
+are kept and used like any other round's, and marked."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.results.schema import Measurement
+
+#: Other work's share of the whole machine (2 CPUs: half a CPU) that makes a round busy.
+BUSY_OUTSIDE = 0.25
+FIELDS = ("load1", "lab_share", "outside_share", "irq_share", "steal_share")
+
+
+@dataclass(frozen=True)
+class RoundState:
+    round: int
+    measurements: int
+    #: Median over the round's measurements of each of :data:`FIELDS`.
+    medians: dict[str, float]
+
+    @property
+    def busy(self) -> bool:
+        return self.medians.get("outside_share", 0.0) > BUSY_OUTSIDE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round": self.round, "measurements": self.measurements, **self.medians,
+                "busy": self.busy}
+
+
+def rounds(samples: Iterable[Measurement]) -> list[RoundState]:
+    by_round: dict[int, list[dict[str, Any]]] = {}
+    for m in samples:
+        state = m.extra.get("machine")
+        if isinstance(state, dict) and m.round > 0:
+            by_round.setdefault(m.round, []).append(state)
+    found = []
+    for number, states in sorted(by_round.items()):
+        medians = {}
+        for name in FIELDS:
+            values = [float(v) for s in states if isinstance(v := s.get(name), int | float)]
+            if values:
+                medians[name] = statistics.median(values)
+        found.append(RoundState(number, len(states), medians))
+    return found
+
+
+def summary(samples: Iterable[Measurement]) -> dict[str, Any]:
+    """The run's record: every round's state, and how many were busy."""
+    states = rounds(samples)
+    return {"busy_outside_share": BUSY_OUTSIDE, "rounds": [s.to_dict() for s in states],
+            "busy_rounds": [s.round for s in states if s.busy]}
