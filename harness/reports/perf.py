@@ -109,11 +109,22 @@ def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
              and (n := _number(c.get("bits_per_second"))) is not None]
     what = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in setup.items()
                      if isinstance(v, str))
+    raw_hosts = setup.get("links")
+    hosts: dict[str, Any] = raw_hosts if isinstance(raw_hosts, dict) else {}
+    links = "; ".join(
+        f"{host} {name} MTU {link.get('mtu')} (GSO {link.get('gso_max_size')}, GRO "
+        f"{link.get('gro_max_size')})" for host, found_links in hosts.items()
+        if isinstance(found_links, dict) for name, link in found_links.items()
+        if isinstance(link, dict))
+    what += f"; links: {links}" if links else ""
     parts.append("The native reference: " + (what + ". " if what else "")
                  + ("Measured: " + "; ".join(rates) + "." if rates else ""))
     problems = [p for p in found.get("problems", []) if isinstance(p, str)]
     if problems:
-        parts.append("⚠ The reference is in doubt, so every ratio below is too: "
+        parts.append("⚠ The reference is in doubt, and with it every ratio to native below "
+                     "(the orderings, decided on paired method-over-method ratios, and the "
+                     "native verdicts, decided on which process carried the bytes, do not "
+                     "rest on it): "
                      + " ".join(f"({i}) {p}." for i, p in enumerate(problems, 1)))
     else:
         parts.append("Reference check passed: no retransmissions beyond the limit, neither "
