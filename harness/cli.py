@@ -39,6 +39,9 @@ def _validate(args: argparse.Namespace) -> None:
         args.release = setting.resolve(args.release)
     if getattr(args, "results_dir", False) is not False:
         args.results_dir = options.RESULTS.resolve(args.results_dir)
+    for setting in (options.QUICK, options.KEEP_LAB):
+        if hasattr(args, setting.dest):
+            setattr(args, setting.dest, setting.resolve(getattr(args, setting.dest)))
     if args.command == "verify":
         from harness.pytest_plugin import MARKERS
 
@@ -269,16 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"podnet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
-    parser.add_argument("--name", default=None,
-                        help="lab name (default: podnet) [PODNET_LAB]")
+    options.LAB.declare(parser.add_argument)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lab = sub.add_parser("lab", help="build, start, enter and stop the lab")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     up = lab_sub.add_parser("up", help="build (cached) and boot the lab; nothing if it is up")
-    up.add_argument("--release", default=None,
-                    help="Debian release for host1: bookworm, trixie, sid, experimental "
-                         "(default: trixie) [PODNET_RELEASE]")
+    options.RELEASE.declare(up.add_argument)
     up.set_defaults(func=cmd_lab_up)
     lab_sub.add_parser("down", help="stop everything; remove namespaces (keeps the cache)"
                        ).set_defaults(func=cmd_lab_down)
@@ -288,8 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_lab_status)
     key = lab_sub.add_parser("cache-key", help="print the key of a release's cached root file "
                              "system (<release>-<hash of what goes into it>), e.g. for a CI cache")
-    key.add_argument("--release", default=None, help="Debian release (default: trixie) "
-                     "[PODNET_RELEASE]")
+    options.RELEASE.declare(key.add_argument)
     key.add_argument("--path", action="store_true", help="print its cache directory instead")
     key.set_defaults(func=cmd_lab_cache_key)
     ex = lab_sub.add_parser("exec", help="run a command in host1 (as the rootless user)")
@@ -305,17 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     sh.set_defaults(func=cmd_lab_shell)
 
     ver = sub.add_parser("verify", help="the whole job: lab, every check, report in results/")
-    ver.add_argument("--release", default=None,
-                     help="one release or a comma-separated list for a matrix "
-                          "(default: trixie) [PODNET_RELEASE]")
-    ver.add_argument("--quick", action="store_true", help="short benchmarks (CI)")
-    ver.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    for setting in (options.RELEASES, options.QUICK, options.KEEP_LAB):
+        setting.declare(ver.add_argument)
     ver.add_argument("--quiet", action="store_true",
                      help="no live progress lines (also when stdout is not a terminal)")
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
                      "expression, e.g. 'source_address and pasta'")
-    ver.add_argument("--results-dir", default=None,
-                     help="where run directories are written (default: results) [PODNET_RESULTS]")
+    options.RESULTS.declare(ver.add_argument)
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="-- further pytest arguments")
     ver.set_defaults(func=cmd_verify)
@@ -347,9 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     mx = sub.add_parser("matrix", help="a release matrix report from run directories")
     mx.add_argument("runs", nargs="+", help="run directories, one per column, in order")
-    mx.add_argument("--results-dir", default=None,
-                    help="where the matrix directory is written (default: results) "
-                         "[PODNET_RESULTS]")
+    options.RESULTS.declare(mx.add_argument)
     mx.set_defaults(func=cmd_matrix)
 
     hist = sub.add_parser("history", help="statements and ratios over many runs: each "
@@ -357,9 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "chart per ratio")
     hist.add_argument("runs", nargs="+", help="run directories, of one or more releases, "
                       "in any order (ordered by their start per release)")
-    hist.add_argument("--results-dir", default=None,
-                      help="where the history directory is written (default: results) "
-                           "[PODNET_RESULTS]")
+    options.RESULTS.declare(hist.add_argument)
     hist.set_defaults(func=cmd_history)
 
     cls = sub.add_parser("claims", help="list the claims registry")

@@ -116,21 +116,17 @@ def address(text: str, source: str) -> str:
 
 
 def client(text: str, source: str) -> str:
-    from harness.clients.ssh import parse_url
+    from harness.ssh import SshUrl
 
-    _named(source, parse_url, text)
+    _named(source, SshUrl.parse, text)
     return text
 
 
 def target(text: str, source: str) -> str:
     """``lab``, ``local`` or ``ssh://user@host[:port]`` (a rootless user over ssh)."""
-    from harness.targets.ssh import is_ssh_target, parse_target_url
+    from harness.targets import factory
 
-    if is_ssh_target(text):
-        _named(source, parse_target_url, text)
-    elif text not in ("lab", "local"):
-        raise UsageError(f"invalid {source} {text!r}: choose lab, local or "
-                         "ssh://user@host[:port] (e.g. ssh://alice@192.0.2.1)")
+    _named(source, factory.kind(text, source).check, text)
     return text
 
 
@@ -182,22 +178,76 @@ def mirror(text: str, source: str) -> str:
     return text
 
 
+#: A ``-m`` expression's tokens, as pytest reads them: parentheses, and words (``and``,
+#: ``or``, ``not`` or a marker's name, which may carry keyword arguments: ``m(k=1)``).
+_TOKEN = re.compile(r"\s*(?:([()])|([\w.+:/\\\[\]-]+)(?:\([^()]*\))?)")
+_KEYWORDS = ("and", "or", "not")
+
+
+def marker_names(text: str) -> list[str]:
+    """The marker names of a ``-m`` expression (pytest's grammar: ``or``, ``and``,
+    ``not``, parentheses and names); raises ValueError saying where it is broken."""
+    tokens: list[tuple[str, int]] = []
+    pos = 0
+    while text[pos:].strip():
+        found = _TOKEN.match(text, pos)
+        if found is None:
+            raise ValueError(f"at column {pos + 1}: unexpected character "
+                             f"{text[pos:].lstrip()[0]!r}")
+        tokens.append((found.group(1) or found.group(2), found.end() + 1))
+        pos = found.end()
+    names: list[str] = []
+    at = 0
+
+    def got() -> str:
+        return tokens[at][0] if at < len(tokens) else "end of input"
+
+    def column() -> int:
+        return tokens[at][1] - len(tokens[at][0]) if at < len(tokens) else len(text) + 1
+
+    def either(word: str, inner: Callable[[], None]) -> None:
+        nonlocal at
+        inner()
+        while got() == word:
+            at += 1
+            inner()
+
+    def term() -> None:
+        nonlocal at
+        if got() == "not":
+            at += 1
+            term()
+        elif got() == "(":
+            at += 1
+            either("or", lambda: either("and", term))
+            if got() != ")":
+                raise ValueError(f"at column {column()}: expected right parenthesis; "
+                                 f"got {got()}")
+            at += 1
+        elif at < len(tokens) and got() not in (*_KEYWORDS, ")"):
+            names.append(got())
+            at += 1
+        else:
+            raise ValueError(f"at column {column()}: expected not OR left parenthesis OR "
+                             f"identifier; got {got()}")
+
+    if tokens:
+        either("or", lambda: either("and", term))
+    if at < len(tokens):
+        raise ValueError(f"at column {column()}: expected end of input; got {got()}")
+    return names
+
+
 def marker_expression(text: str, source: str, known: Iterable[str]) -> str:
     """A ``-m`` expression that pytest can parse and that names only known markers (an
     unknown one would silently select nothing)."""
-    from _pytest.mark.expression import Expression
-
     try:
-        expression = Expression.compile(text)
-    except Exception as exc:  # pytest's ParseError (8.x) or SyntaxError (9.x)
-        detail = getattr(exc, "msg", None) or str(exc)
-        raise UsageError(f"invalid {source} {text!r}: {' '.join(str(detail).split())}; "
-                         "write e.g. 'source_address and pasta'") from None
+        used = marker_names(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid {source} {text!r}: {exc}; write e.g. "
+                         "'source_address and pasta'") from None
     known_set = {*known, *PYTEST_MARKERS}
-    idents = getattr(expression, "idents", None)
-    used = idents() if idents else set(re.findall(r"[\w.+:/\\\[\]-]+", text)) - {
-        "and", "or", "not"}
-    if unknown := sorted(set(used) - known_set):
+    if unknown := [name for name in used if name not in known_set]:
         raise UsageError(f"invalid {source} {text!r}: unknown marker {unknown[0]!r}; known "
                          f"markers: {', '.join(sorted(known_set - set(PYTEST_MARKERS)))}")
     return text
@@ -205,12 +255,29 @@ def marker_expression(text: str, source: str, known: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Setting:
-    """One option and the variable that sets its default."""
+    """One option, the variable that sets its default, and its help: declared from this
+    one definition on podnet's command line and on pytest's (:meth:`declare`)."""
 
     option: str
     variable: str | None
     default: str | None
     parse: Parse
+    help: str = ""
+    #: An option without a value (``store_true``).
+    switch: bool = False
+
+    @property
+    def dest(self) -> str:
+        """The option's attribute on the parsed arguments."""
+        return self.option.removeprefix("--").replace("-", "_")
+
+    def declare(self, add: Callable[..., Any]) -> None:
+        """Declare the option with ``add``: argparse's ``add_argument`` or pytest's
+        ``addoption`` (the same signature); not given, it is None, so that
+        :meth:`resolve` can tell."""
+        variable = f" [{self.variable}]" if self.variable else ""
+        add(self.option, default=None, help=self.help + variable,
+            **({"action": "store_true"} if self.switch else {}))
 
     def resolve(self, given: Any = None) -> Any:
         """The option's value if given, else the variable's, else the default (None
@@ -224,39 +291,78 @@ class Setting:
         return None if self.default is None else self.parse(self.default, self.option)
 
 
-LAB = Setting("--name", "PODNET_LAB", "podnet", lab_name)
-RELEASE = Setting("--release", "PODNET_RELEASE", "trixie", release)
-RELEASES = Setting("--release", "PODNET_RELEASE", "trixie", releases)
-RESULTS = Setting("--results-dir", "PODNET_RESULTS", "results", results_dir)
+_RELEASE_HELP = "Debian release of host1: bookworm, trixie, sid or experimental (default: trixie)"
+LAB = Setting("--name", "PODNET_LAB", "podnet", lab_name, "lab name (default: podnet)")
+RELEASE = Setting("--release", "PODNET_RELEASE", "trixie", release,
+                  _RELEASE_HELP + "; the lab is started with it when it is not up")
+RELEASES = Setting("--release", "PODNET_RELEASE", "trixie", releases,
+                   _RELEASE_HELP + "; a comma-separated list for a matrix")
+RESULTS = Setting("--results-dir", "PODNET_RESULTS", "results", results_dir,
+                  "where run directories and the reports over runs are written (default: "
+                  "results)")
+QUICK = Setting("--quick", "PODNET_QUICK", "0", flag,
+                "benchmarks: one round of one second, to check every method runs", True)
+KEEP_LAB = Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag,
+                   "leave a lab this run started up afterwards", True)
 MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
 
-#: The pytest plugin's options by their ``config.option`` attribute.
+#: The pytest plugin's options by their ``config.option`` attribute, in --help's order.
 PYTEST: Mapping[str, Setting] = {
-    "target": Setting("--target", "PODNET_TARGET", "lab", target),
-    "lab_name": Setting("--lab-name", "PODNET_LAB", "podnet", lab_name),
+    "target": Setting("--target", "PODNET_TARGET", "lab", target,
+                      "where rootless podman runs: the lab (default, as root), 'local', "
+                      "your own podman, or ssh://user@host[:port], that user's podman on "
+                      "another machine"),
+    "lab_name": Setting("--lab-name", "PODNET_LAB", "podnet", lab_name,
+                        "name of the lab to use"),
     "release": RELEASE,
-    "keep_lab": Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag),
-    "local_user": Setting("--local-user", "PODNET_LOCAL_USER", None, user),
-    "target_address": Setting("--target-address", "PODNET_TARGET_ADDRESS", None, address),
-    "client": Setting("--client", "PODNET_CLIENT", None, client),
-    "client_address": Setting("--client-address", "PODNET_CLIENT_ADDRESS", None, address),
-    "libsdsock": Setting("--libsdsock", "PODNET_LIBSDSOCK", None, existing_file),
+    "keep_lab": KEEP_LAB,
+    "local_user": Setting("--local-user", "PODNET_LOCAL_USER", None, user,
+                          "with --target local as root: the unprivileged user to run "
+                          "podman as"),
+    "target_address": Setting("--target-address", "PODNET_TARGET_ADDRESS", None, address,
+                              "with --target local: the address clients connect to"),
+    "client": Setting("--client", "PODNET_CLIENT", None, client,
+                      "the remote client, e.g. ssh://user@host2 (default: the lab's host2)"),
+    "client_address": Setting("--client-address", "PODNET_CLIENT_ADDRESS", None, address,
+                              "the address the target should see from --client"),
+    "libsdsock": Setting("--libsdsock", "PODNET_LIBSDSOCK", None, existing_file,
+                         "path to a built libsdsock.so for the experimental libsdsock check"),
     "results_dir": RESULTS,
-    "quick": Setting("--quick", "PODNET_QUICK", "0", flag),
-    "rounds": Setting("--rounds", "PODNET_ROUNDS", "5", count),
-    "duration": Setting("--duration", "PODNET_DURATION", "5", seconds),
-    "budget": Setting("--budget", "PODNET_BUDGET", None, seconds),
-    "mismatch": Setting("--mismatch", "PODNET_MISMATCH", "fail", choice("fail", "xfail")),
-    "run_id": Setting("--run-id", "PODNET_RUN_ID", None, run_id),
-    "base_tar": Setting("--base-tar", "PODNET_BASE_TAR", None, base_tar),
-    "keep_image": Setting("--keep-image", "PODNET_KEEP_IMAGE", "0", flag),
-    "ssh_identity": Setting("--ssh-identity", "PODNET_SSH_IDENTITY", None, readable_file),
+    "quick": QUICK,
+    "rounds": Setting("--rounds", "PODNET_ROUNDS", "5", count,
+                      "benchmarks: measured rounds, interleaved across methods (default 5)"),
+    "duration": Setting("--duration", "PODNET_DURATION", "5", seconds,
+                        "benchmarks: seconds per measurement (default 5)"),
+    "budget": Setting("--budget", "PODNET_BUDGET", None, seconds,
+                      "throughput: seconds for warm-up and rounds; extra rounds for "
+                      "imprecise ratios run only while it lasts (default: the throughput "
+                      "benchmark's own budget)"),
+    "mismatch": Setting("--mismatch", "PODNET_MISMATCH", "fail", choice("fail", "xfail"),
+                        "a check that contradicts the guide: 'fail' (default) or 'xfail', "
+                        "reported as an expected failure naming the claim, so the "
+                        "harness's own CI stays green while every finding stays visible"),
+    "base_tar": Setting("--base-tar", "PODNET_BASE_TAR", None, base_tar,
+                        "with --target local: a root file system tar (mmdebstrap) for "
+                        "podnet's test image when it is missing (default: mmdebstrap, if "
+                        "installed, makes one)"),
+    "keep_image": Setting("--keep-image", "PODNET_KEEP_IMAGE", "0", flag,
+                          "with --target local: keep the images podnet built in this "
+                          "session (its test image, the proxies' images); by default they "
+                          "are removed at the end, so nothing is left behind", True),
+    "ssh_identity": Setting("--ssh-identity", "PODNET_SSH_IDENTITY", None, readable_file,
+                            "with --target ssh://: the private key to offer (default: "
+                            "ssh's own and ssh-agent)"),
     "ssh_known_hosts": Setting("--ssh-known-hosts", "PODNET_SSH_KNOWN_HOSTS", None,
-                               readable_file),
-    "ssh_from": Setting("--ssh-from", "PODNET_SSH_FROM", None, lab_host),
+                               readable_file,
+                               "with --target ssh://: the known_hosts file to check the "
+                               "host's key against (default: ~/.ssh/known_hosts)"),
+    "ssh_from": Setting("--ssh-from", "PODNET_SSH_FROM", None, lab_host,
+                        "with --target ssh://: run ssh in this client host's network "
+                        "namespace of the lab --lab-name (host2), whose host2 and host3 "
+                        "are then the clients"),
+    "run_id": Setting("--run-id", "PODNET_RUN_ID", None, run_id,
+                      "write into this run directory (shared by several pytest runs)"),
 }
-#: Options that only an ssh target reads.
-SSH_ONLY = ("ssh_identity", "ssh_known_hosts", "ssh_from")
 
 
 def check_machine_roots() -> None:
@@ -282,13 +388,14 @@ def resolve_pytest(option: Any, markers: Iterable[str]) -> None:
 
             value = BUDGET
         setattr(option, dest, value)
-    from harness.targets.ssh import is_ssh_target
+    from harness.targets import factory
 
-    if not is_ssh_target(str(option.target)):
-        for dest in SSH_ONLY:
+    chosen = factory.kind(str(option.target))
+    for other in factory.KINDS.values():
+        for dest in set(other.own) - set(chosen.own):
             if getattr(option, dest) is not None:
                 raise UsageError(f"{PYTEST[dest].option} (or {PYTEST[dest].variable}) needs "
-                                 "--target ssh://user@host")
+                                 f"--target {other.scheme}://user@host")
     if getattr(option, "markexpr", ""):
         names_only = (re.split(r"[:(]", line, maxsplit=1)[0].strip() for line in markers)
         marker_expression(option.markexpr, "-m", names_only)

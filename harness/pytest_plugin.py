@@ -6,36 +6,31 @@ loaded wherever podnet is installed: ``pytest -p podnet --pyargs harness.scenari
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness import workers
-from harness.bench.schedule import BUDGET
 from harness.claims import Claim, Registry, load_default
-from harness.cleanup import marked_session
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
 from harness.clients.ssh import SshClient
 from harness.environment import fingerprint, podman_info, systemd_version
-from harness.errors import LabNotUp, PodnetError
-from harness.lab import lab as lab_ctl
+from harness.errors import PodnetError
 from harness.lab import lock
 from harness.lab.topology import LINKS, link_for
 from harness.methods import Method, all_methods
-from harness.options import resolve_pytest
+from harness.options import PYTEST, resolve_pytest
 from harness.podman.info import PodmanInfo
 from harness.requirements import Capabilities
 from harness.results import completeness
 from harness.results.recorder import ClaimMismatch, Recorder
+from harness.targets import factory
 from harness.targets.base import Target
 from harness.targets.lab import LabTarget
-from harness.targets.local import LocalTarget, user_session
-from harness.targets.ssh import SshTarget, is_ssh_target, parse_target_url, ssh_session
 from harness.timekeeper import Timekeeper
 from harness.versions import Version
 
@@ -96,62 +91,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("podnet", "podnet: verify the rootless Podman networking guide")
-    group.addoption("--target", default=None,
-                    help="where rootless podman runs: the lab (default, as root), 'local', "
-                         "your own podman, or ssh://user@host[:port], that user's podman on "
-                         "another machine [PODNET_TARGET]")
-    group.addoption("--lab-name", default=None,
-                    help="name of the lab to use [PODNET_LAB]")
-    group.addoption("--release", default=None,
-                    help="Debian release of the lab, if the plugin has to start it")
-    group.addoption("--keep-lab", action="store_true", default=None,
-                    help="leave a lab this run started up afterwards [PODNET_KEEP_LAB]")
-    group.addoption("--local-user", default=None,
-                    help="with --target local as root: the unprivileged user to run podman as")
-    group.addoption("--target-address", default=None,
-                    help="with --target local: the address clients connect to")
-    group.addoption("--client", default=None,
-                    help="the remote client, e.g. ssh://user@host2 (default: the lab's host2)")
-    group.addoption("--client-address", default=None,
-                    help="the address the target should see from --client")
-    group.addoption("--libsdsock", default=None,
-                    help="path to a built libsdsock.so for the experimental libsdsock check")
-    group.addoption("--results-dir", default=None,
-                    help="where run directories are written (default: results/) [PODNET_RESULTS]")
-    group.addoption("--quick", action="store_true", default=None,
-                    help="benchmarks: one round of one second, to check every method runs")
-    group.addoption("--rounds", default=None,
-                    help="benchmarks: measured rounds, interleaved across methods (default 5)")
-    group.addoption("--duration", default=None,
-                    help="benchmarks: seconds per measurement (default 5)")
-    group.addoption("--budget", default=None,
-                    help="throughput: seconds for warm-up and rounds; extra rounds for "
-                         "imprecise ratios run only while it lasts "
-                         f"(default {BUDGET:g}) [PODNET_BUDGET]")
-    group.addoption("--mismatch", default=None,
-                    help="a check that contradicts the guide: 'fail' (default) or 'xfail', "
-                         "reported as an expected failure naming the claim, so the harness's "
-                         "own CI stays green while every finding stays visible [PODNET_MISMATCH]")
-    group.addoption("--base-tar", default=None,
-                    help="with --target local: a root file system tar (mmdebstrap) for podnet's "
-                         "test image when it is missing (default: mmdebstrap, if installed, "
-                         "makes one) [PODNET_BASE_TAR]")
-    group.addoption("--keep-image", action="store_true", default=None,
-                    help="with --target local: keep the images podnet built in this session "
-                         "(its test image, the proxies' images); by default they are removed "
-                         "at the end, so nothing is left behind [PODNET_KEEP_IMAGE]")
-    group.addoption("--ssh-identity", default=None,
-                    help="with --target ssh://: the private key to offer (default: ssh's "
-                         "own and ssh-agent) [PODNET_SSH_IDENTITY]")
-    group.addoption("--ssh-known-hosts", default=None,
-                    help="with --target ssh://: the known_hosts file to check the host's key "
-                         "against (default: ~/.ssh/known_hosts) [PODNET_SSH_KNOWN_HOSTS]")
-    group.addoption("--ssh-from", default=None,
-                    help="with --target ssh://: run ssh in this client host's network "
-                         "namespace of the lab --lab-name (host2), whose host2 and host3 "
-                         "are then the clients [PODNET_SSH_FROM]")
-    group.addoption("--run-id", default=None,
-                    help="write into this run directory (shared by several pytest runs)")
+    for setting in PYTEST.values():
+        setting.declare(group.addoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -221,23 +162,18 @@ def _is_benchmark(item: pytest.Item) -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    chosen = str(config.getoption("--target"))
-    if is_ssh_target(chosen):
-        via = config.getoption("--ssh-from")
-        return [f"podnet target: ssh:{parse_target_url(chosen).describe()}"
-                + (f" from the lab's {via}" if via else "")]
-    if chosen != "lab":
-        return [f"podnet target: local ({config.getoption('--local-user') or 'this user'})"]
-    status = lab_ctl.status(config.getoption("--lab-name"))
-    if not status.up or status.state is None:
-        return [f"podnet target: lab '{status.name}' (not up; started when a test needs it)"]
-    try:
-        target = LabTarget(status.name, status.state)
-        info = podman_info(target)
-    except PodnetError as exc:
-        return [f"podnet target: lab '{status.name}' ({exc})"]
-    versions = ", ".join(f"{k} {v}" for k, v in info.components.as_text().items())
-    return [f"podnet target: {target.name}; {versions}"]
+    return [f"podnet target: {factory.describe(config.option.target, _settings(config))}"]
+
+
+def _settings(config: pytest.Config) -> factory.Settings:
+    """The target's settings from the plugin's options (resolved in pytest_configure)."""
+    opt = config.option
+    return factory.Settings(
+        run_id=config.stash[RECORDER].run.run_id, lab_name=opt.lab_name,
+        release=opt.release, keep_lab=bool(opt.keep_lab), local_user=opt.local_user,
+        target_address=opt.target_address, base_tar=opt.base_tar,
+        keep_image=bool(opt.keep_image), ssh_identity=opt.ssh_identity,
+        ssh_known_hosts=opt.ssh_known_hosts, ssh_from=opt.ssh_from)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -372,10 +308,10 @@ def recorder(pytestconfig: pytest.Config) -> Recorder:
 
 
 @pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
-    """The target, marking what it creates with this session (the run id); stale
-    sessions' marks are removed first, this session's at its end."""
-    opt = pytestconfig.getoption
+def target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The target ``--target`` names (harness.targets.factory), marking what it creates
+    with this session (the run id); stale sessions' marks are removed first, this
+    session's at its end."""
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
 
@@ -385,50 +321,17 @@ def target(pytestconfig: pytest.Config, recorder: Recorder) -> Iterator[Target]:
                 reporter.write_line(f"podnet: {text}")
 
     try:
-        if is_ssh_target(opt("--target")):
-            with _ssh_target(pytestconfig, recorder.run.run_id, say) as remote:
-                yield remote
-            return
-        if opt("--target") == "local":
-            local = LocalTarget(opt("--local-user"), opt("--target-address"))
-            with user_session(local, recorder.run.run_id, base_tar=opt("--base-tar"),
-                              keep_image=opt("--keep-image"), note=say):
-                yield local
-            return
-        name = opt("--lab-name")
-        # Holds the lab for the whole session; host1 reset to its baseline first.
-        with lab_ctl.session(name, opt("--release"), keep=opt("--keep-lab"), say=say
-                             ) as lab_target, \
-                marked_session(lab_target, recorder.run.run_id, note=say):
-            yield lab_target
+        with factory.session(pytestconfig.option.target, _settings(pytestconfig), say) as chosen:
+            yield chosen
     except lock.LockBusy as exc:  # another session holds the target: say who
         pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=2)
     except PodnetError as exc:
         pytest.exit(f"podnet: {str(exc).splitlines()[0]}", returncode=4)
 
 
-@contextlib.contextmanager
-def _ssh_target(config: pytest.Config, run_id: str, say: Callable[[str], None]
-                ) -> Iterator[SshTarget]:
-    """The ssh target's session; with --ssh-from, ssh runs in that lab host's network
-    namespace and the lab stays up meanwhile (its lock held shared)."""
-    opt = config.getoption
-    via, name = opt("--ssh-from"), opt("--lab-name")
-    with lock.lab_lock(name, exclusive=False, note=say) if via else contextlib.nullcontext():
-        if via and not lab_ctl.status(name).up:
-            raise LabNotUp(name)
-        with ssh_session(parse_target_url(opt("--target")), run_id,
-                         known_hosts=opt("--ssh-known-hosts"), identity=opt("--ssh-identity"),
-                         netns=f"{name}-{via}" if via else None,
-                         main_address=opt("--target-address"), base_tar=opt("--base-tar"),
-                         keep_image=opt("--keep-image"), note=say) as remote:
-            yield remote
-
-
-def _lab_clients(config: pytest.Config, target: Target) -> bool:
+def _lab_clients(config: pytest.Config) -> bool:
     """Whether the clients are the lab's hosts: the lab target, or ssh from the lab."""
-    return isinstance(target, LabTarget) or (
-        isinstance(target, SshTarget) and bool(config.getoption("--ssh-from")))
+    return factory.lab_clients(config.option.target, _settings(config))
 
 
 @pytest.fixture(scope="session")
@@ -451,21 +354,25 @@ def _lab_client(config: pytest.Config, host: str) -> Client:
 
 
 @pytest.fixture(scope="session")
-def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, Any]) -> Client:
+def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, Any]
+           ) -> Iterator[Client]:
     """The remote client (the lab's host2, or --client)."""
     url = pytestconfig.getoption("--client")
     if url:
-        return SshClient(url, pytestconfig.getoption("--client-address"))
-    if not _lab_clients(pytestconfig, target):
+        remote = SshClient(url, pytestconfig.getoption("--client-address"))
+        yield remote
+        remote.close()
+        return
+    if not _lab_clients(pytestconfig):
         pytest.skip("with --target local or ssh://, pass --client ssh://user@host for a "
                     "remote client")
-    return _lab_client(pytestconfig, "host2")
+    yield _lab_client(pytestconfig, "host2")
 
 
 @pytest.fixture(scope="session")
 def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
     """A second client reaching host1 through its other interface (eth1)."""
-    if not _lab_clients(pytestconfig, target) or pytestconfig.getoption("--client"):
+    if not _lab_clients(pytestconfig) or pytestconfig.getoption("--client"):
         pytest.skip("needs a second client on another interface (host3 of the lab)")
     return _lab_client(pytestconfig, LINKS[1].client)
 
@@ -473,7 +380,7 @@ def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
 @pytest.fixture(scope="session")
 def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) -> Capabilities:
     return Capabilities(target, info, pytestconfig.getoption("--libsdsock"),
-                        has_host3=_lab_clients(pytestconfig, target))
+                        has_host3=_lab_clients(pytestconfig))
 
 
 @pytest.fixture(scope="session")

