@@ -1,7 +1,7 @@
 """The claims registry: every statement of the guide, as data, with its section.
 
 Tests take expected outcomes from here, never from what they observe. The registry
-files are ``harness/scenarios/claims/*.toml``; this module only loads and queries it.
+files are ``scenarios/claims/*.toml``; this module only loads and queries it.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import builtins
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.scenarios import DIRECTORY
 from harness.versions import Condition, Version
 
 GUIDE = "podman-networking-docs"
@@ -164,7 +164,8 @@ def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
     return value.strip()
 
 
-DEFAULT_REGISTRY = DIRECTORY / "claims"
+#: The suites' package carries the registry as its data (never imported from here).
+DEFAULT_REGISTRY = Path(str(resources.files("scenarios") / "claims"))
 
 
 def load_default() -> Registry:

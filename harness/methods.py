@@ -1,16 +1,17 @@
-"""The guide's inbound methods, loaded from ``harness/scenarios/methods.toml``."""
+"""The guide's inbound methods, loaded from ``scenarios/methods.toml``."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from pathlib import Path
 
 from harness import names
 from harness.errors import UsageError
-from harness.scenarios import DIRECTORY
 
-METHODS_FILE = DIRECTORY / "methods.toml"
+METHODS_FILE = Path(str(resources.files("scenarios") / "methods.toml"))
 FAMILIES = ("pasta", "slirp4netns", "socket_activation", "host_network", "custom_network")
 
 

@@ -1,7 +1,7 @@
 """podnet's pytest plugin: options, markers, header and the fixtures every suite uses.
 
 Registered through podnet's ``pytest11`` entry point (``-p podnet`` names it), so it is
-loaded wherever podnet is installed: ``pytest -p podnet --pyargs harness.scenarios``.
+loaded wherever podnet is installed: ``pytest -p podnet --pyargs scenarios``.
 """
 
 from __future__ import annotations

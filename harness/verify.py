@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,6 @@ from harness.provenance import podnet_identity
 from harness.results import store, timings
 from harness.results.schema import Run
 from harness.run import run
-from harness.scenarios import DIRECTORY
 from harness.ui import (
     console,
     contradiction_line,
@@ -46,7 +46,7 @@ from harness.ui import (
     summary_table,
 )
 
-SCENARIOS = DIRECTORY
+SCENARIOS = Path(str(resources.files("scenarios")))
 #: No .pytest_cache, and no .benchmarks/ from a pytest-benchmark left installed (podnet
 #: does not use it), in the directory podnet verify runs in.
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:benchmark")

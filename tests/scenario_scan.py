@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "harness" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REGISTRY_NAMES = {"REGISTRY", "registry", "CLAIMS"}
 SELECTORS = {"select", "for_methods"}
 

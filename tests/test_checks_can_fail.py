@@ -25,30 +25,30 @@ from harness.requirements import Capabilities, removal_message
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
 from harness.run import Completed
-from harness.scenarios.test_backend import cni_available
-from harness.scenarios.test_bind_device import Observation, escaping_needed, restricted
-from harness.scenarios.test_pasta_options import (
+from harness.ui import summary_table
+from scenarios.test_backend import cni_available
+from scenarios.test_bind_device import Observation, escaping_needed, restricted
+from scenarios.test_pasta_options import (
     auto_udp_observed,
     pasta_argument,
     publish_holds,
     publish_observation,
 )
-from harness.scenarios.test_reverse_proxy import (
+from scenarios.test_reverse_proxy import (
     needs_env_observed,
     notify_observation,
     reload_finding,
     reload_works,
 )
-from harness.scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
-from harness.scenarios.test_traffic_capture import (
+from scenarios.test_security import AbstractConnect, abstract_reached, localhost_urls
+from scenarios.test_traffic_capture import (
     destination_seen,
     dns_forwarder,
     host_method_seen,
     resolved_seen,
 )
-from harness.scenarios.test_troubleshooting import solution_works
-from harness.scenarios.test_unprivileged_port import lowering_works, minimum_port
-from harness.ui import summary_table
+from scenarios.test_troubleshooting import solution_works
+from scenarios.test_unprivileged_port import lowering_works, minimum_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFUSALS = FIXTURES / "refusals"

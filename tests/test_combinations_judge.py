@@ -10,7 +10,7 @@ import pytest
 
 from harness.proxies.sockets import parse_ss
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_combinations import (
+from scenarios.test_combinations import (
     PORTS_DISCARDED,
     Trial,
     combined,

@@ -12,7 +12,7 @@ import pytest
 from harness.claims import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
-REGISTRY = Registry.load(ROOT / "harness" / "scenarios" / "claims" / "outbound.toml")
+REGISTRY = Registry.load(ROOT / "scenarios" / "claims" / "outbound.toml")
 # outbound-internet (native performance) lives in performance.toml, with the benchmarks.
 TABLES = ("outbound-localhost", "outbound-main-interface", "unix-socket")
 

@@ -1,6 +1,7 @@
-"""podnet as a package: the wheel carries the suites and their data, and a podnet
-installed from it into a fresh virtual environment outside the repository works from
-any directory, its pytest plugin loaded once through the ``pytest11`` entry point.
+"""podnet as a package: the wheel carries ``harness`` and the suites with their data
+(``scenarios``), and a podnet installed from it into a fresh virtual environment outside
+the repository works from any directory, its pytest plugin loaded once through the
+``pytest11`` entry point.
 
 The fresh environment gets podnet from the wheel alone (``--no-index --no-deps``); its
 dependencies are this environment's, through a ``.pth`` line (what
@@ -21,8 +22,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+#: The packages the wheel ships.
+PACKAGES = ("harness", "scenarios")
 #: The files of the source tree a wheel is built from.
-SOURCES = ("harness", "pyproject.toml", "README.md")
+SOURCES = (*PACKAGES, "pyproject.toml", "README.md")
 
 
 def _run(argv: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -51,9 +54,9 @@ def build_wheel(root: Path, edit_pyproject: tuple[str, str] | None = None) -> Pa
 
 
 def missing_from(wheel: Path) -> set[str]:
-    """The package's files that the wheel lacks."""
+    """The packages' files that the wheel lacks."""
     names = set(zipfile.ZipFile(wheel).namelist())
-    tree = {str(p.relative_to(REPO)) for p in (REPO / "harness").rglob("*")
+    tree = {str(p.relative_to(REPO)) for package in PACKAGES for p in (REPO / package).rglob("*")
             if p.is_file() and "__pycache__" not in p.parts}
     return tree - names
 
@@ -94,9 +97,9 @@ def test_the_wheel_carries_every_file_of_the_package(wheel: Path) -> None:
     package holds, the wheel holds."""
     assert missing_from(wheel) == set()
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"harness/scenarios/methods.toml", "harness/data/guide.md",
+    assert {"scenarios/methods.toml", "harness/data/guide.md",
             "harness/lab/files/image/Containerfile"} <= names
-    assert any(re.fullmatch(r"harness/scenarios/claims/\w+\.toml", n) for n in names)
+    assert any(re.fullmatch(r"scenarios/claims/\w+\.toml", n) for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[pytest11]\npodnet = harness.pytest_plugin" in text
@@ -133,11 +136,11 @@ def test_results_go_to_the_working_directory(venv: Path, elsewhere: Path) -> Non
 
 def test_the_suites_collect_from_the_wheel_with_the_plugin_loaded_once(
         venv: Path, elsewhere: Path) -> None:
-    """The documented form, ``pytest -p podnet --pyargs harness.scenarios``: the suites
+    """The documented form, ``pytest -p podnet --pyargs scenarios``: the suites
     from the installed package, the plugin by its entry point (and ``-p podnet`` is no
     second registration)."""
     done = _run([venv / "bin" / "python", "-m", "pytest", "-p", "podnet", "--pyargs",
-                 "harness.scenarios", "--collect-only", "-q", "-p", "no:cacheprovider",
+                 "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider",
                  "-m", "source_address"], cwd=elsewhere)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert any("test_source_address.py::" in line for line in done.stdout.splitlines())
@@ -146,14 +149,13 @@ def test_the_suites_collect_from_the_wheel_with_the_plugin_loaded_once(
 
 
 def test_the_package_reads_nothing_outside_itself() -> None:
-    """No module climbs from its own file above the package (``../scenarios``,
-    ``docs/``, ``tests/`` of a checkout): an installed podnet has none of them."""
+    """No module climbs from its own file above its package (``docs/``, ``tests/`` of a
+    checkout): an installed podnet has none of them."""
     climbing = re.compile(
         r"Path\(__file__\)(?:\.resolve\(\))?(?:\.parents\[(\d+)\]|((?:\.parent\b)+))")
-    package = REPO / "harness"
     outside = []
-    for path in package.rglob("*.py"):
-        depth = len(path.relative_to(package).parts)
+    for path in (p for package in PACKAGES for p in (REPO / package).rglob("*.py")):
+        depth = len(path.relative_to(REPO).parts) - 1
         for match in climbing.finditer(path.read_text()):
             ups = int(match[1]) + 1 if match[1] else match[2].count(".parent")
             if ups > depth:

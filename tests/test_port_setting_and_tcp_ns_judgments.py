@@ -3,8 +3,8 @@ against --map-gw and of web server Alternative 2, in the right world (observatio
 recorded in the lab, podman 5.4.2) and in wrong worlds that must fail them."""
 
 from harness.bench import stats, verdict
-from harness.scenarios.test_outbound_alternatives import alternative2_conf, tcp_ns_judgment
-from harness.scenarios.test_unprivileged_port_setting import procedure_result, scope
+from scenarios.test_outbound_alternatives import alternative2_conf, tcp_ns_judgment
+from scenarios.test_unprivileged_port_setting import procedure_result, scope
 
 #: Gbit/s per round, recorded in the lab: --map-gw, then -T.
 MAP_GW = {0: 0.18e9, 1: 0.51e9, 2: 0.32e9}

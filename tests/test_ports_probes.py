@@ -5,7 +5,7 @@ from pathlib import Path
 
 from harness.probes import procs
 from harness.probes.netconf import Route
-from harness.scenarios.test_unprivileged_port import minimum_port
+from scenarios.test_unprivileged_port import minimum_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "procs"
 

@@ -15,7 +15,7 @@ from harness.bench.stats import RatioSummary, summarize
 from harness.bench.throughput import bulk_sample
 from harness.errors import PodnetError
 from harness.proxies.bench import native_nginx_conf, nginx_server
-from harness.scenarios.test_proxy_throughput import combination_native
+from scenarios.test_proxy_throughput import combination_native
 
 LAB: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "proxies" / "throughput.json").read_text())

@@ -1,4 +1,4 @@
-"""The reboot troubleshooting checks (harness/scenarios/test_reboot.py) on recorded
+"""The reboot troubleshooting checks (scenarios/test_reboot.py) on recorded
 observations, and fed the wrong worlds: each must fail or error, never pass.
 
 ``fixtures/reboot/late-network-trixie.json`` is the evidence of a lab run (podman 5.4.2,
@@ -17,7 +17,8 @@ import pytest
 
 from harness.claims import load_default
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_reboot import (
+from harness.words import PROPERTY_WORDS, value_words
+from scenarios.test_reboot import (
     AFTER_ONLINE,
     COMMANDS,
     EXAMPLE,
@@ -31,7 +32,6 @@ from harness.scenarios.test_reboot import (
     starts_after_late_network,
     waits_for_system_target,
 )
-from harness.words import PROPERTY_WORDS, value_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reboot"
 RECORDED = json.loads((FIXTURES / "late-network-trixie.json").read_text())

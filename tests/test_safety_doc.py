@@ -9,9 +9,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAFETY = REPO / "docs" / "safety.md"
-#: `tests/x.py`, `tests/x.py::test_y` (a pattern with *), `harness/scenarios/x.py::test_y`,
+#: `tests/x.py`, `tests/x.py::test_y` (a pattern with *), `scenarios/x.py::test_y`,
 #: or a bare `test_y` / `::test_y` that belongs to the file named last before it.
-REFERENCE = re.compile(r"`((?:tests|harness/scenarios)/[\w/]+\.py)?(?:::)?(test_[\w*]*)?`")
+REFERENCE = re.compile(r"`((?:tests|scenarios)/[\w/]+\.py)?(?:::)?(test_[\w*]*)?`")
 
 
 def _tests_of(path: Path) -> list[str]:

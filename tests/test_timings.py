@@ -86,15 +86,15 @@ def test_the_timekeeper_adds_a_tests_setup_call_and_teardown() -> None:
     run = Run("r", 1.0)
     keeper = Timekeeper(run)
     try:
-        node = "harness/scenarios/test_source_address.py::test_source_address[pasta-tcp]"
+        node = "scenarios/test_source_address.py::test_source_address[pasta-tcp]"
         keeper.pytest_runtest_logreport(_report(node, "setup", 40.0, start=100.0))
         keeper.pytest_runtest_logreport(_report(node, "call", 2.5, start=140.0))
         assert run.timings == []  # not before its teardown
         keeper.pytest_runtest_logreport(_report(node, "teardown", 0.5, start=142.5))
-        skipped = "harness/scenarios/test_backend.py::test_x"
+        skipped = "scenarios/test_backend.py::test_x"
         keeper.pytest_runtest_logreport(_report(skipped, "setup", 0.1, "skipped"))
         keeper.pytest_runtest_logreport(_report(skipped, "teardown", 0.0))
-        failed = "harness/scenarios/test_backend.py::test_y"
+        failed = "scenarios/test_backend.py::test_y"
         keeper.pytest_runtest_logreport(_report(failed, "setup", 0.1))
         keeper.pytest_runtest_logreport(_report(failed, "call", 1.0, "failed"))
         keeper.pytest_runtest_logreport(_report(failed, "teardown", 0.2))
@@ -190,7 +190,7 @@ def test_a_run_without_timings_has_no_section() -> None:
 
 
 def test_a_tests_short_name_drops_its_directory() -> None:
-    test = Timing("harness/scenarios/test_lab.py::test_up[x]", "test", 1.0, 1.0, "lab")
+    test = Timing("scenarios/test_lab.py::test_up[x]", "test", 1.0, 1.0, "lab")
     assert durations.short_name(test) == "test_lab.py::test_up[x]"
     assert durations.short_name(Timing("lab up", "phase", 1.0, 1.0)) == "lab up"
     assert timings.suite_of(test.name) == "lab"

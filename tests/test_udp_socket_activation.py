@@ -11,8 +11,8 @@ import pytest
 
 from harness.proxies.sockets import parse_ss
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_source_address import udp_socket_activated
 from harness.services import socket_unit
+from scenarios.test_source_address import udp_socket_activated
 
 LAB: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "socket_udp" / "lab.json").read_text())

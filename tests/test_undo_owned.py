@@ -17,9 +17,9 @@ from harness.methods import Method, get_method
 from harness.probes import hostserver
 from harness.proxies import units
 from harness.proxies.specs import PROXIES
-from harness.scenarios import test_quadlet_forms
 from harness.sessions import Session, SessionStore
 from harness.targets.base import ForeignFile, NotIsolated
+from scenarios import test_quadlet_forms
 from tests.test_sessions import NEW, FakeTarget, HereTarget
 
 HOME = "/home/test"

@@ -85,7 +85,8 @@ def test_the_user_namespace_restriction_is_lifted_in_ci_only() -> None:
     """Only the CI's lab-host action changes the AppArmor setting, and only when it is set;
     nothing people run on their own machines does."""
     knob = "apparmor_restrict_unprivileged_userns"
-    found = [str(p.relative_to(REPO)) for base in ("harness", "scripts", ".github", ".ci")
+    bases = ("harness", "scenarios", "scripts", ".github", ".ci")
+    found = [str(p.relative_to(REPO)) for base in bases
              for p in (REPO / base).rglob("*") if p.is_file() and p.suffix != ".pyc"
              and knob in p.read_text(errors="replace")]
     assert found == [".github/actions/lab-host/action.yml"]

@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,9 @@ from harness.wait import poll
 
 Snapshot = dict[str, list[Any]]
 
-#: podnet's package (suites and their data inside), copied into host1 as ``src/harness``.
-PACKAGE = Path(__file__).resolve().parents[1]
+#: podnet's packages as installed, copied into host1 as ``src/harness`` and
+#: ``src/scenarios`` (the suites and their data).
+PACKAGES = {name: Path(str(resources.files(name))) for name in ("harness", "scenarios")}
 #: Keys of podman's JSON listings that change with time alone ("Up 3 minutes").
 VOLATILE_KEYS = frozenset({"Status", "CreatedAt", "RunningFor", "CreatedSince", "MountCount",
                            "created"})
@@ -394,18 +396,19 @@ def lab_base_tar(host: LabTarget) -> Path:
 
 
 def source_tar() -> Path:
-    """A tar of podnet's package as installed (without bytecode caches), in a temporary
+    """A tar of podnet's packages as installed (without bytecode caches), in a temporary
     file."""
     with (tempfile.NamedTemporaryFile(prefix="podnet-source-", suffix=".tar",
                                       delete=False) as handle,
           tarfile.open(fileobj=handle, mode="w") as tar):
-        tar.add(PACKAGE, arcname="harness",
-                filter=lambda info: None if "__pycache__" in info.name else info)
+        for name, path in PACKAGES.items():
+            tar.add(path, arcname=name,
+                    filter=lambda info: None if "__pycache__" in info.name else info)
     return Path(handle.name)
 
 
 def install_source(host: LabTarget, workdir: str, base_tar: Path) -> None:
-    """Copy podnet's package and a base tar into ``workdir`` in host1 (as root)."""
+    """Copy podnet's packages and a base tar into ``workdir`` in host1 (as root)."""
     tar = source_tar()
     try:
         host.run(["mkdir", "-p", f"{workdir}/src"], root=True)
@@ -444,7 +447,7 @@ class InnerRun:
 
     def script(self, workdir: str, person: Person) -> str:
         # podnet is not installed in host1 (no entry point): the plugin by its module.
-        argv = ["python3", "-m", "pytest", "harness/scenarios", "-p", "harness.pytest_plugin",
+        argv = ["python3", "-m", "pytest", "scenarios", "-p", "harness.pytest_plugin",
                 "-p", "no:cacheprovider", "-q", "--target", "local",
                 *(("--local-user", person.user) if self.runner == "root" else ()),
                 "--base-tar", f"{workdir}/base.tar", "--results-dir",
