@@ -32,8 +32,15 @@ def _validate(args: argparse.Namespace) -> None:
     """Every option and the PODNET_* variables the command uses, before it starts: each
     replaced by its typed value."""
     args.name = options.LAB.resolve(args.name)
-    if args.command in ("lab", "verify"):
+    if args.command in ("lab", "verify", "upstream-tests"):
         options.check_machine_roots()
+    if args.command == "upstream-tests":
+        args.podman_src = options.PODMAN_SRC.resolve(args.podman_src)
+        if args.podman_src is None:
+            raise UsageError("podnet upstream-tests needs podman's tests: give --podman-src "
+                             "DIR, a podman source checkout (git clone "
+                             "https://github.com/containers/podman) [PODNET_PODMAN_SRC]")
+        args.files = args.podman_src.files(args.files)
     if getattr(args, "release", False) is not False:
         setting = options.RELEASES if args.command == "verify" else options.RELEASE
         args.release = setting.resolve(args.release)
@@ -154,6 +161,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         results_root=args.results_dir, marker=args.marker, extra=args.pytest_args,
         quiet=args.quiet,
     )
+
+
+def cmd_upstream_tests(args: argparse.Namespace) -> int:
+    from harness.upstream.command import upstream_tests
+
+    return upstream_tests(checkout=args.podman_src, files=args.files, release=args.release,
+                          lab_name=args.name, results_root=args.results_dir,
+                          keep_lab=args.keep_lab)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -314,6 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="-- further pytest arguments")
     ver.set_defaults(func=cmd_verify)
+
+    ups = sub.add_parser("upstream-tests", help="podman's own networking system tests "
+                         "(bats) in the lab's host1, against its podman")
+    for setting in (options.PODMAN_SRC, options.RELEASE, options.KEEP_LAB, options.RESULTS):
+        setting.declare(ups.add_argument)
+    ups.add_argument("files", nargs="*", metavar="FILE",
+                     help="bats files of test/system (default: 500-networking.bats "
+                          "505-networking-pasta.bats)")
+    ups.set_defaults(func=cmd_upstream_tests)
 
     rep = sub.add_parser("report", help="re-render a run's reports (Markdown, HTML, CSV)")
     rep.add_argument("run", help="a run directory under results/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from harness import matrix_upstream
 from harness.matrix import Cell, Matrix, Row, ratio_label, ratio_words
 from harness.matrix_changes import change_groups, group_words, item_words
 from harness.reports.markdown import escape as _md
@@ -93,6 +94,7 @@ def markdown(matrix: Matrix) -> str:
         lines += ["| " + " | ".join([_md(ratio_label(first)), *(ratio_words(e) for e in entries)])
                   + " |" for first, entries in ratios]
         lines.append("")
+    lines += matrix_upstream.markdown_lines([c.run for c in matrix.columns])
     return "\n".join(lines)
 
 
@@ -236,7 +238,8 @@ def html_page(matrix: Matrix) -> str:
     body = [f"<h1>{TITLE}</h1>", f'<p class="intro">{escape(INTRO)} Releases: '
             f"{escape(titles)}.</p>", f"<h2>{CHANGES} ({_count(len(matrix.changes()))})</h2>",
             _changes(matrix), f"<h2>{SUMMARY}</h2>", _summary(matrix), f"<h2>{EVERY}</h2>",
-            FILTER, _table(matrix), _ratios(matrix)]
+            FILTER, _table(matrix), _ratios(matrix),
+            matrix_upstream.html_fragment([c.run for c in matrix.columns])]
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{TITLE}</title><style>{CSS}</style><script>{SCRIPT}</script></head>"
             f"<body>{''.join(body)}</body></html>\n")

@@ -139,6 +139,14 @@ def lab_host(text: str, source: str) -> str:
     return text
 
 
+def podman_src(text: str, source: str) -> Any:
+    """A podman checkout (``podnet upstream-tests``): a
+    :class:`harness.upstream.checkout.Checkout`."""
+    from harness.upstream.checkout import open_checkout
+
+    return open_checkout(text, source)
+
+
 def readable_file(text: str, source: str) -> str:
     if not Path(text).is_file() or not os.access(text, os.R_OK):
         raise UsageError(f"invalid {source} {text!r}: no readable file there")
@@ -305,6 +313,9 @@ QUICK = Setting("--quick", "PODNET_QUICK", "0", flag,
 KEEP_LAB = Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag,
                    "leave a lab this run started up afterwards", True)
 MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
+PODMAN_SRC = Setting("--podman-src", "PODNET_PODMAN_SRC", None, podman_src,
+                     "a podman source checkout, or its test/system directory, whose "
+                     "system tests podnet upstream-tests runs")
 
 #: The pytest plugin's options by their ``config.option`` attribute, in --help's order.
 PYTEST: Mapping[str, Setting] = {

@@ -42,7 +42,7 @@ def test_version_1_inconclusive_skips_become_inconclusive(tmp_path: Path) -> Non
 
 def test_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(PodnetError, match=f"schema version {SCHEMA_VERSION + 1}; this podnet "
-                       "reads versions 1, 2"):
+                       "reads versions 1, 2, 3"):
         store.load(_write(tmp_path, SCHEMA_VERSION + 1, []))
 
 

@@ -24,8 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.fsguard import remove_tree
-from harness.lab import sshd
+from harness.lab import packages
 from harness.lab.images import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.methods import all_methods
@@ -478,18 +477,11 @@ SUDOERS = "/etc/sudoers.d/podnet-workstation"
 def sudo_package(host: LabTarget) -> Iterator[None]:
     """sudo installed in host1 (which has none) for as long as the context lasts, then
     purged (also what an interrupted proof left)."""
-    scratch = Path(tempfile.mkdtemp(prefix="podnet-sudo-"))
-    packages: list[str] = []
     try:
-        debs = sshd.fetch_debs(host, scratch, ("sudo",))
-        packages = [sshd.package_name(deb) for deb in debs]
-        install_dir = "/root/podnet-workstation-debs"
-        sshd.install(host, debs, install_dir)
-        yield
+        with packages.installed(host, ("sudo",), "/root/podnet-workstation-debs"):
+            yield
     finally:
         host.run(["rm", "-f", "--", SUDOERS], root=True, check=False)
-        sshd.purge(host, packages)
-        remove_tree(scratch, Path(tempfile.gettempdir()))
 
 
 @contextlib.contextmanager

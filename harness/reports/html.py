@@ -14,6 +14,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.reports import findings
+from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, samples_chart
 from harness.reports.claim_list import (
     BEYOND_HEADER,
@@ -224,6 +225,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
     body.append(guide_examples.html_fragment(run))
+    body.append(upstream_tests.html_fragment(run))
     body += ["<h2>Claim results</h2>", _results(run, registry),
              "<h2>Coverage of the guide</h2>",
              coverage.html_fragment(coverage.of(registry or load_default(), [run])),

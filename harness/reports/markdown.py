@@ -11,6 +11,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.reports import findings
+from harness.reports import upstream as upstream_tests
 from harness.reports.claim_list import (
     BEYOND_HEADER,
     BEYOND_INTRO,
@@ -170,6 +171,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
         lines += table_markdown(table, notes)
     lines += performance_lines(PerformanceSummary.of(run), run.measurements)
     lines += guide_examples.markdown_lines(run)
+    lines += upstream_tests.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",
               *coverage.markdown_lines(coverage.of(registry or load_default(), [run])), ""]

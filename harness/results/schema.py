@@ -1,6 +1,6 @@
 """The run record: what one run of podnet found. JSON is the source of truth.
 
-Schema (version 2), ``results/<run-id>/run.json``::
+Schema (version 3), ``results/<run-id>/run.json``::
 
     {
       "schema": "podnet.run", "schema_version": 2,
@@ -11,7 +11,8 @@ Schema (version 2), ``results/<run-id>/run.json``::
       "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
                       "cpu": "...", "versions": {"podman": "5.4.2", ...}},
       "results": [ClaimResult, ...],
-      "measurements": [Measurement, ...]
+      "measurements": [Measurement, ...],
+      "upstream": null or UpstreamSuite
     }
 
 A ClaimResult is one check of one claim (for one method and protocol):
@@ -31,6 +32,9 @@ A Measurement is one sample: ``kind`` (``throughput``, ``latency``, ...), ``meth
 Version 1 had no ``inconclusive``: it recorded an undecided verdict as ``skipped`` with a
 reason starting "inconclusive". Such a record is upgraded on reading (:func:`upgrade`).
 
+Version 2 had no ``upstream``: podman's own system tests as ``podnet upstream-tests``
+ran them (:mod:`harness.results.upstream`), null when the run did not run them.
+
 ``timings`` holds the wall time of each test and phase (:mod:`harness.results.timings`).
 """
 
@@ -42,11 +46,12 @@ from typing import Any
 from harness.errors import PodnetError
 from harness.results import timings as timing_records
 from harness.results.timings import Timing
+from harness.results.upstream import UpstreamSuite
 
 SCHEMA = "podnet.run"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Versions this podnet reads: older ones are upgraded on reading.
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 OUTCOMES = ("passed", "failed", "inconclusive", "skipped", "not_applicable", "unsupported",
             "error")
 #: Outcomes that decide a claim: the run observed whether the guide's statement holds.
@@ -105,6 +110,8 @@ class Run:
     selection: str | None = None
     #: Wall time of each test and phase (harness.results.timings).
     timings: list[Timing] = field(default_factory=list)
+    #: podman's own system tests, when the run ran them (``podnet upstream-tests``).
+    upstream: UpstreamSuite | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record; a summary held as a typed structure is written as its ``to_dict``."""
@@ -137,6 +144,8 @@ class Run:
                 status=data.get("status", "complete"), podnet=data.get("podnet", {}),
                 selection=data.get("selection"),
                 timings=[Timing(**t) for t in data.get("timings", [])],
+                upstream=None if data.get("upstream") is None
+                else UpstreamSuite.from_dict(data["upstream"], source),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -149,7 +158,7 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("results", (list,), False), ("measurements", (list,), False),
     ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
     ("selection", (str, type(None)), False),
-    ("timings", (list,), False),
+    ("timings", (list,), False), ("upstream", (dict, type(None)), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
@@ -166,18 +175,24 @@ _MEASUREMENT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """A record of an older schema version as the current version (a copy): version 1's
-    undecided verdicts, ``skipped`` with a reason starting "inconclusive", become
-    ``inconclusive``."""
-    if data.get("schema_version") == SCHEMA_VERSION:
+    """A record of an older schema version as the current version (a copy), one version
+    at a time: version 1's undecided verdicts, ``skipped`` with a reason starting
+    "inconclusive", become ``inconclusive``; version 2 had no ``upstream`` (none ran)."""
+    version = data.get("schema_version")
+    if version == SCHEMA_VERSION:
         return data
-    upgraded = {**data, "schema_version": SCHEMA_VERSION}
-    if isinstance(results := data.get("results"), list):
-        upgraded["results"] = [
-            {**r, "outcome": "inconclusive"} if isinstance(r, dict)
-            and r.get("outcome") == "skipped"
-            and str(r.get("reason", "")).startswith("inconclusive") else r
-            for r in results]
+    upgraded = dict(data)
+    if version == 1:
+        if isinstance(results := data.get("results"), list):
+            upgraded["results"] = [
+                {**r, "outcome": "inconclusive"} if isinstance(r, dict)
+                and r.get("outcome") == "skipped"
+                and str(r.get("reason", "")).startswith("inconclusive") else r
+                for r in results]
+        version = 2
+    if version == 2:
+        upgraded["upstream"] = None
+    upgraded["schema_version"] = SCHEMA_VERSION
     return upgraded
 
 

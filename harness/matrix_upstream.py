@@ -1,0 +1,122 @@
+"""The release matrix's section "podman's own tests": one row per test (bats file and
+name, without podman's ``[505]`` prefix), one cell per release whose run ran podman's
+tests (``podnet upstream-tests``); the tests whose result differs between releases
+first, then the counts per release and every test."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from tabulate import tabulate
+
+from harness.results.schema import Run
+from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
+from harness.upstream.tap import bare_name
+
+HEADING = "podman's own tests"
+NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class UpstreamRow:
+    file: str
+    name: str
+    #: one per release: the test's result, None when that release's run had no such test
+    cells: tuple[UpstreamTest | None, ...]
+
+    @property
+    def differs(self) -> bool:
+        return len({c.outcome for c in self.cells if c is not None}) > 1 or (
+            any(c is None for c in self.cells) and any(c is not None for c in self.cells))
+
+
+def column_title(run: Run) -> str:
+    suite = run.upstream
+    release = str(run.environment.get("release") or run.run_id)
+    if suite is None:
+        return f"{release} (no podman tests)"
+    return f"{release} (tests {suite.source_version or '?'}, podman {suite.podman_version})"
+
+
+def rows(runs: Sequence[Run]) -> list[UpstreamRow]:
+    order: dict[tuple[str, str], None] = {}
+    found: list[dict[tuple[str, str], UpstreamTest]] = []
+    for run in runs:
+        tests = run.upstream.tests if run.upstream is not None else []
+        by_key = {(t.file, bare_name(t.name)): t for t in tests}
+        order.update(dict.fromkeys(by_key))
+        found.append(by_key)
+    return [UpstreamRow(file, name, tuple(f.get((file, name)) for f in found))
+            for file, name in order]
+
+
+def cell_text(test: UpstreamTest | None) -> str:
+    if test is None:
+        return NOT_RUN
+    word = OUTCOME_WORDS[test.outcome]
+    return f"{word}: {test.reason}" if test.outcome == "skipped" and test.reason else word
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _grid(header: list[str], body: list[list[str]]) -> list[str]:
+    return tabulate([[_md(c) for c in row] for row in body], headers=[_md(h) for h in header],
+                    tablefmt="github", disable_numparse=True).splitlines()
+
+
+def _row_cells(row: UpstreamRow) -> list[str]:
+    return [row.file, row.name, *(cell_text(c) for c in row.cells)]
+
+
+def markdown_lines(runs: Sequence[Run]) -> list[str]:
+    """The section for matrix.md ([] when no run ran podman's tests)."""
+    if all(run.upstream is None for run in runs):
+        return []
+    titles = [column_title(run) for run in runs]
+    found = rows(runs)
+    differing = [row for row in found if row.differs]
+    out = [f"## {HEADING}", "", "Per release: " + "; ".join(
+        f"{title}: {counts_text(counts(run.upstream.tests))}" for title, run in
+        zip(titles, runs, strict=True) if run.upstream is not None) + ".", ""]
+    for title, run in zip(titles, runs, strict=True):
+        if run.upstream is not None and (mismatch := run.upstream.version_mismatch()):
+            out.append(f"- {_md(title)}: {_md(mismatch)}")
+    out += ["", f"### Tests whose result differs between releases ({len(differing)})", ""]
+    out += (_grid(["file", "test", *titles], [_row_cells(r) for r in differing])
+            if differing else ["None."])
+    out += ["", "### Every test", "",
+            *_grid(["file", "test", *titles], [_row_cells(r) for r in found]), ""]
+    return out
+
+
+def _css(test: UpstreamTest | None) -> str:
+    if test is None:
+        return "o-none"
+    return "o-skipped" if test.outcome == "needs_internet" else f"o-{test.outcome}"
+
+
+def html_fragment(runs: Sequence[Run]) -> str:
+    """The section for matrix.html ("" when no run ran podman's tests)."""
+    if all(run.upstream is None for run in runs):
+        return ""
+    titles = [column_title(run) for run in runs]
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["file", "test", *titles])
+    body = []
+    for row in rows(runs):
+        cells = "".join(f'<td class="{_css(c)}">{escape(cell_text(c))}</td>' for c in row.cells)
+        css = ' class="changes"' if row.differs else ""
+        body.append(f"<tr{css}><td>{escape(row.file)}</td><th scope=\"row\">"
+                    f"{escape(row.name)}</th>{cells}</tr>")
+    summary = "; ".join(f"{t}: {counts_text(counts(r.upstream.tests))}"
+                        for t, r in zip(titles, runs, strict=True) if r.upstream is not None)
+    notes = "".join(f"<li>{escape(t)}: {escape(m)}</li>" for t, r in zip(titles, runs, strict=True)
+                    if r.upstream is not None and (m := r.upstream.version_mismatch()))
+    return (f"<h2>{escape(HEADING)}</h2><p>{escape(summary)}.</p>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "<p>Rows marked at the left differ between releases.</p>"
+            + f'<table class="matrix"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
+            "</tbody></table>")
