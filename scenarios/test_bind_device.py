@@ -27,11 +27,11 @@ from harness.errors import CommandError
 from harness.lab.topology import LINKS
 from harness.methods import Method, get_method
 from harness.probes import netconf, reach
-from harness.pytest_plugin import method_params
 from harness.requirements import Capabilities
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import UDP_PEER, ServeOptions, serve
 from harness.targets.base import Target
+from scenarios.params import method_params
 
 pytestmark = [pytest.mark.lab, pytest.mark.bind_device]
 

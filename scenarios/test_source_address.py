@@ -21,11 +21,11 @@ from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes import nginx_log, pcap
 from harness.proxies.sockets import Holder, parse_ss
-from harness.pytest_plugin import method_params
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import ACTIVATION_WAIT, ServeOptions, Service, serve
 from harness.targets.base import Target
 from harness.wait import LOG_WAIT, logged, poll
+from scenarios.params import method_params
 
 pytestmark = [pytest.mark.lab, pytest.mark.source_address]
 

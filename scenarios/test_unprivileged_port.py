@@ -18,9 +18,9 @@ from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes.netconf import sysctl_set
 from harness.probes.reach import Publication, publishes, served_or_refused
-from harness.pytest_plugin import method_params
 from harness.results.recorder import Recorder
 from harness.targets.base import Target
+from scenarios.params import method_params
 
 pytestmark = [pytest.mark.lab, pytest.mark.unprivileged_port]
 

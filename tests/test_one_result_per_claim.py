@@ -37,7 +37,7 @@ SUITE = '''
 import pytest
 
 from harness.claims import load_default
-from harness.pytest_plugin import method_params
+from scenarios.params import method_params
 
 REGISTRY = load_default()
 

@@ -1,0 +1,30 @@
+"""What the parts of podnet's pytest plugin keep on pytest's config and items."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import workers
+from harness.results.recorder import Recorder
+from harness.targets import factory
+
+RECORDER = pytest.StashKey[Recorder]()
+#: Where this session's results start in the run record (a --run-id run may hold others).
+FIRST_RESULT = pytest.StashKey[int]()
+#: How a test ended when it did not pass: (outcome for its missing claims, reason).
+ENDING = pytest.StashKey[tuple[str, str]]()
+#: The tests this process started (a worker runs only some of the session's items).
+STARTED = pytest.StashKey[set[str]]()
+#: In an xdist worker: benchmarks alone (harness.workers).
+SCHEDULE = pytest.StashKey[workers.Schedule]()
+
+
+def target_settings(config: pytest.Config) -> factory.Settings:
+    """The target's settings from the plugin's options (resolved in pytest_configure)."""
+    opt = config.option
+    return factory.Settings(
+        run_id=config.stash[RECORDER].run.run_id, lab_name=opt.lab_name,
+        release=opt.release, keep_lab=bool(opt.keep_lab), local_user=opt.local_user,
+        target_address=opt.target_address, base_tar=opt.base_tar,
+        keep_image=bool(opt.keep_image), ssh_identity=opt.ssh_identity,
+        ssh_known_hosts=opt.ssh_known_hosts, ssh_from=opt.ssh_from)
