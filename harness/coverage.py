@@ -17,7 +17,6 @@ order; claims beyond the guide are not the guide's and are not counted.
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Claim, Registry
 from harness.guide_sections import HEADINGS, position
 from harness.lab.releases import RELEASES
+from harness.markup import html_escape, html_table, markdown_table
 from harness.results.schema import DECIDED, ClaimResult, Run
 
 STATUSES = ("observed", "weak", "not observed")
@@ -182,37 +182,30 @@ def text_lines(found: Coverage) -> list[str]:
     return [*lines, found.summary]
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def markdown_lines(found: Coverage) -> list[str]:
     """The per-section table, then each listed claim with its status and detail."""
     heads = found.statuses
-    lines = [_runs_line(found) + ".", "", "| section | " + " | ".join(heads) + " |",
-             "|-|" + "-:|" * len(heads)]
-    lines += [f"| {_md(s.title)} | " + " | ".join(_counts(found, s)) + " |"
-              for s in found.sections]
-    lines += ["", "| claim | status | decided by, or why not |", "|-|-|-|"]
-    lines += [f"| `{j.claim.id}` | {j.status} | {_md(_detail(j))} |" for j in _listed(found)]
-    return [*lines, "", found.summary]
+    return [_runs_line(found) + ".", "",
+            *markdown_table(["section", *heads],
+                            [[s.title, *_counts(found, s)] for s in found.sections],
+                            right=range(1, len(heads) + 1)), "",
+            *markdown_table(["claim", "status", "decided by, or why not"],
+                            [[f"`{j.claim.id}`", j.status, _detail(j)] for j in _listed(found)]),
+            "", found.summary]
 
 
 def html_fragment(found: Coverage) -> str:
-    esc = html.escape
-    heads = "".join(f"<th>{esc(h)}</th>" for h in found.statuses)
-    rows = "".join(f"<tr><td>{esc(s.title)}</td>" + "".join(
+    esc = html_escape
+    rows = [f"<tr><td>{esc(s.title)}</td>" + "".join(
         f'<td class="num">{n}</td>' for n in _counts(found, s)) + "</tr>"
-        for s in found.sections)
-    listed = "".join(
-        f"<tr><td><code>{esc(j.claim.id)}</code></td><td>{esc(j.status)}</td>"
-        f"<td>{esc(_detail(j))}</td></tr>" for j in _listed(found))
-    return (
-        f"<p>{esc(_runs_line(found))}</p>"
-        f"<table><thead><tr><th>section</th>{heads}</tr></thead><tbody>{rows}</tbody></table>"
-        "<table><thead><tr><th>claim</th><th>status</th><th>decided by, or why not</th>"
-        f"</tr></thead><tbody>{listed}</tbody></table><p>{esc(found.summary)}</p>"
-    )
+        for s in found.sections]
+    listed = [[f"<code>{esc(j.claim.id)}</code>", esc(j.status), esc(_detail(j))]
+              for j in _listed(found)]
+    return (f"<p>{esc(_runs_line(found))}</p>"
+            + html_table(["section", *found.statuses], rows, sections=True)
+            + html_table(["claim", "status", "decided by, or why not"], listed, sections=True,
+                         raw=True)
+            + f"<p>{esc(found.summary)}</p>")
 
 
 DOC_HEADER = """# Coverage of the guide

@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tabulate import tabulate
 
 from harness.atomic import write_directory
 from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
+from harness.markup import markdown_table
 from harness.matrix import Column, ratio_label, ratio_words
-from harness.reports.markdown import escape
 from harness.results import store
 from harness.words import Words, outcome_words
 
@@ -180,8 +179,7 @@ def _run_title(history: History, run_id: str) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    return tabulate([[escape(c) for c in row] for row in rows],
-                    headers=[escape(h) for h in headers], tablefmt="github", disable_numparse=True)
+    return "\n".join(markdown_table(headers, rows))
 
 
 def markdown(history: History, statements: pd.DataFrame, charts: dict[str, str]) -> str:

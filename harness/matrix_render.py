@@ -4,12 +4,12 @@ every statement in the guide's order, then performance ratios side by side."""
 
 from __future__ import annotations
 
-from html import escape
-
 from harness import matrix_upstream
+from harness.markup import html_escape as escape
+from harness.markup import html_table, markdown_table
+from harness.markup import md_escape as _md
 from harness.matrix import Cell, Matrix, Row, ratio_label, ratio_words
 from harness.matrix_changes import change_groups, group_words, item_words
-from harness.reports.markdown import escape as _md
 
 TITLE = "podnet release matrix"
 INTRO = ("Which of the guide's statements hold on which release. Each cell says what that "
@@ -43,13 +43,12 @@ def _md_link(text: str, link: str | None) -> str:
 def _md_cell(cell: Cell) -> str:
     if cell.outcome is None:
         return cell.text
-    return _md(_md_link(cell.label, cell.link) + f": {cell.detail}")
+    return _md_link(cell.label, cell.link) + f": {cell.detail}"
 
 
-def _md_row(row: Row) -> str:
-    first = f"{row.statement} <sub>`{row.key[0]}`</sub>"
-    cells = [_md(first), _md(row.guide), *(_md_cell(c) for c in row.cells)]
-    return "| " + " | ".join(cells) + " |"
+def _md_row(row: Row) -> list[str]:
+    return [f"{row.statement} <sub>`{row.key[0]}`</sub>", row.guide,
+            *(_md_cell(c) for c in row.cells)]
 
 
 def markdown(matrix: Matrix) -> str:
@@ -71,29 +70,20 @@ def markdown(matrix: Matrix) -> str:
         lines += [f"- {_md(row.statement)} — {_md(_observed(matrix, row))}; "
                   + _md_link("evidence", row.cells[-1].link) for row in throughout]
         lines.append("")
-    lines += [f"## {SUMMARY}", "",
-              "| release | " + " | ".join(label for label, _ in matrix.summary(0)) + " |",
-              "|-" * (len(matrix.summary(0)) + 1) + "|"]
-    for i, column in enumerate(matrix.columns):
-        counts = [str(n) for _, n in matrix.summary(i)]
-        lines.append(f"| {_md_link(_md(column.title), column.report(matrix.out))} | "
-                     + " | ".join(counts) + " |")
-    lines += ["", f"## {EVERY}", ""]
+    lines += [f"## {SUMMARY}", "", *markdown_table(
+        ["release", *(label for label, _ in matrix.summary(0))],
+        [[_md_link(column.title, column.report(matrix.out)), *(n for _, n in matrix.summary(i))]
+         for i, column in enumerate(matrix.columns)]), "", f"## {EVERY}", ""]
     for section, rows in matrix.sections():
-        lines += [f"### {section}", "",
-                  f"| statement | {rows[0].expectation_label} | "
-                  + " | ".join(_md(t) for t in titles) + " |",
-                  "|-|-|" + "-|" * len(titles)]
-        lines += [_md_row(row) for row in rows]
-        lines.append("")
+        lines += [f"### {section}", "", *markdown_table(
+            ["statement", rows[0].expectation_label, *titles], [_md_row(row) for row in rows]),
+            ""]
     ratios = matrix.ratios()
     if ratios:
         lines += [f"## {RATIOS}", "", "Median ratio to the reference, with its 95% interval.",
-                  "", "| ratio | " + " | ".join(_md(t) for t in titles) + " |",
-                  "|-|" + "-|" * len(titles)]
-        lines += ["| " + " | ".join([_md(ratio_label(first)), *(ratio_words(e) for e in entries)])
-                  + " |" for first, entries in ratios]
-        lines.append("")
+                  "", *markdown_table(["ratio", *titles], [
+                      [ratio_label(first), *(ratio_words(e) for e in entries)]
+                      for first, entries in ratios]), ""]
     lines += matrix_upstream.markdown_lines([c.run for c in matrix.columns])
     return "\n".join(lines)
 
@@ -191,11 +181,10 @@ def _changes(matrix: Matrix) -> str:
 
 def _summary(matrix: Matrix) -> str:
     head = "".join(f'<th scope="col">{escape(label)}</th>' for label, _ in matrix.summary(0))
-    body = "".join(
-        f'<tr><th scope="row">{_a(c.title, c.report(matrix.out))}</th>'
-        + "".join(f"<td>{n}</td>" for _, n in matrix.summary(i)) + "</tr>"
-        for i, c in enumerate(matrix.columns))
-    return f'<table class="summary"><tr><th>release</th>{head}</tr>{body}</table>'
+    body = [f'<tr><th scope="row">{_a(c.title, c.report(matrix.out))}</th>'
+            + "".join(f"<td>{n}</td>" for _, n in matrix.summary(i)) + "</tr>"
+            for i, c in enumerate(matrix.columns)]
+    return html_table(f"<tr><th>release</th>{head}</tr>", body, cls="summary")
 
 
 def _table(matrix: Matrix) -> str:
@@ -206,8 +195,8 @@ def _table(matrix: Matrix) -> str:
         body.append(f'<tr class="section"><th colspan="{len(matrix.columns) + 1}">'
                     f"{escape(section)}</th></tr>")
         body += [_tr(row, row.key in changing) for row in rows]
-    return (f'<table class="matrix"><thead><tr><th scope="col">statement, and what the '
-            f"guide says</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return html_table(f'<tr><th scope="col">statement, and what the guide says</th>{head}</tr>',
+                      body, cls="matrix", sections=True)
 
 
 def _ratios(matrix: Matrix) -> str:
@@ -215,11 +204,11 @@ def _ratios(matrix: Matrix) -> str:
     if not ratios:
         return ""
     head = "".join(f'<th scope="col">{escape(c.title)}</th>' for c in matrix.columns)
-    body = "".join(f'<tr><th scope="row">{escape(ratio_label(first))}</th>'
-                   + "".join(f"<td>{escape(ratio_words(e))}</td>" for e in entries) + "</tr>"
-                   for first, entries in ratios)
+    body = [f'<tr><th scope="row">{escape(ratio_label(first))}</th>'
+            + "".join(f"<td>{escape(ratio_words(e))}</td>" for e in entries) + "</tr>"
+            for first, entries in ratios]
     return (f"<h2>{RATIOS}</h2><p>Median ratio to the reference, with its 95% interval.</p>"
-            f'<table><tr><th>ratio</th>{head}</tr>{body}</table>')
+            + html_table(f"<tr><th>ratio</th>{head}</tr>", body))
 
 
 FILTER = ('<p class="filter"><label for="show">Show</label> <select id="show">'

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from harness.errors import PodnetError
 from harness.examples.model import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
+from harness.markup import html_escape as escape
+from harness.markup import html_table, markdown_table, md_escape
 from harness.results.schema import ClaimResult, Run
 
 PREFIX = "guide-example:"
@@ -172,10 +173,6 @@ def summary_sentence(run: Run) -> str:
     return f"{total} examples: {parts}."
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _fenced(text: str, info: str = "") -> list[str]:
     fence = "````" if "```" in text else "```"
     return ["", *("  " + line for line in [fence + info, *text.rstrip("\n").splitlines(),
@@ -187,22 +184,23 @@ def markdown_lines(run: Run) -> list[str]:
     lines_ = example_lines(run)
     if not lines_:
         return []
-    out = [f"## {HEADING}", "", summary_sentence(run), "",
-           "| lines | example | result | details |", "|-|-|-|-|"]
+    rows = []
     for line in lines_:
         detail = line.detail
         if line.prerequisites:
             detail = "; ".join(("started first: " + "; ".join(line.prerequisites),
                                 *([detail] if detail else [])))
-        out.append(f"| {line.lines[0]}-{line.lines[1]} | {_md(line.section)} "
-                   f"<sub>`{line.example}`</sub> | {line.result} | {_md(detail)} |")
+        rows.append([f"{line.lines[0]}-{line.lines[1]}",
+                     f"{line.section} <sub>`{line.example}`</sub>", line.result, detail])
+    out = [f"## {HEADING}", "", summary_sentence(run), "",
+           *markdown_table(["lines", "example", "result", "details"], rows)]
     found = errata(run)
     out += ["", f"### Errata ({len(found)})", ""]
     if not found:
         return [*out, "None: every example that ran did what the guide shows.", ""]
     for erratum in found:
         out += [f"- **Line {erratum.line}** (step {erratum.step}) of "
-                f"{erratum.section} (`{erratum.example}`): {_md(erratum.happened)}"]
+                f"{erratum.section} (`{erratum.example}`): {md_escape(erratum.happened)}"]
         if erratum.block:
             out += _fenced(erratum.block)
         if erratum.diff:
@@ -230,8 +228,7 @@ def html_fragment(run: Run) -> str:
                     f'<td class="outcome-{css}">{escape(line.result)}</td><td>{detail}</td></tr>')
     out = [f'<h2 id="guide-examples">{escape(HEADING)}</h2>',
            f"<p>{escape(summary_sentence(run))}</p>",
-           "<table><tr><th>lines</th><th>example</th><th>result</th><th>details</th></tr>",
-           *rows, "</table>"]
+           html_table(["lines", "example", "result", "details"], rows)]
     found = errata(run)
     out.append(f"<h3>Errata ({len(found)})</h3>")
     if not found:

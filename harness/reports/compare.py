@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
-from harness.reports.markdown import escape
+from harness.markup import markdown_table
 from harness.reports.model import podnet_text
 from harness.reports.perf import measurement_stats
 from harness.results.schema import DECIDED, ClaimResult, Run
@@ -213,25 +213,19 @@ class Comparison:
                  f"`{self.base_id}` → `{self.new_id}`, tolerance {_pct(self.tolerance)}", ""]
         if self.environment:
             lines += ["⚠ The runs' environments differ, so a change may come from them:", "",
-                      "| | base | new |", "|-|-|-|"]
-            lines += [f"| {e.name} | {escape(e.before)} | {escape(e.after)} |"
-                      for e in self.environment]
-            lines.append("")
+                      *markdown_table(["", "base", "new"], [
+                          [e.name, e.before, e.after] for e in self.environment]), ""]
         if self.claims:
-            lines += ["| claim | protocol | base | new | reason | |", "|-|-|-|-|-|-|"]
-            lines += [f"| `{c.claim_id}` | {c.protocol} | {c.before} | {c.after} | "
-                      f"{escape(c.reason)} | {'⚠ regression' if c.regression else ''} |"
-                      for c in self.claims]
-            lines.append("")
+            lines += [*markdown_table(["claim", "protocol", "base", "new", "reason", ""], [
+                [f"`{c.claim_id}`", c.protocol, c.before, c.after, c.reason,
+                 "⚠ regression" if c.regression else ""] for c in self.claims]), ""]
         if self.performance:
-            lines += ["| measure | base | new | change | |", "|-|-|-|-|-|"]
-            lines += [
-                f"| {p.label} | {_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
-                f"{_fmt(p.base_interval[1])}] | {_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
-                f"{_fmt(p.new_interval[1])}] | {p.relative:+.1%} | "
-                f"{'⚠ regression' if p.regression else 'improvement'} |"
-                for p in self.performance]
-            lines.append("")
+            lines += [*markdown_table(["measure", "base", "new", "change", ""], [
+                [p.label, f"{_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
+                 f"{_fmt(p.base_interval[1])}]", f"{_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
+                 f"{_fmt(p.new_interval[1])}]", f"{p.relative:+.1%}",
+                 "⚠ regression" if p.regression else "improvement"]
+                for p in self.performance]), ""]
         if not (self.claims or self.performance):
             lines += ["No claim changed state and no performance change beyond the "
                       "tolerance.", ""]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.reports.markdown import grid
+from harness.markup import markdown_table
 from harness.results.schema import Run
 from harness.results.timings import Timing
 
@@ -78,9 +78,9 @@ def markdown_lines(run: Run, count: int = SLOWEST) -> list[str]:
             wall + "A test's time is its setup, call and teardown (a session's lab start "
             "is in its first test); phases happen within tests or around them.", "",
             f"### The {count} slowest tests and phases", "",
-            *grid(SLOWEST_HEADER, slowest_rows(slowest(run, count))), "",
+            *markdown_table(SLOWEST_HEADER, slowest_rows(slowest(run, count))), "",
             "### Time per suite", "",
-            *grid(SUITE_HEADER, suite_rows(per_suite(run))), ""]
+            *markdown_table(SUITE_HEADER, suite_rows(per_suite(run))), ""]
 
 
 def summary_lines(run: Run, count: int = 10) -> list[str]:

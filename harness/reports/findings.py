@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.bench.findings import SLOW, Finding
 from harness.bench.summary import PerformanceSummary
+from harness.markup import html_escape as escape
 
 TITLE = "Findings beyond the guide"
 INTRO = (f"Throughput ratios below {SLOW:g} of native, and ratios whose rounds split into "
@@ -291,8 +292,6 @@ def markdown_lines(summary: PerformanceSummary, environment: Mapping[str, Any] |
 
 
 def html_fragment(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> str:
-    from html import escape
-
     found = sections(summary, environment)
     if not found:
         return ""

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
 
 from harness import coverage
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
+from harness.markup import html_escape as escape
+from harness.markup import html_table
 from harness.reports import findings
 from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, samples_chart
@@ -116,24 +117,14 @@ def _cell(cell: Cell, notes: Footnotes) -> str:
 
 
 def _table(table: Table, notes: Footnotes) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
-    rows = "".join(
-        f"<tr><th>{escape(title)}</th>"
-        + "".join(_cell(table.cell(row, c), notes) for c in table.columns) + "</tr>"
-        for row, title in table.rows)
+    rows = [f"<tr><th>{escape(title)}</th>"
+            + "".join(_cell(table.cell(row, c), notes) for c in table.columns) + "</tr>"
+            for row, title in table.rows]
     where = escape(table.section) + (f" (<code>{escape(table.anchor)}</code>)"
                                      if table.anchor else "")
     return (f'<h3 id="table-{escape(table.id)}">{escape(table.title)}</h3>'
             f'<p class="where">The guide, § {where}</p>'
-            f"<table><tr><th>method</th>{head}</tr>{rows}</table>")
-
-
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], raw: bool = False) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{c if raw else escape(c)}</td>" for c in row) + "</tr>"
-        for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+            + html_table(["method", *table.columns], rows))
 
 
 def _results(run: Run, registry: Registry | None) -> str:
@@ -148,7 +139,6 @@ def _results(run: Run, registry: Registry | None) -> str:
 
 
 def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     rows = []
     for line in lines:
         flag = f" {WARN}" if line.outcome == "failed" else ""
@@ -160,7 +150,7 @@ def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
             f"<td>{escape(line.protocol)}</td><td>{escape(line.guide)}</td>"
             f'<td class="outcome-{escape(line.outcome)}">{escape(line.happened)}{flag}'
             f"{evidence}</td><td>{escape(line.section)}</td></tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    return html_table(header, rows)
 
 
 def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> str:
@@ -172,14 +162,14 @@ def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement
                 + "".join(f"<p>{escape(t)}</p>" for t in reference_paragraphs(summary))
                 + f"<p>{escape(resolution_text(summary))}</p>"
                 + (f"<p>{escape(capacity)}</p>" if capacity else "")
-                + _grid(RATIO_HEADER, ratios))
+                + html_table(RATIO_HEADER, ratios))
         if note := split_note(summary):
             out += f"<p>{escape(note)}</p>"
     if costs := cost_rows(summary):
-        out += ("<h3>CPU cost per gigabyte</h3>" + _grid(COST_HEADER, costs)
+        out += ("<h3>CPU cost per gigabyte</h3>" + html_table(COST_HEADER, costs)
                 + f'<p class="legend">{escape(COST_NOTE)}</p>')
     if verdicts:
-        out += "<h3>Performance verdicts</h3>" + _grid(VERDICT_HEADER, verdicts)
+        out += "<h3>Performance verdicts</h3>" + html_table(VERDICT_HEADER, verdicts)
     return out
 
 
@@ -230,7 +220,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
              "<h2>Coverage of the guide</h2>",
              coverage.html_fragment(coverage.of(registry or load_default(), [run])),
              "<h2>Environment</h2>",
-             _grid(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
+             html_table(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>podnet run {escape(run.run_id)}</title>"

@@ -10,6 +10,7 @@ from harness import coverage
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
+from harness.markup import markdown_table, md_escape
 from harness.reports import findings
 from harness.reports import upstream as upstream_tests
 from harness.reports.claim_list import (
@@ -55,17 +56,13 @@ LEGEND = (
 )
 
 
-def escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def footnote_lines(notes: Footnotes) -> list[str]:
-    return [f"[^{n}]: {escape(text)}" for n, text in notes.items()]
+    return [f"[^{n}]: {md_escape(text)}" for n, text in notes.items()]
 
 
 def cell_text(cell: Cell, notes: Footnotes) -> str:
     if not cell.has_claim:
-        return escape(cell.guide)
+        return cell.guide
     parts = shown_parts(cell)
     if not parts:
         return f"not run (guide: {cell.guide})"
@@ -77,25 +74,15 @@ def cell_text(cell: Cell, notes: Footnotes) -> str:
         if part.note is not None:
             text += f"[^{notes.number(part.note)}]"
         texts.append(f"{part.label}: {text}" if part.label else text)
-    return escape(" · ".join(texts))
+    return " · ".join(texts)
 
 
 def table_markdown(table: Table, notes: Footnotes) -> list[str]:
     heading = f"### {table.title}"
     where = f"The guide, § {table.section}" + (f" (`{table.anchor}`)" if table.anchor else "")
-    lines = [heading, "", where + ".", ""]
-    lines.append("| method | " + " | ".join(escape(c) for c in table.columns) + " |")
-    lines.append("|-" * (len(table.columns) + 1) + "|")
-    for row, title in table.rows:
-        cells = [cell_text(table.cell(row, c), notes) for c in table.columns]
-        lines.append(f"| {escape(title)} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
-
-
-def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|-" * len(header) + "|"]
-    lines += ["| " + " | ".join(escape(str(c)) for c in row) + " |" for row in rows]
-    return lines
+    rows = [[title, *(cell_text(table.cell(row, c), notes) for c in table.columns)]
+            for row, title in table.rows]
+    return [heading, "", where + ".", "", *markdown_table(["method", *table.columns], rows), ""]
 
 
 def _when(stamp: float | None) -> str:
@@ -134,10 +121,10 @@ def _claim_rows(lines: list[ClaimLine]) -> list[list[str]]:
 def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
     """The guide's claim results; those beyond the guide follow in a group of their own."""
     guide, beyond = grouped(claim_lines(run, registry or load_default()))
-    lines = grid(CLAIM_HEADER, _claim_rows(guide)) if guide else ["No claim results."]
+    lines = markdown_table(CLAIM_HEADER, _claim_rows(guide)) if guide else ["No claim results."]
     if beyond:
         lines += ["", f"### {BEYOND_TITLE}", "", BEYOND_INTRO, "",
-                  *grid(BEYOND_HEADER, _claim_rows(beyond))]
+                  *markdown_table(BEYOND_HEADER, _claim_rows(beyond))]
     return lines
 
 
@@ -150,13 +137,13 @@ def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measur
         lines += [resolution_text(summary), ""]
         if capacity := reference_capacity_text(measurements):
             lines += [capacity, ""]
-        lines += [*grid(RATIO_HEADER, ratios), ""]
+        lines += [*markdown_table(RATIO_HEADER, ratios), ""]
         if note := split_note(summary):
             lines += [note, ""]
     if costs := cost_rows(summary):
-        lines += ["### CPU cost per gigabyte", "", *grid(COST_HEADER, costs), "", COST_NOTE, ""]
+        lines += ["### CPU cost per gigabyte", "", *markdown_table(COST_HEADER, costs), "", COST_NOTE, ""]
     if verdicts:
-        lines += ["### Performance verdicts", "", *grid(VERDICT_HEADER, verdicts), ""]
+        lines += ["### Performance verdicts", "", *markdown_table(VERDICT_HEADER, verdicts), ""]
     return lines
 
 
@@ -176,7 +163,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     lines += ["## Coverage of the guide", "",
               *coverage.markdown_lines(coverage.of(registry or load_default(), [run])), ""]
     env = flatten_environment(run.environment)
-    lines += ["## Environment", "", *(grid(["key", "value"], env) if env else ["(none recorded)"]),
+    lines += ["## Environment", "", *(markdown_table(["key", "value"], env) if env else ["(none recorded)"]),
               ""]
     footnotes = footnote_lines(notes)
     if footnotes:
