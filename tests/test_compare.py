@@ -12,6 +12,7 @@ from harness.errors import UsageError
 from harness.reports import Comparison, compare_runs, parse_tolerance
 from harness.results import store
 from harness.results.schema import Measurement, Run
+from tests import recorded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 
@@ -23,7 +24,7 @@ def base() -> Run:
 
 @pytest.fixture
 def new() -> Run:
-    return store.load(FIXTURES / "new")
+    return Run.from_dict(recorded.new_record())
 
 
 def test_fixtures_differ_in_one_claim_and_one_ratio(base: Run, new: Run) -> None:

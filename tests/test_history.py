@@ -1,5 +1,5 @@
-"""``podnet history`` and the nightly merge, on recorded runs of two releases over three
-nights (tests/fixtures/history, made by make.py there from the runs and matrix fixtures)."""
+"""``podnet history`` and the nightly merge, on runs of two releases over three nights
+(made by tests/recorded.py from the recorded runs and matrix fixtures)."""
 
 from __future__ import annotations
 
@@ -15,28 +15,33 @@ import pytest
 from harness import cli
 from harness.errors import PodnetError
 from harness.history import load, statement_histories
+from tests import recorded
 
-FIXTURES = Path(__file__).parent / "fixtures" / "history"
-RUNS = sorted(p for p in FIXTURES.iterdir() if (p / "run.json").is_file())
 MERGE = Path(__file__).resolve().parent.parent / "scripts" / "nightly-merge"
 PODNET = Path(sys.executable).with_name("podnet")
 RELEASES = ("trixie", "sid")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_fixtures_are_two_releases_over_three_nights() -> None:
-    history = load(RUNS)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The six nights, ``<release>-<night>``, oldest first per release."""
+    return recorded.history(tmp_path_factory.mktemp("recorded") / "history")
+
+
+def test_the_fixtures_are_two_releases_over_three_nights(runs: list[Path]) -> None:
+    history = load(runs)
     assert len(history.runs) == 6
     assert history.runs.groupby("release").size().to_dict() == {"sid": 3, "trixie": 3}
     # Oldest first within each release, whatever order the directories were given in.
-    shuffled = load(list(reversed(RUNS)))
+    shuffled = load(list(reversed(runs)))
     assert list(shuffled.runs["run_id"]) == list(history.runs["run_id"])
     assert history.runs.groupby("release")["started"].apply(
         lambda s: s.is_monotonic_increasing).all()
 
 
-def test_each_statement_gets_its_sequence_and_first_change() -> None:
-    statements = statement_histories(load(RUNS)).set_index(["release", "claim_id", "protocol"])
+def test_each_statement_gets_its_sequence_and_first_change(runs: list[Path]) -> None:
+    statements = statement_histories(load(runs)).set_index(["release", "claim_id", "protocol"])
     flipped = statements.loc[("trixie", "inbound.source-address.pasta", "udp")]
     assert flipped["outcomes"] == ["passed", "passed", "failed"]
     assert flipped["first_change"] == "20261127T021700Z-a3a3a3"
@@ -50,13 +55,13 @@ def test_each_statement_gets_its_sequence_and_first_change() -> None:
     assert (steady["first_change"] == "").all()
 
 
-def test_a_missing_result_or_an_error_is_no_change(tmp_path: Path) -> None:
+def test_a_missing_result_or_an_error_is_no_change(runs: list[Path], tmp_path: Path) -> None:
     """The wrong world: a history that counts a night without the result, or the
     harness's own error, as a change of the guide's statement."""
-    runs = []
+    edited = []
     for n, (source, edit) in enumerate([("trixie-1", None), ("trixie-2", "drop"),
                                          ("trixie-3", "error")]):
-        data = json.loads((FIXTURES / source / "run.json").read_text())
+        data = json.loads((runs[0].parent / source / "run.json").read_text())
         results = [r for r in data["results"] if r["claim_id"] != "inbound.source-address.pasta"
                    or r["protocol"] != "udp" or edit != "drop"]
         for r in results:
@@ -65,15 +70,15 @@ def test_a_missing_result_or_an_error_is_no_change(tmp_path: Path) -> None:
         data["results"] = results
         (tmp_path / str(n)).mkdir()
         (tmp_path / str(n) / "run.json").write_text(json.dumps(data))
-        runs.append(tmp_path / str(n))
-    statements = statement_histories(load(runs)).set_index(["claim_id", "protocol"])
+        edited.append(tmp_path / str(n))
+    statements = statement_histories(load(edited)).set_index(["claim_id", "protocol"])
     row = statements.loc[("inbound.source-address.pasta", "udp")]
     assert row["outcomes"] == ["passed", None, "error"]
     assert row["changes"] == 0 and row["first_change"] == ""
 
 
-def test_ratios_are_a_time_series_with_intervals() -> None:
-    ratios = load(RUNS).ratios
+def test_ratios_are_a_time_series_with_intervals(runs: list[Path]) -> None:
+    ratios = load(runs).ratios
     pasta = ratios[(ratios["method"] == "pasta") & (ratios["release"] == "trixie")]
     assert list(pasta["median"]) == pytest.approx([0.983, 1.1796, 1.5728])
     assert (pasta["low"] <= pasta["median"]).all() and (pasta["median"] <= pasta["high"]).all()
@@ -81,8 +86,8 @@ def test_ratios_are_a_time_series_with_intervals() -> None:
 
 
 def test_podnet_history_writes_the_report_the_csvs_and_a_chart_per_ratio(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["history", "--results-dir", str(tmp_path), *map(str, RUNS)]) == 0
+        runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["history", "--results-dir", str(tmp_path), *map(str, runs)]) == 0
     printed = capsys.readouterr().out.split()
     (out,) = {Path(p).parent for p in printed}
     assert out.parent == tmp_path and out.name.startswith("history-")
@@ -110,15 +115,17 @@ def test_podnet_history_writes_the_report_the_csvs_and_a_chart_per_ratio(
                for line in csv)
 
 
-@pytest.mark.parametrize(("runs", "says"), [
+@pytest.mark.parametrize(("given", "says"), [
     (["history/trixie-1", "history/trixie-1"], "given twice"),
     (["history/trixie-1", "history"], "is not a run directory"),
-    (["history/make.py"], "is not valid JSON"),
+    (["not-json.txt"], "is not valid JSON"),
 ])
 def test_bad_runs_are_one_line_and_nothing_is_written(
-        runs: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["history", "--results-dir", str(tmp_path),
-            *(str(FIXTURES.parent / r) for r in runs)]
+        given: list[str], says: str, runs: list[Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = runs[0].parent.parent
+    (root / "not-json.txt").write_text("a history of nothing\n")
+    argv = ["history", "--results-dir", str(tmp_path), *(str(root / r) for r in given)]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert says in err and len(err.strip().splitlines()) == 1
@@ -131,14 +138,14 @@ def test_history_refuses_no_run_through_argparse() -> None:
         cli._validate(args)
 
 
-def _night(root: Path) -> tuple[Path, Path]:
+def _night(root: Path, runs: list[Path]) -> tuple[Path, Path]:
     """The merge job's inputs from the fixtures: tonight's run of each release as
     actions/download-artifact lays out the artifacts, and the two nights before in the
     archive."""
     tonight, archive = root / "tonight", root / "archive"
     for release in RELEASES:
         for night in (1, 2, 3):
-            source = FIXTURES / f"{release}-{night}"
+            source = runs[0].parent / f"{release}-{night}"
             run_id = json.loads((source / "run.json").read_text())["run_id"]
             into = (tonight / f"run-{release}" if night == 3 else archive / release) / run_id
             into.mkdir(parents=True)
@@ -146,8 +153,8 @@ def _night(root: Path) -> tuple[Path, Path]:
     return tonight, archive
 
 
-def _merge(root: Path) -> Path:
-    _night(root)
+def _merge(root: Path, runs: list[Path]) -> Path:
+    _night(root, runs)
     env = {**os.environ, "PODNET": str(PODNET), "COLUMNS": "200"}
     done = subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES],
                           cwd=root, env=env, capture_output=True, text=True, timeout=300,
@@ -168,11 +175,12 @@ def _files(out: Path) -> dict[str, bytes]:
     return found
 
 
-def test_the_nightly_merge_gives_the_same_files_wherever_it_runs(tmp_path: Path) -> None:
+def test_the_nightly_merge_gives_the_same_files_wherever_it_runs(runs: list[Path],
+                                                                 tmp_path: Path) -> None:
     """The merge job's script (podnet matrix, podnet compare, podnet history) on the
     downloaded artifacts, once as the workflow runs it and once as someone runs it
     locally on the same run directories: the same files."""
-    workflow, local = _merge(tmp_path / "workflow"), _merge(tmp_path / "local")
+    workflow, local = _merge(tmp_path / "workflow", runs), _merge(tmp_path / "local", runs)
     files = _files(workflow)
     assert files == _files(local)
     assert set(files) >= {"summary.md", "compare-trixie.md", "compare-sid.md", "coverage.md",
@@ -194,8 +202,8 @@ def test_the_nightly_merge_gives_the_same_files_wherever_it_runs(tmp_path: Path)
         assert len(list((tmp_path / "local" / "archive" / release).iterdir())) == 3
 
 
-def test_the_nightly_merge_keeps_only_the_last_nights(tmp_path: Path) -> None:
-    _, archive = _night(tmp_path)
+def test_the_nightly_merge_keeps_only_the_last_nights(runs: list[Path], tmp_path: Path) -> None:
+    _, archive = _night(tmp_path, runs)
     env = {**os.environ, "PODNET": str(PODNET), "PODNET_KEEP_NIGHTS": "2"}
     subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES], cwd=tmp_path,
                    env=env, capture_output=True, timeout=300, check=True)
@@ -205,8 +213,9 @@ def test_the_nightly_merge_keeps_only_the_last_nights(tmp_path: Path) -> None:
     assert "# History of 4 runs of 2 releases" in history
 
 
-def test_a_release_without_a_run_tonight_is_said_and_the_rest_merged(tmp_path: Path) -> None:
-    tonight, _ = _night(tmp_path)
+def test_a_release_without_a_run_tonight_is_said_and_the_rest_merged(runs: list[Path],
+                                                                     tmp_path: Path) -> None:
+    tonight, _ = _night(tmp_path, runs)
     shutil.rmtree(tonight / "run-sid")
     env = {**os.environ, "PODNET": str(PODNET)}
     done = subprocess.run(["bash", str(MERGE), "tonight", "archive", "merged", *RELEASES],

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.reports import render_run
+from tests import recorded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 
@@ -62,9 +63,7 @@ def images_state(dom: str) -> str:
 
 @pytest.fixture
 def report(tmp_path: Path) -> Path:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    shutil.copy(FIXTURES / "new" / "run.json", run_dir / "run.json")
+    run_dir = recorded.new_run(tmp_path / "run")
     render_run(run_dir)
     return run_dir / "report.html"
 

@@ -16,6 +16,7 @@ from harness.reports.markdown import render as render_markdown
 from harness.reports.render import guide_tables
 from harness.results import store
 from harness.results.schema import ClaimResult, Run
+from tests import recorded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 
@@ -213,9 +214,7 @@ def test_claim_list_and_environment(run: Run, registry: Registry) -> None:
 
 
 def test_render_run_on_a_recorded_run(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    shutil.copy(FIXTURES / "new" / "run.json", run_dir / "run.json")
+    run_dir = recorded.new_run(tmp_path / "run")
     paths = render_run(run_dir)
     assert [p.name for p in paths] == [
         "report.md", "report.html", "results.csv", "measurements.csv"]
@@ -235,14 +234,12 @@ def test_render_run_on_a_recorded_run(tmp_path: Path) -> None:
 
 
 def test_csv_files(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    shutil.copy(FIXTURES / "new" / "run.json", run_dir / "run.json")
+    run_dir = recorded.new_run(tmp_path / "run")
     render_run(run_dir)
-    recorded = json.loads((run_dir / "run.json").read_text())
+    record = json.loads((run_dir / "run.json").read_text())
 
     results = pd.read_csv(run_dir / "results.csv", dtype=str, keep_default_na=False)
-    assert len(results) == len(recorded["results"])
+    assert len(results) == len(record["results"])
     udp = results[(results.claim_id == "inbound.source-address.pasta")
                   & (results.protocol == "udp")].iloc[0]
     assert (udp.outcome, udp.expected, udp.observed) == ("failed", "true", "false")
@@ -250,10 +247,10 @@ def test_csv_files(tmp_path: Path) -> None:
     assert json.loads(udp.evidence)["observed_peer"] == "10.0.2.2"
 
     samples = pd.read_csv(run_dir / "measurements.csv")
-    assert len(samples) == len(recorded["measurements"])
+    assert len(samples) == len(record["measurements"])
     assert set(samples.kind) == {"latency"}
     assert samples.value.sum() == pytest.approx(
-        sum(m["value"] for m in recorded["measurements"]))
+        sum(m["value"] for m in record["measurements"]))
 
 
 def test_a_png_in_the_run_directory_is_embedded(tmp_path: Path) -> None:
