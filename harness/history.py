@@ -19,7 +19,6 @@ release matrix, an error is the harness's and never a change). ``history-<time>/
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 import time
@@ -35,6 +34,7 @@ from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.markup import markdown_table
 from harness.matrix import Column, ratio_label, ratio_words
+from harness.reports.charts import series_chart
 from harness.results import store
 from harness.words import Words, outcome_words
 
@@ -129,33 +129,6 @@ def chart_name(row: pd.Series) -> str:
     return f"ratio-{slug}.png"
 
 
-def ratio_chart(ratios: pd.DataFrame, title: str) -> bytes:
-    """One ratio over the runs: its median per run with the 95% interval, one line per
-    release, the native reference as a dashed line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    for release, rows in ratios.groupby("release", sort=True):
-        when = pd.to_datetime(rows["started"], unit="s", utc=True)
-        ax.errorbar(when, rows["median"],
-                    yerr=[(rows["median"] - rows["low"]).clip(lower=0),
-                          (rows["high"] - rows["median"]).clip(lower=0)],
-                    marker="o", capsize=3, label=str(release))
-    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_ylabel("ratio (median, 95% interval)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return out.getvalue()
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -230,7 +203,7 @@ def render_history(run_dirs: list[Path], results_root: Path,
     for label, group in history.ratios.groupby("ratio", sort=True):
         name = chart_name(group.iloc[0])
         charts[str(label)] = name
-        files[name] = ratio_chart(group, str(label))
+        files[name] = series_chart(group, str(label))
     table = statements.assign(outcomes=statements["outcomes"].map(
         lambda seq: " ".join(o or "-" for o in seq)))
     files = {"history.md": markdown(history, statements, charts).encode(),

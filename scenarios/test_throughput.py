@@ -26,7 +26,6 @@ import pytest
 
 from harness import network_settings
 from harness.bench import decide, evidence, machine, reference, verdict
-from harness.bench.chart import ratio_chart
 from harness.bench.findings import detect
 from harness.bench.progress import BenchProgress, Report, finished, silent, starting
 from harness.bench.resolution import AA_METHOD, resolution
@@ -60,7 +59,6 @@ REGISTRY = load_default()
 NATIVE_CLAIMS = sorted(REGISTRY.select("native_performance"), key=lambda c: c.beyond_guide)
 ORDER_CLAIMS = REGISTRY.select("performance_order")
 MTU_CLAIMS = REGISTRY.select("mtu_improves_performance")
-CHART = "throughput-ratio.png"
 #: Protocols whose ratios the verdicts rest on: those that repeat between runs. Three
 #: back-to-back default runs repeated TCP throughput and CPU per GB ratios far better
 #: than the UDP capacity (docs/benchmarks.md, "Repeatability"); UDP is reported, not
@@ -114,7 +112,7 @@ def _questions(methods: list[Method]) -> decide.Questions:
 
 
 def _measure(target: Target, client: Client, recorder: Recorder, settings: Settings,
-             methods: list[Method], *, mtu_variant: bool, chart: str,
+             methods: list[Method], *, mtu_variant: bool,
              separate: bool = False, report: Report = silent, evidence_budget: float = 0.0,
              evidence_for: int | None = None) -> Bench:
     samples: list[Measurement] = []
@@ -160,11 +158,6 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
                 for m in samples if "error" in m.extra],
         reference=checked.to_dict(), machine=machine.summary(samples),
         sequential=looks.to_dict(), native_rule=verdict.native_rule())
-    if found:
-        drawn = ratio_chart(found, recorder.directory / chart,
-                            f"throughput ratio to native ({_rounds_text(settings, round_sizes)} of "
-                            f"{settings.seconds} s, 95% interval)")
-        summary.chart = drawn.name
     published = publish(recorder.run, summary, [m.id for m in methods], separate=separate)
     return Bench(probes, samples, found, settings, published, spent, noise, questions, looks)
 
@@ -191,7 +184,7 @@ def _settings(pytestconfig: pytest.Config) -> Settings:
 def bench(target: Target, client: Client, capabilities: Capabilities, recorder: Recorder,
           pytestconfig: pytest.Config, environment: dict[str, Any]) -> Bench:
     return _measure(target, client, recorder, _settings(pytestconfig),
-                    _inbound_methods(capabilities), mtu_variant=True, chart=CHART,
+                    _inbound_methods(capabilities), mtu_variant=True,
                     **_progress(pytestconfig))
 
 
@@ -209,17 +202,11 @@ def beyond_guide_bench(target: Target, client: Client, recorder: Recorder,
             with network_settings.applied(target, method):
                 measured[method.id] = _measure(
                     target, client, recorder, _settings(pytestconfig), [method],
-                    mtu_variant=False, chart=f"throughput-ratio-{method.id}.png",
-                    separate=True,
+                    mtu_variant=False, separate=True,
                     **_progress(pytestconfig))
         return measured[method.id]
 
     return measure
-
-
-def _rounds_text(settings: Settings, sizes: list[int]) -> str:
-    extra = len(sizes) - settings.rounds
-    return f"{settings.rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
 
 
 #: What decides each kind of verdict, and why (recorded with each verdict).

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from harness.bench import chart
-from harness.bench.chart import Bar, cost_chart, ratio_chart, value_label
 from harness.bench.stats import RatioSummary
-from harness.bench.summary import PerformanceSummary
+from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.bench.throughput import Ratio
-from harness.reports.charts import cost_png
+from harness.reports import charts as chart
+from harness.reports.charts import Bar, cost_png, ratio_png, throughput_charts, value_label
 
 
 def ratio(method: str, median: float, direction: str = "outbound",
-          protocol: str = "tcp") -> Ratio:
+          protocol: str = "tcp") -> PerfRatio:
     return Ratio(method, direction, protocol, "native",
-                 RatioSummary(median, median * 0.9, median * 1.1, 5, (median,) * 5), None)
+                 RatioSummary(median, median * 0.9, median * 1.1, 5, (median,) * 5),
+                 None).record()
 
 
 @pytest.mark.parametrize(("value", "text"), [(0.0021, "0.0021"), (0.93, "0.93"),
@@ -75,9 +75,9 @@ def test_ratio_chart_is_a_png_on_a_log_scale(tmp_path: Path,
         return original(self, *args, **kw)
 
     monkeypatch.setattr(matplotlib.axes.Axes, "set_ylim", set_ylim)
-    path = ratio_chart([ratio("pasta", 0.002), ratio("host", 0.97),
-                        ratio("pasta", 0.8, "inbound", "udp")], tmp_path / "r.png", "t")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = ratio_png([ratio("pasta", 0.002), ratio("host", 0.97),
+                     ratio("pasta", 0.8, "inbound", "udp")], "t")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert scales == ["log", "log"]  # one panel per direction
     assert all(low < 0.002 * 0.9 and high > 0.97 * 1.1 for low, high in limits)
 
@@ -102,4 +102,16 @@ def test_cost_chart_from_the_run_record() -> None:
 def test_no_costs_no_chart() -> None:
     assert cost_png(PerformanceSummary.from_dict({"ratios": []})) is None
     assert cost_png(PerformanceSummary.from_dict(None)) is None
-    assert cost_chart([], "t") is None
+    assert throughput_charts(PerformanceSummary()) == []
+
+
+def test_throughput_charts_from_the_run_record() -> None:
+    """The guide's methods in one chart, a method measured on its own in its own; not
+    drawn during the run but from the record, like every chart of the report."""
+    summary = PerformanceSummary(
+        ratios=[ratio("pasta", 0.5), ratio("host", 0.97), ratio("pesto", 0.8),
+                ratio("pasta", 0.6, "inbound", "udp")], settings={"rounds": 5},
+        separate=[{"methods": ["pesto"], "settings": {"rounds": 3}}])
+    drawn = dict(throughput_charts(summary))
+    assert sorted(drawn) == ["throughput-ratio", "throughput-ratio-pesto"]
+    assert all(png[:4] == b"\x89PNG" for png in drawn.values())

@@ -104,31 +104,30 @@ def test_performance_tables_mark_the_method() -> None:
     assert method_words("native") == "native"
 
 
-def _summary(method: str, chart: str) -> PerformanceSummary:
+def _summary(method: str) -> PerformanceSummary:
     return PerformanceSummary.from_dict({
         "settings": {"rounds": 5, "for": method},
         "ratios": [{"method": method, "median": 1.0}], "verdicts": {f"{method}.claim": {}},
-        "resolution": {"value": 0.1} if method == "host" else None, "chart": chart})
+        "resolution": {"value": 0.1} if method == "host" else None})
 
 
 def test_one_performance_summary_whichever_measurement_ran_first() -> None:
     """The guide's measurement leads the run's performance summary (its settings, noise
-    control and chart); the method beyond the guide, measured on its own, adds its ratios
+    control); the method beyond the guide, measured on its own, adds its ratios
     and verdicts and is listed under ``separate``, also when it ran first."""
     from harness.bench.summary import publish
 
     for separate_first in (False, True):
         run = Run("r", 0.0)
-        steps = [(_summary("host", "main.png"), ["host"], False),
-                 (_summary("pesto", "pesto.png"), ["pasta-custom-network-pesto"], True)]
+        steps = [(_summary("host"), ["host"], False),
+                 (_summary("pesto"), ["pasta-custom-network-pesto"], True)]
         for summary, methods, separate in (steps[::-1] if separate_first else steps):
             returned = publish(run, summary, methods, separate=separate)
             assert returned is run.summaries["performance"]
         published = Run.from_dict(json.loads(json.dumps(run.to_dict()))).summaries["performance"]
         assert published["settings"] == {"rounds": 5, "for": "host"}
-        assert published["chart"] == "main.png" and published["resolution"]["value"] == 0.1
+        assert published["resolution"]["value"] == 0.1
         assert [r["method"] for r in published["ratios"]] == ["host", "pesto"]
         assert set(published["verdicts"]) == {"host.claim", "pesto.claim"}
         assert published["separate"] == [{"methods": ["pasta-custom-network-pesto"],
-                                          "settings": {"rounds": 5, "for": "pesto"},
-                                          "chart": "pesto.png"}]
+                                          "settings": {"rounds": 5, "for": "pesto"}}]

@@ -6,7 +6,7 @@ Shape in run.json (docs/results-schema.md)::
     {"settings": {...}, "ratios": [PerfRatio, ...], "resolution": PerfResolution | null,
      "findings": [Finding, ...], "costs": [PerfCost, ...], "errors": [{...}, ...],
      "verdicts": {"<claim id>": {"verdict": ..., "reason": ...}},
-     "chart": "throughput-ratio.png", "separate_only": true, "separate": [{...}]}
+     "separate_only": true, "separate": [{...}]}
 
 Readers never fail on an entry they cannot read: it is left out (:meth:`from_dict`).
 """
@@ -207,10 +207,9 @@ class PerformanceSummary:
     errors: list[dict[str, Any]] = field(default_factory=list)
     #: How the benchmark judged each performance claim: claim id -> {verdict, reason, ...}.
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    chart: str | None = None
     #: Only methods measured on their own (beyond the guide) so far.
     separate_only: bool = False
-    #: Each measurement of a method on its own: its methods, settings and chart.
+    #: Each measurement of a method on its own: its methods and settings.
     separate: list[dict[str, Any]] = field(default_factory=list)
     #: The native reference's check (harness/bench/reference.py, ReferenceCheck.to_dict).
     reference: dict[str, Any] | None = None
@@ -228,8 +227,6 @@ class PerformanceSummary:
             "findings": [f.as_dict() for f in self.findings],
             "costs": [c.to_dict() for c in self.costs], "errors": self.errors,
             "verdicts": self.verdicts}
-        if self.chart is not None:
-            found["chart"] = self.chart
         if self.separate_only:
             found["separate_only"] = True
         if self.separate:
@@ -246,7 +243,7 @@ class PerformanceSummary:
             return raw
         if not isinstance(raw, dict):
             return cls()
-        verdicts, settings, chart = raw.get("verdicts"), raw.get("settings"), raw.get("chart")
+        verdicts, settings = raw.get("verdicts"), raw.get("settings")
         records = {name: value for name in _RECORDS if isinstance(value := raw.get(name), dict)}
         return cls(
             settings if isinstance(settings, dict) else {},
@@ -257,7 +254,7 @@ class PerformanceSummary:
             [e for e in _items(raw, "errors") if isinstance(e, dict)],
             {str(k): v for k, v in verdicts.items() if isinstance(v, dict)}
             if isinstance(verdicts, dict) else {},
-            chart if isinstance(chart, str) else None, raw.get("separate_only") is True,
+            raw.get("separate_only") is True,
             [s for s in _items(raw, "separate") if isinstance(s, dict)], **records)
 
     @classmethod
@@ -269,12 +266,11 @@ def publish(run: Run, summary: PerformanceSummary, methods: list[str], *,
             separate: bool) -> PerformanceSummary:
     """The run's one performance summary: the guide's methods' measurement, with the
     ratios, findings, costs, errors and verdicts of a method measured on its own (beyond
-    the guide) added and its settings and chart listed under ``separate``, whichever of
+    the guide) added and its settings listed under ``separate``, whichever of
     them ran first."""
     if separate:
         summary.separate_only = True
-        summary.separate = [{"methods": methods, "settings": summary.settings,
-                             **({"chart": summary.chart} if summary.chart else {})}]
+        summary.separate = [{"methods": methods, "settings": summary.settings}]
     if run.summaries.get(KEY) is None:
         run.summaries[KEY] = summary
         return summary

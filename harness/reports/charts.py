@@ -1,13 +1,168 @@
-"""Charts of a run's samples as PNG bytes (matplotlib, no display needed)."""
+"""Every chart of podnet's reports, drawn from the run record as PNG bytes, with one
+matplotlib setup (:func:`_figure`; no display needed):
+
+- the benchmark's bars, with interval bars, one panel per direction: throughput ratio to
+  native and CPU cost per gigabyte moved, on a log scale with each bar's value printed
+  above it, so that a ratio of 0.002 of native is as visible as one of 0.9;
+- a box plot of a run's samples of one kind;
+- one ratio over many runs (``podnet history``).
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from harness.bench.summary import PerformanceSummary
+from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.results.schema import Measurement
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PROTOCOL_COLOURS = {"tcp": "#4878a8", "udp": "#e08a3c"}
+
+
+class _Png:
+    """What :func:`_figure` gives back: the PNG once the figure is drawn."""
+
+    data = b""
+
+
+@contextmanager
+def _figure(rows: int = 1, *, figsize: tuple[float, float], dpi: int = 100,
+            squeeze: bool = True) -> Iterator[tuple[Any, Any, _Png]]:
+    """A figure and its axes; on leaving, its PNG (without the software's name, so the
+    same data gives the same bytes) and the figure closed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, 1, squeeze=squeeze, figsize=figsize, dpi=dpi)
+    png = _Png()
+    try:
+        yield fig, axes, png
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+        png.data = out.getvalue()
+    finally:
+        plt.close(fig)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: a median and its interval, for a method in a direction and protocol."""
+
+    method: str
+    direction: str
+    protocol: str
+    median: float
+    low: float
+    high: float
+
+
+def value_label(value: float) -> str:
+    """Two significant digits: 0.0021, 0.93, 1.2, 35."""
+    return f"{value:.2g}"
+
+
+def bar_chart(bars: Sequence[Bar], *, ylabel: str, title: str, line: float | None) -> bytes:
+    directions = sorted({b.direction for b in bars})
+    positive = [v for b in bars for v in (b.low, b.median) if v > 0]
+    bottom = min(positive, default=1.0) / 3
+    top = max((max(b.high, b.median) for b in bars), default=1.0) * 4
+    with _figure(len(directions), squeeze=False, dpi=110,
+                 figsize=(10, 3.0 * max(1, len(directions)))) as (fig, axes, png):
+        for ax, direction in zip(axes[:, 0], directions, strict=True):
+            _panel(ax, [b for b in bars if b.direction == direction], bottom)
+            if line is not None:
+                ax.axhline(line, color="black", linewidth=0.8, linestyle="--")
+            ax.set_yscale("log")
+            ax.set_ylim(bottom, top)
+            ax.set_ylabel(ylabel)
+            ax.set_title(direction, fontsize=10)
+            # Beside the panel, where it hides no bar and no printed value.
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        if title:
+            fig.suptitle(title, fontsize=11)
+    return png.data
+
+
+def _panel(ax: Any, rows: Sequence[Bar], bottom: float) -> None:
+    methods = sorted({b.method for b in rows})
+    protocols = sorted({b.protocol for b in rows})
+    width = 0.8 / max(1, len(protocols))
+    for i, protocol in enumerate(protocols):
+        chosen = [(j, b) for j, m in enumerate(methods) for b in rows
+                  if b.method == m and b.protocol == protocol]
+        xs = [j + (i - (len(protocols) - 1) / 2) * width for j, _ in chosen]
+        medians = [max(b.median, bottom) for _, b in chosen]
+        errors = [[max(0.0, b.median - max(b.low, bottom)) for _, b in chosen],
+                  [max(0.0, b.high - b.median) for _, b in chosen]]
+        ax.bar(xs, [m - bottom for m in medians], width, bottom=bottom, yerr=errors,
+               capsize=3, label=protocol.upper(), color=PROTOCOL_COLOURS.get(protocol))
+        for x, (_, b) in zip(xs, chosen, strict=True):
+            ax.text(x, max(b.high, b.median, bottom) * 1.15, value_label(b.median),
+                    ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(methods)), methods, rotation=15, ha="right", fontsize=8)
+
+
+def ratio_png(ratios: Sequence[PerfRatio], title: str = "") -> bytes:
+    bars = [Bar(r.method, r.direction, r.protocol, r.median, r.low, r.high) for r in ratios]
+    return bar_chart(bars, ylabel="ratio to native (log scale)", title=title, line=1.0)
+
+
+def _rounds_text(settings: dict[str, Any]) -> str:
+    rounds, run = settings.get("rounds"), settings.get("rounds_run")
+    if not isinstance(rounds, int):
+        return "rounds"
+    extra = run - rounds if isinstance(run, int) else 0
+    return f"{rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
+
+
+def _ratio_title(settings: dict[str, Any]) -> str:
+    seconds = settings.get("seconds_per_measurement", "?")
+    return (f"throughput ratio to native ({_rounds_text(settings)} of {seconds} s, "
+            "95% interval)")
+
+
+def throughput_charts(summary: PerformanceSummary) -> list[tuple[str, bytes]]:
+    """The throughput ratios to native of the guide's methods (``throughput-ratio``),
+    and of each method measured on its own (``throughput-ratio-<method>``)."""
+    found = [r for r in summary.ratios if r.kind == "throughput"]
+    apart = {str(m): part for part in summary.separate for m in part.get("methods", [])}
+    charts = []
+    together = [r for r in found if r.method not in apart]
+    if together:
+        charts.append(("throughput-ratio", ratio_png(together, _ratio_title(summary.settings))))
+    for method, part in apart.items():
+        own = [r for r in found if r.method == method]
+        settings = part.get("settings")
+        if own:
+            charts.append((f"throughput-ratio-{method}", ratio_png(
+                own, _ratio_title(settings if isinstance(settings, dict) else {}))))
+    return charts
+
+
+def cost_png(summary: PerformanceSummary) -> bytes | None:
+    """The CPU cost chart of a performance summary: CPU seconds per GB of every process
+    of the lab's host, or of the forwarding processes where a cost has only those; None
+    when the summary has no costs."""
+    bars = []
+    for cost in summary.costs:
+        value = cost.lab or cost.forwarder
+        if value is not None and value.median > 0:
+            bars.append(Bar(cost.method, cost.direction, cost.protocol, value.median,
+                            value.low, value.high))
+    if not bars:
+        return None
+    return bar_chart(bars, ylabel="CPU seconds per GB (log scale)", line=None,
+                     title="CPU cost: CPU seconds per GB moved, all processes of the lab's "
+                           "host (median over rounds, 95% interval)")
 
 
 def _label(m: Measurement) -> str:
@@ -20,9 +175,6 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
     direction; ``None`` when the run has no such samples."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     chosen = [m for m in measurements if m.kind == kind and isinstance(m.value, int | float)
               and m.value == m.value]  # failed samples are recorded as NaN
     if not chosen:
@@ -32,8 +184,7 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         groups.setdefault(_label(m), []).append(float(m.value))
     units = sorted({m.unit for m in chosen})
     labels = list(groups)
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)), dpi=100)
-    try:
+    with _figure(figsize=(8, 1.2 + 0.55 * len(labels))) as (_fig, ax, png):
         # ``vert`` is deprecated from matplotlib 3.10, ``orientation`` new in it.
         layout: dict[str, Any] = (
             {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3, 10)
@@ -44,25 +195,24 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         ax.set_xlabel(" / ".join(units))
         ax.set_title(title)
         ax.grid(axis="x", alpha=0.3)
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
-    finally:
-        plt.close(fig)
+    return png.data
 
 
-def cost_png(summary: PerformanceSummary) -> bytes | None:
-    """The CPU cost chart of a performance summary (``costs``, as the benchmark writes
-    them): CPU seconds per GB of every process of the lab's host, or of the forwarding
-    processes where a cost has only those; None when the summary has no costs."""
-    from harness.bench.chart import Bar, cost_chart
+def series_chart(ratios: pd.DataFrame, title: str) -> bytes:
+    """One ratio over the runs: its median per run with the 95% interval, one line per
+    release, the native reference as a dashed line."""
+    import pandas as pd
 
-    bars = []
-    for cost in summary.costs:
-        value = cost.lab or cost.forwarder
-        if value is not None and value.median > 0:
-            bars.append(Bar(cost.method, cost.direction, cost.protocol, value.median,
-                            value.low, value.high))
-    return cost_chart(bars, "CPU cost: CPU seconds per GB moved, all processes of the lab's "
-                            "host (median over rounds, 95% interval)")
+    with _figure(figsize=(9, 3.2)) as (fig, ax, png):
+        for release, rows in ratios.groupby("release", sort=True):
+            when = pd.to_datetime(rows["started"], unit="s", utc=True)
+            ax.errorbar(when, rows["median"],
+                        yerr=[(rows["median"] - rows["low"]).clip(lower=0),
+                              (rows["high"] - rows["median"]).clip(lower=0)],
+                        marker="o", capsize=3, label=str(release))
+        ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+        ax.set_ylabel("ratio (median, 95% interval)")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+        fig.autofmt_xdate()
+    return png.data

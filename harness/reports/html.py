@@ -16,7 +16,7 @@ from harness.markup import html_escape as escape
 from harness.markup import html_table
 from harness.reports import findings
 from harness.reports import upstream as upstream_tests
-from harness.reports.charts import cost_png, samples_chart
+from harness.reports.charts import cost_png, samples_chart, throughput_charts
 from harness.reports.claim_list import (
     BEYOND_HEADER,
     BEYOND_INTRO,
@@ -180,17 +180,21 @@ def _figure(png: bytes, caption: str) -> str:
 
 
 def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
-    """Every PNG of the run directory, then the charts drawn here from the samples (the
-    throughput chart only when the directory does not already hold one)."""
+    """Every PNG of the run directory, then the charts drawn here from the run record
+    (those the directory does not already hold; the samples' throughput box plot only
+    without a throughput ratio chart)."""
     found = sorted(directory.glob("*.png")) if directory else []
-    out = [(p.stem, p.read_bytes()) for p in found]
-    has_throughput = any(p.stem.startswith("throughput") for p in found)
-    drawn = [("cpu-cost", cost_png(PerformanceSummary.of(run))),
-             ("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
-    if not has_throughput:
+    summary = PerformanceSummary.of(run)
+    drawn: list[tuple[str, bytes | None]] = [
+        *throughput_charts(summary), ("cpu-cost", cost_png(summary)),
+        ("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
+    if not any(name.startswith("throughput") for name in [p.stem for p in found]
+               + [name for name, _ in drawn]):
         drawn.insert(0, ("throughput", samples_chart(
             run.measurements, "throughput", "Throughput per method")))
-    return out + [(name, png) for name, png in drawn if png is not None]
+    have = {p.stem for p in found}
+    return [(p.stem, p.read_bytes()) for p in found] + [
+        (name, png) for name, png in drawn if png is not None and name not in have]
 
 
 def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
