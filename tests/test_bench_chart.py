@@ -13,7 +13,7 @@ from harness.bench.stats import RatioSummary
 from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.bench.throughput import Ratio
 from harness.reports import charts as chart
-from harness.reports.charts import Bar, cost_png, ratio_png, throughput_charts, value_label
+from harness.reports.charts import cost_png, ratio_png, throughput_charts, value_label
 
 
 def ratio(method: str, median: float, direction: str = "outbound",
@@ -48,8 +48,8 @@ class Recording:
 
 
 def test_every_bar_has_its_value_printed_above_its_interval() -> None:
-    bars = [Bar("pasta", "outbound", "tcp", 0.002, 0.0018, 0.0022),
-            Bar("host", "outbound", "tcp", 0.97, 0.9, 1.05)]
+    bars = [PerfRatio("pasta", "outbound", "tcp", 0.002, 0.0018, 0.0022),
+            PerfRatio("host", "outbound", "tcp", 0.97, 0.9, 1.05)]
     axes = Recording()
     chart._panel(axes, bars, bottom=0.0006)
     assert [t[2] for t in axes.texts] == ["0.97", "0.002"]  # methods sorted by name

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.bench.summary import PerformanceSummary, PerfRatio
@@ -53,24 +52,12 @@ def _figure(rows: int = 1, *, figsize: tuple[float, float], dpi: int = 100,
         plt.close(fig)
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One bar: a median and its interval, for a method in a direction and protocol."""
-
-    method: str
-    direction: str
-    protocol: str
-    median: float
-    low: float
-    high: float
-
-
 def value_label(value: float) -> str:
     """Two significant digits: 0.0021, 0.93, 1.2, 35."""
     return f"{value:.2g}"
 
 
-def bar_chart(bars: Sequence[Bar], *, ylabel: str, title: str, line: float | None) -> bytes:
+def bar_chart(bars: Sequence[PerfRatio], *, ylabel: str, title: str, line: float | None) -> bytes:
     directions = sorted({b.direction for b in bars})
     positive = [v for b in bars for v in (b.low, b.median) if v > 0]
     bottom = min(positive, default=1.0) / 3
@@ -92,7 +79,7 @@ def bar_chart(bars: Sequence[Bar], *, ylabel: str, title: str, line: float | Non
     return png.data
 
 
-def _panel(ax: Any, rows: Sequence[Bar], bottom: float) -> None:
+def _panel(ax: Any, rows: Sequence[PerfRatio], bottom: float) -> None:
     methods = sorted({b.method for b in rows})
     protocols = sorted({b.protocol for b in rows})
     width = 0.8 / max(1, len(protocols))
@@ -112,8 +99,7 @@ def _panel(ax: Any, rows: Sequence[Bar], bottom: float) -> None:
 
 
 def ratio_png(ratios: Sequence[PerfRatio], title: str = "") -> bytes:
-    bars = [Bar(r.method, r.direction, r.protocol, r.median, r.low, r.high) for r in ratios]
-    return bar_chart(bars, ylabel="ratio to native (log scale)", title=title, line=1.0)
+    return bar_chart(ratios, ylabel="ratio to native (log scale)", title=title, line=1.0)
 
 
 def _rounds_text(settings: dict[str, Any]) -> str:
@@ -156,8 +142,8 @@ def cost_png(summary: PerformanceSummary) -> bytes | None:
     for cost in summary.costs:
         value = cost.lab or cost.forwarder
         if value is not None and value.median > 0:
-            bars.append(Bar(cost.method, cost.direction, cost.protocol, value.median,
-                            value.low, value.high))
+            bars.append(PerfRatio(cost.method, cost.direction, cost.protocol, value.median,
+                                  value.low, value.high))
     if not bars:
         return None
     return bar_chart(bars, ylabel="CPU seconds per GB (log scale)", line=None,
