@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
-from tabulate import tabulate
-
+from harness.markup import html_escape as escape
+from harness.markup import html_table, markdown_table
+from harness.markup import md_escape as _md
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
@@ -59,15 +59,6 @@ def cell_text(test: UpstreamTest | None) -> str:
     return f"{word}: {test.reason}" if test.outcome == "skipped" and test.reason else word
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _grid(header: list[str], body: list[list[str]]) -> list[str]:
-    return tabulate([[_md(c) for c in row] for row in body], headers=[_md(h) for h in header],
-                    tablefmt="github", disable_numparse=True).splitlines()
-
-
 def _row_cells(row: UpstreamRow) -> list[str]:
     return [row.file, row.name, *(cell_text(c) for c in row.cells)]
 
@@ -86,10 +77,10 @@ def markdown_lines(runs: Sequence[Run]) -> list[str]:
         if run.upstream is not None and (mismatch := run.upstream.version_mismatch()):
             out.append(f"- {_md(title)}: {_md(mismatch)}")
     out += ["", f"### Tests whose result differs between releases ({len(differing)})", ""]
-    out += (_grid(["file", "test", *titles], [_row_cells(r) for r in differing])
+    out += (markdown_table(["file", "test", *titles], [_row_cells(r) for r in differing])
             if differing else ["None."])
     out += ["", "### Every test", "",
-            *_grid(["file", "test", *titles], [_row_cells(r) for r in found]), ""]
+            *markdown_table(["file", "test", *titles], [_row_cells(r) for r in found]), ""]
     return out
 
 
@@ -104,7 +95,6 @@ def html_fragment(runs: Sequence[Run]) -> str:
     if all(run.upstream is None for run in runs):
         return ""
     titles = [column_title(run) for run in runs]
-    head = "".join(f"<th>{escape(h)}</th>" for h in ["file", "test", *titles])
     body = []
     for row in rows(runs):
         cells = "".join(f'<td class="{_css(c)}">{escape(cell_text(c))}</td>' for c in row.cells)
@@ -118,5 +108,4 @@ def html_fragment(runs: Sequence[Run]) -> str:
     return (f"<h2>{escape(HEADING)}</h2><p>{escape(summary)}.</p>"
             + (f"<ul>{notes}</ul>" if notes else "")
             + "<p>Rows marked at the left differ between releases.</p>"
-            + f'<table class="matrix"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
-            "</tbody></table>")
+            + html_table(["file", "test", *titles], body, cls="matrix", sections=True))

@@ -5,10 +5,9 @@ every skip with upstream's reason, then every test's result."""
 
 from __future__ import annotations
 
-from html import escape
-
-from tabulate import tabulate
-
+from harness.markup import html_escape as escape
+from harness.markup import html_table, markdown_table
+from harness.markup import md_escape as _md
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamSuite, UpstreamTest, counts
 
@@ -56,15 +55,6 @@ def _tail(output: str) -> str:
                       if len(cut) < len(lines) else []) + cut)
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return tabulate([[_md(c) for c in row] for row in rows], headers=header,
-                    tablefmt="github", disable_numparse=True).splitlines()
-
-
 def markdown_lines(run: Run) -> list[str]:
     """The section for report.md ([] when the run did not run podman's tests)."""
     suite = run.upstream
@@ -73,7 +63,7 @@ def markdown_lines(run: Run) -> list[str]:
     out = [f"## {HEADING}", "", summary_sentence(suite), ""]
     if mismatch := suite.version_mismatch():
         out += [f"**Note:** {mismatch}.", ""]
-    out += [*_table(_FILE_HEADER, _file_rows(suite)), ""]
+    out += [*markdown_table(_FILE_HEADER, _file_rows(suite)), ""]
     failed = [t for t in suite.tests if t.outcome == "failed"]
     out += [f"### Failed ({len(failed)})", ""]
     if not failed:
@@ -88,13 +78,12 @@ def markdown_lines(run: Run) -> list[str]:
         out += ["### Needs the internet or skipped by upstream", ""]
         out += [f"- {t.file} #{t.number}: {_md(t.name)}: {_md(_result(t))}" for t in others]
         out.append("")
-    out += ["### Every test", "", *_table(_TEST_HEADER, _test_rows(suite)), ""]
+    out += ["### Every test", "", *markdown_table(_TEST_HEADER, _test_rows(suite)), ""]
     return out
 
 
 def _html_table(header: list[str], rows: list[list[str]], css_column: int | None = None,
                 outcomes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         cells = []
@@ -103,7 +92,7 @@ def _html_table(header: list[str], rows: list[list[str]], css_column: int | None
                    if outcomes is not None and j == css_column else "")
             cells.append(f"<td{css}>{escape(cell)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return html_table(header, body)
 
 
 def _css(outcome: str) -> str:
