@@ -32,7 +32,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     return report
 
 
-def _owed(item: pytest.Item) -> list[completeness.Expected]:
+def owed(item: pytest.Item) -> list[completeness.Expected]:
     """The results a test that records (it takes the ``recorder`` fixture) is meant to
     record: its ``claim`` parameter's and its ``claims`` marker's (see
     harness.results.completeness)."""
@@ -40,18 +40,18 @@ def _owed(item: pytest.Item) -> list[completeness.Expected]:
         return []
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec is not None else {}
-    owed = []
+    expected = []
     claim, protocol = params.get("claim"), params.get("protocol")
     if isinstance(claim, Claim):
-        owed += completeness.expected_for(claim, item.nodeid, protocol)
+        expected += completeness.expected_for(claim, item.nodeid, protocol)
     registry = _marker_registry()
     for marker in item.iter_markers("claims"):
         also = [registry.get(claim_id) for claim_id in marker.args]
         if (prop := marker.kwargs.get("same_method")) and isinstance(claim, Claim):
             also += registry.select(prop, method=claim.method)
         for other in also:
-            owed += completeness.expected_for(other, item.nodeid)
-    return owed
+            expected += completeness.expected_for(other, item.nodeid)
+    return expected
 
 
 def _complete_claims(item: pytest.Item) -> None:
@@ -63,7 +63,7 @@ def _complete_claims(item: pytest.Item) -> None:
         "error", "the test ended without recording a result for this claim"))
     if outcome == "error":
         reason = f"not recorded: {item.nodeid} ended first: {reason}"
-    for want in completeness.missing(_owed(item), session_results):
+    for want in completeness.missing(owed(item), session_results):
         recorder.add(completeness.placeholder(want, outcome, reason))
 
 
@@ -102,12 +102,12 @@ def _one_result_per_claim(session: pytest.Session, recorder: Recorder) -> None:
     items = session.items
     if workers.worker_id(session.config) is not None:  # the others are other workers'
         items = [item for item in items if item.nodeid in session.config.stash[STARTED]]
-    owed = {(w.claim.id, w.protocol): w for item in items for w in _owed(item)}
+    wanted = {(w.claim.id, w.protocol): w for item in items for w in owed(item)}
     first = session.config.stash[FIRST_RESULT]
     session_results = recorder.run.results[first:]
-    for want in completeness.missing(owed.values(), session_results):
+    for want in completeness.missing(wanted.values(), session_results):
         recorder.add(completeness.placeholder(
             want, "error", f"not recorded: the session ended before {want.test} finished"))
     session_results = recorder.run.results[first:]
-    completeness.merge_duplicates(owed.values(), session_results)
+    completeness.merge_duplicates(wanted.values(), session_results)
     recorder.run.results[first:] = session_results
