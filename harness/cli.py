@@ -115,7 +115,7 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 def cmd_lab_exec(args: argparse.Namespace) -> int:
     from harness.lab import lab
-    from harness.targets.lab import LabTarget, host1_argv
+    from harness.lab.target import LabTarget, host1_argv
 
     status = lab.status(_lab_name(args))
     if not status.up or status.state is None:
@@ -221,7 +221,7 @@ def _ratio_floor(text: str) -> float:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from harness.matrix import render_matrix
+    from harness.matrix_render import render_matrix
 
     for path in render_matrix([Path(r) for r in args.runs], args.results_dir):
         print(path)

@@ -6,7 +6,7 @@ import platform
 from typing import Any
 
 from harness.errors import UnreadableVersion
-from harness.lab.images import WEB_IMAGE
+from harness.image_names import WEB_IMAGE
 from harness.podman.info import PodmanInfo
 from harness.targets.base import Target
 from harness.versions import Version

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.atomic import write_directory
 from harness.bench.summary import PerformanceSummary, PerfRatio
-from harness.claims import Registry, load_default
+from harness.claims import Registry
 from harness.errors import PodnetError
 from harness.guide_sections import position
 from harness.reports.anchors import claim_anchors
@@ -223,7 +221,7 @@ def ratio_label(entry: PerfRatio) -> str:
             + (f", {where}" if where else "") + f", relative to {reference}")
 
 
-def _column(run_dir: Path) -> Column:
+def read_column(run_dir: Path) -> Column:
     """A run as a column; its environment must name the release and versions as the
     schema says (docs/results-schema.md), or the matrix would mislabel it."""
     run = store.load(run_dir)
@@ -237,16 +235,3 @@ def _column(run_dir: Path) -> Column:
         raise PodnetError(f"{run_dir}: environment.release is not a string; re-record the "
                           "run or fix its run.json")
     return Column(run, run_dir if run_dir.is_dir() else run_dir.parent)
-
-
-def render_matrix(run_dirs: list[Path], results_root: Path,
-                  registry: Registry | None = None) -> list[Path]:
-    """Write ``matrix-<time>/matrix.md`` and ``matrix.html`` under ``results_root``. Every
-    run is read and checked before the directory is made; a failed write removes it."""
-    from harness.matrix_render import html_page, markdown
-
-    columns = [_column(d) for d in run_dirs]
-    out = results_root / f"matrix-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    matrix = build(columns, registry or load_default(), out)
-    return write_directory(out, {"matrix.md": markdown(matrix),
-                                 "matrix.html": html_page(matrix)}, results_root)

@@ -1,14 +1,20 @@
 """The release matrix as Markdown (for CI job summaries) and as one HTML page (inline
 CSS and script, no external requests): what changes first, a summary per release, then
-every statement in the guide's order, then performance ratios side by side."""
+every statement in the guide's order, then performance ratios side by side; written
+together into a ``matrix-<time>`` directory."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from harness import matrix_upstream
+from harness.atomic import write_directory
+from harness.claims import Registry, load_default
 from harness.markup import html_escape as escape
 from harness.markup import html_table, markdown_table
 from harness.markup import md_escape as _md
-from harness.matrix import Cell, Matrix, Row, ratio_label, ratio_words
+from harness.matrix import Cell, Matrix, Row, build, ratio_label, ratio_words, read_column
 from harness.matrix_changes import change_groups, group_words, item_words
 
 TITLE = "podnet release matrix"
@@ -232,3 +238,14 @@ def html_page(matrix: Matrix) -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{TITLE}</title><style>{CSS}</style><script>{SCRIPT}</script></head>"
             f"<body>{''.join(body)}</body></html>\n")
+
+
+def render_matrix(run_dirs: list[Path], results_root: Path,
+                  registry: Registry | None = None) -> list[Path]:
+    """Write ``matrix-<time>/matrix.md`` and ``matrix.html`` under ``results_root``. Every
+    run is read and checked before the directory is made; a failed write removes it."""
+    columns = [read_column(d) for d in run_dirs]
+    out = results_root / f"matrix-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    matrix = build(columns, registry or load_default(), out)
+    return write_directory(out, {"matrix.md": markdown(matrix),
+                                 "matrix.html": html_page(matrix)}, results_root)

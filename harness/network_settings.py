@@ -8,7 +8,7 @@ setting applies to every custom network of the user, and containers.conf(5) says
 it only while no container runs on one: :func:`applied` refuses while one does.
 
 :func:`reported_refusal` and :func:`start_refusal` judge what podman does with them
-(harness.requirements tries them once per session): podman reports the setting in effect
+(harness.capabilities tries them once per session): podman reports the setting in effect
 and starts with it (offered), refuses it with its own message (unsupported: the
 observation is the result), or something else stands in the way (a reason to skip).
 """

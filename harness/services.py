@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from harness import network_settings
 from harness.clients.base import Client
 from harness.errors import PodnetError, UsageError
-from harness.lab.images import WEB_IMAGE
+from harness.image_names import WEB_IMAGE
 from harness.methods import Method
 from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR, Target
 from harness.wait import poll

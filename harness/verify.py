@@ -171,7 +171,7 @@ def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
             worst = max(worst, code)
             run_dirs.append(run_dir)
     if len(run_dirs) > 1:
-        from harness.matrix import render_matrix
+        from harness.matrix_render import render_matrix
 
         for path in render_matrix(run_dirs, results_root):
             console.print(f"matrix report: {escape(str(path))}")

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from harness import containers, network_settings, quadlet
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.errors import CommandError
 from harness.lab.topology import LINKS
 from harness.methods import Method, get_method
 from harness.probes import netconf, reach
-from harness.requirements import Capabilities
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import UDP_PEER, ServeOptions, serve
 from harness.targets.base import Target

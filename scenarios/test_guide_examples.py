@@ -17,16 +17,16 @@ import pytest
 from harness.clients.base import Client
 from harness.examples import shell
 from harness.examples.assess import Status, assess_all
-from harness.examples.model import OUTCOME_OF_RESULT, Example
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import plan
 from harness.examples.report import ERRATA_RESULTS, PREFIX
 from harness.examples.runner import ExampleOutcome, run_example, share_images, unshare_images
-from harness.lab.workstation import VOLATILE_SYSCTLS
+from harness.examples.structure import OUTCOME_OF_RESULT, Example
+from harness.lab.target import LabTarget
+from harness.proofs.workstation import VOLATILE_SYSCTLS
 from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 
 pytestmark = [pytest.mark.lab, pytest.mark.guide_examples]
 

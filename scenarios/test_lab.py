@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from harness.lab import lab as lab_ctl
-from harness.lab import netns, state
+from harness.lab import namespaces, state
 from harness.lab.cgroup import lab_cgroup
 from harness.lab.lab import _running
+from harness.lab.target import LabTarget
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 from harness.versions import Version
 from harness.wait import poll
 
@@ -50,7 +50,7 @@ def selftest_lab(target: Target) -> Iterator[str]:
 
 
 def _leftovers(name: str) -> list[str]:
-    found = netns.existing(name)
+    found = namespaces.existing(name)
     if lab_cgroup(name).exists():
         found.append(str(lab_cgroup(name)))
     mounts = Path("/proc/self/mounts").read_text()
@@ -72,7 +72,7 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     assert lab_ctl.up(selftest_lab, release).target.state.init_pid == again.state.init_pid  # idempotent
     # A server a client host started outside the lab's cgroup goes with the lab too.
     stray = subprocess.Popen(["ip", "netns", "exec", f"{selftest_lab}-host2", "sleep", "300"])
-    poll(lambda: netns.processes_in(f"{selftest_lab}-host2"), what="a process in host2")
+    poll(lambda: namespaces.processes_in(f"{selftest_lab}-host2"), what="a process in host2")
     lab_ctl.down(selftest_lab)
     lab_ctl.down(selftest_lab)  # twice is fine
     assert stray.wait(timeout=10) != 0

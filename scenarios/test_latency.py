@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from harness.bench import httpget
+from harness.capabilities import Capabilities
 from harness.claims import load_default
 from harness.clients.base import Client
 from harness.methods import Method, all_methods
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.results.schema import Measurement
 from harness.services import serve

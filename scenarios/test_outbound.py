@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 from harness import containers
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.outbound_params import expand, params, run_args, urls
 from harness.probes import hostserver, outbound, procs
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.services import PREFIX
 from harness.targets.base import Target

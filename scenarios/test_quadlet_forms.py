@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -25,7 +26,6 @@ from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import nginx_log
 from harness.quadlet import container_file, container_unit
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.services import PREFIX
 from harness.targets.base import QUADLET_DIR, Target

@@ -2,7 +2,7 @@
 after a reboot because the network comes up late; the guide's remedies; the states its
 ActiveState commands print.
 
-How the reboot is made (harness.lab.reboot): host1's systemd is asked to reboot; when
+How the reboot is made (harness.proofs.reboot): host1's systemd is asked to reboot; when
 its init has stopped, the lab boots host1 again over the same writable layer (the user's
 files, lingering and enabled units stay; /run starts empty), with host1's main interface
 (eth0: 192.0.2.1, 2001:db8:2::1, the default routes) unconfigured. A system unit of the
@@ -46,11 +46,11 @@ import pytest
 from harness import containers, quadlet
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.lab.reboot import MAIN, late_network_units, reboot_with_late_network
+from harness.lab.target import LabTarget
 from harness.podman.info import PodmanInfo
+from harness.proofs.reboot import MAIN, late_network_units, reboot_with_late_network
 from harness.results.recorder import NoObservation, Recorder
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
-from harness.targets.lab import LabTarget
 from harness.versions import Version
 from harness.wait import NotReady, poll
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.claims import Claim, Registry, load_default
 from harness.clients.base import Client
 from harness.probes import nginx_log
 from harness.proxies import PROXIES, ProxyUnit, deploy, ensure_image, proxy_version, sockets, start_and_poll
 from harness.proxies import logs as proxy_logs
 from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
-from harness.requirements import Capabilities
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Measurement
 from harness.services import ACTIVATION_WAIT

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, netconf, outbound
-from harness.requirements import Capabilities
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target

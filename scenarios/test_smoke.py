@@ -2,9 +2,9 @@
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.clients.base import Client
 from harness.methods import get_method
-from harness.requirements import Capabilities
 from harness.services import ServeOptions, serve
 from harness.targets.base import Target
 

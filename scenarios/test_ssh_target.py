@@ -1,7 +1,7 @@
 """The ssh target's proof: ``--target ssh://`` runs the source-address suite against a
 rootless user of host1, reached by ssh from host2's network namespace.
 
-In host1: sshd (:mod:`harness.lab.sshd`: packages installed for this suite and purged
+In host1: sshd (:mod:`harness.proofs.sshd`: packages installed for this suite and purged
 afterwards, podnet's own host key and configuration), listening on host1's eth0 address
 only, and a fresh rootless user with a lingering user manager whose authorized key is
 made here. On this machine: the key pair and a known_hosts file with host1's key, and
@@ -30,13 +30,13 @@ from pathlib import Path
 import pytest
 
 from harness.errors import SshAuthFailed, SshFailed, SshHostKey, SshRefused
-from harness.lab import sshd
-from harness.lab import workstation as ws
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
+from harness.lab.target import LabTarget, host1_argv
 from harness.lab.topology import LINKS
+from harness.proofs import sshd
+from harness.proofs import workstation as ws
 from harness.run import run, spawn
 from harness.targets.base import BASE_PATH, Target
-from harness.targets.lab import LabTarget, host1_argv
 from harness.targets.ssh import SshTarget, parse_target_url
 
 pytestmark = [pytest.mark.lab, pytest.mark.ssh_target, pytest.mark.proof]
@@ -231,8 +231,8 @@ def test_ssh_failure_stops_pytest_with_one_line(access: Access, tmp_path: Path,
 #: ``--target local --local-user <person>`` does, until stdin closes.
 HOLD_AS_LOCAL = """
 import sys
-from harness.cleanup import held
-from harness.sessions import SessionStore
+from harness.sessions.cleanup import held
+from harness.sessions.records import SessionStore
 from harness.targets.local import LocalTarget
 target = LocalTarget(sys.argv[1], sys.argv[2])
 with held(target, SessionStore.on(target)):

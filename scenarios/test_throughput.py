@@ -44,10 +44,10 @@ from harness.bench.throughput import (
     ratios,
     variant_ratios,
 )
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import Method, all_methods
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.results.schema import Measurement
 from harness.targets.base import Target

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from harness import containers, quadlet
+from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.podman.info import PodmanInfo
 from harness.probes.netconf import route_to, routes_removed, unusable_proof
-from harness.requirements import Capabilities
 from harness.results.recorder import NoObservation, Recorder
 from harness.services import IMAGE
 from harness.targets.base import Target

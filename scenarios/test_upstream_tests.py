@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.lab.target import LabTarget
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 from harness.upstream import runner
 from harness.upstream.checkout import open_checkout
 

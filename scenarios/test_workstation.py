@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.lab import workstation as ws
+from harness.lab.target import LabTarget
+from harness.proofs import workstation as ws
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 
 pytestmark = [pytest.mark.lab, pytest.mark.workstation, pytest.mark.proof]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness import atomic, matrix
+from harness import atomic, matrix_render
 from harness.errors import PodnetError
 from harness.reports import render_run
 from harness.results import store
@@ -106,7 +106,7 @@ def test_matrix_refuses_versions_that_are_not_an_object(tmp_path: Path) -> None:
     bad = _run(tmp_path, "bad", ["5.4.2"])
     results = tmp_path / "results"
     with pytest.raises(PodnetError, match=r"environment\.versions is not an object"):
-        matrix.render_matrix([good, bad], results)
+        matrix_render.render_matrix([good, bad], results)
     assert not results.exists()
 
 
@@ -127,8 +127,8 @@ def test_a_failed_matrix_write_leaves_no_directory(tmp_path: Path,
 
     monkeypatch.setattr(atomic, "write_bytes", second_fails)
     with pytest.raises(PodnetError):
-        matrix.render_matrix([good, good], results)
+        matrix_render.render_matrix([good, good], results)
     assert list(results.iterdir()) == []
     monkeypatch.undo()
-    paths = matrix.render_matrix([good, good], results)
+    paths = matrix_render.render_matrix([good, good], results)
     assert [p.name for p in paths] == ["matrix.md", "matrix.html"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities, removal_message
 from harness.claims import Claim, load_default
 from harness.methods import get_method
 from harness.podman.info import PodmanInfo
@@ -21,7 +22,6 @@ from harness.probes.hostserver import HostServer
 from harness.probes.reach import Publication, served_or_refused
 from harness.proxies.sockets import inherited_socket_ignored
 from harness.reports.markdown import summary_lines
-from harness.requirements import Capabilities, removal_message
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
 from harness.run import Completed

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import marks
-from harness.cleanup import marked_session
-from harness.sessions import SessionStore
+from harness.sessions import ownership
+from harness.sessions.cleanup import marked_session
+from harness.sessions.records import SessionStore
 from tests.test_sessions import DEAD, NEW, FakeTarget, HereTarget, dead_record
 from tests.test_sessions import records as _records
 
@@ -28,7 +28,7 @@ def _dead(store: SessionStore, *paths: str, root: bool = False) -> None:
 
 def test_failed_podman_listing_is_not_nothing_left(store: SessionStore) -> None:
     _dead(store)
-    target = FakeTarget({"containers": [{"Id": "c", "Labels": {marks.LABEL: DEAD}}]})
+    target = FakeTarget({"containers": [{"Id": "c", "Labels": {ownership.LABEL: DEAD}}]})
     target.failing.add("containers")
     with marked_session(target, NEW, store):
         pass
@@ -77,7 +77,7 @@ def test_skipped_root_steps_keep_the_manifest(store: SessionStore) -> None:
 
 def test_everything_verified_gone_removes_the_record(store: SessionStore) -> None:
     _dead(store, UNIT)
-    target = FakeTarget({"containers": [{"Id": "c", "Labels": {marks.LABEL: DEAD}}]})
+    target = FakeTarget({"containers": [{"Id": "c", "Labels": {ownership.LABEL: DEAD}}]})
     target.existing.add(UNIT)
     with marked_session(target, NEW, store):
         pass

@@ -12,11 +12,11 @@ import pytest
 
 from harness.examples import rules
 from harness.examples.assess import Status, assess_all, run_images
-from harness.examples.compare import difference
 from harness.examples.listing import summary, to_json
-from harness.examples.model import BlockKind, Example
+from harness.examples.outputs import difference
 from harness.examples.parse import anchor, classify, packaged_guide, parse
 from harness.examples.plan import Plan, expected_exits, plan
+from harness.examples.structure import BlockKind, Example
 from harness.guide_sections import HEADINGS
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"

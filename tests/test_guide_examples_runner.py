@@ -20,14 +20,14 @@ import pytest
 from harness.clients.base import Client
 from harness.examples import runner, shell
 from harness.examples.assess import assess_all
-from harness.examples.compare import difference
-from harness.examples.model import Example
+from harness.examples.outputs import difference
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import Plan, plan
 from harness.examples.runner import PEOPLE, _Example, _terminal_difference
+from harness.examples.structure import Example
 from harness.examples.substitutions import ROOT_NGINX, image_substitute
+from harness.lab.target import LabTarget
 from harness.run import Completed
-from harness.targets.lab import LabTarget
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide_examples"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import CommandError, PodnetError, UsageError
-from harness.lab import images
+from harness.lab import web_image
 from harness.run import Completed
-from harness.sessions import KEPT_IMAGES, SessionStore
+from harness.sessions.records import KEPT_IMAGES, SessionStore
 from harness.targets import local
 from harness.targets.base import PRESENT_END, Target
 from tests.test_sessions import HereTarget
@@ -80,11 +80,11 @@ def listing(entries: list[dict[str, object]]) -> Reply:
 
 
 def test_existing_image_is_only_tagged(tmp_path: Path) -> None:
-    tag = images.image_tag("key")
+    tag = web_image.image_tag("key")
     target = ScriptedTarget(image_exists({tag}), labelled({tag: "web"}))
-    built = images.ensure_images(target, tmp_path / "never-read.tar", "key")
-    assert built == images.Built(tag, built=False)
-    assert target.podman_calls("tag") == [["podman", "tag", tag, f"{images.WEB_IMAGE}:latest"]]
+    built = web_image.ensure_images(target, tmp_path / "never-read.tar", "key")
+    assert built == web_image.Built(tag, built=False)
+    assert target.podman_calls("tag") == [["podman", "tag", tag, f"{web_image.WEB_IMAGE}:latest"]]
     assert not target.podman_calls("import") and not target.podman_calls("build")
 
 
@@ -92,9 +92,9 @@ def test_missing_image_is_built_from_the_base_tar(tmp_path: Path) -> None:
     tar = tmp_path / "image.tar"
     tar.write_bytes(b"tar")
     target = ScriptedTarget(image_exists(set()))
-    tag = images.image_tag("key")
-    assert images.ensure_images(target, tar, "key") == images.Built(tag, built=True)
-    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    tag = web_image.image_tag("key")
+    assert web_image.ensure_images(target, tar, "key") == web_image.Built(tag, built=True)
+    base = f"{web_image.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
     imported = target.calls.index(target.podman_calls("import")[0])
     assert target.calls[imported] == ["podman", "import", "--change=LABEL io.podnet.image=base",
                                       "-", base]
@@ -112,12 +112,12 @@ def test_missing_image_is_built_from_the_base_tar(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mine", ["web:latest", "tag", "base"])
 def test_an_image_of_the_users_with_podnets_name_is_never_retagged(tmp_path: Path,
                                                                     mine: str) -> None:
-    tag = images.image_tag("key")
-    name = {"web:latest": f"{images.WEB_IMAGE}:latest", "tag": tag,
-            "base": f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"}[mine]
+    tag = web_image.image_tag("key")
+    name = {"web:latest": f"{web_image.WEB_IMAGE}:latest", "tag": tag,
+            "base": f"{web_image.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"}[mine]
     target = ScriptedTarget(image_exists({tag, name}), labelled({tag: "web", name: ""}))
     with pytest.raises(PodnetError, match=f"the image {name} is not podnet's"):
-        images.ensure_images(target, tmp_path / "never-read.tar", "key")
+        web_image.ensure_images(target, tmp_path / "never-read.tar", "key")
     assert not [c for c in target.calls if c[:2] == ["podman", "tag"] or c[:2] == [
         "podman", "import"] or c[:2] == ["podman", "build"] or c[:2] == ["podman", "rmi"]]
 
@@ -135,10 +135,10 @@ def containers(entries: list[dict[str, object]]) -> Reply:
 
 
 def test_a_base_a_killed_build_left_is_removed_before_the_import(tmp_path: Path) -> None:
-    tag = images.image_tag("key")
-    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    tag = web_image.image_tag("key")
+    base = f"{web_image.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
     target = ScriptedTarget(image_exists({base}), containers([]), labelled({base: "base"}))
-    images.ensure_images(target, tmp_path / "image.tar", "key")
+    web_image.ensure_images(target, tmp_path / "image.tar", "key")
     removed = target.calls.index(["podman", "rmi", base])
     assert removed < target.calls.index(target.podman_calls("import")[0])
     assert target.podman_calls("rm") == []
@@ -147,14 +147,14 @@ def test_a_base_a_killed_build_left_is_removed_before_the_import(tmp_path: Path)
 def test_the_build_containers_a_killed_build_left_go_before_its_base(tmp_path: Path) -> None:
     """A build killed while it ran leaves buildah's working container on the base: the
     base cannot be removed while it is there. The user's container on it stays."""
-    tag = images.image_tag("key")
-    base = f"{images.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
+    tag = web_image.image_tag("key")
+    base = f"{web_image.BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
     target = ScriptedTarget(image_exists({base}), containers([
         {"Id": "build1", "ImageID": "base-id", "State": "storage"},
         {"Id": "other-image", "ImageID": "web-id", "State": "storage"},
         {"Id": "users", "ImageID": "base-id", "State": "exited"},
     ]), labelled({base: "base"}))
-    images.ensure_images(target, tmp_path / "image.tar", "key")
+    web_image.ensure_images(target, tmp_path / "image.tar", "key")
     assert target.podman_calls("rm") == [["podman", "rm", "--force", "build1"]]
     assert target.calls.index(target.podman_calls("rm")[0]) < target.calls.index(
         ["podman", "rmi", base])
@@ -169,11 +169,11 @@ def test_a_tar_source_is_opened_only_when_building(tmp_path: Path) -> None:
         yield tmp_path / "made.tar"
         opened.append("closed")
 
-    tag = images.image_tag("key")
-    images.ensure_images(ScriptedTarget(image_exists({tag})), source, "key")
+    tag = web_image.image_tag("key")
+    web_image.ensure_images(ScriptedTarget(image_exists({tag})), source, "key")
     assert opened == []
     target = ScriptedTarget(image_exists(set()))
-    images.ensure_images(target, source, "key")
+    web_image.ensure_images(target, source, "key")
     assert opened == ["open", "closed"]
     assert str(tmp_path / "made.tar") in target.stdin
 
@@ -188,7 +188,7 @@ THEIRS = {"Id": "theirs", "Names": ["localhost/alice/app:1"], "Created": 300}
 
 def test_podnet_images_are_labelled_and_named_under_podnet() -> None:
     target = ScriptedTarget(listing([OURS_OLD, OURS_WEB, THEIRS]))
-    assert images.podnet_images(target) == {"web": OURS_WEB["Names"], "old": OURS_OLD["Names"]}
+    assert web_image.podnet_images(target) == {"web": OURS_WEB["Names"], "old": OURS_OLD["Names"]}
     [listed] = target.podman_calls("images")
     assert "label=io.podnet.image" in listed
 
@@ -202,7 +202,7 @@ def test_images_are_removed_except_those_kept_children_first() -> None:
         return (2 if blocked else 0, "")
 
     target = ScriptedTarget(rmi, listing([OURS_OLD, OURS_WEB, OURS_PROXY, THEIRS]))
-    removed = images.remove_podnet_images(target, {"old": OURS_OLD["Names"]})
+    removed = web_image.remove_podnet_images(target, {"old": OURS_OLD["Names"]})
     assert sorted(removed) == sorted([*OURS_WEB["Names"], *OURS_PROXY["Names"]])
     removed_names = {w for c in target.podman_calls("rmi") for w in c[2:]}
     assert "localhost/podnet/web:1" not in removed_names, "kept"
@@ -281,7 +281,7 @@ def test_images_a_crashed_session_left_are_removed_at_the_end(tmp_path: Path,
 
 
 def test_session_leaves_the_home_and_user_manager_as_they_were(store: SessionStore) -> None:
-    tag = images.image_tag(local.WORKSTATION_BASE)
+    tag = web_image.image_tag(local.WORKSTATION_BASE)
     active: set[str] = set()
     existing = {"/home/alice/.cache"}
 
@@ -363,7 +363,7 @@ def test_what_the_listings_cannot_tell_is_left_alone(store: SessionStore) -> Non
     """The user manager not answering at the start, no answer about the home: the
     person's active unit is not stopped and their directories are not removed at the
     end (unknown is not "not there")."""
-    tag = images.image_tag(local.WORKSTATION_BASE)
+    tag = web_image.image_tag(local.WORKSTATION_BASE)
     asked: list[str] = []
 
     def broken(argv: list[str]) -> tuple[int, str] | None:

@@ -18,7 +18,7 @@ from harness.lab import identity
 from harness.lab import lab as lab_ctl
 from harness.lab import state as lab_state
 from harness.lab.state import LabState
-from harness.targets.lab import LabTarget
+from harness.lab.target import LabTarget
 
 PID = 4242
 START = 987654

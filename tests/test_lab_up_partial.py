@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.errors import PodnetError
-from harness.lab import baseline, cgroup, identity, netns
+from harness.lab import baseline, cgroup, identity, namespaces
 from harness.lab import lab as lab_ctl
 from harness.lab import state as lab_state
 from harness.lab.releases import DEFAULT_RELEASE, get_release
@@ -34,8 +34,8 @@ def booting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(lab_ctl, "debian_mirror", lambda: "http://deb.example")
     monkeypatch.setattr(lab_ctl, "require_tool", lambda tool, hint: None)
     monkeypatch.setattr(lab_ctl, "ensure_built", lambda *a: cached)
-    monkeypatch.setattr(netns, "create", lambda name: {"host1": f"{name}-host1"})
-    monkeypatch.setattr(netns, "namespace_id", lambda path: (1, 2))
+    monkeypatch.setattr(namespaces, "create", lambda name: {"host1": f"{name}-host1"})
+    monkeypatch.setattr(namespaces, "namespace_id", lambda path: (1, 2))
     monkeypatch.setattr(cgroup, "create", lambda name: tmp_path / "cgroup")
     monkeypatch.setattr(lab_ctl, "boot", lambda *a: 4242)
     monkeypatch.setattr(identity, "read", lambda pid: identity.ProcessIdentity(

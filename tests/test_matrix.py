@@ -14,9 +14,9 @@ from test_claims_registry import GUIDE, guide_anchors
 
 from harness import guide_sections
 from harness.claims import load_default
-from harness.matrix import Column, build, render_matrix
+from harness.matrix import Column, build
 from harness.matrix_changes import BECAME
-from harness.matrix_render import THROUGHOUT, markdown
+from harness.matrix_render import THROUGHOUT, markdown, render_matrix
 from harness.reports import render_run
 from harness.results import store
 from harness.results.schema import ClaimResult, Run

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness import network_settings
+from harness.capabilities import Capabilities, SettingsTrial
 from harness.errors import UsageError
 from harness.methods import Method, all_methods
-from harness.requirements import Capabilities, SettingsTrial
 from harness.run import Completed
-from harness.sessions import Session, SessionStore
+from harness.sessions.records import Session, SessionStore
 from harness.targets.base import Target
 from tests.test_sessions import HereTarget
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.environment import systemd_version
 from harness.errors import UnreadableVersion
 from harness.podman.info import PodmanInfo
-from harness.requirements import Capabilities
 from harness.versions import Version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "podman"

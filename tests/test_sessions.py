@@ -18,17 +18,18 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness import marks, names
+from harness import names
+from harness.capabilities import Capabilities
 from harness.claims import load_default
-from harness.cleanup import marked_session
 from harness.errors import PodnetError
 from harness.lab.lock import LockBusy
 from harness.methods import all_methods
 from harness.probes import netconf
-from harness.requirements import Capabilities
 from harness.run import Completed, run, spawn
 from harness.services import system_socket_service
-from harness.sessions import SessionStore
+from harness.sessions import ownership
+from harness.sessions.cleanup import marked_session
+from harness.sessions.records import SessionStore
 from harness.targets.base import NOT_ISOLATED, PRESENT_END, ForeignFile, NotIsolated, Target
 from harness.versions import Version
 
@@ -75,8 +76,8 @@ class FakeTarget(Target):
             return Completed(argv, 0, "".join(f"{p}\n" for p in there) + PRESENT_END + "\n",
                              "", 0.0)
         out = ""
-        for kind in marks.LIST_ARGV:
-            if list(argv) == marks.list_argv(kind):
+        for kind in ownership.LIST_ARGV:
+            if list(argv) == ownership.list_argv(kind):
                 if kind in self.failing:
                     return Completed(argv, 125, "", "Error: database is locked", 0.0)
                 out = json.dumps(self.listings_.get(kind, []))
@@ -247,7 +248,7 @@ HOLDER = """
 import sys, time
 from pathlib import Path
 from tests.test_sessions import HereTarget, DEAD
-from harness.sessions import SessionStore
+from harness.sessions.records import SessionStore
 store = SessionStore.on(HereTarget(Path(sys.argv[1])))
 with store.hold("the target", wait=0):
     store.begin(DEAD).wrote("/tmp/podnet-a.pcap")
@@ -295,8 +296,8 @@ def test_manifest_is_written_ahead_and_torn_lines_ignored(store: SessionStore) -
 def test_marked_session_cleans_dead_sessions_only(store: SessionStore) -> None:
     dead_record(store, DEAD, "/home/test/.config/systemd/user/podnet-web.socket")
     target = FakeTarget({"containers": [
-        {"Id": "c-dead", "Names": ["podnet-x"], "Labels": {marks.LABEL: DEAD}},
-        {"Id": "c-live", "Names": ["podnet-y"], "Labels": {marks.LABEL: LIVE}}],
+        {"Id": "c-dead", "Names": ["podnet-x"], "Labels": {ownership.LABEL: DEAD}},
+        {"Id": "c-live", "Names": ["podnet-y"], "Labels": {ownership.LABEL: LIVE}}],
         "networks": [{"name": "podnet-mine", "labels": {}}]})
     with marked_session(target, NEW, store) as session:
         cleaned = [" ".join(argv) for argv, _ in target.calls if argv[0] != "podman"
@@ -310,14 +311,14 @@ def test_marked_session_cleans_dead_sessions_only(store: SessionStore) -> None:
         assert "reset-failed --" in everything and "reset-failed\n" not in everything
         assert target.session is session
         target.podman("run", "-d", "img")
-        assert target.calls[-1][0][:4] == ("podman", "run", "--label", f"{marks.LABEL}={NEW}")
+        assert target.calls[-1][0][:4] == ("podman", "run", "--label", f"{ownership.LABEL}={NEW}")
     assert target.session is None
     assert records(store) == []
 
 
 def test_record_kept_while_marks_remain(store: SessionStore) -> None:
     dead_record(store, DEAD)
-    target = FakeTarget({"containers": [{"Id": "c", "Labels": {marks.LABEL: DEAD}}]},
+    target = FakeTarget({"containers": [{"Id": "c", "Labels": {ownership.LABEL: DEAD}}]},
                         removes=False)
     with marked_session(target, NEW, store):
         pass

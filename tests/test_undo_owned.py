@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import marks, quadlet, services
+from harness import quadlet, services
 from harness.errors import UsageError
 from harness.methods import Method, get_method
 from harness.probes import hostserver
 from harness.proxies import units
 from harness.proxies.specs import PROXIES
-from harness.sessions import Session, SessionStore
+from harness.sessions import ownership
+from harness.sessions.records import Session, SessionStore
 from harness.targets.base import ForeignFile, NotIsolated
 from scenarios import test_quadlet_forms
 from tests.test_sessions import NEW, FakeTarget, HereTarget
@@ -89,7 +90,7 @@ def test_foreign_quadlet_container_unit_stays(session: Session) -> None:
 
 def test_foreign_network_file_and_its_network_stay(session: Session) -> None:
     target = _target(session, networks=[
-        {"name": "systemd-podnet-mynet-abc123", "labels": {marks.LABEL: OTHER}}])
+        {"name": "systemd-podnet-mynet-abc123", "labels": {ownership.LABEL: OTHER}}])
     target.existing.add(f"{QUADLET}/podnet-mynet-abc123.network")
     with pytest.raises(ForeignFile), test_quadlet_forms._network_file(
             target, "podnet-mynet-abc123", True):
@@ -100,9 +101,9 @@ def test_foreign_network_file_and_its_network_stay(session: Session) -> None:
 def test_teardown_removes_only_this_sessions_objects_and_never_forces_networks(
         session: Session) -> None:
     target = _target(session, containers=[
-        {"Id": "mine", "Names": ["podnet-ctr-abc123"], "Labels": {marks.LABEL: NEW}},
+        {"Id": "mine", "Names": ["podnet-ctr-abc123"], "Labels": {ownership.LABEL: NEW}},
         {"Id": "users", "Names": ["podnet-ctr-def456"], "Labels": {}}],
-        networks=[{"name": "podnet-net-abc123", "labels": {marks.LABEL: NEW}},
+        networks=[{"name": "podnet-net-abc123", "labels": {ownership.LABEL: NEW}},
                   {"name": "podnet-net-def456", "labels": {"owner": "alice"}}])
     target.remove_own("containers", "podnet-ctr-abc123", "podnet-ctr-def456")
     target.remove_own("networks", "podnet-net-abc123", "podnet-net-def456")

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.lab import workstation as ws
+from harness.proofs import workstation as ws
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workstation"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from harness.bench.procstat import in_lab_cgroup
 from harness.clients.base import Client
-from harness.marks import stop_pidfile
 from harness.methods import Method
 from harness.run import Completed
 from harness.services import IMAGE, system_socket_service, user_socket_service
+from harness.sessions.ownership import stop_pidfile
 from harness.targets.base import Target
 from harness.wait import poll
 

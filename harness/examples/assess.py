@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from harness.examples import rules
 from harness.examples import substitutions as subs
-from harness.examples.model import Block, BlockKind, Example, Step
+from harness.examples.structure import Block, BlockKind, Example, Step
 
 
 class Status(StrEnum):

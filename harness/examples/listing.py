@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.examples import substitutions as subs
 from harness.examples.assess import PREREQUISITES, Assessment, Status
-from harness.examples.model import BlockKind, Example
+from harness.examples.structure import BlockKind, Example
 
 
 def summary(examples: Sequence[Example], assessments: Sequence[Assessment]) -> dict[str, Any]:

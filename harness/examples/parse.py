@@ -13,7 +13,7 @@ from markdown_it.token import Token
 
 from harness.errors import UsageError
 from harness.examples import rules
-from harness.examples.model import Block, BlockKind, Example, Procedure, Prose, Step
+from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
 
 
 def packaged_guide() -> str:

@@ -17,7 +17,7 @@ from harness.examples.assess import (
     only_if_installed,
     run_images,
 )
-from harness.examples.model import PREREQUISITE, Block, BlockKind, Example, Step
+from harness.examples.structure import PREREQUISITE, Block, BlockKind, Example, Step
 
 #: Commands the runner does itself: the example's user is created, logged in and out.
 USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit|"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import PodnetError
-from harness.examples.model import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
+from harness.examples.structure import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
 from harness.markup import html_escape as escape
 from harness.markup import html_table, markdown_table, md_escape
 from harness.results.schema import ClaimResult, Run

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.examples.model import BlockKind
+from harness.examples.structure import BlockKind
 
 
 @dataclass(frozen=True)

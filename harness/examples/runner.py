@@ -16,15 +16,15 @@ from harness.clients.base import Client
 from harness.errors import CommandTimeout
 from harness.examples import shell
 from harness.examples import substitutions as subs
-from harness.examples.compare import difference
-from harness.examples.model import PREREQUISITE
+from harness.examples.outputs import difference
 from harness.examples.plan import Action, Plan
-from harness.lab import workstation as ws
-from harness.lab.images import WEB_IMAGE
+from harness.examples.structure import PREREQUISITE
+from harness.image_names import WEB_IMAGE
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
+from harness.lab.target import LabTarget
+from harness.proofs import workstation as ws
 from harness.results.timings import phase
 from harness.run import Completed
-from harness.targets.lab import LabTarget
 from harness.wait import LOG_WAIT, NotReady, logged, poll
 
 #: The example's users (the guide's reader and its first user, then its second user):
@@ -86,7 +86,7 @@ class ActionOutcome:
 @dataclass(frozen=True)
 class ExampleOutcome:
     example: str
-    #: One of :data:`harness.examples.model.RESULTS`.
+    #: One of :data:`harness.examples.structure.RESULTS`.
     result: str
     #: One line: the failing step and command, the differing output, or why not run.
     detail: str

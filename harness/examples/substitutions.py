@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.lab.images import PODNET_NAMESPACE, WEB_IMAGE
+from harness.image_names import PODNET_NAMESPACE, WEB_IMAGE
 
 #: Built for each example's user from the lab's web image: nginx as root on port 80 with
 #: the official image's default server (welcome page) and access log format.

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.lab.netns import NETNS_DIR, namespace_id
+from harness.lab.namespaces import NETNS_DIR, namespace_id
 from harness.lab.state import LabState
 
 PROC = Path("/proc")

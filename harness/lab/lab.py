@@ -23,15 +23,15 @@ from pathlib import Path
 
 from harness.errors import PodnetError
 from harness.fsguard import remove_tree
-from harness.lab import baseline, cgroup, identity, lock, netns
+from harness.lab import baseline, cgroup, identity, lock, namespaces
 from harness.lab import state as lab_state
-from harness.lab.images import ensure_images
 from harness.lab.mirror import debian_mirror
 from harness.lab.releases import DEFAULT_RELEASE, RELEASES, Release, get_release
 from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_built
+from harness.lab.target import LabTarget, host1_argv
+from harness.lab.web_image import ensure_images
 from harness.results.timings import phase
 from harness.run import require_tool, run, spawn
-from harness.targets.lab import LabTarget, host1_argv
 from harness.wait import GiveUp, poll
 
 log = logging.getLogger("podnet.lab")
@@ -70,7 +70,7 @@ def require_root() -> None:
 def status(name: str = "podnet") -> LabStatus:
     st = lab_state.load(name)
     up = st is not None and identity.is_up(st)
-    leftovers = [] if up else netns.existing(name) + (
+    leftovers = [] if up else namespaces.existing(name) + (
         [str(cgroup.lab_cgroup(name))] if cgroup.lab_cgroup(name).exists() else [])
     return LabStatus(name, up, st, leftovers)
 
@@ -123,7 +123,7 @@ def _boot(name: str, rel: Release, step: Step) -> LabTarget:
     cached = ensure_built(cache, rel, mirror, in_use)
     try:
         step("network namespaces host1, host2, host3")
-        names = netns.create(name)
+        names = namespaces.create(name)
         group = cgroup.create(name)
         data_dir = data_root / name
         remove_tree(data_dir, data_root)
@@ -131,7 +131,7 @@ def _boot(name: str, rel: Release, step: Step) -> LabTarget:
         step("booting host1 (systemd)")
         init_pid = boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
         init = identity.read(init_pid)
-        if init is None or init.netns != netns.namespace_id(netns.NETNS_DIR / names["host1"]):
+        if init is None or init.netns != namespaces.namespace_id(namespaces.NETNS_DIR / names["host1"]):
             raise PodnetError(f"host1's init (pid {init_pid}) is not in {names['host1']}: "
                               f"see {data_dir / 'console.log'}")
         st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
@@ -169,7 +169,7 @@ def _stop(name: str, st: lab_state.LabState | None) -> None:
     if init is not None:  # still the lab's init: never a reused PID
         with contextlib.suppress(ProcessLookupError):
             os.kill(init.pid, 9)
-    netns.delete(netns.existing(name))
+    namespaces.delete(namespaces.existing(name))
     data_root = lab_state.owned("DATA_ROOT")
     remove_tree(data_root / name, data_root)
     lab_state.remove(name)

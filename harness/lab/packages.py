@@ -18,8 +18,8 @@ from pathlib import Path
 from harness.fsguard import remove_tree
 from harness.lab.mirror import debian_mirror
 from harness.lab.releases import get_release
+from harness.lab.target import LabTarget
 from harness.run import run
-from harness.targets.lab import LabTarget
 
 #: Makes dpkg's maintainer scripts leave services alone (Debian's policy-rc.d).
 POLICY_RC = "/usr/sbin/policy-rc.d"

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 from harness.errors import CommandError, PodnetError
+from harness.image_names import WEB_IMAGE
 from harness.lab import state as lab_state
-from harness.lab.images import WEB_IMAGE
 from harness.proxies.specs import Proxy
 from harness.results.timings import phase
 from harness.run import run

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from harness.lab.images import WEB_IMAGE
+from harness.image_names import WEB_IMAGE
 from harness.proxies.specs import FD_NAME, Proxy
 from harness.services import install_socket_service
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.capabilities import Capabilities
 from harness.claims import Claim, Registry, load_default
 from harness.clients.base import Client
 from harness.clients.netns import NetnsClient
@@ -15,15 +16,14 @@ from harness.clients.ssh import SshClient
 from harness.environment import fingerprint, podman_info, systemd_version
 from harness.errors import PodnetError
 from harness.lab import lock
+from harness.lab.target import LabTarget
 from harness.lab.topology import LINKS, link_for
 from harness.methods import Method
 from harness.podman.info import PodmanInfo
 from harness.pytest_plugin.stash import RECORDER, target_settings
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.targets import factory
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 from harness.versions import Version
 
 

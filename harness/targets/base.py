@@ -11,10 +11,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from harness import marks
 from harness.errors import CommandError, PodnetError
 from harness.run import Completed
-from harness.sessions import Session
+from harness.sessions import ownership
+from harness.sessions.ownership import ListingFailed
+from harness.sessions.records import Session
 
 log = logging.getLogger("podnet.target")
 
@@ -39,11 +40,6 @@ class ForeignFile(PodnetError):
 
 class NotIsolated(PodnetError):
     """A change to routes, sysctls or privileged ports asked of a workstation."""
-
-
-class ListingFailed(PodnetError):
-    """A listing a cleanup relies on (podman's, a file's presence) did not answer: what
-    it would have listed is unknown, never taken as gone."""
 
 
 def fresh_dir(run: Callable[..., Completed], record: Callable[[str], None], parent: str,
@@ -98,7 +94,7 @@ class Target(ABC):
     def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
         """Start ``argv`` on the target as the rootless user, with pipes to and from this
         process: it runs until this process closes its stdin or ends (the session
-        lock's holder, sessions.py)."""
+        lock's holder, sessions/records.py)."""
         raise PodnetError(f"{self.name} cannot keep a process running for a session")
 
     @property
@@ -132,12 +128,12 @@ class Target(ABC):
     def marked(self, argv: Sequence[str]) -> list[str]:
         """``argv`` (``podman run ...``, ``env X=Y podman network create ...``) with the
         session's label added when it creates a podman object."""
-        return marks.mark_podman(argv, self.session.id if self.session else None)
+        return ownership.mark_podman(argv, self.session.id if self.session else None)
 
     def label_quadlet(self, path: str, text: str) -> str:
         """``text`` of the file ``path`` with the session's ``Label=`` line when it is a
         quadlet ``.container``/``.network``/``.volume`` file."""
-        return marks.label_quadlet(path, text, self.session.id if self.session else None)
+        return ownership.label_quadlet(path, text, self.session.id if self.session else None)
 
     def podman(self, *args: str, check: bool = True, timeout: float | None = 120,
                input: str | None = None) -> Completed:
@@ -245,7 +241,7 @@ class Target(ABC):
         if not mine:
             return
         dirs = self.unit_dirs(root=root)
-        units = list(dict.fromkeys(u for p in mine if (u := marks.unit_of(p, dirs))))
+        units = list(dict.fromkeys(u for p in mine if (u := ownership.unit_of(p, dirs))))
         systemctl = self.systemctl if root else self.systemctl_user
         if units:
             systemctl("stop", "--", *units, check=False)
@@ -265,7 +261,7 @@ class Target(ABC):
         if not names:
             return
         if self.session is None:
-            for step in marks.plan_by_name(kind, names):
+            for step in ownership.plan_by_name(kind, names):
                 self.run(step.argv, check=False)
             return
         try:
@@ -273,8 +269,8 @@ class Target(ABC):
         except ListingFailed as exc:
             log.warning("not removing %s: %s", ", ".join(names), exc)
             return
-        listing = marks.Listings(**{kind: marks.named(found, names)})
-        for step in marks.plan_podman([self.session.id], listing):
+        listing = ownership.Listings(**{kind: ownership.named(found, names)})
+        for step in ownership.plan_podman([self.session.id], listing):
             self.run(step.argv, check=False)
 
     def sysctl(self, key: str) -> str:
@@ -294,19 +290,19 @@ class Target(ABC):
     def describe(self) -> str:
         return self.name
 
-    def clean_session(self, session: Session) -> list[marks.Step]:
+    def clean_session(self, session: Session) -> list[ownership.Step]:
         """Remove what ``session`` made here: the pods, containers, networks and volumes
         labelled with its id, and the units and files of its manifest. Return the steps
         run (a failing step does not stop the others). When podman's listings fail, its
         objects are not removed now (the files still are); whether anything is left is
-        for :func:`harness.cleanup.remaining` to verify."""
+        for :func:`harness.sessions.cleanup.remaining` to verify."""
         try:
             listings = self.listings()
         except ListingFailed as exc:
             log.warning("session %s: %s; its podman objects are left for the next run",
                         session.id, exc)
-            listings = marks.Listings()
-        steps = marks.plan_cleanup(
+            listings = ownership.Listings()
+        steps = ownership.plan_cleanup(
             [session.id], listings, session.files(),
             user_unit_dirs=self.unit_dirs(root=False), system_unit_dirs=self.unit_dirs(root=True))
         for step in steps:
@@ -315,13 +311,13 @@ class Target(ABC):
             self.run(step.argv, root=step.root, check=False)
         return steps
 
-    def listings(self) -> marks.Listings:
+    def listings(self) -> ownership.Listings:
         """The pods, containers, networks and volumes that carry podnet's label; raises
         :class:`ListingFailed` when one of podman's listings does not answer."""
-        return marks.Listings(**{kind: self._labelled(kind) for kind in marks.LIST_ARGV})
+        return ownership.Listings(**{kind: self._labelled(kind) for kind in ownership.LIST_ARGV})
 
     def _labelled(self, kind: str) -> list[dict[str, Any]]:
-        done = self.run(marks.list_argv(kind), check=False)
+        done = self.run(ownership.list_argv(kind), check=False)
         if not done.ok:
             raise ListingFailed(f"'{' '.join(done.argv)}' failed: "
                                 f"{(done.stderr.strip().splitlines() or ['(no stderr)'])[-1]}")

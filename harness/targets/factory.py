@@ -13,14 +13,14 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from harness.cleanup import marked_session
 from harness.environment import podman_info
 from harness.errors import LabNotUp, PodnetError, UsageError
 from harness.lab import lab as lab_ctl
 from harness.lab import lock
 from harness.lab.releases import DEFAULT_RELEASE
+from harness.lab.target import LabTarget
+from harness.sessions.cleanup import marked_session
 from harness.targets.base import Target
-from harness.targets.lab import LabTarget
 from harness.targets.local import LocalTarget, user_session
 from harness.targets.ssh import parse_target_url, ssh_session
 

@@ -19,10 +19,12 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from harness.cleanup import held, marked_session
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.lab import lock
-from harness.lab.images import (
+from harness.lab.mirror import debian_mirror
+from harness.lab.releases import DEFAULT_RELEASE, get_release
+from harness.lab.rootfs import IMAGE_PACKAGES
+from harness.lab.web_image import (
     Built,
     ensure_images,
     has_image,
@@ -30,12 +32,11 @@ from harness.lab.images import (
     podnet_images,
     remove_podnet_images,
 )
-from harness.lab.mirror import debian_mirror
-from harness.lab.releases import DEFAULT_RELEASE, get_release
-from harness.lab.rootfs import IMAGE_PACKAGES
 from harness.run import Completed, run, spawn
-from harness.sessions import KEPT_IMAGES, SessionStore
-from harness.targets.base import ListingFailed, Target
+from harness.sessions.cleanup import held, marked_session
+from harness.sessions.ownership import ListingFailed
+from harness.sessions.records import KEPT_IMAGES, SessionStore
+from harness.targets.base import Target
 
 #: The base key of a workstation's image: its tag depends on the Containerfile only, so
 #: an image kept from an earlier session is found again whatever tar it was built from.
@@ -155,12 +156,12 @@ def user_session(target: Target, run_id: str, *, base_tar: str | None,
                  keep_image: bool, note: lock.Note, mmdebstrap: bool = True,
                  store: SessionStore | None = None) -> Iterator[None]:
     """A test session on a user's own podman (``--target local`` or ``ssh://``), its
-    records on the target (sessions.py): one session per user at a time (ports), the
+    records on the target (sessions/records.py): one session per user at a time (ports), the
     lock taken before the image is checked, so no other session removes it meanwhile;
     then stale sessions' marks are removed and this session's record begun, before
     :func:`workstation_session` builds anything (its build directories are on record),
     and this session's marks are removed at the end. ``store``: the target's records
-    (default: on the target, sessions.py)."""
+    (default: on the target, sessions/records.py)."""
     store = store or SessionStore.on(target)
     with held(target, store, note), \
             marked_session(target, run_id, store, note), \

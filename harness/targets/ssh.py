@@ -104,7 +104,7 @@ def ssh_session(url: SshUrl, run_id: str, *, known_hosts: str | None = None,
                 main_address: str | None = None, base_tar: str | None = None,
                 keep_image: bool = False, note: Callable[[str], None]) -> Iterator[SshTarget]:
     """A test session on ``url``'s user, with the workstation's rules: one session per
-    remote user at a time (a lock on that machine, sessions.py), podnet's test image there or built
+    remote user at a time (a lock on that machine, sessions/records.py), podnet's test image there or built
     from ``base_tar``, stale sessions' marks removed first and this one's at the end,
     then the shared connection closed."""
     from harness.targets.local import user_session

@@ -27,6 +27,7 @@ from harness.atomic import write_text
 from harness.errors import PodnetError
 from harness.fsguard import remove_tree
 from harness.lab import packages
+from harness.lab.target import LabTarget
 from harness.results.upstream import (
     UpstreamFile,
     UpstreamSuite,
@@ -34,7 +35,6 @@ from harness.results.upstream import (
     counts,
     counts_text,
 )
-from harness.targets.lab import LabTarget
 from harness.upstream import image, tap
 from harness.upstream.checkout import Checkout
 

@@ -24,15 +24,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from harness.image_names import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.lab import packages
-from harness.lab.images import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
+from harness.lab.target import LabTarget
 from harness.methods import all_methods
 from harness.proxies.images import image_name, wheel_path
 from harness.proxies.specs import PROXIES
 from harness.run import Completed
 from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
-from harness.targets.lab import LabTarget
 from harness.wait import poll
 
 Snapshot = dict[str, list[Any]]

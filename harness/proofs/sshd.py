@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness.lab import packages
-from harness.targets.lab import LabTarget
+from harness.lab.target import LabTarget
 from harness.wait import poll
 
 PACKAGES = ("openssh-server",)

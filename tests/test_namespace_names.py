@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.lab import netns
+from harness.lab import namespaces
 from harness.lab.topology import LINKS
 
 
 def test_only_the_labs_exact_names_are_its_namespaces(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netns, "NETNS_DIR", tmp_path)
-    ours = sorted(netns.netns_names("lab").values())
+    monkeypatch.setattr(namespaces, "NETNS_DIR", tmp_path)
+    ours = sorted(namespaces.netns_names("lab").values())
     others = ["lab-hostA-host1", "lab-host1x", "lab-host2-mine", "lab-hosts", "labhost1"]
     for name in ours + others:
         (tmp_path / name).touch()
-    assert netns.existing("lab") == ours
-    assert netns.existing("lab-hostA") == ["lab-hostA-host1"]
+    assert namespaces.existing("lab") == ours
+    assert namespaces.existing("lab-hostA") == ["lab-hostA-host1"]
     (tmp_path / ours[0]).unlink()
-    assert netns.existing("lab") == ours[1:]
+    assert namespaces.existing("lab") == ours[1:]
 
 
 def test_the_labs_links_use_documentation_addresses_only() -> None:

@@ -33,10 +33,10 @@ from harness.lab import cgroup, identity, lab
 from harness.lab import state as lab_state
 from harness.lab.releases import get_release
 from harness.lab.rootfs import CachedRelease
+from harness.lab.target import LabTarget
 from harness.lab.topology import DEFAULT_VIA
 from harness.run import run
 from harness.targets.base import SYSTEM_UNIT_DIR
-from harness.targets.lab import LabTarget
 from harness.wait import poll
 
 WAIT_UNIT = "podnet-late-network.service"

@@ -36,8 +36,8 @@ from typing import Protocol
 from harness import names
 from harness.errors import PodnetError
 from harness.lab.lock import LAB_WAIT, LockBusy, Note, to_stderr
-from harness.marks import Written, live_files, safe_path
 from harness.run import Completed
+from harness.sessions.ownership import Written, live_files, safe_path
 
 #: Where a target's records live, relative to its user's home.
 RECORDS_DIR = ".local/state/podnet/sessions"

@@ -21,16 +21,12 @@ from importlib import resources
 from pathlib import Path
 
 from harness.errors import PodnetError
+from harness.image_names import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.results.timings import phase
 from harness.targets.base import Target
 
 log = logging.getLogger("podnet.lab")
 
-#: One image serves as web server (default command) and tools (iperf3, curl, socat,
-#: python3, the UDP peer reporter and the socket-activated sink).
-PODNET_NAMESPACE = "localhost/podnet/"
-WEB_IMAGE = f"{PODNET_NAMESPACE}web"
-BASE_IMAGE = f"{PODNET_NAMESPACE}base"
 CONTEXT_FILES = ("Containerfile", "nginx.conf", "default.conf", "udp-peer.py", "sink.py")
 IMAGE_LABEL = "io.podnet.image"
 

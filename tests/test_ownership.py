@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import marks
-from harness.marks import Listings, Step, Written
+from harness.sessions import ownership
+from harness.sessions.ownership import Listings, Step, Written
 
 FIXTURES = Path(__file__).parent / "fixtures" / "marks"
 S = "20261128T000000Z-aaaaaa"
@@ -43,22 +43,22 @@ SYSTEM_DIRS = ["/etc/systemd/system", "/etc/containers/systemd"]
     (["ip", "route", "show"], ["ip", "route", "show"]),
 ])
 def test_mark_podman(argv: list[str], expected: list[str]) -> None:
-    assert marks.mark_podman(argv, S) == expected
+    assert ownership.mark_podman(argv, S) == expected
 
 
 def test_no_session_no_mark() -> None:
-    assert marks.mark_podman(["podman", "run", "img"], None) == ["podman", "run", "img"]
+    assert ownership.mark_podman(["podman", "run", "img"], None) == ["podman", "run", "img"]
 
 
 def test_label_quadlet() -> None:
     text = "[Unit]\nDescription=x\n\n[Container]\nImage=img\n\n[Install]\nWantedBy=default.target\n"
-    labelled = marks.label_quadlet("/h/.config/containers/systemd/web.container", text, S)
+    labelled = ownership.label_quadlet("/h/.config/containers/systemd/web.container", text, S)
     assert labelled == text.replace("[Container]\n", f"[Container]\nLabel=io.podnet.session={S}\n")
-    net = marks.label_quadlet("/h/n.network", "[Network]\nInternal=true\n", S)
+    net = ownership.label_quadlet("/h/n.network", "[Network]\nInternal=true\n", S)
     assert net.splitlines()[:2] == ["[Network]", f"Label=io.podnet.session={S}"]
-    assert marks.label_quadlet("/h/web.socket", text, S) == text
-    assert marks.label_quadlet("/h/web.container", text, None) == text
-    assert marks.label_quadlet("/h/bare.container", "[Install]\n", S).endswith(
+    assert ownership.label_quadlet("/h/web.socket", text, S) == text
+    assert ownership.label_quadlet("/h/web.container", text, None) == text
+    assert ownership.label_quadlet("/h/bare.container", "[Install]\n", S).endswith(
         f"[Container]\nLabel=io.podnet.session={S}\n")
 
 
@@ -73,7 +73,7 @@ def _recorded() -> Listings:
 def test_plan_podman_from_recorded_listings() -> None:
     pod = "0a3f180d493a519a590a5f1897f53a2b0451cc17785f13c0266c00b1aa46dca5"
     marked = "cf5052e08a17a2438e6b3ffb302b95f974b1db16d6891deef0479de799eb597d"
-    assert marks.plan_podman([S], _recorded()) == [
+    assert ownership.plan_podman([S], _recorded()) == [
         Step(("podman", "pod", "rm", "--force", "--time", "0", pod)),
         Step(("podman", "rm", "--force", "--time", "0", marked)),  # not the pod's infra
         Step(("podman", "network", "rm", "rec-net")),
@@ -82,22 +82,22 @@ def test_plan_podman_from_recorded_listings() -> None:
 
 
 def test_plan_touches_nothing_unlabelled_or_alive() -> None:
-    planned = {word for s in marks.plan_podman([S], _recorded()) for word in s.argv}
+    planned = {word for s in ownership.plan_podman([S], _recorded()) for word in s.argv}
     listing = _recorded()
     mine = next(c["Id"] for c in listing.containers if c["Names"] == ["podnet-mine"])
     live = next(c["Id"] for c in listing.containers if c["Names"] == ["rec-live"])
     for foreign in (mine, live, "podnet-mynet", "podnet-myvol"):
         assert foreign not in planned
-    assert [s.argv[3:] for s in marks.plan_podman([S], listing) if s.argv[1] == "network"] == [
+    assert [s.argv[3:] for s in ownership.plan_podman([S], listing) if s.argv[1] == "network"] == [
         ("rec-net",)]
-    assert marks.plan_podman(["20990101T000000Z-cccccc"], listing) == []
+    assert ownership.plan_podman(["20990101T000000Z-cccccc"], listing) == []
 
 
 def test_label_value_must_match_exactly() -> None:
-    near = Listings(containers=[{"Id": "x", "Labels": {marks.LABEL: S + "0"}},
-                                {"Id": "y", "Labels": {marks.LABEL + ".other": S}},
+    near = Listings(containers=[{"Id": "x", "Labels": {ownership.LABEL: S + "0"}},
+                                {"Id": "y", "Labels": {ownership.LABEL + ".other": S}},
                                 {"Id": "z", "Labels": None}])
-    assert marks.plan_podman([S], near) == []
+    assert ownership.plan_podman([S], near) == []
 
 
 def test_plan_files_units_in_order() -> None:
@@ -106,7 +106,7 @@ def test_plan_files_units_in_order() -> None:
              Written(f"{HOME}/.cache/podnet/podnet-web-abc123"),
              Written("/etc/systemd/system/podnet-web-system.service", root=True),
              Written("/etc/systemd/system/podnet-web-system.socket", root=True)]
-    steps = marks.plan_cleanup([S], Listings(containers=[{"Id": "c1", "Labels": {marks.LABEL: S}}]),
+    steps = ownership.plan_cleanup([S], Listings(containers=[{"Id": "c1", "Labels": {ownership.LABEL: S}}]),
                                files, user_unit_dirs=USER_DIRS, system_unit_dirs=SYSTEM_DIRS)
     assert steps == [
         Step(("systemctl", "--user", "stop", "--", "podnet-web.service", "podnet-web.socket")),
@@ -123,7 +123,7 @@ def test_plan_files_units_in_order() -> None:
 
 
 def test_plan_files_without_units_reloads_nothing() -> None:
-    steps = marks.plan_cleanup([S], Listings(), [Written("/tmp/podnet-x.pcap")],
+    steps = ownership.plan_cleanup([S], Listings(), [Written("/tmp/podnet-x.pcap")],
                                user_unit_dirs=USER_DIRS, system_unit_dirs=SYSTEM_DIRS)
     assert steps == [Step(("rm", "-rf", "--", "/tmp/podnet-x.pcap"))]
 
@@ -133,7 +133,7 @@ def test_pid_files_stop_their_process_only_if_it_is_podnets() -> None:
     pkill needs both the pid from the file and podnet's path in the command line."""
     files = [Written("/tmp/podnet-bench-abc123-iperf3.pid"),
              Written("/tmp/podnet-bench-abc123-sink.py")]
-    steps = marks.plan_cleanup([S], Listings(), files, user_unit_dirs=USER_DIRS,
+    steps = ownership.plan_cleanup([S], Listings(), files, user_unit_dirs=USER_DIRS,
                                system_unit_dirs=SYSTEM_DIRS)
     assert steps == [
         Step(("pkill", "--pidfile", "/tmp/podnet-bench-abc123-iperf3.pid",
@@ -144,16 +144,16 @@ def test_pid_files_stop_their_process_only_if_it_is_podnets() -> None:
 
 @pytest.mark.parametrize("path", ["/", "/tmp", "/home/", "tmp/x", "/home/test/../x", "/a//b", ""])
 def test_unsafe_paths_never_planned(path: str) -> None:
-    assert not marks.safe_path(path)
-    assert marks.plan_cleanup([S], Listings(), [Written(path)], user_unit_dirs=USER_DIRS,
+    assert not ownership.safe_path(path)
+    assert ownership.plan_cleanup([S], Listings(), [Written(path)], user_unit_dirs=USER_DIRS,
                               system_unit_dirs=SYSTEM_DIRS) == []
 
 
 def test_unit_of() -> None:
-    assert marks.unit_of(f"{HOME}/.config/containers/systemd/n.network", USER_DIRS) == "n-network.service"
-    assert marks.unit_of(f"{HOME}/.config/systemd/user/a.service", USER_DIRS) == "a.service"
-    assert marks.unit_of(f"{HOME}/.config/systemd/user/sub/a.service", USER_DIRS) is None
-    assert marks.unit_of("/tmp/a.service", USER_DIRS) is None
+    assert ownership.unit_of(f"{HOME}/.config/containers/systemd/n.network", USER_DIRS) == "n-network.service"
+    assert ownership.unit_of(f"{HOME}/.config/systemd/user/a.service", USER_DIRS) == "a.service"
+    assert ownership.unit_of(f"{HOME}/.config/systemd/user/sub/a.service", USER_DIRS) is None
+    assert ownership.unit_of("/tmp/a.service", USER_DIRS) is None
 
 
 def test_live_files_replay() -> None:
@@ -162,5 +162,5 @@ def test_live_files_replay() -> None:
               ("wrote", Written("/tmp/a.pcap")), ("removed", conf),
               ("wrote", Written("/etc/systemd/system/u.service", True)),
               ("removed", Written("/etc/systemd/system/u.service", False))]
-    assert marks.live_files(events) == [Written("/tmp/a.pcap"),
+    assert ownership.live_files(events) == [Written("/tmp/a.pcap"),
                                         Written("/etc/systemd/system/u.service", True)]

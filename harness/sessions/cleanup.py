@@ -5,19 +5,37 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
-from harness import marks
 from harness.lab import lock
 from harness.lab.lock import Note, to_stderr
 from harness.results.timings import phase
-from harness.sessions import Session, SessionStore
-from harness.targets.base import ListingFailed, Target
+from harness.sessions import ownership
+from harness.sessions.ownership import ListingFailed, Listings, Step
+from harness.sessions.records import Commands, Session, SessionStore
 
 log = logging.getLogger("podnet.cleanup")
 
 
-def clean_stale(target: Target, store: SessionStore) -> list[str]:
+class Marking(Commands, Protocol):
+    """A target as a session sees it (harness.targets.base.Target is one): it marks what
+    it creates with the attached session, lists what carries a session's marks and
+    removes it."""
+
+    @property
+    def can_root(self) -> bool: ...
+
+    def attach(self, session: Session | None) -> None: ...
+
+    def clean_session(self, session: Session) -> list[Step]: ...
+
+    def listings(self) -> Listings: ...
+
+    def present(self, paths: Sequence[str], *, root: bool = False) -> list[str]: ...
+
+
+def clean_stale(target: Marking, store: SessionStore) -> list[str]:
     """Clean every recorded session of ``store`` that is not alive; return their ids.
     A session whose marks are not all verified gone keeps its record for the next attempt."""
     cleaned = []
@@ -33,7 +51,7 @@ def clean_stale(target: Target, store: SessionStore) -> list[str]:
     return cleaned
 
 
-def remaining(target: Target, session: Session) -> list[str]:
+def remaining(target: Marking, session: Session) -> list[str]:
     """What of ``session``'s marks is not verified gone: podman objects still carrying
     its label, files of its manifest still there, and every listing that did not answer
     (unknown is never taken as gone). Root files count as left where root is not
@@ -41,7 +59,7 @@ def remaining(target: Target, session: Session) -> list[str]:
     left: list[str] = []
     try:
         left += [" ".join(step.argv) for step in
-                 marks.plan_podman([session.id], target.listings())]
+                 ownership.plan_podman([session.id], target.listings())]
     except ListingFailed as exc:
         left.append(str(exc))
     for root in (False, True):
@@ -58,7 +76,7 @@ def remaining(target: Target, session: Session) -> list[str]:
     return left
 
 
-def _end_if_clean(target: Target, session: Session) -> None:
+def _end_if_clean(target: Marking, session: Session) -> None:
     """Remove ``session``'s record if everything it marked is verified gone; else (or
     when the verification itself fails) keep it for the next session to clean."""
     try:
@@ -75,7 +93,7 @@ def _end_if_clean(target: Target, session: Session) -> None:
 
 
 @contextlib.contextmanager
-def marked_session(target: Target, session_id: str, store: SessionStore | None = None,
+def marked_session(target: Marking, session_id: str, store: SessionStore | None = None,
                    note: Note = to_stderr) -> Iterator[Session]:
     """Hold the target's session lock (one session per target: :func:`held`), clean the
     stale sessions recorded there, then mark everything ``target`` creates with
@@ -99,7 +117,7 @@ def marked_session(target: Target, session_id: str, store: SessionStore | None =
             _end_if_clean(target, session)
 
 
-def held(target: Target, store: SessionStore, note: Note = to_stderr
+def held(target: Marking, store: SessionStore, note: Note = to_stderr
          ) -> contextlib.AbstractContextManager[None]:
     """The target's session lock, on the target: the second session on the same user of
     the same machine, however either names it, waits for the first (up to a minute),

@@ -3,7 +3,7 @@
 Every container, pod, network and volume podnet creates carries the podman label
 ``io.podnet.session=<session id>`` (:func:`mark_podman` puts it into podman argv; quadlet
 files get a ``Label=`` line from :func:`label_quadlet`). Every file podnet writes on
-the target is recorded in the session's manifest (:mod:`harness.sessions`) before it is
+the target is recorded in the session's manifest (:mod:`harness.sessions.records`) before it is
 written. :func:`plan_cleanup` turns a session's marks into the commands that remove
 exactly what that session made: containers, pods, networks and volumes carrying its
 label, and the units and files of its manifest. No name prefix, no glob, no global
@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import PodnetError
+
 LABEL = "io.podnet.session"
+
+
+class ListingFailed(PodnetError):
+    """A listing a cleanup relies on (podman's, a file's presence) did not answer: what
+    it would have listed is unknown, never taken as gone."""
 
 #: podman subcommands that create a container, pod, network or volume.
 CREATING = frozenset({
