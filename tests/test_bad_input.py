@@ -197,8 +197,10 @@ def _run(case: Case, root: Path) -> Outcome:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODNET_")}
     env.update(roots, PYTHONDONTWRITEBYTECODE="1", COLUMNS="200", **case.env)
     before = _snapshot(root)
+    # A bound against a hang, not a timing goal: a command collects the suites first,
+    # which on 2 busy cores took more than a minute.
     done = subprocess.run(_argv(case, roots), cwd=root, env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=300)
     return Outcome(done.returncode, done.stdout, done.stderr, before, _snapshot(root))
 
 
