@@ -83,6 +83,7 @@ PROPERTY_WORDS: dict[str, Wording] = {
                                            "not published automatically"),
     "rootless_network_cmd": Wording(template="{}"),
     "rootless_network_helper_process": Wording(template="a {} process runs"),
+    "network_mode_without_option": Wording(template="network mode {}"),
     "pasta_error_without_network": Wording(template="says “{}”"),
     "runs_without_network": _flag("works", "fails"),
     "wait_online_script": Wording(template="runs “{}”"),

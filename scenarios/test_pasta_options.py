@@ -208,6 +208,18 @@ def test_rootless_network_cmd_info(target: Target, recorder: Recorder, applicabl
     recorder.check(claim, value, evidence={"podman info -f {{.Host.RootlessNetworkCmd}}": value})
 
 
+@pytest.mark.claims("ports.rootless-cmd.no-network-option")
+def test_no_network_option_means_pasta(target: Target, recorder: Recorder,
+                                       applicable: Any) -> None:
+    """A container run without --network: podman inspect names its network mode. A
+    target whose containers.conf makes slirp4netns the default says slirp4netns."""
+    claim = REGISTRY.get("ports.rootless-cmd.no-network-option")
+    applicable(claim)
+    with containers.running(target, [], ["sleep", "300"]) as name:
+        mode = target.podman("inspect", "-f", "{{.HostConfig.NetworkMode}}", name).stdout.strip()
+    recorder.check(claim, mode, evidence={"podman inspect -f {{.HostConfig.NetworkMode}}": mode})
+
+
 @pytest.mark.claims("ports.rootless-cmd.process")
 def test_rootless_network_cmd_process(target: Target, recorder: Recorder,
                                       applicable: Any) -> None:

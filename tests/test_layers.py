@@ -1,7 +1,7 @@
 """The layers of harness/ and scenarios/, drawn from their imports: every import points
 down or stays on its floor, and no module imports itself back through others.
 
-``FLOORS`` is the plan, bottom first; docs/architecture.md describes it. A module sits
+``FLOORS`` is the plan, bottom first; docs/architecture.md lists it (checked here). A module sits
 on the floor of the longest room (package or module name) that contains it (the room
 ``harness`` is the package's ``__init__`` alone); a new module lands on its package's
 floor, and a new package or top-level module needs a place here first.
@@ -10,6 +10,7 @@ floor, and a new package or top-level module needs a place here first.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -152,3 +153,11 @@ def test_the_checks_find_what_they_look_for() -> None:
     assert floor_of("harness.errors") < floor_of("harness.cli")
     assert floor_of("harness.lab.lab") > floor_of("harness.targets.base")
     assert floor_of("harness.targets.local") > floor_of("harness.lab.lab")
+
+
+def test_the_map_lists_the_floors_in_order() -> None:
+    """docs/architecture.md names the floors as ``FLOORS`` does, bottom first."""
+    text = (REPO / "docs" / "architecture.md").read_text()
+    layers = text.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\d+\. \*\*(.+?)\*\*", layers, re.MULTILINE)
+    assert listed == [name.split(":")[0] for name, _ in FLOORS]
