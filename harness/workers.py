@@ -47,7 +47,7 @@ CONCURRENCY = ("-n", "auto", "--dist", "loadfile")
 #: The worker that checks in the named lab itself.
 FIRST = "gw0"
 #: The markers of the benchmarks, which run alone (see the module's docstring).
-BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput")
+BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput", "cost_curves")
 #: workerinput key: the controller's run id, shared by its workers.
 RUN_ID = "podnet_run_id"
 #: workeroutput key: a worker's run record (JSON), merged by the controller.

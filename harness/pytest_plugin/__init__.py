@@ -43,6 +43,8 @@ MARKERS = {
     "proxy_throughput": "HTTP throughput through the socket-activated reverse proxy, against "
                         "the same proxy chain run natively",
     "latency": "request latency of an HTTP GET, per method",
+    "cost_curves": "how each method's cost grows with the work: parallel streams, "
+                   "published ports",
     "outbound": "outbound connections: host's localhost, main interface, internet",
     "unix_socket": "Unix sockets on the host",
     "backend": "the network backend",

@@ -42,8 +42,11 @@ from harness.reports.model import (
 from harness.reports.perf import (
     COST_HEADER,
     COST_NOTE,
+    CURVE_HEADER,
+    CURVE_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_curve_rows,
     cost_rows,
     ratio_rows,
     reference_capacity_text,
@@ -214,6 +217,9 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         *(_table(t, notes) for t in tables),
         _performance(PerformanceSummary.of(run), run.measurements),
     ]
+    if curves := cost_curve_rows(run):
+        body += ["<h2>Cost curves</h2>", _grid(CURVE_HEADER, curves),
+                 f'<p class="legend">{escape(CURVE_NOTE)}</p>']
     figures = charts(run, directory)
     if figures:
         body.append("<h2>Charts</h2>")

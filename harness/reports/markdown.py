@@ -36,8 +36,11 @@ from harness.reports.model import (
 from harness.reports.perf import (
     COST_HEADER,
     COST_NOTE,
+    CURVE_HEADER,
+    CURVE_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_curve_rows,
     cost_rows,
     ratio_rows,
     reference_capacity_text,
@@ -157,6 +160,8 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     for table in tables:
         lines += table_markdown(table, notes)
     lines += performance_lines(PerformanceSummary.of(run), run.measurements)
+    if curves := cost_curve_rows(run):
+        lines += ["## Cost curves", "", *grid(CURVE_HEADER, curves), "", CURVE_NOTE, ""]
     lines += guide_examples.markdown_lines(run)
     lines += upstream_tests.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]

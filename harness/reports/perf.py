@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.bench.curves import Point
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
 from harness.methods import all_methods
-from harness.results.schema import Measurement
+from harness.results.schema import Measurement, Run
 from harness.words import BEYOND_GUIDE
 
 
@@ -206,3 +207,32 @@ def reference_capacity_text(measurements: Sequence[Measurement]) -> str | None:
             f"the fixed offer UDP is also measured at is {UDP_OFFERED_RATE / 1e9:g} Gbit/s. "
             f"{sum(saturated)} of {len(saturated)} of native's searches reached the path's "
             "limit (the others may be limited by the offered rate).")
+
+
+CURVE_HEADER = ["curve", "method", "x", "median", "95% interval", "over native", "rounds",
+                "forwarder CPU s/GB"]
+#: Shown under the cost curves' table.
+CURVE_NOTE = ("Cost curves: `streams` is inbound TCP with x parallel iperf3 streams (Gbit/s; "
+              "over native: the rate over the native reference's at the same stream count "
+              "in the same round); `ports` is a container's start with x published ports "
+              "until a client on another host connects to the first one (seconds). Rounds "
+              "interleave every point; medians over rounds with 95% bootstrap intervals.")
+
+
+def cost_curve_rows(run: Run) -> list[list[str]]:
+    """``run.summaries["cost_curves"]`` as table rows (none without it)."""
+    raw = run.summaries.get("cost_curves")
+    found = raw.get("points") if isinstance(raw, dict) else None
+    rows = []
+    for point in (p for x in (found if isinstance(found, list) else [])
+                  if (p := Point.from_dict(x)) is not None):
+        scale = 1e-9 if point.unit == "bit/s" else 1.0
+        ratio = point.ratio
+        rows.append([point.curve, point.method, str(point.x), f"{point.median * scale:.3g}",
+                     f"[{point.low * scale:.3g}, {point.high * scale:.3g}]",
+                     "" if ratio is None else
+                     f"{ratio[0]:.3g} [{ratio[1]:.3g}, {ratio[2]:.3g}]",
+                     str(point.rounds),
+                     "" if point.cpu_seconds_per_gb is None else
+                     f"{point.cpu_seconds_per_gb:.3g}"])
+    return rows

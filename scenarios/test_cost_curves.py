@@ -1,0 +1,192 @@
+"""Cost curves: how each inbound method's cost grows with the work
+(:mod:`harness.bench.curves`).
+
+One module fixture measures, in rounds interleaved across methods and points (order
+shuffled each round): inbound TCP with 1, 2 and 4 parallel streams to an iperf3 server per
+podman-run method and to the native reference (each method's rate over native's at the
+same stream count in the same round, and the forwarders' CPU per GB), then a container's
+start time with 1, 10, 100 and 1000 published ports (one ``-p`` range) per method that
+publishes ports. The tests then check that every point was measured. Results:
+``summaries["cost_curves"]`` (points with their intervals) and one chart per curve.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from harness.bench import curves
+from harness.bench.servers import PREFIX, bench_servers
+from harness.bench.throughput import Probe, Sample, measure_once
+from harness.claims import load_default
+from harness.clients.base import Client
+from harness.errors import PodnetError
+from harness.methods import Method, all_methods
+from harness.probes import iperf3
+from harness.requirements import Capabilities
+from harness.results.recorder import Recorder
+from harness.results.schema import Measurement
+from harness.services import IMAGE
+from harness.targets.base import Target
+from harness.wait import poll
+
+pytestmark = [pytest.mark.lab, pytest.mark.cost_curves]
+
+SUMMARY = "cost_curves"
+#: Rounds (--quick: 1) and seconds per throughput measurement.
+ROUNDS, SECONDS = 3, 2
+#: How long a container with published ports may take to serve its first port.
+READY_TIMEOUT = 60.0
+
+
+def _methods(capabilities: Capabilities) -> list[Method]:
+    """The podman-run methods of the guide's inbound overview the target has."""
+    found = []
+    for claim in load_default().select("native_performance", table="inbound-overview"):
+        method = all_methods()[claim.method or ""]
+        if method.kind == "run" and not capabilities.first_missing(method.requires):
+            found.append(method)
+    return found
+
+
+@dataclass
+class Curves:
+    samples: list[Measurement]
+    streams: list[curves.Point]
+    ports: list[curves.Point]
+    methods: list[str]
+    port_methods: list[str]
+
+
+def _streams_probe(client: Client, host: str, method: str, port: int, streams: int) -> Probe:
+    def measure(seconds: int) -> Sample:
+        argv = [*iperf3.client_argv(host, port, seconds), "-P", str(streams)]
+        result = iperf3.parse(client.run(argv, check=False, timeout=seconds + 30).stdout)
+        return Sample(result.bits_per_second, result.bytes_received, result.extra())
+    return Probe(method, "inbound", "tcp", "iperf3", curves.NATIVE, measure)
+
+
+def _start_to_ready(target: Target, client: Client, method: Method, network: str,
+                    ports: int, token: str) -> Measurement:
+    """``podman run -d`` with ``ports`` published ports, timed until it returns and until
+    a client on another host connects to the first one."""
+    name = f"{PREFIX}curve-{method.id}-{ports}-{token}"
+    last = curves.FIRST_PORT + ports - 1
+    publish = f"{curves.FIRST_PORT}:{curves.FIRST_PORT}" if ports == 1 else \
+        f"{curves.FIRST_PORT}-{last}:{curves.FIRST_PORT}-{last}"
+    host = target.main_address
+    extra: dict[str, Any] = {"x": ports, "publish": publish}
+    started = time.monotonic()
+    try:
+        target.podman("run", "-d", "--name", name, f"--network={network}", "-p", publish,
+                      IMAGE, "iperf3", "-s", "-p", str(curves.FIRST_PORT), timeout=300)
+        extra["run_seconds"] = time.monotonic() - started
+        poll(lambda: client.tcp_connect(host, curves.FIRST_PORT).get("connected"),
+             what=f"port {curves.FIRST_PORT} of {name}", timeout=READY_TIMEOUT)
+        ready = time.monotonic() - started
+    except PodnetError as exc:
+        extra["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        ready = float("nan")
+    finally:
+        target.remove_own("containers", name)
+    return Measurement(curves.PORTS_KIND, method.id, ready, "s", "inbound", "tcp", 0, extra)
+
+
+def _measure(target: Target, client: Client, recorder: Recorder, methods: list[Method],
+             rounds: int) -> Curves:
+    samples: list[Measurement] = []
+    rng = random.Random()
+    token = secrets.token_hex(3)
+
+    def record(found: Measurement) -> None:
+        samples.append(found)
+        recorder.measure(found)
+
+    with bench_servers(target, client, methods, mtu_variant=False) as ends:
+        host = target.main_address
+        probes = [(streams, _streams_probe(client, host, mid, port, streams))
+                  for mid, port in ends.iperf3.items() for streams in curves.STREAMS]
+        for probe in {p.method: p for _, p in probes}.values():   # warm-up, not recorded
+            measure_once(target, probe, 1, 0)
+        for round_no in range(1, rounds + 1):
+            for streams, probe in rng.sample(probes, len(probes)):
+                for found in measure_once(target, probe, SECONDS, round_no):
+                    record(replace(found, kind=curves.STREAMS_KIND,
+                                   extra={**found.extra, "x": streams}))
+    port_methods = [m for m in methods if m.network != "host"]
+    networks: dict[str, str] = {}
+    try:
+        for m in port_methods:
+            networks[m.id] = m.network or "pasta"
+            if m.network == "custom":
+                networks[m.id] = f"{PREFIX}curve-net-{m.id}-{token}"
+                target.podman("network", "create", networks[m.id])
+        points = [(m, n) for m in port_methods for n in curves.PORTS]
+        for round_no in range(1, rounds + 1):
+            for method, ports in rng.sample(points, len(points)):
+                found = _start_to_ready(target, client, method, networks[method.id], ports,
+                                        token)
+                record(replace(found, round=round_no))
+    finally:
+        custom = [n for mid, n in networks.items() if n.startswith(PREFIX)]
+        if custom:
+            target.remove_own("networks", *custom)
+    return Curves(samples, curves.points(samples, curves.STREAMS_KIND, "streams", "bit/s"),
+                  curves.points(samples, curves.PORTS_KIND, "ports", "s"),
+                  [curves.NATIVE, *ends.iperf3.keys() - {curves.NATIVE}],
+                  [m.id for m in port_methods])
+
+
+def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
+    directory = recorder.directory
+    charts = [
+        curves.chart(found.streams, directory / "cost-curve-streams.png",
+                     title=f"inbound TCP by parallel streams ({rounds} rounds, 95% interval)",
+                     xlabel="parallel streams (iperf3 -P)", ylabel="Gbit/s", scale=1e-9).name,
+        curves.chart(found.ports, directory / "cost-curve-ports.png",
+                     title=f"start until the first port serves ({rounds} rounds, 95% interval)",
+                     xlabel="published ports (one -p range)", ylabel="seconds").name,
+    ]
+    recorder.run.summaries[SUMMARY] = {
+        "rounds": rounds, "seconds_per_measurement": SECONDS,
+        "points": [p.to_dict() for p in found.streams + found.ports], "charts": charts,
+        "errors": [{"kind": m.kind, "method": m.method, "x": m.extra.get("x"),
+                    "round": m.round, "error": m.extra["error"]}
+                   for m in found.samples if "error" in m.extra]}
+
+
+@pytest.fixture(scope="module")
+def cost_curves(target: Target, client: Client, capabilities: Capabilities,
+                recorder: Recorder, pytestconfig: pytest.Config,
+                environment: dict[str, Any]) -> Curves:
+    rounds = 1 if pytestconfig.getoption("--quick") else ROUNDS
+    found = _measure(target, client, recorder, _methods(capabilities), rounds)
+    _publish(recorder, found, rounds)
+    return found
+
+
+def _missing(points: list[curves.Point], methods: list[str], xs: tuple[int, ...]
+             ) -> list[tuple[str, int]]:
+    have = {(p.method, p.x) for p in points}
+    return sorted((m, x) for m in methods for x in xs if (m, x) not in have)
+
+
+def test_streams_curve(cost_curves: Curves) -> None:
+    """Every method and the native reference at 1, 2 and 4 streams, each method with its
+    ratio to native at the same stream count."""
+    missing = _missing(cost_curves.streams, cost_curves.methods, curves.STREAMS)
+    assert not missing, f"no throughput for {missing}"
+    assert all(p.ratio is not None for p in cost_curves.streams if p.method != curves.NATIVE)
+
+
+def test_ports_curve(cost_curves: Curves) -> None:
+    """Every method that publishes ports started and served its first port with 1, 10,
+    100 and 1000 published ports."""
+    missing = _missing(cost_curves.ports, cost_curves.port_methods, curves.PORTS)
+    errors = [m.extra["error"] for m in cost_curves.samples if "error" in m.extra][:3]
+    assert not missing, f"never served: {missing}; {errors}"
