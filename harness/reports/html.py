@@ -218,7 +218,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         _performance(PerformanceSummary.of(run), run.measurements),
     ]
     if curves := cost_curve_rows(run):
-        body += ["<h2>Cost curves</h2>", _grid(CURVE_HEADER, curves),
+        body += ["<h2>Cost curves</h2>", html_table(CURVE_HEADER, curves),
                  f'<p class="legend">{escape(CURVE_NOTE)}</p>']
     figures = charts(run, directory)
     if figures:
