@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from harness.bench import curves
+from harness.bench import curves, reference, verdict
 from harness.bench.servers import PREFIX, bench_servers
+from harness.bench.stats import RatioSummary
 from harness.bench.throughput import Probe, Sample, measure_once
 from harness.claims import load_default
 from harness.clients.base import Client
@@ -142,6 +143,18 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
                   [m.id for m in port_methods])
 
 
+def _reference(found: Curves) -> dict[str, Any]:
+    """The native reference's check (harness/bench/reference.py) at each stream count:
+    its retransmissions and iperf3's CPU figures, and the methods above it."""
+    native = [replace(m, kind="throughput", direction=f"inbound-{m.extra['x']}-streams")
+              for m in found.samples if m.kind == curves.STREAMS_KIND
+              and m.method == curves.NATIVE]
+    above = {(p.method, f"inbound-{p.x}-streams/tcp"):
+             RatioSummary(p.ratio[0], p.ratio[1], p.ratio[2], p.rounds, ())
+             for p in found.streams if p.ratio is not None}
+    return reference.check(native, above, margin=verdict.NATIVE_TOLERANCE).to_dict()
+
+
 def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
     directory = recorder.directory
     charts = [
@@ -153,7 +166,7 @@ def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
                      xlabel="published ports (one -p range)", ylabel="seconds").name,
     ]
     recorder.run.summaries[SUMMARY] = {
-        "rounds": rounds, "seconds_per_measurement": SECONDS,
+        "reference": _reference(found), "rounds": rounds, "seconds_per_measurement": SECONDS,
         "points": [p.to_dict() for p in found.streams + found.ports], "charts": charts,
         "errors": [{"kind": m.kind, "method": m.method, "x": m.extra.get("x"),
                     "round": m.round, "error": m.extra["error"]}

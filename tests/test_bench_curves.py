@@ -71,6 +71,8 @@ def test_the_report_shows_every_point(tmp_path: Path) -> None:
     assert len(rows) == len(points) == 6
     assert ["streams", "pasta", "1", "2.4", "[1.5, 3]", "0.3 [0.3, 0.3]", "3", "0.5"] in rows
     assert "## Cost curves" in render(run, [])
+    run.summaries["cost_curves"]["reference"] = {"problems": ["pasta ran above native"]}
+    assert "⚠ The streams curve's native reference is in doubt" in render(run, [])
     assert cost_curve_rows(Run("x", 0.0)) == []
     drawn = curves.chart(points[:4], tmp_path / "c.png", title="t", xlabel="x", ylabel="y")
     assert drawn.read_bytes().startswith(b"\x89PNG")

@@ -46,6 +46,7 @@ from harness.reports.perf import (
     CURVE_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_curve_reference_text,
     cost_curve_rows,
     cost_rows,
     ratio_rows,
@@ -220,6 +221,8 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     if curves := cost_curve_rows(run):
         body += ["<h2>Cost curves</h2>", html_table(CURVE_HEADER, curves),
                  f'<p class="legend">{escape(CURVE_NOTE)}</p>']
+        if checked := cost_curve_reference_text(run):
+            body.append(f"<p>{escape(checked)}</p>")
     figures = charts(run, directory)
     if figures:
         body.append("<h2>Charts</h2>")

@@ -40,6 +40,7 @@ from harness.reports.perf import (
     CURVE_NOTE,
     RATIO_HEADER,
     VERDICT_HEADER,
+    cost_curve_reference_text,
     cost_curve_rows,
     cost_rows,
     ratio_rows,
@@ -162,6 +163,8 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     lines += performance_lines(PerformanceSummary.of(run), run.measurements)
     if curves := cost_curve_rows(run):
         lines += ["## Cost curves", "", *markdown_table(CURVE_HEADER, curves), "", CURVE_NOTE, ""]
+        if checked := cost_curve_reference_text(run):
+            lines += [checked, ""]
     lines += guide_examples.markdown_lines(run)
     lines += upstream_tests.markdown_lines(run)
     lines += ["## Claim results", "", *results_lines(run, registry), ""]

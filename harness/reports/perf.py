@@ -236,3 +236,16 @@ def cost_curve_rows(run: Run) -> list[list[str]]:
                      "" if point.cpu_seconds_per_gb is None else
                      f"{point.cpu_seconds_per_gb:.3g}"])
     return rows
+
+
+def cost_curve_reference_text(run: Run) -> str:
+    """The streams curve's reference check, in one paragraph ("" without one)."""
+    raw = run.summaries.get("cost_curves")
+    found = raw.get("reference") if isinstance(raw, dict) else None
+    if not isinstance(found, dict):
+        return ""
+    problems = [p for p in found.get("problems", []) if isinstance(p, str)]
+    if not problems:
+        return "Reference check of the streams curve passed."
+    return ("⚠ The streams curve's native reference is in doubt, and with it its ratios: "
+            + " ".join(f"({i}) {p}." for i, p in enumerate(problems, 1)))
