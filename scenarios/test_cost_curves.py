@@ -24,12 +24,12 @@ from harness.bench import curves, reference, verdict
 from harness.bench.servers import PREFIX, bench_servers
 from harness.bench.stats import RatioSummary
 from harness.bench.throughput import Probe, Sample, measure_once
+from harness.capabilities import Capabilities
 from harness.claims import load_default
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.methods import Method, all_methods
 from harness.probes import iperf3
-from harness.requirements import Capabilities
 from harness.results.recorder import Recorder
 from harness.results.schema import Measurement
 from harness.services import IMAGE
