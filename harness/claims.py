@@ -1,12 +1,44 @@
-"""The claims registry: every statement of the guide, as data, with its section.
+"""The claims registry: every statement of the guide, as data, anchored by its text.
 
 Tests take expected outcomes from here, never from what they observe. The registry
 files are ``scenarios/claims/*.toml``; this module only loads and queries it.
+
+Format: one ``[[claim]]`` table per statement (keys of :class:`Claim`)::
+
+    [[claim]]
+    id = "outbound.localhost.pasta-map-gw"
+    section = "Outbound TCP/UDP connections to the host's localhost > example: ..."
+    anchor = "#example-connect-to-hosts-localhost-using-the-pasta-option---map-gw"
+    quote = "Add the pasta option `--map-gw` and connect to `10.0.2.2:8080`"
+    statement = "..."            # what is checked, in podnet's words
+    property = "..."             # what a scenario measures
+    expected = ...               # the outcome the guide states (from the quote's text)
+
+    [[claim.wording]]            # the statement reworded in a later revision
+    quote = "If the container process connects to the default gateway"
+    statement = "..."            # any key of the claim may differ in this wording:
+    connect = ["{gateway}"]      # expected values come from this revision's text
+
+A claim cites the guide by ``section`` (its heading's GitHub ``anchor``) and ``quote``,
+a short text that occurs in that section of the revision verified, its subsections
+included (whitespace counts as one space, so a quote may span the guide's line breaks);
+line numbers are found in that revision (:meth:`Registry.placements`), never kept here.
+The claim's own keys are its wording in the seed revision; each ``[[claim.wording]]`` is
+its wording in later revisions whose text has that quote instead (a wording may change
+``section`` and ``anchor`` too, for a statement that moved). For a revision, the claim
+is the first wording whose quote occurs in its section (:meth:`Registry.for_revision`);
+when none does, the claim is "not in this revision" there: a run records it as not
+applicable with that reason, never judged against text the reader cannot see. A claim
+without ``quote`` is anchored by its section heading (``anchor``) alone (every claim of
+the shipped registry has one). Claims beyond the guide (``beyond_guide = true``) cite
+``source`` instead and are in every revision.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
+import functools
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
+from harness.guide.revisions import Revision
 from harness.versions import Condition, Version
 
 GUIDE = "podman-networking-docs"
@@ -46,7 +79,49 @@ class Claim:
     #: pasta port forwarder); ``source`` cites the documentation the expectation comes from.
     beyond_guide: bool = False
     source: str = ""
+    #: A short text of the guide that states it (see the module's docstring).
+    quote: str = ""
+    #: Its wordings in later revisions: each the registry entry's keys that differ.
+    wordings: tuple[dict[str, Any], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The registry entry it was read from.
+    entry: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: For a later revision's wording: the claim as the registry has it.
+    origin: Claim | None = field(default=None, repr=False, compare=False)
+
+    def wording_in(self, revision: Revision) -> Claim | None:
+        """The claim as ``revision`` words it, or None when no wording occurs in it."""
+        base = self.origin or self
+        if base.beyond_guide or self._anchored(base.quote, base.anchor, revision):
+            return base
+        return next((worded for worded in base.all_wordings()[1:]
+                     if self._anchored(worded.quote, worded.anchor, revision)), None)
+
+    def all_wordings(self) -> tuple[Claim, ...]:
+        """The claim in each of its wordings, the seed's first."""
+        base = self.origin or self
+        return (base, *(dataclasses.replace(
+            _claim({**base.entry, **wording, "wording": []}, Path(base.id)), origin=base)
+            for wording in base.wordings))
+
+    @builtins.property
+    def quotes(self) -> tuple[str, ...]:
+        """The quote of each wording, the seed's first."""
+        base = self.origin or self
+        return (base.quote, *(str(w["quote"]) for w in base.wordings))
+
+    @staticmethod
+    def _anchored(quote: str, anchor: str, revision: Revision) -> bool:
+        if not quote:
+            return anchor in revision.headings
+        return revision.line_in_section(quote, anchor) is not None
+
+    def line_in(self, revision: Revision) -> int | None:
+        """The line of ``revision`` where this wording's statement is."""
+        if self.quote:
+            return revision.line_in_section(self.quote, self.anchor)
+        return revision.headings.get(self.anchor)
+
 
     @builtins.property  # the field 'property' shadows the builtin in this class
     def citation(self) -> str:
@@ -69,6 +144,7 @@ class Claim:
 _KNOWN_KEYS = {
     "id", "section", "anchor", "statement", "property", "expected", "method", "table",
     "column", "protocols", "conditions", "notes", "unchecked", "weak", "beyond_guide", "source",
+    "quote", "wording",
 }
 #: Keys every claim has; a claim beyond the guide cites ``source`` instead of an anchor.
 _REQUIRED = {"id", "section", "anchor", "statement", "property", "expected"}
@@ -105,30 +181,28 @@ class Registry:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise UsageError(f"cannot read the claims registry {path}: {exc}") from exc
-        claims = []
-        for entry in data.get("claim", []):
-            beyond = entry.get("beyond_guide", False)
-            if not isinstance(beyond, bool):
-                raise UsageError(f"claim {entry.get('id', '?')} in {path}: beyond_guide must "
-                                 "be true or false")
-            missing = (_REQUIRED_BEYOND if beyond else _REQUIRED) - set(entry)
-            if missing:
-                raise UsageError(f"claim {entry.get('id', '?')} in {path} lacks {sorted(missing)}")
-            claims.append(Claim(
-                id=entry["id"], section=entry["section"], anchor=entry.get("anchor", ""),
-                statement=entry["statement"], property=entry["property"],
-                expected=entry["expected"], method=entry.get("method"),
-                table=entry.get("table"), column=entry.get("column"),
-                protocols=tuple(entry.get("protocols", ())),
-                conditions=tuple(Condition.parse(c) for c in entry.get("conditions", ())),
-                notes=entry.get("notes", ""),
-                unchecked=_reason(entry, "unchecked", path),
-                weak=_reason(entry, "weak", path),
-                beyond_guide=beyond,
-                source=_reason(entry, "source", path) if beyond else "",
-                extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
-            ))
+        claims = [_claim(entry, path) for entry in data.get("claim", [])]
         return cls(tuple(claims), data.get("table", {}))
+
+    def for_revision(self, revision: Revision) -> Registry:
+        """The registry as ``revision`` words it: each claim in the wording whose quote
+        occurs there; a claim in no wording there stays as the seed words it (its
+        placement says it is not in this revision)."""
+        return Registry(tuple(c.wording_in(revision) or c for c in self.claims), self.tables)
+
+    def placements(self, revision: Revision) -> dict[str, Placement]:
+        """Where each claim is in ``revision``: its line, or why it is not there."""
+        out = {}
+        for claim in self.claims:
+            worded = claim.wording_in(revision)
+            if worded is None:
+                quotes = " or ".join(repr(q) for q in claim.quotes if q) or repr(claim.anchor)
+                out[claim.id] = Placement(None, f"not in this revision: the guide at "
+                                                f"{revision.label} has no {quotes}")
+            else:
+                out[claim.id] = Placement(None if worded.beyond_guide
+                                          else worded.line_in(revision), "")
+        return out
 
     @builtins.property
     def guide_claims(self) -> tuple[Claim, ...]:
@@ -155,6 +229,56 @@ class Registry:
         return [c for c in self.select(prop) if c.method in wanted]
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a claim is in one revision: ``line`` (None for a claim beyond the guide),
+    or ``absent``, why it is not in it."""
+
+    line: int | None
+    absent: str = ""
+
+
+def _claim(entry: dict[str, Any], path: Path) -> Claim:
+    """One ``[[claim]]`` of a registry file."""
+    beyond = entry.get("beyond_guide", False)
+    if not isinstance(beyond, bool):
+        raise UsageError(f"claim {entry.get('id', '?')} in {path}: beyond_guide must "
+                         "be true or false")
+    missing = (_REQUIRED_BEYOND if beyond else _REQUIRED) - set(entry)
+    if missing:
+        raise UsageError(f"claim {entry.get('id', '?')} in {path} lacks {sorted(missing)}")
+    wordings = entry.get("wording", [])
+    if not isinstance(wordings, list) or not all(
+            isinstance(w, dict) and isinstance(w.get("quote"), str) and w["quote"].strip()
+            and "id" not in w for w in wordings):
+        raise UsageError(f"claim {entry['id']} in {path}: each [[claim.wording]] needs a "
+                         "quote (and keeps the claim's id)")
+    return Claim(
+        id=entry["id"], section=entry["section"], anchor=entry.get("anchor", ""),
+        statement=entry["statement"], property=entry["property"],
+        expected=entry["expected"], method=entry.get("method"),
+        table=entry.get("table"), column=entry.get("column"),
+        protocols=tuple(entry.get("protocols", ())),
+        conditions=tuple(Condition.parse(c) for c in entry.get("conditions", ())),
+        notes=entry.get("notes", ""),
+        unchecked=_reason(entry, "unchecked", path),
+        weak=_reason(entry, "weak", path),
+        beyond_guide=beyond,
+        source=_reason(entry, "source", path) if beyond else "",
+        quote=_quote(entry, path),
+        wordings=tuple(wordings),
+        extra={k: v for k, v in entry.items() if k not in _KNOWN_KEYS},
+        entry=entry,
+    )
+
+
+def _quote(entry: dict[str, Any], path: Path) -> str:
+    value = entry.get("quote", "")
+    if not isinstance(value, str) or (value and not value.strip()):
+        raise UsageError(f"claim {entry['id']} in {path}: 'quote' must be a text of the guide")
+    return value
+
+
 def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
     """An ``unchecked``, ``weak`` or ``source`` key: one non-empty line."""
     value = entry.get(key, "")
@@ -168,5 +292,15 @@ def _reason(entry: dict[str, Any], key: str, path: Path) -> str:
 DEFAULT_REGISTRY = Path(str(resources.files("scenarios") / "claims"))
 
 
-def load_default() -> Registry:
+@functools.cache
+def _shipped() -> Registry:
+    """The registry shipped with podnet, read once per process."""
     return Registry.load(DEFAULT_REGISTRY)
+
+
+def load_default(revision: Revision | None = None) -> Registry:
+    """The registry as ``revision`` words it (default: the revision this process judges,
+    :func:`harness.guide.revisions.selected`)."""
+    from harness.guide.revisions import selected
+
+    return _shipped().for_revision(revision or selected())

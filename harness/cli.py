@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness import __version__, options
 from harness.errors import CommandError, LabNotUp, PodnetError, UsageError
@@ -49,6 +49,12 @@ def _validate(args: argparse.Namespace) -> None:
     for setting in (options.QUICK, options.KEEP_LAB):
         if hasattr(args, setting.dest):
             setattr(args, setting.dest, setting.resolve(getattr(args, setting.dest)))
+    if getattr(args, "guide", False) is not False:
+        from harness.guide import revisions
+
+        args.guide_given = args.guide is not None or "PODNET_GUIDE" in os.environ
+        args.guide = options.GUIDE.resolve(args.guide) or revisions.newest()
+        revisions.select(args.guide)
     if args.command == "verify":
         from harness.pytest_plugin import MARKERS
 
@@ -159,7 +165,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return verify(
         releases=args.release, lab_name=args.name, quick=args.quick, keep_lab=args.keep_lab,
         results_root=args.results_dir, marker=args.marker, extra=args.pytest_args,
-        quiet=args.quiet,
+        quiet=args.quiet, guide=args.guide if args.guide_given else None,
     )
 
 
@@ -240,42 +246,73 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from harness.claims import load_default
     from harness.ui import claims_table
 
-    claims = load_default().claims
+    registry = load_default(args.guide)
+    claims = registry.claims
     known = sorted({claim.property for claim in claims})
     if args.property is not None and args.property not in known:
         raise UsageError(f"unknown property {args.property!r}: choose one of {', '.join(known)}")
-    claims_table(claims, args.property)
+    print(guide_line(args.guide))
+    claims_table(claims, args.property, registry.placements(args.guide))
     return 0
+
+
+def guide_line(revision: Any) -> str:
+    """The first line of a command's output: the guide revision it judged."""
+    return f"guide: {revision.label}"
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     from harness import coverage
     from harness.claims import load_default
+    from harness.guide import revisions
     from harness.results.store import load
 
-    registry = load_default()
     runs = [load(Path(r)) for r in args.runs]
+    judged = {revisions.judged(run.guide) for run in runs}
+    # The runs' own revision, unless --guide names another.
+    revision = judged.pop() if len(judged) == 1 and not args.guide_given else args.guide
+    registry = load_default(revision)
     if args.markdown:
-        print(coverage.document(registry, runs), end="")
+        print(coverage.document(registry, runs, revision), end="")
     else:
-        print("\n".join(coverage.text_lines(coverage.of(registry, runs))))
+        print("\n".join(coverage.text_lines(coverage.of(registry, runs, revision))))
     return 0
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
     from harness.examples import listing
     from harness.examples.assess import assess_all
-    from harness.examples.parse import parse, read_guide
+    from harness.examples.parse import parse
 
     if args.substitutions:
         print("\n".join(listing.substitution_lines()))
         return 0
-    examples = parse(read_guide(Path(args.guide) if args.guide else None))
+    examples = parse(args.guide.text)
     assessments = assess_all(examples)
     if args.json:
-        print(listing.to_json(examples, assessments))
+        print(listing.to_json(examples, assessments, args.guide))
     else:
+        print(guide_line(args.guide))
         print("\n".join(listing.text_lines(examples, assessments, blocks=args.blocks)))
+    return 0
+
+
+def cmd_guide_revisions(args: argparse.Namespace) -> int:
+    from harness.guide import revisions
+
+    for revision in revisions.known():
+        print(f"{revision.short} {revision.date} {revision.subject}")
+    return 0
+
+
+def cmd_guide_diff(args: argparse.Namespace) -> int:
+    from harness.claims import load_default
+    from harness.guide import revisions
+    from harness.guide_diff import diff
+
+    old = revisions.resolve(args.old) if args.old else revisions.seed()
+    new = revisions.resolve(args.new)
+    print("\n".join(diff(old, new, load_default(new)).lines()))
     return 0
 
 
@@ -326,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
                      "expression, e.g. 'source_address and pasta'")
     options.RESULTS.declare(ver.add_argument)
+    options.GUIDE.declare(ver.add_argument)
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="-- further pytest arguments")
     ver.set_defaults(func=cmd_verify)
@@ -379,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cls = sub.add_parser("claims", help="list the claims registry")
     cls.add_argument("--property", default=None, help="only claims of this property")
+    options.GUIDE.declare(cls.add_argument)
     cls.set_defaults(func=cmd_claims)
 
     cov = sub.add_parser("coverage", help="per section of the guide: statements the runs "
@@ -388,7 +427,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run directories (results/<run>) whose results count")
     cov.add_argument("--markdown", action="store_true",
                      help="print Markdown (docs/coverage.md) instead of the terminal table")
+    options.GUIDE.declare(cov.add_argument)
     cov.set_defaults(func=cmd_coverage)
+
+    guide_sub = sub.add_parser("guide", help="the guide's revisions").add_subparsers(
+        dest="guide_command", required=True, metavar="ACTION")
+    guide_sub.add_parser("revisions", help="the revisions podnet ships, oldest first: "
+                         "commit, date, subject").set_defaults(func=cmd_guide_revisions)
+    gd = guide_sub.add_parser(
+        "diff", help="what changed between two revisions of the guide, per section of the "
+                     "newer: claims reworded or gone, new statements and examples no claim "
+                     "covers yet, changed examples")
+    gd.add_argument("old", nargs="?", default=None,
+                    help="commit id, date or README.md path (default: the seed, 707d6f6)")
+    gd.add_argument("new", nargs="?", default=None,
+                    help="commit id, date or README.md path (default: the newest shipped)")
+    gd.set_defaults(func=cmd_guide_diff)
 
     exa = sub.add_parser("examples", help="the guide's examples: every fenced block "
                                           "classified, and whether each example can run here")
@@ -396,8 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     exa.add_argument("--blocks", action="store_true", help="also list every block")
     exa.add_argument("--substitutions", action="store_true",
                      help="print the substitution table (registry images, hosts, users)")
-    exa.add_argument("--guide", default=None,
-                     help="read this Markdown file (default: the guide shipped with podnet)")
+    options.GUIDE.declare(exa.add_argument)
     exa.set_defaults(func=cmd_examples)
     return parser
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Claim, Registry
+from harness.guide.revisions import Revision, selected
 from harness.guide_sections import HEADINGS, position
 from harness.lab.releases import RELEASES
 from harness.markup import html_escape, html_table, markdown_table
@@ -63,6 +64,10 @@ class Coverage:
     sections: tuple[Section, ...]
     #: The runs it was computed from, each named by :func:`run_name`.
     runs: tuple[str, ...] = ()
+    #: The guide revision whose statements are counted, and the registry's claims that
+    #: are not in it (not counted).
+    revision: str = ""
+    absent: tuple[str, ...] = ()
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -80,6 +85,14 @@ class Coverage:
         if not self.runs:
             return NO_RUNS
         return f"{self.count('observed')} of {self.total} statements observed"
+
+    @property
+    def absent_line(self) -> str:
+        """The registry's claims this revision does not state ("" when none)."""
+        if not self.absent:
+            return ""
+        return (f"{len(self.absent)} claims of the registry are not in this revision (not "
+                f"counted): {', '.join(self.absent)}")
 
 
 def run_name(run: Run) -> str:
@@ -138,14 +151,19 @@ def section_title(claim: Claim) -> str:
     return _TITLES.get(claim.anchor, claim.section)
 
 
-def of(registry: Registry, runs: Sequence[Run] = ()) -> Coverage:
-    """The guide's statements per section, sections and claims in the guide's order."""
-    ordered = sorted(registry.guide_claims, key=lambda c: position(c.anchor, c.section))
+def of(registry: Registry, runs: Sequence[Run] = (), revision: Revision | None = None
+       ) -> Coverage:
+    """The statements of the guide ``revision`` (default: the one this process judges)
+    per section, sections and claims in the guide's order."""
+    revision = revision or selected()
+    absent = tuple(c.id for c in registry.guide_claims if c.wording_in(revision) is None)
+    ordered = sorted((c for c in registry.guide_claims if c.id not in absent),
+                     key=lambda c: position(c.anchor, c.section))
     groups: dict[str, list[Judged]] = {}
     for claim in ordered:
         groups.setdefault(section_title(claim), []).append(judge(claim, runs))
     return Coverage(tuple(Section(title, tuple(judged)) for title, judged in groups.items()),
-                    tuple(dict.fromkeys(run_name(run) for run in runs)))
+                    tuple(dict.fromkeys(run_name(run) for run in runs)), revision.label, absent)
 
 
 def _counts(found: Coverage, section: Section) -> list[str]:
@@ -165,8 +183,9 @@ def _listed(found: Coverage) -> list[Judged]:
 
 
 def _runs_line(found: Coverage) -> str:
-    return (f"from {len(found.runs)} run{'s' if len(found.runs) != 1 else ''}: "
+    runs = (f"from {len(found.runs)} run{'s' if len(found.runs) != 1 else ''}: "
             + ", ".join(found.runs) if found.runs else "the registry's plan (no runs given)")
+    return f"guide {found.revision}, {runs}" if found.revision else runs
 
 
 def text_lines(found: Coverage) -> list[str]:
@@ -179,7 +198,7 @@ def text_lines(found: Coverage) -> list[str]:
         lines.append(f"{section.title}: {counts}")
         lines += [f"    {j.status:<12}  {j.claim.id}: {_detail(j)}" for j in section.claims
                   if found.runs or j.status != "planned"]
-    return [*lines, found.summary]
+    return [*lines, *([found.absent_line] if found.absent else []), found.summary]
 
 
 def markdown_lines(found: Coverage) -> list[str]:
@@ -191,7 +210,7 @@ def markdown_lines(found: Coverage) -> list[str]:
                             right=range(1, len(heads) + 1)), "",
             *markdown_table(["claim", "status", "decided by, or why not"],
                             [[f"`{j.claim.id}`", j.status, _detail(j)] for j in _listed(found)]),
-            "", found.summary]
+            "", *([found.absent_line, ""] if found.absent else []), found.summary]
 
 
 def html_fragment(found: Coverage) -> str:
@@ -208,9 +227,8 @@ def html_fragment(found: Coverage) -> str:
             + f"<p>{esc(found.summary)}</p>")
 
 
-DOC_HEADER = """# Coverage of the guide
-
-Every verifiable statement of [the guide](guide.md) is a claim of the registry
+DOC_TITLE = "# Coverage of the guide\n"
+DOC_HEADER = """Every verifiable statement of [the guide](guide.md) is a claim of the registry
 ([claims.md](claims.md)). *observed*: a run recorded a decided verdict for it (passed or
 failed), named in the table; *weak*: decided, but the check could pass in a wrong world;
 *not observed*: every result was skipped, not applicable, inconclusive, unsupported or an
@@ -229,8 +247,10 @@ def _described(run: Run) -> str:
             f"{chosen}, {len(run.results)} claim results)")
 
 
-def document(registry: Registry, runs: Sequence[Run] = ()) -> str:
+def document(registry: Registry, runs: Sequence[Run] = (),
+             revision: Revision | None = None) -> str:
+    revision = revision or selected()
     source = (f"Produced from {', '.join(_described(r) for r in runs)}.\n" if runs else
               "Produced from no run: the registry's plan only.\n")
-    return (DOC_HEADER + "\n" + source + "\n"
-            + "\n".join(markdown_lines(of(registry, runs))) + "\n")
+    return (DOC_TITLE + f"\nGuide revision: {revision.label}.\n\n" + DOC_HEADER + "\n" + source + "\n"
+            + "\n".join(markdown_lines(of(registry, runs, revision))) + "\n")

@@ -32,6 +32,7 @@ from harness.atomic import write_directory
 from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
+from harness.guide.revisions import record_label
 from harness.markup import markdown_table
 from harness.matrix import Column, ratio_label, ratio_words
 from harness.reports.charts import series_chart
@@ -40,7 +41,7 @@ from harness.words import Words, outcome_words
 
 #: Outcomes that say nothing about podman: never a change in a statement's history.
 NO_CHANGE = ("error",)
-RUN_COLUMNS = ["run_id", "release", "started", "podman", "status"]
+RUN_COLUMNS = ["run_id", "release", "started", "podman", "status", "guide"]
 OUTCOME_COLUMNS = ["run_id", "release", "started", "claim_id", "protocol", "statement",
                    "outcome"]
 RATIO_COLUMNS = ["run_id", "release", "started", "ratio", "kind", "method", "direction",
@@ -72,7 +73,8 @@ def load(run_dirs: list[Path], registry: Registry | None = None) -> History:
         seen[run.run_id] = directory
         versions = run.environment.get("versions") or {}
         podman = str(versions.get("podman", "?")) if isinstance(versions, dict) else "?"
-        runs.append((run.run_id, release, run.started, podman, run.status))
+        runs.append((run.run_id, release, run.started, podman, run.status,
+                     record_label(run.guide)))
         last = {(r.claim_id, r.protocol or ""): r for r in run.results}
         outcomes += [(run.run_id, release, run.started, claim_id, protocol,
                       words.statement(r) + (f" ({protocol.upper()})" if protocol else ""),
@@ -159,6 +161,7 @@ def markdown(history: History, statements: pd.DataFrame, charts: dict[str, str])
     runs = history.runs
     releases = runs["release"].nunique()
     lines = [f"# History of {_count(len(runs), 'run')} of {_count(releases, 'release')}", "",
+             f"Guide: {', '.join(dict.fromkeys(runs['guide']))}", "",
              _table(["release", "runs", "oldest first"], [
                  [str(release), str(len(group)),
                   _arrow([_run_title(history, r) for r in group["run_id"]])]

@@ -11,6 +11,7 @@ from pathlib import Path
 from harness import matrix_upstream
 from harness.atomic import write_directory
 from harness.claims import Registry, load_default
+from harness.guide.revisions import records_label
 from harness.markup import html_escape as escape
 from harness.markup import html_table, markdown_table
 from harness.markup import md_escape as _md
@@ -57,9 +58,15 @@ def _md_row(row: Row) -> list[str]:
             *(_md_cell(c) for c in row.cells)]
 
 
+def _guides(matrix: Matrix) -> str:
+    """The guide revision(s) the columns' runs judged."""
+    return records_label([c.run.guide for c in matrix.columns])
+
+
 def markdown(matrix: Matrix) -> str:
     titles = [c.title for c in matrix.columns]
-    lines = [f"# {TITLE}", "", INTRO, "", "Releases: " + "; ".join(titles) + ".", "",
+    lines = [f"# {TITLE}", "", f"Guide: {_guides(matrix)}", "", INTRO, "",
+             "Releases: " + "; ".join(titles) + ".", "",
              f"## {CHANGES}", ""]
     for group in change_groups(matrix):
         lines += [f"{group_words(matrix, group, _md, _bold)}:", ""]
@@ -230,7 +237,8 @@ def _count(n: int) -> str:
 
 def html_page(matrix: Matrix) -> str:
     titles = "; ".join(c.title for c in matrix.columns)
-    body = [f"<h1>{TITLE}</h1>", f'<p class="intro">{escape(INTRO)} Releases: '
+    body = [f"<h1>{TITLE}</h1>", f"<p>Guide: {escape(_guides(matrix))}</p>",
+            f'<p class="intro">{escape(INTRO)} Releases: '
             f"{escape(titles)}.</p>", f"<h2>{CHANGES} ({_count(len(matrix.changes()))})</h2>",
             _changes(matrix), f"<h2>{SUMMARY}</h2>", _summary(matrix), f"<h2>{EVERY}</h2>",
             FILTER, _table(matrix), _ratios(matrix),

@@ -246,6 +246,13 @@ def marker_names(text: str) -> list[str]:
     return names
 
 
+def guide(text: str, source: str) -> Any:
+    """A guide revision: a known commit id, a date or a README.md's path."""
+    from harness.guide.revisions import resolve
+
+    return resolve(text)
+
+
 def marker_expression(text: str, source: str, known: Iterable[str]) -> str:
     """A ``-m`` expression that pytest can parse and that names only known markers (an
     unknown one would silently select nothing)."""
@@ -316,6 +323,9 @@ MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
 PODMAN_SRC = Setting("--podman-src", "PODNET_PODMAN_SRC", None, podman_src,
                      "a podman source checkout, or its test/system directory, whose "
                      "system tests podnet upstream-tests runs")
+GUIDE = Setting("--guide", "PODNET_GUIDE", None, guide,
+                "the guide revision to judge: a commit id or a date of a revision podnet "
+                "ships, or the path of a README.md (default: the newest shipped)")
 
 #: The pytest plugin's options by their ``config.option`` attribute, in --help's order.
 PYTEST: Mapping[str, Setting] = {
@@ -373,6 +383,7 @@ PYTEST: Mapping[str, Setting] = {
                         "are then the clients"),
     "run_id": Setting("--run-id", "PODNET_RUN_ID", None, run_id,
                       "write into this run directory (shared by several pytest runs)"),
+    "guide": GUIDE,
 }
 
 

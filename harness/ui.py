@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.claims import Claim, Registry, load_default
+from harness.claims import Claim, Placement, Registry, load_default
 from harness.coverage import section_title
 from harness.errors import UsageError
 from harness.guide_sections import HEADINGS, position
@@ -34,14 +34,20 @@ def step_printer() -> Iterator[Step]:
         yield step
 
 
-def claims_table(claims: Iterable[Claim], prop: str | None = None) -> None:
+def claims_table(claims: Iterable[Claim], prop: str | None = None,
+                 placements: Mapping[str, Placement] | None = None) -> None:
+    """The registry's claims; with ``placements``, each claim's line in the revision
+    (or "not in this revision")."""
     table = Table(title="claims registry")
-    for col in ("id", "method", "expected", "section"):
+    for col in ("id", "method", "expected", "section", "line"):
         table.add_column(col)
     for claim in claims:
         if prop is None or claim.property == prop:
+            where = (placements or {}).get(claim.id)
+            line = ("-" if where is None else "not in this revision" if where.absent
+                    else str(where.line or "-"))
             table.add_row(*(escape(text) for text in (
-                claim.id, claim.method or "-", str(claim.expected), claim.section)))
+                claim.id, claim.method or "-", str(claim.expected), claim.section, line)))
     Console().print(table)
 
 

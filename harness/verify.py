@@ -30,6 +30,8 @@ from rich.text import Text
 from harness import workers
 from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError, UsageError
+from harness.guide import revisions
+from harness.guide.revisions import Revision
 from harness.lab import lab, lock
 from harness.provenance import podnet_identity
 from harness.results import store, timings
@@ -156,12 +158,15 @@ def _shielded() -> Iterator[None]:
 
 def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
            results_root: Path, marker: str | None, extra: list[str],
-           quiet: bool = False) -> int:
+           quiet: bool = False, guide: Revision | None = None) -> int:
     """Run every check on each release in turn (the arguments are validated by the
     caller); ``quiet``: no live progress lines. Ctrl-C stops the whole job: the lab it
     started goes down, the current run is kept, marked interrupted, and
     :class:`Interrupted` names it."""
+    if guide is not None:  # the checks judge this revision of the guide
+        extra = ["--guide", guide.commit or guide.source, *(a for a in extra if a != "--")]
     preflight(marker, extra)
+    console.print(f"guide: {escape((guide or revisions.newest()).label)}")
     worst = 0
     run_dirs = []
     with lock.session_lock(lab_name):  # the lab is this job's until it ends

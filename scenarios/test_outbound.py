@@ -130,7 +130,22 @@ def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder
     conf = f"{target.home}/.cache/podnet/{claim.id}.containers.conf"
     result, counted = _fetch(target, claim, server, network, conf)
     recorder.check(claim, result.reached(server.token, among=counted),
-                   evidence={**result.evidence(), "server": f"{server.address}:{server.port}"})
+                   evidence={**result.evidence(), "server": f"{server.address}:{server.port}",
+                             **_other_wordings(claim, result, server, target, network)})
+
+
+def _other_wordings(claim: Claim, result: outbound.FetchResult, server: hostserver.HostServer,
+                    target: Target, network: str | None) -> dict[str, Any]:
+    """Whether the claim's other wordings (in other revisions of the guide) hold too, where
+    the container tried all their addresses: the guide's errata per revision."""
+    values = _values(target, server, network)
+    tried = {attempt.url for attempt in result.attempts}
+    judged = [{"quote": other.quote,
+               "held": result.reached(server.token, among=urls(other, server.port,
+                                                                server.path, values))}
+              for other in claim.all_wordings() if other.quote != claim.quote
+              and set(urls(other, server.port, server.path, values)) <= tried]
+    return {"wordings": judged} if judged else {}
 
 
 @outbound_mark

@@ -119,6 +119,9 @@ CASES = [
     podnet("claims-unknown-property", "claims", "--property", "nosuch"),
     podnet("claims-extra-argument", "claims", "extra"),
     podnet("claims-env-lab", "claims", PODNET_LAB=LONG),
+    podnet("claims-unknown-guide", "claims", "--guide", "0000000"),
+    podnet("coverage-guide-too-old", "coverage", "--guide", "2020-01-01"),
+    podnet("examples-env-guide", "examples", PODNET_GUIDE="nosuch/README.md"),
     # the pytest options and variables, on a tiny test directory
     pytest_run("pytest-env-rounds", PODNET_ROUNDS="abc"),
     pytest_run("pytest-env-target", PODNET_TARGET="Local"),
@@ -283,6 +286,8 @@ OPTION_CASES = [
     ("marker-syntax", {"markexpr": "pasta and"}, {}),
     ("mirror-env", {}, {"PODNET_MIRROR": "ftp://mirror/debian"}),
     ("state-dir-env", {}, {"PODNET_STATE_DIR": "/run"}),
+    ("guide", {"guide": "deadbeef"}, {}),
+    ("guide-env", {}, {"PODNET_GUIDE": "yesterday"}),
 ]
 
 

@@ -14,6 +14,7 @@ import pytest
 from harness import cli, coverage
 from harness.claims import Claim, Registry, load_default
 from harness.errors import UsageError
+from harness.guide import revisions
 from harness.lab.releases import RELEASES
 from harness.results import store
 from harness.results.schema import ClaimResult, Run
@@ -110,7 +111,7 @@ def test_only_a_decided_verdict_counts(registry: Registry) -> None:
         _result(passed, "skipped", "no host3")])
     deciding = _run("r2", "sid", [_result(skipped, "inconclusive", "inconclusive: too few"),
                                   _result(passed, "passed")])
-    found = coverage.of(registry, [skipping, deciding])
+    found = coverage.of(registry, [skipping, deciding], revisions.seed())
     assert found.count("observed") == 1
     assert _judged(found, passed.id) == coverage.Judged(passed, "observed", "", ("sid r2",))
     not_seen = _judged(found, skipped.id)
@@ -118,6 +119,19 @@ def test_only_a_decided_verdict_counts(registry: Registry) -> None:
     assert not_seen.reason == ("skipped (trixie r1): pasta is not installed on the target; "
                                "inconclusive (sid r2): inconclusive: too few")
     assert found.summary == f"1 of {len(registry.guide_claims)} statements observed"
+
+
+def test_a_claim_not_in_the_revision_is_not_counted(registry: Registry) -> None:
+    """The newest revision lacks statements of the seed: coverage counts the revision's
+    statements only and names the claims that are not in it."""
+    newest, seed = revisions.newest(), revisions.seed()
+    absent = [c.id for c in registry.guide_claims if c.wording_in(newest) is None]
+    assert absent and all(registry.get(i).wording_in(seed) for i in absent)
+    found = coverage.of(registry, [], newest)
+    assert found.total == len(registry.guide_claims) - len(absent)
+    assert found.absent == tuple(absent)
+    assert found.revision == newest.label
+    assert f"{len(absent)} claims of the registry are not in this revision" in found.absent_line
 
 
 @pytest.mark.parametrize("outcome", ["skipped", "not_applicable", "inconclusive",
@@ -193,7 +207,7 @@ def test_without_runs_the_plan_and_nothing_observed(registry: Registry) -> None:
 def test_every_statement_has_one_status(registry: Registry) -> None:
     for found in (coverage.of(registry), coverage.of(registry, [_run("r", "trixie", [])])):
         listed = [j.claim.id for s in found.sections for j in s.claims]
-        assert sorted(listed) == sorted(c.id for c in registry.guide_claims)
+        assert sorted([*listed, *found.absent]) == sorted(c.id for c in registry.guide_claims)
         assert all(j.status in found.statuses for s in found.sections for j in s.claims)
 
 
@@ -206,7 +220,8 @@ def test_claims_beyond_the_guide_are_not_counted(registry: Registry) -> None:
     found = coverage.of(registry, [run])
     listed = {j.claim.id for s in found.sections for j in s.claims}
     assert listed.isdisjoint(c.id for c in beyond)
-    assert found.total == len(registry.claims) - len(beyond) and found.count("observed") == 0
+    assert found.total == len(registry.claims) - len(beyond) - len(found.absent)
+    assert found.count("observed") == 0
 
 
 def test_sections_follow_the_guide(registry: Registry) -> None:
@@ -220,7 +235,8 @@ def test_coverage_command_without_runs(registry: Registry,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["coverage"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "the registry's plan (no runs given)"
+    assert lines[0] == (f"guide {revisions.newest().label}, the registry's plan (no runs "
+                        "given)")
     assert lines[-1] == "0 statements observed (no runs given)"
     for claim in registry.guide_claims:
         if claim.unchecked:
@@ -234,13 +250,15 @@ def test_coverage_command_with_runs(registry: Registry, tmp_path: Path,
     directory = store.save(run, tmp_path / run.run_id).parent
     assert cli.main(["coverage", str(directory)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "from 1 run: trixie 20261207T000000Z-abcdef"
+    # A run recorded without its revision judged the seed: coverage counts the seed's.
+    assert lines[0] == f"guide {revisions.seed().label}, from 1 run: trixie 20261207T000000Z-abcdef"
     assert any(claim.id in line and "decided by trixie 20261207T000000Z-abcdef" in line
                for line in lines)
     assert lines[-1] == f"1 of {len(registry.guide_claims)} statements observed"
     assert cli.main(["coverage", "--markdown", str(directory)]) == 0
     doc = capsys.readouterr().out
-    assert doc.startswith(coverage.DOC_HEADER)
+    assert doc.startswith(coverage.DOC_TITLE) and coverage.DOC_HEADER in doc
+    assert f"Guide revision: {revisions.seed().label}." in doc
     assert "Produced from `20261207T000000Z-abcdef` (trixie, podman unknown" in doc
     assert cli.main(["coverage", str(tmp_path / "nothing")]) == 2
 
@@ -249,7 +267,8 @@ def test_docs_coverage_comes_from_a_run(registry: Registry) -> None:
     """docs/coverage.md is what `podnet coverage --markdown RUN` printed for a real run:
     its header names the run, and every claim it lists is still in the registry."""
     text = COVERAGE_DOC.read_text()
-    assert text.startswith(coverage.DOC_HEADER)
+    assert text.startswith(coverage.DOC_TITLE) and coverage.DOC_HEADER in text
+    assert re.search(r"^Guide revision: [0-9a-f]{7} \(\d{4}-\d{2}-\d{2}\)\.$", text, re.MULTILINE)
     assert re.search(r"^Produced from `\d{8}T\d{6}Z-[0-9a-f]{6}` \(", text, re.MULTILINE)
     ids = {c.id for c in registry.claims}
     assert [i for i in re.findall(r"^\| `([^`]+)` \|", text, re.MULTILINE) if i not in ids] == []
@@ -314,7 +333,7 @@ def test_every_report_carries_the_coverage_of_its_run(registry: Registry) -> Non
 
     claim = registry.guide_claims[0]
     run = _run("20261128T000000Z-abcdef", "trixie", [_result(claim, "passed")])
-    last = coverage.of(registry, [run]).summary
+    last = coverage.of(registry, [run], revisions.judged(run.guide)).summary
     assert last.startswith("1 of ")
     text = markdown.render(run, [], registry)
     assert "## Coverage of the guide" in text and last in text

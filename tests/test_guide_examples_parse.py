@@ -1,4 +1,4 @@
-"""The guide read as data: every fenced block of docs/guide.md classified, on excerpts
+"""The guide read as data: every fenced block of the guide classified, on excerpts
 copied from the guide (each checked to still be in it) and on the whole guide."""
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from harness.examples.outputs import difference
 from harness.examples.parse import anchor, classify, packaged_guide, parse
 from harness.examples.plan import Plan, expected_exits, plan
 from harness.examples.structure import BlockKind, Example
+from harness.guide import revisions
 from harness.guide_sections import HEADINGS
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+#: The seed revision of the guide, whose examples these tests cite by line.
+GUIDE = Path(__file__).resolve().parent.parent / "harness" / "data" / "guide" / "707d6f6.md"
 BIN = Path(sys.executable).parent
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide_examples"
@@ -63,8 +65,10 @@ def test_every_excerpt_is_copied_from_the_guide() -> None:
             assert piece in guide, piece
 
 
-def test_packaged_copy_is_the_guide() -> None:
-    assert packaged_guide() == GUIDE.read_text(encoding="utf-8")
+def test_the_guide_read_by_default_is_the_newest_revision_as_in_docs() -> None:
+    """docs/guide.md is the newest revision podnet ships, the one it judges by default."""
+    docs = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+    assert packaged_guide() == revisions.newest().text == docs.read_text(encoding="utf-8")
 
 
 def test_file_to_create_with_its_path_and_guide_line_numbers() -> None:
@@ -77,7 +81,7 @@ def test_file_to_create_with_its_path_and_guide_line_numbers() -> None:
     assert example.id == "example-socket-activation-systemd-user-service---source-address-preserved"
     offset = GUIDE.read_text(encoding="utf-8").splitlines().index(
         "4. Create the file _/home/test/.config/containers/systemd/nginx.container_ containing")
-    real = next(e for e in parse(packaged_guide()) if e.id == example.id)
+    real = next(e for e in parse(GUIDE.read_text(encoding="utf-8")) if e.id == example.id)
     assert any(b.line == offset + 2 and b.kind is BlockKind.FILE for b in real.blocks)
 
 
@@ -189,7 +193,7 @@ def test_every_fenced_block_of_the_guide_is_classified() -> None:
 
 def test_example_ids_are_githubs_anchors() -> None:
     anchors = {a for a, _ in HEADINGS}
-    ids = [example.id for example in parse(packaged_guide())]
+    ids = [example.id for example in parse(GUIDE.read_text(encoding="utf-8"))]
     assert ids and all(f"#{ident}" in anchors for ident in ids), ids
     assert "about-the-pasta-option---map-guest-addr" in ids
     seen: dict[str, int] = {}
@@ -197,14 +201,14 @@ def test_example_ids_are_githubs_anchors() -> None:
 
 
 def test_derived_example_follows_its_base_with_a_step_replaced() -> None:
-    examples = {e.id: e for e in parse(packaged_guide())}
+    examples = {e.id: e for e in parse(GUIDE.read_text(encoding="utf-8"))}
     derived = examples["example-host---source-address-preserved"]
     assert derived.based_on == "#example-pasta---source-address-preserved"
     assert derived.replaces == ("4",)
 
 
 def test_assessments_of_the_guide() -> None:
-    examples = parse(packaged_guide())
+    examples = parse(GUIDE.read_text(encoding="utf-8"))
     by_id = {a.example: a for a in assess_all(examples)}
     nginx = by_id["example--use-podman-run-option--p"]
     assert nginx.status is Status.WITH_SUBSTITUTIONS
@@ -238,10 +242,10 @@ def test_images_a_podman_run_names() -> None:
 
 
 def test_summary_and_json_cover_every_example() -> None:
-    examples = parse(packaged_guide())
+    examples = parse(GUIDE.read_text(encoding="utf-8"))
     assessments = assess_all(examples)
     total = summary(examples, assessments)
-    assert total["blocks"] == packaged_guide().count("```") // 2
+    assert total["blocks"] == GUIDE.read_text(encoding="utf-8").count("```") // 2
     assert sum(total["by_status"].values()) == len(examples)
     assert '"blocks_by_kind"' in to_json(examples, assessments)
     assert rules.LEAD_IN_RULES
@@ -258,7 +262,7 @@ def test_cli_lists_examples_and_refuses_a_missing_guide(tmp_path: Path) -> None:
 
 
 def _plan(example_id: str) -> Plan:
-    examples = parse(packaged_guide())
+    examples = parse(GUIDE.read_text(encoding="utf-8"))
     return plan(next(e for e in examples if e.id == example_id), examples)
 
 

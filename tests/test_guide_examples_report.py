@@ -13,7 +13,8 @@ from harness.results import store
 from harness.results.schema import Run
 
 RUN = Path(__file__).resolve().parent / "fixtures" / "guide_examples" / "run.json"
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+#: The seed revision of the guide, whose examples these tests cite by line.
+GUIDE = Path(__file__).resolve().parent.parent / "harness" / "data" / "guide" / "707d6f6.md"
 
 
 def _run() -> Run:

@@ -21,7 +21,7 @@ from harness.clients.base import Client
 from harness.examples import runner, shell
 from harness.examples.assess import assess_all
 from harness.examples.outputs import difference
-from harness.examples.parse import packaged_guide, parse
+from harness.examples.parse import parse
 from harness.examples.plan import Plan, plan
 from harness.examples.runner import PEOPLE, _Example, _terminal_difference
 from harness.examples.structure import Example
@@ -29,7 +29,8 @@ from harness.examples.substitutions import ROOT_NGINX, image_substitute
 from harness.lab.target import LabTarget
 from harness.run import Completed
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+#: The seed revision of the guide, whose examples these tests cite by line.
+GUIDE = Path(__file__).resolve().parent.parent / "harness" / "data" / "guide" / "707d6f6.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide_examples"
 EXCERPTS = ("sysctl", "second_user", "inline_steps", "curl_fails", "foreground_container",
             "sudo_dnf")
@@ -45,7 +46,7 @@ def _plan_of(excerpt: str) -> Plan:
 
 
 def _guide_plan(example_id: str) -> Plan:
-    examples = parse(packaged_guide())
+    examples = parse(GUIDE.read_text(encoding="utf-8"))
     example: Example = next(e for e in examples if e.id == example_id)
     return plan(example, examples)
 
@@ -268,7 +269,7 @@ def test_a_network_probe_gets_the_short_bound() -> None:
 
 
 def test_the_listing_counts_the_readers_login_as_a_user() -> None:
-    by_id = {a.example: a for a in assess_all(parse(packaged_guide()))}
+    by_id = {a.example: a for a in assess_all(parse(GUIDE.read_text(encoding="utf-8")))}
     assert "user set-up -> 2 fresh users of host1" in by_id[
         "show-the-default-rootlessnetworkcmd"].substitutions
     assert "user set-up -> a fresh user of host1" in by_id[

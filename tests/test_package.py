@@ -97,7 +97,9 @@ def test_the_wheel_carries_every_file_of_the_package(wheel: Path) -> None:
     package holds, the wheel holds."""
     assert missing_from(wheel) == set()
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"scenarios/methods.toml", "harness/data/guide.md",
+    assert {"scenarios/methods.toml", "harness/data/guide/revisions.toml",
+            "harness/data/guide/LICENSE", "harness/data/guide/19f4819.md",
+            "harness/data/guide/patches/ca0550c.diff",
             "harness/lab/files/image/Containerfile"} <= names
     assert any(re.fullmatch(r"scenarios/claims/\w+\.toml", n) for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

@@ -12,6 +12,7 @@ from typing import Any
 from harness.examples import substitutions as subs
 from harness.examples.assess import PREREQUISITES, Assessment, Status
 from harness.examples.structure import BlockKind, Example
+from harness.guide.revisions import Revision, selected
 
 
 def summary(examples: Sequence[Example], assessments: Sequence[Assessment]) -> dict[str, Any]:
@@ -36,13 +37,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_json(examples: Sequence[Example], assessments: Sequence[Assessment]) -> str:
+def to_json(examples: Sequence[Example], assessments: Sequence[Assessment],
+            revision: Revision | None = None) -> str:
     rows = []
     for example, assessment in zip(examples, assessments, strict=True):
         row = _plain(dataclasses.asdict(example))
         row["assessment"] = _plain(dataclasses.asdict(assessment))
         rows.append(row)
-    return json.dumps({"summary": summary(examples, assessments), "examples": rows}, indent=2)
+    guide = (revision or selected()).record()
+    return json.dumps({"guide": guide, "summary": summary(examples, assessments),
+                       "examples": rows}, indent=2)
 
 
 def text_lines(examples: Sequence[Example], assessments: Sequence[Assessment],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -14,11 +13,13 @@ from markdown_it.token import Token
 from harness.errors import UsageError
 from harness.examples import rules
 from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
+from harness.guide.revisions import selected
 
 
 def packaged_guide() -> str:
-    """The copy of docs/guide.md shipped inside the package."""
-    return resources.files("harness").joinpath("data/guide.md").read_text(encoding="utf-8")
+    """The text of the guide revision this process judges (``--guide``; default: the
+    newest shipped, harness.guide.revisions)."""
+    return selected().text
 
 
 def read_guide(path: Path | None = None) -> str:

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from harness import workers
+from harness.claims import load_default
 from harness.errors import PodnetError
+from harness.guide import revisions
 from harness.options import PYTEST, resolve_pytest
 from harness.pytest_plugin.stash import (
     FIRST_RESULT,
@@ -99,6 +101,10 @@ def pytest_configure(config: pytest.Config) -> None:
                                           workers.given_run_id(config))
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    revision = config.option.guide or revisions.newest()
+    revisions.select(revision)
+    recorder.run.guide = revision.record()
+    recorder.placements = load_default(revision).placements(revision)
     config.stash[RECORDER] = recorder
     config.stash[FIRST_RESULT] = len(recorder.run.results)
     if recorder.run.selection is None:

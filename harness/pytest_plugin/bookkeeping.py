@@ -32,6 +32,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     return report
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a test whose every claim is not in the guide revision the run judges: each
+    ends not applicable, saying so, and the test is skipped."""
+    recorder = item.config.stash[RECORDER]
+    wanted = owed(item)
+    absent = [recorder.absent(want.claim.id) for want in wanted]
+    if wanted and all(absent):
+        for want, reason in zip(wanted, absent, strict=True):
+            recorder.add(completeness.placeholder(want, "not_applicable", reason))
+        pytest.skip(f"not applicable: {absent[0]}")
+
+
 def owed(item: pytest.Item) -> list[completeness.Expected]:
     """The results a test that records (it takes the ``recorder`` fixture) is meant to
     record: its ``claim`` parameter's and its ``claims`` marker's (see

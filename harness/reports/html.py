@@ -12,9 +12,10 @@ from harness import coverage
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
+from harness.guide import revisions
 from harness.markup import html_escape as escape
 from harness.markup import html_table
-from harness.reports import findings
+from harness.reports import errata, findings
 from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, samples_chart, throughput_charts
 from harness.reports.claim_list import (
@@ -34,6 +35,7 @@ from harness.reports.model import (
     Note,
     Table,
     flatten_environment,
+    guide_text,
     outcome_counts,
     podnet_text,
     shown_parts,
@@ -142,6 +144,19 @@ def _results(run: Run, registry: Registry | None) -> str:
     return out
 
 
+def _errata(run: Run, registry: Registry | None) -> str:
+    """The errata section: each erratum against the known revisions, and those standing
+    in the newest as Markdown to paste into an issue on the guide's tracker."""
+    found = errata.collect(run, registry or load_default(revisions.judged(run.guide)))
+    if not found:
+        return ""
+    tracker = errata.tracker_lines(run, found)[2:]
+    return (f"<h2>{escape(errata.HEADING)}</h2><p>{escape(errata.intro())}</p>"
+            + html_table(errata.HEADER, errata.rows(found))
+            + (f"<h3>{escape(errata.tracker_title())}</h3><pre>"
+               f"{escape(chr(10).join(tracker).strip())}</pre>" if tracker else ""))
+
+
 def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
     rows = []
     for line in lines:
@@ -208,6 +223,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
     body = [
         f"<h1>podnet run <code>{escape(run.run_id)}</code></h1>",
+        f"<p>Guide: {escape(guide_text(run))}</p>",
         *([f"<p><strong>{escape(note)}</strong></p>"] if (note := status_note(run)) else []),
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}; made by podnet "
@@ -229,9 +245,11 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         body += [_figure(png, name) for name, png in figures]
     body.append(guide_examples.html_fragment(run))
     body.append(upstream_tests.html_fragment(run))
+    body.append(_errata(run, registry))
     body += ["<h2>Claim results</h2>", _results(run, registry),
              "<h2>Coverage of the guide</h2>",
-             coverage.html_fragment(coverage.of(registry or load_default(), [run])),
+             coverage.html_fragment(coverage.of(registry or load_default(), [run],
+                                                revisions.judged(run.guide))),
              "<h2>Environment</h2>",
              html_table(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (

@@ -10,8 +10,9 @@ from harness import coverage
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
+from harness.guide import revisions
 from harness.markup import markdown_table, md_escape
-from harness.reports import findings
+from harness.reports import errata, findings
 from harness.reports import upstream as upstream_tests
 from harness.reports.claim_list import (
     BEYOND_HEADER,
@@ -28,6 +29,7 @@ from harness.reports.model import (
     Footnotes,
     Table,
     flatten_environment,
+    guide_text,
     outcome_counts,
     podnet_text,
     shown_parts,
@@ -154,7 +156,8 @@ def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measur
 def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
     notes = Footnotes()
     note = status_note(run)
-    lines = [f"# podnet run {run.run_id}", "", *([f"**{note}**", ""] if note else []),
+    lines = [f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
+             *([f"**{note}**", ""] if note else []),
              *summary_lines(run), "",
              *findings.markdown_lines(PerformanceSummary.of(run), run.environment),
              "## The guide's tables, as observed", "", LEGEND, ""]
@@ -167,9 +170,11 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
             lines += [checked, ""]
     lines += guide_examples.markdown_lines(run)
     lines += upstream_tests.markdown_lines(run)
+    lines += errata.markdown_lines(run, registry or load_default(revisions.judged(run.guide)))
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",
-              *coverage.markdown_lines(coverage.of(registry or load_default(), [run])), ""]
+              *coverage.markdown_lines(coverage.of(
+                  registry or load_default(), [run], revisions.judged(run.guide))), ""]
     env = flatten_environment(run.environment)
     lines += ["## Environment", "", *(markdown_table(["key", "value"], env) if env else ["(none recorded)"]),
               ""]

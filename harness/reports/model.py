@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.claims import Claim, Registry
+from harness.guide.revisions import record_label
 from harness.results.schema import ClaimResult, Run
 
 CHECK, CROSS = "✔", "✘"
@@ -276,3 +277,8 @@ def podnet_text(run: Run) -> str:
     if not version:
         return "unknown"
     return f"{version} (commit {str(commit)[:12]})" if commit else str(version)
+
+
+def guide_text(run: Run) -> str:
+    """The guide revision the run judged: ``19f4819 (2026-08-10)``."""
+    return record_label(run.guide)

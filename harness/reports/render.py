@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.atomic import write_text
 from harness.claims import Registry, load_default
+from harness.guide import revisions
 from harness.methods import all_methods
 from harness.reports import durations, html, markdown, tables_csv
 from harness.reports.model import Table, build_tables
@@ -30,7 +31,7 @@ def render_run(run_dir: Path, registry: Registry | None = None, *,
     run_dir = Path(run_dir)
     run = run or store.load(run_dir)
     directory = run_dir if run_dir.is_dir() else run_dir.parent
-    registry = registry or load_default()
+    registry = registry or load_default(revisions.judged(run.guide))
     tables = guide_tables(run, registry)
     report_md = write_text(directory / "report.md", "\n".join(
         [markdown.render(run, tables, registry), *durations.markdown_lines(run)]))

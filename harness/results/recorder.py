@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.claims import Claim
+from harness.claims import Claim, Placement
 from harness.errors import PodnetError
 from harness.provenance import podnet_identity
 from harness.results import store
@@ -35,6 +35,9 @@ class Recorder:
     current_test: str = ""
     #: False in an xdist worker: the controller writes the run record (harness.workers).
     persist: bool = True
+    #: Where each claim is in the guide revision the run judges (Registry.placements):
+    #: results get its line; a claim not in that revision ends not applicable.
+    placements: dict[str, Placement] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path, run_id: str | None = None) -> Recorder:
@@ -52,8 +55,20 @@ class Recorder:
         return cls(Run(run_id, time.time(), podnet=podnet_identity()), store.run_dir(root, run_id),
                    persist=False)
 
+    def absent(self, claim_id: str) -> str:
+        """Why the claim is not in the revision the run judges ("" when it is)."""
+        placement = self.placements.get(claim_id)
+        return placement.absent if placement is not None else ""
+
     def add(self, result: ClaimResult) -> None:
         result.test = result.test or self.current_test
+        placement = self.placements.get(result.claim_id)
+        if placement is not None:
+            result.line = placement.line
+            if placement.absent and result.outcome != "not_applicable":
+                if result.outcome in ("passed", "failed"):
+                    result.evidence = {**result.evidence, "observed": result.observed}
+                result.outcome, result.reason = "not_applicable", placement.absent
         self.run.results.append(result)
         self.checkpoint()
 
@@ -80,7 +95,7 @@ class Recorder:
             method=method or claim.method, protocol=protocol, evidence=evidence or {},
             setup_seconds=setup_seconds,
         ))
-        if not held:
+        if not held and not self.absent(claim.id):
             detail = "; ".join(f"{k}: {v}" for k, v in (evidence or {}).items())
             raise ClaimMismatch(
                 f"claim {claim.id} does not hold ({claim.citation}).\n"

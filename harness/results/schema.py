@@ -7,6 +7,7 @@ Schema (version 3), ``results/<run-id>/run.json``::
       "run_id": "20261127T203000Z-1a2b3c",
       "podnet": {"version": "0.1.0", "commit": "7dad32a..."},
       "selection": "source_address and not proof",
+      "guide": {"commit": "19f4819...", "date": "2026-08-10", "subject": "...", "source": ""},
       "started": 1764275400.0, "finished": 1764275460.0, "status": "complete",
       "environment": {"target": "lab:trixie", "release": "trixie", "kernel": "...",
                       "cpu": "...", "versions": {"podman": "5.4.2", ...}},
@@ -19,7 +20,12 @@ A ClaimResult is one check of one claim (for one method and protocol):
 ``claim_id, section, statement, method, protocol, expected, observed, outcome``
 (``passed``/``failed``/``inconclusive``/``skipped``/``not_applicable``/``unsupported``/
 ``error``), ``reason``,
-``evidence`` (log line, pcap record, ...), ``setup_seconds`` and ``test`` (node id).
+``evidence`` (log line, pcap record, ...), ``setup_seconds``, ``test`` (node id) and
+``line``, where the claim's quote is in the guide revision the run judged.
+
+``guide`` is that revision (harness.guide.revisions): its commit id and date, or
+``source``, the path of a README.md that is no revision podnet knows; a record without
+it was made when podnet knew only the seed revision 707d6f6.
 
 ``status`` is ``complete``, or ``interrupted`` when Ctrl-C stopped ``podnet verify``, or
 when the run ended before its final record was written (the record is rewritten,
@@ -73,6 +79,8 @@ class ClaimResult:
     evidence: dict[str, Any] = field(default_factory=dict)
     setup_seconds: float | None = None
     test: str = ""
+    #: The line of the guide revision the run judged where the claim's quote is.
+    line: int | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -112,6 +120,8 @@ class Run:
     timings: list[Timing] = field(default_factory=list)
     #: podman's own system tests, when the run ran them (``podnet upstream-tests``).
     upstream: UpstreamSuite | None = None
+    #: The guide revision the run judged (harness.guide.revisions.Revision.record).
+    guide: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record; a summary held as a typed structure is written as its ``to_dict``."""
@@ -146,6 +156,7 @@ class Run:
                 timings=[Timing(**t) for t in data.get("timings", [])],
                 upstream=None if data.get("upstream") is None
                 else UpstreamSuite.from_dict(data["upstream"], source),
+                guide=data.get("guide"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
@@ -159,13 +170,14 @@ _RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
     ("selection", (str, type(None)), False),
     ("timings", (list,), False), ("upstream", (dict, type(None)), False),
+    ("guide", (dict, type(None)), False),
 )
 _RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
     ("outcome", (str,), True), ("method", (str, type(None)), False),
     ("protocol", (str, type(None)), False), ("reason", (str,), False),
     ("evidence", (dict,), False), ("setup_seconds", (int, float, type(None)), False),
-    ("test", (str,), False),
+    ("test", (str,), False), ("line", (int, type(None)), False),
 )
 _MEASUREMENT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("kind", (str,), True), ("method", (str,), True), ("value", (int, float), True),

@@ -1,0 +1,304 @@
+"""The guide's revisions podnet knows, and the one a command judges.
+
+A revision is the guide's README.md at one commit of its repository: its text, commit id,
+date and subject. ``harness/data/guide/revisions.toml`` lists them oldest first (written
+by ``scripts/guide-revisions`` from the guide's history); the seed's and the newest's
+full texts are files beside it, the others zero-context patches on the revision before.
+The default revision is the newest one shipped. ``--guide`` selects another: a known
+commit id (7 or more hex digits), a date (the newest revision of that day or before), or
+the path of a README.md (a revision of its own, named by its path; when its text is a
+known revision's, it is that revision).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UsageError
+
+DATA = "data/guide"
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of the guide. ``commit`` and ``date`` are empty for a file that is
+    no known revision; ``source`` is then its path."""
+
+    text: str = field(repr=False)
+    commit: str = ""
+    date: str = ""
+    subject: str = ""
+    source: str = ""
+
+    @property
+    def short(self) -> str:
+        """The name a report gives it: the short commit id, or the file's path."""
+        return self.commit[:7] if self.commit else self.source
+
+    @property
+    def label(self) -> str:
+        """``19f4819 (2026-08-10)``, or ``file ./README.md`` for an unknown file."""
+        return f"{self.short} ({self.date})" if self.commit else f"file {self.source}"
+
+    @property
+    def known(self) -> bool:
+        return bool(self.commit)
+
+    def record(self) -> dict[str, str]:
+        """What a run record keeps of it (:func:`from_record` reads it back)."""
+        return {"commit": self.commit, "date": self.date, "subject": self.subject,
+                "source": self.source}
+
+    @functools.cached_property
+    def _flat(self) -> tuple[str, list[int], list[int], list[int]]:
+        """The text's words joined by one space; where each word starts in it and in the
+        text; the offsets where the text's lines start."""
+        words = list(re.finditer(r"\S+", self.text))
+        flat_starts, position = [], 0
+        for word in words:
+            flat_starts.append(position)
+            position += len(word.group()) + 1
+        starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return (" ".join(w.group() for w in words), flat_starts,
+                [w.start() for w in words], starts)
+
+    def line_of(self, quote: str, after: int = 0) -> int | None:
+        """The line (from 1) where ``quote`` first starts in this revision at or after
+        line ``after``, or None when it does not occur there. Whitespace counts as one
+        space, so a quote may span the guide's line breaks."""
+        wanted = " ".join(quote.split())
+        if not wanted:
+            return None
+        flat, flat_starts, text_starts, line_starts = self._flat
+        begin = line_starts[after - 1] if 0 < after <= len(line_starts) else 0
+        first_word = bisect_left(text_starts, begin)
+        at = flat.find(wanted, flat_starts[first_word] if first_word < len(flat_starts) else len(flat))
+        if at < 0:
+            return None
+        word = bisect_right(flat_starts, at) - 1
+        return bisect_right(line_starts, text_starts[word] + at - flat_starts[word])
+
+    def line_in_section(self, quote: str, anchor: str) -> int | None:
+        """The line of ``quote`` in the section whose heading has GitHub anchor ``anchor``
+        (its subsections included), None when the revision has no such heading or the
+        quote is not in its section."""
+        if anchor not in self.sections:
+            return None
+        start, end = self.sections[anchor]
+        line = self.line_of(quote, start)
+        return line if line is not None and line < end else None
+
+    def contains(self, quote: str) -> bool:
+        return self.line_of(quote) is not None
+
+    @functools.cached_property
+    def headings(self) -> dict[str, int]:
+        """GitHub's anchor of each heading (``#...``, repeated ones ``-1``, ``-2``) and
+        its line, in the guide's order."""
+        return {anchor: start for anchor, (start, _) in self.sections.items()}
+
+    @functools.cached_property
+    def titles(self) -> dict[str, str]:
+        """Each heading's anchor and its text as the guide writes it, in the guide's order."""
+        lines = self.text.splitlines()
+        return {anchor: re.sub(r"^#{1,6}\s+(.*?)\s*#*\s*$", r"\1", lines[start - 1])
+                for anchor, (start, _) in self.sections.items()}
+
+    @functools.cached_property
+    def sections(self) -> dict[str, tuple[int, int]]:
+        """Each heading's anchor and its section: the heading's line and the line of the
+        next heading of the same or a higher level (one past the end for the last)."""
+        found: list[tuple[str, int, int]] = []
+        seen: dict[str, int] = {}
+        fence = ""
+        lines = self.text.splitlines()
+        for number, line in enumerate(lines, 1):
+            stripped = line.lstrip()
+            if marker := re.match(r"(`{3,}|~{3,})", stripped):
+                if not fence:
+                    fence = marker.group(1)[0]
+                elif stripped.startswith(fence * 3):
+                    fence = ""
+                continue
+            if fence or not (heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)):
+                continue
+            slug = github_slug(heading.group(2))
+            count = seen.get(slug, 0)
+            seen[slug] = count + 1
+            found.append(("#" + (slug if count == 0 else f"{slug}-{count}"), number,
+                          len(heading.group(1))))
+        out: dict[str, tuple[int, int]] = {}
+        for index, (anchor, start, level) in enumerate(found):
+            end = next((line for _, line, other in found[index + 1:] if other <= level),
+                       len(lines) + 1)
+            out[anchor] = (start, end)
+        return out
+
+def github_slug(heading: str) -> str:
+    """GitHub's anchor for a heading: rendered text, lowercase, punctuation dropped."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # links keep their text
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # bold
+    text = re.sub(r"(?<!\w)([*_])(.+?)\1(?!\w)", r"\2", text)  # emphasis
+    text = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _apply(text: str, patch: str, name: str) -> str:
+    """``text`` with a zero-context unified diff applied (the form scripts/guide-revisions
+    writes); a hunk whose removed lines are not in the text is an error."""
+    lines = text.split("\n")
+    out: list[str] = []
+    done = 0  # lines of ``lines`` consumed
+    hunk: tuple[int, int] | None = None
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        nonlocal done, hunk
+        if hunk is None:
+            return
+        start, count = hunk
+        first = start - 1 if count else start  # an insertion comes after line ``start``
+        out.extend(lines[done:first])
+        if lines[first:first + count] != removed:
+            raise ValueError(f"{name}: a hunk at line {start} does not match the text")
+        out.extend(added)
+        done = first + count
+        hunk = None
+
+    for line in patch.split("\n"):
+        if match := _HUNK.match(line):
+            flush()
+            count = int(match.group(2)) if match.group(2) is not None else 1
+            hunk = (int(match.group(1)), count)
+            removed, added = [], []
+        elif hunk is not None and line.startswith("-"):
+            removed.append(line[1:])
+        elif hunk is not None and line.startswith("+"):
+            added.append(line[1:])
+    flush()
+    out.extend(lines[done:])
+    return "\n".join(out)
+
+
+def _read(name: str) -> str:
+    return resources.files("harness").joinpath(f"{DATA}/{name}").read_text(encoding="utf-8")
+
+
+@functools.cache
+def known() -> tuple[Revision, ...]:
+    """Every revision podnet ships, oldest first."""
+    entries: list[dict[str, Any]] = tomllib.loads(_read("revisions.toml"))["revision"]
+    revisions: list[Revision] = []
+    text = ""
+    for entry in entries:
+        if "patch" in entry:
+            text = _apply(text, _read(entry["patch"]), entry["patch"])
+        if "text" in entry:
+            full = _read(entry["text"])
+            if "patch" in entry and full != text:
+                raise ValueError(f"{entry['text']} is not its patch applied to the "
+                                 "revision before it")
+            text = full
+        revisions.append(Revision(text, entry["commit"], entry["date"], entry["subject"]))
+    return tuple(revisions)
+
+
+def seed() -> Revision:
+    """The revision podnet was first written against (the oldest shipped)."""
+    return known()[0]
+
+
+def newest() -> Revision:
+    """The default: the newest revision shipped."""
+    return known()[-1]
+
+
+def names() -> str:
+    """The known revisions for a message: ``707d6f6 (2025-01-01), ..., 19f4819 (...)``."""
+    return ", ".join(r.label for r in known())
+
+
+def resolve(spec: str | None) -> Revision:
+    """The revision ``--guide`` names (None or empty: the newest); anything else is one
+    line listing the known revisions."""
+    if not spec:
+        return newest()
+    text = spec.strip()
+    if _COMMIT.match(text.lower()):
+        found = [r for r in known() if r.commit.startswith(text.lower())]
+        if len(found) == 1:
+            return found[0]
+    if _DATE.match(text):
+        before = [r for r in known() if r.date <= text]
+        if before:
+            return before[-1]
+        raise UsageError(f"--guide {text}: no known revision of the guide is that old; the "
+                         f"oldest is {seed().label}")
+    path = Path(text)
+    if path.is_file():
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--guide {text}: cannot read it ({exc}); give the path of the "
+                             "guide's README.md") from None
+        same = [r for r in known() if r.text == content]
+        return same[-1] if same else Revision(content, source=text)
+    raise UsageError(f"unknown guide revision {text!r}: give a commit id, a date "
+                     f"(YYYY-MM-DD) or the path of a README.md; known revisions: {names()}")
+
+
+def from_record(record: dict[str, Any] | None) -> Revision | None:
+    """The revision a run record names, when podnet ships it (None: an unknown file, or
+    a record without one)."""
+    if not record or not record.get("commit"):
+        return None
+    found = [r for r in known() if r.commit == record["commit"]]
+    return found[0] if found else None
+
+
+def judged(record: dict[str, Any] | None) -> Revision:
+    """The revision a run judged, from its record: a run recorded before runs named
+    their revision judged the seed; a file podnet does not know, the newest (its text was
+    not kept: the results carry their lines and what was not in it)."""
+    if not record:
+        return seed()
+    return from_record(record) or newest()
+
+
+def record_label(record: dict[str, Any] | None) -> str:
+    """How a report names the revision a run judged, from the run's record. A run
+    recorded before podnet knew revisions judged the seed, the only one it shipped."""
+    if not record:
+        return f"{seed().label} (recorded before runs named their revision)"
+    if record.get("commit"):
+        return f"{str(record['commit'])[:7]} ({record.get('date', '')})"
+    return f"file {record.get('source', '?')}"
+
+
+def records_label(records: list[dict[str, Any] | None]) -> str:
+    """The revisions several runs judged, each once, for a report on them all."""
+    return ", ".join(dict.fromkeys(record_label(r) for r in records)) or "none"
+
+
+#: The revision this process judges: set once by the command line or the pytest
+#: plugin from ``--guide``; the newest shipped until then.
+_selected: list[Revision] = []
+
+
+def select(revision: Revision) -> None:
+    _selected[:] = [revision]
+
+
+def selected() -> Revision:
+    return _selected[0] if _selected else newest()

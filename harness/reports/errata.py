@@ -1,0 +1,225 @@
+"""Errata of the guide per revision: every contradiction a run observed, shown against
+every revision of the guide podnet knows.
+
+An erratum is a text of the guide that an observation contradicts: the quote of a claim
+whose check failed; the quote of a claim's wording in another revision that the same
+observation contradicts (the check records it as ``evidence["wordings"]``, e.g. --map-gw's
+10.0.2.2 in a run of the newest); the output an example of the guide shows and the run
+did not print, or the first line of the block that failed. Each is found in every shipped
+revision by its section and quote: it *still stands* in the newest (with its line there),
+or was *reworded* in the first revision after the last one that has it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.claims import Claim, Registry
+from harness.errors import UsageError
+from harness.examples import report as examples
+from harness.guide import revisions
+from harness.guide.revisions import Revision
+from harness.markup import markdown_table, md_escape
+from harness.results.schema import ClaimResult, Run
+
+HEADING = "Errata of the guide"
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A text of the guide a run contradicted, and where it is in each known revision."""
+
+    #: The claim's id, or ``guide-example:<example>``.
+    source: str
+    section: str
+    anchor: str
+    quote: str
+    #: What the guide states, in podnet's words, and what podnet observed.
+    statement: str
+    observed: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    #: Each known revision whose section has the quote, with its line there (oldest first).
+    found: tuple[tuple[Revision, int], ...] = ()
+
+    @property
+    def stands(self) -> bool:
+        """The newest revision still has it."""
+        return bool(self.found) and self.found[-1][0] is revisions.newest()
+
+    @property
+    def newest_line(self) -> int | None:
+        return self.found[-1][1] if self.stands else None
+
+    @property
+    def status(self) -> str:
+        """``still stands in 19f4819 (line 1775)`` or ``reworded in ca0550c (2026-01-03)``."""
+        if not self.found:
+            return "in no revision podnet knows"
+        last = self.found[-1][0]
+        if self.stands:
+            return f"still stands in {last.short} (line {self.found[-1][1]})"
+        known = revisions.known()
+        after = known[known.index(last) + 1]
+        return f"reworded in {after.short} ({after.date})"
+
+    @property
+    def history(self) -> str:
+        """Where it stood: ``707d6f6 (2025-01-01) to 0975204 (2025-12-11)``."""
+        if not self.found:
+            return ""
+        first, last = self.found[0][0], self.found[-1][0]
+        return first.label if first is last else f"{first.label} to {last.label}"
+
+
+def _found(quote: str, anchor: str) -> tuple[tuple[Revision, int], ...]:
+    out = []
+    for revision in revisions.known():
+        line = revision.line_in_section(quote, anchor) if quote else None
+        if line is not None:
+            out.append((revision, line))
+    return tuple(out)
+
+
+def _wording(claim: Claim, result: ClaimResult) -> Claim:
+    """The wording the result judged: the one whose statement it recorded."""
+    return next((w for w in claim.all_wordings() if w.statement == result.statement), claim)
+
+
+def _claim_errata(run: Run, registry: Registry) -> list[Erratum]:
+    out = []
+    for result in run.results:
+        if result.claim_id.startswith(examples.PREFIX):
+            continue
+        try:
+            claim = registry.get(result.claim_id)
+        except UsageError:  # a claim this podnet no longer has
+            continue
+        judged = _wording(claim, result)
+        if result.outcome == "failed":
+            out.append(Erratum(result.claim_id, judged.section, judged.anchor, judged.quote,
+                               f"{judged.statement} (expected {result.expected!r})",
+                               repr(result.observed), _evidence(result),
+                               _found(judged.quote, judged.anchor)))
+        for other in result.evidence.get("wordings") or []:
+            if not isinstance(other, dict) or other.get("held") is not False:
+                continue
+            wording = next((w for w in claim.all_wordings() if w.quote == other.get("quote")),
+                           None)
+            if wording is None:
+                continue
+            out.append(Erratum(result.claim_id, wording.section, wording.anchor, wording.quote,
+                               f"{wording.statement} (expected {wording.expected!r})",
+                               f"{not wording.expected!r} (observed with the check of "
+                               f"'{judged.quote}')", _evidence(result),
+                               _found(wording.quote, wording.anchor)))
+    return out
+
+
+def _evidence(result: ClaimResult) -> dict[str, Any]:
+    scope = {k: v for k, v in (("method", result.method), ("protocol", result.protocol)) if v}
+    return {**scope, **{k: v for k, v in result.evidence.items() if k != "wordings"}}
+
+
+def _example_quote(erratum: examples.Erratum, judged: Revision) -> str:
+    """The guide's text of an example's erratum: the first output line the guide shows
+    and the run did not print, else the first line of the block that went wrong."""
+    for line in erratum.diff.splitlines():
+        if line.startswith("-") and not line.startswith("---") and line[1:].strip():
+            return line[1:].strip()
+    lines = judged.text.splitlines()
+    for text in lines[max(erratum.line - 1, 0):erratum.line + 5]:
+        if text.strip() and not re.match(r"\s*(```|~~~)", text):
+            return text.strip()
+    return ""
+
+
+def _example_errata(run: Run, judged: Revision) -> list[Erratum]:
+    out = []
+    for found in examples.errata(run):
+        quote = _example_quote(found, judged)
+        anchor = f"#{found.example}"
+        out.append(Erratum(f"{examples.PREFIX}{found.example}", found.section, anchor, quote,
+                           f"the example's step {found.step} runs and prints what the guide "
+                           "shows", found.happened,
+                           {k: v for k, v in (("block", found.block), ("diff", found.diff),
+                                              ("correction", found.correction)) if v},
+                           _found(quote, anchor)))
+    return out
+
+
+def collect(run: Run, registry: Registry) -> list[Erratum]:
+    """The run's errata (``registry``: every claim with all its wordings), each text
+    once, those standing in the newest revision first, in the newest's order."""
+    judged = revisions.judged(run.guide)
+    seen: dict[tuple[str, str], Erratum] = {}
+    for erratum in [*_claim_errata(run, registry), *_example_errata(run, judged)]:
+        seen.setdefault((erratum.anchor, erratum.quote), erratum)
+    return sorted(seen.values(), key=lambda e: (not e.stands, e.newest_line or 0, e.source))
+
+
+#: The errata table's columns (:func:`rows`).
+HEADER = ("in the newest revision", "stood in", "the guide's text", "statement", "observed")
+
+
+def intro() -> str:
+    return (f"Every contradiction of the guide this run observed, against every revision "
+            f"podnet knows ({revisions.seed().label} to {revisions.newest().label}).")
+
+
+def rows(found: list[Erratum]) -> list[list[str]]:
+    return [[e.status, e.history, e.quote, e.statement, e.observed] for e in found]
+
+
+def _md(text: str) -> str:
+    return md_escape(" ".join(str(text).split()))
+
+
+def markdown_lines(run: Run, registry: Registry) -> list[str]:
+    """The report's errata section ([] when the run contradicted nothing): a table of
+    every erratum against the known revisions, then :func:`tracker_lines`."""
+    found = collect(run, registry)
+    if not found:
+        return []
+    lines = [f"## {HEADING}", "", intro(), "", *markdown_table(HEADER, rows(found)), ""]
+    return lines + tracker_lines(run, found)
+
+
+def tracker_title() -> str:
+    return f"Errata of {revisions.newest().label}, for the guide's tracker"
+
+
+def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:
+    """Each erratum standing in the newest revision as Markdown that can be pasted into
+    an issue on the guide's tracker: line, quote, statement, observation, evidence, run."""
+    standing = [e for e in found if e.stands]
+    newest = revisions.newest()
+    lines = [f"### {tracker_title()}", ""] if standing else []
+    for erratum in standing:
+        lines += [f"**{erratum.section.split(' > ')[-1]}** (README.md line "
+                  f"{erratum.newest_line} at {newest.commit[:7]}):", "",
+                  f"> {erratum.quote}", "",
+                  f"- the guide: {erratum.statement}",
+                  f"- observed: {erratum.observed}",
+                  *(line for key, value in erratum.evidence.items()
+                    for line in _evidence_lines(key, value)),
+                  f"- podnet run {run.run_id}, {_environment(run)}", ""]
+    return lines
+
+
+def _evidence_lines(key: str, value: Any) -> list[str]:
+    """One item of evidence: a line, or a fenced block for text of several lines."""
+    text = str(value)
+    if "\n" not in text.strip():
+        return [f"- {key}: {_md(text)}"]
+    fence = "````" if "```" in text else "```"
+    return [f"- {key}:", "", f"  {fence}", *(f"  {line}" for line in text.strip().splitlines()),
+            f"  {fence}", ""]
+
+
+def _environment(run: Run) -> str:
+    versions = run.environment.get("versions") or {}
+    parts = [f"podman {versions['podman']}" if "podman" in versions else "",
+             str(run.environment.get("target") or "")]
+    return ", ".join(p for p in parts if p) or "environment not recorded"
