@@ -52,3 +52,16 @@ def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("t
 
 def error_text(exc: CommandError) -> str:
     return (exc.stderr or exc.stdout).strip()
+
+
+@contextlib.contextmanager
+def pod(target: Target, options: Sequence[str] = (), *, name: str | None = None
+        ) -> Iterator[str]:
+    """``podman pod create --name NAME OPTIONS``; the pod (and its containers) is removed
+    on exit."""
+    name = name or unique("pod")
+    try:
+        target.podman("pod", "create", "--name", name, *options)
+        yield name
+    finally:
+        target.remove_own("pods", name)
