@@ -10,6 +10,7 @@ claim's "reached" is whether any candidate answered the token.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.outbound_params import expand, params, run_args, urls
 from harness.probes import hostserver, outbound, procs
-from harness.results.recorder import Recorder
+from harness.results.recorder import NoObservation, Recorder
 from harness.services import PREFIX
 from harness.targets.base import Target
 
@@ -190,17 +191,102 @@ def test_other_outbound_address_fails(target: Target, capabilities: Capabilities
     assert source != target.main_address, evidence
 
 
-def _logged_source(target: Target, server: hostserver.HostServer, network: str
-                   ) -> tuple[str | None, dict[str, Any]]:
-    """A container on ``network`` fetches from ``server``: the source address the
-    server logs for that request."""
+def _logged_source(target: Target, server: hostserver.HostServer, network: str,
+                   host: str | None = None) -> tuple[str | None, dict[str, Any]]:
+    """A container on ``network`` fetches from ``server`` (at ``host``, HOST:PORT, when
+    given): the source address the server logs for that request."""
     probe = secrets.token_hex(4)
-    result = outbound.container_fetch(target, network, [f"{server.url()}?probe={probe}"])
+    url = f"http://{host}{server.path}" if host else server.url()
+    result = outbound.container_fetch(target, network, [f"{url}?probe={probe}"])
     assert result.reached(server.token), f"no answer: {result.evidence()}"
     log = target.run(["cat", f"{server.workdir}/server.log"]).stdout
     line = next((ln for ln in reversed(log.splitlines()) if f"probe={probe}" in ln), "")
     return (line.split(" ", 1)[0] if line else None), {
         **result.evidence(), "server_log_line": line, "host_main_address": target.main_address}
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("server_sees_source")))
+def test_server_sees_source(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                            localhost_server: hostserver.HostServer) -> None:
+    """The -T warning: the server on host1's 127.0.0.1 logs the container's request as
+    coming from the address the claim expects."""
+    applicable(claim, get_method(claim.method or ""))
+    values = _values(target, localhost_server, None)
+    host = expand(claim.extra["connect"][0], values)
+    source, evidence = _logged_source(target, localhost_server,
+                                      expand(claim.extra["network"], values), host)
+    recorder.check(claim, source, evidence={**evidence, "finding": "security"})
+
+
+@outbound_mark
+@pytest.mark.pasta
+def test_logged_source_is_the_connecting_address(target: Target, capabilities: Capabilities,
+                                                 main_server: hostserver.HostServer) -> None:
+    """The wrong world of the -T warning: a pasta container reaching host1's main interface
+    (host.containers.internal) is logged from that interface's address, not 127.0.0.1,
+    so the log is read for the real source."""
+    if missing := capabilities.first_missing(["pasta"]):
+        pytest.skip(missing)
+    source, evidence = _logged_source(target, main_server, "pasta",
+                                      f"host.containers.internal:{main_server.port}")
+    assert source not in (None, "127.0.0.1"), evidence
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("map_gw_podman_option")))
+def test_map_gw_podman_option(claim: Claim, target: Target, recorder: Recorder,
+                              applicable: Any) -> None:
+    """podman's own pasta command line with ``--network=pasta:--map-gw``, next to that of
+    a plain ``--network=pasta`` container (the control: its pasta has --no-map-gw)."""
+    applicable(claim, get_method(claim.method or ""))
+    args = _pasta_argv(target, claim.extra["network"])
+    control = _pasta_argv(target, "pasta")
+    recorder.check(claim, map_gw_arguments(args, control), evidence={
+        "pasta_argv": " ".join(args), "control_pasta_argv": " ".join(control)})
+
+
+def _pasta_argv(target: Target, network: str) -> list[str]:
+    with containers.running(target, [f"--network={network}"], ["sleep", "60"]) as name:
+        netns = procs.container_netns(target, name)
+        args = procs.pasta_of(target, netns)
+    if args is None:
+        raise NoObservation(f"no pasta process serves {name}'s network namespace {netns}")
+    return args
+
+
+def map_gw_arguments(args: list[str], control: list[str]) -> dict[str, bool]:
+    """Which of --map-gw and --no-map-gw podman gave pasta; believed only when the
+    control's pasta (plain --network=pasta) has --no-map-gw."""
+    if NO_MAP_GW not in control:
+        raise NoObservation(f"the control's pasta has no {NO_MAP_GW}: {' '.join(control)}")
+    return {MAP_GW: MAP_GW in args, NO_MAP_GW: NO_MAP_GW in args}
+
+
+MAP_GW, NO_MAP_GW = "--map-gw", "--no-map-gw"
+
+
+@outbound_mark
+@pytest.mark.parametrize("claim", params(REGISTRY.select("pasta_help_map_gw")))
+def test_pasta_help_map_gw(claim: Claim, target: Target, recorder: Recorder,
+                           applicable: Any) -> None:
+    """The guide's ``pasta --help | grep -- --no-map-gw`` and ``grep -- --map-gw``."""
+    applicable(claim, get_method(claim.method or ""))
+    done = target.run(["pasta", "--help"], check=False)
+    recorder.check(claim, help_options(done.stdout + done.stderr, (MAP_GW, NO_MAP_GW)),
+                   evidence={"command": "pasta --help", "exit": done.returncode,
+                             "map_gw_lines": " | ".join(
+                                 ln.strip() for ln in (done.stdout + done.stderr).splitlines()
+                                 if "map-gw" in ln)})
+
+
+def help_options(text: str, options: tuple[str, ...]) -> dict[str, bool]:
+    """Which options a --help text lists (an option counts only as a whole word:
+    --map-gw is not listed by the line of --no-map-gw)."""
+    if "Usage" not in text and "usage" not in text:
+        raise NoObservation(f"not a help text: {text.strip()[:200]!r}")
+    words = set(re.findall(r"(?<![\w-])--?[\w-]+", text))
+    return {option: option in words for option in options}
 
 
 @outbound_mark
