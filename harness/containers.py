@@ -16,9 +16,10 @@ def unique(stem: str) -> str:
 
 
 @contextlib.contextmanager
-def network(target: Target, name: str | None = None) -> Iterator[str]:
+def network(target: Target, name: str | None = None, options: Sequence[str] = ()
+            ) -> Iterator[str]:
     name = name or unique("net")
-    target.podman("network", "create", name)
+    target.podman("network", "create", *options, name)
     try:
         yield name
     finally:
