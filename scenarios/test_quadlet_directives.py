@@ -1,0 +1,174 @@
+"""The guide's "Quadlets" section: what the quadlet generator makes of ``Network=``,
+``NetworkName=`` and ``[Quadlet] DefaultDependencies=false`` (read from its
+``--dryrun`` output), several ``Network=`` lines with ``none`` or ``pasta``, ``-p``
+with ``--network=host``, and ``ip_unprivileged_port_start`` in a container.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import pytest
+
+from harness import containers
+from harness.claims import Claim, load_default
+from harness.outbound_params import params
+from harness.quadlet import dryrun
+from harness.results.recorder import NoObservation, Recorder
+from harness.services import IMAGE, PREFIX
+from harness.targets.base import QUADLET_DIR, Target
+
+pytestmark = [pytest.mark.lab]
+
+REGISTRY = load_default()
+WAIT_ONLINE = "podman-user-wait-network-online.service"
+#: Placeholders of the claims' quadlet lines: the .network file's stem, a NetworkName=.
+STEM, NAME = "{stem}", "{network_name}"
+
+
+@contextmanager
+def quadlet_files(target: Target, files: dict[str, str]) -> Iterator[None]:
+    """Quadlet files (session-marked) in the user's quadlet directory, removed on exit."""
+    paths = {f"{target.home}/{QUADLET_DIR}/{name}": text for name, text in files.items()}
+    try:
+        for path, text in paths.items():
+            target.write_file(path, target.label_quadlet(path, text))
+        yield
+    finally:
+        target.undo_units(*paths)
+
+
+def generated_units(output: str) -> dict[str, str]:
+    """The generator's ``--dryrun`` output: unit name -> its text."""
+    units: dict[str, str] = {}
+    name = None
+    for line in output.splitlines():
+        if match := re.fullmatch(r"---(.+)---", line.strip()):
+            name = match.group(1)
+            units[name] = ""
+        elif name is not None:
+            units[name] += line + "\n"
+    return units
+
+
+def dependencies(unit: str, network_service: str) -> dict[str, bool]:
+    lines = {line.strip() for line in unit.splitlines()}
+    return {"wait_online": f"After={WAIT_ONLINE}" in lines or f"Wants={WAIT_ONLINE}" in lines,
+            "requires_network_service": f"Requires={network_service}" in lines,
+            "after_network_service": f"After={network_service}" in lines}
+
+
+def network_option(unit: str) -> str | None:
+    """The --network value of the unit's podman run (ExecStart=)."""
+    for line in unit.splitlines():
+        if line.startswith("ExecStart=") and " run " in line:
+            match = re.search(r"--network[= ](\S+)", line)
+            return match.group(1) if match else None
+    return None
+
+
+def _generate(target: Target, claim: Claim) -> tuple[dict[str, str], str, str, str]:
+    """Write the claim's .network and .container files; the generated units, the
+    container unit's and network unit's names, and the NetworkName= chosen."""
+    token = secrets.token_hex(3)
+    stem, name, container = f"{PREFIX}qnet-{token}", f"{PREFIX}named-{token}", f"{PREFIX}q-{token}"
+    files = {}
+    if "network_file" in claim.extra:
+        files[f"{stem}.network"] = claim.extra["network_file"].replace(NAME, name)
+    files[f"{container}.container"] = "\n".join([
+        *claim.extra.get("quadlet", []), "[Container]", f"Image={IMAGE}",
+        *(line.replace(STEM, stem) for line in claim.extra.get("container", [])), ""])
+    with quadlet_files(target, files):
+        units = generated_units(dryrun(target))
+    if f"{container}.service" not in units:
+        raise NoObservation(f"the generator made no {container}.service: {sorted(units)}")
+    return units, f"{container}.service", stem, name
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("quadlet_dependencies")))
+def test_dependencies(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
+    applicable(claim)
+    units, service, stem, _ = _generate(target, claim)
+    found = dependencies(units[service], f"{stem}-network.service")
+    recorder.check(claim, {key: found[key] for key in claim.expected},
+                   evidence={service: units[service]})
+
+
+def generated_name(option: str | None, stem: str, name: str) -> str | None:
+    """The network name quadlet gave, with the file's stem and the NetworkName= value
+    written as the claims' placeholders."""
+    return None if option is None else option.replace(name, NAME).replace(stem, STEM)
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("quadlet_network_name")))
+def test_network_name(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
+    applicable(claim)
+    units, service, stem, name = _generate(target, claim)
+    option = network_option(units[service])
+    recorder.check(claim, generated_name(option, stem, name), evidence={
+        "network_file_stem": stem, "podman_run_network": option or "",
+        f"{stem}-network.service": units.get(f"{stem}-network.service", "")})
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("several_network_lines_refused")))
+def test_several_network_lines(claim: Claim, target: Target, recorder: Recorder,
+                               applicable: Any) -> None:
+    """The podman run options the generator makes of two Network= lines (one of them
+    none or pasta), refused; two custom networks, accepted, are the control."""
+    applicable(claim)
+    with ExitStack() as stack:
+        nets = [stack.enter_context(containers.network(target)) for _ in range(2)]
+        control, control_text = containers.refusal(target, [f"--network={n}" for n in nets])
+        status, text = containers.refusal(
+            target, [f"--network={n.format(custom=nets[0])}" for n in claim.extra["networks"]])
+    recorder.check(claim, several_refused(status, text, control, control_text), evidence={
+        "networks": " ".join(claim.extra["networks"]), "exit": status, "podman": text[-300:],
+        "control_two_custom_networks": f"exit {control}: {control_text[-200:]}"})
+
+
+#: podman's words when a second network is given to a mode other than bridge.
+MULTIPLE = "cannot set multiple networks"
+
+
+def several_refused(status: int, text: str, control: int, control_text: str) -> bool:
+    """Refused for the second network itself, while two custom networks are accepted."""
+    if control != 0:
+        raise NoObservation(f"two custom networks were refused too (the control): {control_text}")
+    if status == 0:
+        return False
+    if MULTIPLE not in text:
+        raise NoObservation(f"refused for another reason: exit {status}: {text[-200:]}")
+    return True
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("publish_with_host_network")))
+def test_publish_with_host_network(claim: Claim, target: Target, recorder: Recorder,
+                                   applicable: Any) -> None:
+    """The guide's podman run -p 8080:8080 --network=host: the container runs, and
+    podman's warning, against the claim's expectation (a flag or the guide's words)."""
+    applicable(claim)
+    status, text = containers.refusal(target, ["-p", "8080:8080", "--network=host"])
+    if status != 0:
+        raise NoObservation(f"the container did not run: exit {status}: {text[-200:]}")
+    warning = next((ln.strip() for ln in text.splitlines() if "Port mappings" in ln), None)
+    observed: Any = (warning is not None and "discarded" in warning
+                     if isinstance(claim.expected, bool) else warning)
+    recorder.check(claim, observed, evidence={"podman_output": text[-300:], "exit": status})
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("container_unprivileged_port_start")))
+def test_unprivileged_port_start(claim: Claim, target: Target, recorder: Recorder,
+                                 applicable: Any) -> None:
+    applicable(claim)
+    argv = ["run", "--rm", *claim.extra.get("run_args", []), IMAGE,
+            "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"]
+    done = target.podman(*argv, check=False)
+    if not done.ok:
+        raise NoObservation(f"podman run failed: {done.stderr.strip()[-200:]}")
+    host = target.sysctl("net.ipv4.ip_unprivileged_port_start")
+    recorder.check(claim, done.stdout.strip(), evidence={
+        "command": "podman " + " ".join(argv), "host_value": host})
