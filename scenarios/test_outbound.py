@@ -94,16 +94,38 @@ def custom_network(target: Target) -> Iterator[str]:
         target.remove_own("networks", name)
 
 
-def _values(target: Target, server: hostserver.HostServer, network: str | None) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def strict_network(target: Target) -> Iterator[str]:
+    """The newest guide's custom network: podman network create --opt=isolate=strict."""
+    name = f"{PREFIX}outstrict-{secrets.token_hex(3)}"
+    target.podman("network", "create", "--opt=isolate=strict", name)
+    try:
+        yield name
+    finally:
+        target.remove_own("networks", name)
+
+
+#: The claims' network placeholders, each a fixture of this module.
+NETWORK_FIXTURES = ("custom_network", "strict_network")
+
+
+def _networks(claim: Claim, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The custom networks the claim's ``network`` names, by placeholder."""
+    return {key: request.getfixturevalue(key) for key in NETWORK_FIXTURES
+            if "{" + key + "}" in claim.extra.get("network", "")}
+
+
+def _values(target: Target, server: hostserver.HostServer,
+            networks: dict[str, str]) -> dict[str, Any]:
     return {"port": server.port, "main_address": target.main_address,
-            "custom_network": network or ""}
+            **dict.fromkeys(NETWORK_FIXTURES, ""), **networks}
 
 
-def _fetch(target: Target, claim: Claim, server: hostserver.HostServer, network_name: str | None,
-           tmp_conf: str) -> tuple[outbound.FetchResult, list[str]]:
+def _fetch(target: Target, claim: Claim, server: hostserver.HostServer,
+           networks: dict[str, str], tmp_conf: str) -> tuple[outbound.FetchResult, list[str]]:
     """The container's attempts at the claim's ``connect`` and ``shown`` addresses, and the
     URLs that count (``connect``'s)."""
-    values = _values(target, server, network_name)
+    values = _values(target, server, networks)
     counted = urls(claim, server.port, server.path, values)
     shown = urls(claim, server.port, server.path, values, key="shown")
     env = []
@@ -120,16 +142,11 @@ def _fetch(target: Target, claim: Claim, server: hostserver.HostServer, network_
             target.remove_files(tmp_conf)
 
 
-def _needs_custom_network(claim: Claim) -> bool:
-    return "{custom_network}" in claim.extra.get("network", "")
-
-
 def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder: Recorder,
            applicable: Any, request: pytest.FixtureRequest) -> None:
     applicable(claim, get_method(claim.method or ""))
-    network = request.getfixturevalue("custom_network") if _needs_custom_network(claim) else None
     conf = f"{target.home}/.cache/podnet/{claim.id}.containers.conf"
-    result, counted = _fetch(target, claim, server, network, conf)
+    result, counted = _fetch(target, claim, server, _networks(claim, request), conf)
     recorder.check(claim, result.reached(server.token, among=counted),
                    evidence={**result.evidence(), "server": f"{server.address}:{server.port}",
                              **_other_wordings(claim, result, server, target, network)})
@@ -212,7 +229,7 @@ def test_server_sees_source(claim: Claim, target: Target, recorder: Recorder, ap
     """The -T warning: the server on host1's 127.0.0.1 logs the container's request as
     coming from the address the claim expects."""
     applicable(claim, get_method(claim.method or ""))
-    values = _values(target, localhost_server, None)
+    values = _values(target, localhost_server, {})
     host = expand(claim.extra["connect"][0], values)
     source, evidence = _logged_source(target, localhost_server,
                                       expand(claim.extra["network"], values), host)
@@ -305,8 +322,7 @@ def test_internet(claim: Claim, target: Target, recorder: Recorder, applicable: 
 def test_etc_hosts(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                    request: pytest.FixtureRequest) -> None:
     applicable(claim, get_method(claim.method or ""))
-    network = request.getfixturevalue("custom_network") if _needs_custom_network(claim) else None
-    values = {"custom_network": network or ""}
+    values = {**dict.fromkeys(NETWORK_FIXTURES, ""), **_networks(claim, request)}
     result = outbound.container_fetch(target, expand(claim.extra["network"], values), [],
                                       run_args=run_args(claim, values))
     entries = outbound.hosts_entries(result.etc_hosts)
