@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -81,15 +81,17 @@ def _networks(target: Target, lines: list[str], stack: ExitStack) -> list[str]:
     return [PLACEHOLDER.sub(lambda m: made[m.group(0)], line) for line in lines]
 
 
-def unit_fetch(target: Target, network_lines: list[str], url: str) -> tuple[
-        outbound.FetchResult, dict[str, Any]]:
-    """A quadlet container with ``network_lines`` tries ``url``; what it printed."""
+def unit_fetch(target: Target, network_lines: list[str], url: str,
+               container_lines: Sequence[str] = ()) -> tuple[outbound.FetchResult,
+                                                              dict[str, Any]]:
+    """A quadlet container with ``network_lines`` (and ``container_lines``) tries ``url``;
+    what it printed."""
     unit = f"{PREFIX}netdir-{secrets.token_hex(3)}"
     script = f"{target.home}/.cache/podnet/{unit}.sh"
     with ExitStack() as stack:
         lines = [f"Network={value}" for value in _networks(target, network_lines, stack)]
         text = container_file(unit, [
-            *lines, f"Volume={script}:{SCRIPT_IN_CONTAINER}:ro",
+            *lines, *container_lines, f"Volume={script}:{SCRIPT_IN_CONTAINER}:ro",
             f"Exec=sh -c 'sh {SCRIPT_IN_CONTAINER}; trap \"exit 0\" TERM; sleep 300 & wait $!'"])
         target.write_file(script, outbound.fetch_script([url], 2.0) + "\n")
         stack.callback(target.remove_files, script)
@@ -138,3 +140,42 @@ def test_network_directive(claim: Claim, target: Target, recorder: Recorder, app
     recorder.check(claim, reached, evidence={
         **evidence, **result.evidence(), "server": url,
         **({"control --network=pasta": control.evidence()["attempts"]} if control else {})})
+
+
+# --- AddHost= in a container unit ---------------------------------------------------
+
+MAIN_PORT = 18097
+
+
+@pytest.fixture(scope="module")
+def main_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.http_server(target.run, target.main_address, MAIN_PORT,
+                                record=target.record_file) as server:
+        yield server
+
+
+def unit_reached(result: outbound.FetchResult, control: outbound.FetchResult | None,
+                 token: str) -> bool:
+    """Whether the unit's container reached the server; "not reached" only while the
+    same request from ``podman run`` with the equivalent options (the control) did."""
+    if result.reached(token):
+        return True
+    if control is None or not control.reached(token):
+        raise NoObservation("the control (podman run with the same options) did not reach "
+                            f"the server either: {control.evidence()['attempts'] if control else ''}")
+    return False
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("quadlet_reaches_host_main_interface")))
+def test_quadlet_main_interface(claim: Claim, target: Target, recorder: Recorder,
+                                applicable: Any, main_server: hostserver.HostServer) -> None:
+    """The claim's [Container] lines; the container connects to the claim's host name at
+    the server's port. The control is podman run with the claim's ``run_args``."""
+    applicable(claim, get_method(claim.method) if claim.method else None)
+    url = main_server.url(claim.extra["connect"])
+    result, evidence = unit_fetch(target, [], url, claim.extra["container"])
+    control = (None if result.reached(main_server.token) else outbound.container_fetch(
+        target, "pasta", [url], run_args=claim.extra["run_args"]))
+    recorder.check(claim, unit_reached(result, control, main_server.token), evidence={
+        **evidence, **result.evidence(), "server": f"{main_server.address}:{main_server.port}",
+        **({"control": control.evidence()["attempts"]} if control else {})})

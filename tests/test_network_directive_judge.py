@@ -9,7 +9,7 @@ import pytest
 from harness.claims import load_default
 from harness.probes.outbound import FetchResult, parse_fetch_output
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_network_directive import PLACEHOLDER, internet_reached
+from harness.scenarios.test_network_directive import PLACEHOLDER, internet_reached, unit_reached
 
 URL = "http://192.0.2.10:18093/podnet-abc"
 TOKEN = "podnet-abc"
@@ -55,3 +55,10 @@ def test_claims_use_only_known_placeholders() -> None:
     for claim in load_default().select("network_directive_reaches_internet"):
         for line in claim.extra["network_lines"]:
             assert "{" not in PLACEHOLDER.sub("", line), (claim.id, line)
+
+
+def test_addhost_unit_not_reaching_fails_only_next_to_a_control_that_did() -> None:
+    assert unit_reached(SERVED, None, TOKEN) is True
+    assert unit_reached(fetched(6), SERVED, TOKEN) is False  # AddHost= ignored: no name
+    with pytest.raises(NoObservation, match="control"):
+        unit_reached(fetched(6), fetched(6), TOKEN)
