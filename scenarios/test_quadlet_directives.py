@@ -145,19 +145,22 @@ def several_refused(status: int, text: str, control: int, control_text: str) -> 
     return True
 
 
-@pytest.mark.parametrize("claim", params(REGISTRY.select("publish_with_host_network")))
-def test_publish_with_host_network(claim: Claim, target: Target, recorder: Recorder,
-                                   applicable: Any) -> None:
-    """The guide's podman run -p 8080:8080 --network=host: the container runs, and
-    podman's warning, against the claim's expectation (a flag or the guide's words)."""
+@pytest.mark.parametrize("claim", params(REGISTRY.select("port_mappings_discarded")))
+def test_port_mappings_discarded(claim: Claim, target: Target, recorder: Recorder,
+                                 applicable: Any) -> None:
+    """The guide's podman run -p 8080:8080 with the claim's --network (host, none): the
+    container runs, and podman's warning, against the claim's expectation (a flag or the
+    guide's words)."""
     applicable(claim)
-    status, text = containers.refusal(target, ["-p", "8080:8080", "--network=host"])
+    network = claim.extra["network"]
+    status, text = containers.refusal(target, ["-p", "8080:8080", f"--network={network}"])
     if status != 0:
         raise NoObservation(f"the container did not run: exit {status}: {text[-200:]}")
     warning = next((ln.strip() for ln in text.splitlines() if "Port mappings" in ln), None)
     observed: Any = (warning is not None and "discarded" in warning
                      if isinstance(claim.expected, bool) else warning)
-    recorder.check(claim, observed, evidence={"podman_output": text[-300:], "exit": status})
+    recorder.check(claim, observed, evidence={"network": network, "podman_output": text[-300:],
+                                              "exit": status})
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("container_unprivileged_port_start")))
