@@ -175,3 +175,49 @@ def test_unprivileged_port_start(claim: Claim, target: Target, recorder: Recorde
     host = target.sysctl("net.ipv4.ip_unprivileged_port_start")
     recorder.check(claim, done.stdout.strip(), evidence={
         "command": "podman " + " ".join(argv), "host_value": host})
+
+
+#: A UID/GID mapping of the container's own (the user's subordinate IDs from 1).
+OWN_MAPPING = ["--uidmap", "0:1:1000", "--gidmap", "0:1:1000"]
+#: podman's words when a container with its own mapping would join a pod.
+POD_MAPPING = "uid/gid map"
+
+
+def own_mapping_refused(in_pod: tuple[int, str], alone: tuple[int, str]) -> bool:
+    """Whether a container with its own mapping is refused in the pod; believed only
+    while the same container outside a pod runs (the control), and only for podman's
+    words about the mapping."""
+    if alone[0] != 0:
+        raise NoObservation(f"the container with its own mapping did not run outside a pod "
+                            f"either: {alone[1][-200:]}")
+    if in_pod[0] == 0:
+        return False
+    if POD_MAPPING not in in_pod[1]:
+        raise NoObservation(f"refused for another reason: {in_pod[1][-200:]}")
+    return True
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("pod_same_mapping")))
+def test_pod_mapping(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
+    """A container with its own UID/GID mapping: in a pod (whose infra container has the
+    default mapping), or next to a default one on a custom network (the guide's
+    alternative to Pod=)."""
+    applicable(claim)
+    with ExitStack() as stack:
+        if claim.extra["where"] == "pod":
+            pod = stack.enter_context(containers.pod(target))
+            target.podman("pod", "start", pod)
+            tried = containers.refusal(target, [f"--pod={pod}", *OWN_MAPPING])
+            alone = containers.refusal(target, OWN_MAPPING)
+            observed: Any = own_mapping_refused(tried, alone)
+            evidence = {"in_pod": f"exit {tried[0]}: {tried[1][-200:]}",
+                        "outside_a_pod": f"exit {alone[0]}"}
+        else:
+            net = stack.enter_context(containers.network(target))
+            first = stack.enter_context(containers.running(target, [f"--network={net}"],
+                                                           ["sleep", "60"]))
+            tried = containers.refusal(target, [f"--network={net}", *OWN_MAPPING])
+            observed = tried[0] == 0
+            evidence = {"default_container": first, "own_mapping": f"exit {tried[0]}: "
+                        f"{tried[1][-200:]}"}
+    recorder.check(claim, observed, evidence=evidence)

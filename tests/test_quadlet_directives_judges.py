@@ -82,3 +82,16 @@ def test_several_networks_refused_only_for_that_reason() -> None:
         several_refused(125, "Error: localhost/podnet/web: image not known", 0, "")
     with pytest.raises(NoObservation, match="control"):
         several_refused(125, REFUSED, 125, "Error: netavark: nftables error")
+
+
+def test_a_pod_taking_its_own_mapping_fails(tmp_path: Path) -> None:
+    from harness.scenarios.test_quadlet_directives import own_mapping_refused
+    message = ("Error: cannot specify a new uid/gid map when entering a pod with an infra "
+               "container: invalid argument")
+    _check("quadlets.pod-same-mapping", own_mapping_refused((125, message), (0, "")), tmp_path)
+    with pytest.raises(ClaimMismatch):
+        _check("quadlets.pod-same-mapping", own_mapping_refused((0, ""), (0, "")), tmp_path)
+    with pytest.raises(NoObservation, match="outside a pod"):
+        own_mapping_refused((125, message), (125, "Error: no subuid ranges found"))
+    with pytest.raises(NoObservation, match="another reason"):
+        own_mapping_refused((125, "Error: image not known"), (0, ""))
