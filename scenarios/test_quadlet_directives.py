@@ -179,8 +179,10 @@ def test_unprivileged_port_start(claim: Claim, target: Target, recorder: Recorde
 
 #: A UID/GID mapping of the container's own (the user's subordinate IDs from 1).
 OWN_MAPPING = ["--uidmap", "0:1:1000", "--gidmap", "0:1:1000"]
-#: podman's words when a container with its own mapping would join a pod.
-POD_MAPPING = "uid/gid map"
+#: podman's words when a container with its own mapping would join a pod (5.4: "cannot
+#: specify a new uid/gid map when entering a pod", 6.1: "cannot set user namespace mode
+#: when joining pod").
+POD_MAPPING = re.compile(r"uid/gid map|user namespace mode")
 
 
 def own_mapping_refused(in_pod: tuple[int, str], alone: tuple[int, str]) -> bool:
@@ -192,7 +194,7 @@ def own_mapping_refused(in_pod: tuple[int, str], alone: tuple[int, str]) -> bool
                             f"either: {alone[1][-200:]}")
     if in_pod[0] == 0:
         return False
-    if POD_MAPPING not in in_pod[1]:
+    if not POD_MAPPING.search(in_pod[1]):
         raise NoObservation(f"refused for another reason: {in_pod[1][-200:]}")
     return True
 
