@@ -21,10 +21,10 @@ from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.outbound_params import params
 from harness.results.recorder import NoObservation, Recorder
-from harness.scenarios.test_same_port import PORT, installed
 from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 from harness.wait import NotReady, poll
+from scenarios.test_same_port import PORT, installed
 
 pytestmark = [pytest.mark.lab, pytest.mark.custom_network]
 
@@ -120,9 +120,10 @@ def _served(target: Target, client: Client, *, internal: bool, socket: bool
         stack.enter_context(installed(target, files))
         stack.callback(target.remove_own, "networks", net)
         target.systemctl_user("start", unit, check=False)
+        served: bool
         try:
-            served = poll(lambda: client.http_get(url, timeout=3).ok or None,
-                          what=f"{url} served", timeout=ACTIVATION_WAIT, interval=0.5)
+            served = bool(poll(lambda: client.http_get(url, timeout=3).ok or None,
+                               what=f"{url} served", timeout=ACTIVATION_WAIT, interval=0.5))
         except NotReady:
             served = False
         state = target.systemctl_user("is-active", f"{container}.service",

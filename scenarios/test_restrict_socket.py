@@ -24,9 +24,9 @@ from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.outbound_params import params
 from harness.results.recorder import NoObservation, Recorder
-from harness.scenarios.test_same_port import PORT, installed
 from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
+from scenarios.test_same_port import PORT, installed
 
 pytestmark = [pytest.mark.lab, pytest.mark.socket_activation]
 

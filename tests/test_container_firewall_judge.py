@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_container_firewall import Tried, passed_firewall
+from scenarios.test_container_firewall import Tried, passed_firewall
 
 TOKEN = "podnet-2bd2fa6ce375"
 THROUGH = Tried(0, TOKEN, "podman --hooks-dir ... run ...")

@@ -11,7 +11,7 @@ from harness.claims import load_default
 from harness.probes.hostserver import HostServer
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_inherited_socket import (
+from scenarios.test_inherited_socket import (
     NOT_CONNECTED,
     Inherited,
     UnitRun,

@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_ipv6_inbound import ipv6_address, observation
+from scenarios.test_ipv6_inbound import ipv6_address, observation
 
 IP_OUTPUT = ("2: eth0    inet6 2001:db8:2::1/64 scope global nodad \\       valid_lft forever "
              "preferred_lft forever\n")

@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_isolate import Attempt, connection_allowed, isolate_options
+from scenarios.test_isolate import Attempt, connection_allowed, isolate_options
 
 SERVED = Attempt("net2", 0, "200", "podman run ... curl")
 TIMED_OUT = Attempt("net1", 28, "000curl: (28) Connection timed out after 3001 milliseconds",

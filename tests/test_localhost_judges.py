@@ -11,7 +11,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_outbound import MAP_GW, NO_MAP_GW, help_options, map_gw_arguments
+from scenarios.test_outbound import MAP_GW, NO_MAP_GW, help_options, map_gw_arguments
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HELP = (FIXTURES / "outbound" / "pasta-help-trixie.txt").read_text()

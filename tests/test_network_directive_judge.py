@@ -9,7 +9,7 @@ import pytest
 from harness.claims import load_default
 from harness.probes.outbound import FetchResult, parse_fetch_output
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_network_directive import PLACEHOLDER, internet_reached, unit_reached
+from scenarios.test_network_directive import PLACEHOLDER, internet_reached, unit_reached
 
 URL = "http://192.0.2.10:18093/podnet-abc"
 TOKEN = "podnet-abc"

@@ -9,7 +9,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_network_units import internal_listens, reachable_from
+from scenarios.test_network_units import internal_listens, reachable_from
 
 
 def _check(claim_id: str, observed: object, tmp_path: Path) -> None:

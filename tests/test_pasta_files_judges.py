@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_pasta_files import (
+from scenarios.test_pasta_files import (
     PCAP_MAGIC,
     debug_files,
     first_log_kept,

@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_pasta_processes import (
+from scenarios.test_pasta_processes import (
     SITUATIONS,
     new_pastas,
     none_counted,

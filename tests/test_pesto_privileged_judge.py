@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_pesto_privileged import Publish, refused
+from scenarios.test_pesto_privileged import Publish, refused
 
 ROOTLESSPORT = Publish(126, "Error: rootlessport cannot expose privileged port 80, you can "
                        "add 'net.ipv4.ip_unprivileged_port_start=80' to /etc/sysctl.conf",

@@ -10,7 +10,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_proxy_access import Fetch, on_demand, reached
+from scenarios.test_proxy_access import Fetch, on_demand, reached
 
 SERVED = Fetch(0, "200")
 REFUSED = Fetch(7, "000curl: (7) Failed to connect to whoami.example.com port 8080 after 1 ms")

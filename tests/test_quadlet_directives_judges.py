@@ -13,7 +13,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_quadlet_directives import (
+from scenarios.test_quadlet_directives import (
     dependencies,
     generated_name,
     generated_units,
@@ -85,7 +85,7 @@ def test_several_networks_refused_only_for_that_reason() -> None:
 
 
 def test_a_pod_taking_its_own_mapping_fails(tmp_path: Path) -> None:
-    from harness.scenarios.test_quadlet_directives import own_mapping_refused
+    from scenarios.test_quadlet_directives import own_mapping_refused
     message = ("Error: cannot specify a new uid/gid map when entering a pod with an infra "
                "container: invalid argument")
     _check("quadlets.pod-same-mapping", own_mapping_refused((125, message), (0, "")), tmp_path)

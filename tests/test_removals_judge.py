@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.results.recorder import NoObservation
-from harness.scenarios.test_removals import removed
+from scenarios.test_removals import removed
 
 MESSAGE = "Error: slirp4netns support has been removed, use --network=pasta instead"
 

@@ -9,7 +9,7 @@ import pytest
 from harness.claims import load_default
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_restrict_socket import Served, restricted_serves, unit_files
+from scenarios.test_restrict_socket import Served, restricted_serves, unit_files
 
 CRUN = "Error: OCI runtime error: crun: recvfrom(PF_NETLINK)"
 SERVED = Served(True, {"journal_errors": ""})

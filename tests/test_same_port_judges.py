@@ -11,7 +11,7 @@ from harness.claims import load_default
 from harness.proxies.sockets import parse_ss
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Run
-from harness.scenarios.test_same_port import (
+from scenarios.test_same_port import (
     activated,
     reuse_port_observation,
     second_socket_refused,
