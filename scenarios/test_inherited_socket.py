@@ -27,7 +27,7 @@ from harness.clients.netns import NetnsClient
 from harness.outbound_params import params
 from harness.probes import hostserver
 from harness.quadlet import container_unit
-from harness.results.recorder import NoObservation, Recorder
+from harness.results.recorder import NoObservation, Recorder, against_control
 from harness.services import IMAGE, PREFIX
 from harness.targets.base import Target
 from harness.wait import GiveUp, NotReady, poll
@@ -166,12 +166,8 @@ def quadlet_form(target: Target, server: hostserver.HostServer, restrict: bool) 
 def quadlet_replied(guide: UnitRun, control: UnitRun | None) -> bool:
     """The guide's unit got the reply; if not, the control (the same unit without
     RestrictAddressFamilies=) must have, or nothing is observed."""
-    if guide.replied:
-        return True
-    if control is None or not control.replied:
-        raise NoObservation("the unit without RestrictAddressFamilies= got no reply either: "
-                            f"{control.evidence['journal_errors'] if control else 'not run'}")
-    return False
+    return against_control(guide.replied, control is not None and control.replied,
+                           "the unit without RestrictAddressFamilies=")
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("fd_store_socket_kept")))

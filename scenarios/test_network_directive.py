@@ -30,7 +30,7 @@ from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, outbound
 from harness.quadlet import container_file, container_unit
-from harness.results.recorder import NoObservation, Recorder
+from harness.results.recorder import NoObservation, Recorder, against_control
 from harness.services import PREFIX
 from harness.targets.base import QUADLET_DIR, Target
 from harness.wait import NotReady, poll
@@ -158,12 +158,8 @@ def unit_reached(result: outbound.FetchResult, control: outbound.FetchResult | N
                  token: str) -> bool:
     """Whether the unit's container reached the server; "not reached" only while the
     same request from ``podman run`` with the equivalent options (the control) did."""
-    if result.reached(token):
-        return True
-    if control is None or not control.reached(token):
-        raise NoObservation("the control (podman run with the same options) did not reach "
-                            f"the server either: {control.evidence()['attempts'] if control else ''}")
-    return False
+    return against_control(result.reached(token), control is not None and control.reached(token),
+                           "podman run with the same options")
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("quadlet_reaches_host_main_interface")))

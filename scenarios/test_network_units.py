@@ -20,7 +20,7 @@ import pytest
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.outbound_params import params
-from harness.results.recorder import NoObservation, Recorder
+from harness.results.recorder import NoObservation, Recorder, against_control
 from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 from harness.wait import NotReady, poll
@@ -134,12 +134,7 @@ def _served(target: Target, client: Client, *, internal: bool, socket: bool
 def internal_listens(served: bool, control: bool | None) -> bool:
     """Served from host2; "not served" only while the same units on a network with
     Internal=false serve (the control)."""
-    if served:
-        return True
-    if not control:
-        raise NoObservation("the same units on a network with Internal=false did not serve "
-                            "either")
-    return False
+    return against_control(served, control, "the same units on a network with Internal=false")
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("internal_network_listens")))

@@ -23,7 +23,7 @@ import pytest
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.outbound_params import params
-from harness.results.recorder import NoObservation, Recorder
+from harness.results.recorder import Recorder, against_control
 from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 from scenarios.test_same_port import PORT, installed
@@ -85,12 +85,8 @@ def serve(target: Target, client: Client, *, restrict: bool, runtime: str | None
 def restricted_serves(guide: Served, control: Served | None) -> bool:
     """The guide's units served; when not, the control (the same units without the
     restriction, or without Network=none) must have, or nothing is observed."""
-    if guide.served:
-        return True
-    if control is None or not control.served:
-        raise NoObservation("the units without the restriction did not serve either: "
-                            f"{control.evidence['journal_errors'] if control else 'not run'}")
-    return False
+    return against_control(guide.served, control is not None and control.served,
+                           "the units without the restriction or without Network=none")
 
 
 def _runtime_missing(target: Target, runtime: str | None) -> str:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_container_firewall import Tried, passed_firewall
+from tests.claim_check import check
 
 TOKEN = "podnet-2bd2fa6ce375"
 THROUGH = Tried(0, TOKEN, "podman --hooks-dir ... run ...")
@@ -19,19 +18,15 @@ HOOK_FAILED = Tried(126, 'Error: OCI runtime error: crun: {"msg":"error executin
                     '`/home/test/fw/configure-firewall.bash` (exit code: 127)"}', "podman ...")
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def test_a_firewall_letting_port_80_through_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.firewall.other-tcp-dropped", passed_firewall(THROUGH, None, TOKEN),
+        check("restrict.firewall.other-tcp-dropped", passed_firewall(THROUGH, None, TOKEN),
                tmp_path)
 
 
 def test_a_firewall_dropping_port_443_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.firewall.tcp-443-allowed", passed_firewall(DROPPED, THROUGH, TOKEN),
+        check("restrict.firewall.tcp-443-allowed", passed_firewall(DROPPED, THROUGH, TOKEN),
                tmp_path)
 
 

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
 from harness.probes.hostserver import HostServer
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_inherited_socket import (
     NOT_CONNECTED,
     Inherited,
@@ -19,6 +17,7 @@ from scenarios.test_inherited_socket import (
     quadlet_text,
     socket_kept,
 )
+from tests.claim_check import check
 
 TOKEN = "podnet-8186e742ee36"
 REPLY = ("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.13.5\r\nContent-Length: 20\r\n"
@@ -30,10 +29,6 @@ CRUN = ("conmon 35d5db <error>: Failed to create container: exit status 1 | "
         "Error: OCI runtime error: crun: recvfrom(PF_NETLINK)")
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def test_the_reply_through_fd_3_is_kept() -> None:
     assert socket_kept(KEPT, TOKEN) is True
 
@@ -41,12 +36,12 @@ def test_the_reply_through_fd_3_is_kept() -> None:
 def test_a_closed_fd_3_fails_the_preserve_fds_claim(tmp_path: Path) -> None:
     """The wrong world: podman closing the socket in spite of --preserve-fds=1."""
     with pytest.raises(ClaimMismatch):
-        _check("outbound.inherit-socket.bash-example", socket_kept(CLOSED, TOKEN), tmp_path)
+        check("outbound.inherit-socket.bash-example", socket_kept(CLOSED, TOKEN), tmp_path)
 
 
 def test_a_socket_kept_without_preserve_fds_fails_the_closing_claim(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("outbound.inherit-socket.closed-by-default", socket_kept(KEPT, TOKEN), tmp_path)
+        check("outbound.inherit-socket.closed-by-default", socket_kept(KEPT, TOKEN), tmp_path)
 
 
 @pytest.mark.parametrize("result", [
@@ -72,7 +67,7 @@ def test_a_unit_failing_only_with_the_restriction_fails_the_claim(tmp_path: Path
     guide = UnitRun(False, {"journal_errors": CRUN})
     control = UnitRun(True, {"journal_errors": ""})
     with pytest.raises(ClaimMismatch):
-        _check("outbound.inherit-socket.quadlet-example", quadlet_replied(guide, control),
+        check("outbound.inherit-socket.quadlet-example", quadlet_replied(guide, control),
                tmp_path)
 
 

@@ -7,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_ipv6_inbound import ipv6_address, observation
+from tests.claim_check import check
 
 IP_OUTPUT = ("2: eth0    inet6 2001:db8:2::1/64 scope global nodad \\       valid_lft forever "
              "preferred_lft forever\n")
 CLIENT = "2001:db8:2::10"
-
-
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
 
 
 def test_the_global_address_is_read() -> None:
@@ -28,13 +23,13 @@ def test_the_global_address_is_read() -> None:
 
 def test_a_translated_source_fails_pasta(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("beyond.ipv6.pasta", observation(True, "10.89.0.2", CLIENT), tmp_path)
-    _check("beyond.ipv6.pasta", observation(True, CLIENT, CLIENT), tmp_path)
+        check("beyond.ipv6.pasta", observation(True, "10.89.0.2", CLIENT), tmp_path)
+    check("beyond.ipv6.pasta", observation(True, CLIENT, CLIENT), tmp_path)
 
 
 def test_not_served_over_ipv6_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("beyond.ipv6.pasta-custom-network", observation(False, None, CLIENT), tmp_path)
+        check("beyond.ipv6.pasta-custom-network", observation(False, None, CLIENT), tmp_path)
 
 
 def test_served_without_a_log_line_is_no_observation() -> None:

@@ -8,17 +8,13 @@ from pathlib import Path
 import pytest
 
 from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_isolate import Attempt, connection_allowed, isolate_options
+from tests.claim_check import check
 
 SERVED = Attempt("net2", 0, "200", "podman run ... curl")
 TIMED_OUT = Attempt("net1", 28, "000curl: (28) Connection timed out after 3001 milliseconds",
                     "podman run ... curl")
-
-
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
 
 
 def test_the_table_has_every_pair_and_the_default() -> None:
@@ -32,12 +28,12 @@ def test_the_table_has_every_pair_and_the_default() -> None:
 
 def test_a_strict_network_letting_the_connection_through_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.isolate.strict-to-false", connection_allowed(SERVED, SERVED), tmp_path)
+        check("restrict.isolate.strict-to-false", connection_allowed(SERVED, SERVED), tmp_path)
 
 
 def test_false_networks_that_isolate_fail(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.isolate.false-to-false", connection_allowed(TIMED_OUT, SERVED),
+        check("restrict.isolate.false-to-false", connection_allowed(TIMED_OUT, SERVED),
                tmp_path)
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_outbound import MAP_GW, NO_MAP_GW, help_options, map_gw_arguments
+from tests.claim_check import check
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HELP = (FIXTURES / "outbound" / "pasta-help-trixie.txt").read_text()
@@ -19,12 +18,8 @@ PLAIN = (FIXTURES / "pasta_processes" / "containers.txt").read_text().splitlines
 MAPPED = [arg for arg in PLAIN if arg != NO_MAP_GW]
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def test_map_gw_omits_no_map_gw(tmp_path: Path) -> None:
-    _check("outbound.localhost.map-gw-not-a-pasta-option", map_gw_arguments(MAPPED, PLAIN),
+    check("outbound.localhost.map-gw-not-a-pasta-option", map_gw_arguments(MAPPED, PLAIN),
            tmp_path)
 
 
@@ -32,7 +27,7 @@ def test_map_gw_omits_no_map_gw(tmp_path: Path) -> None:
 def test_podman_keeping_no_map_gw_or_passing_map_gw_on_fails(args: list[str],
                                                              tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("outbound.localhost.map-gw-not-a-pasta-option", map_gw_arguments(args, PLAIN),
+        check("outbound.localhost.map-gw-not-a-pasta-option", map_gw_arguments(args, PLAIN),
                tmp_path)
 
 
@@ -42,14 +37,14 @@ def test_a_control_without_no_map_gw_is_no_observation() -> None:
 
 
 def test_pasta_help_lists_no_map_gw_only(tmp_path: Path) -> None:
-    _check("outbound.localhost.pasta-help-map-gw", help_options(HELP, (MAP_GW, NO_MAP_GW)),
+    check("outbound.localhost.pasta-help-map-gw", help_options(HELP, (MAP_GW, NO_MAP_GW)),
            tmp_path)
 
 
 def test_a_help_text_with_map_gw_fails(tmp_path: Path) -> None:
     text = HELP + "  --map-gw\t\tMap gateway address to host\n"
     with pytest.raises(ClaimMismatch):
-        _check("outbound.localhost.pasta-help-map-gw", help_options(text, (MAP_GW, NO_MAP_GW)),
+        check("outbound.localhost.pasta-help-map-gw", help_options(text, (MAP_GW, NO_MAP_GW)),
                tmp_path)
 
 
@@ -62,4 +57,4 @@ def test_an_error_instead_of_help_is_no_observation() -> None:
 def test_a_server_seeing_another_source_fails_the_warning(source: str | None,
                                                           tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("outbound.localhost.tcp-ns-seen-from-loopback", source, tmp_path)
+        check("outbound.localhost.tcp-ns-seen-from-loopback", source, tmp_path)

@@ -6,18 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_network_units import internal_listens, reachable_from
-
-
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
+from tests.claim_check import check
 
 
 def test_on_both_networks_holds(tmp_path: Path) -> None:
-    _check("restrict.multiple-networks.quadlet", reachable_from(
+    check("restrict.multiple-networks.quadlet", reachable_from(
         {"a": "10.89.1.2", "b": "10.89.0.2"}, {"a": True, "b": True}), tmp_path)
 
 
@@ -29,7 +24,7 @@ def test_a_container_missing_from_one_network_fails(addresses: dict[str, str | N
                                                     fetched: dict[str, bool],
                                                     tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.multiple-networks.quadlet", reachable_from(addresses, fetched),
+        check("restrict.multiple-networks.quadlet", reachable_from(addresses, fetched),
                tmp_path)
 
 
@@ -42,6 +37,6 @@ def test_internal_network_not_listening_fails_next_to_a_serving_control(
         tmp_path: Path) -> None:
     assert internal_listens(True, None) is True
     with pytest.raises(ClaimMismatch):
-        _check("restrict.internal.publish-port", internal_listens(False, True), tmp_path)
+        check("restrict.internal.publish-port", internal_listens(False, True), tmp_path)
     with pytest.raises(NoObservation, match="Internal=false"):
         internal_listens(False, False)

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_pasta_files import (
     PCAP_MAGIC,
     debug_files,
@@ -17,6 +15,7 @@ from scenarios.test_pasta_files import (
     log_pid,
     placed,
 )
+from tests.claim_check import check
 
 HEADER = "pasta 0.0~git20250503.587980c-2+deb13u1: /usr/bin/pasta.avx2 ({pid})\n"
 LOG = HEADER.format(pid=11590) + (
@@ -24,29 +23,25 @@ LOG = HEADER.format(pid=11590) + (
     "0.5175:          Flow 0 (INI): TAP [192.0.2.1]:55518 -> [192.0.2.10]:9 => ?\n")
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def test_the_installed_pasta_is_not_the_test_directorys(tmp_path: Path) -> None:
     """The wrong world: podman ignoring helper_binaries_dir."""
     bindir = "/home/test/.cache/podnet/pasta-1/bin"
-    _check("pasta.executable.helper-binaries-dir",
+    check("pasta.executable.helper-binaries-dir",
            {"shown": placed(f"{bindir}/pasta", bindir), "runs": placed(f"{bindir}/pasta", bindir)},
            tmp_path)
     with pytest.raises(ClaimMismatch):
-        _check("pasta.executable.helper-binaries-dir",
+        check("pasta.executable.helper-binaries-dir",
                {"shown": placed("/usr/bin/pasta", bindir), "runs": placed(None, bindir)},
                tmp_path)
 
 
 def test_debug_files_hold_only_with_trace_lines_and_a_capture(tmp_path: Path) -> None:
-    _check("pasta.debug.log-pcap-trace", debug_files(LOG, PCAP_MAGIC), tmp_path)
+    check("pasta.debug.log-pcap-trace", debug_files(LOG, PCAP_MAGIC), tmp_path)
     without_trace = "\n".join(LOG.splitlines()[:2])
     for observed in (debug_files(without_trace, PCAP_MAGIC), debug_files(LOG, ""),
                      debug_files("", PCAP_MAGIC)):
         with pytest.raises(ClaimMismatch):
-            _check("pasta.debug.log-pcap-trace", observed, tmp_path)
+            check("pasta.debug.log-pcap-trace", observed, tmp_path)
 
 
 def test_the_log_header_names_the_pid() -> None:
@@ -56,13 +51,13 @@ def test_the_log_header_names_the_pid() -> None:
 
 def test_a_second_pasta_truncating_the_log_holds(tmp_path: Path) -> None:
     after = HEADER.format(pid=11620)
-    _check("pasta.debug.log-truncated", first_log_kept(LOG, after), tmp_path)
+    check("pasta.debug.log-truncated", first_log_kept(LOG, after), tmp_path)
 
 
 def test_a_log_appended_to_fails(tmp_path: Path) -> None:
     """The wrong world: the second pasta appends, the first one's lines stay."""
     with pytest.raises(ClaimMismatch):
-        _check("pasta.debug.log-truncated",
+        check("pasta.debug.log-truncated",
                first_log_kept(LOG, LOG + HEADER.format(pid=11620)), tmp_path)
 
 

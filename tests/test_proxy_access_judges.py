@@ -7,40 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_proxy_access import Fetch, on_demand, reached
+from tests.claim_check import check
 
 SERVED = Fetch(0, "200")
 REFUSED = Fetch(7, "000curl: (7) Failed to connect to whoami.example.com port 8080 after 1 ms")
 NO_NAME = Fetch(28, "000curl: (28) Resolving timed out after 3000 milliseconds")
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def test_an_internal_network_reaching_the_proxy_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("reverse-proxy.custom-network.addhost-internal-true", reached(SERVED, None),
+        check("reverse-proxy.custom-network.addhost-internal-true", reached(SERVED, None),
                tmp_path)
 
 
 def test_an_alias_resolving_before_the_proxy_runs_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("reverse-proxy.custom-network.alias-not-on-demand", reached(SERVED, None),
+        check("reverse-proxy.custom-network.alias-not-on-demand", reached(SERVED, None),
                tmp_path)
-    _check("reverse-proxy.custom-network.alias-not-on-demand", reached(NO_NAME, SERVED),
+    check("reverse-proxy.custom-network.alias-not-on-demand", reached(NO_NAME, SERVED),
            tmp_path)
 
 
 def test_a_proxy_already_running_is_not_started_on_demand(tmp_path: Path) -> None:
     running = {"service_before": "active", "service_after": "active"}
     with pytest.raises(ClaimMismatch):
-        _check("reverse-proxy.custom-network.addhost-internal-false",
+        check("reverse-proxy.custom-network.addhost-internal-false",
                on_demand(SERVED, running), tmp_path)
-    _check("reverse-proxy.custom-network.addhost-internal-false",
+    check("reverse-proxy.custom-network.addhost-internal-false",
            on_demand(SERVED, {"service_before": "inactive", "service_after": "active"}),
            tmp_path)
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_quadlet_directives import (
     dependencies,
     generated_name,
@@ -20,15 +19,12 @@ from scenarios.test_quadlet_directives import (
     network_option,
     several_refused,
 )
+from tests.claim_check import check
 
 UNITS = generated_units((Path(__file__).parent / "fixtures" / "quadlet" /
                          "dryrun-5.4.2.txt").read_text())
 REFUSED = ("Error: cannot set multiple networks without bridge network mode, selected mode "
            "none: invalid argument")
-
-
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
 
 
 def _deps(unit: str, keys: dict[str, bool]) -> dict[str, bool]:
@@ -47,7 +43,7 @@ def test_the_recorded_units_hold(tmp_path: Path) -> None:
                            ("quadlets.network-name-no-dependencies", "byname.service"),
                            ("quadlets.default-wait-network-online", "byfile.service"),
                            ("quadlets.default-dependencies-false", "nodeps.service")]:
-        _check(claim_id, _deps(unit, registry.get(claim_id).expected), tmp_path)
+        check(claim_id, _deps(unit, registry.get(claim_id).expected), tmp_path)
 
 
 @pytest.mark.parametrize(("claim_id", "unit"), [
@@ -59,7 +55,7 @@ def test_the_recorded_units_hold(tmp_path: Path) -> None:
 def test_the_other_units_fail(claim_id: str, unit: str, tmp_path: Path) -> None:
     """Each claim judged on the unit of the opposite setting: it must fail."""
     with pytest.raises(ClaimMismatch):
-        _check(claim_id, _deps(unit, load_default().get(claim_id).expected), tmp_path)
+        check(claim_id, _deps(unit, load_default().get(claim_id).expected), tmp_path)
 
 
 def test_network_names_are_read_from_podman_run() -> None:
@@ -71,7 +67,7 @@ def test_network_names_are_read_from_podman_run() -> None:
 
 def test_a_name_other_than_networkname_fails(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("quadlets.network-name-set", generated_name("systemd-named", "named", "other"),
+        check("quadlets.network-name-set", generated_name("systemd-named", "named", "other"),
                tmp_path)
 
 
@@ -88,12 +84,12 @@ def test_a_pod_taking_its_own_mapping_fails(tmp_path: Path) -> None:
     from scenarios.test_quadlet_directives import own_mapping_refused
     message = ("Error: cannot specify a new uid/gid map when entering a pod with an infra "
                "container: invalid argument")
-    _check("quadlets.pod-same-mapping", own_mapping_refused((125, message), (0, "")), tmp_path)
+    check("quadlets.pod-same-mapping", own_mapping_refused((125, message), (0, "")), tmp_path)
     six = ("Error: cannot set user namespace mode when joining pod with infra container: "
            "invalid argument")  # podman 6.1.1
     assert own_mapping_refused((125, six), (0, "")) is True
     with pytest.raises(ClaimMismatch):
-        _check("quadlets.pod-same-mapping", own_mapping_refused((0, ""), (0, "")), tmp_path)
+        check("quadlets.pod-same-mapping", own_mapping_refused((0, ""), (0, "")), tmp_path)
     with pytest.raises(NoObservation, match="outside a pod"):
         own_mapping_refused((125, message), (125, "Error: no subuid ranges found"))
     with pytest.raises(NoObservation, match="another reason"):

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_restrict_socket import Served, restricted_serves, unit_files
+from tests.claim_check import check
 
 CRUN = "Error: OCI runtime error: crun: recvfrom(PF_NETLINK)"
 SERVED = Served(True, {"journal_errors": ""})
@@ -18,10 +17,6 @@ FAILED = Served(False, {"journal_errors": CRUN})
 
 class _Home:
     home = "/home/test"
-
-
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
 
 
 def test_the_restricted_units_are_the_guides() -> None:
@@ -39,12 +34,12 @@ def test_the_restricted_units_are_the_guides() -> None:
 def test_a_regression_not_reproduced_fails(tmp_path: Path) -> None:
     """The wrong world for crun 1.17-1.22: the restricted units serve."""
     with pytest.raises(ClaimMismatch):
-        _check("restrict.address-families.crun-regression", restricted_serves(SERVED, None),
+        check("restrict.address-families.crun-regression", restricted_serves(SERVED, None),
                tmp_path)
 
 
 def test_failing_only_with_the_restriction_holds_the_regression(tmp_path: Path) -> None:
-    _check("restrict.address-families.crun-regression", restricted_serves(FAILED, SERVED),
+    check("restrict.address-families.crun-regression", restricted_serves(FAILED, SERVED),
            tmp_path)
 
 
@@ -55,5 +50,5 @@ def test_a_server_failing_without_the_restriction_too_is_no_observation() -> Non
 
 def test_network_none_not_serving_fails_next_to_a_serving_control(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("restrict.network-none.socket-activation", restricted_serves(FAILED, SERVED),
+        check("restrict.network-none.socket-activation", restricted_serves(FAILED, SERVED),
                tmp_path)

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
 from harness.proxies.sockets import parse_ss
-from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
-from harness.results.schema import Run
+from harness.results.recorder import ClaimMismatch, NoObservation
 from scenarios.test_same_port import (
     activated,
     reuse_port_observation,
@@ -18,6 +16,7 @@ from scenarios.test_same_port import (
     shared_socket_observation,
     socket_holders,
 )
+from tests.claim_check import check
 
 SHARED_SS = ('LISTEN 0 4096 0.0.0.0:8080 0.0.0.0:* users:(("nginx",pid=6635,fd=3),'
              '("nginx",pid=6632,fd=3),("conmon",pid=6628,fd=3),("nginx",pid=6607,fd=3),'
@@ -30,16 +29,12 @@ IN_USE_STATUS = ("app2.socket: Failed to create listening socket (0.0.0.0:8080):
                  "already in use\napp2.socket: Failed with result 'resources'.")
 
 
-def _check(claim_id: str, observed: object, tmp_path: Path) -> None:
-    Recorder(Run("r", 0.0), tmp_path).check(load_default().get(claim_id), observed)
-
-
 def _served(**counts: int) -> dict[str, object]:
     return {"requests": 16, "answered": sum(counts.values()), "served_by": counts}
 
 
 def test_reuse_port_both_serving_holds(tmp_path: Path) -> None:
-    _check("inbound.same-port.reuse-port",
+    check("inbound.same-port.reuse-port",
            reuse_port_observation([True, True], 2, _served(app1=9, app2=7)), tmp_path)
 
 
@@ -51,7 +46,7 @@ def test_reuse_port_both_serving_holds(tmp_path: Path) -> None:
 def test_reuse_port_wrong_worlds_fail(started: list[bool], sockets: int,
                                       served: dict[str, object], tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("inbound.same-port.reuse-port",
+        check("inbound.same-port.reuse-port",
                reuse_port_observation(started, sockets, served), tmp_path)
 
 
@@ -61,13 +56,13 @@ def test_reuse_port_nothing_answered_is_no_observation() -> None:
 
 
 def test_second_socket_refused_for_the_port_in_use(tmp_path: Path) -> None:
-    _check("inbound.same-port.without-reuse-port",
+    check("inbound.same-port.without-reuse-port",
            second_socket_refused(True, False, IN_USE_STATUS), tmp_path)
 
 
 def test_a_second_socket_that_listens_fails_the_claim(tmp_path: Path) -> None:
     with pytest.raises(ClaimMismatch):
-        _check("inbound.same-port.without-reuse-port",
+        check("inbound.same-port.without-reuse-port",
                second_socket_refused(True, True, ""), tmp_path)
 
 
@@ -89,13 +84,13 @@ def test_a_socket_each_is_not_shared(tmp_path: Path) -> None:
     holders = socket_holders(parse_ss(TWO_SOCKETS_SS), PIDS)
     assert holders == [["app1"], ["app2"]]
     with pytest.raises(ClaimMismatch):
-        _check("inbound.same-port.shared-socket",
+        check("inbound.same-port.shared-socket",
                shared_socket_observation(holders, list(PIDS), _served(app1=9, app2=7)),
                tmp_path)
 
 
 def test_shared_socket_held_by_both_holds(tmp_path: Path) -> None:
-    _check("inbound.same-port.shared-socket", shared_socket_observation(
+    check("inbound.same-port.shared-socket", shared_socket_observation(
         socket_holders(parse_ss(SHARED_SS), PIDS), list(PIDS), _served(app1=10, app2=6)),
         tmp_path)
 
@@ -104,5 +99,5 @@ def test_a_socket_activating_both_services_fails(tmp_path: Path) -> None:
     services = ["a1.service", "a2.service"]
     assert activated({"a1.service": "active", "a2.service": "inactive"}, services) == ["app1"]
     with pytest.raises(ClaimMismatch):
-        _check("inbound.same-port.socket-activates-one-service",
+        check("inbound.same-port.socket-activates-one-service",
                activated(dict.fromkeys(services, "active"), services), tmp_path)

@@ -28,6 +28,17 @@ class NoObservation(AssertionError):
     unrelated reason, a service that never started): an error, never a pass."""
 
 
+def against_control(held: bool, control_held: bool | None, control: str) -> bool:
+    """A check's "held"; its "did not hold" believed only when the positive control (the
+    same setup without what the claim is about, described by ``control``) held. A control
+    that failed, or was not run, leaves nothing observed."""
+    if held:
+        return True
+    if not control_held:
+        raise NoObservation(f"the control ({control}) did not succeed either")
+    return False
+
+
 @dataclass
 class Recorder:
     run: Run
