@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ import pytest
 
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
 from harness.outbound_params import params
 from harness.probes import hostserver
 from harness.results.recorder import NoObservation, Recorder
@@ -49,18 +47,15 @@ DNS_NAME = "firewall.podnet.example"
 TIMED_OUT = 28
 
 
-def _python(client: Client) -> str:
-    return sys.executable if isinstance(client, NetnsClient) else "python3"
-
 
 @pytest.fixture(scope="module")
 def host2_servers(client: Client) -> Iterator[dict[str, hostserver.HostServer]]:
     """host2's HTTP servers on ports 443 and 80 and its DNS server."""
     with ExitStack() as stack:
         web = {str(port): stack.enter_context(hostserver.http_server(
-            client.run, client.address, port, python=_python(client))) for port in (443, 80)}
+            client.run, client.address, port, python=client.python)) for port in (443, 80)}
         web["dns"] = stack.enter_context(hostserver.dns_server(
-            client.run, client.address, DNS_NAME, "203.0.113.53", python=_python(client)))
+            client.run, client.address, DNS_NAME, "203.0.113.53", python=client.python))
         yield web
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import secrets
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ import pytest
 
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
 from harness.outbound_params import params
 from harness.probes import hostserver
 from harness.quadlet import container_unit
@@ -45,9 +43,8 @@ OUTPUT_TIMEOUT = 60.0
 
 @pytest.fixture(scope="module")
 def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
-    python = sys.executable if isinstance(client, NetnsClient) else "python3"
     with hostserver.http_server(client.run, client.address, INTERNET_PORT,
-                                python=python) as server:
+                                python=client.python) as server:
         yield server
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -25,7 +24,6 @@ import pytest
 from harness import containers
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, outbound
@@ -48,9 +46,8 @@ PLACEHOLDER = re.compile(r"\{(internal|external)(_name)?\}")
 
 @pytest.fixture(scope="module")
 def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
-    python = sys.executable if isinstance(client, NetnsClient) else "python3"
     with hostserver.http_server(client.run, client.address, INTERNET_PORT,
-                                python=python) as server:
+                                python=client.python) as server:
         yield server
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -23,7 +22,6 @@ from harness import containers
 from harness.capabilities import Capabilities
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.outbound_params import expand, params, run_args, urls
 from harness.probes import hostserver, outbound, procs
@@ -38,9 +36,6 @@ REGISTRY = load_default()
 LOCALHOST_PORT, MAIN_PORT, INTERNET_PORT = 18080, 18081, 18082
 LOCALHOST_UDP_PORT, MAIN_UDP_PORT = 18083, 18084
 
-
-def _client_python(client: Client) -> str:
-    return sys.executable if isinstance(client, NetnsClient) else "python3"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +75,7 @@ def _server(claim: Claim, tcp: str, request: pytest.FixtureRequest) -> hostserve
 @pytest.fixture(scope="module")
 def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
     with hostserver.http_server(client.run, client.address, INTERNET_PORT,
-                                python=_client_python(client)) as server:
+                                python=client.python) as server:
         yield server
 
 

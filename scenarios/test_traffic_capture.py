@@ -14,7 +14,6 @@ import base64
 import contextlib
 import secrets
 import shlex
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import pytest
 
 from harness.claims import load_default
 from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
 from harness.methods import get_method
 from harness.probes import hostserver, pcap
 from harness.results.recorder import NoObservation, Recorder
@@ -36,14 +34,11 @@ REGISTRY = load_default()
 HTTP_PORT = 80
 
 
-def _python(client: Client) -> str:
-    return sys.executable if isinstance(client, NetnsClient) else "python3"
-
 
 @pytest.fixture(scope="module")
 def web_on_host2(client: Client) -> Iterator[hostserver.HostServer]:
     with hostserver.http_server(client.run, client.address, HTTP_PORT,
-                                python=_python(client)) as server:
+                                python=client.python) as server:
         yield server
 
 
@@ -65,7 +60,7 @@ def dns_on_host2(client: Client, web_on_host2: hostserver.HostServer
     with host2's address."""
     name = REGISTRY.get("pcap.dns-resolved-address").extra["server_name"]
     with hostserver.dns_server(client.run, client.address, name, web_on_host2.address,
-                               python=_python(client)) as server:
+                               python=client.python) as server:
         yield server
 
 

@@ -30,6 +30,8 @@ class Client(ABC):
     name: str
     #: The address this client's traffic comes from, as the target should see it.
     address: str
+    #: The Python that runs podnet's servers on the client.
+    python: str = "python3"
 
     @abstractmethod
     def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,

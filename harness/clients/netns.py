@@ -11,6 +11,9 @@ from harness.run import Completed, run
 
 
 class NetnsClient(Client):
+    #: The namespace shares this machine's files: the controller's own Python.
+    python = sys.executable
+
     def __init__(self, name: str, netns: str, address: str) -> None:
         self.name = name
         self.netns = netns
