@@ -37,6 +37,21 @@ def container_unit(target: Target, unit: str, text: str, *, start: bool = True
         target.undo_units(path)
 
 
+@contextlib.contextmanager
+def network_unit(target: Target, name: str, text: str = "[Network]\n") -> Iterator[str]:
+    """``name``.network in the user's quadlet directory; yields the network's name
+    (``systemd-NAME``, quadlet's default). On exit the file, its unit and the network
+    quadlet created (labelled by the file's ``Label=``) are removed; a file of that name
+    that this session did not write stays, with its unit and network."""
+    path = f"{target.home}/{QUADLET_DIR}/{name}.network"
+    try:
+        target.write_file(path, target.label_quadlet(path, text))
+        yield f"systemd-{name}"
+    finally:
+        target.undo_units(path)
+        target.remove_own("networks", f"systemd-{name}")
+
+
 def dryrun(target: Target) -> str:
     """The user generator's output for the user's quadlet files (``--user --dryrun``)."""
     done = target.run([SYSTEM_GENERATOR, "--user", "--dryrun"], check=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -27,10 +27,10 @@ from harness.clients.base import Client
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, outbound
-from harness.quadlet import container_file, container_unit
+from harness.quadlet import container_file, container_unit, network_unit
 from harness.results.recorder import NoObservation, Recorder, against_control
 from harness.services import PREFIX
-from harness.targets.base import QUADLET_DIR, Target
+from harness.targets.base import Target
 from harness.wait import NotReady, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.outbound]
@@ -51,18 +51,6 @@ def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
         yield server
 
 
-@contextmanager
-def _network_file(target: Target, name: str, internal: bool) -> Iterator[None]:
-    path = f"{target.home}/{QUADLET_DIR}/{name}.network"
-    text = f"[Network]\nInternal={'true' if internal else 'false'}\n"
-    try:
-        target.write_file(path, target.label_quadlet(path, text))
-        yield
-    finally:
-        target.undo_units(path)
-        target.remove_own("networks", f"systemd-{name}")
-
-
 def _networks(target: Target, lines: list[str], stack: ExitStack) -> list[str]:
     """The claim's lines with each placeholder replaced by a network made for it."""
     made: dict[str, str] = {}
@@ -73,7 +61,8 @@ def _networks(target: Target, lines: list[str], stack: ExitStack) -> list[str]:
             made[found] = stack.enter_context(containers.network(target, options=options))
         else:
             name = f"{PREFIX}{kind}-{secrets.token_hex(3)}"
-            stack.enter_context(_network_file(target, name, kind == "internal"))
+            stack.enter_context(network_unit(
+                target, name, f"[Network]\nInternal={'true' if kind == 'internal' else 'false'}\n"))
             made[found] = name
     return [PLACEHOLDER.sub(lambda m: made[m.group(0)], line) for line in lines]
 

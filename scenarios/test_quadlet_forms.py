@@ -25,10 +25,10 @@ from harness.errors import PodnetError
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import nginx_log
-from harness.quadlet import container_file, container_unit
+from harness.quadlet import container_file, container_unit, network_unit
 from harness.results.recorder import Recorder
 from harness.services import PREFIX
-from harness.targets.base import QUADLET_DIR, Target
+from harness.targets.base import Target
 from harness.wait import logged, poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.source_address]
@@ -79,13 +79,8 @@ def _network_file(target: Target, name: str, needed: bool) -> Iterator[None]:
     if not needed:
         yield
         return
-    path = f"{target.home}/{QUADLET_DIR}/{name}.network"
-    try:
-        target.write_file(path, target.label_quadlet(path, NETWORK_TEXT))
+    with network_unit(target, name, NETWORK_TEXT):
         yield
-    finally:
-        target.undo_units(path)
-        target.remove_own("networks", f"systemd-{name}")
 
 
 def _serve_from_quadlet(target: Target, client: Client, method_id: str,
