@@ -136,6 +136,8 @@ PROPERTY_WORDS: dict[str, Wording] = {
                                                 "does not reach the internet"),
     "quadlet_reaches_host_main_interface": _flag("reaches the host's main interface",
                                                  "does not reach the host's main interface"),
+    "quadlet_reaches_host_localhost": _flag("reaches the host's localhost",
+                                            "does not reach the host's localhost"),
     "reuse_port_serves": Wording(template="{}", pair="{}: {}"),
     "second_socket_fails": _flag("the second socket fails", "the second socket listens"),
     "shared_socket": Wording(template="{}", pair="{}: {}"),

@@ -154,10 +154,37 @@ def test_quadlet_main_interface(claim: Claim, target: Target, recorder: Recorder
     """The claim's [Container] lines; the container connects to the claim's host name at
     the server's port. The control is podman run with the claim's ``run_args``."""
     applicable(claim, get_method(claim.method) if claim.method else None)
-    url = main_server.url(claim.extra["connect"])
-    result, evidence = unit_fetch(target, [], url, claim.extra["container"])
-    control = (None if result.reached(main_server.token) else outbound.container_fetch(
-        target, "pasta", [url], run_args=claim.extra["run_args"]))
-    recorder.check(claim, unit_reached(result, control, main_server.token), evidence={
-        **evidence, **result.evidence(), "server": f"{main_server.address}:{main_server.port}",
+    _quadlet_reach(claim, target, recorder, main_server)
+
+
+def _quadlet_reach(claim: Claim, target: Target, recorder: Recorder,
+                   server: hostserver.HostServer) -> None:
+    """The claim's [Container] lines (``container``) and Network= lines (``network_lines``);
+    the container connects to the claim's host name at the server's port. The control is
+    ``podman run --network=CONTROL_NETWORK RUN_ARGS`` (``control_network``: pasta)."""
+    url = server.url(claim.extra["connect"])
+    result, evidence = unit_fetch(target, claim.extra.get("network_lines", []), url,
+                                  claim.extra.get("container", []))
+    control = (None if result.reached(server.token) else outbound.container_fetch(
+        target, claim.extra.get("control_network", "pasta"), [url],
+        run_args=claim.extra.get("run_args", [])))
+    recorder.check(claim, unit_reached(result, control, server.token), evidence={
+        **evidence, **result.evidence(), "server": f"{server.address}:{server.port}",
         **({"control": control.evidence()["attempts"]} if control else {})})
+
+
+LOCALHOST_PORT = 18098
+
+
+@pytest.fixture(scope="module")
+def localhost_server(target: Target) -> Iterator[hostserver.HostServer]:
+    with hostserver.http_server(target.run, "127.0.0.1", LOCALHOST_PORT,
+                                record=target.record_file) as server:
+        yield server
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("quadlet_reaches_host_localhost")))
+def test_quadlet_localhost(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
+                           localhost_server: hostserver.HostServer) -> None:
+    applicable(claim, get_method(claim.method) if claim.method else None)
+    _quadlet_reach(claim, target, recorder, localhost_server)
