@@ -151,6 +151,7 @@ PROPERTY_WORDS: dict[str, Wording] = {
     "port_mappings_discarded": Wording(yes="discarded with a warning",
                                        no="not discarded", template="warns “{}”"),
     "container_unprivileged_port_start": Wording(template="{}"),
+    "container_user_binds_port": _flag("binds the port", "permission denied"),
     "pasta_executable_shown": Wording(template="{}"),
     "helper_binaries_dir_pasta": Wording(template="{}", pair="{}: {}"),
     "pasta_built_from_source": _flag("built from source", "not built"),

@@ -223,3 +223,37 @@ def test_pod_mapping(claim: Claim, target: Target, recorder: Recorder, applicabl
             evidence = {"default_container": first, "own_mapping": f"exit {tried[0]}: "
                         f"{tried[1][-200:]}"}
     recorder.check(claim, observed, evidence=evidence)
+
+
+#: Binds TCP PORT in the container and exits 0, or prints Python's error and exits 1.
+BIND = ("import socket,sys\ns=socket.socket()\ntry:\n    s.bind(('0.0.0.0', int(sys.argv[1])))\n"
+        "except OSError as e:\n    print(e); sys.exit(1)\n")
+#: The error of a bind below ip_unprivileged_port_start without privileges.
+DENIED = "Permission denied"
+
+
+def bind_allowed(tried: tuple[int, str], control: tuple[int, str]) -> bool:
+    """Whether the container process bound the port; "denied" only with the kernel's
+    permission error while the same user bound an unprivileged port (the control)."""
+    if control[0] != 0:
+        raise NoObservation(f"the same container could not bind an unprivileged port either: "
+                            f"{control[1][-200:]}")
+    if tried[0] == 0:
+        return True
+    if DENIED in tried[1]:
+        return False
+    raise NoObservation(f"the bind failed for another reason: {tried[1][-200:]}")
+
+
+@pytest.mark.parametrize("claim", params(REGISTRY.select("container_user_binds_port")))
+def test_container_user_binds(claim: Claim, target: Target, recorder: Recorder,
+                              applicable: Any) -> None:
+    """podman run --user USER [--sysctl ...] binding the claim's container port, and port
+    8080 as the control."""
+    applicable(claim)
+    options = claim.extra.get("run_args", [])
+    tried = containers.refusal(target, options, ["python3", "-c", BIND, str(claim.extra["port"])])
+    control = containers.refusal(target, options, ["python3", "-c", BIND, "8080"])
+    recorder.check(claim, bind_allowed(tried, control), evidence={
+        "run_args": " ".join(options), "port": claim.extra["port"],
+        "bind": f"exit {tried[0]}: {tried[1][-200:]}", "control_8080": f"exit {control[0]}"})

@@ -94,3 +94,16 @@ def test_a_pod_taking_its_own_mapping_fails(tmp_path: Path) -> None:
         own_mapping_refused((125, message), (125, "Error: no subuid ranges found"))
     with pytest.raises(NoObservation, match="another reason"):
         own_mapping_refused((125, "Error: image not known"), (0, ""))
+
+
+def test_a_container_user_binding_a_low_port_fails_the_denial(tmp_path: Path) -> None:
+    from scenarios.test_quadlet_directives import bind_allowed
+    denied = (1, "[Errno 13] Permission denied")
+    check("quadlets.container-user-low-port-denied", bind_allowed(denied, (0, "")), tmp_path)
+    with pytest.raises(ClaimMismatch):
+        check("quadlets.container-user-low-port-denied", bind_allowed((0, ""), (0, "")),
+              tmp_path)
+    with pytest.raises(NoObservation, match="unprivileged port either"):
+        bind_allowed(denied, (1, "[Errno 98] Address already in use"))
+    with pytest.raises(NoObservation, match="another reason"):
+        bind_allowed((1, "[Errno 98] Address already in use"), (0, ""))
