@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from harness import containers
+from harness.capabilities import REMOVED
 from harness.claims import Claim, load_default
 from harness.outbound_params import params
-from harness.requirements import REMOVED
 from harness.results.recorder import NoObservation, Recorder
 from harness.targets.base import Target
 
