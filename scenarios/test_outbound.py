@@ -141,17 +141,18 @@ def _reach(claim: Claim, server: hostserver.HostServer, target: Target, recorder
            applicable: Any, request: pytest.FixtureRequest) -> None:
     applicable(claim, get_method(claim.method or ""))
     conf = f"{target.home}/.cache/podnet/{claim.id}.containers.conf"
-    result, counted = _fetch(target, claim, server, _networks(claim, request), conf)
+    networks = _networks(claim, request)
+    result, counted = _fetch(target, claim, server, networks, conf)
     recorder.check(claim, result.reached(server.token, among=counted),
                    evidence={**result.evidence(), "server": f"{server.address}:{server.port}",
-                             **_other_wordings(claim, result, server, target, network)})
+                             **_other_wordings(claim, result, server, target, networks)})
 
 
 def _other_wordings(claim: Claim, result: outbound.FetchResult, server: hostserver.HostServer,
-                    target: Target, network: str | None) -> dict[str, Any]:
+                    target: Target, networks: dict[str, str]) -> dict[str, Any]:
     """Whether the claim's other wordings (in other revisions of the guide) hold too, where
     the container tried all their addresses: the guide's errata per revision."""
-    values = _values(target, server, network)
+    values = _values(target, server, networks)
     tried = {attempt.url for attempt in result.attempts}
     judged = [{"quote": other.quote,
                "held": result.reached(server.token, among=urls(other, server.port,
