@@ -52,7 +52,7 @@ FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
 
 
 def suite_of(nodeid: str) -> str:
-    """``harness/scenarios/test_source_address.py::test_x[...]`` -> ``source_address``."""
+    """``scenarios/test_source_address.py::test_x[...]`` -> ``source_address``."""
     module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
     return module.removesuffix(".py").removeprefix("test_")
 
