@@ -4,6 +4,7 @@ revision, as still standing in the newest (with its line) or reworded (where).""
 from __future__ import annotations
 
 from harness.claims import load_default
+from harness.examples.outputs import normalise
 from harness.guide import revisions
 from harness.reports import errata, markdown
 from harness.results.schema import ClaimResult, Run
@@ -61,8 +62,10 @@ def test_contradictions_that_still_stand_with_their_lines_in_the_newest() -> Non
     newest = revisions.newest()
     claim = load_default(newest).get("ports.troubleshooting.no-network-pasta-fails")
     example = "example-use-pasta-option--t-to-publish-a-port"
-    diff = (f"--- the guide\n+++ observed\n@@ -1 +1 @@\n-{PASTA_8088}\n"
-            f"+{PASTA_8088.replace('8088', '8080')}")
+    # The runner's diff shows both sides normalised (process and user ids, namespaces).
+    shown, printed = normalise(PASTA_8088)[0], normalise(PASTA_8088.replace("8088", "8080"))[0]
+    assert shown.startswith("PID /usr/bin/pasta") and "netns-ID" in shown
+    diff = f"--- the guide\n+++ observed\n@@ -1 +1 @@\n-{shown}\n+{printed}"
     run = _run(newest, _result(claim.id, "failed", newest),
                _example(example, newest.headings[f"#{example}"], diff))
     found = errata.collect(run, load_default(newest))

@@ -19,6 +19,7 @@ from typing import Any
 from harness.claims import Claim, Registry
 from harness.errors import UsageError
 from harness.examples import report as examples
+from harness.examples.outputs import normalise
 from harness.guide import revisions
 from harness.guide.revisions import Revision
 from harness.markup import markdown_table, md_escape
@@ -124,12 +125,21 @@ def _evidence(result: ClaimResult) -> dict[str, Any]:
 
 def _example_quote(erratum: examples.Erratum, judged: Revision) -> str:
     """The guide's text of an example's erratum: the first output line the guide shows
-    and the run did not print, else the first line of the block that went wrong."""
+    and the run did not print (the diff shows it normalised: the guide's own line is the
+    one of the example that normalises to it), else the first line of the block that went
+    wrong (also for output the lab's substitutions changed)."""
+    lines = judged.text.splitlines()
+    after = lines[max(erratum.line - 1, 0):erratum.line + 80]
+    start, end = judged.sections.get(f"#{erratum.example}", (erratum.line, erratum.line + 80))
+    section = lines[max(start - 1, 0):end]
     for line in erratum.diff.splitlines():
         if line.startswith("-") and not line.startswith("---") and line[1:].strip():
-            return line[1:].strip()
-    lines = judged.text.splitlines()
-    for text in lines[max(erratum.line - 1, 0):erratum.line + 5]:
+            found = next((text.strip() for text in [*after, *section]
+                          if normalise(text.strip()) == [line[1:].strip()]), "")
+            if found:
+                return found
+            break  # shown with the lab's substitutions: cite the block instead
+    for text in after[:6]:
         if text.strip() and not re.match(r"\s*(```|~~~)", text):
             return text.strip()
     return ""
