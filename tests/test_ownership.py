@@ -164,3 +164,33 @@ def test_live_files_replay() -> None:
               ("removed", Written("/etc/systemd/system/u.service", False))]
     assert ownership.live_files(events) == [Written("/tmp/a.pcap"),
                                         Written("/etc/systemd/system/u.service", True)]
+
+
+def test_a_killed_sessions_server_is_stopped_before_its_directory_goes(tmp_path: Path) -> None:
+    """A server outside containers outlives a killed session (up to its lifetime) and
+    holds its port against the next session's server: the cleanup stops the processes
+    running in the server's recorded directory, then removes it. Only processes whose
+    working directory is exactly that directory are signalled (run for real here)."""
+    import subprocess
+    import sys
+
+    server_dir = tmp_path / "podnet-srv.abc123"
+    other_dir = tmp_path / "podnet-srv.abc1234"
+    server_dir.mkdir()
+    other_dir.mkdir()
+    before, after = ownership.plan_files(
+        [Written(str(server_dir), False)], user_unit_dirs=[], system_unit_dirs=[])
+    assert after == [Step(("rm", "-rf", "--", str(server_dir)))]
+    [stop] = before
+    assert ownership.stop_server("/tmp/podnet-bench-abc123-iperf3.pid") is None
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    mine = subprocess.Popen(sleeper, cwd=server_dir)
+    neighbour = subprocess.Popen(sleeper, cwd=other_dir)
+    try:
+        subprocess.run(stop.argv, check=True, timeout=30)
+        assert mine.wait(timeout=10) != 0
+        assert neighbour.poll() is None
+    finally:
+        for proc in (mine, neighbour):
+            proc.kill()
+            proc.wait()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from harness.errors import PodnetError
 from harness.run import Completed
+from harness.sessions.ownership import SERVER_DIR_PREFIX
 from harness.targets.base import fresh_dir
 from harness.wait import poll
 
@@ -33,9 +34,10 @@ Recorder = Callable[[str], None]
 def _record_nothing(path: str) -> None:
     return None
 
-_CONNECT = ("import socket,sys\n"
-            "s=socket.create_connection((sys.argv[1],int(sys.argv[2])),1)\n"
-            "s.close()\n")
+
+
+_FETCH = ("import sys,urllib.request\n"
+          "print(urllib.request.urlopen(sys.argv[1],timeout=1).read().decode())\n")
 
 
 _UDP_ECHO = ("import socket,sys\n"
@@ -115,7 +117,7 @@ def _workdir(run: Runner, parent: str | None, record: Recorder) -> str:
     that exists."""
     if parent:
         run(["mkdir", "-p", parent])
-    return fresh_dir(run, record, parent or "/tmp", "podnet-srv.")
+    return fresh_dir(run, record, parent or "/tmp", SERVER_DIR_PREFIX)
 
 
 @contextlib.contextmanager
@@ -152,8 +154,9 @@ def http_server(run: Runner, address: str, port: int, *, python: str = "python3"
     def setup(workdir: str) -> None:
         run(["sh", "-c", f"cat > {shlex.quote(workdir)}/{token}"], input=token + "\n")
 
-    def ready() -> bool:
-        return run([python, "-c", _CONNECT, address, str(port)], check=False).ok
+    def ready() -> bool:  # this server's answer, not any listener's on the port
+        done = run([python, "-c", _FETCH, f"http://{address}:{port}/{token}"], check=False)
+        return done.ok and done.stdout.strip() == token
 
     with _background(
         run, lambda d: [python, "-m", "http.server", str(port), "--bind", address, "--directory", d],

@@ -244,6 +244,7 @@ def plan_files(files: Iterable[Written], *, user_unit_dirs: Iterable[str],
         if units:
             before.append(Step((*systemctl, "stop", "--", *units), root))
         before += [Step(argv, root) for p in mine if (argv := stop_pidfile(p))]
+        before += [Step(argv, root) for p in mine if (argv := stop_server(p))]
         after.append(Step(("rm", "-rf", "--", *mine), root))
         if units:
             after.append(Step((*systemctl, "daemon-reload"), root))
@@ -258,6 +259,26 @@ def stop_pidfile(path: str) -> tuple[str, ...] | None:
     if not path.endswith(".pid") or "-" not in path.rsplit("/", 1)[-1]:
         return None
     return ("pkill", "--pidfile", path, "--full", path.rsplit("-", 1)[0] + "-")
+
+
+#: The prefix of the working directories of podnet's servers outside containers
+#: (:mod:`harness.probes.hostserver`): each server runs with its directory as its cwd.
+SERVER_DIR_PREFIX = "podnet-srv."
+
+#: Signal the caller's own processes whose working directory is exactly "$1".
+_STOP_BY_CWD = ('for p in /proc/[0-9]*; do '
+                'if [ "$(readlink "$p/cwd" 2>/dev/null)" = "$1" ]; then kill "${p#/proc/}"; fi; '
+                'done; true')
+
+
+def stop_server(path: str) -> tuple[str, ...] | None:
+    """For a server directory podnet made (``.../podnet-srv.<random>``): stop the processes
+    running in it. A killed session's server lives on for up to its lifetime and would
+    hold its port against the next session's server; a process whose working directory
+    is not exactly that directory is never signalled."""
+    if not path.rsplit("/", 1)[-1].startswith(SERVER_DIR_PREFIX):
+        return None
+    return ("sh", "-c", _STOP_BY_CWD, "sh", path)
 
 
 def plan_cleanup(sessions: Iterable[str], listings: Listings, files: Iterable[Written], *,
