@@ -24,10 +24,6 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _lab_name(args: argparse.Namespace) -> str:
-    return str(args.name)
-
-
 def _validate(args: argparse.Namespace) -> None:
     """Every option and the PODNET_* variables the command uses, before it starts: each
     replaced by its typed value."""
@@ -68,7 +64,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
     from harness.ui import step_printer
 
     with step_printer() as step:
-        target = lab.up(_lab_name(args), args.release, step=step).target
+        target = lab.up(args.name, args.release, step=step).target
     print(f"lab '{args.name}' is up: {target.name}; try: podnet lab exec -- podman info")
     return 0
 
@@ -76,7 +72,7 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
 def cmd_lab_down(args: argparse.Namespace) -> int:
     from harness.lab import lab
 
-    lab.down(_lab_name(args))
+    lab.down(args.name)
     print(f"lab '{args.name}' is down")
     return 0
 
@@ -84,7 +80,7 @@ def cmd_lab_down(args: argparse.Namespace) -> int:
 def cmd_lab_destroy(args: argparse.Namespace) -> int:
     from harness.lab import lab
 
-    lab.destroy(_lab_name(args))
+    lab.destroy(args.name)
     print(f"lab '{args.name}' is down and its cache is removed")
     return 0
 
@@ -100,7 +96,7 @@ def cmd_lab_cache_key(args: argparse.Namespace) -> int:
 def cmd_lab_status(args: argparse.Namespace) -> int:
     from harness.lab import lab
 
-    status = lab.status(_lab_name(args))
+    status = lab.status(args.name)
     if status.up and status.state is not None:
         st = status.state
         print(f"lab '{st.name}' is up: release {st.release}, init pid {st.init_pid}, "
@@ -123,12 +119,12 @@ def cmd_lab_exec(args: argparse.Namespace) -> int:
     from harness.lab import lab
     from harness.lab.target import LabTarget, host1_argv
 
-    status = lab.status(_lab_name(args))
+    status = lab.status(args.name)
     if not status.up or status.state is None:
-        raise LabNotUp(_lab_name(args))
+        raise LabNotUp(args.name)
     state = status.state
     cmd = _command(args) or ["bash", "-l"]
-    target = LabTarget(_lab_name(args), state)
+    target = LabTarget(args.name, state)
     env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
         "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
     argv = host1_argv(state.init_pid, cmd, env=env, user=None if args.root else target.user)
@@ -141,8 +137,8 @@ def cmd_lab_client(args: argparse.Namespace) -> int:
 
     if args.host not in CLIENT_HOSTS:
         raise PodnetError(f"unknown client host '{args.host}': choose {', '.join(CLIENT_HOSTS)}")
-    if not lab.status(_lab_name(args)).up:
-        raise LabNotUp(_lab_name(args))
+    if not lab.status(args.name).up:
+        raise LabNotUp(args.name)
     cmd = _command(args) or ["bash"]
     _exec(["ip", "netns", "exec", f"{args.name}-{args.host}", *cmd])
 
@@ -152,11 +148,6 @@ def _exec(argv: list[str]) -> NoReturn:
         os.execvp(argv[0], argv)
     except OSError as exc:
         raise PodnetError(f"cannot run {argv[0]}: {exc.strerror}") from None
-
-
-def cmd_lab_shell(args: argparse.Namespace) -> int:
-    args.cmd = ["bash", "-l"]
-    return cmd_lab_exec(args)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -353,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.set_defaults(func=cmd_lab_client)
     sh = lab_sub.add_parser("shell", help="a login shell in host1 as the rootless user")
     sh.add_argument("--root", action="store_true")
-    sh.set_defaults(func=cmd_lab_shell)
+    sh.set_defaults(func=cmd_lab_exec, cmd=["bash", "-l"])
 
     ver = sub.add_parser("verify", help="the whole job: lab, every check, report in results/")
     for setting in (options.RELEASES, options.QUICK, options.KEEP_LAB):

@@ -113,6 +113,25 @@ def spawn(
         raise MissingTool(argv[0], "install it or check PATH") from exc
 
 
+class Here:
+    """The transport to this machine (:class:`harness.ssh.SshTransport` reaches another):
+    what a target's commands run through."""
+
+    def run(self, argv: Sequence[str], *, check: bool, input: str | None = None,
+            timeout: float | None = 120, stdin_path: str | None = None,
+            cwd: str | None = None) -> Completed:
+        return run(argv, check=check, input=input, timeout=timeout, stdin_path=stdin_path,
+                   cwd=cwd)
+
+    def spawn(self, argv: Sequence[str], cwd: str | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` with pipes to and from this process."""
+        return spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, cwd=cwd)
+
+
+HERE = Here()
+
+
 def require_tool(name: str, hint: str) -> str:
     path = shutil.which(name)
     if path is None:

@@ -209,17 +209,19 @@ class SshTransport:
                                   identity, netns)
 
     def run(self, remote: Sequence[str], *, check: bool, input: str | None = None,
-            timeout: float | None = 120, stdin_path: str | None = None) -> Completed:
-        """Run ``remote`` (an argv) there; ssh's own failures raise :class:`SshFailed`."""
+            timeout: float | None = 120, stdin_path: str | None = None,
+            cwd: str | None = None) -> Completed:
+        """Run ``remote`` (an argv) there; ssh's own failures raise :class:`SshFailed`.
+        ``cwd``: the working directory of ssh here."""
         return run(ssh_argv(self.url, self.options, remote), check=check,
                    input=input if input is not None or stdin_path else "",
-                   timeout=timeout, stdin_path=stdin_path,
+                   timeout=timeout, stdin_path=stdin_path, cwd=cwd,
                    failure=lambda done: ssh_failure(self.url.describe(), done))
 
-    def spawn(self, remote: Sequence[str]) -> subprocess.Popen[bytes]:
+    def spawn(self, remote: Sequence[str], cwd: str | None = None) -> subprocess.Popen[bytes]:
         """Start ``remote`` there, with pipes to and from this process."""
         return spawn(ssh_argv(self.url, self.options, remote), stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
 
     def close(self) -> None:
         """End the shared connection and remove its directory (safe to call twice)."""

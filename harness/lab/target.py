@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 
 from harness.errors import LabNotUp
@@ -10,7 +9,6 @@ from harness.lab import identity
 from harness.lab import state as lab_state
 from harness.lab.rootfs import UID, USER
 from harness.lab.topology import DEFAULT_VIA
-from harness.run import Completed, run, spawn
 from harness.targets.base import BASE_PATH, Target
 
 
@@ -42,26 +40,9 @@ class LabTarget(Target):
         self.home = f"/home/{USER}"
         self.main_address = DEFAULT_VIA.host1_addr
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        root: bool = False,
-        check: bool = True,
-        input: str | None = None,
-        timeout: float | None = 120,
-        stdin_path: str | None = None,
-    ) -> Completed:
-        return run(self._argv(argv, root=root), check=check, input=input, timeout=timeout,
-                   stdin_path=stdin_path)
-
-    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        return spawn(self._argv(argv, root=False), stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def _argv(self, argv: Sequence[str], *, root: bool) -> list[str]:
+    def command(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
         if identity.lab_init(self.state) is None:  # never enter a reused PID
             raise LabNotUp(self.lab_name)
         env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
-        return host1_argv(self.state.init_pid, argv, env=env, user=None if root else self.user)
-
+        return host1_argv(self.state.init_pid, argv, env=env,
+                          user=None if root else self.user), None

@@ -15,18 +15,9 @@ from harness.examples import report as guide_examples
 from harness.guide import revisions
 from harness.markup import html_escape as escape
 from harness.markup import html_table
-from harness.reports import errata, findings
+from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, samples_chart, throughput_charts
-from harness.reports.claim_list import (
-    BEYOND_HEADER,
-    BEYOND_INTRO,
-    BEYOND_TITLE,
-    ClaimLine,
-    claim_lines,
-    grouped,
-)
-from harness.reports.claim_list import HEADER as CLAIM_HEADER
 from harness.reports.markdown import LEGEND
 from harness.reports.model import (
     WARN,
@@ -40,23 +31,6 @@ from harness.reports.model import (
     podnet_text,
     shown_parts,
     status_note,
-)
-from harness.reports.perf import (
-    COST_HEADER,
-    COST_NOTE,
-    CURVE_HEADER,
-    CURVE_NOTE,
-    RATIO_HEADER,
-    VERDICT_HEADER,
-    cost_curve_reference_text,
-    cost_curve_rows,
-    cost_rows,
-    ratio_rows,
-    reference_capacity_text,
-    reference_paragraphs,
-    resolution_text,
-    split_note,
-    verdict_rows,
 )
 from harness.results.schema import Measurement, Run
 
@@ -135,12 +109,12 @@ def _table(table: Table, notes: Footnotes) -> str:
 
 def _results(run: Run, registry: Registry | None) -> str:
     """The guide's claim results; those beyond the guide follow in a group of their own."""
-    guide, beyond = grouped(claim_lines(run, registry or load_default()))
-    out = _claim_table(CLAIM_HEADER, guide) if guide else "<p>No claim results.</p>"
+    guide, beyond = claim_list.grouped(claim_list.claim_lines(run, registry or load_default()))
+    out = _claim_table(claim_list.HEADER, guide) if guide else "<p>No claim results.</p>"
     if beyond:
-        out += (f'<h3 id="beyond-the-guide">{escape(BEYOND_TITLE)}</h3>'
-                f'<p class="legend">{escape(BEYOND_INTRO)}</p>'
-                + _claim_table(BEYOND_HEADER, beyond))
+        out += (f'<h3 id="beyond-the-guide">{escape(claim_list.BEYOND_TITLE)}</h3>'
+                f'<p class="legend">{escape(claim_list.BEYOND_INTRO)}</p>'
+                + _claim_table(claim_list.BEYOND_HEADER, beyond))
     return out
 
 
@@ -157,7 +131,7 @@ def _errata(run: Run, registry: Registry | None) -> str:
                f"{escape(chr(10).join(tracker).strip())}</pre>" if tracker else ""))
 
 
-def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
+def _claim_table(header: list[str], lines: list[claim_list.ClaimLine]) -> str:
     rows = []
     for line in lines:
         flag = f" {WARN}" if line.outcome == "failed" else ""
@@ -173,22 +147,22 @@ def _claim_table(header: list[str], lines: list[ClaimLine]) -> str:
 
 
 def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> str:
-    ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
+    ratios, verdicts = perf.ratio_rows(summary), perf.verdict_rows(summary)
     out = ""
     if ratios:
-        capacity = reference_capacity_text(measurements)
+        capacity = perf.reference_capacity_text(measurements)
         out += ("<h2>Performance relative to the reference</h2>"
-                + "".join(f"<p>{escape(t)}</p>" for t in reference_paragraphs(summary))
-                + f"<p>{escape(resolution_text(summary))}</p>"
+                + "".join(f"<p>{escape(t)}</p>" for t in perf.reference_paragraphs(summary))
+                + f"<p>{escape(perf.resolution_text(summary))}</p>"
                 + (f"<p>{escape(capacity)}</p>" if capacity else "")
-                + html_table(RATIO_HEADER, ratios))
-        if note := split_note(summary):
+                + html_table(perf.RATIO_HEADER, ratios))
+        if note := perf.split_note(summary):
             out += f"<p>{escape(note)}</p>"
-    if costs := cost_rows(summary):
-        out += ("<h3>CPU cost per gigabyte</h3>" + html_table(COST_HEADER, costs)
-                + f'<p class="legend">{escape(COST_NOTE)}</p>')
+    if costs := perf.cost_rows(summary):
+        out += ("<h3>CPU cost per gigabyte</h3>" + html_table(perf.COST_HEADER, costs)
+                + f'<p class="legend">{escape(perf.COST_NOTE)}</p>')
     if verdicts:
-        out += "<h3>Performance verdicts</h3>" + html_table(VERDICT_HEADER, verdicts)
+        out += "<h3>Performance verdicts</h3>" + html_table(perf.VERDICT_HEADER, verdicts)
     return out
 
 
@@ -234,10 +208,10 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         *(_table(t, notes) for t in tables),
         _performance(PerformanceSummary.of(run), run.measurements),
     ]
-    if curves := cost_curve_rows(run):
-        body += ["<h2>Cost curves</h2>", html_table(CURVE_HEADER, curves),
-                 f'<p class="legend">{escape(CURVE_NOTE)}</p>']
-        if checked := cost_curve_reference_text(run):
+    if curves := perf.cost_curve_rows(run):
+        body += ["<h2>Cost curves</h2>", html_table(perf.CURVE_HEADER, curves),
+                 f'<p class="legend">{escape(perf.CURVE_NOTE)}</p>']
+        if checked := perf.cost_curve_reference_text(run):
             body.append(f"<p>{escape(checked)}</p>")
     figures = charts(run, directory)
     if figures:

@@ -12,17 +12,8 @@ from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
 from harness.markup import markdown_table, md_escape
-from harness.reports import errata, findings
+from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
-from harness.reports.claim_list import (
-    BEYOND_HEADER,
-    BEYOND_INTRO,
-    BEYOND_TITLE,
-    ClaimLine,
-    claim_lines,
-    grouped,
-)
-from harness.reports.claim_list import HEADER as CLAIM_HEADER
 from harness.reports.model import (
     WARN,
     Cell,
@@ -34,23 +25,6 @@ from harness.reports.model import (
     podnet_text,
     shown_parts,
     status_note,
-)
-from harness.reports.perf import (
-    COST_HEADER,
-    COST_NOTE,
-    CURVE_HEADER,
-    CURVE_NOTE,
-    RATIO_HEADER,
-    VERDICT_HEADER,
-    cost_curve_reference_text,
-    cost_curve_rows,
-    cost_rows,
-    ratio_rows,
-    reference_capacity_text,
-    reference_paragraphs,
-    resolution_text,
-    split_note,
-    verdict_rows,
 )
 from harness.results.schema import Measurement, Run
 
@@ -114,7 +88,7 @@ def summary_lines(run: Run) -> list[str]:
     ]
 
 
-def _claim_rows(lines: list[ClaimLine]) -> list[list[str]]:
+def _claim_rows(lines: list[claim_list.ClaimLine]) -> list[list[str]]:
     rows = []
     for line in lines:
         flag = f" {WARN}" if line.outcome == "failed" else ""
@@ -126,30 +100,31 @@ def _claim_rows(lines: list[ClaimLine]) -> list[list[str]]:
 
 def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
     """The guide's claim results; those beyond the guide follow in a group of their own."""
-    guide, beyond = grouped(claim_lines(run, registry or load_default()))
-    lines = markdown_table(CLAIM_HEADER, _claim_rows(guide)) if guide else ["No claim results."]
+    guide, beyond = claim_list.grouped(claim_list.claim_lines(run, registry or load_default()))
+    lines = markdown_table(claim_list.HEADER, _claim_rows(guide)) if guide else ["No claim results."]
     if beyond:
-        lines += ["", f"### {BEYOND_TITLE}", "", BEYOND_INTRO, "",
-                  *markdown_table(BEYOND_HEADER, _claim_rows(beyond))]
+        lines += ["", f"### {claim_list.BEYOND_TITLE}", "", claim_list.BEYOND_INTRO, "",
+                  *markdown_table(claim_list.BEYOND_HEADER, _claim_rows(beyond))]
     return lines
 
 
 def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> list[str]:
-    ratios, verdicts = ratio_rows(summary), verdict_rows(summary)
+    ratios, verdicts = perf.ratio_rows(summary), perf.verdict_rows(summary)
     lines = []
     if ratios:
         lines += ["## Performance relative to the reference", ""]
-        lines += [line for text in reference_paragraphs(summary) for line in (text, "")]
-        lines += [resolution_text(summary), ""]
-        if capacity := reference_capacity_text(measurements):
+        lines += [line for text in perf.reference_paragraphs(summary) for line in (text, "")]
+        lines += [perf.resolution_text(summary), ""]
+        if capacity := perf.reference_capacity_text(measurements):
             lines += [capacity, ""]
-        lines += [*markdown_table(RATIO_HEADER, ratios), ""]
-        if note := split_note(summary):
+        lines += [*markdown_table(perf.RATIO_HEADER, ratios), ""]
+        if note := perf.split_note(summary):
             lines += [note, ""]
-    if costs := cost_rows(summary):
-        lines += ["### CPU cost per gigabyte", "", *markdown_table(COST_HEADER, costs), "", COST_NOTE, ""]
+    if costs := perf.cost_rows(summary):
+        lines += ["### CPU cost per gigabyte", "", *markdown_table(perf.COST_HEADER, costs), "",
+                  perf.COST_NOTE, ""]
     if verdicts:
-        lines += ["### Performance verdicts", "", *markdown_table(VERDICT_HEADER, verdicts), ""]
+        lines += ["### Performance verdicts", "", *markdown_table(perf.VERDICT_HEADER, verdicts), ""]
     return lines
 
 
@@ -164,9 +139,9 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     for table in tables:
         lines += table_markdown(table, notes)
     lines += performance_lines(PerformanceSummary.of(run), run.measurements)
-    if curves := cost_curve_rows(run):
-        lines += ["## Cost curves", "", *markdown_table(CURVE_HEADER, curves), "", CURVE_NOTE, ""]
-        if checked := cost_curve_reference_text(run):
+    if curves := perf.cost_curve_rows(run):
+        lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "", perf.CURVE_NOTE, ""]
+        if checked := perf.cost_curve_reference_text(run):
             lines += [checked, ""]
     lines += guide_examples.markdown_lines(run)
     lines += upstream_tests.markdown_lines(run)

@@ -7,12 +7,11 @@ import logging
 import secrets
 import shlex
 import subprocess
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from harness.errors import CommandError, PodnetError
-from harness.run import Completed
+from harness.run import HERE, Completed
 from harness.sessions import ownership
 from harness.sessions.ownership import ListingFailed
 from harness.sessions.records import Session
@@ -53,8 +52,21 @@ def fresh_dir(run: Callable[..., Completed], record: Callable[[str], None], pare
     return path
 
 
-class Target(ABC):
-    """Where scenarios run containers. Subclasses provide :meth:`run`.
+class Transport(Protocol):
+    """How a target's commands reach its machine: :data:`harness.run.HERE`, or
+    :class:`harness.ssh.SshTransport`."""
+
+    def run(self, argv: Sequence[str], /, *, check: bool, input: str | None = None,
+            timeout: float | None = 120, stdin_path: str | None = None,
+            cwd: str | None = None) -> Completed: ...
+
+    def spawn(self, argv: Sequence[str], /, cwd: str | None = None
+              ) -> subprocess.Popen[bytes]: ...
+
+
+class Target:
+    """Where scenarios run containers: a :attr:`transport` and the :meth:`command` that
+    runs an argv as the target's user or root through it.
 
     Marks: once :meth:`attach` gave the target a session, :meth:`podman` labels every
     object it creates with ``io.podnet.session=<id>``; argv built by hand goes through
@@ -78,24 +90,28 @@ class Target(ABC):
     #: Address of host1's main interface as clients see it.
     main_address: str
 
-    @abstractmethod
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        root: bool = False,
-        check: bool = True,
-        input: str | None = None,
-        timeout: float | None = 120,
-        stdin_path: str | None = None,
-    ) -> Completed:
+    #: How commands reach the target's machine: this one, or ssh to another.
+    transport: Transport = HERE
+
+    def command(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
+        """``argv`` as :attr:`transport` runs it on the target, as the rootless user unless
+        ``root``, and its working directory there (None: the transport's own)."""
+        raise PodnetError(f"{self.name} cannot run commands")
+
+    def run(self, argv: Sequence[str], *, root: bool = False, check: bool = True,
+            input: str | None = None, timeout: float | None = 120,
+            stdin_path: str | None = None) -> Completed:
         """Run a command on the target, as the rootless user unless ``root``."""
+        full, cwd = self.command(argv, root=root)
+        return self.transport.run(full, check=check, input=input, timeout=timeout,
+                                  stdin_path=stdin_path, cwd=cwd)
 
     def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
         """Start ``argv`` on the target as the rootless user, with pipes to and from this
         process: it runs until this process closes its stdin or ends (the session
         lock's holder, sessions/records.py)."""
-        raise PodnetError(f"{self.name} cannot keep a process running for a session")
+        full, cwd = self.command(argv, root=False)
+        return self.transport.spawn(full, cwd=cwd)
 
     @property
     def can_root(self) -> bool:

@@ -15,7 +15,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from harness.lab.web_image import (
     podnet_images,
     remove_podnet_images,
 )
-from harness.run import Completed, run, spawn
+from harness.run import run
 from harness.sessions.cleanup import held, marked_session
 from harness.sessions.ownership import ListingFailed
 from harness.sessions.records import KEPT_IMAGES, SessionStore
@@ -70,27 +69,7 @@ class LocalTarget(Target):
     def can_root(self) -> bool:
         return self.is_root or run(["sudo", "-n", "true"], check=False).ok
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        root: bool = False,
-        check: bool = True,
-        input: str | None = None,
-        timeout: float | None = 120,
-        stdin_path: str | None = None,
-    ) -> Completed:
-        full, cwd = self._argv(argv, root=root)
-        return run(full, check=check, input=input, timeout=timeout, stdin_path=stdin_path,
-                   cwd=cwd)
-
-    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        full, cwd = self._argv(argv, root=False)
-        return spawn(full, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE, cwd=cwd)
-
-    def _argv(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
-        """The command on this machine, and its working directory."""
+    def command(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
         if root:
             return (list(argv) if self.is_root else ["sudo", "-n", *argv]), None
         if self.is_root:  # root's working directory may be closed to the user

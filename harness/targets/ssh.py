@@ -13,11 +13,9 @@ failures), closed by :meth:`SshTarget.close`.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 
 from harness.errors import PodnetError, UsageError
-from harness.run import Completed
 from harness.ssh import SshTransport, SshUrl
 from harness.targets.base import BASE_PATH, Target
 
@@ -48,7 +46,8 @@ class SshTarget(Target):
                  main_address: str | None = None) -> None:
         self.url = url
         self._can_root: bool | None = None
-        self.ssh = SshTransport(url, known_hosts=known_hosts, identity=identity, netns=netns)
+        self.ssh = self.transport = SshTransport(url, known_hosts=known_hosts, identity=identity,
+                                                 netns=netns)
         self.name = f"ssh:{url.describe()}"
         try:
             facts = self._facts()
@@ -76,22 +75,9 @@ class SshTarget(Target):
             self._can_root = self.ssh.run(["sudo", "-n", "true"], check=False).ok
         return self._can_root
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        root: bool = False,
-        check: bool = True,
-        input: str | None = None,
-        timeout: float | None = 120,
-        stdin_path: str | None = None,
-    ) -> Completed:
+    def command(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
         env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
-        return self.ssh.run(remote_argv(argv, env, root=root), check=check, input=input,
-                            timeout=timeout, stdin_path=stdin_path)
-
-    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        return self.ssh.spawn(remote_argv(argv, self.user_env(), root=False))
+        return remote_argv(argv, env, root=root), None
 
     def close(self) -> None:
         """End the shared connection and remove its directory (safe to call twice)."""
