@@ -40,7 +40,6 @@ import builtins
 import dataclasses
 import functools
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -223,10 +222,6 @@ class Registry:
             and (method is None or c.method == method)
             and (table is None or c.table == table)
         ]
-
-    def for_methods(self, prop: str, methods: Iterable[str]) -> list[Claim]:
-        wanted = set(methods)
-        return [c for c in self.select(prop) if c.method in wanted]
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,9 @@ def podman_src(text: str, source: str) -> Any:
     return open_checkout(text, source)
 
 
-def readable_file(text: str, source: str) -> str:
+def readable_file(text: str, source: str, hint: str = "") -> str:
     if not Path(text).is_file() or not os.access(text, os.R_OK):
-        raise UsageError(f"invalid {source} {text!r}: no readable file there")
+        raise UsageError(f"invalid {source} {text!r}: no readable file there{hint}")
     return text
 
 
@@ -172,10 +172,7 @@ def existing_file(text: str, source: str) -> str:
 
 
 def base_tar(text: str, source: str) -> str:
-    if not Path(text).is_file() or not os.access(text, os.R_OK):
-        raise UsageError(f"invalid {source} {text!r}: no readable file there; give a root "
-                         "file system tar made with mmdebstrap")
-    return text
+    return readable_file(text, source, "; give a root file system tar made with mmdebstrap")
 
 
 def mirror(text: str, source: str) -> str:

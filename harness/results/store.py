@@ -39,8 +39,3 @@ def load(directory: Path) -> Run:
     if not isinstance(data, dict):
         raise PodnetError(f"{path} is malformed: expected a JSON object")
     return Run.from_dict(data, str(path))
-
-
-def latest(root: Path) -> Path | None:
-    runs = sorted(p for p in root.glob("*/" + RUN_FILE))
-    return runs[-1].parent if runs else None
