@@ -33,10 +33,9 @@ def test_netavark_in_use(target: Target, recorder: Recorder, info: PodmanInfo) -
 
 
 @pytest.mark.claims("backend.cni-removed")
-def test_cni_removed(target: Target, recorder: Recorder, applicable: Any) -> None:
+def test_cni_removed(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     """Asking podman for the cni backend: podman's own refusal of that backend, or podman
     running and reporting netavark, shows CNI gone; any other failure is no observation."""
-    claim = REGISTRY.get("backend.cni-removed")
     applicable(claim)
     argv = ["--network-backend", "cni", "info", "--format", "{{.Host.NetworkBackend}}"]
     done = target.podman(*argv, check=False)
@@ -96,10 +95,9 @@ def test_custom_network_address(claim: Claim, target: Target, recorder: Recorder
 
 
 @pytest.mark.claims("backend.netavark-container-address")
-def test_netavark_container_address(target: Target, recorder: Recorder, applicable: Any,
+def test_netavark_container_address(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                                     custom_web: tuple[str, str]) -> None:
     """The first container on a new network: its address against the guide's quote."""
-    claim = REGISTRY.get("backend.netavark-container-address")
     applicable(claim)
     address, name = custom_web
     recorder.check(claim, address, evidence={"container": name, "inspect_address": address})

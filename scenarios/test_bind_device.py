@@ -251,10 +251,9 @@ SPECIFIER_REFUSAL = "Failed to resolve unit specifiers"
 
 
 @pytest.mark.claims("ports.bind.quadlet-percent-escaping")
-def test_quadlet_percent_escaping(target: Target, client: Client, recorder: Recorder,
+def test_quadlet_percent_escaping(claim: Claim, target: Target, client: Client, recorder: Recorder,
                                   applicable: Any) -> None:
     """Side note 2: a single % in a quadlet file fails; the %% form is the control."""
-    claim = REGISTRY.get("ports.bind.quadlet-percent-escaping")
     applicable(claim, get_method(claim.method or ""))
     escaped: str = claim.extra["network"]
     single = escaped.replace("%%", "%")

@@ -278,9 +278,8 @@ def _logs(target: Target, container: str) -> str:
     pytest.param(m, id=f"socket-activation+{m}",
                  marks=[getattr(pytest.mark, f) for f in get_method(m).families])
     for m in OTHER_METHODS])
-def test_socket_activation_with(other: str, target: Target, client: Client,
+def test_socket_activation_with(claim: Claim, other: str, target: Target, client: Client,
                                 recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.combination.socket-activation")
     method = get_method(other)
     applicable(claim, get_method("socket-activation-user"))
     applicable(claim, method)
@@ -313,12 +312,11 @@ UNAWARE_SERVER = f"python3 -m http.server {PORT}"
 
 @pytest.mark.socket_activation
 @pytest.mark.claims("inbound.socket-activation-user.needs-image-support")
-def test_image_without_support(target: Target, client: Client, recorder: Recorder,
+def test_image_without_support(claim: Claim, target: Target, client: Client, recorder: Recorder,
                                applicable: Any) -> None:
     """The same .socket and quadlet units with nginx given NGINX=3; (which takes the
     inherited socket: the control) and with a server that does not support socket
     activation; the latter is judged once it runs and listens on its own socket."""
-    claim = REGISTRY.get("inbound.socket-activation-user.needs-image-support")
     applicable(claim, get_method("socket-activation-user"))
     unit = container = f"{PREFIX}unaware-{secrets.token_hex(3)}"
     undo = user_socket_service(target, unit, container,
@@ -386,9 +384,8 @@ def service_unit(unit: str, container: str, podman_argv: Callable[[list[str]], l
 
 @pytest.mark.socket_activation
 @pytest.mark.claims("inbound.socket-activation-user.service-form")
-def test_service_form(target: Target, client: Client, recorder: Recorder,
+def test_service_form(claim: Claim, target: Target, client: Client, recorder: Recorder,
                       applicable: Any) -> None:
-    claim = REGISTRY.get("inbound.socket-activation-user.service-form")
     applicable(claim, get_method("socket-activation-user"))
     unit = container = f"{PREFIX}service-form-{secrets.token_hex(3)}"
     description = "podnet socket activation, .service form"

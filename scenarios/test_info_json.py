@@ -8,20 +8,18 @@ from typing import Any
 
 import pytest
 
-from harness.claims import load_default
+from harness.claims import Claim
 from harness.results.recorder import Recorder
 from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.pasta_options]
 
-REGISTRY = load_default()
 
 
 @pytest.mark.claims("ports.rootless-cmd.json")
-def test_rootless_network_cmd_json(target: Target, recorder: Recorder, applicable: Any) -> None:
+def test_rootless_network_cmd_json(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     """``.host.rootlessNetworkCmd`` of ``podman info -f json`` is the template's value,
     and neither is empty."""
-    claim = REGISTRY.get("ports.rootless-cmd.json")
     applicable(claim)
     template = target.podman("info", "-f", "{{.Host.RootlessNetworkCmd}}").stdout.strip()
     host = json.loads(target.podman("info", "-f", "json").stdout).get("host", {})

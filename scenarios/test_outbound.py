@@ -181,11 +181,10 @@ def test_host_main_interface(claim: Claim, target: Target, recorder: Recorder, a
 @outbound_mark
 @pytest.mark.slirp4netns
 @pytest.mark.claims("outbound.main-interface.slirp4netns-source")
-def test_main_interface_source(target: Target, recorder: Recorder, applicable: Any,
+def test_main_interface_source(claim: Claim, target: Target, recorder: Recorder, applicable: Any,
                                main_server: hostserver.HostServer) -> None:
     """The guide's example: a --network slirp4netns container fetches from the host's
     main interface; the server logs the request as coming from that interface's address."""
-    claim = REGISTRY.get("outbound.main-interface.slirp4netns-source")
     applicable(claim, get_method(claim.method or ""))
     source, evidence = _logged_source(target, main_server, "slirp4netns")
     recorder.check(claim, source, matches=lambda _expected, seen: seen == target.main_address,

@@ -28,7 +28,7 @@ import pytest
 
 from harness import containers
 from harness.bench import stats, verdict
-from harness.claims import load_default
+from harness.claims import Claim
 from harness.methods import get_method
 from harness.probes import hostserver, iperf3, outbound
 from harness.results.recorder import Recorder
@@ -38,7 +38,6 @@ from harness.wait import poll
 
 pytestmark = [pytest.mark.lab, pytest.mark.outbound]
 
-REGISTRY = load_default()
 IPERF_PORT, OTHER_PORT, ALT2_PORT = 18091, 18092, 18093
 ROUNDS, SECONDS = 3, 2
 GATEWAY = "ip -4 route show default | awk '/^default/ {print $3; exit}'"
@@ -93,8 +92,7 @@ def tcp_ns_judgment(perf: verdict.Verdict, exposure: dict[str, bool]) -> bool | 
 
 
 @pytest.mark.claims("outbound.localhost.tcp-ns-better-than-map-gw")
-def test_tcp_ns_against_map_gw(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("outbound.localhost.tcp-ns-better-than-map-gw")
+def test_tcp_ns_against_map_gw(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim, get_method(claim.method or ""))
     with contextlib.ExitStack() as stack:
         stack.enter_context(_loopback_iperf3(target))
@@ -138,8 +136,7 @@ def alternative2_conf(address: str, port: int, token: str) -> str:
 
 
 @pytest.mark.claims("outbound.main-interface.socket-activated-server")
-def test_alternative2_web_server(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("outbound.main-interface.socket-activated-server")
+def test_alternative2_web_server(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim, get_method(claim.method or ""))
     token = hostserver.new_token()
     unit = f"{PREFIX}alt2-{secrets.token_hex(3)}"

@@ -51,8 +51,7 @@ def _pasta_argv(target: Target, container: str) -> list[str]:
 
 
 @pytest.mark.claims("ports.pasta.publish-p")
-def test_publish_p(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.pasta.publish-p")
+def test_publish_p(claim: Claim, target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     with containers.running(target, ["-p", "8080:80", *LOW_PORTS], NGINX_80) as name:
         served = reach.wait_served(client, target.main_address, 8080)
@@ -96,10 +95,9 @@ CONTAINERS_CONF = "/usr/share/containers/containers.conf"
 
 
 @pytest.mark.claims("older.containers-conf-pasta-options-default")
-def test_containers_conf_pasta_options(target: Target, recorder: Recorder,
+def test_containers_conf_pasta_options(claim: Claim, target: Target, recorder: Recorder,
                                        applicable: Any) -> None:
     """The guide's step 3: grep pasta_options in the containers.conf it copies."""
-    claim = REGISTRY.get("older.containers-conf-pasta-options-default")
     applicable(claim)
     done = target.run(["grep", "pasta_options", CONTAINERS_CONF], check=False)
     if done.returncode > 1:
@@ -110,8 +108,7 @@ def test_containers_conf_pasta_options(target: Target, recorder: Recorder,
 
 
 @pytest.mark.claims("ports.pasta.option-t")
-def test_option_t(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.pasta.option-t")
+def test_option_t(claim: Claim, target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     with containers.running(target, ["--network=pasta:-t,8080:80", *LOW_PORTS],
                             NGINX_80) as name:
@@ -189,8 +186,8 @@ def auto_udp_observed(tried: dict[str, Any], control: dict[str, Any]) -> bool:
 
 
 @pytest.mark.claims("ports.pasta.t-auto-udp")
-def test_t_auto_udp(target: Target, client: Client, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.pasta.t-auto-udp")
+def test_t_auto_udp(claim: Claim, target: Target, client: Client, recorder: Recorder,
+                    applicable: Any) -> None:
     applicable(claim)
     tried = _udp_auto(target, client, "-t")
     control = _udp_auto(target, client, "-u")
@@ -201,19 +198,17 @@ def test_t_auto_udp(target: Target, client: Client, recorder: Recorder, applicab
 
 
 @pytest.mark.claims("ports.rootless-cmd.info")
-def test_rootless_network_cmd_info(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.rootless-cmd.info")
+def test_rootless_network_cmd_info(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     value = target.podman("info", "-f", "{{.Host.RootlessNetworkCmd}}").stdout.strip()
     recorder.check(claim, value, evidence={"podman info -f {{.Host.RootlessNetworkCmd}}": value})
 
 
 @pytest.mark.claims("ports.rootless-cmd.no-network-option")
-def test_no_network_option_means_pasta(target: Target, recorder: Recorder,
+def test_no_network_option_means_pasta(claim: Claim, target: Target, recorder: Recorder,
                                        applicable: Any) -> None:
     """A container run without --network: podman inspect names its network mode. A
     target whose containers.conf makes slirp4netns the default says slirp4netns."""
-    claim = REGISTRY.get("ports.rootless-cmd.no-network-option")
     applicable(claim)
     with containers.running(target, [], ["sleep", "300"]) as name:
         mode = target.podman("inspect", "-f", "{{.HostConfig.NetworkMode}}", name).stdout.strip()
@@ -221,9 +216,8 @@ def test_no_network_option_means_pasta(target: Target, recorder: Recorder,
 
 
 @pytest.mark.claims("ports.rootless-cmd.process")
-def test_rootless_network_cmd_process(target: Target, recorder: Recorder,
+def test_rootless_network_cmd_process(claim: Claim, target: Target, recorder: Recorder,
                                       applicable: Any) -> None:
-    claim = REGISTRY.get("ports.rootless-cmd.process")
     applicable(claim)
     helpers = ("pasta", "slirp4netns")
     before = {h: procs.pids(target, h) for h in helpers}

@@ -59,11 +59,10 @@ def test_source_address(claim: Claim, protocol: str, target: Target, client: Cli
 
 
 @pytest.mark.claims("inbound.quoted-address.rootlesskit")
-def test_quoted_rootlesskit_address(target: Target, client: Client, recorder: Recorder,
+def test_quoted_rootlesskit_address(claim: Claim, target: Target, client: Client, recorder: Recorder,
                                     applicable: Any) -> None:
     """The guide's podman run with slirp4netns + rootlesskit: the address nginx logs
     for host2's request, against the address the guide quotes."""
-    claim = REGISTRY.get("inbound.quoted-address.rootlesskit")
     method = get_method(claim.method or "")
     applicable(claim, method)
     with serve(target, method, client, ServeOptions(port=TCP_PORT)) as service:

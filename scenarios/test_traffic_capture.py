@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import load_default
+from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes import hostserver, pcap
@@ -132,9 +132,8 @@ def destination_seen(server_address: str, scapy: set[str], shark: set[str] | Non
 
 
 @pytest.mark.claims("pcap.http-host-method")
-def test_http_host_and_method(target: Target, recorder: Recorder, applicable: object,
+def test_http_host_and_method(claim: Claim, target: Target, recorder: Recorder, applicable: object,
                               request: pytest.FixtureRequest) -> None:
-    claim = REGISTRY.get("pcap.http-host-method")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
     # The capture is made only once the target is known to have pasta.
     local, remote, command = request.getfixturevalue("capture")
@@ -147,9 +146,8 @@ def test_http_host_and_method(target: Target, recorder: Recorder, applicable: ob
 
 
 @pytest.mark.claims("pcap.destination-address")
-def test_destination_address(target: Target, client: Client, recorder: Recorder,
+def test_destination_address(claim: Claim, target: Target, client: Client, recorder: Recorder,
                              applicable: object, request: pytest.FixtureRequest) -> None:
-    claim = REGISTRY.get("pcap.destination-address")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
     local, remote, command = request.getfixturevalue("capture")
     scapy_dst = {p.dst for p in pcap.packets(local)}
@@ -184,22 +182,20 @@ def _dns_observation(target: Target, request: pytest.FixtureRequest, name: str
 
 
 @pytest.mark.claims("pcap.dns-forwarder")
-def test_dns_forwarder(target: Target, recorder: Recorder, applicable: object,
+def test_dns_forwarder(claim: Claim, target: Target, recorder: Recorder, applicable: object,
                        request: pytest.FixtureRequest) -> None:
     """The guide's capture of curl http://podman.io: the DNS query goes to the address
     podman gives pasta with --dns-forward."""
-    claim = REGISTRY.get("pcap.dns-forwarder")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
     dns, _, _, evidence = _dns_observation(target, request, claim.extra["server_name"])
     recorder.check(claim, dns_forwarder(dns), evidence=evidence)
 
 
 @pytest.mark.claims("pcap.dns-resolved-address")
-def test_dns_resolved_address(target: Target, recorder: Recorder, applicable: object,
+def test_dns_resolved_address(claim: Claim, target: Target, recorder: Recorder, applicable: object,
                               request: pytest.FixtureRequest) -> None:
     """The address the host's own lookup of the name gives (host -t a) is among the
     capture's destinations."""
-    claim = REGISTRY.get("pcap.dns-resolved-address")
     applicable(claim, get_method(claim.method or ""))  # type: ignore[operator]
     dns, destinations, resolved, evidence = _dns_observation(
         target, request, claim.extra["server_name"])

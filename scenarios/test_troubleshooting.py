@@ -36,9 +36,8 @@ def _echo(target: Target, *network: str) -> tuple[int, str]:
 
 
 @pytest.mark.claims("ports.troubleshooting.no-network-pasta-fails")
-def test_pasta_without_network(target: Target, info: PodmanInfo, recorder: Recorder,
+def test_pasta_without_network(claim: Claim, target: Target, info: PodmanInfo, recorder: Recorder,
                                capabilities: Capabilities) -> None:
-    claim = REGISTRY.get("ports.troubleshooting.no-network-pasta-fails")
     if missing := capabilities.missing("isolated"):
         recorder.skip(claim, missing)
         pytest.skip(missing)
@@ -80,8 +79,7 @@ def solution_works(status: int, said: str, before: str, during: list[str]) -> bo
 
 
 @pytest.mark.claims("ports.troubleshooting.wait-online-service")
-def test_wait_online_service(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.troubleshooting.wait-online-service")
+def test_wait_online_service(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     done = target.run(["cat", WAIT_SERVICE_PATH], check=False)
     lines = [ln.split("=", 1)[1] for ln in done.stdout.splitlines() if ln.startswith("ExecStart=")]
@@ -99,8 +97,7 @@ def shell_script(command: str) -> str | None:
 
 
 @pytest.mark.claims("ports.troubleshooting.quadlet-dependency")
-def test_quadlet_dependency(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.troubleshooting.quadlet-dependency")
+def test_quadlet_dependency(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     name = containers.unique("wait")
     with quadlet.container_unit(target, name, quadlet.container_file(name, []), start=False) as svc:

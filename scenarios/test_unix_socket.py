@@ -31,8 +31,7 @@ def _parent(target: Target) -> str:
 
 
 @pytest.mark.claims("unix-socket.bind-mount")
-def test_bind_mount(target: Target, recorder: Recorder) -> None:
-    claim = REGISTRY.get("unix-socket.bind-mount")
+def test_bind_mount(claim: Claim, target: Target, recorder: Recorder) -> None:
     with hostserver.unix_socket_server(target.run, abstract=False, parent=_parent(target),
                                          record=target.record_file) as server:
         argv = target.marked(["podman", "run", "--rm", "--network=none",

@@ -57,17 +57,15 @@ def test_minimum_port(claim: Claim, protocol: str | None, target: Target, client
 
 
 @pytest.mark.claims("ports.unprivileged.read")
-def test_read_setting(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.unprivileged.read")
+def test_read_setting(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     value = target.sysctl(KEY)
     recorder.check(claim, int(value), evidence={"/proc/sys/net/ipv4/ip_unprivileged_port_start": value})
 
 
 @pytest.mark.claims("ports.unprivileged.lowered")
-def test_lowered_setting(target: Target, client: Client, recorder: Recorder,
+def test_lowered_setting(claim: Claim, target: Target, client: Client, recorder: Recorder,
                          applicable: Any) -> None:
-    claim = REGISTRY.get("ports.unprivileged.lowered")
     method = get_method(claim.method or "")
     applicable(claim, method)
     with sysctl_set(target, KEY, str(START)):
@@ -86,9 +84,8 @@ def lowering_works(before: Publication, after: Publication, port: int) -> bool:
 
 
 @pytest.mark.claims("ports.unprivileged.system-service")
-def test_system_service_alternative(target: Target, client: Client, recorder: Recorder,
+def test_system_service_alternative(claim: Claim, target: Target, client: Client, recorder: Recorder,
                                     applicable: Any) -> None:
-    claim = REGISTRY.get("ports.unprivileged.system-service")
     method = get_method(claim.method or "")
     applicable(claim, method)
     with sysctl_set(target, KEY, str(START)):

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness.claims import load_default
+from harness.claims import Claim
 from harness.clients.base import Client
 from harness.methods import get_method
 from harness.probes.netconf import sysctl_set
@@ -32,7 +32,6 @@ from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.unprivileged_port]
 
-REGISTRY = load_default()
 KEY = "net.ipv4.ip_unprivileged_port_start"
 PROC_PATH = "/proc/sys/" + KEY.replace(".", "/")
 DEFAULT = "1024"
@@ -54,9 +53,8 @@ def procedure_result(value: str, published: bool, said: str) -> int | str:
 
 
 @pytest.mark.claims("ports.unprivileged.sysctl-d")
-def test_sysctl_d_procedure(target: Target, client: Client, recorder: Recorder,
+def test_sysctl_d_procedure(claim: Claim, target: Target, client: Client, recorder: Recorder,
                             applicable: Any) -> None:
-    claim = REGISTRY.get("ports.unprivileged.sysctl-d")
     method = get_method("pasta")
     applicable(claim, method)
     with sysctl_set(target, KEY, DEFAULT):
@@ -103,8 +101,7 @@ def _other_namespaces(target: Target) -> dict[str, str]:
 
 
 @pytest.mark.claims("ports.unprivileged.system-wide")
-def test_setting_scope(target: Target, recorder: Recorder, applicable: Any) -> None:
-    claim = REGISTRY.get("ports.unprivileged.system-wide")
+def test_setting_scope(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     with sysctl_set(target, KEY, DEFAULT):
         before = _bind_as_other_user(target, LOWERED)

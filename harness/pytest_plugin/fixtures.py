@@ -32,6 +32,18 @@ def registry() -> Registry:
     return load_default()
 
 
+@pytest.fixture
+def claim(request: pytest.FixtureRequest, registry: Registry) -> Claim:
+    """The claim a test's ``claims`` marker names: a test gets its claim as the ``claim``
+    argument, from this marker or from its parameter of that name (a test parametrised
+    over claims)."""
+    marker = request.node.get_closest_marker("claims")
+    if marker is None or len(marker.args) != 1:
+        raise pytest.UsageError(f"{request.node.nodeid} takes 'claim': its claims marker "
+                                "must name exactly one claim, or parametrise 'claim'")
+    return registry.get(marker.args[0])
+
+
 @pytest.fixture(scope="session")
 def recorder(pytestconfig: pytest.Config) -> Recorder:
     return pytestconfig.stash[RECORDER]
