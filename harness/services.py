@@ -50,8 +50,7 @@ class Service:
 
     def logs(self, container: str | None = None) -> str:
         assert self._target is not None
-        done = self._target.podman("logs", container or self.container, check=False)
-        return done.stdout + done.stderr
+        return self._target.logs(container or self.container)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from harness import containers
 from harness.claims import Claim, load_default
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.podman.info import PodmanInfo
 from harness.results.recorder import NoObservation, Recorder
-from harness.services import IMAGE, PREFIX
+from harness.services import PREFIX
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -66,10 +67,9 @@ def cni_available(returncode: int, stdout: str, stderr: str) -> tuple[bool, str]
 def custom_web(target: Target) -> Iterator[tuple[str, str]]:
     """(container address, token) of a web server on a fresh custom network."""
     token = secrets.token_hex(3)
-    net, name = f"{PREFIX}backendnet-{token}", f"{PREFIX}backend-web-{token}"
-    try:
-        target.podman("network", "create", net)
-        target.podman("run", "-d", "--name", name, f"--network={net}", IMAGE)
+    with containers.network(target, f"{PREFIX}backendnet-{token}") as net, \
+            containers.running(target, [f"--network={net}"],
+                               name=f"{PREFIX}backend-web-{token}") as name:
         address = target.podman(
             "container", "inspect", name, "--format",
             f'{{{{(index .NetworkSettings.Networks "{net}").IPAddress}}}}').stdout.strip()
@@ -77,9 +77,6 @@ def custom_web(target: Target) -> Iterator[tuple[str, str]]:
                                    "http://127.0.0.1:8080/", check=False).ok,
              what=f"{name} to serve", timeout=20)
         yield address, name
-    finally:
-        target.remove_own("containers", name)
-        target.remove_own("networks", net)
 
 
 @pytest.mark.parametrize("claim", params(REGISTRY.select("custom_network_address_reachable")))

@@ -264,12 +264,7 @@ def _observe_socket(target: Target, client: Client, container: str, *,
     own = "" if host_network else sockets.own_listeners(target, container, PORT)
     return socket_activated(served, holders, pid, own), {
         "served": served, "ss_host": text, "container_pid": pid, "own_listener": own or "-",
-        "inherited_log": "using inherited sockets" in _logs(target, container)}
-
-
-def _logs(target: Target, container: str) -> str:
-    done = target.podman("logs", container, check=False)
-    return done.stdout + done.stderr
+        "inherited_log": "using inherited sockets" in target.logs(container)}
 
 
 @pytest.mark.socket_activation

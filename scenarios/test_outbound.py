@@ -81,23 +81,16 @@ def internet_server(client: Client) -> Iterator[hostserver.HostServer]:
 
 @pytest.fixture(scope="module")
 def custom_network(target: Target) -> Iterator[str]:
-    name = f"{PREFIX}outnet-{secrets.token_hex(3)}"
-    target.podman("network", "create", name)
-    try:
+    with containers.network(target, containers.unique("outnet")) as name:
         yield name
-    finally:
-        target.remove_own("networks", name)
 
 
 @pytest.fixture(scope="module")
 def strict_network(target: Target) -> Iterator[str]:
     """The newest guide's custom network: podman network create --opt=isolate=strict."""
-    name = f"{PREFIX}outstrict-{secrets.token_hex(3)}"
-    target.podman("network", "create", "--opt=isolate=strict", name)
-    try:
+    with containers.network(target, containers.unique("outstrict"),
+                            ["--opt=isolate=strict"]) as name:
         yield name
-    finally:
-        target.remove_own("networks", name)
 
 
 #: The claims' network placeholders, each a fixture of this module.

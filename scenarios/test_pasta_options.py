@@ -158,7 +158,7 @@ def _udp_auto(target: Target, client: Client, option: str) -> dict[str, Any]:
     with containers.running(target, [f"--network=pasta:{option},auto"], later) as name:
         before = client.udp_exchange(target.main_address, UDP_AUTO_PORT, timeout=1)
         target.podman("exec", name, "touch", "/tmp/go")
-        poll(lambda: "podnet-udp listening" in _logs(target, name),
+        poll(lambda: "podnet-udp listening" in target.logs(name),
              what="the container's UDP server", timeout=10)
         try:
             after = poll(lambda: (r := client.udp_exchange(target.main_address, UDP_AUTO_PORT,
@@ -167,11 +167,6 @@ def _udp_auto(target: Target, client: Client, option: str) -> dict[str, Any]:
         except NotReady as exc:
             after = {"error": str(exc)}
     return {"before": before, "after": after}
-
-
-def _logs(target: Target, name: str) -> str:
-    done = target.podman("logs", name, check=False)
-    return done.stdout + done.stderr
 
 
 def auto_udp_observed(tried: dict[str, Any], control: dict[str, Any]) -> bool:

@@ -41,8 +41,7 @@ class ProxyUnit:
         return f"{self.target.home}/.cache/podnet/{self.container}"
 
     def logs(self, container: str | None = None) -> str:
-        done = self.target.podman("logs", container or self.container, check=False)
-        return done.stdout + done.stderr
+        return self.target.logs(container or self.container)
 
     def state(self) -> dict[str, str]:
         done = self.target.systemctl_user("show", "-p", "ActiveState,SubState,Result,MainPID",

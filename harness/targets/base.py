@@ -156,6 +156,11 @@ class Target:
         return self.run(self.marked(["podman", *args]), check=check, timeout=timeout,
                         input=input)
 
+    def logs(self, container: str) -> str:
+        """What ``podman logs`` prints for ``container``: its stdout, then its stderr."""
+        done = self.podman("logs", container, check=False)
+        return done.stdout + done.stderr
+
     def podman_json(self, *args: str) -> Any:
         return json.loads(self.podman(*args).stdout)
 
