@@ -182,6 +182,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_findings(args: argparse.Namespace) -> int:
+    from harness import atomic
+    from harness.bench.summary import PerformanceSummary
+    from harness.reports import findings, upstream_stall
+    from harness.results.store import load
+
+    runs = [load(Path(d)) for d in args.runs]
+    if not args.upstream:
+        for run in runs:
+            lines = findings.markdown_lines(PerformanceSummary.of(run), run.environment)
+            print("\n".join(lines) if lines else f"run {run.run_id}: no findings")
+        return 0
+    text = upstream_stall.report(runs)
+    path = Path(args.output) if args.output else Path(args.runs[0]) / upstream_stall.FILE
+    atomic.write_text(path, text)
+    print(path)
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from harness.reports import compare_runs
     from harness.reports.compare import run_tolerance
@@ -371,6 +390,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-render a run's reports (Markdown, HTML, CSV)")
     rep.add_argument("run", help="a run directory under results/")
     rep.set_defaults(func=cmd_report)
+
+    fnd = sub.add_parser("findings", help="a run's findings beyond the guide; --upstream: "
+                         "the pasta stall report for passt's bug tracker")
+    fnd.add_argument("runs", nargs="+", metavar="RUN",
+                     help="run directories (--upstream: one per release, with the pasta "
+                          "stall experiments)")
+    fnd.add_argument("--upstream", action="store_true",
+                     help="write the self-contained pasta stall report "
+                          "(default: RUN/pasta-stall-upstream.md)")
+    fnd.add_argument("-o", "--output", help="where --upstream writes the report")
+    fnd.set_defaults(func=cmd_findings)
 
     cmp_ = sub.add_parser("compare", help="compare two runs; exit 1 on a regression")
     cmp_.add_argument("base")

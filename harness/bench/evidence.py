@@ -236,6 +236,13 @@ def _congestion(ctx: _Context) -> dict[str, str]:
     return found
 
 
+def capture(target: Target, client: Client, ends: Endpoints, probe: Probe, directory: Path,
+            budget: float = FINDING_SECONDS) -> dict[str, Any]:
+    """The capture step on its own: transfers like ``probe``'s in fresh
+    ``--network=pasta:--pcap`` containers, within ``budget`` seconds."""
+    return _capture(_Context(target, client, ends, probe, 0, directory, Deadline(budget)))
+
+
 def _not_capturable(ctx: _Context) -> str:
     """Why the probe's traffic cannot be captured with pasta --pcap ("" when it can)."""
     if ctx.network != "pasta":

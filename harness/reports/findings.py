@@ -46,7 +46,7 @@ def sections(summary: PerformanceSummary, environment: Mapping[str, Any] | None 
             for n, f in enumerate(summary.findings, 1)]
 
 
-def _rate(bits: Any) -> str:
+def rate_text(bits: Any) -> str:
     if not isinstance(bits, int | float):
         return "?"
     for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
@@ -72,7 +72,7 @@ def _median(values: Any) -> float | None:
 def _lines(f: Finding, env: Mapping[str, Any]) -> list[str]:
     ev = f.evidence
     lines = [*([f"In short: {short}."] if (short := _in_short(f)) else []),
-             _versions(env, ev)]
+             versions_line(env, ev)]
     if rounds := _rounds(ev):
         lines.append(rounds)
     if isinstance(ev.get("interface"), dict):
@@ -80,7 +80,7 @@ def _lines(f: Finding, env: Mapping[str, Any]) -> list[str]:
     if isinstance(ev.get("mtu"), dict):
         lines.append(_mtu(ev["mtu"]))
     if isinstance(ev.get("capture"), dict):
-        lines += _capture(ev["capture"])
+        lines += capture_lines(ev["capture"])
     for step in ev.get("not_gathered", []) or []:
         lines.append(f"Not gathered: {step}.")
     for step, error in (ev.get("errors") or {}).items():
@@ -136,7 +136,7 @@ def _range_ms(gaps: list[float]) -> str:
     return f"{low:.0f} ms" if round(low) == round(high) else f"{low:.0f} to {high:.0f} ms"
 
 
-def _versions(env: Mapping[str, Any], ev: Mapping[str, Any]) -> str:
+def versions_line(env: Mapping[str, Any], ev: Mapping[str, Any]) -> str:
     found = env.get("versions")
     versions: dict[str, Any] = found if isinstance(found, dict) else {}
     named = [f"{k} {versions[k]}" for k in VERSION_KEYS if versions.get(k)]
@@ -157,9 +157,9 @@ def _rounds(ev: Mapping[str, Any]) -> str:
         return ""
     count = rounds["measurements"]
     text = (f"In the rounds: {count} measurement{'s' if count != 1 else ''}, median "
-            f"{_rate(_median(rounds.get('bits_per_second')))}")
+            f"{rate_text(_median(rounds.get('bits_per_second')))}")
     if (reference := ev.get("reference_bits_per_second")) is not None:
-        text += f" (native: {_rate(reference)})"
+        text += f" (native: {rate_text(reference)})"
     if (retransmits := rounds.get("retransmits")) is not None:
         text += f"; iperf3 counted {', '.join(str(r) for r in retransmits)} retransmissions"
         if (per_second := rounds.get("retransmits_per_second")) is not None:
@@ -189,7 +189,7 @@ def _interface(interface: Mapping[str, Any]) -> str:
             f"{d.get('rx_errors', 0)}; qdisc drops {d.get('qdisc_drops', 0)}, requeues "
             f"{d.get('qdisc_requeues', 0)}; queue after: {d.get('qdisc_qlen', 0)} packets, "
             f"{d.get('qdisc_backlog', 0)} bytes")
-    rate = _rate(measured.get("bits_per_second"))
+    rate = rate_text(measured.get("bits_per_second"))
     retr = measured.get("retransmits")
     during = f"one more measurement ({rate}" + (
         f", {retr} retransmissions)" if retr is not None else ")")
@@ -203,7 +203,8 @@ def _mtu(mtu: Mapping[str, Any]) -> str:
     return "MTU on the path: " + " → ".join(hops) + "."
 
 
-def _capture(capture: Mapping[str, Any]) -> list[str]:
+def capture_lines(capture: Mapping[str, Any]) -> list[str]:
+    """A capture's summary (:func:`harness.bench.evidence.capture`) in words."""
     if "note" in capture:
         return [f"Capture: {capture['note']}."]
     tcp = capture.get("tcp")
@@ -218,7 +219,7 @@ def _capture(capture: Mapping[str, Any]) -> list[str]:
     share = f" ({stalled / seconds:.0%} of the transfer's time)" if seconds else ""
     lines.append(
         f"Capture, the transfer: {_bytes(tcp.get('payload_bytes'))} in "
-        f"{seconds:.3f} s ({_rate(tcp.get('bits_per_second'))}) in "
+        f"{seconds:.3f} s ({rate_text(tcp.get('bits_per_second'))}) in "
         f"{tcp.get('data_segments')} segments of up to {_bytes(tcp.get('largest_segment'))}; "
         f"{tcp.get('retransmissions')} retransmissions "
         f"({_bytes(tcp.get('retransmitted_bytes'))}); {tcp.get('duplicate_acks')} duplicate "
@@ -237,7 +238,7 @@ def _capture(capture: Mapping[str, Any]) -> list[str]:
         lines.append(f"Capture attempts: {_attempts(attempts)}"
                      + ("; the last one is summarised above." if len(attempts) > 1 else "."))
     if isinstance(iperf := capture.get("iperf3"), dict) and "bits_per_second" in iperf:
-        lines.append(f"Capture, iperf3's view: {_rate(iperf['bits_per_second'])}, "
+        lines.append(f"Capture, iperf3's view: {rate_text(iperf['bits_per_second'])}, "
                      f"{iperf.get('retransmits', '?')} retransmissions"
                      + (f", largest congestion window {_bytes(iperf['max_snd_cwnd'])}"
                         if iperf.get("max_snd_cwnd") else "") + ".")
@@ -245,7 +246,7 @@ def _capture(capture: Mapping[str, Any]) -> list[str]:
 
 
 def _attempts(attempts: list[Any]) -> str:
-    said = [f"{n}: {_rate(a.get('bits_per_second'))}, {a.get('retransmissions')} "
+    said = [f"{n}: {rate_text(a.get('bits_per_second'))}, {a.get('retransmissions')} "
             f"retransmissions, {a.get('stalled_seconds') or 0:.3f} s stalled"
             for n, a in enumerate(attempts, 1) if isinstance(a, dict)]
     healthy = all(isinstance(a, dict) and not a.get("retransmissions") for a in attempts)
