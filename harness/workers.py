@@ -17,6 +17,18 @@ guarantees:
   running elsewhere finish, and no test starts while it runs (a turnstile lock keeps new
   shared holders out while a benchmark waits), so nothing of the run disturbs a
   measurement. The other workers' labs stay up meanwhile, idle.
+- **Long modules in shards.** A module named in ``SHARDED`` (the guide's examples, each
+  run as a user of its own) is split into that many work units instead of one, so its
+  tests run in several workers at once; a module's check that runs after its tests
+  (``..._leave_nothing_behind[shard<i>]``) runs once per shard, last in its shard, in the
+  lab where that shard ran (``shard_of``). Every other module stays one unit (xdist's
+  ``loadfile``).
+- **Longest first.** Work units go to workers longest first (the longest processing
+  time rule), so a long unit does not start last and run alone at the end. How long a
+  unit takes comes from runs: the tests' times in the newest run of the results
+  directory, over the times of a whole run shipped in ``harness/data/test-seconds.json``
+  (``scripts/test-seconds`` writes it from a run); a test in neither counts
+  ``UNKNOWN_SECONDS`` (a check in the lab) or ``UNKNOWN_UNIT_SECONDS`` (a unit test).
 - **One record.** A worker keeps its results in memory and hands them to the controller
   through xdist's ``workeroutput``; the controller writes the one ``run.json``.
 
@@ -31,19 +43,40 @@ import dataclasses
 import fcntl
 import json
 import os
+import re
 import tempfile
+import zlib
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from xdist.scheduler import LoadScopeScheduling
+
 from harness import names
-from harness.errors import UsageError
+from harness.errors import PodnetError, UsageError
 from harness.results.schema import Run
 
 #: How the suites run: a worker per core (``auto``, see pytest_xdist_auto_num_workers in
 #: the plugin), one test module per worker, so a module's fixtures are made once (xdist's
 #: loadgroup does not group on pytest 9.2: pytest-xdist issue 1386).
 CONCURRENCY = ("-n", "auto", "--dist", "loadfile")
+#: Modules split into this many work units (see the module's docstring), by file name.
+SHARDED = {"test_guide_examples.py": 4, "test_source_address.py": 4}
+#: What a test no run has timed is expected to take: a suite's check, a unit test.
+UNKNOWN_SECONDS = 3.0
+UNKNOWN_UNIT_SECONDS = 0.1
+#: The shipped test times (see the module's docstring): {"run": id, "tests": {id: s}}.
+TEST_SECONDS = "test-seconds.json"
+#: How many of the newest runs are looked at for their tests' times.
+RUNS_LOOKED_AT = 5
+#: Tests quicker than this are left out of the shipped times (they count as unknown).
+TIMED_AT_LEAST = 0.5
+#: Workers per core for the lab's checks: they mostly wait on the lab (podman, systemd,
+#: the network), and each worker has a lab of its own.
+WORKERS_PER_CORE = 2
+#: ... and never more than this many labs at once.
+MOST_WORKERS = 8
 #: The worker that checks in the named lab itself.
 FIRST = "gw0"
 #: The markers of the benchmarks, which run alone (see the module's docstring).
@@ -52,6 +85,82 @@ BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput", "cost_curves")
 RUN_ID = "podnet_run_id"
 #: workeroutput key: a worker's run record (JSON), merged by the controller.
 RUN = "podnet_run"
+
+
+def lab_workers(cores: int | None) -> int:
+    """``-n auto`` for the lab: a few workers per core (they wait more than they compute)."""
+    return max(2, min(MOST_WORKERS, WORKERS_PER_CORE * (cores or 1)))
+
+
+def shard_of(nodeid: str, shards: int) -> int:
+    """The shard of a test of a sharded module: ``shard<i>`` when its parameter says so
+    (a check that belongs to each shard), otherwise a stable hash of its name."""
+    name = nodeid.split("::", 1)[-1]
+    given = re.search(r"\[shard(\d+)\]$", name)
+    if given is not None:
+        return int(given.group(1)) % shards
+    return zlib.crc32(name.encode()) % shards
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module, or a shard of it (``SHARDED``)."""
+    module = nodeid.split("::", 1)[0]
+    shards = SHARDED.get(module.rsplit("/", 1)[-1])
+    return module if shards is None else f"{module}::shard{shard_of(nodeid, shards)}"
+
+
+def expected_seconds(nodeid: str, timed: dict[str, float]) -> float:
+    if nodeid in timed:
+        return timed[nodeid]
+    return UNKNOWN_UNIT_SECONDS if nodeid.startswith("tests/") else UNKNOWN_SECONDS
+
+
+def test_seconds(run: Run) -> dict[str, float]:
+    """The tests' times of a run (the slower than ``TIMED_AT_LEAST``)."""
+    return {t.name: round(t.seconds, 1) for t in run.timings
+            if t.kind == "test" and t.seconds >= TIMED_AT_LEAST}
+
+
+def shipped_test_seconds() -> dict[str, float]:
+    text = (resources.files("harness") / "data" / TEST_SECONDS).read_text()
+    return {str(k): float(v) for k, v in json.loads(text)["tests"].items()}
+
+
+def newest_test_seconds(results: Path) -> dict[str, float]:
+    """The tests' times in the newest run of ``results`` that timed some (none when there
+    is none: the order of work is then the shipped one). Runs that cannot be read are
+    passed over."""
+    runs = sorted(results.glob("*/run.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in runs[:RUNS_LOOKED_AT]:
+        try:
+            timed = test_seconds(Run.from_dict(json.loads(path.read_text()), str(path)))
+        except (OSError, ValueError, PodnetError):
+            continue
+        if timed:
+            return timed
+    return {}
+
+
+class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+    """xdist's ``loadfile`` with the long modules in shards (``work_unit``), the longest
+    units first (see the module's docstring)."""
+
+    def __init__(self, config: Any, log: Any = None, timed: dict[str, float] | None = None
+                 ) -> None:
+        super().__init__(config, log)
+        self.timed = timed or {}
+
+    def _split_scope(self, nodeid: str) -> str:
+        return work_unit(nodeid)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        if self.workqueue:
+            longest = max(self.workqueue, key=self._seconds)
+            self.workqueue.move_to_end(longest, last=False)
+        super()._assign_work_unit(node)
+
+    def _seconds(self, unit: str) -> float:
+        return sum(expected_seconds(nodeid, self.timed) for nodeid in self.workqueue[unit])
 
 
 def worker_id(config: Any) -> str | None:

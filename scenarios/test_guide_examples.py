@@ -27,10 +27,14 @@ from harness.proofs.workstation import VOLATILE_SYSCTLS
 from harness.results.recorder import ClaimMismatch, Recorder
 from harness.results.schema import ClaimResult
 from harness.targets.base import Target
+from harness.workers import SHARDED
 
 pytestmark = [pytest.mark.lab, pytest.mark.guide_examples]
 
 EXAMPLES = parse(packaged_guide())
+#: The examples run in shards, in several workers at once (harness.workers.SHARDED); the
+#: check that they left nothing behind runs last in each shard, in that shard's lab.
+SHARDS = [f"shard{i}" for i in range(SHARDED["test_guide_examples.py"])]
 ASSESSMENTS = {a.example: a for a in assess_all(EXAMPLES)}
 
 
@@ -126,10 +130,12 @@ def test_host2_commands_run_unprivileged_in_host2s_network(client: Client) -> No
     assert any(f" {client.address}/" in line for line in addresses), addresses
 
 
+@pytest.mark.parametrize("shard", SHARDS)
 def test_the_examples_leave_nothing_behind(
-        host: LabTarget, host1_before: tuple[str, dict[str, str]]) -> None:
-    """After every example: host1's users, lingering users, /etc/sysctl.d and network
-    settings as before (a runner that kept a user, a file or a setting fails here)."""
+        shard: str, host: LabTarget, host1_before: tuple[str, dict[str, str]]) -> None:
+    """After every example of the shard: host1's users, lingering users, /etc/sysctl.d and
+    network settings as before (a runner that kept a user, a file or a setting fails
+    here)."""
     files, sysctls = _host1_state(host)
     assert files == host1_before[0]
     changed = {key: (value, sysctls[key]) for key, value in host1_before[1].items()

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from harness import workers
 from harness.errors import UsageError
 from harness.results.schema import ClaimResult, Measurement, Run
+from harness.results.timings import Timing
 
 
 def test_the_first_worker_uses_the_named_lab_the_others_their_own() -> None:
@@ -109,3 +111,82 @@ def test_a_benchmark_module_holds_the_lock_from_its_first_test_to_its_last() -> 
         test.join(5)
     finally:
         workers.remove_locks(run_id)
+
+
+def test_a_sharded_modules_tests_spread_over_its_shards_and_others_stay_whole() -> None:
+    examples = [f"scenarios/test_guide_examples.py::test_guide_example[L{n}-x]"
+                for n in range(40)]
+    units = {workers.work_unit(nodeid) for nodeid in examples}
+    assert units == {f"scenarios/test_guide_examples.py::shard{i}" for i in range(4)}
+    assert workers.work_unit(examples[3]) == workers.work_unit(examples[3])  # stable
+    assert workers.work_unit("scenarios/test_outbound.py::test_x[a]") == "scenarios/test_outbound.py"
+    assert workers.work_unit("tests/test_workers.py::test_y") == "tests/test_workers.py"
+
+
+def test_a_check_of_each_shard_runs_in_its_shard() -> None:
+    for i in range(4):
+        nodeid = f"scenarios/test_guide_examples.py::test_the_examples_leave_nothing_behind[shard{i}]"
+        assert workers.work_unit(nodeid) == f"scenarios/test_guide_examples.py::shard{i}"
+
+
+def test_the_lab_gets_a_few_workers_per_core_within_bounds() -> None:
+    assert workers.lab_workers(1) == 2
+    assert workers.lab_workers(2) == 4
+    assert workers.lab_workers(64) == workers.MOST_WORKERS
+    assert workers.lab_workers(None) == 2
+
+
+class _Node:
+    """A worker as xdist's scheduler sees it: what it was sent to run."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.sent = name, []  # type: list[int]
+        self.gateway = SimpleNamespace(id=name)
+        self.shutting_down = False
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent.extend(indexes)
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_the_longest_units_go_first_by_the_times_runs_gave() -> None:
+    """A long module of one test (the workstation proof) among many short ones starts
+    first, not last; a module no run timed counts as a few seconds per check."""
+    config = SimpleNamespace(getvalue=lambda name: ["2*popen"],
+                             option=SimpleNamespace(loadscopereorder=True))
+    collection = ([f"tests/test_many.py::test_{i}" for i in range(50)]
+                  + ["scenarios/test_short.py::test_a", "scenarios/test_short.py::test_b",
+                     "scenarios/test_untimed.py::test_a", "scenarios/test_long.py::test_proof"])
+    timed = {"scenarios/test_long.py::test_proof": 200.0, "scenarios/test_short.py::test_a": 1.0}
+    scheduler = workers.ModuleScheduling(config, None, timed)
+    nodes = [_Node("gw0"), _Node("gw1")]
+    for node in nodes:
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    first = [collection[node.sent[0]] for node in nodes]
+    assert first == ["scenarios/test_long.py::test_proof", "tests/test_many.py::test_0"]
+    # the rest in order of expected time: untimed (3 s), short (1 + 3 s) ...
+    assert {collection[i].split("::")[0] for i in nodes[0].sent[1:2] + nodes[1].sent[50:51]} \
+        <= {"scenarios/test_short.py", "scenarios/test_untimed.py"}
+
+
+def test_the_shipped_times_are_those_of_a_whole_run() -> None:
+    shipped = workers.shipped_test_seconds()
+    assert any(k.startswith("scenarios/test_guide_examples.py::") for k in shipped)
+    assert all(v >= workers.TIMED_AT_LEAST for v in shipped.values())
+
+
+def test_the_newest_run_that_timed_tests_orders_the_work(tmp_path: Path) -> None:
+    older = Run("r1", 1.0, timings=[Timing("tests/test_a.py::test_x", "test", 9.0, 1.0)])
+    newest = Run("r2", 2.0)  # the run starting now: nothing timed yet
+    for run in (older, newest):
+        (tmp_path / run.run_id).mkdir()
+        (tmp_path / run.run_id / "run.json").write_text(json.dumps(run.to_dict()))
+        time.sleep(0.01)
+    (tmp_path / "r3").mkdir()
+    (tmp_path / "r3" / "run.json").write_text("{not json")
+    assert workers.newest_test_seconds(tmp_path) == {"tests/test_a.py::test_x": 9.0}
+    assert workers.newest_test_seconds(tmp_path / "none") == {}

@@ -119,11 +119,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto``: a worker per core for the lab (a lab per worker); for another target
-    (one user's podman) none: the session runs in this process, as without xdist, so a
-    fixture's ``pytest.exit`` (a refused ssh key) ends it with its own line and status."""
+    """``-n auto``: for the lab, a few workers per core (a lab per worker,
+    ``workers.lab_workers``); for another target (one user's podman) none: the session
+    runs in this process, as without xdist, so a fixture's ``pytest.exit`` (a refused ssh
+    key) ends it with its own line and status."""
     chosen = config.getoption("--target") or os.environ.get("PODNET_TARGET") or "lab"
-    return None if chosen == "lab" else 0
+    return workers.lab_workers(len(os.sched_getaffinity(0))) if chosen == "lab" else 0
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (the project's default): a module per work unit, the long ones
+    in shards, the longest first (``workers.ModuleScheduling``)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    timed = {**workers.shipped_test_seconds(),
+             **workers.newest_test_seconds(config.getoption("--results-dir"))}
+    return workers.ModuleScheduling(config, log, timed)
 
 
 @pytest.hookimpl(optionalhook=True)
