@@ -80,13 +80,8 @@ def test_executable_shown(claim: Claim, target: Target, recorder: Recorder,
 
 def running_pasta(target: Target, env: list[str]) -> str | None:
     """The executable of the pasta serving a container started with ``env``."""
-    name = containers.unique("pastapath")
-    argv = target.marked(["env", *env, "podman", "run", "-d", "--name", name,
-                          "--network=pasta", IMAGE, "sleep", "60"])
+    name = _start(target, env, ["sleep", "60"], "pastapath")
     try:
-        done = target.run(argv, check=False)
-        if not done.ok:
-            raise NoObservation(f"the container did not start: {done.stderr.strip()[-200:]}")
         args = procs.pasta_of(target, procs.container_netns(target, name))
         return args[0] if args else None
     finally:
