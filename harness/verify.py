@@ -36,7 +36,7 @@ from harness.lab import lab, lock
 from harness.provenance import podnet_identity
 from harness.results import store, timings
 from harness.results.schema import Run
-from harness.run import run
+from harness.run import environ, run
 from harness.ui import (
     console,
     contradiction_line,
@@ -263,16 +263,8 @@ def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
     progress = ProgressPlugin(quiet)
     # The workers, other processes, check in the lab whose session this job holds.
     lent = lock.hand_down(lab_name)
-    saved = {key: os.environ.get(key) for key in lent}
-    os.environ.update(lent)
-    try:
+    with environ(lent):
         code = int(pytest.main(args, plugins=[progress]))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return code, progress.interrupted
 
 

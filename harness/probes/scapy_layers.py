@@ -8,30 +8,14 @@ directories point where nothing can be created, so scapy keeps no cache at all.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
+from harness.run import environ
 
 #: A path no directory can be created at (procfs refuses mkdir).
 NOWHERE = "/proc/podnet-no-such-directory"
 XDG_VARIABLES = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
 
 
-@contextlib.contextmanager
-def nothing_in_home() -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in XDG_VARIABLES}
-    os.environ.update(dict.fromkeys(XDG_VARIABLES, NOWHERE))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-with nothing_in_home():
+with environ(dict.fromkeys(XDG_VARIABLES, NOWHERE)):
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.inet6 import IPv6
     from scapy.utils import PcapReader
