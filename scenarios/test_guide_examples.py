@@ -20,7 +20,13 @@ from harness.examples.assess import Status, assess_all
 from harness.examples.parse import packaged_guide, parse
 from harness.examples.plan import plan
 from harness.examples.report import ERRATA_RESULTS, PREFIX
-from harness.examples.runner import ExampleOutcome, run_example, share_images, unshare_images
+from harness.examples.runner import (
+    ExampleOutcome,
+    run_example,
+    share_images,
+    tools_installed,
+    unshare_images,
+)
 from harness.examples.structure import OUTCOME_OF_RESULT, Example
 from harness.lab.target import LabTarget
 from harness.proofs.workstation import VOLATILE_SYSCTLS
@@ -60,7 +66,8 @@ def host(target: Target) -> Iterator[LabTarget]:
         pytest.skip("the guide's examples run in the lab's host1")
     share_images(target)
     try:
-        yield target
+        with tools_installed(target):
+            yield target
     finally:
         unshare_images(target)
 

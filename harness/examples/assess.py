@@ -11,6 +11,7 @@ from enum import StrEnum
 from harness.examples import rules
 from harness.examples import substitutions as subs
 from harness.examples.structure import Block, BlockKind, Example, Step
+from harness.image_names import WEB_IMAGE
 
 
 class Status(StrEnum):
@@ -34,10 +35,11 @@ class Need:
 NEEDS: tuple[Need, ...] = (
     Need(r"\bhttps?://(?!localhost\b|127\.0\.0\.1\b|10\.|11\.11\.11\.11\b)([\w.-]+)",
          "needs the internet ({0})", files=True),
+    Need(r"/dev/(?:tcp|udp)/((?!localhost/|127\.)[a-z][\w-]*\.[\w.-]+)/",
+         "needs the internet ({0})", files=True),
     Need(r"\bhost -t \w+ ([\w.-]+)", "needs DNS on the internet ({0})"),
     Need(r"(?:^|[|;&]\s*)(?:sudo\s+)?(rpm|dnf)\b",
          "needs an RPM-based host ({0}); host1 is Debian"),
-    Need(r"\|\s*(jq)\b", "needs {0}, which host1 does not have"),
     Need(r"(libsdsock)", "needs {0}: an experimental dependency fetched from GitHub, "
                          "not available here", files=True),
     Need(r"<([a-z][\w-]*)>", "a placeholder <{0}> with no value"),
@@ -51,8 +53,11 @@ SECTION_NEEDS: tuple[tuple[str, str], ...] = (
 #: podman run options that take a separate value (the rest are flags).
 RUN_VALUE_OPTIONS = frozenset({
     "--network", "--net", "-p", "--publish", "--name", "-v", "--volume", "--user", "-u",
-    "--userns", "--add-host", "-e", "--env", "--format", "-f", "-w", "--workdir",
+    "--userns", "--add-host", "-e", "--env", "--format", "-f", "-w", "--workdir", "--sysctl",
 })
+#: Tools the guide's commands use that host1 lacks, installed into host1 for the examples
+#: (Debian's packages, purged afterwards): tool -> its package.
+INSTALLED_TOOLS: dict[str, str] = {"jq": "jq"}
 #: Prose of a derived example that shows what its base's step N does instead.
 AT_STEP = r"^At step (\d+)\b"
 USER_SETUP = r"\buseradd\b|\bmachinectl shell\b"
@@ -101,6 +106,32 @@ MAIN_INTERFACE_SERVER = Prerequisite(
     f"http.server on 192.0.2.1:8080, in the background for at most {SERVER_LIFETIME} s",
     _web_server("192.0.2.1", "/usr/share/nginx/html"))
 
+@dataclass(frozen=True)
+class StandIn:
+    """A step the guide words without a command ("Start your containers again"), and the
+    command the runner runs for it (as the example's user)."""
+
+    #: What the runner runs instead, in words.
+    how: str
+    script: str
+
+
+#: Steps without a command that the runner does (by example id and step number).
+STAND_INS: dict[tuple[str, str], StandIn] = {
+    # The runner's user has no containers of its own: one container, with pasta.
+    ("enable-debug-logging-from-pasta", "4"): StandIn(
+        f"a container of the image {WEB_IMAGE} run with pasta (podman's default network)",
+        f"podman run --rm {WEB_IMAGE} true"),
+}
+
+#: The pasta the guide's previous section builds from source into ~/installdir/bin.
+PASTA_IN_INSTALLDIR = Prerequisite(
+    "a pasta executable in $HOME/installdir/bin, built from source by the guide's previous "
+    "section",
+    "host1's /usr/bin/pasta copied to ~/installdir/bin/pasta (building pasta from source "
+    "needs the internet)",
+    "mkdir -p ~/installdir/bin && cp /usr/bin/pasta ~/installdir/bin/pasta")
+
 #: What an example needs running before it, as the guide's prose says (by example id).
 PREREQUISITES: dict[str, Prerequisite] = {
     "example-connect-to-hosts-localhost-using-slirp4netns": LOCALHOST_SERVER,
@@ -117,7 +148,10 @@ PREREQUISITES: dict[str, Prerequisite] = {
         procedure=("outbound-tcpudp-connections-to-the-hosts-main-network-interface-eg-eth0",
                    r"Podman installed on the host")),
     "example-connect-to-hosts-main-network-interface-using-pasta": MAIN_INTERFACE_SERVER,
+    "example-connect-to-hosts-main-network-interface-using-pasta-and---add-hostexamplecomhost-"
+    "gateway": MAIN_INTERFACE_SERVER,
     "about-the-pasta-option---map-guest-addr": MAIN_INTERFACE_SERVER,
+    "configure-pasta-executable-path": PASTA_IN_INSTALLDIR,
     "example-connect-to-hosts-main-network-interface-using-pasta-and-custom-network":
         MAIN_INTERFACE_SERVER,
 }
@@ -211,10 +245,22 @@ def _first_positional(args: Sequence[str]) -> str | None:
     return None
 
 
+#: Where a command begins inside a script's line: after a command substitution's
+#: ``$(``, or a shell keyword (``if podman run ...; then``).
+COMMAND_STARTS = r"\$\(|\)|`|(?:^|(?<=\s))(?:if|then|else|elif|do|while|until|!)\s"
+
+
+def script_images(text: str) -> list[str]:
+    """Images the ``podman run`` commands of a script (a file or a block) name."""
+    logical = text.replace("\\\n", " ")
+    return [ref for line in logical.splitlines()
+            for command in re.split(COMMAND_STARTS, line) for ref in run_images(command.strip())]
+
+
 def file_images(block: Block) -> tuple[list[str], bool]:
-    """Images a quadlet (``Image=``) or a Containerfile (``FROM``) names, and whether a
-    Containerfile installs packages with dnf."""
-    images = re.findall(r"^Image=(\S+)", block.text, re.MULTILINE)
+    """Images a quadlet (``Image=``), a Containerfile (``FROM``) or a shell script
+    (``podman run``) names, and whether a Containerfile installs packages with dnf."""
+    images = re.findall(r"^Image=(\S+)", block.text, re.MULTILINE) + script_images(block.text)
     stages = set(re.findall(r"^FROM\s+\S+\s+as\s+(\S+)", block.text, re.MULTILINE | re.I))
     images += [ref for ref in re.findall(r"^FROM\s+(\S+)", block.text, re.MULTILINE)
                if ref not in stages]
@@ -291,6 +337,15 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         if tool is not None:
             used.append(f"line {block.line}, only if {tool} is installed -> run where "
                         f"{tool} is installed, else not run")
+    for tool, package in INSTALLED_TOOLS.items():
+        if any(re.search(rf"(^|[|;&(]\s*|\s){tool}\s", text, re.MULTILINE)
+               for text in commands + [block.text for block in files]):
+            used.append(f"{tool} -> Debian's {package}, installed into host1 for the "
+                        "examples and purged after")
+    for step in steps:
+        stand_in = STAND_INS.get((example.id, step.number or ""))
+        if stand_in is not None:
+            used.append(f"step {step.number} ('{step.text}') -> {stand_in.how}")
     if any(step.host == "host2" for step in steps if step.blocks):
         used.append("host2 steps -> the lab's host2")
     reasons = list(dict.fromkeys(reasons))

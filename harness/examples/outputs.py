@@ -16,6 +16,7 @@ NORMALISE: tuple[tuple[str, str, str], ...] = (
     (r"curl/[\d.]+", "curl/VERSION", "curl's version"),
     (r'" 200 \d+ "', '" 200 SIZE "', "the size of the substitute image's page"),
     (r"/run/user/\d+/", "/run/user/UID/", "the user id in paths"),
+    (r"/home/[\w-]+/", "~/", "the user's home (the guide's user is test, the runner's another)"),
     (r"netns-[0-9a-f-]{36}", "netns-ID", "namespace names"),
     (r"\b[0-9a-f]{64}\b", "ID", "container and image ids"),
     (r"\bafter \d+ (ms|milliseconds)\b", r"after N \1", "a duration curl measures"),

@@ -139,13 +139,20 @@ def _inline_command(token: Token) -> str | None:
     return None
 
 
+#: A file's name without a directory, as the guide writes one in a lead-in ("Create file
+#: `test.bash` containing"): one word with an extension.
+FILE_NAME = r"^[\w.@$~-]+\.\w+$"
+
+
 def _path(prose: Prose | None) -> str | None:
+    """The file a lead-in names: its first span with a directory, else its first span
+    that is a file's name (relative to the reader's working directory, the home)."""
     if prose is None:
         return None
     for span in prose.spans:
         if "/" in span:
             return span
-    return None
+    return next((span for span in prose.spans if re.match(FILE_NAME, span)), None)
 
 
 def _introduces_output(text: str) -> bool:

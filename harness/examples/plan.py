@@ -12,10 +12,11 @@ from harness.examples import substitutions as subs
 from harness.examples.assess import (
     PREREQUISITES,
     PRIVILEGED,
+    STAND_INS,
     Prerequisite,
     effective_steps,
     only_if_installed,
-    run_images,
+    script_images,
 )
 from harness.examples.structure import PREREQUISITE, Block, BlockKind, Example, Step
 
@@ -42,6 +43,8 @@ FOREGROUND: tuple[str, ...] = (
     r"^python3 -m http\.server\b",
     # A container that publishes a port, run without -d: its server runs until stopped.
     r"^podman run\b(?!.*\s(-d|--detach)(\s|$))(?=.*\s(-p|--publish)(\s|=))",
+    # A web server's image run without -d and without a command: nginx serves until stopped.
+    r"^podman run\b(?!.*\s(-d|--detach)(\s|$))\s.*\S*/nginx(:[\w.-]+)?$",
 )
 
 #: A command that starts a server and returns at once: (pattern, why). The runner waits
@@ -76,13 +79,19 @@ EXPECTED_EXITS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     (r"should not list any processes", r"^pgrep\b", (1,)),
     (r"\bIf the command lists any processes\b", r"^pgrep\b", (1,)),
 )
-#: An error the guide shows a command print that names its exit status.
-EXIT_SHOWN = r"^curl: \((\d+)\)"
+#: Errors the guide shows a command print, and the exit status each means: (pattern on
+#: the shown output, the status; None: the pattern's group names it).
+EXITS_SHOWN: tuple[tuple[str, int | None], ...] = (
+    (r"^curl: \((\d+)\)", None),
+    # ls exits 2 on an operand it cannot access (GNU ls: "serious trouble").
+    (r"^ls: cannot access .*: No such file or directory$", 2),
+)
 
 
 @dataclass(frozen=True)
 class Action:
-    #: "run" a script, "write" a file, "replace" a line of a file.
+    #: "run" a script, "write" a file, "append" lines to a file (made if missing),
+    #: "replace" a line of a file.
     kind: str
     #: The guide's line of the block (or of the step, for an inline command).
     line: int
@@ -129,12 +138,18 @@ class Plan:
     users: tuple[str, ...] = ()
 
 
-def substitute(text: str) -> str:
+#: The guide's user's home, as its commands and files write it.
+GUIDE_HOME = "/home/test/"
+
+
+def substitute(text: str, *, home: bool = True) -> str:
     """The guide's hosts and addresses replaced by the lab's; the guide's user's home by
-    the example user's (``~``)."""
+    the example user's (``~``) if ``home``: a file's content keeps :data:`GUIDE_HOME`,
+    which the runner replaces by the user's home (no program reading a file expands
+    ``~``)."""
     for address in subs.ADDRESSES:
         text = text.replace(address.guide, address.lab)
-    return text.replace("/home/test/", "~/")
+    return text.replace(GUIDE_HOME, "~/") if home else text
 
 
 def _lines(block: Block) -> tuple[str, ...]:
@@ -184,6 +199,16 @@ class _Login:
             self.users.append(user)
 
 
+def exits_shown(output: str) -> tuple[int, ...]:
+    """The non-zero exits the errors the guide shows a command print mean."""
+    found: list[int] = []
+    for pattern, status in EXITS_SHOWN:
+        shown = re.search(pattern, output, re.MULTILINE)
+        if shown:
+            found.append(int(shown.group(1)) if status is None else status)
+    return tuple(found)
+
+
 def expected_exits(prose: str, script: str) -> tuple[int, ...]:
     """The non-zero exits the step's prose expects of its one-line command, if any."""
     lines = [line for line in script.splitlines() if line.strip()]
@@ -194,12 +219,15 @@ def expected_exits(prose: str, script: str) -> tuple[int, ...]:
     return ()
 
 
-def _actions(steps: Sequence[Step], login: _Login,
-             step_label: str = "") -> tuple[list[Action], list[str]]:
+def _actions(steps: Sequence[Step], login: _Login, step_label: str = "",
+             example: str = "") -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     problems: list[str] = []
     for step in steps:
         number = f"{step_label}{step.number or '-'}" if step_label else step.number
+        stand_in = STAND_INS.get((example, step.number or ""))
+        if stand_in is not None:
+            actions.append(_run(stand_in.script, step.line, number, step.host, login))
         if step.inline_command and not login.follow(step.inline_command):
             actions.append(_run(_script([step.inline_command]), step.line, number,
                                 step.host, login))
@@ -222,13 +250,27 @@ def _run(script: str, line: int, step: str | None, host: str, login: _Login,
         text.startswith("sudo ") and subs.root_command(text[5:].strip()) for text in lines)
     if root:
         script = "\n".join(text[5:].strip() for text in lines)
-    serve = len(lines) == 1 and any(re.search(pattern, lines[0]) for pattern in FOREGROUND)
-    shown = re.search(EXIT_SHOWN, expected or "", re.MULTILINE)
-    exits = expected_exits(prose, script) + ((int(shown.group(1)),) if shown else ())
+    serve = len(lines) == 1 and _foreground(lines[0])
+    exits = expected_exits(prose, script) + exits_shown(expected or "")
     return Action("serve" if serve else "run", line, step, host, script, expected=expected,
                   expected_exits=exits, user=login.user, login=login.number, root=root,
                   starts_server=_any(STARTS_SERVER, lines), reads_logs=_any(READS_LOGS, lines),
                   probe=_any(PROBES, lines), only_if=only_if)
+
+
+def _output_after_last(session: str) -> bool:
+    """A session block whose output lines all follow its last ``$`` command."""
+    lines = session.rstrip("\n").splitlines()
+    prompts = [i for i, line in enumerate(lines) if line.startswith("$ ")]
+    continued = {i + 1 for i in prompts if lines[i].rstrip().endswith("\\")}
+    return len(prompts) > 1 and all(i in prompts or i in continued or i > prompts[-1]
+                                    for i in range(len(lines)))
+
+
+def _foreground(line: str) -> bool:
+    """``line`` is one command that serves in the foreground until stopped."""
+    return "\\" not in line and any(re.search(pattern, line.strip())
+                                     for pattern in FOREGROUND)
 
 
 def _any(table: Sequence[tuple[str, str]], lines: Sequence[str]) -> bool:
@@ -245,6 +287,15 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
         if not script.strip():
             return None
         expected = block.output if block.kind is BlockKind.SESSION else None
+        *before, last = script.splitlines()
+        if expected is None and before and _foreground(last):
+            # Commands, then a server in the foreground: the commands run, then it serves.
+            actions.append(_run("\n".join(before), block.line, number, block.host, login))
+            return _run(last, block.line, number, block.host, login)
+        if expected is not None and before and _output_after_last(block.text):
+            # "$ a", "$ b", then output: the output shown is b's (a's is not shown).
+            actions.append(_run("\n".join(before), block.line, number, block.host, login))
+            script = last
         return _run(script, block.line, number, block.host, login,
                     substitute(expected) if expected else None,
                     f"{step.text} {step.remarks}".strip(),
@@ -253,20 +304,29 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
         for i, earlier in enumerate(actions):
             if earlier.line == block.output_of:
                 actions[i] = replace(earlier, expected=substitute(block.text),
-                                     approximate=block.approximate)
+                                     approximate=block.approximate,
+                                     expected_exits=earlier.expected_exits
+                                     + exits_shown(block.text))
         return None
     if block.kind is BlockKind.FILE and block.path:
         path = substitute(block.path)
-        return Action("write", block.line, number, block.host, substitute(block.text),
-                      path=path, user=login.user, login=login.number,
-                      root=outside_home(path))
+        return Action("write", block.line, number, block.host,
+                      substitute(block.text, home=False), path=path, user=login.user,
+                      login=login.number, root=outside_home(path))
+    if block.kind is BlockKind.EDIT and block.edit == "append" and block.path:
+        path = substitute(block.path)
+        if outside_home(path):
+            return f"line {block.line}: adds lines to {path}, a file of host1's own"
+        return Action("append", block.line, number, block.host,
+                      substitute(block.text, home=False), path=path, user=login.user,
+                      login=login.number)
     if block.kind is BlockKind.EDIT and block.edit == "replace":
         return Action("replace", block.line, number, block.host, "",
                       path=substitute(block.path or ""), old=block.text, user=login.user,
                       login=login.number)
     if block.kind is BlockKind.EDIT and block.edit == "with":
         if actions and actions[-1].kind == "replace":
-            actions[-1] = replace(actions[-1], text=substitute(block.text))
+            actions[-1] = replace(actions[-1], text=substitute(block.text, home=False))
         return None
     if block.kind is BlockKind.EDIT:
         return f"line {block.line}: adds lines to a file the example does not create"
@@ -303,13 +363,13 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
         if not steps:
             problems.append(f"needs first: {needed.what} (not found in the guide)")
         used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
-    own, own_problems = _actions(effective_steps(example, by_anchor), login)
+    own, own_problems = _actions(effective_steps(example, by_anchor), login,
+                                 example=example.id)
     actions += own
     problems += own_problems
     images: dict[str, str] = {}
     for action in actions:
-        logical = action.text.replace("\\\n", " ")
-        refs = [ref for line in logical.splitlines() for ref in run_images(line)]
+        refs = script_images(action.text) if action.kind in ("run", "serve", "write") else []
         if action.kind == "write":
             refs += re.findall(r"^Image=(\S+)", action.text, re.MULTILINE)
         for ref in refs:

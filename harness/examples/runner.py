@@ -9,6 +9,7 @@ import contextlib
 import functools
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -16,10 +17,12 @@ from harness.clients.base import Client
 from harness.errors import CommandTimeout
 from harness.examples import shell
 from harness.examples import substitutions as subs
+from harness.examples.assess import INSTALLED_TOOLS
 from harness.examples.outputs import difference
-from harness.examples.plan import Action, Plan
+from harness.examples.plan import GUIDE_HOME, Action, Plan
 from harness.examples.structure import PREREQUISITE
 from harness.image_names import WEB_IMAGE
+from harness.lab import packages
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.lab.target import LabTarget
 from harness.proofs import workstation as ws
@@ -48,6 +51,15 @@ STEP_BOUND = 180.0
 PROBE_BOUND = 20.0
 #: How long a detached container's server may take to listen (plan.STARTS_SERVER).
 SERVER_READY = shell.LISTEN_WAIT / 10
+#: Where the packages of the tools installed for the examples wait, and their ledger.
+DEBS_DIR = "/var/tmp/podnet-guide-debs"
+LEDGER = "/var/tmp/podnet-guide-packages"
+#: Lines added at the end of a file (its directory and the file made if missing), and a
+#: line of a file replaced (the line must be there): run as the example's user.
+APPEND = ('import os, sys; p, text = sys.argv[1:]; os.makedirs(os.path.dirname(p), '
+          'exist_ok=True); f = open(p, "a"); f.write(text); f.close()')
+REPLACE = ('import sys; p, old, new = sys.argv[1:]; t = open(p).read(); '
+           'assert old in t, "line not found"; open(p, "w").write(t.replace(old, new, 1))')
 #: What ``podman run -d`` prints: the container's id.
 CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$", re.MULTILINE)
 #: Where the lab user's images are saved once for the examples' users to load.
@@ -111,6 +123,16 @@ def share_images(host: LabTarget) -> None:
               SHARED, host.user], root=True)
     host.run(["podman", "save", "-o", IMAGES_TAR, WEB_IMAGE], timeout=300)
     host.run(["chmod", "0644", IMAGES_TAR])
+
+
+@contextlib.contextmanager
+def tools_installed(host: LabTarget) -> Iterator[list[str]]:
+    """The tools the guide's commands use that host1 lacks (:data:`INSTALLED_TOOLS`),
+    installed into host1 while the examples run, then purged (also what an interrupted
+    run left, by its ledger)."""
+    with packages.installed(host, sorted(set(INSTALLED_TOOLS.values())), DEBS_DIR,
+                            LEDGER) as names:
+        yield names
 
 
 def unshare_images(host: LabTarget) -> None:
@@ -196,15 +218,17 @@ class _Example:
         if action.host == "host2":
             return self.on_host2(action.text, timeout=bound(action))
         user = self.user(action.user)
+        text = action.text.replace(GUIDE_HOME, f"{user.home}/")
         if action.kind == "write":
-            user.write_file(_home_path(user, action.path or ""), action.text)
+            user.write_file(_home_path(user, action.path or ""), text)
             return Completed((), 0, "", "", 0.0)
+        if action.kind == "append":
+            return user.run(["python3", "-c", APPEND, _home_path(user, action.path or ""),
+                             text], check=False)
         if action.kind == "replace":
-            script = ('import sys; p, old, new = sys.argv[1:]; t = open(p).read(); '
-                      'assert old in t, "line not found"; '
-                      'open(p, "w").write(t.replace(old, new, 1))')
-            return user.run(["python3", "-c", script, _home_path(user, action.path or ""),
-                             action.old, action.text], check=False)
+            return user.run(["python3", "-c", REPLACE, _home_path(user, action.path or ""),
+                             action.old.replace(GUIDE_HOME, f"{user.home}/"), text],
+                            check=False)
         if action.kind == "serve":
             done = user.run(["bash", "-c", shell.serve(action.text, action.login)],
                             check=False, timeout=60)
@@ -377,7 +401,7 @@ def _terminal_difference(action: Action, done: Completed) -> str:
 
 
 def _shown(action: Action) -> str:
-    if action.kind == "write":
+    if action.kind in ("write", "append"):
         return f"(the file {action.path})"
     if action.kind == "replace":
         return f"(in {action.path}: {action.old.strip()[:200]!r} -> {action.text.strip()[:200]!r})"

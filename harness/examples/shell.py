@@ -42,13 +42,28 @@ def with_state(script: str, login: int) -> str:
     ))
 
 
+#: A container started since the server was: one of its processes listens (in its own
+#: network namespace: a container that publishes no port listens on none of host1's).
+CONTAINER_LISTENS = "\n".join((
+    f"  for {OWN}c in $(podman ps -q --no-trunc 2>/dev/null); do",
+    f'    grep -qxF -- "${OWN}c" <<< "${OWN}before" && continue',
+    f'    if podman exec "${OWN}c" ss -Hltun 2>/dev/null | grep -q .; then',
+    f'      echo "${OWN}sid"; exit 0',
+    "    fi",
+    "  done",
+))
+
+
 def serve(command: str, login: int) -> str:
     """Start ``command`` (a server the guide runs in the foreground) in the background in
     the login's shell state, for at most :data:`SERVER_LIFETIME` seconds, in a session of
-    its own; print that session's id once one of its processes listens. When it ends
-    first, exit with its status and its output on stderr."""
+    its own; print that session's id once one of its processes listens (or, for ``podman
+    run``, once a process of the container it started listens). When it ends first, exit
+    with its status and its output on stderr."""
+    container = command.startswith("podman run ")
     body = "\n".join((
         f'{OWN}log="${{XDG_RUNTIME_DIR:-/tmp}}/podnet-guide-serve-$$.log"',
+        f"{OWN}before=$(podman ps -q --no-trunc 2>/dev/null)" if container else ":",
         f"setsid timeout {SERVER_LIFETIME} bash -c {shlex.quote(command)} "
         f'</dev/null >"${OWN}log" 2>&1 &',
         f"{OWN}sid=$!",
@@ -59,6 +74,7 @@ def serve(command: str, login: int) -> str:
         f"  for {OWN}pid in $(pgrep -s ${OWN}sid); do",
         f'    if ss -Hltnup | grep -q "pid=${OWN}pid,"; then echo "${OWN}sid"; exit 0; fi',
         "  done",
+        CONTAINER_LISTENS if container else ":",
         "  sleep 0.1",
         "done",
         f"echo 'the server did not listen within {LISTEN_WAIT // 10} s' >&2",

@@ -21,7 +21,8 @@ class BlockKind(StrEnum):
     SESSION = "session"
     #: Contents of a file to create at ``path``.
     FILE = "file"
-    #: Text to change in the existing file at ``path`` (``edit``: replace, with, add).
+    #: Text to change in the existing file at ``path`` (``edit``: replace, with, add,
+    #: append: added at its end, the file made if missing).
     EDIT = "edit"
     #: The output the command block at ``output_of`` prints.
     OUTPUT = "output"
