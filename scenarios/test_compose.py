@@ -7,7 +7,8 @@ example's title), fetches a token from an HTTP server on host1's main network in
 by the name ``myhost.example.com``; the positive control is the same file with the name
 mapped the way podman's ``--add-host`` writes it (``name:host-gateway``), which shows
 that the tool, the image and host-gateway work, so that a failure of the guide's form is
-the form's own.
+the form's own. Without a pod (``--in-pod false``: podman-compose's pods would carry
+no podnet label) and with ``run --rm``, nothing of the run stays.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ def _compose_run(target: Target, directory: str, extra_host: str,
     target.write_file(f"{directory}/compose.yaml", compose_file(extra_host, url, session))
     project = f"podnet-compose-{secrets.token_hex(3)}"
     done: Completed = target.run(
-        ["sh", "-c", 'cd "$1" && podman-compose -p "$2" run --rm web', "sh", directory,
-         project], check=False, timeout=180)
+        ["sh", "-c", 'cd "$1" && podman-compose --in-pod false -p "$2" run --rm web', "sh",
+         directory, project], check=False, timeout=180)
     said = (done.stderr.strip().splitlines() or ["(no stderr)"])[-1][:300]
     return ComposeRun(extra_host, done.returncode, server.token in done.stdout, said)
 

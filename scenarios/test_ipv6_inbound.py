@@ -1,6 +1,7 @@
 """Beyond the guide: inbound IPv6. The guide's examples pin IPv4 (``curl -4``); here host2
 connects to host1's IPv6 address (2001:db8:2::1) for the methods that publish with
-``podman run``: is the port served over IPv6, and does the server see host2's own IPv6
+``podman run`` and for socket activation (a user socket unit on ``[::]:8080``): is the
+port served over IPv6, and does the server see host2's own IPv6
 address (2001:db8:2::10)?
 
 The server is podnet's nginx image with a configuration listening on IPv4 and IPv6
@@ -23,6 +24,7 @@ from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import nginx_log
 from harness.results.recorder import NoObservation, Recorder
+from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX, user_socket_service
 from harness.targets.base import Target
 from harness.wait import NotReady, logged, poll
 
@@ -32,6 +34,10 @@ REGISTRY = load_default()
 PORT = 8080
 DUAL_STACK_CONF = ("server {\n    listen 8080;\n    listen [::]:8080;\n"
                    "    location / { return 200 \"podnet\\n\"; }\n}\n")
+#: Socket activation: nginx keeps the inherited socket ([::]:8080, IPv6 and IPv4) only if a
+#: listen directive matches it.
+SOCKET_CONF = ("server {\n    listen [::]:8080;\n"
+               "    location / { return 200 \"podnet\\n\"; }\n}\n")
 SERVE_TIMEOUT = 30.0
 
 
@@ -44,11 +50,27 @@ def ipv6_address(output: str) -> str | None:
     return None
 
 
-def _conf_dir(target: Target, stack: ExitStack) -> str:
+def _conf_dir(target: Target, stack: ExitStack, text: str) -> str:
     directory = f"{target.home}/.cache/podnet/ipv6-{secrets.token_hex(3)}"
-    target.write_file(f"{directory}/default.conf", DUAL_STACK_CONF)
+    target.record_file(directory)  # the directory too is podnet's, removed afterwards
+    target.write_file(f"{directory}/default.conf", text)
     stack.callback(target.remove_files, directory)
     return directory
+
+
+def _serving(claim: Claim, stack: ExitStack, target: Target, conf: str) -> str:
+    """The claim's server, started: a container run with its options, or (``socket``)
+    a user socket unit on ``[::]:PORT`` (IPv6 and IPv4) whose service's container
+    inherits it; its container's name."""
+    if claim.extra["network"] != "socket":
+        return stack.enter_context(containers.running(
+            target, [*_run_options(claim, stack, target), "-v", f"{conf}:/etc/nginx/conf.d:Z"]))
+    name = f"{PREFIX}ipv6-{secrets.token_hex(3)}"
+    settings = [f"Image={IMAGE}", f"ContainerName={name}", 'Environment="NGINX=3;"',
+                f"Volume={conf}:/etc/nginx/conf.d:Z"]
+    stack.callback(user_socket_service(target, name, name, settings, "podnet IPv6 socket",
+                                       f"[::]:{PORT}"))
+    return name
 
 
 def _run_options(claim: Claim, stack: ExitStack, target: Target) -> list[str]:
@@ -89,12 +111,14 @@ def test_ipv6_inbound(claim: Claim, target: Target, client: Client, recorder: Re
     url = f"http://[{server_address}]:{PORT}/?probe={probe}"
     with ExitStack() as stack:
         stack.enter_context(network_settings.applied(target, method))
-        conf = _conf_dir(target, stack)
-        name = stack.enter_context(containers.running(
-            target, [*_run_options(claim, stack, target), "-v", f"{conf}:/etc/nginx/conf.d:Z"]))
+        socket = claim.extra["network"] == "socket"
+        conf = _conf_dir(target, stack, SOCKET_CONF if socket else DUAL_STACK_CONF)
+        name = _serving(claim, stack, target, conf)
         ipv4 = f"http://{target.main_address}:{PORT}/"
+        # A socket's first connection waits until the service it starts accepts it.
+        each = ACTIVATION_WAIT if socket else 3
         try:  # the control: the server answers over IPv4
-            poll(lambda: client.http_get(ipv4, timeout=3).ok or None, what=ipv4,
+            poll(lambda: client.http_get(ipv4, timeout=each).ok or None, what=ipv4,
                  timeout=SERVE_TIMEOUT, interval=0.5)
         except NotReady as exc:
             raise NoObservation(f"the server did not answer over IPv4 either: {exc}") from exc

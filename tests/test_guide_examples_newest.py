@@ -162,6 +162,8 @@ def test_a_pasta_of_its_own_stands_in_for_the_one_built_from_source() -> None:
     assert actions[0].step == "prerequisite" and "~/installdir/bin/pasta" in actions[0].text
     write = next(a for a in actions if a.kind == "write")
     assert f'"{GUIDE_HOME}installdir/bin"' in write.text  # the user's home, by the runner
+    # Debian's netavark is in /usr/lib/podman (podman failed: "could not find netavark").
+    assert '"/usr/lib/podman", "/usr/libexec/podman"]' in write.text
     shown = next(a for a in actions if a.line == 2021)
     assert runner._terminal_difference(
         shown, runner.Completed((), 0, "/home/guide/installdir/bin/pasta\n", "", 0.0)) == ""

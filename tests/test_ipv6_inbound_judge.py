@@ -35,3 +35,14 @@ def test_not_served_over_ipv6_fails(tmp_path: Path) -> None:
 def test_served_without_a_log_line_is_no_observation() -> None:
     with pytest.raises(NoObservation):
         observation(True, None, CLIENT)
+
+
+def test_socket_activation_over_ipv6_needs_the_clients_own_address(tmp_path: Path) -> None:
+    """What the lab showed (trixie): the inherited [::]:8080 socket serves host2 over IPv6
+    and nginx logs host2's address; a proxy in between (the rootless network namespace's
+    address logged) or no IPv6 listener fails the claim."""
+    claim = "beyond.ipv6.socket-activation-user"
+    check(claim, observation(True, CLIENT, CLIENT), tmp_path)
+    for wrong in (observation(True, "fd00::1", CLIENT), observation(False, None, CLIENT)):
+        with pytest.raises(ClaimMismatch):
+            check(claim, wrong, tmp_path)

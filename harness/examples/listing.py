@@ -93,7 +93,7 @@ def substitution_lines() -> list[str]:
         lab = image.lab_image or "none"
         lines.append(f"  {image.image} -> {lab}: {image.note}")
     lines.append(f"  Containerfiles FROM fedora with dnf -> none: {subs.BUILDER_NOTE}")
-    lines.append("hosts and addresses (guide -> lab):")
+    lines.append("hosts, addresses and paths (guide -> lab):")
     lines += [f"  {r.guide} -> {r.lab}: {r.note}" for r in subs.ADDRESSES]
     lines.append("user set-up (guide -> runner):")
     lines += [f"  {r.guide} -> {r.lab}" + (f": {r.note}" if r.note else "")

@@ -70,6 +70,10 @@ ADDRESSES: tuple[Replacement, ...] = (
     Replacement("192.168.10.108", "192.0.2.1", "the address of host1's main network interface"),
     Replacement("11.11.11.11", "203.0.113.11",
                 "an arbitrary address pasta maps; the lab uses documentation addresses only"),
+    Replacement('"/usr/libexec/podman"', '"/usr/lib/podman", "/usr/libexec/podman"',
+                "podman's helper directory: the guide's host (Fedora) has every helper in "
+                "/usr/libexec/podman, host1 (Debian) has netavark and aardvark-dns in "
+                "/usr/lib/podman"),
 )
 
 #: The guide's user set-up, done by the runner: each example runs as a fresh user.
