@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness.claims import load_default
+from harness.claims import Claim
 from harness.image_names import WEB_IMAGE
 from harness.lab import packages
 from harness.lab.target import LabTarget
@@ -33,7 +33,6 @@ from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.outbound]
 
-REGISTRY = load_default()
 CLAIM_ID = "outbound.main-interface.compose-extra-hosts"
 PORT = 18086
 NAME = "myhost.example.com"
@@ -102,9 +101,8 @@ def _compose_run(target: Target, directory: str, extra_host: str,
 
 
 @pytest.mark.claims(CLAIM_ID)
-def test_compose_extra_hosts_is_add_host(target: Target, recorder: Recorder, applicable: Any,
-                                         compose_tool: None) -> None:
-    claim = REGISTRY.get(CLAIM_ID)
+def test_compose_extra_hosts_is_add_host(claim: Claim, target: Target, recorder: Recorder,
+                                         applicable: Any, compose_tool: None) -> None:
     applicable(claim)
     version = target.run(["podman-compose", "--version"], check=False).stdout.strip()
     with contextlib.ExitStack() as stack:
