@@ -298,4 +298,13 @@ def load_default(revision: Revision | None = None) -> Registry:
     :func:`harness.guide.revisions.selected`)."""
     from harness.guide.revisions import selected
 
-    return _shipped().for_revision(revision or selected())
+    chosen = revision or selected()
+    key = (chosen.commit, chosen.source, len(chosen.text))
+    if key not in _WORDED:
+        _WORDED[key] = _shipped().for_revision(chosen)
+    return _WORDED[key]
+
+
+#: The shipped registry as each revision words it, made once per process (by commit, or
+#: by the file a revision was read from).
+_WORDED: dict[tuple[str, str, int], Registry] = {}

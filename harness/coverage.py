@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Claim, Registry
 from harness.guide.revisions import Revision, selected
-from harness.guide_sections import HEADINGS, position
+from harness.guide_sections import headings, position
 from harness.lab.releases import RELEASES
 from harness.markup import html_escape, html_table, markdown_table
 from harness.results.schema import DECIDED, ClaimResult, Run
@@ -143,12 +143,9 @@ def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimRe
     return text
 
 
-_TITLES = dict(HEADINGS)
-
-
 def section_title(claim: Claim) -> str:
     """The guide's heading the claim cites (its anchor), else its section path."""
-    return _TITLES.get(claim.anchor, claim.section)
+    return dict(headings()).get(claim.anchor, claim.section)
 
 
 def of(registry: Registry, runs: Sequence[Run] = (), revision: Revision | None = None

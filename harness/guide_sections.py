@@ -8,6 +8,8 @@ heading that came before it there. Reports order claims by the position of their
 
 from __future__ import annotations
 
+import functools
+
 from harness.guide.revisions import known
 
 
@@ -28,17 +30,25 @@ def _merged() -> tuple[tuple[str, str], ...]:
     return tuple(order)
 
 
-HEADINGS: tuple[tuple[str, str], ...] = _merged()
+@functools.cache
+def headings() -> tuple[tuple[str, str], ...]:
+    """The headings in the guide's order (made on first use: every shipped revision is
+    read for them)."""
+    return _merged()
 
-_POSITION = {anchor: i for i, (anchor, _) in enumerate(HEADINGS)}
-_BY_TITLE = {title.replace("`", "").replace("__", ""): i
-             for i, (_, title) in enumerate(HEADINGS)}
+
+@functools.cache
+def _positions() -> tuple[dict[str, int], dict[str, int]]:
+    order = headings()
+    return ({anchor: i for i, (anchor, _) in enumerate(order)},
+            {title.replace("`", "").replace("__", ""): i for i, (_, title) in enumerate(order)})
 
 
 def position(anchor: str | None, section: str = "") -> int:
     """Where a claim's section comes in the guide: by its anchor, else by the last
     heading of its section path; sections the guide lacks come after all others."""
-    if anchor in _POSITION:
-        return _POSITION[anchor]
+    by_anchor, by_title = _positions()
+    if anchor in by_anchor:
+        return by_anchor[anchor]
     last = section.split(" > ")[-1].strip()
-    return _BY_TITLE.get(last, len(HEADINGS))
+    return by_title.get(last, len(headings()))

@@ -14,7 +14,7 @@ from rich.table import Table
 from harness.claims import Claim, Placement, Registry, load_default
 from harness.coverage import section_title
 from harness.errors import UsageError
-from harness.guide_sections import HEADINGS, position
+from harness.guide_sections import headings, position
 from harness.lab.lab import Step
 from harness.results.schema import ClaimResult, Run
 from harness.words import BEYOND_GUIDE
@@ -67,9 +67,9 @@ def summary_group(result: ClaimResult, registry: Registry) -> tuple[int, str]:
     try:
         claim = registry.get(result.claim_id)
     except UsageError:  # a claim the registry no longer has: its recorded section
-        return (len(HEADINGS), result.section)
+        return (len(headings()), result.section)
     if claim.beyond_guide:
-        return (len(HEADINGS) + 1, f"{BEYOND_GUIDE}: {claim.section.split(' > ')[-1]}")
+        return (len(headings()) + 1, f"{BEYOND_GUIDE}: {claim.section.split(' > ')[-1]}")
     return (position(claim.anchor, claim.section), section_title(claim))
 
 

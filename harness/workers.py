@@ -7,7 +7,9 @@ guarantees:
 
 - **No shared lab.** Each worker checks in a lab of its own: the first worker in the named
   lab, the others in ``<name>-<worker id>`` (booted from the cache when a test first needs
-  it, taken down at the end). Checks in different workers share no rootless user, podman
+  it, taken down at the end; kept up beside the named lab when that was up before the
+  run, warm for the next run, and taken down with it by ``podnet lab down``). Checks in
+  different workers share no rootless user, podman
   store, port, systemd unit, route or sysctl; the labs' namespaces are separate. A worker
   that never needs a lab boots none.
 - **Benchmarks alone.** A benchmark (markers in ``BENCHMARK_MARKERS``) runs under the run's
@@ -83,6 +85,9 @@ FIRST = "gw0"
 BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput", "cost_curves")
 #: workerinput key: the controller's run id, shared by its workers.
 RUN_ID = "podnet_run_id"
+#: workerinput key: keep the workers' own labs up at the end (the named lab was up
+#: before the run; ``podnet lab down`` of the named lab takes them down too).
+KEEP_LABS = "podnet_keep_labs"
 #: workeroutput key: a worker's run record (JSON), merged by the controller.
 RUN = "podnet_run"
 
@@ -172,6 +177,11 @@ def worker_id(config: Any) -> str | None:
 def given_run_id(config: Any) -> str:
     """In a worker: the controller's run id."""
     return str(config.workerinput[RUN_ID])
+
+
+def keeps_its_lab(config: Any) -> bool:
+    """In a worker: does its own lab stay up at the end (``KEEP_LABS``)?"""
+    return bool(config.workerinput.get(KEEP_LABS))
 
 
 def hand_over(config: Any, run: Run) -> None:

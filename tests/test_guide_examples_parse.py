@@ -18,7 +18,7 @@ from harness.examples.parse import anchor, classify, packaged_guide, parse
 from harness.examples.plan import Plan, expected_exits, plan
 from harness.examples.structure import BlockKind, Example
 from harness.guide import revisions
-from harness.guide_sections import HEADINGS
+from harness.guide_sections import headings
 
 #: The seed revision of the guide, whose examples these tests cite by line.
 GUIDE = Path(__file__).resolve().parent.parent / "harness" / "data" / "guide" / "707d6f6.md"
@@ -192,7 +192,7 @@ def test_every_fenced_block_of_the_guide_is_classified() -> None:
 
 
 def test_example_ids_are_githubs_anchors() -> None:
-    anchors = {a for a, _ in HEADINGS}
+    anchors = {a for a, _ in headings()}
     ids = [example.id for example in parse(GUIDE.read_text(encoding="utf-8"))]
     assert ids and all(f"#{ident}" in anchors for ident in ids), ids
     assert "about-the-pasta-option---map-guest-addr" in ids

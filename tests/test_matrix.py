@@ -90,7 +90,7 @@ def rendered(run_dirs: list[Path], tmp_path: Path) -> tuple[str, str, Path]:
 
 def guide_order() -> list[str]:
     """The guide's anchors in the order the package records (every revision's)."""
-    return [anchor for anchor, _ in guide_sections.HEADINGS]
+    return [anchor for anchor, _ in guide_sections.headings()]
 
 
 def test_the_section_order_recorded_in_the_package_is_each_revisions() -> None:
@@ -98,7 +98,7 @@ def test_the_section_order_recorded_in_the_package_is_each_revisions() -> None:
     order, with its titles."""
     recorded = guide_order()
     assert len(recorded) == len(set(recorded))
-    titles = dict(guide_sections.HEADINGS)
+    titles = dict(guide_sections.headings())
     for revision in (revisions.seed(), revisions.newest()):
         anchors = guide_anchors(revision.text)
         assert [a for a in recorded if a in anchors] == list(anchors), revision.label

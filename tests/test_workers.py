@@ -190,3 +190,11 @@ def test_the_newest_run_that_timed_tests_orders_the_work(tmp_path: Path) -> None
     (tmp_path / "r3" / "run.json").write_text("{not json")
     assert workers.newest_test_seconds(tmp_path) == {"tests/test_a.py::test_x": 9.0}
     assert workers.newest_test_seconds(tmp_path / "none") == {}
+
+
+def test_lab_down_takes_the_workers_labs_of_that_lab_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.lab import lab, lock
+    monkeypatch.setattr(lock, "lab_names", lambda: [
+        "ci", "ci-gw1", "ci-gw12", "ci-gw", "ci-gw1x", "ci2-gw1", "cix-gw3", "xci-gw1"])
+    assert lab.worker_labs("ci") == ["ci-gw1", "ci-gw12"]
+    assert lab.worker_labs("ci.") == []  # a name is not a pattern

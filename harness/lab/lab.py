@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -153,12 +154,21 @@ def _boot(name: str, rel: Release, step: Step) -> LabTarget:
     return target
 
 
-def down(name: str = "podnet", step: Step = _quiet) -> None:
-    """Stop everything the lab started. Safe to call twice or on a half-made lab."""
+def down(name: str = "podnet", step: Step = _quiet, *, workers: bool = True) -> None:
+    """Stop everything the lab started, and (``workers``) the labs its concurrent checks'
+    workers kept up beside it (``<name>-gw<N>``, harness.workers). Safe to call twice or
+    on a half-made lab."""
     require_root()
-    with lock.lab_lock(name, exclusive=True), phase("teardown: lab down"):
-        _stop(name, lab_state.load(name))
+    for each in [name, *(worker_labs(name) if workers else [])]:
+        with lock.lab_lock(each, exclusive=True), phase("teardown: lab down"):
+            _stop(each, lab_state.load(each))
     step("lab is down")
+
+
+def worker_labs(name: str) -> list[str]:
+    """The labs of ``name``'s concurrent checks' workers that are up or were."""
+    pattern = re.compile(rf"{re.escape(name)}-gw[0-9]+")
+    return [each for each in lock.lab_names() if pattern.fullmatch(each)]
 
 
 def _stop(name: str, st: lab_state.LabState | None) -> None:
@@ -217,7 +227,7 @@ def session(name: str, release: str, *, keep: bool, say: Step) -> Iterator[LabTa
             yield reset
         finally:
             if running is not None and running.booted and not keep:
-                down(name)
+                down(name, workers=False)  # the other workers' labs may be in use
 
 
 def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
@@ -236,7 +246,7 @@ def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
         release = target.state.release
         say(f"host1 differs from its baseline and could not be restored ({exc}): "
             "restarting the lab")
-        down(name)
+        down(name, workers=False)
         return up(name, release).target
     if fixed:
         say(f"host1 differed from its baseline ({fixed.describe()}): restored")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.probes.scapy_layers import IP, TCP, UDP, IPv6, PcapReader
-
 
 @dataclass(frozen=True)
 class Packet:
@@ -23,6 +21,9 @@ class Packet:
 
 
 def packets(path: Path) -> list[Packet]:
+    # scapy is imported when a capture is read, not when the suites are collected
+    from harness.probes.scapy_layers import IP, TCP, UDP, IPv6, PcapReader
+
     found = []
     with PcapReader(str(path)) as reader:
         for pkt in reader:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.probes.scapy_layers import IP, TCP, IPv6, PcapReader
-
 #: A silence of the sender this long, with data unacknowledged and ended by a
 #: retransmission, looks like a retransmission timeout (Linux's minimum RTO is 200 ms).
 RTO_GAP = 0.15
@@ -120,6 +118,9 @@ class _Segment:
 
 
 def _segments(path: Path, limit: int) -> Iterator[_Segment]:
+    # scapy is imported when a capture is read, not when the suites are collected
+    from harness.probes.scapy_layers import IP, TCP, IPv6, PcapReader
+
     with PcapReader(str(path)) as reader:
         for count, pkt in enumerate(reader):
             if count >= limit:

@@ -17,9 +17,11 @@ from harness import workers
 from harness.claims import load_default
 from harness.errors import PodnetError
 from harness.guide import revisions
+from harness.lab import lab as lab_ctl
 from harness.options import PYTEST, resolve_pytest
 from harness.pytest_plugin.stash import (
     FIRST_RESULT,
+    NAMED_LAB_UP,
     RECORDER,
     SCHEDULE,
     STARTED,
@@ -95,8 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                       config.getoption("--run-id"))
         else:  # results in memory, handed to the controller (harness.workers)
             config.option.lab_name = workers.lab_for_worker(config.option.lab_name, worker)
-            # A lab of its own that the worker started goes down with it.
-            config.option.keep_lab = config.option.keep_lab and worker == workers.FIRST
+            # A lab of its own that the worker started goes down with it, unless the
+            # named lab is kept or was up before the run: then the workers' labs stay up
+            # beside it (warm for the next run) and go down with it (``podnet lab down``).
+            config.option.keep_lab = config.option.keep_lab or (
+                worker != workers.FIRST and workers.keeps_its_lab(config))
             recorder = Recorder.in_memory(config.getoption("--results-dir"),
                                           workers.given_run_id(config))
     except PodnetError as exc:
@@ -123,8 +128,11 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     ``workers.lab_workers``); for another target (one user's podman) none: the session
     runs in this process, as without xdist, so a fixture's ``pytest.exit`` (a refused ssh
     key) ends it with its own line and status."""
-    chosen = config.getoption("--target") or os.environ.get("PODNET_TARGET") or "lab"
-    return workers.lab_workers(len(os.sched_getaffinity(0))) if chosen == "lab" else 0
+    return workers.lab_workers(len(os.sched_getaffinity(0))) if _on_the_lab(config) else 0
+
+
+def _on_the_lab(config: pytest.Config) -> bool:
+    return (config.getoption("--target") or os.environ.get("PODNET_TARGET") or "lab") == "lab"
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -141,6 +149,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     node.workerinput[workers.RUN_ID] = node.config.stash[RECORDER].run.run_id
+    node.workerinput[workers.KEEP_LABS] = _named_lab_up(node.config)
+
+
+def _named_lab_up(config: pytest.Config) -> bool:
+    """Was the named lab up when the run began (read once, for every worker)?"""
+    if NAMED_LAB_UP not in config.stash:
+        config.stash[NAMED_LAB_UP] = (_on_the_lab(config)
+                                      and lab_ctl.status(config.option.lab_name).up)
+    return config.stash[NAMED_LAB_UP]
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -17,6 +17,9 @@ ENDING = pytest.StashKey[tuple[str, str]]()
 STARTED = pytest.StashKey[set[str]]()
 #: In an xdist worker: benchmarks alone (harness.workers).
 SCHEDULE = pytest.StashKey[workers.Schedule]()
+#: In the controller: was the named lab up when the run began (its workers' labs then
+#: stay up beside it, harness.workers).
+NAMED_LAB_UP = pytest.StashKey[bool]()
 
 
 def target_settings(config: pytest.Config) -> factory.Settings:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harness.atomic import write_text
 from harness.claims import Registry
 from harness.results.schema import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULT_COLUMNS = [
     "claim_id", "outcome", "method", "protocol", "expected", "observed", "reason",
@@ -41,6 +42,8 @@ def results_frame(run: Run, registry: Registry | None = None) -> pd.DataFrame:
             "statement": r.statement, "setup_seconds": r.setup_seconds, "test": r.test,
             "evidence": _cell(r.evidence),
         })
+    import pandas as pd  # on use: not when the suites are collected
+
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -49,6 +52,8 @@ def measurements_frame(run: Run) -> pd.DataFrame:
         "kind": m.kind, "method": m.method, "direction": m.direction, "protocol": m.protocol,
         "round": m.round, "value": m.value, "unit": m.unit, "extra": _cell(m.extra),
     } for m in run.measurements]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=MEASUREMENT_COLUMNS)
 
 
