@@ -12,15 +12,17 @@ publishes ports. The tests then check that every point was measured. Results:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.bench import curves, reference, verdict
+from harness.bench import curves, holdconns, httpget, procstat, reference, verdict
 from harness.bench.servers import PREFIX, bench_servers
 from harness.bench.stats import RatioSummary
 from harness.bench.throughput import Probe, Sample, measure_once
@@ -32,7 +34,7 @@ from harness.methods import Method, all_methods
 from harness.probes import iperf3
 from harness.results.recorder import Recorder
 from harness.results.schema import Measurement
-from harness.services import IMAGE
+from harness.services import IMAGE, ServeOptions, serve
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -43,14 +45,25 @@ SUMMARY = "cost_curves"
 ROUNDS, SECONDS = 3, 2
 #: How long a container with published ports may take to serve its first port.
 READY_TIMEOUT = 60.0
+#: HTTP GETs per client per connection-rate measurement; the first nginx port.
+REQUESTS, HTTP_PORT = 40, 8180
+#: How long the memory curve's connections stay open at most (they are closed as soon
+#: as the forwarders' memory is read).
+HOLD_SECONDS = 120
+#: How long opening the connections may take (through slirp4netns's port forwarder 100
+#: connections took 35 to 42 s in the lab; the other methods well under a second).
+OPEN_TIMEOUT = 90.0
+HTTPGET, HOLDCONNS = Path(httpget.__file__), Path(holdconns.__file__)
 
 
-def _methods(capabilities: Capabilities) -> list[Method]:
-    """The podman-run methods of the guide's inbound overview the target has."""
+def _methods(capabilities: Capabilities, *, podman_run: bool = True) -> list[Method]:
+    """The methods of the guide's inbound overview the target has (the podman-run ones
+    only, with ``podman_run``)."""
     found = []
     for claim in load_default().select("native_performance", table="inbound-overview"):
         method = all_methods()[claim.method or ""]
-        if method.kind == "run" and not capabilities.first_missing(method.requires):
+        if (method.kind == "run" or not podman_run) and \
+                not capabilities.first_missing(method.requires):
             found.append(method)
     return found
 
@@ -62,6 +75,9 @@ class Curves:
     ports: list[curves.Point]
     methods: list[str]
     port_methods: list[str]
+    connections: list[curves.Point]
+    memory: list[curves.Point]
+    http_methods: list[str]
 
 
 def _streams_probe(client: Client, host: str, method: str, port: int, streams: int) -> Probe:
@@ -99,7 +115,7 @@ def _start_to_ready(target: Target, client: Client, method: Method, network: str
 
 
 def _measure(target: Target, client: Client, recorder: Recorder, methods: list[Method],
-             rounds: int) -> Curves:
+             rounds: int, http_methods: list[Method]) -> Curves:
     samples: list[Measurement] = []
     rng = random.Random()
     token = secrets.token_hex(3)
@@ -137,10 +153,81 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
         custom = [n for mid, n in networks.items() if n.startswith(PREFIX)]
         if custom:
             target.remove_own("networks", *custom)
+    _http_curves(target, client, record, http_methods, rounds, token)
     return Curves(samples, curves.points(samples, curves.STREAMS_KIND, "streams", "bit/s"),
                   curves.points(samples, curves.PORTS_KIND, "ports", "s"),
                   [curves.NATIVE, *ends.iperf3.keys() - {curves.NATIVE}],
-                  [m.id for m in port_methods])
+                  [m.id for m in port_methods],
+                  curves.points(samples, curves.CONNECTIONS_KIND, "connections", "conn/s",
+                                reference=curves.HOST),
+                  curves.points(samples, curves.MEMORY_KIND, "memory", "MB"),
+                  [m.id for m in http_methods])
+
+
+def _connection_rate(client: Client, host: str, method: str, port: int, clients: int,
+                     round_no: int) -> Measurement:
+    script = 'n=$1; shift; for i in $(seq "$n"); do "$@" & done; wait'
+    done = client.run(["sh", "-c", script, "sh", str(clients), client.python, str(HTTPGET),
+                       host, str(port), str(REQUESTS)], check=False, timeout=120 + REQUESTS)
+    rate, extra = curves.connection_rate(done.stdout)
+    return Measurement(curves.CONNECTIONS_KIND, method, rate, "conn/s", "inbound", "tcp",
+                       round_no, {**extra, "x": clients})
+
+
+def _rss(target: Target) -> dict[str, int]:
+    return procstat.parse_rss(target.run(["sh", "-c", procstat.RSS_SCRIPT]).stdout)
+
+
+def _memory(target: Target, client: Client, host: str, method: str, port: int, count: int,
+            round_no: int, token: str) -> Measurement:
+    """The forwarders' resident memory with ``count`` connections held open to ``port``,
+    over the same reading just before they opened."""
+    log = f"/tmp/{PREFIX}hold-{token}.log"
+    before = _rss(target)
+    pid = client.run(["sh", "-c", f'setsid "$@" >{log} 2>&1 </dev/null & echo $!', "sh",
+                      client.python, str(HOLDCONNS), host, str(port), str(count),
+                      str(HOLD_SECONDS)]).stdout.strip()
+    extra: dict[str, Any] = {"x": count}
+    held: dict[str, Any] = {}
+    after: dict[str, int] = {}
+    try:
+        poll(lambda: '"open"' in client.run(["cat", log], check=False).stdout,
+             what=f"{count} connections to {method}", timeout=OPEN_TIMEOUT)
+        held = Client._parse(client.run(["cat", log], check=False))
+        after = _rss(target)
+    except PodnetError as exc:
+        extra["error"] = str(exc).splitlines()[0][:300]
+    finally:
+        client.run(["kill", "--", pid], check=False)
+        client.run(["rm", "-f", "--", log], check=False)
+    extra.update({"open": held.get("open"), "open_seconds": held.get("seconds"),
+                  "rss_before": before, "rss_after": after})
+    if "error" not in extra and held.get("open") != count:
+        extra["error"] = f"{held.get('open')} of {count} connections opened: " \
+                         f"{held.get('error', '')}"
+    grown = float("nan") if "error" in extra else \
+        (sum(after.values()) - sum(before.values())) / 1e6
+    return Measurement(curves.MEMORY_KIND, method, grown, "MB", "inbound", "tcp", round_no,
+                       extra)
+
+
+def _http_curves(target: Target, client: Client, record: Any, methods: list[Method],
+                 rounds: int, token: str) -> None:
+    """New connections per second and the forwarders' memory as connections grow, with
+    every method's nginx up at once (each on its own port)."""
+    rng, host = random.Random(), target.main_address
+    with contextlib.ExitStack() as stack:
+        ports = {m.id: stack.enter_context(serve(
+            target, m, client, ServeOptions(port=HTTP_PORT + n))).port
+            for n, m in enumerate(methods)}
+        rate_points = [(mid, k) for mid in ports for k in curves.CLIENTS]
+        memory_points = [(mid, k) for mid in ports if mid != curves.HOST
+                         for k in curves.CONNECTIONS]
+        for round_no in range(1, rounds + 1):
+            for mid, k in rng.sample(rate_points, len(rate_points)):
+                record(_connection_rate(client, host, mid, ports[mid], k, round_no))
+            for mid, k in rng.sample(memory_points, len(memory_points)):
+                record(_memory(target, client, host, mid, ports[mid], k, round_no, token))
 
 
 def _reference(found: Curves) -> dict[str, Any]:
@@ -156,18 +243,12 @@ def _reference(found: Curves) -> dict[str, Any]:
 
 
 def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
-    directory = recorder.directory
-    charts = [
-        curves.chart(found.streams, directory / "cost-curve-streams.png",
-                     title=f"inbound TCP by parallel streams ({rounds} rounds, 95% interval)",
-                     xlabel="parallel streams (iperf3 -P)", ylabel="Gbit/s", scale=1e-9).name,
-        curves.chart(found.ports, directory / "cost-curve-ports.png",
-                     title=f"start until the first port serves ({rounds} rounds, 95% interval)",
-                     xlabel="published ports (one -p range)", ylabel="seconds").name,
-    ]
+    """The curves in the run record; the reports draw one chart per curve from it
+    (:func:`harness.reports.charts.curve_charts`)."""
     recorder.run.summaries[SUMMARY] = {
         "reference": _reference(found), "rounds": rounds, "seconds_per_measurement": SECONDS,
-        "points": [p.to_dict() for p in found.streams + found.ports], "charts": charts,
+        "points": [p.to_dict() for p in
+                   found.streams + found.ports + found.connections + found.memory],
         "errors": [{"kind": m.kind, "method": m.method, "x": m.extra.get("x"),
                     "round": m.round, "error": m.extra["error"]}
                    for m in found.samples if "error" in m.extra]}
@@ -178,7 +259,8 @@ def cost_curves(target: Target, client: Client, capabilities: Capabilities,
                 recorder: Recorder, pytestconfig: pytest.Config,
                 environment: dict[str, Any]) -> Curves:
     rounds = 1 if pytestconfig.getoption("--quick") else ROUNDS
-    found = _measure(target, client, recorder, _methods(capabilities), rounds)
+    found = _measure(target, client, recorder, _methods(capabilities), rounds,
+                     _methods(capabilities, podman_run=False))
     _publish(recorder, found, rounds)
     return found
 
@@ -203,3 +285,26 @@ def test_ports_curve(cost_curves: Curves) -> None:
     missing = _missing(cost_curves.ports, cost_curves.port_methods, curves.PORTS)
     errors = [m.extra["error"] for m in cost_curves.samples if "error" in m.extra][:3]
     assert not missing, f"never served: {missing}; {errors}"
+
+
+def _errors(found: Curves, kind: str) -> list[str]:
+    return [f"{m.method} x{m.extra.get('x')}: {m.extra['error']}" for m in found.samples
+            if m.kind == kind and "error" in m.extra][:3]
+
+
+def test_connections_curve(cost_curves: Curves) -> None:
+    """Every inbound method answered short HTTP GETs (200, one connection each) from 1
+    and 4 parallel clients, each with its rate over --network=host's."""
+    missing = _missing(cost_curves.connections, cost_curves.http_methods, curves.CLIENTS)
+    assert not missing, f"no connection rate for {missing}; " \
+        f"{_errors(cost_curves, curves.CONNECTIONS_KIND)}"
+    assert all(p.ratio is not None for p in cost_curves.connections if p.method != curves.HOST)
+
+
+def test_memory_curve(cost_curves: Curves) -> None:
+    """The forwarders' memory was read with 1, 10 and 100 connections held open to every
+    inbound method (each held connection opened: the control that they reached it)."""
+    methods = [m for m in cost_curves.http_methods if m != curves.HOST]
+    missing = _missing(cost_curves.memory, methods, curves.CONNECTIONS)
+    assert not missing, f"no memory reading for {missing}; " \
+        f"{_errors(cost_curves, curves.MEMORY_KIND)}"

@@ -3,11 +3,14 @@ record and their rows in the report (no lab needed)."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
 
-from harness.bench import curves
+from harness.bench import curves, procstat
+from harness.reports.charts import curve_charts
 from harness.reports.markdown import render
 from harness.reports.perf import cost_curve_rows
 from harness.results.schema import Measurement, Run
@@ -74,5 +77,60 @@ def test_the_report_shows_every_point(tmp_path: Path) -> None:
     run.summaries["cost_curves"]["reference"] = {"problems": ["pasta ran above native"]}
     assert "⚠ The streams curve's native reference is in doubt" in render(run, [])
     assert cost_curve_rows(Run("x", 0.0)) == []
-    drawn = curves.chart(points[:4], tmp_path / "c.png", title="t", xlabel="x", ylabel="y")
-    assert drawn.read_bytes().startswith(b"\x89PNG")
+    assert "![cost curve: streams](cost-curve-streams.png)" in render(run, [])
+    drawn = dict(curve_charts(run))
+    assert sorted(drawn) == ["cost-curve-ports", "cost-curve-streams"]
+    assert all(png.startswith(b"\x89PNG") for png in drawn.values())
+    assert curve_charts(Run("x", 0.0)) == []
+
+
+PROC_STAT = (Path(__file__).parent / "fixtures" / "curves" / "proc-stat.txt").read_text()
+HTTPGET_LINES = (Path(__file__).parent / "fixtures" / "curves" / "httpget-4-clients.txt"
+                 ).read_text()
+
+
+def test_forwarder_memory_from_recorded_proc_stat() -> None:
+    rss = procstat.parse_rss(PROC_STAT)
+    assert set(rss) == {"pasta", "slirp4netns", "rootlessport", "conmon"}
+    assert all(1e6 < v < 1e9 for v in rss.values())
+    # pasta.avx2 counts as pasta; systemd and podman are not forwarders
+    assert rss["pasta"] == sum(int(line.split(") ")[1].split()[21]) * 4096
+                               for line in PROC_STAT.splitlines() if "(pasta" in line)
+
+
+def test_wrong_world_no_page_size_no_memory() -> None:
+    assert procstat.parse_rss(PROC_STAT.split("\n", 1)[1]) == {}
+
+
+def test_connection_rate_from_recorded_clients() -> None:
+    rate, extra = curves.connection_rate(HTTPGET_LINES)
+    assert extra["clients"] == 4 and "error" not in extra and rate > 0
+    busiest = max(sum(json.loads(line)["seconds"]) for line in HTTPGET_LINES.splitlines())
+    assert rate == pytest.approx(extra["requests"] / busiest)
+
+
+def test_wrong_world_a_failed_client_makes_no_rate() -> None:
+    lines = HTTPGET_LINES.splitlines()
+    failed = json.loads(lines[0])
+    failed["error"] = "ConnectionRefusedError: [Errno 111] Connection refused"
+    rate, extra = curves.connection_rate("\n".join([json.dumps(failed), *lines[1:]]))
+    assert math.isnan(rate) and "refused" in extra["error"]
+
+
+def test_wrong_world_an_error_status_makes_no_rate() -> None:
+    line = json.loads(HTTPGET_LINES.splitlines()[0])
+    line["statuses"][0] = 502
+    rate, extra = curves.connection_rate(json.dumps(line))
+    assert math.isnan(rate) and extra["error"] == "statuses [502]"
+    assert math.isnan(curves.connection_rate("")[0])
+
+
+def test_connection_points_are_over_the_host_reference() -> None:
+    samples = [Measurement(curves.CONNECTIONS_KIND, m, v * (1 if m == "host" else 0.5),
+                           "conn/s", "inbound", "tcp", r, {"x": 1})
+               for r, v in ((1, 100.0), (2, 120.0), (3, 90.0)) for m in ("host", "pasta")]
+    found = {p.method: p for p in curves.points(samples, curves.CONNECTIONS_KIND,
+                                                "connections", "conn/s",
+                                                reference=curves.HOST)}
+    assert found["host"].ratio is None
+    assert found["pasta"].ratio is not None and found["pasta"].ratio[0] == pytest.approx(0.5)

@@ -6,7 +6,13 @@
 - ``ports``: a container's start time as the number of published ports grows (1, 10,
   100, 1000, as one ``-p`` range): ``podman run -d`` until it returns (podman sets up
   the port forwarder before), and until a client on another host connects to the first
-  port (the positive control that the forwarder serves).
+  port (the positive control that the forwarder serves);
+- ``connections``: new connections per second, short HTTP GETs (one connection each,
+  :mod:`harness.bench.httpget`) from 1 and 4 parallel clients on host2 to each inbound
+  method's nginx, over the same nginx with ``--network=host`` (the native path);
+- ``memory``: the forwarders' resident memory (pasta, slirp4netns, rootlessport, conmon)
+  with 1, 10 and 100 connections held open to each method's nginx, as the growth over
+  the same reading with none open (:mod:`harness.bench.holdconns`).
 
 Rounds interleave every point (the order shuffled each round), as in the throughput
 benchmark, and every figure is a median over rounds with its bootstrap interval.
@@ -14,19 +20,22 @@ benchmark, and every figure is a median over rounds with its bootstrap interval.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from harness import atomic
 from harness.bench.stats import interval, summarize
 from harness.results.schema import Measurement
 
 STREAMS = (1, 2, 4)
 PORTS = (1, 10, 100, 1000)
+#: Parallel HTTP clients of the connection rate, and open connections of the memory curve.
+CLIENTS = (1, 4)
+CONNECTIONS = (1, 10, 100)
 STREAMS_KIND, PORTS_KIND = "cost_curve_streams", "cost_curve_ports"
+CONNECTIONS_KIND, MEMORY_KIND = "cost_curve_connections", "cost_curve_memory"
+#: The reference of the HTTP curves: the same nginx with --network=host (no forwarder).
+HOST = "host"
 #: The first port of a published range (the range ends below the throughput bench's).
 FIRST_PORT = 6000
 NATIVE = "native"
@@ -75,6 +84,32 @@ class Point:
             return None
 
 
+def connection_rate(text: str) -> tuple[float, dict[str, Any]]:
+    """New connections per second from the lines of parallel httpget clients (one JSON
+    object each): the requests answered 200 over the longest client's busy time; the
+    rate is NaN (with ``error``) where a client failed or answered otherwise."""
+    import json
+    import math
+
+    clients: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        try:
+            found = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(found, dict) and "seconds" in found:
+            clients.append(found)
+    extra: dict[str, Any] = {"clients": len(clients),
+                             "requests": sum(len(c["seconds"]) for c in clients)}
+    errors = [str(c["error"]) for c in clients if c.get("error")]
+    bad = sorted({s for c in clients for s in c.get("statuses", []) if s != 200})
+    if errors or bad or not clients:
+        extra["error"] = "; ".join(errors) or (f"statuses {bad}" if bad else "no client output")
+        return math.nan, extra
+    busy = max(sum(c["seconds"]) for c in clients)
+    return (extra["requests"] / busy if busy > 0 else math.nan), extra
+
+
 def _x_of(m: Measurement) -> int | None:
     x = m.extra.get("x")
     return x if isinstance(x, int) else None
@@ -86,9 +121,10 @@ def _by_round(samples: Iterable[Measurement], kind: str, method: str, x: int
             and _x_of(m) == x and m.value == m.value and "error" not in m.extra}
 
 
-def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str) -> list[Point]:
-    """Every (method, x) of ``kind`` as a point, with its ratio to native where native
-    was measured at the same ``x``."""
+def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str,
+           reference: str = NATIVE) -> list[Point]:
+    """Every (method, x) of ``kind`` as a point, with its ratio to ``reference`` where
+    it was measured at the same ``x``."""
     keys = sorted({(m.method, x) for m in samples if m.kind == kind
                    and (x := _x_of(m)) is not None})
     found = []
@@ -98,7 +134,7 @@ def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str) -> 
         if spread is None:
             continue
         ratio = None
-        if method != NATIVE and (native := _by_round(samples, kind, NATIVE, x)):
+        if method != reference and (native := _by_round(samples, kind, reference, x)):
             s = summarize({r: m.value for r, m in mine.items()},
                           {r: m.value for r, m in native.items()})
             ratio = None if s is None else (s.median, s.low, s.high)
@@ -108,35 +144,3 @@ def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str) -> 
         found.append(Point(curve, method, x, spread.median, spread.low, spread.high,
                            spread.rounds, unit, ratio, None if cpu is None else cpu.median))
     return found
-
-
-def chart(found: Sequence[Point], path: Path, *, title: str, xlabel: str, ylabel: str,
-          scale: float = 1.0) -> Path:
-    """One line per method (native dashed), with interval bars, log-scaled x."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for method in sorted({p.method for p in found}, key=lambda m: (m != NATIVE, m)):
-        line = sorted((p for p in found if p.method == method), key=lambda p: p.x)
-        xs = [p.x for p in line]
-        ys = [p.median * scale for p in line]
-        errors = [[(p.median - p.low) * scale for p in line],
-                  [(p.high - p.median) * scale for p in line]]
-        ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=method,
-                    linestyle="--" if method == NATIVE else "-")
-    ax.set_xscale("log", base=2 if max((p.x for p in found), default=1) <= 8 else 10)
-    ax.set_xticks(sorted({p.x for p in found}))
-    ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic.write_bytes(path, buffer.getvalue())
-    return path

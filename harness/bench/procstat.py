@@ -78,6 +78,29 @@ def parse(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> Snapshot:
     return found
 
 
+#: The forwarders' resident memory: the page size, then every process's stat line.
+RSS_SCRIPT = "getconf PAGESIZE; cat /proc/[0-9]*/stat 2>/dev/null"
+
+
+def parse_rss(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> dict[str, int]:
+    """Resident bytes by forwarder name (all its processes added up), from
+    :data:`RSS_SCRIPT`'s output."""
+    lines = text.splitlines()
+    if not lines or not lines[0].strip().isdigit():
+        return {}
+    page = int(lines[0])
+    found: dict[str, int] = {}
+    for line in lines[1:]:
+        left, sep, right = line.rpartition(")")
+        name = next((f for f in forwarders if left.partition(" (")[2].startswith(f)), None)
+        fields = right.split()
+        # After "comm)": rss (pages) is field 24 of stat.
+        if not sep or name is None or len(fields) < 22 or not fields[21].isdigit():
+            continue
+        found[name] = found.get(name, 0) + int(fields[21]) * page
+    return found
+
+
 def cgroup_seconds(text: str) -> float | None:
     """``usage_usec`` of a cgroup2 ``cpu.stat``, in seconds."""
     for line in text.splitlines():

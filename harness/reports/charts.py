@@ -5,7 +5,8 @@ matplotlib setup (:func:`_figure`; no display needed):
   native and CPU cost per gigabyte moved, on a log scale with each bar's value printed
   above it, so that a ratio of 0.002 of native is as visible as one of 0.9;
 - a box plot of a run's samples of one kind;
-- one ratio over many runs (``podnet history``).
+- one ratio over many runs (``podnet history``);
+- the cost curves, one chart per curve (``summaries["cost_curves"]``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from harness.bench.curves import HOST, NATIVE, Point
 from harness.bench.summary import PerformanceSummary, PerfRatio
-from harness.results.schema import Measurement
+from harness.results.schema import Measurement, Run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -202,3 +204,54 @@ def series_chart(ratios: pd.DataFrame, title: str) -> bytes:
         ax.legend(fontsize=8)
         fig.autofmt_xdate()
     return png.data
+
+
+#: Each cost curve's chart: title, x label, y label, the scale of its values, and the
+#: reference drawn dashed.
+CURVES = {
+    "streams": ("inbound TCP by parallel streams", "parallel streams (iperf3 -P)",
+                "Gbit/s", 1e-9, NATIVE),
+    "ports": ("start until the first port serves", "published ports (one -p range)",
+              "seconds", 1.0, NATIVE),
+    "connections": ("new connections per second: short HTTP GETs", "parallel clients",
+                    "connections per second", 1.0, HOST),
+    "memory": ("forwarders' resident memory as connections grow (over none open)",
+               "connections held open", "MB", 1.0, NATIVE),
+}
+
+
+def curve_points(run: Run) -> list[Point]:
+    raw = run.summaries.get("cost_curves")
+    found = raw.get("points") if isinstance(raw, dict) else None
+    return [p for x in (found if isinstance(found, list) else [])
+            if (p := Point.from_dict(x)) is not None]
+
+
+def curve_charts(run: Run) -> list[tuple[str, bytes]]:
+    """One chart per cost curve of the run record, ``("cost-curve-<curve>", png)``."""
+    import matplotlib
+
+    points, drawn = curve_points(run), []
+    for curve, (title, xlabel, ylabel, scale, reference) in CURVES.items():
+        found = [p for p in points if p.curve == curve]
+        if not found:
+            continue
+        rounds = max(p.rounds for p in found)
+        with _figure(figsize=(7, 4.2), dpi=110) as (_fig, ax, png):
+            for method in sorted({p.method for p in found}, key=lambda m: (m != reference, m)):
+                line = sorted((p for p in found if p.method == method), key=lambda p: p.x)
+                ax.errorbar([p.x for p in line], [p.median * scale for p in line],
+                            yerr=[[(p.median - p.low) * scale for p in line],
+                                  [(p.high - p.median) * scale for p in line]],
+                            marker="o", capsize=3, label=method,
+                            linestyle="--" if method == reference else "-")
+            ax.set_xscale("log", base=2 if max(p.x for p in found) <= 8 else 10)
+            ax.set_xticks(sorted({p.x for p in found}))
+            ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{title} ({rounds} rounds, 95% interval)", fontsize=10)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=7)
+        drawn.append((f"cost-curve-{curve}", png.data))
+    return drawn

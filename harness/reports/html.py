@@ -17,7 +17,7 @@ from harness.markup import html_escape as escape
 from harness.markup import html_table
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
-from harness.reports.charts import cost_png, samples_chart, throughput_charts
+from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
 from harness.reports.markdown import LEGEND
 from harness.reports.model import (
     WARN,
@@ -180,7 +180,8 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
     summary = PerformanceSummary.of(run)
     drawn: list[tuple[str, bytes | None]] = [
         *throughput_charts(summary), ("cpu-cost", cost_png(summary)),
-        ("latency", samples_chart(run.measurements, "latency", "Latency per method"))]
+        ("latency", samples_chart(run.measurements, "latency", "Latency per method")),
+        *curve_charts(run)]
     if not any(name.startswith("throughput") for name in [p.stem for p in found]
                + [name for name, _ in drawn]):
         drawn.insert(0, ("throughput", samples_chart(

@@ -140,7 +140,8 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
         lines += table_markdown(table, notes)
     lines += performance_lines(PerformanceSummary.of(run), run.measurements)
     if curves := perf.cost_curve_rows(run):
-        lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "", perf.CURVE_NOTE, ""]
+        lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "",
+                  perf.CURVE_NOTE, "", *perf.cost_curve_figures(run), ""]
         if checked := perf.cost_curve_reference_text(run):
             lines += [checked, ""]
     lines += guide_examples.markdown_lines(run)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.bench.curves import Point
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
 from harness.methods import all_methods
+from harness.reports import charts
 from harness.results.schema import Measurement, Run
 from harness.words import BEYOND_GUIDE
 
@@ -215,17 +215,20 @@ CURVE_HEADER = ["curve", "method", "x", "median", "95% interval", "over native",
 CURVE_NOTE = ("Cost curves: `streams` is inbound TCP with x parallel iperf3 streams (Gbit/s; "
               "over native: the rate over the native reference's at the same stream count "
               "in the same round); `ports` is a container's start with x published ports "
-              "until a client on another host connects to the first one (seconds). Rounds "
-              "interleave every point; medians over rounds with 95% bootstrap intervals.")
+              "until a client on another host connects to the first one (seconds); "
+              "`connections` is new connections per second, short HTTP GETs (one "
+              "connection each) from x parallel clients on host2 to the method's nginx "
+              "(over native: over the same nginx with --network=host, no forwarder, in the "
+              "same round); `memory` is the growth of the forwarders' resident memory "
+              "(pasta, slirp4netns, rootlessport, conmon, MB) with x connections held open "
+              "to the method, over the same reading with none. Rounds interleave every "
+              "point; medians over rounds with 95% bootstrap intervals.")
 
 
 def cost_curve_rows(run: Run) -> list[list[str]]:
     """``run.summaries["cost_curves"]`` as table rows (none without it)."""
-    raw = run.summaries.get("cost_curves")
-    found = raw.get("points") if isinstance(raw, dict) else None
     rows = []
-    for point in (p for x in (found if isinstance(found, list) else [])
-                  if (p := Point.from_dict(x)) is not None):
+    for point in charts.curve_points(run):
         scale = 1e-9 if point.unit == "bit/s" else 1.0
         ratio = point.ratio
         rows.append([point.curve, point.method, str(point.x), f"{point.median * scale:.3g}",
@@ -236,6 +239,12 @@ def cost_curve_rows(run: Run) -> list[list[str]]:
                      "" if point.cpu_seconds_per_gb is None else
                      f"{point.cpu_seconds_per_gb:.3g}"])
     return rows
+
+
+def cost_curve_figures(run: Run) -> list[str]:
+    """The curves' charts as Markdown images (the files :func:`render_run` writes)."""
+    return [f"![cost curve: {curve}](cost-curve-{curve}.png)"
+            for curve in dict.fromkeys(p.curve for p in charts.curve_points(run))]
 
 
 def cost_curve_reference_text(run: Run) -> str:
