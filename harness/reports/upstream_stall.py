@@ -42,7 +42,7 @@ def recorded(runs: Sequence[Run]) -> list[Recorded]:
         record = stall.StallRecord.from_dict(run.summaries.get(stall.SUMMARY))
         if record is None:
             raise UsageError(f"run {run.run_id} has no pasta stall experiments: run them "
-                             f"with `podnet verify -m pasta -- scenarios/test_pasta_stall.py` "
+                             "with `PODNET_LAB=<lab> pytest scenarios/test_pasta_stall.py` "
                              "and give that run's directory")
         found.append(Recorded(run, record))
     return found
