@@ -53,8 +53,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from xdist.scheduler import LoadScopeScheduling
-
 from harness import names
 from harness.errors import PodnetError, UsageError
 from harness.results.schema import Run
@@ -144,28 +142,6 @@ def newest_test_seconds(results: Path) -> dict[str, float]:
         if timed:
             return timed
     return {}
-
-
-class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
-    """xdist's ``loadfile`` with the long modules in shards (``work_unit``), the longest
-    units first (see the module's docstring)."""
-
-    def __init__(self, config: Any, log: Any = None, timed: dict[str, float] | None = None
-                 ) -> None:
-        super().__init__(config, log)
-        self.timed = timed or {}
-
-    def _split_scope(self, nodeid: str) -> str:
-        return work_unit(nodeid)
-
-    def _assign_work_unit(self, node: Any) -> None:
-        if self.workqueue:
-            longest = max(self.workqueue, key=self._seconds)
-            self.workqueue.move_to_end(longest, last=False)
-        super()._assign_work_unit(node)
-
-    def _seconds(self, unit: str) -> float:
-        return sum(expected_seconds(nodeid, self.timed) for nodeid in self.workqueue[unit])
 
 
 def worker_id(config: Any) -> str | None:

@@ -31,7 +31,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("records: the guide's claims and methods, run records, pure computations",
      ("harness.claims", "harness.methods", "harness.words", "harness.results",
       "harness.podman", "harness.examples", "harness.guide_diff", "harness.outbound_params",
-      "harness.workers",
+      "harness.workers", "harness.scheduling",
       "harness.hookspecs", "harness.timekeeper", "harness.bench.stats",
       "harness.bench.summary", "harness.bench.findings", "harness.bench.progress",
       "harness.bench.verdict", "harness.bench.resolution", "harness.bench.machine",

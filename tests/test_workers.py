@@ -16,6 +16,7 @@ from harness import workers
 from harness.errors import UsageError
 from harness.results.schema import ClaimResult, Measurement, Run
 from harness.results.timings import Timing
+from harness.scheduling import ModuleScheduling
 
 
 def test_the_first_worker_uses_the_named_lab_the_others_their_own() -> None:
@@ -160,7 +161,7 @@ def test_the_longest_units_go_first_by_the_times_runs_gave() -> None:
                   + ["scenarios/test_short.py::test_a", "scenarios/test_short.py::test_b",
                      "scenarios/test_untimed.py::test_a", "scenarios/test_long.py::test_proof"])
     timed = {"scenarios/test_long.py::test_proof": 200.0, "scenarios/test_short.py::test_a": 1.0}
-    scheduler = workers.ModuleScheduling(config, None, timed)
+    scheduler = ModuleScheduling(config, None, timed)
     nodes = [_Node("gw0"), _Node("gw1")]
     for node in nodes:
         scheduler.add_node(node)

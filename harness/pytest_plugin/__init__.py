@@ -138,12 +138,15 @@ def _on_the_lab(config: pytest.Config) -> bool:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadfile`` (the project's default): a module per work unit, the long ones
-    in shards, the longest first (``workers.ModuleScheduling``)."""
+    in shards, the longest first (``harness.scheduling``; imported here, where xdist
+    runs, since a run without it does not have it)."""
     if config.getoption("dist") != "loadfile":
         return None
     timed = {**workers.shipped_test_seconds(),
              **workers.newest_test_seconds(config.getoption("--results-dir"))}
-    return workers.ModuleScheduling(config, log, timed)
+    from harness.scheduling import ModuleScheduling
+
+    return ModuleScheduling(config, log, timed)
 
 
 @pytest.hookimpl(optionalhook=True)
