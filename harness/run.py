@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 from harness.errors import CommandError, CommandTimeout, MissingTool, PodnetError
 
@@ -113,6 +113,18 @@ def spawn(
         )
     except FileNotFoundError as exc:
         raise MissingTool(argv[0], "install it or check PATH") from exc
+
+
+class Transport(Protocol):
+    """How a target's or a client's commands reach its machine: :data:`HERE`, or
+    :class:`harness.ssh.SshTransport`."""
+
+    def run(self, argv: Sequence[str], /, *, check: bool, input: str | None = None,
+            timeout: float | None = 120, stdin_path: str | None = None,
+            cwd: str | None = None) -> Completed: ...
+
+    def spawn(self, argv: Sequence[str], /, cwd: str | None = None
+              ) -> subprocess.Popen[bytes]: ...
 
 
 class Here:

@@ -1,7 +1,7 @@
 """Runs on the client host: one probe, one JSON line on stdout.
 
-Self-contained on purpose, standard library only: for network-namespace clients it runs
-with podnet's own interpreter; over ssh its source is piped to the remote python3. Both
+Self-contained on purpose, standard library only: its source is piped to the client's
+Python (podnet's own interpreter for network-namespace clients, python3 over ssh). Both
 take the one HTTP path (urllib), so a probe means the same on every client.
 
     agent.py http URL [TIMEOUT]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.run import Completed
+from harness.run import HERE, Completed, Transport
 
 AGENT = Path(__file__).with_name("agent.py")
 
@@ -26,21 +25,27 @@ class HttpReply:
         return self.status == 200
 
 
-class Client(ABC):
+class Client:
     name: str
     #: The address this client's traffic comes from, as the target should see it.
     address: str
     #: The Python that runs podnet's servers on the client.
     python: str = "python3"
+    #: How commands reach the client's machine, and what runs each of them there.
+    transport: Transport = HERE
+    prefix: tuple[str, ...] = ()
 
-    @abstractmethod
     def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,
             input: str | None = None) -> Completed:
         """Run a command on the client."""
+        return self.transport.run([*self.prefix, *argv], check=check, timeout=timeout,
+                                  input=input)
 
-    @abstractmethod
     def agent(self, *args: str, timeout: float = 30) -> dict[str, Any]:
-        """Run one probe of :mod:`harness.clients.agent` and return its JSON."""
+        """Run one probe of :mod:`harness.clients.agent`, its source on the Python's stdin,
+        and return its JSON."""
+        return self._parse(self.run([self.python, "-", *args], check=False, timeout=timeout,
+                                    input=AGENT.read_text()))
 
     def http_get(self, url: str, timeout: float = 5.0) -> HttpReply:
         out = self.agent("http", url, str(timeout), timeout=timeout + 10)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
 
-from harness.clients.base import AGENT, Client
-from harness.run import Completed, run
+from harness.clients.base import Client
 
 
 class NetnsClient(Client):
@@ -18,12 +15,4 @@ class NetnsClient(Client):
         self.name = name
         self.netns = netns
         self.address = address
-
-    def run(self, argv: Sequence[str], *, check: bool = True, timeout: float | None = 60,
-            input: str | None = None) -> Completed:
-        return run(["ip", "netns", "exec", self.netns, *argv], check=check, timeout=timeout,
-                   input=input)
-
-    def agent(self, *args: str, timeout: float = 30) -> dict[str, Any]:
-        done = self.run([sys.executable, str(AGENT), *args], check=False, timeout=timeout)
-        return self._parse(done)
+        self.prefix = ("ip", "netns", "exec", netns)

@@ -8,10 +8,10 @@ import secrets
 import shlex
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from harness.errors import CommandError, PodnetError
-from harness.run import HERE, Completed
+from harness.run import HERE, Completed, Transport
 from harness.sessions import ownership
 from harness.sessions.ownership import ListingFailed
 from harness.sessions.records import Session
@@ -50,18 +50,6 @@ def fresh_dir(run: Callable[..., Completed], record: Callable[[str], None], pare
     record(path)
     run(["mkdir", "-m", "0700", "--", path])
     return path
-
-
-class Transport(Protocol):
-    """How a target's commands reach its machine: :data:`harness.run.HERE`, or
-    :class:`harness.ssh.SshTransport`."""
-
-    def run(self, argv: Sequence[str], /, *, check: bool, input: str | None = None,
-            timeout: float | None = 120, stdin_path: str | None = None,
-            cwd: str | None = None) -> Completed: ...
-
-    def spawn(self, argv: Sequence[str], /, cwd: str | None = None
-              ) -> subprocess.Popen[bytes]: ...
 
 
 class Target:
