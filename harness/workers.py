@@ -80,7 +80,7 @@ MOST_WORKERS = 8
 #: The worker that checks in the named lab itself.
 FIRST = "gw0"
 #: The markers of the benchmarks, which run alone (see the module's docstring).
-BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput", "cost_curves")
+BENCHMARK_MARKERS = ("throughput", "latency", "proxy_throughput", "cost_curves", "pasta_stall")
 #: workerinput key: the controller's run id, shared by its workers.
 RUN_ID = "podnet_run_id"
 #: workerinput key: keep the workers' own labs up at the end (the named lab was up

@@ -23,7 +23,8 @@ from harness.results.recorder import Recorder
 from harness.targets.base import Target
 from harness.wait import poll
 
-pytestmark = [pytest.mark.lab, pytest.mark.pasta]
+# Timed transfers: a benchmark, alone on the machine (harness.workers).
+pytestmark = [pytest.mark.lab, pytest.mark.pasta, pytest.mark.pasta_stall]
 
 #: The longest the peer's server may run (it is stopped as soon as the steps end).
 PEER_SECONDS = 180

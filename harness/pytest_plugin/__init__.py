@@ -48,7 +48,9 @@ MARKERS = {
                         "the same proxy chain run natively",
     "latency": "request latency of an HTTP GET, per method",
     "cost_curves": "how each method's cost grows with the work: parallel streams, "
-                   "published ports",
+                   "published ports, new connections per second, forwarder memory",
+    "pasta_stall": "pasta's outbound TCP stall: the experiments and the upstream report's "
+                   "steps (transfers timed against native)",
     "outbound": "outbound connections: host's localhost, main interface, internet",
     "unix_socket": "Unix sockets on the host",
     "backend": "the network backend",
