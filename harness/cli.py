@@ -371,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--quiet", action="store_true",
                      help="no live progress lines (also when stdout is not a terminal)")
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
-                     "expression, e.g. 'source_address and pasta'")
+                     "expression, e.g. 'source_address and pasta'; without it every check "
+                     "of the guide, and the investigations 'cost_curves' and 'pasta_stall' "
+                     "only when named here")
     options.RESULTS.declare(ver.add_argument)
     options.GUIDE.declare(ver.add_argument)
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,

@@ -183,10 +183,19 @@ def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
     return worst
 
 
+#: Investigations beyond the guide's statements that verify runs only when ``-m`` names
+#: them: how each method's cost grows with the work (about 7 minutes) and pasta's stall
+#: experiments (about 2); benchmarks both, alone on the machine.
+ON_REQUEST = ("cost_curves", "pasta_stall")
+
+
 def guide_checks(marker: str | None) -> str:
-    """The marker expression of the checks verify runs: the guide's, never podnet's
-    proofs of itself (marker ``proof``: they run with podnet's own tests)."""
-    return f"({marker}) and not proof" if marker else "not proof"
+    """The marker expression of the checks verify runs: the guide's (and, when ``-m``
+    asks, the investigations ``ON_REQUEST``), never podnet's proofs of itself (marker
+    ``proof``: they run with podnet's own tests)."""
+    if marker:
+        return f"({marker}) and not proof"
+    return " and ".join(["not proof", *(f"not {name}" for name in ON_REQUEST)])
 
 
 def preflight(marker: str | None, extra: list[str]) -> None:

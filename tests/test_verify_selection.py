@@ -29,6 +29,11 @@ def test_verify_collects_no_proof() -> None:
     assert any("test_source_address.py::" in n for n in verified)
 
 
+def test_the_investigations_run_in_verify_when_asked() -> None:
+    assert verify.guide_checks(None) == "not proof and not cost_curves and not pasta_stall"
+    assert verify.guide_checks("cost_curves") == "(cost_curves) and not proof"
+
+
 def test_a_marker_cannot_bring_a_proof_into_verify() -> None:
     assert verify.guide_checks("source_address") == "(source_address) and not proof"
     with pytest.raises(UsageError, match=r"no check is selected by -m 'workstation'.*proof"):
