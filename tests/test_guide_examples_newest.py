@@ -220,3 +220,28 @@ def test_a_step_without_a_command_gets_its_stand_in() -> None:
     by_id = {a.example: a for a in assess_all(EXAMPLES)}
     assert any(s.startswith("step 4 ('Start your containers again')")
                for s in by_id["enable-debug-logging-from-pasta"].substitutions)
+
+
+def test_a_session_whose_last_grep_shows_nothing_expects_exit_1() -> None:
+    """Line 1230: "$ pasta --help | grep -- --map-gw", then an empty prompt: grep finds
+    nothing (exit 1), and the empty prompt is no output."""
+    (note,) = (a for a in _plan("example-connect-to-hosts-localhost-using-the-pasta-option---"
+                                "map-gw-and-reconfigure-default-gateway").actions
+               if a.line == 1230)
+    assert note.expected_exits == (1,)
+    assert note.expected == "  --no-map-gw\t\tDon't map gateway address to host"
+    # Wrong worlds: a grep the guide shows printing something, or a last command that is
+    # not grep, expects success.
+    for session in ("$ pasta --help | grep -- --no-map-gw\n  --no-map-gw x\n",
+                    "$ pasta --help | grep -- --map-gw\n$ true\n$\n"):
+        example = _one(f"Run\n```\n{session}```\n")
+        assert all(a.expected_exits == () for a in plan(example, [example]).actions)
+
+
+def test_a_server_the_example_starts_itself_is_no_prerequisite() -> None:
+    """The newest revision's --map-gw examples start their own python server on
+    127.0.0.1:8080 (step 1); a second one started first took the port."""
+    map_gw = _plan("example-connect-to-hosts-localhost-using-the-pasta-option---map-gw")
+    assert map_gw.actions[0].step == "1" and "docker.io/library/python" in dict(map_gw.images)
+    slirp = _plan("example-connect-to-hosts-localhost-using-slirp4netns")
+    assert slirp.actions[0].step == "prerequisite"

@@ -81,6 +81,9 @@ class Prerequisite:
     #: Or the guide's own procedure that starts it, run first: (example id, a pattern
     #: searched in the procedure's title).
     procedure: tuple[str, str] | None = None
+    #: Not needed where a command of the example matches this (the example starts it
+    #: itself, as a later revision of the guide does).
+    unless: str = ""
 
 
 #: How long a server started for an example may live (seconds).
@@ -99,7 +102,7 @@ LOCALHOST_SERVER = Prerequisite(
     "a web server on host1 listening on 127.0.0.1:8080",
     f"python3 -m http.server on 127.0.0.1:8080 (as the guide's Alternative 1 starts it), "
     f"in the background for at most {SERVER_LIFETIME} s",
-    _web_server("127.0.0.1", "~"))
+    _web_server("127.0.0.1", "~"), unless=r"http\.server 8080 .*--bind 127\.0\.0\.1")
 MAIN_INTERFACE_SERVER = Prerequisite(
     "a web server on host1's main network interface, port 8080",
     f"nginx's welcome page (host1's /usr/share/nginx/html) served by python3 -m "
@@ -166,6 +169,17 @@ class Assessment:
     images: tuple[str, ...]
     substitutions: tuple[str, ...]
     reasons: tuple[str, ...]
+
+
+def prerequisite(example: Example, steps: Sequence[Step]) -> Prerequisite | None:
+    """What ``example`` needs running before it (:data:`PREREQUISITES`), unless its own
+    commands start it."""
+    needed = PREREQUISITES.get(example.id)
+    if needed is None or not needed.unless:
+        return needed
+    started = any(re.search(needed.unless, command.replace("\\\n", " "))
+                  for command in commands_of(steps))
+    return None if started else needed
 
 
 def effective_steps(example: Example, by_anchor: dict[str, Example]) -> tuple[Step, ...]:
@@ -355,7 +369,7 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         status = Status.WITH_SUBSTITUTIONS
     else:
         status = Status.AS_WRITTEN
-    needed = PREREQUISITES.get(example.id)
+    needed = prerequisite(example, steps)
     return Assessment(example.id, status, needed.what if needed else "",
                       tuple(dict.fromkeys(images)),
                       tuple(dict.fromkeys(used)), tuple(reasons))

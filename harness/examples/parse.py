@@ -64,6 +64,8 @@ def split_session(text: str) -> tuple[tuple[str, ...], str]:
     output: list[str] = []
     continued = False
     for raw in text.splitlines():
+        if raw.rstrip() == rules.PROMPT.strip() and not continued:
+            continue  # an empty prompt: the session ends, nothing more is typed
         if raw.startswith(rules.PROMPT) or continued:
             body = raw[len(rules.PROMPT):] if raw.startswith(rules.PROMPT) and not continued else raw
             if continued:

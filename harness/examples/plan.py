@@ -10,12 +10,12 @@ from dataclasses import dataclass, field, replace
 
 from harness.examples import substitutions as subs
 from harness.examples.assess import (
-    PREREQUISITES,
     PRIVILEGED,
     STAND_INS,
     Prerequisite,
     effective_steps,
     only_if_installed,
+    prerequisite,
     script_images,
 )
 from harness.examples.structure import PREREQUISITE, Block, BlockKind, Example, Step
@@ -267,6 +267,16 @@ def _output_after_last(session: str) -> bool:
                                     for i in range(len(lines)))
 
 
+def _greps_nothing_last(session: str) -> bool:
+    """A session whose last command ends in ``grep`` and shows no output (nothing, or
+    only an empty prompt, after it)."""
+    lines = [line for line in session.rstrip("\n").splitlines() if line.strip()]
+    prompts = [i for i, line in enumerate(lines) if line.startswith("$ ")]
+    if not prompts or any(line.strip() != "$" for line in lines[prompts[-1] + 1:]):
+        return False
+    return re.search(r"(^|\|)\s*grep\b[^|]*$", lines[prompts[-1]][2:]) is not None
+
+
 def _foreground(line: str) -> bool:
     """``line`` is one command that serves in the foreground until stopped."""
     return "\\" not in line and any(re.search(pattern, line.strip())
@@ -292,6 +302,11 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
             # Commands, then a server in the foreground: the commands run, then it serves.
             actions.append(_run("\n".join(before), block.line, number, block.host, login))
             return _run(last, block.line, number, block.host, login)
+        if expected is not None and _greps_nothing_last(block.text):
+            # "$ ... | grep x" with nothing shown after it: grep finds nothing, exit 1.
+            return replace(_run(script, block.line, number, block.host, login, substitute(
+                expected), f"{step.text} {step.remarks}".strip(), only_if_installed(block)
+                or ""), expected_exits=(1,))
         if expected is not None and before and _output_after_last(block.text):
             # "$ a", "$ b", then output: the output shown is b's (a's is not shown).
             actions.append(_run("\n".join(before), block.line, number, block.host, login))
@@ -353,7 +368,7 @@ def _prerequisite_steps(needed: Prerequisite, examples: Sequence[Example]) -> tu
 def plan(example: Example, examples: Sequence[Example]) -> Plan:
     by_anchor = {e.id: e for e in examples}
     login = _Login()
-    needed = PREREQUISITES.get(example.id)
+    needed = prerequisite(example, effective_steps(example, by_anchor))
     actions: list[Action] = []
     problems: list[str] = []
     used: list[str] = []

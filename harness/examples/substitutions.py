@@ -45,6 +45,9 @@ IMAGES: tuple[ImageSubstitute, ...] = (
                     "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
     ImageSubstitute("fedora", WEB_IMAGE,
                     "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
+    ImageSubstitute("docker.io/library/python", WEB_IMAGE,
+                    "python3 and its http.server (Debian's python3; /etc/terminfo, the "
+                    "directory the guide serves, is there too)"),
     ImageSubstitute("docker.io/library/alpine", WEB_IMAGE, "sleep and echo (Debian)"),
     ImageSubstitute("alpine", WEB_IMAGE, "sleep and echo (Debian)"),
 )
