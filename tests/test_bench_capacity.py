@@ -318,3 +318,49 @@ def test_the_report_states_native_udp_capacity_against_the_fixed_offer() -> None
     assert "inbound 2.00 Gbit/s (2 rounds)" in text  # the warm-up (round 0) left out
     assert "1 of 2 of native's searches" in text
     assert reference_capacity_text([]) is None
+
+
+def test_a_rate_whose_test_ended_without_a_result_fails_and_the_search_goes_below_it() -> None:
+    """slirp4netns under a 1 Gbit/s flood resets iperf3's control connection: that rate
+    was not carried; the search goes on below it instead of losing the measurement."""
+    def measure(rate: float) -> Step:
+        if rate > 300e6:
+            return Step.failed(rate, "iperf3: unable to receive control message: "
+                                     "Connection reset by peer")
+        return Step(rate, rate, 0.0)
+
+    found = search(measure, 1e9, steps=3, factor=2.0)
+    assert found.steps[0].error and not found.steps[0].passes()
+    assert found.steps[1].offered == 500e6  # below the failed rate, not at the floor
+    assert found.bits_per_second is not None and found.bits_per_second <= 300e6
+    assert Step.from_dict(found.steps[0].as_dict()) == found.steps[0]
+    assert "error" not in found.steps[-1].as_dict()
+
+
+def _udp_json(rate: float) -> str:
+    import json
+    received = {"seconds": 0.5, "bytes": int(rate / 16), "bits_per_second": rate,
+                "lost_percent": 0.0, "jitter_ms": 0.01}
+    return json.dumps({"start": {"test_start": {"protocol": "UDP", "reverse": 1}},
+                       "end": {"sum_received": received, "sum_sent": received}})
+
+
+def test_a_reset_control_connection_loses_neither_the_probe_nor_its_capacity() -> None:
+    """The fixed 1 Gbit/s test and the search's first step both lose iperf3's control
+    connection (slirp4netns, reverse UDP): the fixed-rate figure is missing with its
+    reason, the capacity is found below the failed rate."""
+    from harness.bench.throughput import UdpCapacity
+
+    def argv(seconds: float, *, rate: float = 1e9, window: str | None = None) -> list[str]:
+        return [str(rate)]
+
+    def run(argv: list[str], timeout: float) -> str:
+        if float(argv[0]) > 300e6:
+            return '{"error": "unable to receive control message: Connection reset by peer"}'
+        return _udp_json(float(argv[0]))
+
+    sample = UdpCapacity(run, argv)(1)
+    assert sample.fixed_rate is None
+    assert "Connection reset by peer" in sample.extra["fixed_rate_error"]
+    assert 0 < sample.bits_per_second <= 300e6
+    assert "Connection reset by peer" in sample.extra["search"][0]["error"]

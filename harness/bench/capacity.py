@@ -38,21 +38,28 @@ class Step:
     lost_percent: float
     nbytes: int = 0
     jitter_ms: float | None = None
+    #: The test ended without a result at this rate (e.g. the flood reset iperf3's
+    #: control connection): the path did not carry the rate, what it received is unknown.
+    error: str = ""
 
     def passes(self, limit: float = LOSS_LIMIT) -> bool:
-        return self.lost_percent < limit
+        return not self.error and self.lost_percent < limit
+
+    @classmethod
+    def failed(cls, offered: float, error: str) -> Step:
+        return cls(offered, 0.0, 100.0, error=error)
 
     def as_dict(self) -> dict[str, Any]:
         return {"offered": self.offered, "received": self.received,
                 "lost_percent": self.lost_percent, "bytes": self.nbytes,
-                "jitter_ms": self.jitter_ms}
+                "jitter_ms": self.jitter_ms, **({"error": self.error} if self.error else {})}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Step:
         jitter = raw.get("jitter_ms")
         return cls(float(raw["offered"]), float(raw["received"]),
                    float(raw["lost_percent"]), int(raw.get("bytes", 0)),
-                   None if jitter is None else float(jitter))
+                   None if jitter is None else float(jitter), str(raw.get("error", "")))
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,10 @@ def next_rate(steps: Sequence[Step], *, factor: float, limit: float = LOSS_LIMIT
         assert good is not None
         return good.offered * factor if good.offered < CEILING else None
     if good is None:
-        # What the receiver got when overloaded is a hint of the capacity.
-        return max(FLOOR, min(bad.offered / factor, bad.received))
+        # What the receiver got when overloaded is a hint of the capacity (none when
+        # the test ended without a result).
+        hint = bad.offered if bad.error else bad.received
+        return max(FLOOR, min(bad.offered / factor, hint))
     if bad.offered <= good.offered * (1 + precision):
         return None
     return math.sqrt(good.offered * bad.offered)

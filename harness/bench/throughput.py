@@ -101,7 +101,12 @@ class UdpCapacity:
 
     def _step(self, rate: float) -> capacity.Step:
         argv = self._argv(capacity.STEP_SECONDS, rate=rate, window=iperf3.UDP_CAPACITY_WINDOW)
-        result = iperf3.parse(self._run(argv, capacity.STEP_SECONDS + 30))
+        try:
+            result = iperf3.parse(self._run(argv, capacity.STEP_SECONDS + 30))
+        except PodnetError as exc:
+            # slirp4netns under a flood resets iperf3's control connection: the rate
+            # was not carried, and the search goes on below it.
+            return capacity.Step.failed(rate, str(exc).splitlines()[0][:300])
         return capacity.Step(rate, result.bits_per_second, result.lost_percent or 0.0,
                              result.bytes_received, result.jitter_ms)
 
@@ -109,8 +114,12 @@ class UdpCapacity:
         # The fixed-rate test in the first calls only (the warm-up's and the first
         # rounds'): enough rounds for its interval, not a cost in every round.
         self._calls += 1
-        fixed = _iperf3_sample(self._run(self._argv(capacity.STEP_SECONDS), 45)) if (
-            self._calls <= FIXED_RATE_CALLS) else None
+        fixed, fixed_error = None, ""
+        if self._calls <= FIXED_RATE_CALLS:
+            try:
+                fixed = _iperf3_sample(self._run(self._argv(capacity.STEP_SECONDS), 45))
+            except PodnetError as exc:  # a measurement of its own: the capacity goes on
+                fixed_error = str(exc).splitlines()[0][:300]
         first = self._start is None
         found = capacity.search(
             self._step, iperf3.UDP_OFFERED_RATE if self._start is None else self._start,
@@ -119,7 +128,7 @@ class UdpCapacity:
         self._start = capacity.resume_rate(found, iperf3.UDP_OFFERED_RATE,
                                            capacity.ROUND_FACTOR)
         value = found.bits_per_second
-        extra = found.as_dict()
+        extra = found.as_dict() | ({"fixed_rate_error": fixed_error} if fixed_error else {})
         if value is None:
             lowest = min(s.offered for s in found.steps)
             extra["error"] = (f"UDP capacity: loss of {capacity.LOSS_LIMIT:g}% or more at "
