@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
             seconds.append(took)
             statuses.append(status)
         out: dict[str, object] = {"seconds": seconds, "statuses": statuses}
-    except OSError as exc:
+    except Exception as exc:  # any failure is reported in the JSON line
         out = {"seconds": seconds, "statuses": statuses, "error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(out))
     return 0
