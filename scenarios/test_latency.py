@@ -35,8 +35,13 @@ METHODS = [all_methods()[c.method] for c in load_default().select(
     "native_performance", table="inbound-overview") if c.method]
 
 
+#: Rounds of requests without --rounds (40 requests each).
+ROUNDS = 5
+
+
 def _requests(pytestconfig: pytest.Config) -> int:
-    return 20 if pytestconfig.getoption("--quick") else 40 * pytestconfig.getoption("--rounds")
+    rounds = pytestconfig.getoption("--rounds") or ROUNDS
+    return 20 if pytestconfig.getoption("--quick") else 40 * rounds
 
 
 @pytest.mark.parametrize("method", [

@@ -46,6 +46,8 @@ CLAIMS = REGISTRY.select("combination_native_performance")
 PROXY = "nginx"
 #: At most this many seconds of rounds (within --budget): extra rounds stop here.
 BUDGET = 240.0
+#: Base rounds without --rounds.
+ROUNDS = 5
 SUMMARY = "proxy_performance"
 
 
@@ -69,7 +71,8 @@ def proxy_throughput(target: Target, client: Client, recorder: Recorder,
         pytest.skip(missing)
     opt = pytestconfig.getoption
     settings = Settings.from_options(opt("--rounds"), opt("--duration"), opt("--quick"),
-                                     min(float(opt("--budget")), BUDGET))
+                                     min(float(opt("--budget")), BUDGET),
+                                     default_rounds=ROUNDS)
     samples: list[Measurement] = []
 
     def record(sample: Measurement) -> None:

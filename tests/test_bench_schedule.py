@@ -9,8 +9,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from harness.bench.schedule import Settings, extra_round, imprecise, run_rounds, warmup_probes
+from harness.bench.servers import Endpoints
 from harness.bench.stats import RatioSummary
-from harness.bench.throughput import NATIVE, Probe, Sample
+from harness.bench.throughput import NATIVE, Probe, Sample, plan
 from harness.results.schema import Measurement
 
 
@@ -56,6 +57,31 @@ def test_quick_has_no_extra_rounds_and_default_allows_three_times() -> None:
         5, 2, 15, 300)
 
 
+def test_without_rounds_each_benchmark_takes_its_own_default() -> None:
+    assert Settings.from_options(None, 5, quick=False).rounds == 3
+    assert Settings.from_options(None, 5, quick=False).max_rounds == 9
+    assert Settings.from_options(None, 5, quick=False, default_rounds=5).rounds == 5
+    assert Settings.from_options(4, 5, quick=False, default_rounds=5).rounds == 4
+
+
+def test_udp_is_measured_when_asked_and_in_quick_runs() -> None:
+    assert Settings.from_options(None, 5, quick=False).protocols == ("tcp",)
+    assert Settings.from_options(None, 5, quick=False, udp=True).protocols == ("tcp", "udp")
+    assert Settings.from_options(None, 5, quick=True).protocols == ("tcp", "udp")
+    assert Settings.from_options(None, 5, quick=False).as_dict()["udp"] is False
+
+
+def test_the_plan_measures_udp_only_when_asked() -> None:
+    ends = Endpoints(iperf3={NATIVE: 5200, "pasta": 5201}, sinks={"native-sink": 5220})
+    target, client = SimpleNamespace(main_address="192.0.2.1"), SimpleNamespace(
+        address="198.51.100.2")
+    tcp = plan(target, client, ends, protocols=("tcp",))  # type: ignore[arg-type]
+    both = plan(target, client, ends)  # type: ignore[arg-type]
+    assert {p.protocol for p in tcp} == {"tcp"}
+    assert {p.key for p in both} - {p.key for p in tcp} == {
+        (m, d, "udp") for m in (NATIVE, "pasta") for d in ("inbound", "inbound-reverse")}
+
+
 def test_warmup_takes_one_probe_per_method_and_protocol() -> None:
     probes = [probe("a", [1.0], direction=d, protocol=p)
               for d in ("inbound", "inbound-reverse") for p in ("tcp", "udp")]
@@ -93,6 +119,27 @@ def test_extra_rounds_go_to_noisy_probes_until_max_rounds() -> None:
     assert sizes == [3, 3, 3, 2, 2, 2]
     # warm-up (1 each) + 3 base rounds + 3 extra rounds for noisy and its reference
     assert calls == {NATIVE: 7, "steady": 4, "noisy": 7}
+
+
+def test_with_questions_extra_rounds_go_only_to_the_open_ones() -> None:
+    """The noisy probe's ratio is imprecise, but no question needs it: no extra round;
+    while a question on it is open, extra rounds measure it (with its reference) and
+    nothing else."""
+    calls: Counter[str] = Counter()
+    probes = [probe(NATIVE, [10.0], calls), probe("steady", [5.0], calls),
+              probe("noisy", [3.0, 7.0, 3.5, 6.5], calls)]
+    settings = Settings(rounds=3, seconds=1, warmup=False, max_rounds=6, budget=10_000)
+    now = itertools.count()
+
+    def rounds(open_keys: set[tuple[str, str, str]]) -> list[int]:
+        return run_rounds(NoProc(), probes, settings, lambda m: None,  # type: ignore[arg-type]
+                          seed=1, clock=lambda: float(next(now)),
+                          open_questions=lambda done: open_keys)
+
+    assert rounds(set()) == [3, 3, 3]
+    calls.clear()
+    assert rounds({("steady", "inbound", "tcp")}) == [3, 3, 3, 2, 2, 2]
+    assert calls == {NATIVE: 6, "steady": 6, "noisy": 3}
 
 
 def test_budget_stops_extra_rounds_and_never_cuts_base_rounds() -> None:

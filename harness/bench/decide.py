@@ -68,6 +68,15 @@ def _combos(directions: Iterable[str], protocols: Iterable[str]) -> list[tuple[s
     return [(d, p) for d in directions for p in protocols]
 
 
+def read_forwarders(m: Measurement) -> bool:
+    """Whether the reading around ``m`` saw the target's processes: forwarder CPU times
+    recorded, and some forwarder found or its /proc/PID/io read. A reading that failed
+    (the command printed nothing) leaves both empty, and would look like a path no
+    forwarder touched."""
+    spent = m.extra.get("forwarder_cpu_seconds")
+    return isinstance(spent, dict) and (bool(spent) or "forwarder_byte_share" in m.extra)
+
+
 def _carriage(m: Measurement) -> verdict.Carriage:
     spent = m.extra.get("forwarder_cpu_seconds")
     cpu = sum(float(v) for name, v in spent.items() if name in NETWORK_FORWARDERS
@@ -82,7 +91,7 @@ def _carriage(m: Measurement) -> verdict.Carriage:
 def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[str],
              protocols: Iterable[str]) -> dict[str, list[verdict.Carriage]]:
     """Per ``direction/protocol`` measured, what the network forwarders did in each
-    round (rounds whose measurement recorded no forwarder figures left out)."""
+    round (rounds whose reading saw no process left out, see :func:`read_forwarders`)."""
     found: dict[str, list[verdict.Carriage]] = {}
     for direction, protocol in _combos(directions, protocols):
         mine = sorted((m for m in samples if m.method == method and m.direction == direction
@@ -90,8 +99,30 @@ def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[s
                        and "error" not in m.extra), key=lambda m: m.round)
         if mine:
             found[f"{direction}/{protocol}"] = [_carriage(m) for m in mine
-                                                if "forwarder_cpu_seconds" in m.extra]
+                                                if read_forwarders(m)]
     return found
+
+
+def positive_control(samples: Sequence[Measurement], protocols: Iterable[str]) -> bool:
+    """Whether some measurement of the run (any method, ``protocols``) was read as carried
+    by a forwarder: the readings that found no forwarder touching the bytes can tell
+    one that does. Without it (the forwarders renamed, another process namespace),
+    every path would read as untouched."""
+    protocols = tuple(protocols)
+    return any(_carriage(m).carried for m in samples
+               if m.kind == "throughput" and m.round > 0 and m.protocol in protocols
+               and "error" not in m.extra and read_forwarders(m))
+
+
+def without_forwarders(by_rate: verdict.Verdict) -> verdict.Verdict:
+    """The throughput-only verdict where no forwarder figures were read: a slowdown
+    beyond the margin still shows "not native", an interval near 1 does not show
+    "native" (the reference may be the weaker path: docs/benchmarks.md)."""
+    if by_rate.observed is not True:
+        return by_rate
+    return verdict.Verdict(None, "inconclusive: no forwarder figures, and a throughput "
+                           f"ratio near native does not show a native path ({by_rate.reason})",
+                           by_rate.detail)
 
 
 def native_verdict(samples: Sequence[Measurement], probes: Sequence[Probe], method: str,
@@ -103,7 +134,8 @@ def native_verdict(samples: Sequence[Measurement], probes: Sequence[Probe], meth
                   and r.protocol in questions.protocols}
     rounds = carriage(samples, method, directions, questions.protocols)
     return verdict.native_path(rounds, throughput, margin=questions.margin,
-                               resolution=resolution)
+                               resolution=resolution,
+                               control=positive_control(samples, questions.protocols))
 
 
 def per_round(samples: Sequence[Measurement], methods: Iterable[str],

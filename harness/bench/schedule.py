@@ -1,5 +1,7 @@
-"""When each throughput probe runs: a warm-up, the base rounds, then extra rounds for
-the probes whose ratio is still imprecise, while the time budget lasts.
+"""When each throughput probe runs: a warm-up, the base rounds, then extra rounds while
+the time budget lasts: for the probes of the questions still open where the benchmark
+has questions (the sequential design of :mod:`harness.bench.decide`), otherwise for the
+probes whose ratio is still imprecise.
 
 Every round measures its probes in a new random order and always includes the
 reference of each probe, so that a ratio is only ever taken within one round. A
@@ -31,6 +33,9 @@ FLOOR = 0.01
 REFERENCE_REPEATS = 2
 #: Default seconds for warm-up and rounds together (extra rounds stop when it is spent).
 BUDGET = 510.0
+#: Default base rounds of the throughput benchmark: the fewest a verdict takes
+#: (verdict.MIN_ROUNDS); extra rounds go to the questions still open after them.
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -48,18 +53,27 @@ class Settings:
     reference_repeats: int = 1
     #: Steps of a UDP probe's first capacity search and of each round's.
     udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)
+    #: Whether UDP capacity is measured (reported, judged by no verdict).
+    udp: bool = False
 
     @classmethod
-    def from_options(cls, rounds: int, duration: float, quick: bool,
-                     budget: float = BUDGET) -> Settings:
+    def from_options(cls, rounds: int | None, duration: float, quick: bool,
+                     budget: float = BUDGET, *, default_rounds: int = ROUNDS,
+                     udp: bool = False) -> Settings:
+        """``rounds`` None: ``default_rounds``. ``--quick`` measures UDP whatever
+        ``udp`` says: it checks that every path runs."""
         if quick:
-            return cls(rounds=1, seconds=1, warmup=False, udp_steps=(3, 1))
-        rounds = max(1, rounds)
-        # A method has four measurements per round (TCP/UDP x both directions): each
-        # gets half of --duration, so a default run (5 rounds of 5 s) fits 10 minutes.
+            return cls(rounds=1, seconds=1, warmup=False, udp_steps=(3, 1), udp=True)
+        rounds = max(1, default_rounds if rounds is None else rounds)
+        # Each measurement gets half of --duration (5 s by default).
         return cls(rounds=rounds, seconds=max(1, int(duration) // 2), warmup=True,
                    max_rounds=3 * rounds, budget=max(0.0, budget),
-                   reference_repeats=REFERENCE_REPEATS)
+                   reference_repeats=REFERENCE_REPEATS, udp=udp)
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """The protocols of the inbound probes."""
+        return ("tcp", "udp") if self.udp else ("tcp",)
 
     def excess(self, summary: RatioSummary) -> float:
         """Half the interval over the half-width accepted; 1 or less is precise."""
@@ -74,7 +88,7 @@ class Settings:
                 "seconds_per_measurement": self.seconds, "warmup": self.warmup,
                 "budget_seconds": self.budget, "precision": self.precision,
                 "precision_floor": self.floor,
-                "reference_repeats": self.reference_repeats,
+                "reference_repeats": self.reference_repeats, "udp": self.udp,
                 "udp_capacity": {"first_steps": self.udp_steps[0],
                                  "round_steps": self.udp_steps[1],
                                  "step_seconds": capacity.STEP_SECONDS,
@@ -140,11 +154,13 @@ OpenQuestions = Callable[[list[Measurement]], set[tuple[str, str, str]]]
 
 def candidates(samples: list[Measurement], probes: list[Probe], settings: Settings,
                open_questions: OpenQuestions | None) -> list[Probe]:
-    """The probes an extra round is for: those of undecided questions first (plan
-    order), then the imprecise ones (widest first)."""
-    undecided = open_questions(samples) if open_questions else set()
-    first = [p for p in probes if p.key in undecided]
-    return first + [p for p in imprecise(samples, probes, settings) if p.key not in undecided]
+    """The probes an extra round is for: with questions, those of the questions not
+    decided yet (plan order), and none once all are: a ratio no verdict needs gets no
+    extra round of a run's time. Without questions, the imprecise ones (widest first)."""
+    if open_questions is None:
+        return imprecise(samples, probes, settings)
+    undecided = open_questions(samples)
+    return [p for p in probes if p.key in undecided]
 
 
 def run_rounds(target: Target, probes: list[Probe], settings: Settings,
@@ -157,9 +173,9 @@ def run_rounds(target: Target, probes: list[Probe], settings: Settings,
     ``report`` hears of each measurement before it starts, with an estimate of the time
     left; ``after_seconds`` (what the caller spends after the rounds) counts in the
     estimate's upper bound. After the base rounds, extra rounds measure the probes of
-    ``open_questions`` first, then imprecise ones, until none is left, the rounds reach
-    ``settings.max_rounds`` or the budget is spent: a sequential design that repeats
-    until decided or a bound."""
+    ``open_questions`` (or, without questions, the imprecise ones) until none is left,
+    the rounds reach ``settings.max_rounds`` or the budget is spent: a sequential design
+    that repeats until decided or a bound."""
     rng = random.Random(seed)
     started = clock()
     warmup = warmup_probes(probes) if settings.warmup else []

@@ -159,8 +159,10 @@ def _when_not_busy(run: Callable[[], str], pause: float = BUSY_PAUSE) -> str:
 
 
 def plan(target: Target, client: Client, ends: Endpoints,
-         udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)
-         ) -> list[Probe]:
+         udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS),
+         protocols: tuple[str, ...] = ("tcp", "udp")) -> list[Probe]:
+    """The probes: every iperf3 receiver in both inbound directions over ``protocols``,
+    the outbound methods over TCP, the sinks inbound over TCP."""
     host = target.main_address
     probes: list[Probe] = []
 
@@ -207,7 +209,7 @@ def plan(target: Target, client: Client, ends: Endpoints,
 
     for mid, port in ends.iperf3.items():
         for direction in INBOUND_DIRECTIONS:
-            for protocol in ("tcp", "udp"):
+            for protocol in protocols:
                 probes.append(Probe(mid, direction, protocol, "iperf3", NATIVE, iperf3_measure(
                     inbound_runner(mid), host, port, direction, protocol)))
     for mid in (NATIVE, *OUTBOUND_METHODS):

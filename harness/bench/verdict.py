@@ -234,7 +234,8 @@ def _rounds_text(rounds: Sequence[Carriage]) -> str:
 
 def native_path(rounds: Mapping[str, Sequence[Carriage]],
                 throughput: Mapping[str, RatioSummary], *, margin: float = NATIVE_TOLERANCE,
-                min_rounds: int = MIN_ROUNDS, resolution: Resolution = 0.0) -> Verdict:
+                min_rounds: int = MIN_ROUNDS, resolution: Resolution = 0.0,
+                control: bool = True) -> Verdict:
     """Native performance decided by what makes a path native: no user-space forwarder
     handles the bytes.
 
@@ -245,6 +246,10 @@ def native_path(rounds: Mapping[str, Sequence[Carriage]],
     not native either. Contention changes timings, not which process touches the bytes,
     so this verdict repeats on a busy machine; the throughput ratios stay the measured
     figures. Anything between (a forwarder in some rounds only) is inconclusive.
+
+    ``control``: whether the same readings saw a forwarder carry the bytes of some
+    measurement of the run (the positive control of "untouched"); without it an
+    untouched path stays inconclusive.
     """
     detail: dict[str, Any] = {f"{k} forwarders": _rounds_text(v) for k, v in rounds.items()}
     detail.update({k: _short(s) for k, s in throughput.items()})
@@ -269,6 +274,9 @@ def native_path(rounds: Mapping[str, Sequence[Carriage]],
         return Verdict(False, "no forwarder carried the bytes, but slower than native: "
                        "interval wholly below 1 - max(margin, resolution) for "
                        + ", ".join(f"{k} (below {slower[k]:.3g})" for k in below), detail)
+    if not control:
+        return Verdict(None, "inconclusive: no forwarder touched the bytes, but no reading "
+                       "of the run saw a forwarder carry any (no positive control)", detail)
     return Verdict(True, f"no forwarder passed more than {UNTOUCHED:g} of the bytes or "
                    f"spent more than {UNTOUCHED_CPU_SECONDS:g} CPU seconds in any round, "
                    "and no throughput interval wholly below 1 - max(margin, resolution)",
