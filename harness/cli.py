@@ -185,13 +185,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_findings(args: argparse.Namespace) -> int:
     from harness import atomic
     from harness.bench.summary import PerformanceSummary
+    from harness.markup import to_markdown
     from harness.reports import findings, upstream_stall
     from harness.results.store import load
 
     runs = [load(Path(d)) for d in args.runs]
     if not args.upstream:
         for run in runs:
-            lines = findings.markdown_lines(PerformanceSummary.of(run), run.environment)
+            lines = to_markdown(findings.blocks(PerformanceSummary.of(run), run.environment))
             print("\n".join(lines) if lines else f"run {run.run_id}: no findings")
         return 0
     text = upstream_stall.report(runs)

@@ -26,7 +26,7 @@ from harness.claims import Claim, Registry
 from harness.guide.revisions import Revision, selected
 from harness.guide_sections import headings, position
 from harness.lab.releases import RELEASES
-from harness.markup import html_escape, html_table, markdown_table
+from harness.markup import Block, Cell, Code, Grid, Para, to_markdown
 from harness.results.schema import DECIDED, ClaimResult, Run
 
 STATUSES = ("observed", "weak", "not observed")
@@ -198,30 +198,17 @@ def text_lines(found: Coverage) -> list[str]:
     return [*lines, *([found.absent_line] if found.absent else []), found.summary]
 
 
-def markdown_lines(found: Coverage) -> list[str]:
+def blocks(found: Coverage) -> list[Block]:
     """The per-section table, then each listed claim with its status and detail."""
     heads = found.statuses
-    return [_runs_line(found) + ".", "",
-            *markdown_table(["section", *heads],
-                            [[s.title, *_counts(found, s)] for s in found.sections],
-                            right=range(1, len(heads) + 1)), "",
-            *markdown_table(["claim", "status", "decided by, or why not"],
-                            [[f"`{j.claim.id}`", j.status, _detail(j)] for j in _listed(found)]),
-            "", *([found.absent_line, ""] if found.absent else []), found.summary]
-
-
-def html_fragment(found: Coverage) -> str:
-    esc = html_escape
-    rows = [f"<tr><td>{esc(s.title)}</td>" + "".join(
-        f'<td class="num">{n}</td>' for n in _counts(found, s)) + "</tr>"
-        for s in found.sections]
-    listed = [[f"<code>{esc(j.claim.id)}</code>", esc(j.status), esc(_detail(j))]
-              for j in _listed(found)]
-    return (f"<p>{esc(_runs_line(found))}</p>"
-            + html_table(["section", *found.statuses], rows, sections=True)
-            + html_table(["claim", "status", "decided by, or why not"], listed, sections=True,
-                         raw=True)
-            + f"<p>{esc(found.summary)}</p>")
+    return [Para(_runs_line(found) + "."),
+            Grid(["section", *heads], [[s.title, *(Cell(n, "num") for n in _counts(found, s))]
+                                       for s in found.sections],
+                 right=range(1, len(heads) + 1), sections=True),
+            Grid(["claim", "status", "decided by, or why not"],
+                 [[Code(j.claim.id), j.status, _detail(j)] for j in _listed(found)],
+                 sections=True),
+            *([Para(found.absent_line)] if found.absent else []), Para(found.summary)]
 
 
 DOC_TITLE = "# Coverage of the guide\n"
@@ -250,4 +237,4 @@ def document(registry: Registry, runs: Sequence[Run] = (),
     source = (f"Produced from {', '.join(_described(r) for r in runs)}.\n" if runs else
               "Produced from no run: the registry's plan only.\n")
     return (DOC_TITLE + f"\nGuide revision: {revision.label}.\n\n" + DOC_HEADER + "\n" + source + "\n"
-            + "\n".join(markdown_lines(of(registry, runs, revision))) + "\n")
+            + "\n".join(to_markdown(blocks(of(registry, runs, revision)))[:-1]) + "\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from tabulate import DataRow, TableFormat, tabulate
 
@@ -49,3 +50,187 @@ def html_table(header: Sequence[str] | str, rows: Iterable[Sequence[str] | str],
         head, body = f"<thead>{head}</thead>", f"<tbody>{body}</tbody>"
     attrs = f' class="{cls}"' if cls else ""
     return f"<table{attrs}>{head}{body}</table>"
+
+
+# --- one document, two languages ------------------------------------------------------
+# A report section is a list of blocks, rendered to Markdown lines (each block followed
+# by a blank line) or to one HTML string; inline spans say what differs between the two.
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+@dataclass(frozen=True)
+class Small:
+    """Set small after the text: ``<sub>`` in Markdown, ``<small>`` in HTML."""
+
+    content: Inline
+
+
+Inline = str | Code | Strong | Small | tuple["Inline", ...]
+
+
+def md_text(text: Inline) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, Code):
+        return f"`{text.text}`"
+    if isinstance(text, Strong):
+        return f"**{text.text}**"
+    if isinstance(text, Small):
+        return f"<sub>{md_text(text.content)}</sub>"
+    return "".join(md_text(part) for part in text)
+
+
+def html_text(text: Inline) -> str:
+    if isinstance(text, str):
+        return html_escape(text)
+    if isinstance(text, Code):
+        return f"<code>{html_escape(text.text)}</code>"
+    if isinstance(text, Strong):
+        return f"<strong>{html_escape(text.text)}</strong>"
+    if isinstance(text, Small):
+        return f"<small>{html_text(text.content)}</small>"
+    return "".join(html_text(part) for part in text)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: Inline
+    #: The HTML heading's id.
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Para:
+    text: Inline
+    #: The HTML paragraph's class.
+    cls: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A list item with blocks under its text (indented in Markdown, where such items
+    stand a blank line apart)."""
+
+    text: Inline
+    blocks: Sequence[Block]
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list; its items' Markdown escaped (:func:`md_escape`)."""
+
+    items: Sequence[Inline | Item]
+
+
+@dataclass(frozen=True)
+class Pre:
+    """Preformatted text: fenced in Markdown (``info`` after the fence)."""
+
+    text: str
+    info: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: Inline
+    #: The HTML cell's class.
+    cls: str = ""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table; ``right``: columns aligned right in Markdown."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[Inline | Cell]]
+    right: Sequence[int] = ()
+    #: HTML only: in ``<thead>`` and ``<tbody>``.
+    sections: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks kept together: an HTML ``<section>`` of class ``cls``."""
+
+    blocks: Sequence[Block]
+    cls: str
+
+
+Block = Heading | Para | Items | Pre | Grid | Group
+
+
+def _cell(cell: Inline | Cell) -> Cell:
+    return cell if isinstance(cell, Cell) else Cell(cell)
+
+
+def to_markdown(blocks: Iterable[Block]) -> list[str]:
+    """The blocks as Markdown lines, a blank line after each."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Group):
+            lines += to_markdown(block.blocks)
+            continue
+        if isinstance(block, Heading):
+            lines.append(f"{'#' * block.level} {md_text(block.text)}")
+        elif isinstance(block, Para):
+            lines.append(md_text(block.text))
+        elif isinstance(block, Items):
+            lines += _md_items(block.items)
+        elif isinstance(block, Pre):
+            fence = "````" if "```" in block.text else "```"
+            lines += [fence + block.info, *block.text.rstrip("\n").split("\n"), fence]
+        else:
+            lines += markdown_table(block.header, [[md_text(_cell(c).text) for c in row]
+                                                   for row in block.rows], right=block.right)
+        lines.append("")
+    return lines
+
+
+def _md_items(items: Sequence[Inline | Item]) -> list[str]:
+    lines: list[str] = []
+    for n, item in enumerate(items):
+        if not isinstance(item, Item):
+            lines.append(f"- {md_escape(md_text(item))}")
+            continue
+        lines += [*([""] if n else []), f"- {md_escape(md_text(item.text))}"]
+        for block in item.blocks:
+            lines += ["", *(f"  {line}" for line in to_markdown([block])[:-1])]
+    return lines
+
+
+def to_html(blocks: Iterable[Block]) -> str:
+    out = []
+    for block in blocks:
+        if isinstance(block, Group):
+            out.append(f'<section class="{block.cls}">{to_html(block.blocks)}</section>')
+        elif isinstance(block, Heading):
+            ident = f' id="{html_escape(block.id)}"' if block.id else ""
+            out.append(f"<h{block.level}{ident}>{html_text(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            cls = f' class="{block.cls}"' if block.cls else ""
+            out.append(f"<p{cls}>{html_text(block.text)}</p>")
+        elif isinstance(block, Items):
+            out.append("<ul>" + "".join(
+                f"<li>{html_text(i.text)}{to_html(i.blocks)}</li>" if isinstance(i, Item)
+                else f"<li>{html_text(i)}</li>" for i in block.items) + "</ul>")
+        elif isinstance(block, Pre):
+            out.append(f"<pre>{html_escape(block.text)}</pre>")
+        else:
+            out.append(html_table(block.header, [
+                "<tr>" + "".join(_td(_cell(c)) for c in row) + "</tr>" for row in block.rows],
+                sections=block.sections))
+    return "".join(out)
+
+
+def _td(cell: Cell) -> str:
+    cls = f' class="{cell.cls}"' if cell.cls else ""
+    return f"<td{cls}>{html_text(cell.text)}</td>"

@@ -274,7 +274,11 @@ def test_compare_and_agree_default_to_the_runs_resolution() -> None:
 
 
 def test_every_report_states_the_resolution_and_the_cost_table() -> None:
-    from harness.reports.markdown import performance_lines
+    from harness.markup import to_markdown
+    from harness.reports.perf import blocks
+
+    def performance_lines(summary: PerformanceSummary) -> list[str]:
+        return to_markdown(blocks(summary))
 
     summary = {"ratios": [{"method": "pasta", "direction": "inbound", "protocol": "udp",
                            "median": 0.5, "low": 0.4, "high": 0.6}],

@@ -13,6 +13,7 @@ from harness.bench.findings import SLOW, Finding, detect
 from harness.bench.stats import RatioSummary
 from harness.bench.summary import PerformanceSummary
 from harness.bench.throughput import Ratio
+from harness.markup import to_html, to_markdown
 from harness.reports import findings as report
 from harness.reports.markdown import render as markdown
 from harness.results.schema import Run
@@ -119,15 +120,15 @@ def test_markdown_puts_findings_first() -> None:
 
 def test_html_fragment_escapes_and_marks_each_finding() -> None:
     summary, environment = recorded()
-    html = report.html_fragment(summary, environment)
+    html = html_of(summary, environment)
     assert html.startswith('<h2 id="findings">Findings beyond the guide</h2>')
     assert html.count('<section class="finding">') == len(summary.findings)
     assert "<pre>" in html and "&lt;" not in report.INTRO
 
 
 def test_no_findings_no_section() -> None:
-    assert report.markdown_lines(PerformanceSummary()) == []
-    assert report.html_fragment(PerformanceSummary()) == ""
+    assert md_of(PerformanceSummary()) == []
+    assert html_of(PerformanceSummary()) == ""
 
 
 def test_missing_evidence_is_said_not_hidden() -> None:
@@ -157,4 +158,12 @@ def test_counts_say_how_many_findings_of_each_kind() -> None:
     summary = PerformanceSummary(findings=found)
     assert report.counts(summary) == (
         "2 findings: 1 below 0.1 of native, 1 split into two states only.")
-    assert report.markdown_lines(summary)[2].endswith(report.counts(summary))
+    assert md_of(summary)[2].endswith(report.counts(summary))
+
+
+def md_of(*args: object) -> list[str]:
+    return to_markdown(report.blocks(*args))  # type: ignore[arg-type]
+
+
+def html_of(*args: object) -> str:
+    return to_html(report.blocks(*args))  # type: ignore[arg-type]

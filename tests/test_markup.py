@@ -18,3 +18,33 @@ def test_html_table_escapes_text_and_keeps_ready_rows() -> None:
         "<tr><td>raw</td></tr></table>")
     assert html_table("<tr><th>h</th></tr>", [], sections=True) == (
         "<table><thead><tr><th>h</th></tr></thead><tbody></tbody></table>")
+
+
+def test_one_document_renders_to_markdown_and_html() -> None:
+    from harness.markup import (
+        Cell,
+        Code,
+        Grid,
+        Group,
+        Heading,
+        Item,
+        Items,
+        Para,
+        Pre,
+        Small,
+        Strong,
+        to_html,
+        to_markdown,
+    )
+
+    doc = [Heading(2, "T<", id="t"), Para(("a ", Code("b|c")), cls="legend"),
+           Group([Items(["x|y", Item((Strong("L"), " z"), [Pre("p ```", "diff"), Para("q")])]),
+                  Grid(["h"], [[Cell(("s ", Small(Code("id"))), "num")]], right=[0])], "f")]
+    assert to_markdown(doc) == [
+        "## T<", "", "a `b|c`", "", "- x\\|y", "", "- **L** z", "", "  ````diff", "  p ```",
+        "  ````", "", "  q", "", "| h |", "|-:|", "| s <sub>`id`</sub> |", ""]
+    assert to_html(doc) == (
+        '<h2 id="t">T&lt;</h2><p class="legend">a <code>b|c</code></p><section class="f">'
+        "<ul><li>x|y</li><li><strong>L</strong> z<pre>p ```</pre><p>q</p></li></ul>"
+        '<table><tr><th>h</th></tr><tr><td class="num">s <small><code>id</code></small>'
+        "</td></tr></table></section>")

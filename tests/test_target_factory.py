@@ -48,3 +48,21 @@ def test_the_lab_clients_are_the_lab_target_s_and_ssh_from_the_lab() -> None:
 def test_only_the_ssh_kind_reads_the_ssh_settings() -> None:
     assert set(factory.KINDS["ssh"].own) == {"ssh_identity", "ssh_known_hosts", "ssh_from"}
     assert factory.KINDS["lab"].own == factory.KINDS["local"].own == ()
+
+
+@pytest.mark.parametrize(("given", "env", "lab"), [
+    (None, None, True), ("lab", "local", True), (None, "local", False),
+    ("ssh://alice@192.0.2.1", None, False), (None, "Local", False)])
+def test_xdist_asks_the_factory_whether_the_target_is_the_lab(
+        monkeypatch: pytest.MonkeyPatch, given: str | None, env: str | None, lab: bool) -> None:
+    """Before the options are resolved: --target, else PODNET_TARGET, else the lab; a bad
+    URL is not the lab (pytest_configure refuses it with its own line)."""
+    from types import SimpleNamespace
+
+    from harness.pytest_plugin import _on_the_lab
+
+    if env is None:
+        monkeypatch.delenv("PODNET_TARGET", raising=False)
+    else:
+        monkeypatch.setenv("PODNET_TARGET", env)
+    assert _on_the_lab(SimpleNamespace(option=SimpleNamespace(target=given))) is lab  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import pytest
 
 from harness import cli
 from harness.errors import PodnetError, UsageError
+from harness.markup import to_html, to_markdown
 from harness.matrix_upstream import markdown_lines as matrix_lines
 from harness.matrix_upstream import rows
 from harness.reports import upstream as report
@@ -255,7 +256,7 @@ def test_a_malformed_upstream_is_one_line(tmp_path: Path, upstream: object,
 
 def test_the_report_section_counts_and_shows_each_failure() -> None:
     tests = _parsed("505-networking-pasta.bats").tests
-    text = "\n".join(report.markdown_lines(_run(_suite(tests))))
+    text = "\n".join(md_of(_run(_suite(tests))))
     assert text.startswith("## podman's own tests")
     counts = _outcomes(tests)
     assert (f"{counts['passed']} passed, {counts['failed']} failed, 2 needs the internet, "
@@ -263,17 +264,17 @@ def test_the_report_section_counts_and_shows_each_failure() -> None:
     assert "Custom DNS forward address, IPv6: skipped: Currently unsupported" in text
     assert text.count("\n- 505-networking-pasta.bats #") == counts["failed"] + 3
     assert "**Note:**" not in text
-    html = report.html_fragment(_run(_suite(tests)))
+    html = html_of(_run(_suite(tests)))
     assert 'id="podmans-own-tests"' in html and "needs the internet" in html
 
 
 def test_the_report_states_a_version_mismatch() -> None:
-    text = "\n".join(report.markdown_lines(_run(_suite([], podman="5.8.6"))))
+    text = "\n".join(md_of(_run(_suite([], podman="5.8.6"))))
     assert "**Note:** the tests are podman v5.4.2's, the target's podman is 5.8.6." in text
 
 
 def test_a_run_without_podmans_tests_has_no_section() -> None:
-    assert report.markdown_lines(_run(None)) == [] and report.html_fragment(_run(None)) == ""
+    assert md_of(_run(None)) == [] and html_of(_run(None)) == ""
     assert matrix_lines([_run(None)]) == []
 
 
@@ -316,3 +317,11 @@ def test_only_a_runs_own_directory_is_ever_removed(path: str) -> None:
 
     with pytest.raises(PodnetError, match="refusing to remove"):
         runner.remove_work(NoHost(), path)  # type: ignore[arg-type]
+
+
+def md_of(*args: object) -> list[str]:
+    return to_markdown(report.blocks(*args))  # type: ignore[arg-type]
+
+
+def html_of(*args: object) -> str:
+    return to_html(report.blocks(*args))  # type: ignore[arg-type]

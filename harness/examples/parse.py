@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from harness.errors import UsageError
 from harness.examples import rules
 from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
 from harness.guide.revisions import selected
@@ -20,17 +18,6 @@ def packaged_guide() -> str:
     """The text of the guide revision this process judges (``--guide``; default: the
     newest shipped, harness.guide.revisions)."""
     return selected().text
-
-
-def read_guide(path: Path | None = None) -> str:
-    """The guide at ``path``, or the packaged copy; a missing file is one line."""
-    if path is None:
-        return packaged_guide()
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the guide {str(path)!r}: {exc.strerror}; "
-                         "give the path of a Markdown file (e.g. docs/guide.md)") from None
 
 
 def anchor(heading: str, seen: dict[str, int]) -> str:

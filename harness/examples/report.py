@@ -11,8 +11,20 @@ from typing import Any
 
 from harness.errors import PodnetError
 from harness.examples.structure import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
-from harness.markup import html_escape as escape
-from harness.markup import html_table, markdown_table, md_escape
+from harness.markup import (
+    Block,
+    Cell,
+    Code,
+    Grid,
+    Heading,
+    Inline,
+    Item,
+    Items,
+    Para,
+    Pre,
+    Small,
+    Strong,
+)
 from harness.results.schema import ClaimResult, Run
 
 PREFIX = "guide-example:"
@@ -173,76 +185,25 @@ def summary_sentence(run: Run) -> str:
     return f"{total} examples: {parts}."
 
 
-def _fenced(text: str, info: str = "") -> list[str]:
-    fence = "````" if "```" in text else "```"
-    return ["", *("  " + line for line in [fence + info, *text.rstrip("\n").splitlines(),
-                                           fence])]
-
-
-def markdown_lines(run: Run) -> list[str]:
-    """The section for report.md ([] when the run has no example results)."""
+def blocks(run: Run) -> list[Block]:
+    """The section for the reports ([] when the run has no example results)."""
     lines_ = example_lines(run)
     if not lines_:
         return []
-    rows = []
-    for line in lines_:
-        detail = line.detail
-        if line.prerequisites:
-            detail = "; ".join(("started first: " + "; ".join(line.prerequisites),
-                                *([detail] if detail else [])))
-        rows.append([f"{line.lines[0]}-{line.lines[1]}",
-                     f"{line.section} <sub>`{line.example}`</sub>", line.result, detail])
-    out = [f"## {HEADING}", "", summary_sentence(run), "",
-           *markdown_table(["lines", "example", "result", "details"], rows)]
+    rows: list[list[Inline | Cell]] = [
+        [f"{line.lines[0]}-{line.lines[1]}", (f"{line.section} ", Small(Code(line.example))),
+         Cell(line.result, f"outcome-{OUTCOME_OF_RESULT.get(line.result, 'passed')}"),
+         "; ".join((*(["started first: " + "; ".join(line.prerequisites)]
+                      if line.prerequisites else []), *([line.detail] if line.detail else [])))]
+        for line in lines_]
     found = errata(run)
-    out += ["", f"### Errata ({len(found)})", ""]
-    if not found:
-        return [*out, "None: every example that ran did what the guide shows.", ""]
-    for erratum in found:
-        out += [f"- **Line {erratum.line}** (step {erratum.step}) of "
-                f"{erratum.section} (`{erratum.example}`): {md_escape(erratum.happened)}"]
-        if erratum.block:
-            out += _fenced(erratum.block)
-        if erratum.diff:
-            out += _fenced(erratum.diff, "diff")
-        if erratum.correction:
-            out += ["", f"  Correction: {erratum.correction}."]
-        out.append("")
-    return out
-
-
-def html_fragment(run: Run) -> str:
-    """The section for report.html ("" when the run has no example results)."""
-    lines_ = example_lines(run)
-    if not lines_:
-        return ""
-    rows = []
-    for line in lines_:
-        detail = escape(line.detail)
-        if line.prerequisites:
-            detail = escape("started first: " + "; ".join(line.prerequisites)) + (
-                f"<br>{detail}" if detail else "")
-        css = OUTCOME_OF_RESULT.get(line.result, "passed")
-        rows.append(f"<tr><td>{line.lines[0]}-{line.lines[1]}</td><td>{escape(line.section)} "
-                    f"<small><code>{escape(line.example)}</code></small></td>"
-                    f'<td class="outcome-{css}">{escape(line.result)}</td><td>{detail}</td></tr>')
-    out = [f'<h2 id="guide-examples">{escape(HEADING)}</h2>',
-           f"<p>{escape(summary_sentence(run))}</p>",
-           html_table(["lines", "example", "result", "details"], rows)]
-    found = errata(run)
-    out.append(f"<h3>Errata ({len(found)})</h3>")
-    if not found:
-        return "".join([*out, "<p>None: every example that ran did what the guide shows.</p>"])
-    items = []
-    for erratum in found:
-        item = (f"<li><strong>Line {erratum.line}</strong> (step {escape(erratum.step)}) of "
-                f"{escape(erratum.section)} (<code>{escape(erratum.example)}</code>): "
-                f"{escape(erratum.happened)}")
-        if erratum.block:
-            item += f"<pre>{escape(erratum.block)}</pre>"
-        if erratum.diff:
-            item += f"<pre>{escape(erratum.diff)}</pre>"
-        if erratum.correction:
-            item += f"<p>Correction: {escape(erratum.correction)}.</p>"
-        items.append(item + "</li>")
-    return "".join([*out, "<ul>", *items, "</ul>"])
+    return [Heading(2, HEADING, id="guide-examples"), Para(summary_sentence(run)),
+            Grid(["lines", "example", "result", "details"], rows),
+            Heading(3, f"Errata ({len(found)})"),
+            Items([Item((Strong(f"Line {e.line}"), f" (step {e.step}) of {e.section} (",
+                         Code(e.example), f"): {e.happened}"),
+                        [*([Pre(e.block)] if e.block else []),
+                         *([Pre(e.diff, "diff")] if e.diff else []),
+                         *([Para(f"Correction: {e.correction}.")] if e.correction else [])])
+                   for e in found]) if found
+            else Para("None: every example that ran did what the guide shows.")]

@@ -100,13 +100,6 @@ def cache_root() -> Path:
     return _root("CACHE_ROOT")
 
 
-def __getattr__(name: str) -> Path:
-    """``state.STATE_ROOT``, ``state.DATA_ROOT`` and ``state.CACHE_ROOT``, validated."""
-    if name in ROOTS:
-        return _root(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass(frozen=True)
 class LabState:
     name: str

@@ -134,7 +134,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 
 def _on_the_lab(config: pytest.Config) -> bool:
-    return (config.getoption("--target") or os.environ.get("PODNET_TARGET") or "lab") == "lab"
+    """Whether the target is the lab, as the options table and the targets' factory
+    decide it (also before ``pytest_configure`` has resolved the options)."""
+    try:
+        return factory.kind(PYTEST["target"].resolve(config.option.target)).scheme == "lab"
+    except PodnetError:  # pytest_configure says what is wrong
+        return False
 
 
 @pytest.hookimpl(optionalhook=True)

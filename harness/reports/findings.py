@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.bench.findings import SLOW, Finding
 from harness.bench.summary import PerformanceSummary
-from harness.markup import html_escape as escape
+from harness.markup import Block, Group, Heading, Items, Para, Pre
 
 TITLE = "Findings beyond the guide"
 INTRO = (f"Throughput ratios below {SLOW:g} of native, and ratios whose rounds split into "
@@ -280,30 +280,11 @@ def _commands(f: Finding) -> list[str]:
     return peer + container if f.direction.startswith("outbound") else container + peer
 
 
-def markdown_lines(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> list[str]:
+def blocks(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> list[Block]:
     found = sections(summary, environment)
     if not found:
         return []
-    lines = [f"## {TITLE}", "", f"{INTRO} {counts(summary)}", ""]
-    for section in found:
-        lines += [f"### {section.title}", "", *(f"- {line}" for line in section.lines), ""]
-        if section.commands:
-            lines += ["Reproduce:", "", "```", *section.commands, "```", ""]
-    return lines
-
-
-def html_fragment(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> str:
-    found = sections(summary, environment)
-    if not found:
-        return ""
-    out = [f'<h2 id="findings">{escape(TITLE)}</h2><p>{escape(INTRO)} '
-           f"{escape(counts(summary))}</p>"]
-    for section in found:
-        items = "".join(f"<li>{escape(line)}</li>" for line in section.lines)
-        out.append(f'<section class="finding"><h3>{escape(section.title)}</h3>'
-                   f"<ul>{items}</ul>")
-        if section.commands:
-            out.append("<p>Reproduce:</p><pre>" + escape("\n".join(section.commands))
-                       + "</pre>")
-        out.append("</section>")
-    return "".join(out)
+    return [Heading(2, TITLE, id="findings"), Para(f"{INTRO} {counts(summary)}"),
+            *(Group([Heading(3, section.title), Items(section.lines),
+                     *((Para("Reproduce:"), Pre("\n".join(section.commands)))
+                       if section.commands else ())], cls="finding") for section in found)]

@@ -14,7 +14,7 @@ from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
 from harness.markup import html_escape as escape
-from harness.markup import html_table
+from harness.markup import html_table, to_html
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
@@ -32,7 +32,7 @@ from harness.reports.model import (
     shown_parts,
     status_note,
 )
-from harness.results.schema import Measurement, Run
+from harness.results.schema import Run
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
@@ -146,26 +146,6 @@ def _claim_table(header: list[str], lines: list[claim_list.ClaimLine]) -> str:
     return html_table(header, rows)
 
 
-def _performance(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> str:
-    ratios, verdicts = perf.ratio_rows(summary), perf.verdict_rows(summary)
-    out = ""
-    if ratios:
-        capacity = perf.reference_capacity_text(measurements)
-        out += ("<h2>Performance relative to the reference</h2>"
-                + "".join(f"<p>{escape(t)}</p>" for t in perf.reference_paragraphs(summary))
-                + f"<p>{escape(perf.resolution_text(summary))}</p>"
-                + (f"<p>{escape(capacity)}</p>" if capacity else "")
-                + html_table(perf.RATIO_HEADER, ratios))
-        if note := perf.split_note(summary):
-            out += f"<p>{escape(note)}</p>"
-    if costs := perf.cost_rows(summary):
-        out += ("<h3>CPU cost per gigabyte</h3>" + html_table(perf.COST_HEADER, costs)
-                + f'<p class="legend">{escape(perf.COST_NOTE)}</p>')
-    if verdicts:
-        out += "<h3>Performance verdicts</h3>" + html_table(perf.VERDICT_HEADER, verdicts)
-    return out
-
-
 def _figure(png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
@@ -203,11 +183,11 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}; made by podnet "
         f"{escape(podnet_text(run))}.</p>",
-        findings.html_fragment(PerformanceSummary.of(run), run.environment),
+        to_html(findings.blocks(PerformanceSummary.of(run), run.environment)),
         "<h2>The guide's tables, as observed</h2>",
         f'<p class="legend">{escape(LEGEND)}</p>',
         *(_table(t, notes) for t in tables),
-        _performance(PerformanceSummary.of(run), run.measurements),
+        to_html(perf.blocks(PerformanceSummary.of(run), run.measurements)),
     ]
     if curves := perf.cost_curve_rows(run):
         body += ["<h2>Cost curves</h2>", html_table(perf.CURVE_HEADER, curves),
@@ -218,13 +198,13 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
-    body.append(guide_examples.html_fragment(run))
-    body.append(upstream_tests.html_fragment(run))
+    body.append(to_html(guide_examples.blocks(run)))
+    body.append(to_html(upstream_tests.blocks(run)))
     body.append(_errata(run, registry))
     body += ["<h2>Claim results</h2>", _results(run, registry),
              "<h2>Coverage of the guide</h2>",
-             coverage.html_fragment(coverage.of(registry or load_default(), [run],
-                                                revisions.judged(run.guide))),
+             to_html(coverage.blocks(coverage.of(registry or load_default(), [run],
+                                                 revisions.judged(run.guide)))),
              "<h2>Environment</h2>",
              html_table(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
     return (

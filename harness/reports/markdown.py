@@ -11,7 +11,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
-from harness.markup import markdown_table, md_escape
+from harness.markup import markdown_table, md_escape, to_markdown
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.model import (
@@ -26,7 +26,7 @@ from harness.reports.model import (
     shown_parts,
     status_note,
 )
-from harness.results.schema import Measurement, Run
+from harness.results.schema import Run
 
 LEGEND = (
     "Each cell shows what this run observed. ✔/✘ is the observed property; "
@@ -108,49 +108,29 @@ def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
     return lines
 
 
-def performance_lines(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> list[str]:
-    ratios, verdicts = perf.ratio_rows(summary), perf.verdict_rows(summary)
-    lines = []
-    if ratios:
-        lines += ["## Performance relative to the reference", ""]
-        lines += [line for text in perf.reference_paragraphs(summary) for line in (text, "")]
-        lines += [perf.resolution_text(summary), ""]
-        if capacity := perf.reference_capacity_text(measurements):
-            lines += [capacity, ""]
-        lines += [*markdown_table(perf.RATIO_HEADER, ratios), ""]
-        if note := perf.split_note(summary):
-            lines += [note, ""]
-    if costs := perf.cost_rows(summary):
-        lines += ["### CPU cost per gigabyte", "", *markdown_table(perf.COST_HEADER, costs), "",
-                  perf.COST_NOTE, ""]
-    if verdicts:
-        lines += ["### Performance verdicts", "", *markdown_table(perf.VERDICT_HEADER, verdicts), ""]
-    return lines
-
-
 def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
     notes = Footnotes()
     note = status_note(run)
     lines = [f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
              *([f"**{note}**", ""] if note else []),
              *summary_lines(run), "",
-             *findings.markdown_lines(PerformanceSummary.of(run), run.environment),
+             *to_markdown(findings.blocks(PerformanceSummary.of(run), run.environment)),
              "## The guide's tables, as observed", "", LEGEND, ""]
     for table in tables:
         lines += table_markdown(table, notes)
-    lines += performance_lines(PerformanceSummary.of(run), run.measurements)
+    lines += to_markdown(perf.blocks(PerformanceSummary.of(run), run.measurements))
     if curves := perf.cost_curve_rows(run):
         lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "",
                   perf.CURVE_NOTE, "", *perf.cost_curve_figures(run), ""]
         if checked := perf.cost_curve_reference_text(run):
             lines += [checked, ""]
-    lines += guide_examples.markdown_lines(run)
-    lines += upstream_tests.markdown_lines(run)
+    lines += to_markdown(guide_examples.blocks(run))
+    lines += to_markdown(upstream_tests.blocks(run))
     lines += errata.markdown_lines(run, registry or load_default(revisions.judged(run.guide)))
     lines += ["## Claim results", "", *results_lines(run, registry), ""]
     lines += ["## Coverage of the guide", "",
-              *coverage.markdown_lines(coverage.of(
-                  registry or load_default(), [run], revisions.judged(run.guide))), ""]
+              *to_markdown(coverage.blocks(coverage.of(
+                  registry or load_default(), [run], revisions.judged(run.guide))))]
     env = flatten_environment(run.environment)
     lines += ["## Environment", "", *(markdown_table(["key", "value"], env) if env else ["(none recorded)"]),
               ""]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
+from harness.markup import Block, Grid, Heading, Para
 from harness.methods import all_methods
 from harness.reports import charts
 from harness.results.schema import Measurement, Run
@@ -56,6 +57,25 @@ SPLIT_NOTE = ("⚠ split: the rounds of this ratio fell into two groups at least
               "1.5 times apart (the method ran in two states during the run); its median "
               "depends on how many rounds fell into each, and another run may differ "
               "by more than its interval suggests.")
+
+
+def blocks(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()) -> list[Block]:
+    """The reports' performance sections: the reference and the ratios to it, the CPU
+    cost per gigabyte, the verdicts."""
+    out: list[Block] = []
+    if ratios := ratio_rows(summary):
+        capacity = reference_capacity_text(measurements)
+        note = split_note(summary)
+        out += [Heading(2, "Performance relative to the reference"),
+                *(Para(text) for text in reference_paragraphs(summary)),
+                Para(resolution_text(summary)), *([Para(capacity)] if capacity else []),
+                Grid(RATIO_HEADER, ratios), *([Para(note)] if note else [])]
+    if costs := cost_rows(summary):
+        out += [Heading(3, "CPU cost per gigabyte"), Grid(COST_HEADER, costs),
+                Para(COST_NOTE, cls="legend")]
+    if verdicts := verdict_rows(summary):
+        out += [Heading(3, "Performance verdicts"), Grid(VERDICT_HEADER, verdicts)]
+    return out
 
 
 def method_words(method: str) -> str:

@@ -5,9 +5,7 @@ every skip with upstream's reason, then every test's result."""
 
 from __future__ import annotations
 
-from harness.markup import html_escape as escape
-from harness.markup import html_table, markdown_table
-from harness.markup import md_escape as _md
+from harness.markup import Block, Cell, Grid, Heading, Item, Items, Para, Pre, Strong
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamSuite, UpstreamTest, counts
 
@@ -55,67 +53,29 @@ def _tail(output: str) -> str:
                       if len(cut) < len(lines) else []) + cut)
 
 
-def markdown_lines(run: Run) -> list[str]:
-    """The section for report.md ([] when the run did not run podman's tests)."""
+def blocks(run: Run) -> list[Block]:
+    """The section for the reports ([] when the run did not run podman's tests)."""
     suite = run.upstream
     if suite is None:
         return []
-    out = [f"## {HEADING}", "", summary_sentence(suite), ""]
-    if mismatch := suite.version_mismatch():
-        out += [f"**Note:** {mismatch}.", ""]
-    out += [*markdown_table(_FILE_HEADER, _file_rows(suite)), ""]
     failed = [t for t in suite.tests if t.outcome == "failed"]
-    out += [f"### Failed ({len(failed)})", ""]
-    if not failed:
-        out += ["None.", ""]
-    for test in failed:
-        fence = "````" if "```" in test.output else "```"
-        out += [f"- {test.file} #{test.number}: **{_md(test.name)}**", "",
-                *(f"  {line}" for line in [fence, *_tail(test.output).splitlines(), fence]),
-                ""]
     others = [t for t in suite.tests if t.outcome in ("needs_internet", "skipped")]
-    if others:
-        out += ["### Needs the internet or skipped by upstream", ""]
-        out += [f"- {t.file} #{t.number}: {_md(t.name)}: {_md(_result(t))}" for t in others]
-        out.append("")
-    out += ["### Every test", "", *markdown_table(_TEST_HEADER, _test_rows(suite)), ""]
-    return out
-
-
-def _html_table(header: list[str], rows: list[list[str]], css_column: int | None = None,
-                outcomes: list[str] | None = None) -> str:
-    body = []
-    for i, row in enumerate(rows):
-        cells = []
-        for j, cell in enumerate(row):
-            css = (f' class="outcome-{_css(outcomes[i])}"'
-                   if outcomes is not None and j == css_column else "")
-            cells.append(f"<td{css}>{escape(cell)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return html_table(header, body)
+    return [
+        Heading(2, HEADING, id=ANCHOR), Para(summary_sentence(suite)),
+        *([Para((Strong("Note:"), f" {mismatch}."))]
+          if (mismatch := suite.version_mismatch()) else []),
+        Grid(_FILE_HEADER, _file_rows(suite)),
+        Heading(3, f"Failed ({len(failed)})"),
+        Items([Item((f"{t.file} #{t.number}: ", Strong(t.name)), [Pre(_tail(t.output))])
+               for t in failed]) if failed else Para("None."),
+        *((Heading(3, "Needs the internet or skipped by upstream"),
+           Items([f"{t.file} #{t.number}: {t.name}: {_result(t)}" for t in others]))
+          if others else ()),
+        Heading(3, "Every test"),
+        Grid(_TEST_HEADER, [[*row[:3], Cell(row[3], f"outcome-{_css(t.outcome)}"), row[4]]
+                            for t, row in zip(suite.tests, _test_rows(suite), strict=True)])]
 
 
 def _css(outcome: str) -> str:
     """The report's outcome classes: a test that needs the internet is shown as a skip."""
     return "skipped" if outcome == "needs_internet" else outcome
-
-
-def html_fragment(run: Run) -> str:
-    """The section for report.html ("" when the run did not run podman's tests)."""
-    suite = run.upstream
-    if suite is None:
-        return ""
-    out = [f'<h2 id="{ANCHOR}">{escape(HEADING)}</h2>',
-           f"<p>{escape(summary_sentence(suite))}</p>"]
-    if mismatch := suite.version_mismatch():
-        out.append(f"<p><strong>Note:</strong> {escape(mismatch)}.</p>")
-    out.append(_html_table(_FILE_HEADER, _file_rows(suite)))
-    failed = [t for t in suite.tests if t.outcome == "failed"]
-    out.append(f"<h3>Failed ({len(failed)})</h3>")
-    out.append("<p>None.</p>" if not failed else "<ul>" + "".join(
-        f"<li>{escape(t.file)} #{t.number}: <strong>{escape(t.name)}</strong>"
-        f"<pre>{escape(_tail(t.output))}</pre></li>" for t in failed) + "</ul>")
-    out.append("<h3>Every test</h3>")
-    out.append(_html_table(_TEST_HEADER, _test_rows(suite), 3,
-                           [t.outcome for t in suite.tests]))
-    return "".join(out)

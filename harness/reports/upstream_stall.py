@@ -75,10 +75,6 @@ def steps(markdown: str) -> tuple[str, str]:
     return found[0], found[1]
 
 
-def _gbit(value: float | None) -> str:
-    return "-" if value is None else f"{value / 1e9:.3g}"
-
-
 def _passes(transfers: Sequence[dict[str, object]]) -> str:
     values = [t.get("bits_per_second") for t in transfers]
     return " / ".join(f"{v / 1e9:.3g}" if isinstance(v, int | float) else "error"
