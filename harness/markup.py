@@ -73,7 +73,15 @@ class Small:
     content: Inline
 
 
-Inline = str | Code | Strong | Small | tuple["Inline", ...]
+@dataclass(frozen=True)
+class Details:
+    """More text on demand: `` (summary: text)`` in Markdown, ``<details>`` in HTML."""
+
+    summary: str
+    text: str
+
+
+Inline = str | Code | Strong | Small | Details | tuple["Inline", ...]
 
 
 def md_text(text: Inline) -> str:
@@ -85,6 +93,8 @@ def md_text(text: Inline) -> str:
         return f"**{text.text}**"
     if isinstance(text, Small):
         return f"<sub>{md_text(text.content)}</sub>"
+    if isinstance(text, Details):
+        return f" ({text.summary}: {text.text})"
     return "".join(md_text(part) for part in text)
 
 
@@ -97,6 +107,9 @@ def html_text(text: Inline) -> str:
         return f"<strong>{html_escape(text.text)}</strong>"
     if isinstance(text, Small):
         return f"<small>{html_text(text.content)}</small>"
+    if isinstance(text, Details):
+        return (f"<details><summary>{html_escape(text.summary)}</summary>"
+                f"{html_escape(text.text)}</details>")
     return "".join(html_text(part) for part in text)
 
 
@@ -140,6 +153,13 @@ class Pre:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Markdown to paste elsewhere: as it is in Markdown, preformatted in HTML."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Cell:
     text: Inline
     #: The HTML cell's class.
@@ -147,11 +167,18 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Row:
+    cells: Sequence[Inline | Cell]
+    #: The HTML row's id.
+    id: str
+
+
+@dataclass(frozen=True)
 class Grid:
     """A table; ``right``: columns aligned right in Markdown."""
 
     header: Sequence[str]
-    rows: Sequence[Sequence[Inline | Cell]]
+    rows: Sequence[Sequence[Inline | Cell] | Row]
     right: Sequence[int] = ()
     #: HTML only: in ``<thead>`` and ``<tbody>``.
     sections: bool = False
@@ -165,7 +192,11 @@ class Group:
     cls: str
 
 
-Block = Heading | Para | Items | Pre | Grid | Group
+Block = Heading | Para | Items | Pre | Source | Grid | Group
+
+
+def _cells(row: Sequence[Inline | Cell] | Row) -> Sequence[Inline | Cell]:
+    return row.cells if isinstance(row, Row) else row
 
 
 def _cell(cell: Inline | Cell) -> Cell:
@@ -188,8 +219,10 @@ def to_markdown(blocks: Iterable[Block]) -> list[str]:
         elif isinstance(block, Pre):
             fence = "````" if "```" in block.text else "```"
             lines += [fence + block.info, *block.text.rstrip("\n").split("\n"), fence]
+        elif isinstance(block, Source):
+            lines += block.text.split("\n")
         else:
-            lines += markdown_table(block.header, [[md_text(_cell(c).text) for c in row]
+            lines += markdown_table(block.header, [[md_text(_cell(c).text) for c in _cells(row)]
                                                    for row in block.rows], right=block.right)
         lines.append("")
     return lines
@@ -222,11 +255,12 @@ def to_html(blocks: Iterable[Block]) -> str:
             out.append("<ul>" + "".join(
                 f"<li>{html_text(i.text)}{to_html(i.blocks)}</li>" if isinstance(i, Item)
                 else f"<li>{html_text(i)}</li>" for i in block.items) + "</ul>")
-        elif isinstance(block, Pre):
+        elif isinstance(block, Pre | Source):
             out.append(f"<pre>{html_escape(block.text)}</pre>")
         else:
             out.append(html_table(block.header, [
-                "<tr>" + "".join(_td(_cell(c)) for c in row) + "</tr>" for row in block.rows],
+                (f'<tr id="{html_escape(row.id)}">' if isinstance(row, Row) else "<tr>")
+                + "".join(_td(_cell(c)) for c in _cells(row)) + "</tr>" for row in block.rows],
                 sections=block.sections))
     return "".join(out)
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.claims import Registry
+from harness.markup import Block, Cell, Code, Details, Grid, Heading, Para, Row, Small
 from harness.reports.anchors import claim_anchors
+from harness.reports.model import WARN
 from harness.results.schema import ClaimResult, Run
 from harness.words import Words, result_words
 
@@ -60,3 +62,19 @@ def grouped(lines: list[ClaimLine]) -> tuple[list[ClaimLine], list[ClaimLine]]:
     """The guide's claims, and those beyond the guide (shown in a group of their own)."""
     return ([line for line in lines if not line.beyond_guide],
             [line for line in lines if line.beyond_guide])
+
+
+def _rows(lines: list[ClaimLine]) -> list[Row]:
+    return [Row([(f"{line.statement} ", Small(Code(line.claim_id))), line.protocol, line.guide,
+                 Cell((line.happened + (f" {WARN}" if line.outcome == "failed" else ""),
+                       *([Details("evidence", line.evidence)] if line.evidence else [])),
+                      f"outcome-{line.outcome}"), line.section], line.anchor)
+            for line in lines]
+
+
+def blocks(run: Run, registry: Registry) -> list[Block]:
+    """The guide's claim results; those beyond the guide follow in a group of their own."""
+    guide, beyond = grouped(claim_lines(run, registry))
+    return [Grid(HEADER, _rows(guide)) if guide else Para("No claim results."),
+            *((Heading(3, BEYOND_TITLE, id="beyond-the-guide"), Para(BEYOND_INTRO, cls="legend"),
+               Grid(BEYOND_HEADER, _rows(beyond))) if beyond else ())]

@@ -22,7 +22,7 @@ from harness.examples import report as examples
 from harness.examples.outputs import normalise
 from harness.guide import revisions
 from harness.guide.revisions import Revision
-from harness.markup import markdown_table, md_escape
+from harness.markup import Block, Grid, Heading, Para, Source, md_escape
 from harness.results.schema import ClaimResult, Run
 
 HEADING = "Errata of the guide"
@@ -186,14 +186,13 @@ def _md(text: str) -> str:
     return md_escape(" ".join(str(text).split()))
 
 
-def markdown_lines(run: Run, registry: Registry) -> list[str]:
+def blocks(run: Run, registry: Registry) -> list[Block]:
     """The report's errata section ([] when the run contradicted nothing): a table of
     every erratum against the known revisions, then :func:`tracker_lines`."""
     found = collect(run, registry)
-    if not found:
-        return []
-    lines = [f"## {HEADING}", "", intro(), "", *markdown_table(HEADER, rows(found)), ""]
-    return lines + tracker_lines(run, found)
+    tracker = "\n".join(tracker_lines(run, found)).strip()
+    return [Heading(2, HEADING), Para(intro()), Grid(HEADER, rows(found)),
+            *((Heading(3, tracker_title()), Source(tracker)) if tracker else ())] if found else []
 
 
 def tracker_title() -> str:
@@ -205,7 +204,7 @@ def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:
     an issue on the guide's tracker: line, quote, statement, observation, evidence, run."""
     standing = [e for e in found if e.stands]
     newest = revisions.newest()
-    lines = [f"### {tracker_title()}", ""] if standing else []
+    lines = []
     for erratum in standing:
         lines += [f"**{erratum.section.split(' > ')[-1]}** (README.md line "
                   f"{erratum.newest_line} at {newest.commit[:7]}):", "",

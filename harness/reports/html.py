@@ -13,8 +13,8 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
+from harness.markup import Heading, html_table, to_html
 from harness.markup import html_escape as escape
-from harness.markup import html_table, to_html
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
@@ -25,7 +25,7 @@ from harness.reports.model import (
     Footnotes,
     Note,
     Table,
-    flatten_environment,
+    environment_blocks,
     guide_text,
     outcome_counts,
     podnet_text,
@@ -107,45 +107,6 @@ def _table(table: Table, notes: Footnotes) -> str:
             + html_table(["method", *table.columns], rows))
 
 
-def _results(run: Run, registry: Registry | None) -> str:
-    """The guide's claim results; those beyond the guide follow in a group of their own."""
-    guide, beyond = claim_list.grouped(claim_list.claim_lines(run, registry or load_default()))
-    out = _claim_table(claim_list.HEADER, guide) if guide else "<p>No claim results.</p>"
-    if beyond:
-        out += (f'<h3 id="beyond-the-guide">{escape(claim_list.BEYOND_TITLE)}</h3>'
-                f'<p class="legend">{escape(claim_list.BEYOND_INTRO)}</p>'
-                + _claim_table(claim_list.BEYOND_HEADER, beyond))
-    return out
-
-
-def _errata(run: Run, registry: Registry | None) -> str:
-    """The errata section: each erratum against the known revisions, and those standing
-    in the newest as Markdown to paste into an issue on the guide's tracker."""
-    found = errata.collect(run, registry or load_default(revisions.judged(run.guide)))
-    if not found:
-        return ""
-    tracker = errata.tracker_lines(run, found)[2:]
-    return (f"<h2>{escape(errata.HEADING)}</h2><p>{escape(errata.intro())}</p>"
-            + html_table(errata.HEADER, errata.rows(found))
-            + (f"<h3>{escape(errata.tracker_title())}</h3><pre>"
-               f"{escape(chr(10).join(tracker).strip())}</pre>" if tracker else ""))
-
-
-def _claim_table(header: list[str], lines: list[claim_list.ClaimLine]) -> str:
-    rows = []
-    for line in lines:
-        flag = f" {WARN}" if line.outcome == "failed" else ""
-        evidence = (f"<details><summary>evidence</summary>{escape(line.evidence)}</details>"
-                    if line.evidence else "")
-        rows.append(
-            f'<tr id="{escape(line.anchor)}"><td>{escape(line.statement)} '
-            f"<small><code>{escape(line.claim_id)}</code></small></td>"
-            f"<td>{escape(line.protocol)}</td><td>{escape(line.guide)}</td>"
-            f'<td class="outcome-{escape(line.outcome)}">{escape(line.happened)}{flag}'
-            f"{evidence}</td><td>{escape(line.section)}</td></tr>")
-    return html_table(header, rows)
-
-
 def _figure(png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
@@ -200,13 +161,13 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         body += [_figure(png, name) for name, png in figures]
     body.append(to_html(guide_examples.blocks(run)))
     body.append(to_html(upstream_tests.blocks(run)))
-    body.append(_errata(run, registry))
-    body += ["<h2>Claim results</h2>", _results(run, registry),
+    body.append(to_html(errata.blocks(run, registry or load_default(revisions.judged(run.guide)))))
+    body += [to_html([Heading(2, "Claim results"),
+                      *claim_list.blocks(run, registry or load_default())]),
              "<h2>Coverage of the guide</h2>",
              to_html(coverage.blocks(coverage.of(registry or load_default(), [run],
                                                  revisions.judged(run.guide)))),
-             "<h2>Environment</h2>",
-             html_table(["key", "value"], flatten_environment(run.environment)), _notes(notes)]
+             to_html(environment_blocks(run)), _notes(notes)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>podnet run {escape(run.run_id)}</title>"

@@ -11,7 +11,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
-from harness.markup import markdown_table, md_escape, to_markdown
+from harness.markup import Heading, markdown_table, md_escape, to_markdown
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.model import (
@@ -19,7 +19,7 @@ from harness.reports.model import (
     Cell,
     Footnotes,
     Table,
-    flatten_environment,
+    environment_blocks,
     guide_text,
     outcome_counts,
     podnet_text,
@@ -88,26 +88,6 @@ def summary_lines(run: Run) -> list[str]:
     ]
 
 
-def _claim_rows(lines: list[claim_list.ClaimLine]) -> list[list[str]]:
-    rows = []
-    for line in lines:
-        flag = f" {WARN}" if line.outcome == "failed" else ""
-        evidence = f" (evidence: {line.evidence})" if line.evidence else ""
-        rows.append([f"{line.statement} <sub>`{line.claim_id}`</sub>", line.protocol,
-                     line.guide, line.happened + flag + evidence, line.section])
-    return rows
-
-
-def results_lines(run: Run, registry: Registry | None = None) -> list[str]:
-    """The guide's claim results; those beyond the guide follow in a group of their own."""
-    guide, beyond = claim_list.grouped(claim_list.claim_lines(run, registry or load_default()))
-    lines = markdown_table(claim_list.HEADER, _claim_rows(guide)) if guide else ["No claim results."]
-    if beyond:
-        lines += ["", f"### {claim_list.BEYOND_TITLE}", "", claim_list.BEYOND_INTRO, "",
-                  *markdown_table(claim_list.BEYOND_HEADER, _claim_rows(beyond))]
-    return lines
-
-
 def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
     notes = Footnotes()
     note = status_note(run)
@@ -126,14 +106,13 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
             lines += [checked, ""]
     lines += to_markdown(guide_examples.blocks(run))
     lines += to_markdown(upstream_tests.blocks(run))
-    lines += errata.markdown_lines(run, registry or load_default(revisions.judged(run.guide)))
-    lines += ["## Claim results", "", *results_lines(run, registry), ""]
+    lines += to_markdown(errata.blocks(run, registry or load_default(revisions.judged(run.guide))))
+    lines += to_markdown([Heading(2, "Claim results"),
+                          *claim_list.blocks(run, registry or load_default())])
     lines += ["## Coverage of the guide", "",
               *to_markdown(coverage.blocks(coverage.of(
                   registry or load_default(), [run], revisions.judged(run.guide))))]
-    env = flatten_environment(run.environment)
-    lines += ["## Environment", "", *(markdown_table(["key", "value"], env) if env else ["(none recorded)"]),
-              ""]
+    lines += to_markdown(environment_blocks(run))
     footnotes = footnote_lines(notes)
     if footnotes:
         lines += ["## Notes", "", *footnotes, ""]

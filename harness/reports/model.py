@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.claims import Claim, Registry
 from harness.guide.revisions import record_label
+from harness.markup import Block, Grid, Heading, Para
 from harness.results.schema import ClaimResult, Run
 
 CHECK, CROSS = "✔", "✘"
@@ -282,3 +283,9 @@ def podnet_text(run: Run) -> str:
 def guide_text(run: Run) -> str:
     """The guide revision the run judged: ``19f4819 (2026-08-10)``."""
     return record_label(run.guide)
+
+
+def environment_blocks(run: Run) -> list[Block]:
+    env = flatten_environment(run.environment)
+    return [Heading(2, "Environment"),
+            Grid(["key", "value"], env) if env else Para("(none recorded)")]
