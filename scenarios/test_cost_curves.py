@@ -6,7 +6,8 @@ shuffled each round): inbound TCP with 1, 2 and 4 parallel streams to an iperf3 
 podman-run method and to the native reference (each method's rate over native's at the
 same stream count in the same round, and the forwarders' CPU per GB), then a container's
 start time with 1, 10, 100 and 1000 published ports (one ``-p`` range) per method that
-publishes ports. The tests then check that every point was measured. Results:
+publishes ports (``--quick`` measures fewer points of each curve: ``curves.QUICK``). The
+tests then check that every point of the plan was measured. Results:
 ``summaries["cost_curves"]`` (points with their intervals) and one chart per curve.
 """
 
@@ -78,6 +79,7 @@ class Curves:
     connections: list[curves.Point]
     memory: list[curves.Point]
     http_methods: list[str]
+    plan: curves.Plan
 
 
 def _streams_probe(client: Client, host: str, method: str, port: int, streams: int) -> Probe:
@@ -115,7 +117,7 @@ def _start_to_ready(target: Target, client: Client, method: Method, network: str
 
 
 def _measure(target: Target, client: Client, recorder: Recorder, methods: list[Method],
-             rounds: int, http_methods: list[Method]) -> Curves:
+             rounds: int, http_methods: list[Method], plan: curves.Plan) -> Curves:
     samples: list[Measurement] = []
     rng = random.Random()
     token = secrets.token_hex(3)
@@ -127,7 +129,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
     with bench_servers(target, client, methods, mtu_variant=False) as ends:
         host = target.main_address
         probes = [(streams, _streams_probe(client, host, mid, port, streams))
-                  for mid, port in ends.iperf3.items() for streams in curves.STREAMS]
+                  for mid, port in ends.iperf3.items() for streams in plan.streams]
         for probe in {p.method: p for _, p in probes}.values():   # warm-up, not recorded
             measure_once(target, probe, 1, 0)
         for round_no in range(1, rounds + 1):
@@ -143,7 +145,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
             if m.network == "custom":
                 networks[m.id] = f"{PREFIX}curve-net-{m.id}-{token}"
                 target.podman("network", "create", networks[m.id])
-        points = [(m, n) for m in port_methods for n in curves.PORTS]
+        points = [(m, n) for m in port_methods for n in plan.ports]
         for round_no in range(1, rounds + 1):
             for method, ports in rng.sample(points, len(points)):
                 found = _start_to_ready(target, client, method, networks[method.id], ports,
@@ -153,7 +155,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
         custom = [n for mid, n in networks.items() if n.startswith(PREFIX)]
         if custom:
             target.remove_own("networks", *custom)
-    _http_curves(target, client, record, http_methods, rounds, token)
+    _http_curves(target, client, record, http_methods, rounds, token, plan)
     return Curves(samples, curves.points(samples, curves.STREAMS_KIND, "streams", "bit/s"),
                   curves.points(samples, curves.PORTS_KIND, "ports", "s"),
                   [curves.NATIVE, *ends.iperf3.keys() - {curves.NATIVE}],
@@ -161,7 +163,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
                   curves.points(samples, curves.CONNECTIONS_KIND, "connections", "conn/s",
                                 reference=curves.HOST),
                   curves.points(samples, curves.MEMORY_KIND, "memory", "MB"),
-                  [m.id for m in http_methods])
+                  [m.id for m in http_methods], plan)
 
 
 def _connection_rate(client: Client, host: str, method: str, port: int, clients: int,
@@ -225,7 +227,7 @@ def _memory(target: Target, client: Client, host: str, method: str, port: int, c
 
 
 def _http_curves(target: Target, client: Client, record: Any, methods: list[Method],
-                 rounds: int, token: str) -> None:
+                 rounds: int, token: str, plan: curves.Plan) -> None:
     """New connections per second and the forwarders' memory as connections grow, with
     every method's nginx up at once (each on its own port)."""
     rng, host = random.Random(), target.main_address
@@ -233,9 +235,9 @@ def _http_curves(target: Target, client: Client, record: Any, methods: list[Meth
         ports = {m.id: stack.enter_context(serve(
             target, m, client, ServeOptions(port=HTTP_PORT + n))).port
             for n, m in enumerate(methods)}
-        rate_points = [(mid, k) for mid in ports for k in curves.CLIENTS]
+        rate_points = [(mid, k) for mid in ports for k in plan.clients]
         memory_points = [(mid, k) for mid in ports if mid != curves.HOST
-                         for k in curves.CONNECTIONS]
+                         for k in plan.connections]
         for round_no in range(1, rounds + 1):
             for mid, k in rng.sample(rate_points, len(rate_points)):
                 record(_connection_rate(client, host, mid, ports[mid], k, round_no))
@@ -260,6 +262,7 @@ def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
     (:func:`harness.reports.charts.curve_charts`)."""
     recorder.run.summaries[SUMMARY] = {
         "reference": _reference(found), "rounds": rounds, "seconds_per_measurement": SECONDS,
+        "plan": found.plan.to_dict(),
         "points": [p.to_dict() for p in
                    found.streams + found.ports + found.connections + found.memory],
         "errors": [{"kind": m.kind, "method": m.method, "x": m.extra.get("x"),
@@ -271,9 +274,11 @@ def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
 def cost_curves(target: Target, client: Client, capabilities: Capabilities,
                 recorder: Recorder, pytestconfig: pytest.Config,
                 environment: dict[str, Any]) -> Curves:
-    rounds = 1 if pytestconfig.getoption("--quick") else ROUNDS
+    quick = bool(pytestconfig.getoption("--quick"))
+    rounds = 1 if quick else ROUNDS
     found = _measure(target, client, recorder, _methods(capabilities), rounds,
-                     _methods(capabilities, podman_run=False))
+                     _methods(capabilities, podman_run=False),
+                     curves.QUICK if quick else curves.FULL)
     _publish(recorder, found, rounds)
     return found
 
@@ -285,17 +290,17 @@ def _missing(points: list[curves.Point], methods: list[str], xs: tuple[int, ...]
 
 
 def test_streams_curve(cost_curves: Curves) -> None:
-    """Every method and the native reference at 1, 2 and 4 streams, each method with its
-    ratio to native at the same stream count."""
-    missing = _missing(cost_curves.streams, cost_curves.methods, curves.STREAMS)
+    """Every method and the native reference at each stream count of the plan (1, 2 and
+    4), each method with its ratio to native at the same stream count."""
+    missing = _missing(cost_curves.streams, cost_curves.methods, cost_curves.plan.streams)
     assert not missing, f"no throughput for {missing}"
     assert all(p.ratio is not None for p in cost_curves.streams if p.method != curves.NATIVE)
 
 
 def test_ports_curve(cost_curves: Curves) -> None:
-    """Every method that publishes ports started and served its first port with 1, 10,
-    100 and 1000 published ports."""
-    missing = _missing(cost_curves.ports, cost_curves.port_methods, curves.PORTS)
+    """Every method that publishes ports started and served its first port with each
+    number of published ports of the plan (1, 10, 100 and 1000)."""
+    missing = _missing(cost_curves.ports, cost_curves.port_methods, cost_curves.plan.ports)
     errors = [m.extra["error"] for m in cost_curves.samples if "error" in m.extra][:3]
     assert not missing, f"never served: {missing}; {errors}"
 
@@ -306,18 +311,21 @@ def _errors(found: Curves, kind: str) -> list[str]:
 
 
 def test_connections_curve(cost_curves: Curves) -> None:
-    """Every inbound method answered short HTTP GETs (200, one connection each) from 1
-    and 4 parallel clients, each with its rate over --network=host's."""
-    missing = _missing(cost_curves.connections, cost_curves.http_methods, curves.CLIENTS)
+    """Every inbound method answered short HTTP GETs (200, one connection each) from each
+    number of parallel clients of the plan (1 and 4), each with its rate over
+    --network=host's."""
+    missing = _missing(cost_curves.connections, cost_curves.http_methods,
+                       cost_curves.plan.clients)
     assert not missing, f"no connection rate for {missing}; " \
         f"{_errors(cost_curves, curves.CONNECTIONS_KIND)}"
     assert all(p.ratio is not None for p in cost_curves.connections if p.method != curves.HOST)
 
 
 def test_memory_curve(cost_curves: Curves) -> None:
-    """The forwarders' memory was read with 1, 10 and 100 connections held open to every
-    inbound method (each held connection opened: the control that they reached it)."""
+    """The forwarders' memory was read with each number of connections of the plan (1, 10
+    and 100) held open to every inbound method (each held connection opened: the
+    control that they reached it)."""
     methods = [m for m in cost_curves.http_methods if m != curves.HOST]
-    missing = _missing(cost_curves.memory, methods, curves.CONNECTIONS)
+    missing = _missing(cost_curves.memory, methods, cost_curves.plan.connections)
     assert not missing, f"no memory reading for {missing}; " \
         f"{_errors(cost_curves, curves.MEMORY_KIND)}"

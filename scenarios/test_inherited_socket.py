@@ -123,7 +123,8 @@ def quadlet_text(name: str, server: hostserver.HostServer, restrict: bool) -> st
     restriction = ["RestrictAddressFamilies=AF_UNIX AF_NETLINK"] if restrict else []
     connect = (f'ExecStartPre=+bash -c "exec 3<>/dev/tcp/{server.address}/{server.port} ; '
                'systemd-notify --fd=3 --fdname=foobar"')
-    command = request_script(server) + ' ; trap "exit 0" SIGTERM; sleep inf & wait $!'
+    # The guide traps SIGTERM (fedora's stop signal); podnet's image stops with SIGQUIT.
+    command = request_script(server) + ' ; trap "exit 0" SIGTERM SIGQUIT; sleep inf & wait $!'
     return "\n".join([
         "[Service]", *restriction, connect, "FileDescriptorStoreMax=1",
         "SystemCallArchitectures=native", "", "[Container]", f"ContainerName={name}",

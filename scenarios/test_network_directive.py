@@ -40,6 +40,10 @@ INTERNET_PORT = 18093
 #: curl's exit status when it could not connect (here: no route to the address).
 COULD_NOT_CONNECT = 7
 SCRIPT_IN_CONTAINER = "/podnet-fetch.sh"
+#: The container stays up after its fetch, so its log can be read, and ends at once when
+#: its unit stops: podnet's image stops with SIGQUIT (nginx's signal), so the shell exits
+#: on it as on SIGTERM, or each stop would wait 10 s for podman's SIGKILL.
+STAY_UP = 'trap \"exit 0\" TERM QUIT; sleep 300 & wait $!'
 OUTPUT_TIMEOUT = 60.0
 PLACEHOLDER = re.compile(r"\{(internal|external)(_name)?\}")
 
@@ -78,7 +82,7 @@ def unit_fetch(target: Target, network_lines: list[str], url: str,
         lines = [f"Network={value}" for value in _networks(target, network_lines, stack)]
         text = container_file(unit, [
             *lines, *container_lines, f"Volume={script}:{SCRIPT_IN_CONTAINER}:ro",
-            f"Exec=sh -c 'sh {SCRIPT_IN_CONTAINER}; trap \"exit 0\" TERM; sleep 300 & wait $!'"])
+            f"Exec=sh -c 'sh {SCRIPT_IN_CONTAINER}; {STAY_UP}'"])
         target.write_file(script, outbound.fetch_script([url], 2.0) + "\n")
         stack.callback(target.remove_files, script)
         service = stack.enter_context(container_unit(target, unit, text))

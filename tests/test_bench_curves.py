@@ -134,3 +134,14 @@ def test_connection_points_are_over_the_host_reference() -> None:
                                                 reference=curves.HOST)}
     assert found["host"].ratio is None
     assert found["pasta"].ratio is not None and found["pasta"].ratio[0] == pytest.approx(0.5)
+
+
+def test_the_quick_plan_keeps_a_curve_of_every_kind() -> None:
+    """--quick measures fewer points, each of them a point of a default run, and at least
+    two per curve (its start and one that shows the growth)."""
+    quick, full = curves.QUICK.to_dict(), curves.FULL.to_dict()
+    assert quick.keys() == full.keys()
+    for curve, xs in quick.items():
+        assert len(xs) >= 2 and set(xs) <= set(full[curve]), curve
+        assert xs[0] == full[curve][0], curve
+    assert sum(map(len, quick.values())) < sum(map(len, full.values()))
