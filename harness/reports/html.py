@@ -8,24 +8,19 @@ import base64
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import coverage
 from harness.bench.summary import PerformanceSummary
-from harness.claims import Registry, load_default
-from harness.examples import report as guide_examples
-from harness.guide import revisions
-from harness.markup import Heading, html_table, to_html
+from harness.claims import Registry
 from harness.markup import html_escape as escape
-from harness.reports import claim_list, errata, findings, perf
-from harness.reports import upstream as upstream_tests
+from harness.markup import html_table, to_html
+from harness.reports import perf
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
-from harness.reports.markdown import LEGEND
+from harness.reports.markdown import closing_blocks, opening_blocks
 from harness.reports.model import (
     WARN,
     Cell,
     Footnotes,
     Note,
     Table,
-    environment_blocks,
     guide_text,
     outcome_counts,
     podnet_text,
@@ -144,9 +139,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
         f"measurements: {len(run.measurements)}; made by podnet "
         f"{escape(podnet_text(run))}.</p>",
-        to_html(findings.blocks(PerformanceSummary.of(run), run.environment)),
-        "<h2>The guide's tables, as observed</h2>",
-        f'<p class="legend">{escape(LEGEND)}</p>',
+        to_html(opening_blocks(run)),
         *(_table(t, notes) for t in tables),
         to_html(perf.blocks(PerformanceSummary.of(run), run.measurements)),
     ]
@@ -159,15 +152,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
-    body.append(to_html(guide_examples.blocks(run)))
-    body.append(to_html(upstream_tests.blocks(run)))
-    body.append(to_html(errata.blocks(run, registry or load_default(revisions.judged(run.guide)))))
-    body += [to_html([Heading(2, "Claim results"),
-                      *claim_list.blocks(run, registry or load_default())]),
-             "<h2>Coverage of the guide</h2>",
-             to_html(coverage.blocks(coverage.of(registry or load_default(), [run],
-                                                 revisions.judged(run.guide)))),
-             to_html(environment_blocks(run)), _notes(notes)]
+    body += [to_html(closing_blocks(run, registry)), _notes(notes)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>podnet run {escape(run.run_id)}</title>"

@@ -11,7 +11,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
-from harness.markup import Heading, markdown_table, md_escape, to_markdown
+from harness.markup import Block, Heading, Para, markdown_table, md_escape, to_markdown
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.model import (
@@ -88,14 +88,30 @@ def summary_lines(run: Run) -> list[str]:
     ]
 
 
+def opening_blocks(run: Run) -> list[Block]:
+    """Both reports' sections after the run's summary: the findings, then the guide's
+    tables' heading and legend."""
+    return [*findings.blocks(PerformanceSummary.of(run), run.environment),
+            Heading(2, "The guide's tables, as observed"), Para(LEGEND, cls="legend")]
+
+
+def closing_blocks(run: Run, registry: Registry | None = None) -> list[Block]:
+    """The sections both reports end with (before the notes)."""
+    latest = registry or load_default()
+    return [*guide_examples.blocks(run), *upstream_tests.blocks(run),
+            *errata.blocks(run, registry or load_default(revisions.judged(run.guide))),
+            Heading(2, "Claim results"), *claim_list.blocks(run, latest),
+            Heading(2, "Coverage of the guide"),
+            *coverage.blocks(coverage.of(latest, [run], revisions.judged(run.guide))),
+            *environment_blocks(run)]
+
+
 def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
     notes = Footnotes()
     note = status_note(run)
     lines = [f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
              *([f"**{note}**", ""] if note else []),
-             *summary_lines(run), "",
-             *to_markdown(findings.blocks(PerformanceSummary.of(run), run.environment)),
-             "## The guide's tables, as observed", "", LEGEND, ""]
+             *summary_lines(run), "", *to_markdown(opening_blocks(run))]
     for table in tables:
         lines += table_markdown(table, notes)
     lines += to_markdown(perf.blocks(PerformanceSummary.of(run), run.measurements))
@@ -104,15 +120,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
                   perf.CURVE_NOTE, "", *perf.cost_curve_figures(run), ""]
         if checked := perf.cost_curve_reference_text(run):
             lines += [checked, ""]
-    lines += to_markdown(guide_examples.blocks(run))
-    lines += to_markdown(upstream_tests.blocks(run))
-    lines += to_markdown(errata.blocks(run, registry or load_default(revisions.judged(run.guide))))
-    lines += to_markdown([Heading(2, "Claim results"),
-                          *claim_list.blocks(run, registry or load_default())])
-    lines += ["## Coverage of the guide", "",
-              *to_markdown(coverage.blocks(coverage.of(
-                  registry or load_default(), [run], revisions.judged(run.guide))))]
-    lines += to_markdown(environment_blocks(run))
+    lines += to_markdown(closing_blocks(run, registry))
     footnotes = footnote_lines(notes)
     if footnotes:
         lines += ["## Notes", "", *footnotes, ""]
