@@ -81,7 +81,19 @@ class Details:
     text: str
 
 
-Inline = str | Code | Strong | Small | Details | tuple["Inline", ...]
+@dataclass(frozen=True)
+class Ref:
+    """A footnote's number (see :class:`Notes`)."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class Break:
+    """A line break in a table cell: `` · `` in Markdown."""
+
+
+Inline = str | Code | Strong | Small | Details | Ref | Break | tuple["Inline", ...]
 
 
 def md_text(text: Inline) -> str:
@@ -95,6 +107,10 @@ def md_text(text: Inline) -> str:
         return f"<sub>{md_text(text.content)}</sub>"
     if isinstance(text, Details):
         return f" ({text.summary}: {text.text})"
+    if isinstance(text, Ref):
+        return f"[^{text.number}]"
+    if isinstance(text, Break):
+        return " · "
     return "".join(md_text(part) for part in text)
 
 
@@ -110,6 +126,10 @@ def html_text(text: Inline) -> str:
     if isinstance(text, Details):
         return (f"<details><summary>{html_escape(text.summary)}</summary>"
                 f"{html_escape(text.text)}</details>")
+    if isinstance(text, Ref):
+        return f'<sup><a href="#note-{text.number}">[{text.number}]</a></sup>'
+    if isinstance(text, Break):
+        return "<br>"
     return "".join(html_text(part) for part in text)
 
 
@@ -160,10 +180,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Notes:
+    """Footnotes by number (:class:`Ref` points to them)."""
+
+    notes: Sequence[tuple[int, str]]
+
+
+@dataclass(frozen=True)
 class Cell:
     text: Inline
     #: The HTML cell's class.
     cls: str = ""
+    #: A row's heading (``<th>`` in HTML).
+    header: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,7 +221,7 @@ class Group:
     cls: str
 
 
-Block = Heading | Para | Items | Pre | Source | Grid | Group
+Block = Heading | Para | Items | Pre | Source | Notes | Grid | Group
 
 
 def _cells(row: Sequence[Inline | Cell] | Row) -> Sequence[Inline | Cell]:
@@ -221,6 +250,8 @@ def to_markdown(blocks: Iterable[Block]) -> list[str]:
             lines += [fence + block.info, *block.text.rstrip("\n").split("\n"), fence]
         elif isinstance(block, Source):
             lines += block.text.split("\n")
+        elif isinstance(block, Notes):
+            lines += [f"[^{n}]: {md_escape(text)}" for n, text in block.notes]
         else:
             lines += markdown_table(block.header, [[md_text(_cell(c).text) for c in _cells(row)]
                                                    for row in block.rows], right=block.right)
@@ -255,6 +286,9 @@ def to_html(blocks: Iterable[Block]) -> str:
             out.append("<ul>" + "".join(
                 f"<li>{html_text(i.text)}{to_html(i.blocks)}</li>" if isinstance(i, Item)
                 else f"<li>{html_text(i)}</li>" for i in block.items) + "</ul>")
+        elif isinstance(block, Notes):
+            out.append('<ol class="notes">' + "".join(
+                f'<li id="note-{n}">{html_escape(text)}</li>' for n, text in block.notes) + "</ol>")
         elif isinstance(block, Pre | Source):
             out.append(f"<pre>{html_escape(block.text)}</pre>")
         else:
@@ -267,4 +301,5 @@ def to_html(blocks: Iterable[Block]) -> str:
 
 def _td(cell: Cell) -> str:
     cls = f' class="{cell.cls}"' if cell.cls else ""
-    return f"<td{cls}>{html_text(cell.text)}</td>"
+    tag = "th" if cell.header else "td"
+    return f"<{tag}{cls}>{html_text(cell.text)}</{tag}>"

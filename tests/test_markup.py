@@ -22,6 +22,7 @@ def test_html_table_escapes_text_and_keeps_ready_rows() -> None:
 
 def test_one_document_renders_to_markdown_and_html() -> None:
     from harness.markup import (
+        Break,
         Cell,
         Code,
         Grid,
@@ -31,6 +32,7 @@ def test_one_document_renders_to_markdown_and_html() -> None:
         Items,
         Para,
         Pre,
+        Ref,
         Small,
         Strong,
         to_html,
@@ -48,3 +50,8 @@ def test_one_document_renders_to_markdown_and_html() -> None:
         "<ul><li>x|y</li><li><strong>L</strong> z<pre>p ```</pre><p>q</p></li></ul>"
         '<table><tr><th>h</th></tr><tr><td class="num">s <small><code>id</code></small>'
         "</td></tr></table></section>")
+    cell = [Cell(("a", Ref(1), Break(), "b"), header=True)]
+    assert to_markdown([Grid(["x"], [cell])]) == ["| x |", "|-|", "| a[^1] · b |", ""]
+    assert to_html([Grid(["x"], [cell])]) == (
+        '<table><tr><th>x</th></tr><tr><th>a<sup><a href="#note-1">[1]</a></sup><br>b</th>'
+        "</tr></table>")

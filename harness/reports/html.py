@@ -16,16 +16,14 @@ from harness.reports import perf
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
 from harness.reports.markdown import closing_blocks, opening_blocks
 from harness.reports.model import (
-    WARN,
-    Cell,
     Footnotes,
-    Note,
     Table,
     guide_text,
+    notes_blocks,
     outcome_counts,
     podnet_text,
-    shown_parts,
     status_note,
+    table_blocks,
 )
 from harness.results.schema import Run
 
@@ -61,46 +59,6 @@ window.addEventListener('load', function () {
                : 'ok:' + imgs.length);
 });
 """
-
-def _ref(notes: Footnotes, note: Note) -> str:
-    n = notes.number(note)
-    return f'<sup><a href="#note-{n}">[{n}]</a></sup>'
-
-
-def _notes(notes: Footnotes) -> str:
-    items = "".join(f'<li id="note-{n}">{escape(text)}</li>' for n, text in notes.items())
-    return f'<h2>Notes</h2><ol class="notes">{items}</ol>' if items else ""
-
-
-def _cell(cell: Cell, notes: Footnotes) -> str:
-    if not cell.has_claim:
-        return f'<td class="no-claim">{escape(cell.guide)}</td>'
-    parts = shown_parts(cell)
-    if not parts:
-        body = f"not run (guide: {escape(cell.guide)})"
-    else:
-        texts = []
-        for part in parts:
-            text = escape(part.observed)
-            if part.differs:
-                text += f" (guide: {escape(part.guide)}) {WARN}"
-            if part.note is not None:
-                text += _ref(notes, part.note)
-            texts.append(f"{escape(part.label)}: {text}" if part.label else text)
-        body = "<br>".join(texts)
-    return f'<td class="{cell.state}">{body}</td>'
-
-
-def _table(table: Table, notes: Footnotes) -> str:
-    rows = [f"<tr><th>{escape(title)}</th>"
-            + "".join(_cell(table.cell(row, c), notes) for c in table.columns) + "</tr>"
-            for row, title in table.rows]
-    where = escape(table.section) + (f" (<code>{escape(table.anchor)}</code>)"
-                                     if table.anchor else "")
-    return (f'<h3 id="table-{escape(table.id)}">{escape(table.title)}</h3>'
-            f'<p class="where">The guide, § {where}</p>'
-            + html_table(["method", *table.columns], rows))
-
 
 def _figure(png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode("ascii")
@@ -140,7 +98,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
         f"measurements: {len(run.measurements)}; made by podnet "
         f"{escape(podnet_text(run))}.</p>",
         to_html(opening_blocks(run)),
-        *(_table(t, notes) for t in tables),
+        *(to_html(table_blocks(t, notes)) for t in tables),
         to_html(perf.blocks(PerformanceSummary.of(run), run.measurements)),
     ]
     if curves := perf.cost_curve_rows(run):
@@ -152,7 +110,7 @@ def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
     if figures:
         body.append("<h2>Charts</h2>")
         body += [_figure(png, name) for name, png in figures]
-    body += [to_html(closing_blocks(run, registry)), _notes(notes)]
+    body += [to_html(closing_blocks(run, registry)), to_html(notes_blocks(notes))]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>podnet run {escape(run.run_id)}</title>"

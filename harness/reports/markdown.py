@@ -11,20 +11,20 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
-from harness.markup import Block, Heading, Para, markdown_table, md_escape, to_markdown
+from harness.markup import Block, Heading, Para, markdown_table, to_markdown
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.model import (
     WARN,
-    Cell,
     Footnotes,
     Table,
     environment_blocks,
     guide_text,
+    notes_blocks,
     outcome_counts,
     podnet_text,
-    shown_parts,
     status_note,
+    table_blocks,
 )
 from harness.results.schema import Run
 
@@ -34,35 +34,6 @@ LEGEND = (
     "`not run` means the registry has a claim for the cell but this run has no result; "
     "a cell no claim checks shows the guide's text, if any."
 )
-
-
-def footnote_lines(notes: Footnotes) -> list[str]:
-    return [f"[^{n}]: {md_escape(text)}" for n, text in notes.items()]
-
-
-def cell_text(cell: Cell, notes: Footnotes) -> str:
-    if not cell.has_claim:
-        return cell.guide
-    parts = shown_parts(cell)
-    if not parts:
-        return f"not run (guide: {cell.guide})"
-    texts = []
-    for part in parts:
-        text = part.observed
-        if part.differs:
-            text += f" (guide: {part.guide}) {WARN}"
-        if part.note is not None:
-            text += f"[^{notes.number(part.note)}]"
-        texts.append(f"{part.label}: {text}" if part.label else text)
-    return " · ".join(texts)
-
-
-def table_markdown(table: Table, notes: Footnotes) -> list[str]:
-    heading = f"### {table.title}"
-    where = f"The guide, § {table.section}" + (f" (`{table.anchor}`)" if table.anchor else "")
-    rows = [[title, *(cell_text(table.cell(row, c), notes) for c in table.columns)]
-            for row, title in table.rows]
-    return [heading, "", where + ".", "", *markdown_table(["method", *table.columns], rows), ""]
 
 
 def _when(stamp: float | None) -> str:
@@ -112,8 +83,7 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
     lines = [f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
              *([f"**{note}**", ""] if note else []),
              *summary_lines(run), "", *to_markdown(opening_blocks(run))]
-    for table in tables:
-        lines += table_markdown(table, notes)
+    lines += to_markdown([block for table in tables for block in table_blocks(table, notes)])
     lines += to_markdown(perf.blocks(PerformanceSummary.of(run), run.measurements))
     if curves := perf.cost_curve_rows(run):
         lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "",
@@ -121,7 +91,4 @@ def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) 
         if checked := perf.cost_curve_reference_text(run):
             lines += [checked, ""]
     lines += to_markdown(closing_blocks(run, registry))
-    footnotes = footnote_lines(notes)
-    if footnotes:
-        lines += ["## Notes", "", *footnotes, ""]
-    return "\n".join(lines)
+    return "\n".join(lines + to_markdown(notes_blocks(notes)))

@@ -14,7 +14,8 @@ from typing import Any
 
 from harness.claims import Claim, Registry
 from harness.guide.revisions import record_label
-from harness.markup import Block, Grid, Heading, Para
+from harness.markup import Block, Break, Code, Grid, Heading, Inline, Notes, Para, Ref
+from harness.markup import Cell as MarkupCell
 from harness.results.schema import ClaimResult, Run
 
 CHECK, CROSS = "✔", "✘"
@@ -289,3 +290,32 @@ def environment_blocks(run: Run) -> list[Block]:
     env = flatten_environment(run.environment)
     return [Heading(2, "Environment"),
             Grid(["key", "value"], env) if env else Para("(none recorded)")]
+
+
+def _cell_text(cell: Cell, notes: Footnotes) -> Inline:
+    if not cell.has_claim:
+        return cell.guide
+    parts = shown_parts(cell)
+    if not parts:
+        return f"not run (guide: {cell.guide})"
+    return tuple(
+        (*([Break()] if i else []), f"{part.label}: " if part.label else "", part.observed,
+         f" (guide: {part.guide}) {WARN}" if part.differs else "",
+         Ref(notes.number(part.note)) if part.note is not None else "")
+        for i, part in enumerate(parts))
+
+
+def table_blocks(table: Table, notes: Footnotes) -> list[Block]:
+    """One of the guide's tables as observed (its cells' notes numbered in ``notes``)."""
+    where = ("The guide, § ", table.section,
+             *((" (", Code(table.anchor), ")") if table.anchor else ()), ".")
+    rows = [[MarkupCell(title, header=True),
+             *(MarkupCell(_cell_text(c, notes), c.state)
+               for c in (table.cell(row, column) for column in table.columns))]
+            for row, title in table.rows]
+    return [Heading(3, table.title, id=f"table-{table.id}"), Para(where, cls="where"),
+            Grid(["method", *table.columns], rows)]
+
+
+def notes_blocks(notes: Footnotes) -> list[Block]:
+    return [Heading(2, "Notes"), Notes(notes.items())] if notes.notes else []
