@@ -42,8 +42,8 @@ from harness.wait import poll
 pytestmark = [pytest.mark.lab, pytest.mark.cost_curves]
 
 SUMMARY = "cost_curves"
-#: Rounds (--quick: 1) and seconds per throughput measurement.
-ROUNDS, SECONDS = 3, 2
+#: Rounds (--quick: 1).
+ROUNDS = 3
 #: How long a container with published ports may take to serve its first port.
 READY_TIMEOUT = 60.0
 #: HTTP GETs per client per connection-rate measurement; the first nginx port.
@@ -134,7 +134,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, methods: list[M
             measure_once(target, probe, 1, 0)
         for round_no in range(1, rounds + 1):
             for streams, probe in rng.sample(probes, len(probes)):
-                for found in measure_once(target, probe, SECONDS, round_no):
+                for found in measure_once(target, probe, plan.seconds, round_no):
                     record(replace(found, kind=curves.STREAMS_KIND,
                                    extra={**found.extra, "x": streams}))
     port_methods = [m for m in methods if m.network != "host"]
@@ -261,7 +261,7 @@ def _publish(recorder: Recorder, found: Curves, rounds: int) -> None:
     """The curves in the run record; the reports draw one chart per curve from it
     (:func:`harness.reports.charts.curve_charts`)."""
     recorder.run.summaries[SUMMARY] = {
-        "reference": _reference(found), "rounds": rounds, "seconds_per_measurement": SECONDS,
+        "reference": _reference(found), "rounds": rounds, "seconds_per_measurement": found.plan.seconds,
         "plan": found.plan.to_dict(),
         "points": [p.to_dict() for p in
                    found.streams + found.ports + found.connections + found.memory],

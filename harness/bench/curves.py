@@ -51,6 +51,8 @@ class Plan:
     ports: tuple[int, ...] = PORTS
     clients: tuple[int, ...] = CLIENTS
     connections: tuple[int, ...] = CONNECTIONS
+    #: Seconds of each throughput measurement of the streams curve.
+    seconds: int = 2
 
     def to_dict(self) -> dict[str, list[int]]:
         return {"streams": list(self.streams), "ports": list(self.ports),
@@ -60,7 +62,7 @@ class Plan:
 #: A default run's points, and ``--quick``'s: 100 connections held through slirp4netns
 #: take 35 to 42 s to open and 1000 published ports several seconds per method.
 FULL = Plan()
-QUICK = Plan(streams=(1, 4), ports=(1, 100), clients=(1, 4), connections=(1, 10))
+QUICK = Plan(streams=(1, 4), ports=(1, 100), clients=(1, 4), connections=(1, 10), seconds=1)
 
 
 @dataclass(frozen=True)
