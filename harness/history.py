@@ -33,7 +33,7 @@ from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.guide.revisions import record_label
-from harness.markup import markdown_table
+from harness.markup import Grid, Heading, Para, to_markdown
 from harness.matrix import Column, ratio_label, ratio_words
 from harness.reports.charts import series_chart
 from harness.results import store
@@ -153,40 +153,33 @@ def _run_title(history: History, run_id: str) -> str:
     return f"{run_id} ({day}, podman {run['podman']}{interrupted})"
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(markdown_table(headers, rows))
-
-
 def markdown(history: History, statements: pd.DataFrame, charts: dict[str, str]) -> str:
     runs = history.runs
-    releases = runs["release"].nunique()
-    lines = [f"# History of {_count(len(runs), 'run')} of {_count(releases, 'release')}", "",
-             f"Guide: {', '.join(dict.fromkeys(runs['guide']))}", "",
-             _table(["release", "runs", "oldest first"], [
-                 [str(release), str(len(group)),
-                  _arrow([_run_title(history, r) for r in group["run_id"]])]
-                 for release, group in runs.groupby("release", sort=True)]), ""]
     changed = statements[statements["changes"] > 0]
-    lines += [f"## Statements whose result changed ({len(changed)})", ""]
-    lines += [_table(["release", "statement", "results, oldest first", "first changed in"], [
-        [r.release, r.statement, sequence_words(r.outcomes),
-         _run_title(history, r.first_change)] for r in changed.itertuples()]) if len(changed)
-        else "No statement changed its result.", ""]
-    lines += [f"## Every statement ({len(statements)} rows)", "", "<details>", "",
-              _table(["release", "statement", "results, oldest first"], [
-                  [r.release, r.statement, sequence_words(r.outcomes)]
-                  for r in statements.itertuples()]), "", "</details>", ""]
-    lines += [f"## Ratios ({len(charts)})", ""]
-    if history.ratios.empty:
-        lines += ["No run has performance ratios.", ""]
-    else:
-        rows = []
-        for (label, release), group in history.ratios.groupby(["ratio", "release"], sort=True):
-            values = [ratio_words(_entry(r)) for r in group.itertuples()]
-            rows.append([str(label), str(release), _arrow(values), f"![chart]({charts[label]})"])
-        lines += [_table(["ratio", "release", "median and interval, oldest first", "chart"],
-                         rows), ""]
-    return "\n".join(lines)
+    ratios = [[str(label), str(release),
+               _arrow([ratio_words(_entry(r)) for r in group.itertuples()]),
+               f"![chart]({charts[label]})"]
+              for (label, release), group in history.ratios.groupby(["ratio", "release"], sort=True)]
+    return "\n".join(to_markdown([
+        Heading(1, f"History of {_count(len(runs), 'run')} of "
+                   f"{_count(runs['release'].nunique(), 'release')}"),
+        Para(f"Guide: {', '.join(dict.fromkeys(runs['guide']))}"),
+        Grid(["release", "runs", "oldest first"], [
+            [str(release), str(len(group)),
+             _arrow([_run_title(history, r) for r in group["run_id"]])]
+            for release, group in runs.groupby("release", sort=True)]),
+        Heading(2, f"Statements whose result changed ({len(changed)})"),
+        Grid(["release", "statement", "results, oldest first", "first changed in"], [
+            [r.release, r.statement, sequence_words(r.outcomes),
+             _run_title(history, r.first_change)] for r in changed.itertuples()])
+        if len(changed) else Para("No statement changed its result."),
+        Heading(2, f"Every statement ({len(statements)} rows)"), Para("<details>"),
+        Grid(["release", "statement", "results, oldest first"], [
+            [r.release, r.statement, sequence_words(r.outcomes)]
+            for r in statements.itertuples()]), Para("</details>"),
+        Heading(2, f"Ratios ({len(charts)})"),
+        Grid(["ratio", "release", "median and interval, oldest first", "chart"], ratios)
+        if ratios else Para("No run has performance ratios.")]))
 
 
 def _entry(row: Any) -> PerfRatio:

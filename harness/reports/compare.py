@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
-from harness.markup import markdown_table
+from harness.markup import Block, Code, Grid, Heading, Para, to_markdown
 from harness.reports.model import podnet_text
 from harness.reports.perf import measurement_stats
 from harness.results.schema import DECIDED, ClaimResult, Run
@@ -209,31 +209,32 @@ class Comparison:
         count = len(self.regressions)
         verdict = f"❌ {count} regression{'s' if count != 1 else ''}" if count else (
             "✅ no regressions")
-        lines = [f"### podnet compare: {verdict}", "",
-                 f"`{self.base_id}` → `{self.new_id}`, tolerance {_pct(self.tolerance)}", ""]
+        blocks: list[Block] = [
+            Heading(3, f"podnet compare: {verdict}"),
+            Para((Code(self.base_id), " → ", Code(self.new_id),
+                  f", tolerance {_pct(self.tolerance)}"))]
         if self.environment:
-            lines += ["⚠ The runs' environments differ, so a change may come from them:", "",
-                      *markdown_table(["", "base", "new"], [
-                          [e.name, e.before, e.after] for e in self.environment]), ""]
+            blocks += [Para("⚠ The runs' environments differ, so a change may come from them:"),
+                       Grid(["", "base", "new"],
+                            [[e.name, e.before, e.after] for e in self.environment])]
         if self.claims:
-            lines += [*markdown_table(["claim", "protocol", "base", "new", "reason", ""], [
-                [f"`{c.claim_id}`", c.protocol, c.before, c.after, c.reason,
-                 "⚠ regression" if c.regression else ""] for c in self.claims]), ""]
+            blocks.append(Grid(["claim", "protocol", "base", "new", "reason", ""], [
+                [Code(c.claim_id), c.protocol, c.before, c.after, c.reason,
+                 "⚠ regression" if c.regression else ""] for c in self.claims]))
         if self.performance:
-            lines += [*markdown_table(["measure", "base", "new", "change", ""], [
+            blocks.append(Grid(["measure", "base", "new", "change", ""], [
                 [p.label, f"{_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
                  f"{_fmt(p.base_interval[1])}]", f"{_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
                  f"{_fmt(p.new_interval[1])}]", f"{p.relative:+.1%}",
                  "⚠ regression" if p.regression else "improvement"]
-                for p in self.performance]), ""]
+                for p in self.performance]))
         if not (self.claims or self.performance):
-            lines += ["No claim changed state and no performance change beyond the "
-                      "tolerance.", ""]
-        for name, ids in (("Only in the base run", self.only_base),
-                          ("Only in the new run", self.only_new)):
-            if ids:
-                lines += [f"{name}: " + ", ".join(f"`{i}`" for i in ids), ""]
-        return "\n".join(lines)
+            blocks.append(Para("No claim changed state and no performance change beyond the "
+                               "tolerance."))
+        blocks += [Para((f"{name}: ", *((", " if n else "", Code(i)) for n, i in enumerate(ids))))
+                   for name, ids in (("Only in the base run", self.only_base),
+                                     ("Only in the new run", self.only_new)) if ids]
+        return "\n".join(to_markdown(blocks))
 
 
 def _claim_changes(base: Run, new: Run) -> tuple[list[ClaimChange], list[str], list[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.markup import markdown_table
+from harness.markup import Grid, Heading, Para, to_markdown
 from harness.results.schema import Run
 from harness.results.timings import Timing
 
@@ -74,13 +74,13 @@ def markdown_lines(run: Run, count: int = SLOWEST) -> list[str]:
         return []
     wall = (f"The run took {run.finished - run.started:.0f} s from its start to its record's "
             "last write. " if run.finished is not None else "")
-    return ["## Where the time goes", "",
-            wall + "A test's time is its setup, call and teardown (a session's lab start "
-            "is in its first test); phases happen within tests or around them.", "",
-            f"### The {count} slowest tests and phases", "",
-            *markdown_table(SLOWEST_HEADER, slowest_rows(slowest(run, count))), "",
-            "### Time per suite", "",
-            *markdown_table(SUITE_HEADER, suite_rows(per_suite(run))), ""]
+    return to_markdown([
+        Heading(2, "Where the time goes"),
+        Para(wall + "A test's time is its setup, call and teardown (a session's lab start "
+             "is in its first test); phases happen within tests or around them."),
+        Heading(3, f"The {count} slowest tests and phases"),
+        Grid(SLOWEST_HEADER, slowest_rows(slowest(run, count))),
+        Heading(3, "Time per suite"), Grid(SUITE_HEADER, suite_rows(per_suite(run)))])
 
 
 def summary_lines(run: Run, count: int = 10) -> list[str]:
