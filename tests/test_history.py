@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,6 @@ from harness.errors import PodnetError
 from harness.history import load, statement_histories
 from tests import recorded
 
-MERGE = Path(__file__).resolve().parent.parent / "scripts" / "nightly-merge"
-PODNET = Path(sys.executable).with_name("podnet")
-RELEASES = ("trixie", "sid")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
