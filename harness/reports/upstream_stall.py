@@ -18,7 +18,7 @@ from harness.bench import stall
 from harness.bench.findings import SLOW
 from harness.errors import UsageError
 from harness.lab.releases import RELEASES
-from harness.markup import markdown_table
+from harness.markup import Code, Grid, Heading, Items, Para, Pre, to_markdown
 from harness.reports.findings import capture_lines, versions_line
 from harness.results.schema import Run
 
@@ -93,67 +93,42 @@ def report(runs: Sequence[Run]) -> str:
     headline = (f"{min(known):.2g} to {max(known):.2g}" if len(known) > 1
                 else f"about {known[0]:.2g}" if known else "a fraction")
     server, podman = reproduction_blocks(first.peer, first.port, first.image)
-    lines = [
-        f"# pasta: TCP from a container to a remote host runs at {headline} of the "
-        "host's own rate",
-        "",
-        "A rootless container with `--network=pasta` sending over TCP to another machine "
-        f"(outbound: the container connects out) moves {headline} of what the same "
-        "`iperf3 -c` moves when run on the container's host itself, to the same peer. "
-        "The receiving direction and inbound connections to published ports are not "
-        "part of this report.",
-        "",
-        "## Versions",
-        "",
-        *[f"- {versions_line(r.run.environment, {})}" for r in found],
-        "",
-        "## Reproduce (two machines)",
-        "",
-        f"{PEER_HEADING} (any machine the podman machine reaches; in the runs below a "
-        "second network namespace on a veth link):",
-        "",
-        "```sh",
-        server,
-        "```",
-        "",
-        f"{PODMAN_HEADING}, as a rootless user (set `PEER` to the peer's address, `IMAGE` "
-        "to any image with iperf3; the values below are those of the runs):",
-        "",
-        "```sh",
-        podman,
-        "```",
-        "",
-        *_reproduced(found),
-        "## Figures",
-        "",
-        f"Each experiment {first.passes} times, interleaved with the others, each transfer "
-        f"{first.seconds} s of `iperf3 -c` (received rate, Gbit/s, one figure per pass); "
-        "native: from the container's host, container: `podman run --network=pasta ...`. "
-        f"A container below {SLOW:g} of native stalls.",
-        "",
-        *markdown_table(
-            ["release", "experiment", "native", "container", "container / native",
-             "changed the outcome?"],
-            [[_release(r.run), t.title, _passes(t.native) if t.native else
-              ("(not changed by it)" if not t.not_run else "-"), _passes(t.pasta),
-              f"{o.ratio:.3g}" if o.ratio is not None else "-", o.words]
-             for r in found for t in r.record.trials
-             for o in [stall.outcome(r.record.trial("baseline") or t, t)]]),
-        "",
-        *[f"- {_release(r.run)} (run {r.run.run_id}): load average "
-          f"{' then '.join(r.record.load) or 'not recorded'} (1, 5, 15 minutes; 2 CPUs)."
-          for r in found],
-        *_not_run_releases(found),
-        "",
-        "## Capture",
-        "",
-        *_captures(found),
-        "",
-        "## Which experiments changed the outcome",
-        "",
-        *_changed(found),
-    ]
-    return "\n".join(lines) + "\n"
+    reproduced = _reproduced(found)
+    return "\n".join(to_markdown([
+        Heading(1, f"pasta: TCP from a container to a remote host runs at {headline} of the "
+                   "host's own rate"),
+        Para(("A rootless container with ", Code("--network=pasta"), " sending over TCP to "
+              f"another machine (outbound: the container connects out) moves {headline} of "
+              "what the same ", Code("iperf3 -c"), " moves when run on the container's host "
+              "itself, to the same peer. The receiving direction and inbound connections to "
+              "published ports are not part of this report.")),
+        Heading(2, "Versions"), Items([versions_line(r.run.environment, {}) for r in found]),
+        Heading(2, "Reproduce (two machines)"),
+        Para(f"{PEER_HEADING} (any machine the podman machine reaches; in the runs below a "
+             "second network namespace on a veth link):"),
+        Pre(server, "sh"),
+        Para((f"{PODMAN_HEADING}, as a rootless user (set ", Code("PEER"), " to the peer's "
+              "address, ", Code("IMAGE"), " to any image with iperf3; the values below are "
+              "those of the runs):")),
+        Pre(podman, "sh"), *([Items(reproduced)] if reproduced else []),
+        Heading(2, "Figures"),
+        Para((f"Each experiment {first.passes} times, interleaved with the others, each "
+              f"transfer {first.seconds} s of ", Code("iperf3 -c"), " (received rate, Gbit/s, "
+              "one figure per pass); native: from the container's host, container: ",
+              Code("podman run --network=pasta ..."),
+              f". A container below {SLOW:g} of native stalls.")),
+        Grid(["release", "experiment", "native", "container", "container / native",
+              "changed the outcome?"],
+             [[_release(r.run), t.title, _passes(t.native) if t.native else
+               ("(not changed by it)" if not t.not_run else "-"), _passes(t.pasta),
+               f"{o.ratio:.3g}" if o.ratio is not None else "-", o.words]
+              for r in found for t in r.record.trials
+              for o in [stall.outcome(r.record.trial("baseline") or t, t)]]),
+        Items([*(f"{_release(r.run)} (run {r.run.run_id}): load average "
+                 f"{' then '.join(r.record.load) or 'not recorded'} (1, 5, 15 minutes; 2 CPUs)."
+                 for r in found), *_not_run_releases(found)]),
+        Heading(2, "Capture"), Items(_captures(found)),
+        Heading(2, "Which experiments changed the outcome"), Items(_changed(found))]))
 
 
 def _reproduced(found: Sequence[Recorded]) -> list[str]:
@@ -161,15 +136,15 @@ def _reproduced(found: Sequence[Recorded]) -> list[str]:
     for r in found:
         repro = r.record.reproduction
         if repro:
-            said.append(f"- {_release(r.run)}: these steps were run as written "
+            said.append(f"{_release(r.run)}: these steps were run as written "
                         f"(podman machine and peer in two network namespaces): "
                         f"{repro.get('words', '?')}.")
-    return [*said, ""] if said else []
+    return said
 
 
 def _not_run_releases(found: Sequence[Recorded]) -> list[str]:
     missing = [name for name in RELEASES if name not in {_release(r.run) for r in found}]
-    return [f"- Releases not run: {', '.join(missing)} (no run record of the experiments "
+    return [f"Releases not run: {', '.join(missing)} (no run record of the experiments "
             "on them was given)."] if missing else []
 
 
@@ -178,14 +153,14 @@ def _captures(found: Sequence[Recorded]) -> list[str]:
     for r in found:
         capture = r.record.capture
         if "error" in capture:
-            lines.append(f"- {_release(r.run)}: no capture: {capture['error']}")
+            lines.append(f"{_release(r.run)}: no capture: {capture['error']}")
             continue
         if not capture:
-            lines.append(f"- {_release(r.run)}: no capture recorded.")
+            lines.append(f"{_release(r.run)}: no capture recorded.")
             continue
-        lines += [f"- {_release(r.run)}: {line}" for line in capture_lines(capture)]
+        lines += [f"{_release(r.run)}: {line}" for line in capture_lines(capture)]
         if capture.get("command"):
-            lines.append(f"- {_release(r.run)}: captured with `{capture['command']}` "
+            lines.append(f"{_release(r.run)}: captured with `{capture['command']}` "
                          f"against `{capture.get('peer_command', 'iperf3 -s')}` on the peer.")
     return lines
 
@@ -200,14 +175,14 @@ def _changed(found: Sequence[Recorded]) -> list[str]:
         changed = [t.title for t, o in outcomes if o.changed]
         same = [t.title for t, o in outcomes if o.changed is False]
         not_run = [f"{t.title} ({o.words})" for t, o in outcomes if o.changed is None]
-        lines.append(f"- {_release(r.run)}: " + "; ".join(
+        lines.append(f"{_release(r.run)}: " + "; ".join(
             [f"changed it: {', '.join(changed) if changed else 'none'}",
              *([f"did not change it: {', '.join(same)}"] if same else []),
              *([f"unknown: {', '.join(not_run)}"] if not_run else [])]) + ".")
     sack = [stall.outcome(r.record.trial("baseline") or t, t) for r in found
             if (t := r.record.trial("sack-timestamps-off")) is not None]
     if any(o.changed is False for o in sack):
-        lines.append("- pasta's SYN-ACK to the container offers neither SACK nor timestamps "
+        lines.append("pasta's SYN-ACK to the container offers neither SACK nor timestamps "
                      "(the capture above), but a native transfer without both does not "
                      "stall: their absence alone does not explain it.")
     return lines
