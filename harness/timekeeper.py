@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from harness import workers
 from harness.bench.progress import BenchProgress
 from harness.results import timings
 from harness.results.schema import Run
@@ -53,7 +54,8 @@ class Timekeeper:
         if report.when == "teardown":
             del self._tests[report.nodeid]
             self.run.timings.append(Timing(report.nodeid, "test", test.seconds, test.started,
-                                           timings.suite_of(report.nodeid), test.outcome))
+                                           timings.suite_of(report.nodeid), test.outcome,
+                                           workers.is_benchmark(set(report.keywords))))
 
     def pytest_podnet_bench_progress(self, progress: BenchProgress) -> None:
         name = f"throughput: {BENCH_PHASES.get(progress.phase, progress.phase)}"

@@ -25,12 +25,20 @@ guarantees:
   (``..._leave_nothing_behind[shard<i>]``) runs once per shard, last in its shard, in the
   lab where that shard ran (``shard_of``). Every other module stays one unit (xdist's
   ``loadfile``).
-- **Longest first.** Work units go to workers longest first (the longest processing
-  time rule), so a long unit does not start last and run alone at the end. How long a
-  unit takes comes from runs: the tests' times in the newest run of the results
-  directory, over the times of a whole run shipped in ``harness/data/test-seconds.json``
-  (``scripts/test-seconds`` writes it from a run); a test in neither counts
-  ``UNKNOWN_SECONDS`` (a check in the lab) or ``UNKNOWN_UNIT_SECONDS`` (a unit test).
+- **Benchmarks first, in one block.** The units of the tests that ran alone in earlier
+  runs (``TestTimes.alone``) all go to one worker, first, and the other workers get no
+  work until the last of them is done (``harness.scheduling``). The benchmarks then run
+  one after the other under one hold of the bench lock, and no worker sits at the
+  turnstile behind a long check (the workstation proof holds the lock shared for
+  minutes) while a benchmark waits. A benchmark no run has seen yet still runs alone,
+  by the lock, wherever it falls.
+- **Longest first.** The other work units go to workers longest first (the longest
+  processing time rule), so a long unit does not start last and run alone at the end.
+  How long a unit takes comes from runs: the tests' times in the newest run of the
+  results directory, over the times of a whole run shipped in
+  ``harness/data/test-seconds.json`` (``scripts/test-seconds`` writes it from a run); a
+  test in neither counts ``UNKNOWN_SECONDS`` (a check in the lab) or
+  ``UNKNOWN_UNIT_SECONDS`` (a unit test).
 - **One record.** A worker keeps its results in memory and hands them to the controller
   through xdist's ``workeroutput``; the controller writes the one ``run.json``.
 
@@ -118,30 +126,48 @@ def expected_seconds(nodeid: str, timed: dict[str, float]) -> float:
     return UNKNOWN_UNIT_SECONDS if nodeid.startswith("tests/") else UNKNOWN_SECONDS
 
 
-def test_seconds(run: Run) -> dict[str, float]:
-    """The tests' times of a run (the slower than ``TIMED_AT_LEAST``)."""
-    return {t.name: round(t.seconds, 1) for t in run.timings
-            if t.kind == "test" and t.seconds >= TIMED_AT_LEAST}
+@dataclasses.dataclass(frozen=True)
+class TestTimes:
+    """What runs say about the tests: each one's seconds (the slower than
+    ``TIMED_AT_LEAST``), and which of them ran alone (benchmarks)."""
+
+    seconds: dict[str, float]
+    alone: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, run: Run) -> TestTimes:
+        tests = [t for t in run.timings if t.kind == "test"]
+        return cls({t.name: round(t.seconds, 1) for t in tests if t.seconds >= TIMED_AT_LEAST},
+                   frozenset(t.name for t in tests if t.alone))
+
+    def over(self, older: TestTimes) -> TestTimes:
+        """These times, and ``older``'s for the tests these do not time."""
+        return TestTimes({**older.seconds, **self.seconds}, self.alone | older.alone)
+
+    def to_dict(self, run_id: str) -> dict[str, Any]:
+        return {"run": run_id, "tests": dict(sorted(self.seconds.items())),
+                "alone": sorted(self.alone)}
 
 
-def shipped_test_seconds() -> dict[str, float]:
-    text = (resources.files("harness") / "data" / TEST_SECONDS).read_text()
-    return {str(k): float(v) for k, v in json.loads(text)["tests"].items()}
+def shipped_test_times() -> TestTimes:
+    data = json.loads((resources.files("harness") / "data" / TEST_SECONDS).read_text())
+    return TestTimes({str(k): float(v) for k, v in data["tests"].items()},
+                     frozenset(str(n) for n in data.get("alone", [])))
 
 
-def newest_test_seconds(results: Path) -> dict[str, float]:
+def newest_test_times(results: Path) -> TestTimes:
     """The tests' times in the newest run of ``results`` that timed some (none when there
     is none: the order of work is then the shipped one). Runs that cannot be read are
     passed over."""
     runs = sorted(results.glob("*/run.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in runs[:RUNS_LOOKED_AT]:
         try:
-            timed = test_seconds(Run.from_dict(json.loads(path.read_text()), str(path)))
+            timed = TestTimes.of(Run.from_dict(json.loads(path.read_text()), str(path)))
         except (OSError, ValueError, PodnetError):
             continue
-        if timed:
+        if timed.seconds:
             return timed
-    return {}
+    return TestTimes({})
 
 
 def worker_id(config: Any) -> str | None:

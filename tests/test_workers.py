@@ -160,7 +160,8 @@ def test_the_longest_units_go_first_by_the_times_runs_gave() -> None:
     collection = ([f"tests/test_many.py::test_{i}" for i in range(50)]
                   + ["scenarios/test_short.py::test_a", "scenarios/test_short.py::test_b",
                      "scenarios/test_untimed.py::test_a", "scenarios/test_long.py::test_proof"])
-    timed = {"scenarios/test_long.py::test_proof": 200.0, "scenarios/test_short.py::test_a": 1.0}
+    timed = workers.TestTimes({"scenarios/test_long.py::test_proof": 200.0,
+                               "scenarios/test_short.py::test_a": 1.0})
     scheduler = ModuleScheduling(config, None, timed)
     nodes = [_Node("gw0"), _Node("gw1")]
     for node in nodes:
@@ -174,10 +175,87 @@ def test_the_longest_units_go_first_by_the_times_runs_gave() -> None:
         <= {"scenarios/test_short.py", "scenarios/test_untimed.py"}
 
 
+def _scheduled(collection: list[str], timed: workers.TestTimes, workers_count: int = 3
+               ) -> tuple[ModuleScheduling, list[_Node]]:
+    config = SimpleNamespace(getvalue=lambda name: [f"{workers_count}*popen"],
+                             option=SimpleNamespace(loadscopereorder=True))
+    scheduler = ModuleScheduling(config, None, timed)
+    nodes = [_Node(f"gw{i}") for i in range(workers_count)]
+    for node in nodes:
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    return scheduler, nodes
+
+
+BENCH_COLLECTION = (
+    [f"tests/test_many_{m}.py::test_{i}" for m in range(6) for i in range(4)]
+    + ["scenarios/test_bench_a.py::test_1", "scenarios/test_bench_a.py::test_2",
+       "scenarios/test_bench_b.py::test_1", "scenarios/test_long.py::test_proof",
+       "scenarios/test_short.py::test_a"])
+BENCH_TIMES = workers.TestTimes(
+    {"scenarios/test_long.py::test_proof": 200.0, "scenarios/test_bench_a.py::test_1": 90.0,
+     "scenarios/test_bench_b.py::test_1": 40.0},
+    frozenset({"scenarios/test_bench_a.py::test_1", "scenarios/test_bench_b.py::test_1"}))
+
+
+def _complete(scheduler: ModuleScheduling, node: _Node, nodeid: str) -> None:
+    scheduler.mark_test_complete(node, BENCH_COLLECTION.index(nodeid))
+
+
+def test_the_benchmarks_go_first_to_one_worker_and_the_others_wait() -> None:
+    """What ran alone before (the benchmarks) goes to one worker at once, longest first;
+    no other worker gets anything until the last of them is done, so none of the run's
+    checks waits at the bench lock behind a long test, nor holds a benchmark up."""
+    scheduler, nodes = _scheduled(BENCH_COLLECTION, BENCH_TIMES)
+    bench = [n for n in nodes if n.sent]
+    assert len(bench) == 1
+    sent = [BENCH_COLLECTION[i] for i in bench[0].sent]
+    assert sent == ["scenarios/test_bench_a.py::test_1", "scenarios/test_bench_a.py::test_2",
+                    "scenarios/test_bench_b.py::test_1"]
+    for nodeid in sent[:2]:
+        _complete(scheduler, bench[0], nodeid)
+    assert all(not n.sent for n in nodes if n is not bench[0])  # one benchmark still runs
+    # the bench worker takes the longest unit next, to run after its benchmarks
+    assert BENCH_COLLECTION[bench[0].sent[3]] == "scenarios/test_long.py::test_proof"
+    _complete(scheduler, bench[0], sent[2])
+    # the benchmarks are done: the other workers take what is left
+    assert all(n.sent for n in nodes)
+
+
+def test_without_benchmarks_every_worker_starts_at_once() -> None:
+    _, nodes = _scheduled(BENCH_COLLECTION, workers.TestTimes(BENCH_TIMES.seconds))
+    assert all(n.sent for n in nodes)
+    assert BENCH_COLLECTION[nodes[0].sent[0]] == "scenarios/test_long.py::test_proof"
+
+
+def test_a_crashed_bench_worker_leaves_its_benchmarks_to_another() -> None:
+    scheduler, nodes = _scheduled(BENCH_COLLECTION, BENCH_TIMES)
+    bench = next(n for n in nodes if n.sent)
+    scheduler.remove_node(bench)
+    assert any(BENCH_COLLECTION[n.sent[0]] == "scenarios/test_bench_a.py::test_1"
+               for n in nodes if n is not bench and n.sent)
+
+
+def test_the_times_of_a_run_say_which_tests_ran_alone() -> None:
+    run = Run("r", 1.0, timings=[
+        Timing("scenarios/test_throughput.py::test_x", "test", 80.0, 1.0, alone=True),
+        Timing("tests/test_a.py::test_y", "test", 0.1, 1.0),
+        Timing("lab up", "phase", 9.0, 1.0)])
+    times = workers.TestTimes.of(run)
+    assert times.seconds == {"scenarios/test_throughput.py::test_x": 80.0}
+    assert times.alone == {"scenarios/test_throughput.py::test_x"}
+    older = workers.TestTimes({"tests/test_a.py::test_y": 2.0}, frozenset({"s.py::t"}))
+    both = times.over(older)
+    assert both.seconds["tests/test_a.py::test_y"] == 2.0
+    assert both.alone == {"scenarios/test_throughput.py::test_x", "s.py::t"}
+
+
 def test_the_shipped_times_are_those_of_a_whole_run() -> None:
-    shipped = workers.shipped_test_seconds()
-    assert any(k.startswith("scenarios/test_guide_examples.py::") for k in shipped)
-    assert all(v >= workers.TIMED_AT_LEAST for v in shipped.values())
+    shipped = workers.shipped_test_times()
+    assert any(k.startswith("scenarios/test_guide_examples.py::") for k in shipped.seconds)
+    assert all(v >= workers.TIMED_AT_LEAST for v in shipped.seconds.values())
+    assert shipped.alone <= set(workers.TestTimes.of(Run("r", 1.0)).alone) | shipped.alone
 
 
 def test_the_newest_run_that_timed_tests_orders_the_work(tmp_path: Path) -> None:
@@ -189,8 +267,8 @@ def test_the_newest_run_that_timed_tests_orders_the_work(tmp_path: Path) -> None
         time.sleep(0.01)
     (tmp_path / "r3").mkdir()
     (tmp_path / "r3" / "run.json").write_text("{not json")
-    assert workers.newest_test_seconds(tmp_path) == {"tests/test_a.py::test_x": 9.0}
-    assert workers.newest_test_seconds(tmp_path / "none") == {}
+    assert workers.newest_test_times(tmp_path).seconds == {"tests/test_a.py::test_x": 9.0}
+    assert workers.newest_test_times(tmp_path / "none").seconds == {}
 
 
 def test_lab_down_takes_the_workers_labs_of_that_lab_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,8 +149,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     runs, since a run without it does not have it)."""
     if config.getoption("dist") != "loadfile":
         return None
-    timed = {**workers.shipped_test_seconds(),
-             **workers.newest_test_seconds(config.getoption("--results-dir"))}
+    timed = workers.newest_test_times(config.getoption("--results-dir")).over(
+        workers.shipped_test_times())
     from harness.scheduling import ModuleScheduling
 
     return ModuleScheduling(config, log, timed)

@@ -35,6 +35,8 @@ class Timing:
     suite: str = ""
     #: Tests: ``passed``, ``failed`` or ``skipped``; phases: "" or ``error``.
     outcome: str = ""
+    #: Tests: a benchmark, which ran alone (``harness.workers.BENCHMARK_MARKERS``).
+    alone: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -48,6 +50,7 @@ class Timing:
 FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
     ("name", (str,), True), ("kind", (str,), True), ("seconds", (int, float), True),
     ("started", (int, float), True), ("suite", (str,), False), ("outcome", (str,), False),
+    ("alone", (bool,), False),
 )
 
 
