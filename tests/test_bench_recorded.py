@@ -1,9 +1,11 @@
 """The throughput benchmark's questions on recorded runs cut to its default base
-rounds (3; tests/fixtures/throughput/record.py): a quiet one (load 0.1 to 4.3) and a
-busy one (load 17 to 27, other work taking 80% to 95% of the CPU). Both decide every
-native-performance question and the ordering after the base rounds, so a default run
-needs no extra round; and the wrong worlds, a reading that saw nothing, readings blind
-to the forwarders, a forwarder in some rounds, must not come out native."""
+rounds (3; tests/fixtures/throughput/record.py): a quiet one (load 0.1 to 4.3), a
+busy one (load 17 to 27, other work taking 80% to 95% of the CPU) and one beside two
+CPU-bound loops (busy-loops: load 12.7 to 14.7, 3 base rounds of the default run).
+Each decides every native-performance question and the ordering after the base rounds,
+so a default run needs no extra round; and the wrong worlds, a reading that saw
+nothing, readings blind to the forwarders, a forwarder in some rounds, a slowdown
+beyond the reference's own noise, must not come out native."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from harness.bench.throughput import INBOUND_DIRECTIONS, OUTBOUND_DIRECTIONS, Pr
 from harness.results.schema import Measurement
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "throughput"
-WORLDS = ("quiet", "busy")
+WORLDS = ("quiet", "busy", "busy-loops")
 #: The guide's native-performance column (inbound overview, outbound table).
 NATIVE = {("socket-activation-user", INBOUND_DIRECTIONS): True,
           ("socket-activation-system", ("inbound",)): True,
@@ -126,3 +128,24 @@ def test_without_forwarder_figures_throughput_alone_shows_no_native_path(world: 
     assert decide.without_forwarders(near).observed is None
     slower = verdict.Verdict(False, "interval wholly below 0.9")
     assert decide.without_forwarders(slower) is slower
+
+
+def test_a_slowdown_within_the_references_own_noise_is_not_told_from_it() -> None:
+    """busy-loops: socket activation (user) at 0.60 [0.43, 0.63] of its native sink,
+    wholly below 1 - the host A/A resolution (0.29), but the native sink's own two
+    measurements per round were 1.38 [1.26, 1.65] apart: the slowdown is within the
+    noise of the denominator, and the untouched path is native. Halved (0.21 to 0.31),
+    it is slower than that noise allows: not native."""
+    samples = load("busy-loops")
+    host_aa = {"inbound/tcp": 0.289}
+    found = decide.native_verdict(samples, probes(samples), "socket-activation-user",
+                                  ("inbound",), QUESTIONS, resolution=host_aa)
+    assert found.observed is True, found.reason
+    assert "the reference's own 0.647" in found.detail["inbound/tcp resolution"]
+    slowed = copy.deepcopy(samples)
+    for m in slowed:
+        if m.method == "socket-activation-user":
+            m.value /= 2
+    found = decide.native_verdict(slowed, probes(slowed), "socket-activation-user",
+                                  ("inbound",), QUESTIONS, resolution=host_aa)
+    assert found.observed is False and "slower than native" in found.reason
