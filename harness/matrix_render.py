@@ -12,8 +12,8 @@ from harness import matrix_upstream
 from harness.atomic import write_directory
 from harness.claims import Registry, load_default
 from harness.guide.revisions import records_label
+from harness.markup import Block, Grid, Heading, Items, Para, html_table, to_markdown
 from harness.markup import html_escape as escape
-from harness.markup import html_table, markdown_table
 from harness.markup import md_escape as _md
 from harness.matrix import Cell, Matrix, Row, build, ratio_label, ratio_words, read_column
 from harness.matrix_changes import change_groups, group_words, item_words
@@ -65,40 +65,33 @@ def _guides(matrix: Matrix) -> str:
 
 def markdown(matrix: Matrix) -> str:
     titles = [c.title for c in matrix.columns]
-    lines = [f"# {TITLE}", "", f"Guide: {_guides(matrix)}", "", INTRO, "",
-             "Releases: " + "; ".join(titles) + ".", "",
-             f"## {CHANGES}", ""]
+    blocks: list[Block] = [
+        Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"), Para(INTRO),
+        Para("Releases: " + "; ".join(titles) + "."), Heading(2, CHANGES)]
     for group in change_groups(matrix):
-        lines += [f"{group_words(matrix, group, _md, _bold)}:", ""]
-        for change in group.changes:
-            evidence = _md_link("evidence", change.row.cells[change.after].link)
-            lines.append(f"- {_md(change.row.statement)} — "
-                         f"{item_words(matrix, group, change, _md)}; {evidence}")
-        lines.append("")
+        blocks += [Para(f"{group_words(matrix, group, _md, _bold)}:"), Items([
+            f"{change.row.statement} — {item_words(matrix, group, change)}; "
+            + _md_link("evidence", change.row.cells[change.after].link)
+            for change in group.changes])]
     if not matrix.changes():
-        lines += [NO_CHANGES, ""]
-    throughout = matrix.differ_throughout()
-    if throughout:
-        lines += [f"{THROUGHOUT}:", ""]
-        lines += [f"- {_md(row.statement)} — {_md(_observed(matrix, row))}; "
-                  + _md_link("evidence", row.cells[-1].link) for row in throughout]
-        lines.append("")
-    lines += [f"## {SUMMARY}", "", *markdown_table(
+        blocks.append(Para(NO_CHANGES))
+    if throughout := matrix.differ_throughout():
+        blocks += [Para(f"{THROUGHOUT}:"), Items([
+            f"{row.statement} — {_observed(matrix, row)}; "
+            + _md_link("evidence", row.cells[-1].link) for row in throughout])]
+    blocks += [Heading(2, SUMMARY), Grid(
         ["release", *(label for label, _ in matrix.summary(0))],
-        [[_md_link(column.title, column.report(matrix.out)), *(n for _, n in matrix.summary(i))]
-         for i, column in enumerate(matrix.columns)]), "", f"## {EVERY}", ""]
+        [[_md_link(column.title, column.report(matrix.out)), *(str(n) for _, n in matrix.summary(i))]
+         for i, column in enumerate(matrix.columns)]), Heading(2, EVERY)]
     for section, rows in matrix.sections():
-        lines += [f"### {section}", "", *markdown_table(
-            ["statement", rows[0].expectation_label, *titles], [_md_row(row) for row in rows]),
-            ""]
-    ratios = matrix.ratios()
-    if ratios:
-        lines += [f"## {RATIOS}", "", "Median ratio to the reference, with its 95% interval.",
-                  "", *markdown_table(["ratio", *titles], [
-                      [ratio_label(first), *(ratio_words(e) for e in entries)]
-                      for first, entries in ratios]), ""]
-    lines += matrix_upstream.markdown_lines([c.run for c in matrix.columns])
-    return "\n".join(lines)
+        blocks += [Heading(3, section), Grid(["statement", rows[0].expectation_label, *titles],
+                                             [_md_row(row) for row in rows])]
+    if ratios := matrix.ratios():
+        blocks += [Heading(2, RATIOS), Para("Median ratio to the reference, with its 95% interval."),
+                   Grid(["ratio", *titles], [[ratio_label(first), *(ratio_words(e) for e in entries)]
+                                             for first, entries in ratios])]
+    return "\n".join(to_markdown(blocks) + matrix_upstream.markdown_lines(
+        [c.run for c in matrix.columns]))
 
 
 # --- HTML -------------------------------------------------------------------------------

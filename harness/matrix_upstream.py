@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.markup import Grid, Heading, Items, Para, html_table, to_markdown
 from harness.markup import html_escape as escape
-from harness.markup import html_table, markdown_table
-from harness.markup import md_escape as _md
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
@@ -70,18 +69,17 @@ def markdown_lines(runs: Sequence[Run]) -> list[str]:
     titles = [column_title(run) for run in runs]
     found = rows(runs)
     differing = [row for row in found if row.differs]
-    out = [f"## {HEADING}", "", "Per release: " + "; ".join(
-        f"{title}: {counts_text(counts(run.upstream.tests))}" for title, run in
-        zip(titles, runs, strict=True) if run.upstream is not None) + ".", ""]
-    for title, run in zip(titles, runs, strict=True):
-        if run.upstream is not None and (mismatch := run.upstream.version_mismatch()):
-            out.append(f"- {_md(title)}: {_md(mismatch)}")
-    out += ["", f"### Tests whose result differs between releases ({len(differing)})", ""]
-    out += (markdown_table(["file", "test", *titles], [_row_cells(r) for r in differing])
-            if differing else ["None."])
-    out += ["", "### Every test", "",
-            *markdown_table(["file", "test", *titles], [_row_cells(r) for r in found]), ""]
-    return out
+    return to_markdown([
+        Heading(2, HEADING),
+        Para("Per release: " + "; ".join(
+            f"{title}: {counts_text(counts(run.upstream.tests))}" for title, run in
+            zip(titles, runs, strict=True) if run.upstream is not None) + "."),
+        Items([f"{title}: {mismatch}" for title, run in zip(titles, runs, strict=True)
+               if run.upstream is not None and (mismatch := run.upstream.version_mismatch())]),
+        Heading(3, f"Tests whose result differs between releases ({len(differing)})"),
+        Grid(["file", "test", *titles], [_row_cells(r) for r in differing]) if differing
+        else Para("None."),
+        Heading(3, "Every test"), Grid(["file", "test", *titles], [_row_cells(r) for r in found])])
 
 
 def _css(test: UpstreamTest | None) -> str:
