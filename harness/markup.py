@@ -1,6 +1,7 @@
-"""Every table of podnet's documents, and their escapes: Markdown tables through tabulate
-in one compact style (``| a | b |`` under ``|-|-|``), HTML tables as one grid, and one
-escape for each language."""
+"""podnet's documents: one model of blocks (headings, paragraphs, lists, preformatted
+text, tables) and inline spans that :func:`to_markdown` and :func:`to_html` render;
+Markdown tables through tabulate in one compact style (``| a | b |`` under ``|-|-|``),
+HTML tables as one grid, and one escape for each language."""
 
 from __future__ import annotations
 
