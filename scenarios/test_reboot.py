@@ -363,6 +363,27 @@ class Reboots:
     seconds: float
 
 
+#: podman's own failure after a reboot, not the network's (seen twice in about ten runs,
+#: under load: "cannot remove container ... as it could not be stopped: ... conmon exited
+#: prematurely, exit code could not be retrieved: internal libpod error").
+PODMAN_INTERNAL = "internal libpod error"
+
+
+def observe_whole(target: LabTarget, client: Client, world: World,
+                  has_default_dependencies: bool) -> WorldSeen:
+    """:func:`observe`, once more when a unit failed with podman's own internal error
+    (which says nothing about the guide's statements); the first reboot's errors stay in
+    the notes (``observed_again_after``)."""
+    seen = observe(target, client, world, has_default_dependencies)
+    internal = {role: unit.error for role, unit in seen.units.items()
+                if PODMAN_INTERNAL in (unit.error or "")}
+    if not internal:
+        return seen
+    again = observe(target, client, world, has_default_dependencies)
+    again.notes["observed_again_after"] = internal
+    return again
+
+
 @pytest.fixture(scope="module")
 def reboots(target: Target, client: Client, info: PodmanInfo) -> Iterator[Reboots]:
     if not isinstance(target, LabTarget):
@@ -373,9 +394,10 @@ def reboots(target: Target, client: Client, info: PodmanInfo) -> Iterator[Reboot
         info.components.as_conditions())
     began = time.monotonic()
     with late_network_units(target):
-        control = observe(target, client, WITHOUT_FIX, dependencies)
-        first = observe(target, client, ALTERNATIVE_1, dependencies) if alternative_1 else None
-        second = observe(target, client, ALTERNATIVE_2, dependencies)
+        control = observe_whole(target, client, WITHOUT_FIX, dependencies)
+        first = (observe_whole(target, client, ALTERNATIVE_1, dependencies)
+                 if alternative_1 else None)
+        second = observe_whole(target, client, ALTERNATIVE_2, dependencies)
     yield Reboots(control, first, second, round(time.monotonic() - began, 1))
 
 

@@ -229,3 +229,26 @@ def test_words_for_every_reboot_property() -> None:
         assert not claim.unchecked
     assert value_words("fails_after_reboot_late_network", GUIDE_ERROR) == (
         f"fails, saying “{GUIDE_ERROR}”")
+
+
+def test_podmans_internal_error_after_a_reboot_observes_the_world_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """podman's own failure after the reboot ("conmon exited prematurely ... internal
+    libpod error") says nothing about the network: the world is observed once more, and
+    the first reboot's error stays in the notes. Any other failure is kept as observed."""
+    from scenarios import test_reboot
+
+    internal = ("Error: cannot remove container f4b8 as it could not be stopped: container "
+                "f4b8 conmon exited prematurely, exit code could not be retrieved: "
+                "internal libpod error")
+    seen = [with_unit(CONTROL, GUIDE_EXAMPLE, state="failed", error=internal),
+            dataclasses.replace(CONTROL, notes=dict(CONTROL.notes))]
+    monkeypatch.setattr(test_reboot, "observe", lambda *args: seen.pop(0))
+    again = test_reboot.observe_whole(None, None, None, True)  # type: ignore[arg-type]
+    assert again.units == CONTROL.units and not seen
+    assert again.notes["observed_again_after"] == {GUIDE_EXAMPLE: internal}
+    with pytest.raises(NoObservation):  # without the second look it would be an error
+        reboot_failure(with_unit(CONTROL, GUIDE_EXAMPLE, state="failed", error=internal))
+    other = with_unit(CONTROL, GUIDE_EXAMPLE, state="failed", error="Error: something else")
+    monkeypatch.setattr(test_reboot, "observe", lambda *args: other)
+    assert test_reboot.observe_whole(None, None, None, True) is other  # type: ignore[arg-type]
