@@ -71,6 +71,8 @@ PASTA_FAILED, STARTED = "pasta failed", "started"
 EXAMPLE_PORT, GUIDE_PORT = 8080, 8081
 SETTLE_TIMEOUT = 90.0
 START_TIMEOUT = 60.0
+#: How long a failed unit's podman error may take to reach the journal.
+JOURNAL_TIMEOUT = 10.0
 #: podman's contrib/systemd/user/podman-user-wait-network-online.service (main branch),
 #: the file the guide's Alternative 2 downloads.
 MANUAL_WAIT_SERVICE = """\
@@ -278,11 +280,21 @@ def _guide_commands(target: Target) -> dict[str, str]:
             for cmd in (WAIT_STATE, ONLINE_STATE)}
 
 
-def _journal_error(target: Target, unit: str) -> str:
-    done = target.run(["journalctl", "-b", "--no-pager", "-o", "cat",
-                       f"_SYSTEMD_USER_UNIT={unit}", "+", f"USER_UNIT={unit}"],
-                      root=True, check=False)
-    return podman_error(done.stdout)
+def _journal_error(target: Target, unit: str, failed: bool) -> str:
+    """podman's error in ``unit``'s journal of this boot; for a unit that failed, waited
+    for (journald may write the lines after systemd reports the failure)."""
+    def read() -> str:
+        done = target.run(["journalctl", "-b", "--no-pager", "-o", "cat",
+                           f"_SYSTEMD_USER_UNIT={unit}", "+", f"USER_UNIT={unit}"],
+                          root=True, check=False)
+        return podman_error(done.stdout)
+    if not failed:
+        return read()
+    try:
+        return poll(read, what=f"podman's error in the journal of {unit}",
+                    timeout=JOURNAL_TIMEOUT)
+    except NotReady:
+        return ""
 
 
 def _settled(target: Target, world: World, units: Units) -> bool:
@@ -336,7 +348,9 @@ def observe(target: LabTarget, client: Client, world: World,
             seen = {role: UnitSeen(
                 state=states[role],
                 started_at=_stamp(target, unit, "ExecMainStartTimestampMonotonic"),
-                error=_journal_error(target, unit), final_state=_state(target, unit),
+                error=_journal_error(target, unit,
+                                     "failed" in (states[role], _state(target, unit))),
+                final_state=_state(target, unit),
                 served=served if role == EXAMPLE else None)
                 for role, unit in units.names.items()}
             online_at = _stamp(target, ONLINE, "ActiveEnterTimestampMonotonic", user=False)
