@@ -180,7 +180,20 @@ def test_the_verify_summary_is_short() -> None:
     lines = durations.summary_lines(run, count=3)
     assert lines[0] == "slowest 3 tests and phases:"
     assert lines[4] == "time per suite:"
-    assert all(line.startswith("  ") for line in lines[1:4] + lines[5:])
+    assert all(line.startswith("  ") for line in lines[1:4] + lines[5:-1])
+    assert lines[-1].startswith("The tests ran from the first one's start")
+
+
+def test_how_the_tests_overlapped() -> None:
+    """Two tests at once, then a benchmark alone, then one test: the time at most one ran
+    counts the benchmark and the last test, not the overlap."""
+    run = Run("r", 1.0, timings=[
+        Timing("a.py::t1", "test", 10.0, 100.0), Timing("a.py::t2", "test", 4.0, 102.0),
+        Timing("b.py::bench", "test", 5.0, 110.0, alone=True),
+        Timing("c.py::t3", "test", 3.0, 115.0), Timing("lab up", "phase", 50.0, 90.0)])
+    found = durations.overlap(run)
+    assert found == durations.Overlap(span=18.0, total=22.0, at_most_one=14.0, alone=5.0)
+    assert durations.overlap(Run("r", 1.0)) is None
 
 
 def test_a_run_without_timings_has_no_section() -> None:

@@ -39,6 +39,48 @@ def per_suite(run: Run) -> list[SuiteTime]:
     return sorted(found, key=lambda s: (-s.seconds, s.suite))
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """How the tests overlapped: the span from the first test's start to the last one's
+    end, the tests' times added up, the time at most one test ran, and how much of that
+    was a benchmark running alone."""
+
+    span: float
+    total: float
+    at_most_one: float
+    alone: float
+
+
+def overlap(run: Run) -> Overlap | None:
+    """The run's tests as :class:`Overlap` (None without timed tests), by a sweep over
+    their starts and ends."""
+    tests = [t for t in run.timings if t.kind == "test"]
+    if not tests:
+        return None
+    events = sorted([(t.started, 1, t.alone) for t in tests]
+                    + [(t.started + t.seconds, -1, t.alone) for t in tests])
+    running = alone = 0
+    at_most_one = by_alone = 0.0
+    last = events[0][0]
+    for moment, change, is_alone in events:
+        if running <= 1:
+            at_most_one += moment - last
+            by_alone += (moment - last) if alone else 0.0
+        running += change
+        alone += change if is_alone else 0
+        last = moment
+    span = events[-1][0] - events[0][0]
+    return Overlap(span, sum(t.seconds for t in tests), at_most_one, by_alone)
+
+
+def overlap_sentence(found: Overlap) -> str:
+    return (f"The tests ran from the first one's start to the last one's end in "
+            f"{found.span:.0f} s; their times add up to {found.total:.0f} s "
+            f"({found.total / found.span if found.span else 0:.1f} at once on average). "
+            f"At most one test ran for {found.at_most_one:.0f} s, "
+            f"{found.alone:.0f} s of them a benchmark alone.")
+
+
 def short_name(timing: Timing) -> str:
     """A test's node id without its directory; a phase's name."""
     if timing.kind != "test":
@@ -74,10 +116,12 @@ def markdown_lines(run: Run, count: int = SLOWEST) -> list[str]:
         return []
     wall = (f"The run took {run.finished - run.started:.0f} s from its start to its record's "
             "last write. " if run.finished is not None else "")
+    together = overlap(run)
     return to_markdown([
         Heading(2, "Where the time goes"),
         Para(wall + "A test's time is its setup, call and teardown (a session's lab start "
-             "is in its first test); phases happen within tests or around them."),
+             "is in its first test); phases happen within tests or around them."
+             + (f" {overlap_sentence(together)}" if together else "")),
         Heading(3, f"The {count} slowest tests and phases"),
         Grid(SLOWEST_HEADER, slowest_rows(slowest(run, count))),
         Heading(3, "Time per suite"), Grid(SUITE_HEADER, suite_rows(per_suite(run)))])
@@ -94,4 +138,6 @@ def summary_lines(run: Run, count: int = 10) -> list[str]:
     lines.append("time per suite:")
     lines += [f"  {row[2]:>7} s  {row[0]} ({row[1]} tests)" for row in
               suite_rows(per_suite(run))]
+    if (together := overlap(run)) is not None:
+        lines.append(overlap_sentence(together))
     return lines
