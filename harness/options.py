@@ -348,9 +348,9 @@ PYTEST: Mapping[str, Setting] = {
     "results_dir": RESULTS,
     "quick": QUICK,
     "rounds": Setting("--rounds", "PODNET_ROUNDS", None, count,
-                      "benchmarks: measured rounds, interleaved across methods (default: 3 "
-                      "for throughput, whose open questions get extra rounds; 5 for the "
-                      "others)"),
+                      "benchmarks: measured rounds, interleaved across methods (default: "
+                      "each benchmark's own: 3 for throughput and the proxy benchmark, 5 "
+                      "for latency)"),
     "duration": Setting("--duration", "PODNET_DURATION", "5", seconds,
                         "benchmarks: seconds per measurement (default 5)"),
     "budget": Setting("--budget", "PODNET_BUDGET", None, seconds,
