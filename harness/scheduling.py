@@ -31,15 +31,15 @@ class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
     def _split_scope(self, nodeid: str) -> str:
         return work_unit(nodeid)
 
-    def _alone(self, unit: str, nodeids: dict[str, bool]) -> bool:
-        return any(nodeid in self.timed.alone for nodeid in nodeids)
+    def _alone(self, nodeids: dict[str, bool]) -> bool:
+        return not self.timed.alone.isdisjoint(nodeids)
 
     def _benchmarks_waiting(self) -> list[str]:
-        return [unit for unit, ids in self.workqueue.items() if self._alone(unit, ids)]
+        return [unit for unit, ids in self.workqueue.items() if self._alone(ids)]
 
     def _benchmarks_running(self) -> bool:
-        return any(self._alone(unit, ids) and not all(ids.values())
-                   for work in self.assigned_work.values() for unit, ids in work.items())
+        return any(self._alone(ids) and not all(ids.values())
+                   for work in self.assigned_work.values() for ids in work.values())
 
     def _assign_work_unit(self, node: Any) -> None:
         if waiting := self._benchmarks_waiting():
