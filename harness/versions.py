@@ -7,9 +7,10 @@ uses dates (``2025_05_03.587980c`` upstream, ``0.0~git20250503.587980c`` in Debi
 
 from __future__ import annotations
 
+import operator
 import re
-from dataclasses import dataclass
-from functools import total_ordering
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from harness.errors import UsageError
 
@@ -18,11 +19,12 @@ _BARE = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
 _DATE = re.compile(r"(20\d{2})[_-]?(\d{2})[_-]?(\d{2})")
 
 
-@total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Version:
+    """Compared, equal and hashed by its numbers alone (``5.4`` is ``5.4.0``)."""
+
     parts: tuple[int, ...]
-    text: str = ""
+    text: str = field(default="", compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Version:
@@ -32,22 +34,6 @@ class Version:
             raise ValueError(f"no version number in {text!r}")
         parts = tuple(int(p) for p in match.groups() if p is not None)
         return cls(parts + (0,) * (3 - len(parts)), match.group(0))
-
-    def _key(self) -> tuple[int, ...]:
-        return self.parts
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key() < other._key()
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __str__(self) -> str:
         return ".".join(str(p) for p in self.parts)
@@ -67,6 +53,9 @@ def parse_any(component: str, text: str) -> Version:
 
 
 _CONDITION = re.compile(r"^\s*(\w[\w-]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+_OPERATORS: dict[str, Callable[[Version, Version], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne}
 
 
 @dataclass(frozen=True)
@@ -93,11 +82,7 @@ class Condition:
         have = versions.get(self.component)
         if have is None:
             return None
-        return {
-            ">=": have >= self.version, "<=": have <= self.version,
-            ">": have > self.version, "<": have < self.version,
-            "==": have == self.version, "!=": have != self.version,
-        }[self.op]
+        return _OPERATORS[self.op](have, self.version)
 
     def __str__(self) -> str:
         return f"{self.component} {self.op} {self.version.text or self.version}"

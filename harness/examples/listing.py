@@ -6,7 +6,6 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Sequence
-from enum import Enum
 from typing import Any
 
 from harness.examples import substitutions as subs
@@ -27,22 +26,12 @@ def summary(examples: Sequence[Example], assessments: Sequence[Assessment]) -> d
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
 def to_json(examples: Sequence[Example], assessments: Sequence[Assessment],
             revision: Revision | None = None) -> str:
     rows = []
     for example, assessment in zip(examples, assessments, strict=True):
-        row = _plain(dataclasses.asdict(example))
-        row["assessment"] = _plain(dataclasses.asdict(assessment))
+        row = dataclasses.asdict(example)
+        row["assessment"] = dataclasses.asdict(assessment)
         rows.append(row)
     guide = (revision or selected()).record()
     return json.dumps({"guide": guide, "summary": summary(examples, assessments),
@@ -89,9 +78,8 @@ def text_lines(examples: Sequence[Example], assessments: Sequence[Assessment],
 
 def substitution_lines() -> list[str]:
     lines = ["images (registry -> lab):"]
-    for image in subs.IMAGES:
-        lab = image.lab_image or "none"
-        lines.append(f"  {image.image} -> {lab}: {image.note}")
+    lines += [f"  {image} -> {entry.lab_image or 'none'}: {entry.note}"
+              for entry in subs.IMAGES for image in entry.images]
     lines.append(f"  Containerfiles FROM fedora with dnf -> none: {subs.BUILDER_NOTE}")
     lines.append("hosts, addresses and paths (guide -> lab):")
     lines += [f"  {r.guide} -> {r.lab}: {r.note}" for r in subs.ADDRESSES]

@@ -19,8 +19,8 @@ ROOT_NGINX = f"{PODNET_NAMESPACE}guide-nginx"
 
 @dataclass(frozen=True)
 class ImageSubstitute:
-    #: The image as the guide names it (short names included).
-    image: str
+    #: The image as the guide names it (short names and other registries' names included).
+    images: tuple[str, ...]
     #: The lab's image with the same behaviour, or None when there is none yet.
     lab_image: str | None
     #: What behaves the same, or why there is no substitute.
@@ -28,28 +28,21 @@ class ImageSubstitute:
 
 
 IMAGES: tuple[ImageSubstitute, ...] = (
-    ImageSubstitute("ghcr.io/nginxinc/nginx-unprivileged", WEB_IMAGE,
+    ImageSubstitute(("ghcr.io/nginxinc/nginx-unprivileged",), WEB_IMAGE,
                     "nginx as an unprivileged user on port 8080, socket activation through "
                     "NGINX=3;, the official image's access log format (index page: podnet's)"),
-    ImageSubstitute("ghcr.io/nginxinc/nginx", ROOT_NGINX,
+    ImageSubstitute(("ghcr.io/nginxinc/nginx", "docker.io/library/nginx"), ROOT_NGINX,
                     "nginx as root on port 80 serving its welcome page from "
                     "/usr/share/nginx/html, the official image's access log format "
                     "(Debian's nginx, built from the lab's web image)"),
-    ImageSubstitute("docker.io/library/nginx", ROOT_NGINX,
-                    "nginx as root on port 80 serving its welcome page from "
-                    "/usr/share/nginx/html, the official image's access log format "
-                    "(Debian's nginx, built from the lab's web image)"),
-    ImageSubstitute("docker.io/library/fedora", WEB_IMAGE,
+    ImageSubstitute(("docker.io/library/fedora", "registry.fedoraproject.org/fedora",
+                     "fedora"), WEB_IMAGE,
                     "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
-    ImageSubstitute("registry.fedoraproject.org/fedora", WEB_IMAGE,
-                    "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
-    ImageSubstitute("fedora", WEB_IMAGE,
-                    "a client with curl, cat and a shell (Debian, not Fedora: no dnf)"),
-    ImageSubstitute("docker.io/library/python", WEB_IMAGE,
+    ImageSubstitute(("docker.io/library/python",), WEB_IMAGE,
                     "python3 and its http.server (Debian's python3; /etc/terminfo, the "
                     "directory the guide serves, is there too)"),
-    ImageSubstitute("docker.io/library/alpine", WEB_IMAGE, "sleep and echo (Debian)"),
-    ImageSubstitute("alpine", WEB_IMAGE, "sleep and echo (Debian)"),
+    ImageSubstitute(("docker.io/library/alpine", "alpine"), WEB_IMAGE,
+                    "sleep and echo (Debian)"),
 )
 
 #: A Containerfile that installs packages from Fedora on a registry image cannot be
@@ -135,7 +128,4 @@ ROOT_FILE = Replacement(
 def image_substitute(image: str) -> ImageSubstitute | None:
     """The table's entry for an image reference (tag ignored), or None if unknown."""
     name = image.rsplit(":", 1)[0] if "/" not in image.rsplit(":", 1)[-1] else image
-    for entry in IMAGES:
-        if name == entry.image:
-            return entry
-    return None
+    return next((entry for entry in IMAGES if name in entry.images), None)
