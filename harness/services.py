@@ -27,6 +27,9 @@ from harness.wait import poll
 log = logging.getLogger("podnet.services")
 
 IMAGE = f"{WEB_IMAGE}:latest"
+#: The signal podnet's image stops with (nginx's: the Containerfile's STOPSIGNAL), as
+#: ``trap`` takes it: a shell run in the image traps it besides TERM to end on a stop.
+STOP_SIGNAL = "QUIT"
 UDP_PEER = ["python3", "/usr/local/bin/udp-peer"]
 PREFIX = "podnet-"
 #: Socket activation: how long the first request may wait for the service it starts.

@@ -26,7 +26,7 @@ from harness.outbound_params import params
 from harness.probes import hostserver
 from harness.quadlet import container_unit
 from harness.results.recorder import NoObservation, Recorder, against_control
-from harness.services import IMAGE, PREFIX
+from harness.services import IMAGE, PREFIX, STOP_SIGNAL
 from harness.targets.base import Target
 from harness.wait import GiveUp, NotReady, poll
 
@@ -123,8 +123,9 @@ def quadlet_text(name: str, server: hostserver.HostServer, restrict: bool) -> st
     restriction = ["RestrictAddressFamilies=AF_UNIX AF_NETLINK"] if restrict else []
     connect = (f'ExecStartPre=+bash -c "exec 3<>/dev/tcp/{server.address}/{server.port} ; '
                'systemd-notify --fd=3 --fdname=foobar"')
-    # The guide traps SIGTERM (fedora's stop signal); podnet's image stops with SIGQUIT.
-    command = request_script(server) + ' ; trap "exit 0" SIGTERM SIGQUIT; sleep inf & wait $!'
+    # The guide traps SIGTERM (fedora's stop signal); podnet's image stops with another.
+    command = (request_script(server)
+               + f' ; trap "exit 0" SIGTERM {STOP_SIGNAL}; sleep inf & wait $!')
     return "\n".join([
         "[Service]", *restriction, connect, "FileDescriptorStoreMax=1",
         "SystemCallArchitectures=native", "", "[Container]", f"ContainerName={name}",

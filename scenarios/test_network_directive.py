@@ -29,7 +29,7 @@ from harness.outbound_params import params
 from harness.probes import hostserver, outbound
 from harness.quadlet import container_file, container_unit, network_unit
 from harness.results.recorder import NoObservation, Recorder, against_control
-from harness.services import PREFIX
+from harness.services import PREFIX, STOP_SIGNAL
 from harness.targets.base import Target
 from harness.wait import NotReady, poll
 
@@ -41,9 +41,9 @@ INTERNET_PORT = 18093
 COULD_NOT_CONNECT = 7
 SCRIPT_IN_CONTAINER = "/podnet-fetch.sh"
 #: The container stays up after its fetch, so its log can be read, and ends at once when
-#: its unit stops: podnet's image stops with SIGQUIT (nginx's signal), so the shell exits
-#: on it as on SIGTERM, or each stop would wait 10 s for podman's SIGKILL.
-STAY_UP = 'trap \"exit 0\" TERM QUIT; sleep 300 & wait $!'
+#: its unit stops: the shell exits on the image's stop signal as on SIGTERM, or each stop
+#: would wait 10 s for podman's SIGKILL.
+STAY_UP = f'trap \"exit 0\" TERM {STOP_SIGNAL}; sleep 300 & wait $!'
 OUTPUT_TIMEOUT = 60.0
 PLACEHOLDER = re.compile(r"\{(internal|external)(_name)?\}")
 
