@@ -76,6 +76,8 @@ MAIN_LOG_FORMAT = ("log_format main '$remote_addr - $remote_user [$time_local] \
 ROOT_NGINX_SERVER = ("server {\n    listen 80;\n    listen [::]:80;\n    server_name localhost;\n"
                      "    location / {\n        root /usr/share/nginx/html;\n"
                      "        index index.html index.htm;\n    }\n}\n")
+#: The images built once from the web image for the examples (see :func:`share_images`).
+SHARED_IMAGES = (GUIDE_WEB, subs.ROOT_NGINX)
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,21 @@ def recover(host: LabTarget) -> None:
 
 
 def share_images(host: LabTarget) -> None:
-    """Save the lab user's images where each example's user can load them (after
-    undoing what an interrupted run left)."""
+    """Build the examples' images once, from the lab user's web image, and save them
+    with it where each example's user loads them (after undoing what an interrupted run
+    left)."""
     recover(host)
     host.run(["sh", "-c", 'rm -rf "$1" && mkdir -m 0755 "$1" && chown "$2" "$1"', "sh",
               SHARED, host.user], root=True)
-    host.run(["podman", "save", "-o", IMAGES_TAR, WEB_IMAGE], timeout=300)
+    with phase("image builds: guide examples"):
+        conf = resources.files("harness").joinpath("lab/files/image/nginx.conf").read_text()
+        conf = conf.replace("access_log /dev/stdout podnet;", MAIN_LOG_FORMAT)
+        _build(host, GUIDE_WEB, {"/etc/nginx/nginx.conf": conf})
+        _build(host, subs.ROOT_NGINX, {"/etc/nginx/nginx.conf": conf,
+                                       "/etc/nginx/conf.d/default.conf": ROOT_NGINX_SERVER},
+               as_root=True)
+        host.run(["podman", "save", "--multi-image-archive", "-o", IMAGES_TAR, WEB_IMAGE,
+                  *SHARED_IMAGES], timeout=300)
     host.run(["chmod", "0644", IMAGES_TAR])
 
 
@@ -137,9 +148,10 @@ def tools_installed(host: LabTarget) -> Iterator[list[str]]:
 
 def unshare_images(host: LabTarget) -> None:
     host.run(["rm", "-rf", "--", SHARED], root=True, check=False)
+    host.run(["podman", "rmi", "--ignore", *SHARED_IMAGES], check=False)
 
 
-def _build(user: ws.HostUser, tag: str, files: dict[str, str], *, as_root: bool = False
+def _build(user: LabTarget, tag: str, files: dict[str, str], *, as_root: bool = False
            ) -> None:
     """Build ``tag`` FROM the lab's web image with ``files`` (name -> content) copied to
     their paths (its server run as root if ``as_root``), in a context directory removed
@@ -155,26 +167,15 @@ def _build(user: ws.HostUser, tag: str, files: dict[str, str], *, as_root: bool 
 
 
 def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
-    with phase("image builds: guide examples"):
-        _load_and_build(user, plan)
-
-
-def _load_and_build(user: ws.HostUser, plan: Plan) -> None:
-    user.run(["podman", "load", "-q", "-i", IMAGES_TAR], timeout=300)
-    if not plan.images:
-        return
-    conf = resources.files("harness").joinpath("lab/files/image/nginx.conf").read_text()
-    conf = conf.replace("access_log /dev/stdout podnet;", MAIN_LOG_FORMAT)
-    _build(user, GUIDE_WEB, {"/etc/nginx/nginx.conf": conf})
-    if any(lab == subs.ROOT_NGINX for _, lab in plan.images):
-        _build(user, subs.ROOT_NGINX, {"/etc/nginx/nginx.conf": conf,
-                                       "/etc/nginx/conf.d/default.conf": ROOT_NGINX_SERVER},
-               as_root=True)
-    for image, lab in plan.images:
-        source = GUIDE_WEB if lab == WEB_IMAGE else lab
-        names = [image] + ([f"localhost/{image}"] if "/" not in image.split(":")[0] else [])
-        for name in names:
-            user.run(["podman", "tag", source, name])
+    """Load the lab's images into ``user``'s store, each under the names the example's
+    commands use."""
+    with phase("image loads: guide examples"):
+        user.run(["podman", "load", "-q", "-i", IMAGES_TAR], timeout=300)
+        for image, lab in plan.images:
+            source = GUIDE_WEB if lab == WEB_IMAGE else lab
+            names = [image] + ([f"localhost/{image}"] if "/" not in image.split(":")[0] else [])
+            for name in names:
+                user.run(["podman", "tag", source, name])
 
 
 def _home_path(user: ws.HostUser, path: str) -> str:
