@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from harness import __version__, options
 from harness.errors import CommandError, LabNotUp, PodnetError, UsageError
+from harness.lab import lock
 
 log = logging.getLogger("podnet")
 
@@ -28,6 +29,9 @@ def _validate(args: argparse.Namespace) -> None:
     """Every option and the PODNET_* variables the command uses, before it starts: each
     replaced by its typed value."""
     args.name = options.LAB.resolve(args.name)
+    if args.lock_wait is not None:  # for the test sessions it starts as well
+        os.environ[options.LOCK_WAIT.variable or ""] = args.lock_wait
+    lock.set_wait(options.LOCK_WAIT.resolve(args.lock_wait))
     if args.command in ("lab", "verify", "upstream-tests"):
         options.check_machine_roots()
     if args.command == "upstream-tests":
@@ -336,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"podnet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     options.LAB.declare(parser.add_argument)
+    options.LOCK_WAIT.declare(parser.add_argument)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lab = sub.add_parser("lab", help="build, start, enter and stop the lab")

@@ -314,6 +314,9 @@ RESULTS = Setting("--results-dir", "PODNET_RESULTS", "results", results_dir,
                   "results)")
 QUICK = Setting("--quick", "PODNET_QUICK", "0", flag,
                 "benchmarks: one round of one second, to check every method runs", True)
+LOCK_WAIT = Setting("--lock-wait", "PODNET_LOCK_WAIT", "60", seconds,
+                    "seconds to wait for a lab or target that another podnet command or "
+                    "test session holds, then stop, naming it (default 60)")
 KEEP_LAB = Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag,
                    "leave a lab this run started up afterwards", True)
 MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
@@ -334,6 +337,7 @@ PYTEST: Mapping[str, Setting] = {
                         "name of the lab to use"),
     "release": RELEASE,
     "keep_lab": KEEP_LAB,
+    "lock_wait": LOCK_WAIT,
     "local_user": Setting("--local-user", "PODNET_LOCAL_USER", None, user,
                           "with --target local as root: the unprivileged user to run "
                           "podman as"),

@@ -227,6 +227,8 @@ def test_ssh_failure_stops_pytest_with_one_line(access: Access, tmp_path: Path,
     assert "Traceback" not in inner.stdout + inner.stderr
 
 
+#: How long the second spelling waits for the first (``--lock-wait``; a minute by default).
+SPELLING_WAIT = 5
 #: In host1, as root: hold the session lock of the person's target the way
 #: ``--target local --local-user <person>`` does, until stdin closes.
 HOLD_AS_LOCAL = """
@@ -245,7 +247,8 @@ def test_a_session_held_as_local_keeps_the_ssh_spelling_out(
         host: LabTarget, access: Access, tmp_path: Path, pytestconfig: pytest.Config) -> None:
     """One user of one machine, named two ways: root in host1 with ``--target local
     --local-user remote`` holds it; ``--target ssh://remote@192.0.2.1`` from host2 must
-    not run beside it: it waits, then exits 2 with one line naming the holder. Once the
+    not run beside it: it waits (``--lock-wait``), then exits 2 with one line naming the
+    holder. Once the
     holder ends, the person's home has no trace of either."""
     workdir = "/var/tmp/podnet-spelling"
     source = ws.source_tar()
@@ -268,7 +271,7 @@ def test_a_session_held_as_local_keeps_the_ssh_spelling_out(
                 pytestconfig.getoption("--lab-name"), "--target", URL, "--ssh-from", VIA,
                 "--ssh-identity", str(access.identity),
                 "--ssh-known-hosts", str(access.known_hosts),
-                "--results-dir", str(tmp_path / "results")]
+                "--results-dir", str(tmp_path / "results"), "--lock-wait", str(SPELLING_WAIT)]
         inner = run(argv, check=False, timeout=300, cwd=str(tmp_path), env=_clean_env())
         output = inner.stdout + inner.stderr
         lines = [line[line.index("podnet: "):].rstrip(" !") for line in output.splitlines()
@@ -276,6 +279,7 @@ def test_a_session_held_as_local_keeps_the_ssh_spelling_out(
         print(f"\nsecond spelling: exit {inner.returncode} after {inner.seconds:.0f} s: "
               f"{lines[-1] if lines else output[-300:]}")
         assert inner.returncode == 2, output[-2000:]
+        assert inner.seconds >= SPELLING_WAIT and f"waited {SPELLING_WAIT:g} s" in lines[-1]
         assert lines and f"ssh:{PERSON.user}@{HOST1} is in use by pid " in lines[-1] \
             and f" on {name} (" in lines[-1], output[-2000:]
         assert "Traceback" not in output

@@ -70,6 +70,25 @@ def test_busy_lab_waits_bounded_and_names_the_holder(other: list[subprocess.Pope
     assert len(notes) == 1 and "waiting up to 0.6 s" in notes[0]
 
 
+@pytest.mark.parametrize("given", [["--lock-wait", "0.5"], []], ids=["option", "variable"])
+def test_the_wait_is_the_users_to_choose(other: list[subprocess.Popen[str]], given: list[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--lock-wait`` (or PODNET_LOCK_WAIT) bounds the wait of a command that finds the
+    lab busy; the wrong world, any other wait, is told apart by the message and the time."""
+    monkeypatch.setattr(lock, "LAB_WAIT", lock.LAB_WAIT)  # the command sets it
+    if not given:
+        monkeypatch.setenv("PODNET_LOCK_WAIT", "0.5")
+    holder = _hold(other, "lab", "h3t", "ex")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "harness.cli", *given, "--name", "h3t",
+                           "lab", "down"], cwd=REPO, capture_output=True, text=True,
+                          timeout=30)
+    assert 0.5 <= time.monotonic() - started < 10
+    assert done.returncode == 2, done.stderr
+    assert f"lab 'h3t' is in use by pid {holder.pid}" in done.stderr
+    assert "waited 0.5 s" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_holder_writes_its_pid_and_command(other: list[subprocess.Popen[str]]) -> None:
     holder = _hold(other, "lab", "h3t", "ex")
     text = lock.lock_path("lab", "h3t").read_text()

@@ -193,7 +193,7 @@ def destroy(name: str = "podnet", step: Step = _quiet) -> None:
     cache = lab_state.owned("CACHE_ROOT")
     with contextlib.ExitStack() as labs:
         for each in sorted({*lock.lab_names(), name}):
-            labs.enter_context(lock.lab_lock(each, exclusive=True, wait=lock.LAB_WAIT))
+            labs.enter_context(lock.lab_lock(each, exclusive=True))
         others = [s.name for s in lab_state.all_states()
                   if s.name != name and identity.lab_init(s) is not None]
         if others:

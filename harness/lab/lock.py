@@ -31,7 +31,9 @@ from pathlib import Path
 from harness.errors import PodnetError
 from harness.lab import state as lab_state
 
-#: How long a command waits for a lab another command holds.
+#: How long a command waits for a lab or target another command holds: 60 s unless
+#: ``--lock-wait`` (PODNET_LOCK_WAIT) says otherwise (:func:`set_wait`); read when a lock
+#: is taken.
 LAB_WAIT = 60.0
 PROC_LOCKS = Path("/proc/locks")
 Note = Callable[[str], None]
@@ -71,10 +73,16 @@ def lab_names() -> list[str]:
     return sorted(found | {s.name for s in lab_state.all_states()})
 
 
-def lab_lock(name: str, *, exclusive: bool, wait: float = LAB_WAIT,
+def set_wait(seconds: float) -> None:
+    """This process's :data:`LAB_WAIT` (``--lock-wait``)."""
+    global LAB_WAIT
+    LAB_WAIT = seconds
+
+
+def lab_lock(name: str, *, exclusive: bool, wait: float | None = None,
              note: Note = to_stderr) -> contextlib.AbstractContextManager[None]:
     return hold(lock_path("lab", name), exclusive=exclusive, what=f"lab '{name}'",
-                wait=wait, note=note)
+                wait=LAB_WAIT if wait is None else wait, note=note)
 
 
 #: ``podnet verify`` holds a lab's session lock for its whole job and runs the checks in
@@ -113,9 +121,11 @@ def _ancestors() -> set[int]:
 
 
 @contextlib.contextmanager
-def session_lock(name: str, *, wait: float = LAB_WAIT, note: Note = to_stderr) -> Iterator[None]:
+def session_lock(name: str, *, wait: float | None = None, note: Note = to_stderr
+                 ) -> Iterator[None]:
     """What a pytest session or ``podnet verify`` holds while it uses lab ``name`` (a
     session that an ancestor lent it, :func:`hand_down`, holds only the lab lock)."""
+    wait = LAB_WAIT if wait is None else wait
     if _handed_down(name):
         with lab_lock(name, exclusive=False, wait=wait, note=note):
             yield

@@ -18,6 +18,7 @@ from harness.claims import load_default
 from harness.errors import PodnetError
 from harness.guide import revisions
 from harness.lab import lab as lab_ctl
+from harness.lab import lock
 from harness.options import PYTEST, resolve_pytest
 from harness.pytest_plugin.stash import (
     FIRST_RESULT,
@@ -93,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     try:  # every option and PODNET_* variable, checked before anything starts
         resolve_pytest(config.option, config.getini("markers"))
+        lock.set_wait(config.option.lock_wait)
         worker = workers.worker_id(config)
         if worker is None:
             recorder = Recorder.start(config.getoption("--results-dir"),

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from harness.lab import lock
 from harness.lab.lock import Note, to_stderr
 from harness.results.timings import phase
 from harness.sessions import ownership
@@ -120,6 +119,6 @@ def marked_session(target: Marking, session_id: str, store: SessionStore | None 
 def held(target: Marking, store: SessionStore, note: Note = to_stderr
          ) -> contextlib.AbstractContextManager[None]:
     """The target's session lock, on the target: the second session on the same user of
-    the same machine, however either names it, waits for the first (up to a minute),
-    then exits naming it."""
-    return store.hold(f"the target {target.name}", wait=lock.LAB_WAIT, note=note)
+    the same machine, however either names it, waits for the first (up to
+    ``--lock-wait``, a minute by default), then exits naming it."""
+    return store.hold(f"the target {target.name}", note=note)

@@ -35,7 +35,8 @@ from typing import Protocol
 
 from harness import names
 from harness.errors import PodnetError
-from harness.lab.lock import LAB_WAIT, LockBusy, Note, to_stderr
+from harness.lab import lock
+from harness.lab.lock import LockBusy, Note, to_stderr
 from harness.run import Completed
 from harness.sessions.ownership import Written, live_files, safe_path
 
@@ -172,10 +173,12 @@ class SessionStore:
         return cls(commands, records_directory(commands))
 
     @contextlib.contextmanager
-    def hold(self, what: str, *, wait: float = LAB_WAIT, note: Note = to_stderr
+    def hold(self, what: str, *, wait: float | None = None, note: Note = to_stderr
              ) -> Iterator[None]:
-        """Hold the target's lock (re-entrant); wait at most ``wait`` seconds for a
-        session that holds it, then raise :class:`LockBusy` naming it."""
+        """Hold the target's lock (re-entrant); wait at most ``wait`` seconds (default
+        ``--lock-wait``) for a session that holds it, then raise :class:`LockBusy` naming
+        it."""
+        wait = lock.LAB_WAIT if wait is None else wait
         if self._holder is not None:
             yield
             return
