@@ -26,7 +26,7 @@ from harness.bench import reference, verdict
 from harness.bench.procstat import NETWORK_FORWARDERS
 from harness.bench.resolution import distance
 from harness.bench.stats import LEVEL
-from harness.bench.throughput import Probe, by_round, extra_value, ratios
+from harness.bench.throughput import Probe, by_round, extra_value, matching, ratios, usable
 from harness.results.schema import Measurement
 
 Key = tuple[str, str, str]
@@ -95,9 +95,7 @@ def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[s
     round (rounds whose reading saw no process left out, see :func:`read_forwarders`)."""
     found: dict[str, list[verdict.Carriage]] = {}
     for direction, protocol in _combos(directions, protocols):
-        mine = sorted((m for m in samples if m.method == method and m.direction == direction
-                       and m.protocol == protocol and m.kind == "throughput" and m.round > 0
-                       and "error" not in m.extra), key=lambda m: m.round)
+        mine = sorted(matching(samples, (method, direction, protocol)), key=lambda m: m.round)
         if mine:
             found[f"{direction}/{protocol}"] = [_carriage(m) for m in mine
                                                 if read_forwarders(m)]
@@ -111,8 +109,7 @@ def positive_control(samples: Sequence[Measurement], protocols: Iterable[str]) -
     every path would read as untouched."""
     protocols = tuple(protocols)
     return any(_carriage(m).carried for m in samples
-               if m.kind == "throughput" and m.round > 0 and m.protocol in protocols
-               and "error" not in m.extra and read_forwarders(m))
+               if usable(m) and m.protocol in protocols and read_forwarders(m))
 
 
 def without_forwarders(by_rate: verdict.Verdict) -> verdict.Verdict:

@@ -38,6 +38,7 @@ from harness.errors import PodnetError
 from harness.methods import all_methods
 from harness.probes import ifstats, iperf3, tcp_health
 from harness.results.schema import Measurement
+from harness.run import Completed
 from harness.services import IMAGE
 from harness.targets.base import Target
 from harness.wait import poll
@@ -208,32 +209,27 @@ def _interface(ctx: _Context) -> dict[str, Any]:
             "delta": ifstats.delta(before, after)}
 
 
-def _links(run: Callable[..., Any], argv: list[str]) -> dict[str, int]:
-    done = run(argv, check=False, timeout=20)
-    return ifstats.mtus(ifstats.parse(done.stdout)) if done.ok else {}
+def _each_end(ctx: _Context, argv: list[str]) -> dict[str, Completed]:
+    """``argv`` run in the probe's container (where it has one), on host1 and on the
+    client host."""
+    found = {}
+    if (container := ctx.container) is not None:
+        found["container"] = ctx.target.podman("exec", container, *argv, check=False,
+                                               timeout=20)
+    found["host1"] = ctx.target.run(argv, check=False, timeout=20)
+    found[ctx.client.name] = ctx.client.run(argv, check=False, timeout=20)
+    return found
 
 
 def _mtu(ctx: _Context) -> dict[str, dict[str, int]]:
     """The MTU of every interface on the path, by host."""
-    hops: dict[str, dict[str, int]] = {}
-    if ctx.container is not None:
-        hops["container"] = _links(lambda argv, **kw: ctx.target.podman(
-            "exec", ctx.container or "", *argv, **kw), ["ip", "-j", "link"])
-    hops["host1"] = _links(ctx.target.run, ["ip", "-j", "link"])
-    hops[ctx.client.name] = _links(ctx.client.run, ["ip", "-j", "link"])
-    return hops
+    return {where: ifstats.mtus(ifstats.parse(done.stdout)) if done.ok else {}
+            for where, done in _each_end(ctx, ["ip", "-j", "link"]).items()}
 
 
 def _congestion(ctx: _Context) -> dict[str, str]:
-    found = {}
-    if ctx.container is not None:
-        done = ctx.target.podman("exec", ctx.container, "cat", CONGESTION_FILE, check=False,
-                                 timeout=20)
-        found["container"] = done.stdout.strip()
-    found["host1"] = ctx.target.run(["cat", CONGESTION_FILE], check=False).stdout.strip()
-    found[ctx.client.name] = ctx.client.run(["cat", CONGESTION_FILE],
-                                            check=False).stdout.strip()
-    return found
+    return {where: done.stdout.strip()
+            for where, done in _each_end(ctx, ["cat", CONGESTION_FILE]).items()}
 
 
 def capture(target: Target, client: Client, ends: Endpoints, probe: Probe, directory: Path,

@@ -7,7 +7,7 @@ from /proc/PID/stat) and the bytes they passed through read/write calls
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from harness.targets.base import Target
@@ -57,25 +57,28 @@ class Usage:
     machine: Machine | None = None
 
 
+def _forwarder_stats(lines: Iterable[str], forwarders: tuple[str, ...]
+                     ) -> Iterator[tuple[str, str, list[str]]]:
+    """(pid, forwarder name, the fields after ``comm)``) of each /proc/PID/stat line of
+    a forwarder (after "comm)", the state is field 3 of stat)."""
+    for line in lines:
+        left, sep, right = line.rpartition(")")
+        pid, _, comm = left.partition(" (")
+        name = next((f for f in forwarders if comm.startswith(f)), None)
+        if sep and name is not None:
+            yield pid.strip(), name, right.split()
+
+
 def parse(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> Snapshot:
     """Parse ``getconf CLK_TCK`` followed by /proc/*/stat lines."""
     lines = text.splitlines()
     if not lines:
         return {}
     ticks = float(lines[0])
-    found: Snapshot = {}
-    for line in lines[1:]:
-        left, sep, right = line.rpartition(")")
-        if not sep or "(" not in left:
-            continue
-        pid_text, _, comm = left.partition(" (")
-        name = next((f for f in forwarders if comm.startswith(f)), None)
-        fields = right.split()
-        # After "comm)": state is field 3 of stat; utime and stime are fields 14 and 15.
-        if name is None or len(fields) < 13 or not pid_text.strip().isdigit():
-            continue
-        found[int(pid_text)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
-    return found
+    # utime and stime are fields 14 and 15 of stat.
+    return {int(pid): (name, (int(fields[11]) + int(fields[12])) / ticks)
+            for pid, name, fields in _forwarder_stats(lines[1:], forwarders)
+            if len(fields) >= 13 and pid.isdigit()}
 
 
 #: The forwarders' resident memory: the page size, then every process's stat line.
@@ -90,14 +93,10 @@ def parse_rss(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> dict[str, 
         return {}
     page = int(lines[0])
     found: dict[str, int] = {}
-    for line in lines[1:]:
-        left, sep, right = line.rpartition(")")
-        name = next((f for f in forwarders if left.partition(" (")[2].startswith(f)), None)
-        fields = right.split()
-        # After "comm)": rss (pages) is field 24 of stat.
-        if not sep or name is None or len(fields) < 22 or not fields[21].isdigit():
-            continue
-        found[name] = found.get(name, 0) + int(fields[21]) * page
+    for _, name, fields in _forwarder_stats(lines[1:], forwarders):
+        # rss (pages) is field 24 of stat.
+        if len(fields) >= 22 and fields[21].isdigit():
+            found[name] = found.get(name, 0) + int(fields[21]) * page
     return found
 
 

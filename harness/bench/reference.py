@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.bench.resolution import distance
 from harness.bench.stats import RatioSummary, summarize
+from harness.bench.throughput import matching
 from harness.clients.base import Client
 from harness.probes import iperf3
 from harness.results.schema import Measurement
@@ -129,11 +130,6 @@ class ReferenceCheck:
                 "setup": self.setup}
 
 
-def _ok(m: Measurement) -> bool:
-    return m.kind == "throughput" and m.round > 0 and m.value == m.value \
-        and "error" not in m.extra
-
-
 def _median(values: Iterable[Any]) -> float | None:
     found = [float(v) for v in values if isinstance(v, int | float)]
     return statistics.median(found) if found else None
@@ -158,8 +154,7 @@ def _repeat(mine: Sequence[Measurement]) -> RatioSummary | None:
 
 def check_combo(samples: Iterable[Measurement], reference: str, direction: str,
                 protocol: str) -> ReferenceCombo | None:
-    mine = [m for m in samples if _ok(m) and m.method == reference
-            and m.direction == direction and m.protocol == protocol]
+    mine = matching(samples, (reference, direction, protocol))
     if not mine:
         return None
     # With -R the client receives and the server sends: iperf3's "host" is the client.

@@ -51,7 +51,8 @@ def bench_servers(target: Target, client: Client, methods: list[Method],
     ends = Endpoints()
     with contextlib.ExitStack() as stack:
         _native_iperf3(target, stack, token, ends)
-        _host2_iperf3(client, stack, token, ends)
+        stack.enter_context(peer_server(client, HOST2_PORT,
+                                        f"/tmp/{PREFIX}{token}-host2-iperf3.pid"))
         _native_sink(target, stack, token, ends)
         port = 5201
         for method in methods:
@@ -90,15 +91,18 @@ def _native_iperf3(target: Target, stack: contextlib.ExitStack, token: str,
     ends.iperf3["native"] = NATIVE_PORT
 
 
-def _host2_iperf3(client: Client, stack: contextlib.ExitStack, token: str,
-                  ends: Endpoints) -> None:
-    """The "internet" server for outbound connections, on the client host."""
-    pidfile = f"/tmp/{PREFIX}{token}-host2-iperf3.pid"
-    stack.callback(lambda: stop_server(client.run, lambda *paths: client.run(
-        ["rm", "-f", "--", *paths], check=False), pidfile))
-    client.run(["iperf3", "-s", "-D", "-p", str(HOST2_PORT), "--pidfile", pidfile])
-    poll(lambda: client.tcp_connect(client.address, HOST2_PORT).get("connected"),
-         what=f"iperf3 server on {client.name}")
+@contextlib.contextmanager
+def peer_server(client: Client, port: int, pidfile: str) -> Iterator[None]:
+    """A plain ``iperf3 -s`` on the client host (the "internet" of outbound
+    connections), stopped on exit."""
+    client.run(["iperf3", "-s", "-D", "-p", str(port), "--pidfile", pidfile])
+    try:
+        poll(lambda: client.tcp_connect(client.address, port).get("connected"),
+             what=f"iperf3 server on {client.name}")
+        yield
+    finally:
+        stop_server(client.run, lambda *paths: client.run(["rm", "-f", "--", *paths],
+                                                          check=False), pidfile)
 
 
 def _native_sink(target: Target, stack: contextlib.ExitStack, token: str,

@@ -32,13 +32,13 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.bench import evidence
 from harness.bench.findings import SLOW
-from harness.bench.servers import PREFIX, Endpoints, stop_server
+from harness.bench.servers import PREFIX, Endpoints, peer_server
 from harness.bench.throughput import Probe, Sample
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -46,7 +46,6 @@ from harness.probes import iperf3
 from harness.results.schema import Measurement
 from harness.services import IMAGE
 from harness.targets.base import Target
-from harness.wait import poll
 
 SUMMARY = "pasta_stall"
 #: The peer's iperf3 port on host2 (below the throughput bench's 5299 range).
@@ -110,10 +109,6 @@ class Trial:
     not_run: str = ""
     errors: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "native": self.native,
-                "pasta": self.pasta, "not_run": self.not_run, "errors": self.errors}
-
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Trial:
         return cls(str(raw["id"]), str(raw.get("title", "")), list(raw.get("native") or []),
@@ -121,11 +116,16 @@ class Trial:
                    [str(e) for e in raw.get("errors") or []])
 
 
+def rates(transfers: Sequence[dict[str, Any]]) -> list[float]:
+    """The received rate of each of ``transfers`` that has one (bit/s)."""
+    return [float(t["bits_per_second"]) for t in transfers
+            if isinstance(t.get("bits_per_second"), int | float)]
+
+
 def rate(transfers: Sequence[dict[str, Any]]) -> float | None:
     """The median received rate of ``transfers`` (bit/s); None without one."""
-    rates = [t["bits_per_second"] for t in transfers
-             if isinstance(t.get("bits_per_second"), int | float)]
-    return statistics.median(rates) if rates else None
+    found = rates(transfers)
+    return statistics.median(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -136,11 +136,6 @@ class Outcome:
     #: Whether the experiment changed the outcome against the baseline; None: not known.
     changed: bool | None
     words: str
-
-
-def rates(transfers: Sequence[dict[str, Any]]) -> list[float]:
-    return [float(t["bits_per_second"]) for t in transfers
-            if isinstance(t.get("bits_per_second"), int | float)]
 
 
 def outcome(baseline: Trial, trial: Trial) -> Outcome:
@@ -206,10 +201,7 @@ class StallRecord:
     reproduction: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"trials": [t.to_dict() for t in self.trials], "peer": self.peer,
-                "port": self.port, "image": self.image, "seconds": self.seconds,
-                "passes": self.passes, "load": self.load, "capture": self.capture,
-                "reproduction": self.reproduction}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: Any) -> StallRecord | None:
@@ -242,20 +234,6 @@ def measurements(record: StallRecord) -> list[Measurement]:
 
 def load_average(target: Target) -> str:
     return " ".join(target.run(["cat", "/proc/loadavg"]).stdout.split()[:3])
-
-
-@contextlib.contextmanager
-def peer_server(client: Client, port: int = PEER_PORT) -> Iterator[None]:
-    """A plain ``iperf3 -s`` on the client host, stopped on exit."""
-    pidfile = f"/tmp/{PREFIX}stall-{port}.pid"
-    client.run(["iperf3", "-s", "-D", "-p", str(port), "--pidfile", pidfile])
-    try:
-        poll(lambda: client.tcp_connect(client.address, port).get("connected"),
-             what=f"iperf3 server on {client.name}")
-        yield
-    finally:
-        stop_server(client.run, lambda *paths: client.run(["rm", "-f", "--", *paths],
-                                                          check=False), pidfile)
 
 
 @contextlib.contextmanager
@@ -331,7 +309,7 @@ def run_experiments(target: Target, client: Client, directory: Path, *,
     baseline's container transfer (pasta --pcap)."""
     record = StallRecord([Trial(e.id, e.title) for e in experiments], client.address,
                          PEER_PORT, IMAGE, SECONDS, passes, [load_average(target)])
-    with peer_server(client):
+    with peer_server(client, PEER_PORT, f"/tmp/{PREFIX}stall-{PEER_PORT}.pid"):
         for _ in range(passes):
             for experiment, trial in zip(experiments, record.trials, strict=True):
                 if not trial.not_run:

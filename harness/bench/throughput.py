@@ -314,13 +314,16 @@ class Ratio:
         return self.record().to_dict()
 
 
-def _ok(m: Measurement, kind: str = "throughput") -> bool:
+def usable(m: Measurement, kind: str = "throughput") -> bool:
+    """Whether ``m`` is a measurement of ``kind`` in a round (not the warm-up), with a
+    value and no error."""
     return m.kind == kind and m.round > 0 and m.value == m.value and "error" not in m.extra
 
 
-def _matching(samples: Iterable[Measurement], key: tuple[str, str, str],
-              kind: str = "throughput") -> list[Measurement]:
-    return [m for m in samples if _ok(m, kind) and (m.method, m.direction, m.protocol) == key]
+def matching(samples: Iterable[Measurement], key: tuple[str, str, str],
+             kind: str = "throughput") -> list[Measurement]:
+    """The usable measurements of ``key`` (method, direction, protocol)."""
+    return [m for m in samples if usable(m, kind) and (m.method, m.direction, m.protocol) == key]
 
 
 def by_round(samples: Iterable[Measurement], method: str, direction: str,
@@ -330,7 +333,7 @@ def by_round(samples: Iterable[Measurement], method: str, direction: str,
     """The value of each round; the median where a round measured it more than once
     (references are, see :mod:`harness.bench.schedule`)."""
     values: dict[int, list[float]] = {}
-    for m in _matching(samples, (method, direction, protocol), kind):
+    for m in matching(samples, (method, direction, protocol), kind):
         if (v := value(m)) is not None:
             values.setdefault(m.round, []).append(v)
     return {r: statistics.median(v) for r, v in values.items()}
@@ -349,10 +352,10 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
         summary = summarize(values, reference)
         if summary is None:
             continue
-        mine = _matching(samples, probe.key, kind)
+        mine = matching(samples, probe.key, kind)
         cpu = [v for m in mine if (v := m.extra.get("forwarder_cpu_seconds_per_gb")) is not None]
         flags = [m.extra["saturated"] for m in mine if "saturated" in m.extra]
-        refs = [m.extra["saturated"] for m in _matching(
+        refs = [m.extra["saturated"] for m in matching(
             samples, (probe.reference, probe.direction, probe.protocol), kind)
             if "saturated" in m.extra]
         found.append(Ratio(probe.method, probe.direction, probe.protocol, probe.reference,
