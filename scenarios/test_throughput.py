@@ -26,7 +26,6 @@ import pytest
 
 from harness import network_settings
 from harness.bench import decide, evidence, machine, reference, verdict
-from harness.bench.findings import detect
 from harness.bench.progress import BenchProgress, Report, finished, silent, starting
 from harness.bench.resolution import AA_METHOD, resolution
 from harness.bench.schedule import Settings, run_rounds
@@ -40,6 +39,7 @@ from harness.bench.throughput import (
     Probe,
     Ratio,
     costs,
+    detect,
     plan,
     ratios,
     variant_ratios,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness.bench.findings import SLOW, Finding, detect
+from harness.bench.findings import SLOW, Finding
 from harness.bench.stats import RatioSummary
 from harness.bench.summary import PerformanceSummary
-from harness.bench.throughput import Ratio
+from harness.bench.throughput import Ratio, detect
 from harness.markup import to_html, to_markdown
 from harness.reports import findings as report
 from harness.reports.markdown import render as markdown

@@ -1,7 +1,8 @@
 """Findings beyond the guide: throughput ratios a reader must not miss.
 
-A ratio is a finding when its median is below :data:`SLOW` of native, or when its
-rounds split into two states (:func:`harness.bench.stats.split_rounds`). Each finding
+A ratio is a finding (:func:`harness.bench.throughput.detect`) when its median is below
+:data:`SLOW` of native, or when its rounds split into two states
+(:func:`harness.bench.stats.split_rounds`). Each finding
 carries the evidence gathered while the lab still runs (:mod:`harness.bench.evidence`).
 The run record keeps them as ``summaries["performance"]["findings"]``, a list of
 :meth:`Finding.as_dict`; reports read them back with :meth:`Finding.from_dict`.
@@ -9,11 +10,8 @@ The run record keeps them as ``summaries["performance"]["findings"]``, a list of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from harness.bench.stats import RatioSummary
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 #: A ratio to native below this is a finding.
 SLOW = 0.1
@@ -27,6 +25,15 @@ DIRECTION_WORDS = {
 }
 
 Split = tuple[tuple[float, float], tuple[float, float]]
+
+
+def split_of(raw: Any) -> Split | None:
+    """A recorded ``split`` (two ``[low, high]`` pairs); None for anything else."""
+    try:
+        (a, b), (c, d) = raw
+        return (float(a), float(b)), (float(c), float(d))
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,7 @@ class Finding:
         return (f"{self.method}, {self.combo} ({what}): " + "; ".join(parts))
 
     def with_evidence(self, evidence: dict[str, Any]) -> Finding:
-        return Finding(self.method, self.direction, self.protocol, self.median, self.low,
-                       self.high, self.rounds, self.kinds, self.split, self.reference,
-                       evidence)
+        return replace(self, evidence=evidence)
 
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "direction": self.direction,
@@ -84,13 +89,10 @@ class Finding:
     def from_dict(cls, raw: Any) -> Finding | None:
         """A finding from the run record; None for an entry that cannot be read."""
         try:
-            split = raw.get("split")
-            (a, b), (c, d) = split if split else ((0, 0), (0, 0))
             return cls(str(raw["method"]), str(raw["direction"]), str(raw["protocol"]),
                        float(raw["median"]), float(raw["low"]), float(raw["high"]),
                        int(raw["rounds"]), tuple(str(k) for k in raw["kinds"]),
-                       ((float(a), float(b)), (float(c), float(d))) if split else None,
-                       str(raw.get("reference", "native")),
+                       split_of(raw.get("split")), str(raw.get("reference", "native")),
                        raw["evidence"] if isinstance(raw.get("evidence"), dict) else {})
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
@@ -103,30 +105,3 @@ def _ratio(value: float) -> str:
 def _range(a: float, b: float) -> str:
     return _ratio(a) if a == b else f"{_ratio(a)} to {_ratio(b)}"
 
-
-class Observed(Protocol):
-    """One ratio as :func:`detect` needs it (:class:`harness.bench.throughput.Ratio`)."""
-
-    @property
-    def method(self) -> str: ...
-    @property
-    def direction(self) -> str: ...
-    @property
-    def protocol(self) -> str: ...
-    @property
-    def reference(self) -> str: ...
-    @property
-    def summary(self) -> RatioSummary: ...
-
-
-def detect(ratios: Iterable[Observed], slow: float = SLOW) -> list[Finding]:
-    """The findings among ``ratios``, slowest first (evidence still empty)."""
-    found = []
-    for r in ratios:
-        s = r.summary
-        kinds = tuple(k for k, hit in (("slow", s.median < slow),
-                                       ("split", s.split is not None)) if hit)
-        if kinds:
-            found.append(Finding(r.method, r.direction, r.protocol, s.median, s.low, s.high,
-                                 s.rounds, kinds, s.split, r.reference))
-    return sorted(found, key=lambda f: f.median)

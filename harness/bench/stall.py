@@ -43,6 +43,7 @@ from harness.bench.throughput import Probe, Sample
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.probes import iperf3
+from harness.probes.netconf import sysctl_set
 from harness.results.schema import Measurement
 from harness.services import IMAGE
 from harness.targets.base import Target
@@ -236,18 +237,6 @@ def load_average(target: Target) -> str:
     return " ".join(target.run(["cat", "/proc/loadavg"]).stdout.split()[:3])
 
 
-@contextlib.contextmanager
-def _host1_sysctls(target: Target, settings: Sequence[tuple[str, str]]) -> Iterator[None]:
-    before = [(key, target.sysctl(key)) for key, _ in settings]
-    try:
-        for key, value in settings:
-            target.set_sysctl(key, value)
-        yield
-    finally:
-        for key, value in before:
-            target.set_sysctl(key, value)
-
-
 def _peer_device(client: Client) -> str:
     done = client.run(["ip", "-o", "-4", "addr", "show"])
     for line in done.stdout.splitlines():
@@ -286,17 +275,19 @@ def _transfer(run: Callable[..., Any], argv: list[str]) -> dict[str, Any]:
 
 def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial) -> None:
     argv = iperf3.client_argv(client.address, PEER_PORT, SECONDS)
-    with _peer_qdisc(client, experiment.peer_qdisc) as refused:
+    with _peer_qdisc(client, experiment.peer_qdisc) as refused, \
+            contextlib.ExitStack() as host1:
         if refused:
             trial.not_run = refused
             return
-        with _host1_sysctls(target, experiment.host1_sysctls):
-            if experiment.native:
-                trial.native.append(_transfer(target.run, argv))
-            trial.pasta.append(_transfer(
-                lambda a, **kw: target.podman(*a, **kw),
-                ["run", "--rm", f"--network={experiment.network}",
-                 *experiment.container_options, IMAGE, *argv]))
+        for key, value in experiment.host1_sysctls:
+            host1.enter_context(sysctl_set(target, key, value))
+        if experiment.native:
+            trial.native.append(_transfer(target.run, argv))
+        trial.pasta.append(_transfer(
+            lambda a, **kw: target.podman(*a, **kw),
+            ["run", "--rm", f"--network={experiment.network}",
+             *experiment.container_options, IMAGE, *argv]))
     for found in (*trial.native[-1:], *trial.pasta[-1:]):
         if "error" in found:
             trial.errors.append(found["error"])
@@ -362,13 +353,9 @@ def judge_reproduction(output: str) -> Reproduction:
     control = native >= FULL_SPEED
     ratio = pasta / native if native else float("inf")
     reproduced = control and ratio < SLOW
+    words = (f"{'' if reproduced else 'not '}reproduced: the container ran at {ratio:.3g} "
+             f"of native ({pasta / 1e6:.3g} against {native / 1e6:.3g} Mbit/s)")
     if not control:
         words = (f"the control failed: the native transfer ran at {native / 1e6:.3g} Mbit/s, "
                  f"below {FULL_SPEED / 1e6:.0f} Mbit/s")
-    elif not reproduced:
-        words = (f"not reproduced: the container ran at {ratio:.3g} of native "
-                 f"({pasta / 1e6:.3g} against {native / 1e6:.3g} Mbit/s)")
-    else:
-        words = (f"reproduced: the container ran at {ratio:.3g} of native "
-                 f"({pasta / 1e6:.3g} against {native / 1e6:.3g} Mbit/s)")
     return Reproduction(native, pasta, reproduced, control, words)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -93,18 +94,34 @@ def summarize(values: Mapping[int, float], reference: Mapping[int, float], *,
     return RatioSummary(float(np.median(ratios)), low, high, len(ratios), tuple(ratios))
 
 
+def number(value: Any) -> float | None:
+    """``value`` as a float; None for anything that is not a number, or NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value)
+
+
 @dataclass(frozen=True)
 class Interval:
-    """The median of values (not ratios) and its bootstrap interval."""
+    """A median over rounds (of values, or of ratios) and its 95% bootstrap interval."""
 
     median: float
     low: float
     high: float
-    rounds: int
+    rounds: int = 0
 
-    def as_dict(self) -> dict[str, object]:
-        return {"median": self.median, "low": self.low, "high": self.high,
-                "rounds": self.rounds}
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Interval | None:
+        """None when ``raw`` is not an interval."""
+        if not isinstance(raw, dict) or (median := number(raw.get("median"))) is None:
+            return None
+        low, high, rounds = number(raw.get("low")), number(raw.get("high")), number(
+            raw.get("rounds"))
+        return cls(median, median if low is None else low, median if high is None else high,
+                   0 if rounds is None else int(rounds))
 
 
 def interval(values: Iterable[float], *, level: float = LEVEL, seed: int = 0

@@ -13,51 +13,18 @@ Readers never fail on an entry they cannot read: it is left out (:meth:`from_dic
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.bench.findings import Finding, Split
-from harness.bench.stats import split_rounds
+from harness.bench.findings import Finding, Split, split_of
+from harness.bench.stats import Interval, number, split_rounds
 from harness.results.schema import Run
 
 KEY = "performance"
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None  # not a number, or NaN
-    return float(value)
-
-
-def _split(raw: Any) -> Split | None:
-    try:
-        (a, b), (c, d) = raw
-        return (float(a), float(b)), (float(c), float(d))
-    except (TypeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True)
-class PerfInterval:
-    """A median over rounds and its 95% bootstrap interval."""
-
-    median: float
-    low: float
-    high: float
-    rounds: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"median": self.median, "low": self.low, "high": self.high,
-                "rounds": self.rounds}
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> PerfInterval | None:
-        """None when ``raw`` is not an interval."""
-        if not isinstance(raw, dict) or (median := _num(raw.get("median"))) is None:
-            return None
-        low, high, rounds = _num(raw.get("low")), _num(raw.get("high")), _num(raw.get("rounds"))
-        return cls(median, median if low is None else low, median if high is None else high,
-                   0 if rounds is None else int(rounds))
+#: ``costs[]``' intervals (:class:`harness.bench.stats.Interval`).
+PerfInterval = Interval
 
 
 @dataclass(frozen=True)
@@ -74,18 +41,17 @@ class PerfResolution:
     cpu: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "per_combo": dict(self.per_combo), "method": self.method,
-                "reference": self.reference, "cpu": self.cpu}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: Any) -> PerfResolution | None:
-        if not isinstance(raw, dict) or (value := _num(raw.get("value"))) is None:
+        if not isinstance(raw, dict) or (value := number(raw.get("value"))) is None:
             return None
         combos = raw.get("per_combo")
-        per_combo = {str(k): v for k, x in combos.items() if (v := _num(x)) is not None} \
+        per_combo = {str(k): v for k, x in combos.items() if (v := number(x)) is not None} \
             if isinstance(combos, dict) else {}
         return cls(value, per_combo, str(raw.get("method", "host")),
-                   str(raw.get("reference", "native")), _num(raw.get("cpu")))
+                   str(raw.get("reference", "native")), number(raw.get("cpu")))
 
 
 @dataclass(frozen=True)
@@ -171,21 +137,21 @@ class PerfRatio:
         """None for an entry without a method or a median. A record written before
         ``split`` was gets it from its per-round ratios."""
         if not isinstance(raw, dict) or not isinstance(method := raw.get("method"), str) \
-                or (median := _num(raw.get("median"))) is None:
+                or (median := number(raw.get("median"))) is None:
             return None
-        low, high = _num(raw.get("low")), _num(raw.get("high"))
+        low, high = number(raw.get("low")), number(raw.get("high"))
         per_round = raw.get("ratios")
-        ratios = tuple(v for r in per_round if (v := _num(r)) is not None) \
+        ratios = tuple(v for r in per_round if (v := number(r)) is not None) \
             if isinstance(per_round, list) else ()
-        better, rounds = raw.get("higher_is_better"), _num(raw.get("rounds"))
+        better, rounds = raw.get("higher_is_better"), number(raw.get("rounds"))
         return cls(method, str(raw.get("direction", "")), str(raw.get("protocol", "")), median,
                    median if low is None else min(low, median),
                    median if high is None else max(high, median),
                    str(raw.get("kind", "throughput")), str(raw.get("reference", "")),
                    None if rounds is None else int(rounds), ratios,
-                   _split(raw.get("split")) or split_rounds(ratios),
-                   _num(raw.get("forwarder_cpu_seconds_per_gb")),
-                   _num(raw.get("saturated_share")), better if isinstance(better, bool) else None)
+                   split_of(raw.get("split")) or split_rounds(ratios),
+                   number(raw.get("forwarder_cpu_seconds_per_gb")),
+                   number(raw.get("saturated_share")), better if isinstance(better, bool) else None)
 
 
 #: Records of the run's measurement kept as written (plain JSON objects).

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench import capacity, procstat
+from harness.bench.findings import SLOW, Finding
 from harness.bench.servers import Endpoints
 from harness.bench.stats import Interval, RatioSummary, interval, summarize
-from harness.bench.summary import PerfCost, PerfInterval, PerfRatio
+from harness.bench.summary import PerfCost, PerfRatio
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.probes import iperf3
@@ -364,6 +365,19 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
     return found
 
 
+def detect(found: Iterable[Ratio], slow: float = SLOW) -> list[Finding]:
+    """The findings among the ratios ``found``, slowest first (evidence still empty)."""
+    findings = []
+    for r in found:
+        s = r.summary
+        kinds = tuple(k for k, hit in (("slow", s.median < slow),
+                                       ("split", s.split is not None)) if hit)
+        if kinds:
+            findings.append(Finding(r.method, r.direction, r.protocol, s.median, s.low,
+                                    s.high, s.rounds, kinds, s.split, r.reference))
+    return sorted(findings, key=lambda f: f.median)
+
+
 def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
                    combos: Iterable[tuple[str, str]]) -> dict[str, RatioSummary]:
     """variant / baseline per round, for each (direction, protocol)."""
@@ -394,13 +408,13 @@ class Cost:
         return f"{self.direction}/{self.protocol}"
 
     def record(self) -> PerfCost:
-        return PerfCost(self.method, self.direction, self.protocol, _interval(self.forwarder),
-                        _interval(self.lab), _interval(self.lab_ratio))
+        return PerfCost(self.method, self.direction, self.protocol, self.forwarder, self.lab,
+                        _interval(self.lab_ratio))
 
 
-def _interval(found: Interval | RatioSummary | None) -> PerfInterval | None:
-    return None if found is None else PerfInterval(found.median, found.low, found.high,
-                                                   found.rounds)
+def _interval(found: RatioSummary | None) -> Interval | None:
+    return None if found is None else Interval(found.median, found.low, found.high,
+                                               found.rounds)
 
 
 def extra_value(name: str) -> Callable[[Measurement], float | None]:
