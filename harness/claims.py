@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.guide.revisions import Revision
+from harness.guide.revisions import Revision, selected
 from harness.versions import Condition, Version
 
 GUIDE = "podman-networking-docs"
@@ -91,10 +91,10 @@ class Claim:
     def wording_in(self, revision: Revision) -> Claim | None:
         """The claim as ``revision`` words it, or None when no wording occurs in it."""
         base = self.origin or self
-        if base.beyond_guide or self._anchored(base.quote, base.anchor, revision):
+        if base.beyond_guide or base.line_in(revision) is not None:
             return base
         return next((worded for worded in base.all_wordings()[1:]
-                     if self._anchored(worded.quote, worded.anchor, revision)), None)
+                     if worded.line_in(revision) is not None), None)
 
     def all_wordings(self) -> tuple[Claim, ...]:
         """The claim in each of its wordings, the seed's first."""
@@ -108,12 +108,6 @@ class Claim:
         """The quote of each wording, the seed's first."""
         base = self.origin or self
         return (base.quote, *(str(w["quote"]) for w in base.wordings))
-
-    @staticmethod
-    def _anchored(quote: str, anchor: str, revision: Revision) -> bool:
-        if not quote:
-            return anchor in revision.headings
-        return revision.line_in_section(quote, anchor) is not None
 
     def line_in(self, revision: Revision) -> int | None:
         """The line of ``revision`` where this wording's statement is."""
@@ -145,6 +139,9 @@ _KNOWN_KEYS = {
     "column", "protocols", "conditions", "notes", "unchecked", "weak", "beyond_guide", "source",
     "quote", "wording",
 }
+#: Keys whose value the claim keeps as written (the others are read by :func:`_claim`).
+_AS_WRITTEN = ("id", "section", "statement", "property", "expected", "method", "table",
+               "column", "notes")
 #: Keys every claim has; a claim beyond the guide cites ``source`` instead of an anchor.
 _REQUIRED = {"id", "section", "anchor", "statement", "property", "expected"}
 _REQUIRED_BEYOND = _REQUIRED - {"anchor"} | {"source"}
@@ -249,13 +246,10 @@ def _claim(entry: dict[str, Any], path: Path) -> Claim:
         raise UsageError(f"claim {entry['id']} in {path}: each [[claim.wording]] needs a "
                          "quote (and keeps the claim's id)")
     return Claim(
-        id=entry["id"], section=entry["section"], anchor=entry.get("anchor", ""),
-        statement=entry["statement"], property=entry["property"],
-        expected=entry["expected"], method=entry.get("method"),
-        table=entry.get("table"), column=entry.get("column"),
+        **{key: entry[key] for key in _AS_WRITTEN if key in entry},
+        anchor=entry.get("anchor", ""),
         protocols=tuple(entry.get("protocols", ())),
         conditions=tuple(Condition.parse(c) for c in entry.get("conditions", ())),
-        notes=entry.get("notes", ""),
         unchecked=_reason(entry, "unchecked", path),
         weak=_reason(entry, "weak", path),
         beyond_guide=beyond,
@@ -295,16 +289,10 @@ def _shipped() -> Registry:
 
 def load_default(revision: Revision | None = None) -> Registry:
     """The registry as ``revision`` words it (default: the revision this process judges,
-    :func:`harness.guide.revisions.selected`)."""
-    from harness.guide.revisions import selected
-
-    chosen = revision or selected()
-    key = (chosen.commit, chosen.source, len(chosen.text))
-    if key not in _WORDED:
-        _WORDED[key] = _shipped().for_revision(chosen)
-    return _WORDED[key]
+    :func:`harness.guide.revisions.selected`), made once per process per revision."""
+    return _worded(revision or selected())
 
 
-#: The shipped registry as each revision words it, made once per process (by commit, or
-#: by the file a revision was read from).
-_WORDED: dict[tuple[str, str, int], Registry] = {}
+@functools.cache
+def _worded(revision: Revision) -> Registry:
+    return _shipped().for_revision(revision)

@@ -229,10 +229,10 @@ class _Reader:
         self.in_heading = False
 
     def run(self, tokens: Sequence[Token]) -> list[Example]:
-        for i, token in enumerate(tokens):
+        for token in tokens:
             handler = getattr(self, f"on_{token.type}", None)
             if handler is not None:
-                handler(token, tokens[i + 1] if i + 1 < len(tokens) else None)
+                handler(token)
         self.close_section()
         return self.examples
 
@@ -255,28 +255,24 @@ class _Reader:
                 self.examples.append(example)
         self.section = None
 
-    def on_heading_open(self, token: Token, nxt: Token | None) -> None:
+    def on_heading_open(self, token: Token) -> None:
         self.close_section()
         line = self.line_of(token)
-        heading = self.lines[line - 1].lstrip("#").strip()
-        self.section = _Section(anchor(heading, self.anchors), heading, line)
+        self.section = _Section("", self.lines[line - 1].lstrip("#").strip(), line)
         self.lead_in = None
         self.prose_step = None
         self.last_top_paragraph = ""
         self.in_heading = True
-
-    def on_heading_close(self, token: Token, nxt: Token | None) -> None:
-        self.in_heading = False
 
     def on_heading_inline(self, token: Token) -> None:
         """GitHub's anchor comes from the heading as rendered (no emphasis markers)."""
         assert self.section is not None
         plain = "".join(c.content for c in token.children or []
                         if c.type in ("text", "code_inline"))
-        self.anchors[self.section.id] -= 1
         self.section.id = anchor(plain, self.anchors)
+        self.in_heading = False
 
-    def on_ordered_list_open(self, token: Token, nxt: Token | None) -> None:
+    def on_ordered_list_open(self, token: Token) -> None:
         if self.ordered_depth() == 0 and self.section is not None:
             self.section.procedures.append(
                 _ProcedureBuilder(self.last_top_paragraph, self.line_of(token), True))
@@ -284,18 +280,18 @@ class _Reader:
         self.lists.append((True, None))
         self.numbers.append(int(token.attrs.get("start", 1) or 1))
 
-    def on_bullet_list_open(self, token: Token, nxt: Token | None) -> None:
+    def on_bullet_list_open(self, token: Token) -> None:
         self.lists.append((False, None))
 
-    def on_ordered_list_close(self, token: Token, nxt: Token | None) -> None:
+    def on_ordered_list_close(self, token: Token) -> None:
         self.lists.pop()
         self.numbers.pop()
         self.lead_in = None
 
-    def on_bullet_list_close(self, token: Token, nxt: Token | None) -> None:
+    def on_bullet_list_close(self, token: Token) -> None:
         self.lists.pop()
 
-    def on_list_item_open(self, token: Token, nxt: Token | None) -> None:
+    def on_list_item_open(self, token: Token) -> None:
         ordered, _ = self.lists[-1]
         if not ordered or self.section is None:
             return
@@ -308,7 +304,7 @@ class _Reader:
         self.section.procedures[-1].steps.append(step)
         self.lead_in = None
 
-    def on_inline(self, token: Token, nxt: Token | None) -> None:
+    def on_inline(self, token: Token) -> None:
         if self.section is not None and self.in_heading:
             self.on_heading_inline(token)
             return
@@ -342,7 +338,7 @@ class _Reader:
             section.based_on = next((h for h in _links(token) if h.startswith("#")), None)
         section.replaces += re.findall(rules.REPLACES_STEP, prose.text)
 
-    def on_fence(self, token: Token, nxt: Token | None) -> None:
+    def on_fence(self, token: Token) -> None:
         section = self.section
         if section is None or token.map is None:
             return

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import PodnetError
-from harness.examples.structure import OUTCOME_OF_RESULT, PREREQUISITE, RESULTS
+from harness.examples.structure import OUTCOME_OF_RESULT, PREREQUISITE
 from harness.markup import (
     Block,
     Cell,
@@ -54,7 +54,6 @@ class ExampleLine:
     lines: tuple[int, int]
     result: str
     detail: str
-    substitutions: tuple[str, ...]
     prerequisites: tuple[str, ...]
 
 
@@ -114,13 +113,13 @@ def _started(result: ClaimResult) -> tuple[str, ...]:
 
 def example_lines(run: Run) -> list[ExampleLine]:
     return [ExampleLine(r.claim_id[len(PREFIX):], r.section, _lines(r), str(r.observed),
-                        _detail(r), _strings(r.evidence.get("substitutions")), _started(r))
+                        _detail(r), _started(r))
             for r in guide_example_results(run)]
 
 
 def counts(run: Run) -> dict[str, int]:
     found = [str(r.observed) for r in guide_example_results(run)]
-    return {result: found.count(result) for result in RESULTS}
+    return {result: found.count(result) for result in OUTCOME_OF_RESULT}
 
 
 def correction(stderr: str, command: str) -> str:

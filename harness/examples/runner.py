@@ -6,7 +6,6 @@ guide shows compared with the observed one."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 import shlex
 from collections.abc import Iterator
@@ -100,7 +99,7 @@ class ActionOutcome:
 @dataclass(frozen=True)
 class ExampleOutcome:
     example: str
-    #: One of :data:`harness.examples.structure.RESULTS`.
+    #: One of :data:`harness.examples.structure.OUTCOME_OF_RESULT`.
     result: str
     #: One line: the failing step and command, the differing output, or why not run.
     detail: str
@@ -281,9 +280,9 @@ class _Example:
         listens (at most :data:`SERVER_READY` s; the next step shows what it finds)."""
         user = self.user(action.user)
         for container in CONTAINER_ID.findall(done.stdout):
-            script = shell.settled(container)
+            script = ["bash", "-c", shell.settled(container)]
             with contextlib.suppress(NotReady):
-                poll(functools.partial(_succeeds, user, script),
+                poll(lambda: user.run(script, check=False).ok,  # noqa: B023 (called at once)
                      what=f"container {container[:12]} to listen", timeout=SERVER_READY)
 
     def until_shown(self, action: Action, done: Completed) -> Completed:
@@ -320,6 +319,15 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
     prerequisites = tuple(s for s in plan.substitutions if s.startswith(PREREQUISITE))
     substitutions = tuple(dict.fromkeys(substitutions + prerequisites))
     outcomes: list[ActionOutcome] = []
+
+    def ended(result: str, detail: str) -> ExampleOutcome:
+        return ExampleOutcome(plan.example, result, detail, substitutions, tuple(outcomes),
+                              prerequisites)
+
+    def failed(action: Action, said: str) -> ExampleOutcome:
+        return ended("failed", f"line {action.line} (step {action.step or '-'}): "
+                               f"{_first_line(action)!r}{said}")
+
     running = _Example(host, client, plan)
     try:
         running.user("")
@@ -338,10 +346,7 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                 said = f"no answer within {exc.timeout:g} s"
                 outcomes.append(ActionOutcome(action.line, action.step, action.host,
                                               action.kind, None, said, command=_shown(action)))
-                return ExampleOutcome(
-                    plan.example, "failed", f"line {action.line} (step {action.step or '-'}): "
-                    f"{_first_line(action)!r}: {said}", substitutions, tuple(outcomes),
-                    prerequisites)
+                return failed(action, f": {said}")
             if action.starts_server and done.ok:
                 running.until_settled(action, done)
             diff = ""
@@ -354,31 +359,19 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                                           done.returncode, done.stderr.strip()[-2000:],
                                           observed, diff, _shown(action), expected_failure))
             if not ok:
-                return ExampleOutcome(
-                    plan.example, "failed",
-                    f"line {action.line} (step {action.step or '-'}): {_first_line(action)!r} exited "
-                    f"{done.returncode}: {_last_line(done.stderr)}", substitutions,
-                    tuple(outcomes), prerequisites)
+                return failed(action, f" exited {done.returncode}: {_last_line(done.stderr)}")
     finally:
         running.close()
     differing = [o for o in outcomes if o.diff]
     if differing:
         lines = ", ".join(str(o.line) for o in differing)
-        return ExampleOutcome(plan.example, "output differs",
-                              f"the output at line(s) {lines} differs from the guide's",
-                              substitutions, tuple(outcomes), prerequisites)
-    result = "ran with substitutions" if substitutions else "ran as written"
-    return ExampleOutcome(plan.example, result, "", substitutions, tuple(outcomes),
-                          prerequisites)
+        return ended("output differs", f"the output at line(s) {lines} differs from the guide's")
+    return ended("ran with substitutions" if substitutions else "ran as written", "")
 
 
 def bound(action: Action) -> float:
     """The most ``action`` may take: :data:`PROBE_BOUND` if it connects over the network."""
     return PROBE_BOUND if action.probe else STEP_BOUND
-
-
-def _succeeds(user: ws.HostUser, script: str) -> bool:
-    return user.run(["bash", "-c", script], check=False).ok
 
 
 def _shows(action: Action, done: Completed) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-#: What running an example can come to, in the order a report counts them.
-RESULTS = ("ran as written", "ran with substitutions", "failed", "output differs", "not run")
-#: The claim-like result's outcome for each of :data:`RESULTS`.
+#: What running an example can come to, in the order a report counts them, and the
+#: claim-like result's outcome for each.
 OUTCOME_OF_RESULT = {"ran as written": "passed", "ran with substitutions": "passed",
                      "failed": "failed", "output differs": "failed", "not run": "skipped"}
 #: How a plan's substitutions name what the runner starts before an example's steps.

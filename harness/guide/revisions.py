@@ -258,22 +258,14 @@ def resolve(spec: str | None) -> Revision:
                      f"(YYYY-MM-DD) or the path of a README.md; known revisions: {names()}")
 
 
-def from_record(record: dict[str, Any] | None) -> Revision | None:
-    """The revision a run record names, when podnet ships it (None: an unknown file, or
-    a record without one)."""
-    if not record or not record.get("commit"):
-        return None
-    found = [r for r in known() if r.commit == record["commit"]]
-    return found[0] if found else None
-
-
 def judged(record: dict[str, Any] | None) -> Revision:
     """The revision a run judged, from its record: a run recorded before runs named
     their revision judged the seed; a file podnet does not know, the newest (its text was
     not kept: the results carry their lines and what was not in it)."""
     if not record:
         return seed()
-    return from_record(record) or newest()
+    commit = record.get("commit")
+    return next((r for r in known() if commit and r.commit == commit), newest())
 
 
 def record_label(record: dict[str, Any] | None) -> str:
@@ -281,9 +273,8 @@ def record_label(record: dict[str, Any] | None) -> str:
     recorded before podnet knew revisions judged the seed, the only one it shipped."""
     if not record:
         return f"{seed().label} (recorded before runs named their revision)"
-    if record.get("commit"):
-        return f"{str(record['commit'])[:7]} ({record.get('date', '')})"
-    return f"file {record.get('source', '?')}"
+    return Revision("", str(record.get("commit") or ""), str(record.get("date", "")),
+                    source=str(record.get("source", "?"))).label
 
 
 def records_label(records: list[dict[str, Any] | None]) -> str:
