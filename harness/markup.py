@@ -49,8 +49,13 @@ def html_table(header: Sequence[str] | str, rows: Iterable[Sequence[str] | str],
         f"<td>{c if raw else html_escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     if sections:
         head, body = f"<thead>{head}</thead>", f"<tbody>{body}</tbody>"
-    attrs = f' class="{cls}"' if cls else ""
-    return f"<table{attrs}>{head}{body}</table>"
+    return f"<table{_attrs(cls=cls)}>{head}{body}</table>"
+
+
+def _attrs(**values: object) -> str:
+    """HTML attributes, escaped, those without a value left out (``cls`` is ``class``)."""
+    return "".join(f' {"class" if name == "cls" else name}="{html_escape(str(value))}"'
+                   for name, value in values.items() if value)
 
 
 # --- one document, two languages ------------------------------------------------------
@@ -64,7 +69,7 @@ class Code:
 
 @dataclass(frozen=True)
 class Strong:
-    text: str
+    text: Inline
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,23 @@ class Break:
     """A line break in a table cell: `` · `` in Markdown."""
 
 
-Inline = str | Code | Strong | Small | Details | Ref | Break | tuple["Inline", ...]
+@dataclass(frozen=True)
+class Link:
+    """A link to ``href``; the text alone without one."""
+
+    text: Inline
+    href: str | None
+
+
+@dataclass(frozen=True)
+class Span:
+    """Text of an HTML class (``<span>``); as it is in Markdown."""
+
+    text: Inline
+    cls: str
+
+
+Inline = str | Code | Strong | Small | Details | Ref | Break | Link | Span | tuple["Inline", ...]
 
 
 def md_text(text: Inline) -> str:
@@ -103,7 +124,7 @@ def md_text(text: Inline) -> str:
     if isinstance(text, Code):
         return f"`{text.text}`"
     if isinstance(text, Strong):
-        return f"**{text.text}**"
+        return f"**{md_text(text.text)}**"
     if isinstance(text, Small):
         return f"<sub>{md_text(text.content)}</sub>"
     if isinstance(text, Details):
@@ -112,6 +133,10 @@ def md_text(text: Inline) -> str:
         return f"[^{text.number}]"
     if isinstance(text, Break):
         return " · "
+    if isinstance(text, Link):
+        return f"[{md_text(text.text)}]({text.href})" if text.href else md_text(text.text)
+    if isinstance(text, Span):
+        return md_text(text.text)
     return "".join(md_text(part) for part in text)
 
 
@@ -121,7 +146,7 @@ def html_text(text: Inline) -> str:
     if isinstance(text, Code):
         return f"<code>{html_escape(text.text)}</code>"
     if isinstance(text, Strong):
-        return f"<strong>{html_escape(text.text)}</strong>"
+        return f"<strong>{html_text(text.text)}</strong>"
     if isinstance(text, Small):
         return f"<small>{html_text(text.content)}</small>"
     if isinstance(text, Details):
@@ -131,6 +156,11 @@ def html_text(text: Inline) -> str:
         return f'<sup><a href="#note-{text.number}">[{text.number}]</a></sup>'
     if isinstance(text, Break):
         return "<br>"
+    if isinstance(text, Link):
+        return (f"<a{_attrs(href=text.href)}>{html_text(text.text)}</a>" if text.href
+                else html_text(text.text))
+    if isinstance(text, Span):
+        return f"<span{_attrs(cls=text.cls)}>{html_text(text.text)}</span>"
     return "".join(html_text(part) for part in text)
 
 
@@ -163,6 +193,8 @@ class Items:
     """A list; its items' Markdown escaped (:func:`md_escape`)."""
 
     items: Sequence[Inline | Item]
+    #: The HTML list's class.
+    cls: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +213,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """Text as it is, different in each language (nothing where it is empty)."""
+
+    markdown: str = ""
+    html: str = ""
+
+
+@dataclass(frozen=True)
 class Notes:
     """Footnotes by number (:class:`Ref` points to them)."""
 
@@ -194,24 +234,29 @@ class Cell:
     cls: str = ""
     #: A row's heading (``<th>`` in HTML).
     header: bool = False
+    #: HTML only: a heading (``<th>``) of its ``row`` or ``col``; columns it spans.
+    scope: str = ""
+    span: int = 1
 
 
 @dataclass(frozen=True)
 class Row:
     cells: Sequence[Inline | Cell]
-    #: The HTML row's id.
-    id: str
+    #: The HTML row's id and class.
+    id: str = ""
+    cls: str = ""
 
 
 @dataclass(frozen=True)
 class Grid:
     """A table; ``right``: columns aligned right in Markdown."""
 
-    header: Sequence[str]
+    header: Sequence[str | Cell]
     rows: Sequence[Sequence[Inline | Cell] | Row]
     right: Sequence[int] = ()
-    #: HTML only: in ``<thead>`` and ``<tbody>``.
+    #: HTML only: in ``<thead>`` and ``<tbody>``; the table's class.
     sections: bool = False
+    cls: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,7 +267,7 @@ class Group:
     cls: str
 
 
-Block = Heading | Para | Items | Pre | Source | Notes | Grid | Group
+Block = Heading | Para | Items | Pre | Source | Raw | Notes | Grid | Group
 
 
 def _cells(row: Sequence[Inline | Cell] | Row) -> Sequence[Inline | Cell]:
@@ -251,11 +296,16 @@ def to_markdown(blocks: Iterable[Block]) -> list[str]:
             lines += [fence + block.info, *block.text.rstrip("\n").split("\n"), fence]
         elif isinstance(block, Source):
             lines += block.text.split("\n")
+        elif isinstance(block, Raw):
+            if not block.markdown:
+                continue
+            lines += block.markdown.split("\n")
         elif isinstance(block, Notes):
             lines += [f"[^{n}]: {md_escape(text)}" for n, text in block.notes]
         else:
-            lines += markdown_table(block.header, [[md_text(_cell(c).text) for c in _cells(row)]
-                                                   for row in block.rows], right=block.right)
+            lines += markdown_table([md_text(_cell(h).text) for h in block.header],
+                                    [[md_text(_cell(c).text) for c in _cells(row)]
+                                     for row in block.rows], right=block.right)
         lines.append("")
     return lines
 
@@ -276,15 +326,16 @@ def to_html(blocks: Iterable[Block]) -> str:
     out = []
     for block in blocks:
         if isinstance(block, Group):
-            out.append(f'<section class="{block.cls}">{to_html(block.blocks)}</section>')
+            out.append(f"<section{_attrs(cls=block.cls)}>{to_html(block.blocks)}</section>")
         elif isinstance(block, Heading):
-            ident = f' id="{html_escape(block.id)}"' if block.id else ""
-            out.append(f"<h{block.level}{ident}>{html_text(block.text)}</h{block.level}>")
+            out.append(f"<h{block.level}{_attrs(id=block.id)}>{html_text(block.text)}"
+                       f"</h{block.level}>")
         elif isinstance(block, Para):
-            cls = f' class="{block.cls}"' if block.cls else ""
-            out.append(f"<p{cls}>{html_text(block.text)}</p>")
+            out.append(f"<p{_attrs(cls=block.cls)}>{html_text(block.text)}</p>")
+        elif isinstance(block, Raw):
+            out.append(block.html)
         elif isinstance(block, Items):
-            out.append("<ul>" + "".join(
+            out.append(f"<ul{_attrs(cls=block.cls)}>" + "".join(
                 f"<li>{html_text(i.text)}{to_html(i.blocks)}</li>" if isinstance(i, Item)
                 else f"<li>{html_text(i)}</li>" for i in block.items) + "</ul>")
         elif isinstance(block, Notes):
@@ -293,14 +344,28 @@ def to_html(blocks: Iterable[Block]) -> str:
         elif isinstance(block, Pre | Source):
             out.append(f"<pre>{html_escape(block.text)}</pre>")
         else:
-            out.append(html_table(block.header, [
-                (f'<tr id="{html_escape(row.id)}">' if isinstance(row, Row) else "<tr>")
-                + "".join(_td(_cell(c)) for c in _cells(row)) + "</tr>" for row in block.rows],
-                sections=block.sections))
+            out.append(html_table(
+                _tr(Row([Cell(h, header=True) if isinstance(h, str) else h
+                         for h in block.header])),
+                [_tr(row if isinstance(row, Row) else Row(row)) for row in block.rows],
+                sections=block.sections, cls=block.cls))
     return "".join(out)
 
 
+def _tr(row: Row) -> str:
+    return f"<tr{_attrs(id=row.id, cls=row.cls)}>" + "".join(
+        _td(_cell(c)) for c in row.cells) + "</tr>"
+
+
 def _td(cell: Cell) -> str:
-    cls = f' class="{cell.cls}"' if cell.cls else ""
-    tag = "th" if cell.header else "td"
-    return f"<{tag}{cls}>{html_text(cell.text)}</{tag}>"
+    tag = "th" if cell.header or cell.scope else "td"
+    span = cell.span if cell.span > 1 else 0
+    return (f"<{tag}{_attrs(scope=cell.scope, cls=cell.cls, colspan=span)}>"
+            f"{html_text(cell.text)}</{tag}>")
+
+
+def html_document(title: str, blocks: Iterable[Block], *, css: str, script: str) -> str:
+    """The blocks as one self-contained HTML page: inline CSS and script."""
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html_escape(title)}</title><style>{css}</style><script>{script}</script>"
+            f"</head><body>{to_html(blocks)}</body></html>\n")

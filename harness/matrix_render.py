@@ -6,13 +6,31 @@ together into a ``matrix-<time>`` directory."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness import matrix_upstream
 from harness.atomic import write_directory
 from harness.claims import Registry, load_default
 from harness.guide.revisions import records_label
-from harness.markup import Block, Grid, Heading, Items, Para, html_table, to_markdown
+from harness.markup import (
+    Block,
+    Break,
+    Code,
+    Grid,
+    Heading,
+    Inline,
+    Items,
+    Link,
+    Para,
+    Raw,
+    Small,
+    Span,
+    html_document,
+    to_markdown,
+)
+from harness.markup import Cell as Td
+from harness.markup import Row as MarkupRow
 from harness.markup import html_escape as escape
 from harness.markup import md_escape as _md
 from harness.matrix import Cell, Matrix, Row, build, ratio_label, ratio_words, read_column
@@ -29,7 +47,7 @@ EVERY = "Every statement, in the guide's order"
 RATIOS = "Performance relative to the reference"
 
 
-# --- Markdown ---------------------------------------------------------------------------
+# --- both pages ------------------------------------------------------------------------
 
 def _observed(matrix: Matrix, row: Row) -> str:
     """What the guide says and what the releases that checked a row saw instead."""
@@ -43,19 +61,19 @@ def _bold(text: str) -> str:
     return f"**{text}**"
 
 
-def _md_link(text: str, link: str | None) -> str:
-    return f"[{text}]({link})" if link else text
+def _strong(text: str) -> str:
+    return f"<strong>{text}</strong>"
 
 
-def _md_cell(cell: Cell) -> str:
+def _cell(cell: Cell) -> Td:
     if cell.outcome is None:
-        return cell.text
-    return _md_link(cell.label, cell.link) + f": {cell.detail}"
+        return Td(cell.text, "o-none")
+    return Td((Span(Link(cell.label, cell.link), "label"), f": {cell.detail}"),
+              f"o-{cell.outcome}")
 
 
-def _md_row(row: Row) -> list[str]:
-    return [f"{row.statement} <sub>`{row.key[0]}`</sub>", row.guide,
-            *(_md_cell(c) for c in row.cells)]
+def _statement(row: Row) -> tuple[Inline, ...]:
+    return row.statement, " ", Small(Code(row.key[0]))
 
 
 def _guides(matrix: Matrix) -> str:
@@ -63,34 +81,57 @@ def _guides(matrix: Matrix) -> str:
     return records_label([c.run.guide for c in matrix.columns])
 
 
+def _item(statement: str, words: str, link: str | None) -> Inline:
+    return statement, " ", Span(f"— {words}", "guide"), "; ", Link("evidence", link)
+
+
+def _changes(matrix: Matrix) -> list[Block]:
+    """The changes grouped (:mod:`harness.matrix_changes`), then the statements that differ
+    from the guide throughout."""
+    blocks: list[Block] = []
+    for group in change_groups(matrix):
+        blocks += [
+            Raw(f"{group_words(matrix, group, _md, _bold)}:",
+                f'<p class="when">{group_words(matrix, group, escape, _strong)}:</p>'),
+            Items([_item(c.row.statement, item_words(matrix, group, c),
+                         c.row.cells[c.after].link) for c in group.changes], "changes")]
+    if not matrix.changes():
+        blocks.append(Para(NO_CHANGES))
+    if throughout := matrix.differ_throughout():
+        blocks += [Para(f"{THROUGHOUT}:", cls="when"), Items([
+            _item(row.statement, _observed(matrix, row), row.cells[-1].link)
+            for row in throughout], "changes")]
+    return blocks
+
+
+def _summary(matrix: Matrix) -> Grid:
+    return Grid(["release", *(Td(label, scope="col") for label, _ in matrix.summary(0))],
+                [[Td(Link(c.title, c.report(matrix.out)), scope="row"),
+                  *(str(n) for _, n in matrix.summary(i))]
+                 for i, c in enumerate(matrix.columns)], cls="summary")
+
+
+def _ratios(matrix: Matrix) -> list[Block]:
+    if not (ratios := matrix.ratios()):
+        return []
+    return [Heading(2, RATIOS), Para("Median ratio to the reference, with its 95% interval."),
+            Grid(["ratio", *(Td(c.title, scope="col") for c in matrix.columns)],
+                 [[Td(ratio_label(first), scope="row"), *(ratio_words(e) for e in entries)]
+                  for first, entries in ratios])]
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
 def markdown(matrix: Matrix) -> str:
     titles = [c.title for c in matrix.columns]
     blocks: list[Block] = [
         Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"), Para(INTRO),
-        Para("Releases: " + "; ".join(titles) + "."), Heading(2, CHANGES)]
-    for group in change_groups(matrix):
-        blocks += [Para(f"{group_words(matrix, group, _md, _bold)}:"), Items([
-            f"{change.row.statement} — {item_words(matrix, group, change)}; "
-            + _md_link("evidence", change.row.cells[change.after].link)
-            for change in group.changes])]
-    if not matrix.changes():
-        blocks.append(Para(NO_CHANGES))
-    if throughout := matrix.differ_throughout():
-        blocks += [Para(f"{THROUGHOUT}:"), Items([
-            f"{row.statement} — {_observed(matrix, row)}; "
-            + _md_link("evidence", row.cells[-1].link) for row in throughout])]
-    blocks += [Heading(2, SUMMARY), Grid(
-        ["release", *(label for label, _ in matrix.summary(0))],
-        [[_md_link(column.title, column.report(matrix.out)), *(str(n) for _, n in matrix.summary(i))]
-         for i, column in enumerate(matrix.columns)]), Heading(2, EVERY)]
+        Para("Releases: " + "; ".join(titles) + "."), Heading(2, CHANGES), *_changes(matrix),
+        Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY)]
     for section, rows in matrix.sections():
-        blocks += [Heading(3, section), Grid(["statement", rows[0].expectation_label, *titles],
-                                             [_md_row(row) for row in rows])]
-    if ratios := matrix.ratios():
-        blocks += [Heading(2, RATIOS), Para("Median ratio to the reference, with its 95% interval."),
-                   Grid(["ratio", *titles], [[ratio_label(first), *(ratio_words(e) for e in entries)]
-                                             for first, entries in ratios])]
-    return "\n".join(to_markdown(blocks) + matrix_upstream.markdown_lines(
+        blocks += [Heading(3, section), Grid(["statement", rows[0].expectation_label, *titles], [
+            [_statement(row), row.guide, *(_cell(c) for c in row.cells)] for row in rows])]
+    return "\n".join(to_markdown([*blocks, *_ratios(matrix)]) + matrix_upstream.markdown_lines(
         [c.run for c in matrix.columns]))
 
 
@@ -141,80 +182,24 @@ document.addEventListener('DOMContentLoaded', function () {
 """
 
 
-def _a(text: str, link: str | None) -> str:
-    return f'<a href="{escape(link)}">{escape(text)}</a>' if link else escape(text)
-
-
-def _strong(text: str) -> str:
-    return f"<strong>{text}</strong>"
-
-
-def _td(cell: Cell) -> str:
-    if cell.outcome is None:
-        return f'<td class="o-none">{escape(cell.text)}</td>'
-    label = _a(cell.label, cell.link)
-    return (f'<td class="o-{escape(cell.outcome)}"><span class="label">{label}</span>: '
-            f"{escape(cell.detail)}</td>")
-
-
-def _tr(row: Row, changing: bool) -> str:
-    classes = " ".join(c for c, on in (("differs", row.differs), ("changes", changing)) if on)
-    head = (f'<th scope="row">{escape(row.statement)} <small><code>{escape(row.key[0])}'
-            f'</code></small><br><span class="guide">{row.expectation_label}: '
-            f'{escape(row.guide)}</span>'
-            + ('<br><span class="flag">changes across the releases</span>' if changing else "")
-            + "</th>")
-    return f'<tr class="{classes}">{head}{"".join(_td(c) for c in row.cells)}</tr>'
-
-
-def _changes(matrix: Matrix) -> str:
-    groups = []
-    for group in change_groups(matrix):
-        items = "".join(
-            f"<li>{escape(c.row.statement)} <span class=\"guide\">— "
-            f"{item_words(matrix, group, c, escape)}</span>; "
-            f"{_a('evidence', c.row.cells[c.after].link)}</li>" for c in group.changes)
-        groups.append(f'<p class="when">{group_words(matrix, group, escape, _strong)}:</p>'
-                      f'<ul class="changes">{items}</ul>')
-    throughout = "".join(
-        f"<li>{escape(row.statement)} <span class=\"guide\">— "
-        f"{escape(_observed(matrix, row))}</span>; {_a('evidence', row.cells[-1].link)}</li>"
-        for row in matrix.differ_throughout())
-    if throughout:
-        groups.append(f'<p class="when">{THROUGHOUT}:</p><ul class="changes">{throughout}</ul>')
-    return "".join(groups) or f"<p>{NO_CHANGES}</p>"
-
-
-def _summary(matrix: Matrix) -> str:
-    head = "".join(f'<th scope="col">{escape(label)}</th>' for label, _ in matrix.summary(0))
-    body = [f'<tr><th scope="row">{_a(c.title, c.report(matrix.out))}</th>'
-            + "".join(f"<td>{n}</td>" for _, n in matrix.summary(i)) + "</tr>"
-            for i, c in enumerate(matrix.columns)]
-    return html_table(f"<tr><th>release</th>{head}</tr>", body, cls="summary")
-
-
-def _table(matrix: Matrix) -> str:
+def _table(matrix: Matrix) -> Grid:
     changing = matrix.changing()
-    head = "".join(f'<th scope="col">{escape(c.title)}</th>' for c in matrix.columns)
-    body = []
-    for section, rows in matrix.sections():
-        body.append(f'<tr class="section"><th colspan="{len(matrix.columns) + 1}">'
-                    f"{escape(section)}</th></tr>")
-        body += [_tr(row, row.key in changing) for row in rows]
-    return html_table(f'<tr><th scope="col">statement, and what the guide says</th>{head}</tr>',
-                      body, cls="matrix", sections=True)
-
-
-def _ratios(matrix: Matrix) -> str:
-    ratios = matrix.ratios()
-    if not ratios:
-        return ""
-    head = "".join(f'<th scope="col">{escape(c.title)}</th>' for c in matrix.columns)
-    body = [f'<tr><th scope="row">{escape(ratio_label(first))}</th>'
-            + "".join(f"<td>{escape(ratio_words(e))}</td>" for e in entries) + "</tr>"
-            for first, entries in ratios]
-    return (f"<h2>{RATIOS}</h2><p>Median ratio to the reference, with its 95% interval.</p>"
-            + html_table(f"<tr><th>ratio</th>{head}</tr>", body))
+    rows: list[Sequence[Inline | Td] | MarkupRow] = []
+    for section, found in matrix.sections():
+        rows.append(MarkupRow([Td(section, header=True, span=len(matrix.columns) + 1)],
+                              cls="section"))
+        for row in found:
+            classes = [c for c, on in (("differs", row.differs),
+                                       ("changes", row.key in changing)) if on]
+            head = (*_statement(row), Break(),
+                    Span(f"{row.expectation_label}: {row.guide}", "guide"),
+                    *((Break(), Span("changes across the releases", "flag"))
+                      if row.key in changing else ()))
+            rows.append(MarkupRow([Td(head, scope="row"), *(_cell(c) for c in row.cells)],
+                                  cls=" ".join(classes)))
+    return Grid([Td("statement, and what the guide says", scope="col"),
+                 *(Td(c.title, scope="col") for c in matrix.columns)], rows, cls="matrix",
+                sections=True)
 
 
 FILTER = ('<p class="filter"><label for="show">Show</label> <select id="show">'
@@ -230,15 +215,14 @@ def _count(n: int) -> str:
 
 def html_page(matrix: Matrix) -> str:
     titles = "; ".join(c.title for c in matrix.columns)
-    body = [f"<h1>{TITLE}</h1>", f"<p>Guide: {escape(_guides(matrix))}</p>",
-            f'<p class="intro">{escape(INTRO)} Releases: '
-            f"{escape(titles)}.</p>", f"<h2>{CHANGES} ({_count(len(matrix.changes()))})</h2>",
-            _changes(matrix), f"<h2>{SUMMARY}</h2>", _summary(matrix), f"<h2>{EVERY}</h2>",
-            FILTER, _table(matrix), _ratios(matrix),
-            matrix_upstream.html_fragment([c.run for c in matrix.columns])]
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{TITLE}</title><style>{CSS}</style><script>{SCRIPT}</script></head>"
-            f"<body>{''.join(body)}</body></html>\n")
+    return html_document(TITLE, [
+        Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"),
+        Para(f"{INTRO} Releases: {titles}.", cls="intro"),
+        Heading(2, f"{CHANGES} ({_count(len(matrix.changes()))})"), *_changes(matrix),
+        Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY), Raw(html=FILTER),
+        _table(matrix), *_ratios(matrix),
+        Raw(html=matrix_upstream.html_fragment([c.run for c in matrix.columns]))],
+        css=CSS, script=SCRIPT)
 
 
 def render_matrix(run_dirs: list[Path], results_root: Path,

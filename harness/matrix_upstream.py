@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.markup import Grid, Heading, Items, Para, html_table, to_markdown
-from harness.markup import html_escape as escape
+from harness.markup import Cell, Grid, Heading, Items, Para, Row, to_html, to_markdown
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
@@ -62,20 +61,27 @@ def _row_cells(row: UpstreamRow) -> list[str]:
     return [row.file, row.name, *(cell_text(c) for c in row.cells)]
 
 
+def _per_release(runs: Sequence[Run]) -> tuple[list[str], str, list[str]]:
+    """The columns' titles, the counts per release, and where the tests' version is not
+    the target's podman's."""
+    titles = [column_title(run) for run in runs]
+    ran = [(title, run.upstream) for title, run in zip(titles, runs, strict=True)
+           if run.upstream is not None]
+    return (titles, "; ".join(f"{title}: {counts_text(counts(suite.tests))}"
+                              for title, suite in ran),
+            [f"{title}: {mismatch}" for title, suite in ran
+             if (mismatch := suite.version_mismatch())])
+
+
 def markdown_lines(runs: Sequence[Run]) -> list[str]:
     """The section for matrix.md ([] when no run ran podman's tests)."""
     if all(run.upstream is None for run in runs):
         return []
-    titles = [column_title(run) for run in runs]
+    titles, summary, mismatches = _per_release(runs)
     found = rows(runs)
     differing = [row for row in found if row.differs]
     return to_markdown([
-        Heading(2, HEADING),
-        Para("Per release: " + "; ".join(
-            f"{title}: {counts_text(counts(run.upstream.tests))}" for title, run in
-            zip(titles, runs, strict=True) if run.upstream is not None) + "."),
-        Items([f"{title}: {mismatch}" for title, run in zip(titles, runs, strict=True)
-               if run.upstream is not None and (mismatch := run.upstream.version_mismatch())]),
+        Heading(2, HEADING), Para(f"Per release: {summary}."), Items(mismatches),
         Heading(3, f"Tests whose result differs between releases ({len(differing)})"),
         Grid(["file", "test", *titles], [_row_cells(r) for r in differing]) if differing
         else Para("None."),
@@ -92,18 +98,12 @@ def html_fragment(runs: Sequence[Run]) -> str:
     """The section for matrix.html ("" when no run ran podman's tests)."""
     if all(run.upstream is None for run in runs):
         return ""
-    titles = [column_title(run) for run in runs]
-    body = []
-    for row in rows(runs):
-        cells = "".join(f'<td class="{_css(c)}">{escape(cell_text(c))}</td>' for c in row.cells)
-        css = ' class="changes"' if row.differs else ""
-        body.append(f"<tr{css}><td>{escape(row.file)}</td><th scope=\"row\">"
-                    f"{escape(row.name)}</th>{cells}</tr>")
-    summary = "; ".join(f"{t}: {counts_text(counts(r.upstream.tests))}"
-                        for t, r in zip(titles, runs, strict=True) if r.upstream is not None)
-    notes = "".join(f"<li>{escape(t)}: {escape(m)}</li>" for t, r in zip(titles, runs, strict=True)
-                    if r.upstream is not None and (m := r.upstream.version_mismatch()))
-    return (f"<h2>{escape(HEADING)}</h2><p>{escape(summary)}.</p>"
-            + (f"<ul>{notes}</ul>" if notes else "")
-            + "<p>Rows marked at the left differ between releases.</p>"
-            + html_table(["file", "test", *titles], body, cls="matrix", sections=True))
+    titles, summary, mismatches = _per_release(runs)
+    return to_html([
+        Heading(2, HEADING), Para(f"{summary}."), *([Items(mismatches)] if mismatches else []),
+        Para("Rows marked at the left differ between releases."),
+        Grid(["file", "test", *titles], [
+            Row([row.file, Cell(row.name, scope="row"),
+                 *(Cell(cell_text(c), _css(c)) for c in row.cells)],
+                cls="changes" if row.differs else "") for row in rows(runs)],
+             cls="matrix", sections=True)])

@@ -10,21 +10,11 @@ from pathlib import Path
 
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry
+from harness.markup import Code, Heading, Para, Raw, Strong, html_document
 from harness.markup import html_escape as escape
-from harness.markup import html_table, to_html
-from harness.reports import perf
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
-from harness.reports.markdown import closing_blocks, opening_blocks
-from harness.reports.model import (
-    Footnotes,
-    Table,
-    guide_text,
-    notes_blocks,
-    outcome_counts,
-    podnet_text,
-    status_note,
-    table_blocks,
-)
+from harness.reports.markdown import report_blocks
+from harness.reports.model import Footnotes, Table, guide_text, outcome_counts, podnet_text, status_note
 from harness.results.schema import Run
 
 CSS = """
@@ -87,33 +77,14 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
 
 def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
            registry: Registry | None = None) -> str:
-    notes = Footnotes()
     counts = outcome_counts(run)
     summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
-    body = [
-        f"<h1>podnet run <code>{escape(run.run_id)}</code></h1>",
-        f"<p>Guide: {escape(guide_text(run))}</p>",
-        *([f"<p><strong>{escape(note)}</strong></p>"] if (note := status_note(run)) else []),
-        f"<p>Claim results: {sum(counts.values())} ({escape(summary)}); "
-        f"measurements: {len(run.measurements)}; made by podnet "
-        f"{escape(podnet_text(run))}.</p>",
-        to_html(opening_blocks(run)),
-        *(to_html(table_blocks(t, notes)) for t in tables),
-        to_html(perf.blocks(PerformanceSummary.of(run), run.measurements)),
-    ]
-    if curves := perf.cost_curve_rows(run):
-        body += ["<h2>Cost curves</h2>", html_table(perf.CURVE_HEADER, curves),
-                 f'<p class="legend">{escape(perf.CURVE_NOTE)}</p>']
-        if checked := perf.cost_curve_reference_text(run):
-            body.append(f"<p>{escape(checked)}</p>")
-    figures = charts(run, directory)
-    if figures:
-        body.append("<h2>Charts</h2>")
-        body += [_figure(png, name) for name, png in figures]
-    body += [to_html(closing_blocks(run, registry)), to_html(notes_blocks(notes))]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>podnet run {escape(run.run_id)}</title>"
-        f"<style>{CSS}</style><script>{SCRIPT}</script></head>"
-        f"<body>{''.join(body)}</body></html>\n"
-    )
+    figures = [Raw(html=_figure(png, name)) for name, png in charts(run, directory)]
+    return html_document(f"podnet run {run.run_id}", [
+        Heading(1, ("podnet run ", Code(run.run_id))), Para(f"Guide: {guide_text(run)}"),
+        *([Para(Strong(note))] if (note := status_note(run)) else []),
+        Para(f"Claim results: {sum(counts.values())} ({summary}); measurements: "
+             f"{len(run.measurements)}; made by podnet {podnet_text(run)}."),
+        *report_blocks(run, tables, Footnotes(), registry,
+                       [Heading(2, "Charts"), *figures] if figures else [])],
+        css=CSS, script=SCRIPT)

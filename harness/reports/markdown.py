@@ -11,7 +11,7 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry, load_default
 from harness.examples import report as guide_examples
 from harness.guide import revisions
-from harness.markup import Block, Heading, Para, markdown_table, to_markdown
+from harness.markup import Block, Heading, Para, to_markdown
 from harness.reports import claim_list, errata, findings, perf
 from harness.reports import upstream as upstream_tests
 from harness.reports.model import (
@@ -77,18 +77,18 @@ def closing_blocks(run: Run, registry: Registry | None = None) -> list[Block]:
             *environment_blocks(run)]
 
 
+def report_blocks(run: Run, tables: Sequence[Table], notes: Footnotes,
+                  registry: Registry | None = None, figures: Sequence[Block] = ()) -> list[Block]:
+    """Both reports after the run's summary (``figures``: the charts, before the closing
+    sections); the tables' notes numbered in ``notes``."""
+    return [*opening_blocks(run), *(block for table in tables
+                                    for block in table_blocks(table, notes)),
+            *perf.blocks(PerformanceSummary.of(run), run.measurements), *perf.curve_blocks(run),
+            *figures, *closing_blocks(run, registry), *notes_blocks(notes)]
+
+
 def render(run: Run, tables: Sequence[Table], registry: Registry | None = None) -> str:
-    notes = Footnotes()
     note = status_note(run)
-    lines = [f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
-             *([f"**{note}**", ""] if note else []),
-             *summary_lines(run), "", *to_markdown(opening_blocks(run))]
-    lines += to_markdown([block for table in tables for block in table_blocks(table, notes)])
-    lines += to_markdown(perf.blocks(PerformanceSummary.of(run), run.measurements))
-    if curves := perf.cost_curve_rows(run):
-        lines += ["## Cost curves", "", *markdown_table(perf.CURVE_HEADER, curves), "",
-                  perf.CURVE_NOTE, "", *perf.cost_curve_figures(run), ""]
-        if checked := perf.cost_curve_reference_text(run):
-            lines += [checked, ""]
-    lines += to_markdown(closing_blocks(run, registry))
-    return "\n".join(lines + to_markdown(notes_blocks(notes)))
+    return "\n".join([f"# podnet run {run.run_id}", "", f"Guide: {guide_text(run)}", "",
+                      *([f"**{note}**", ""] if note else []), *summary_lines(run), "",
+                      *to_markdown(report_blocks(run, tables, Footnotes(), registry))])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
-from harness.markup import Block, Grid, Heading, Para
+from harness.markup import Block, Grid, Heading, Para, Raw
 from harness.methods import all_methods
 from harness.reports import charts
 from harness.results.schema import Measurement, Run
@@ -261,10 +261,16 @@ def cost_curve_rows(run: Run) -> list[list[str]]:
     return rows
 
 
-def cost_curve_figures(run: Run) -> list[str]:
-    """The curves' charts as Markdown images (the files :func:`render_run` writes)."""
-    return [f"![cost curve: {curve}](cost-curve-{curve}.png)"
-            for curve in dict.fromkeys(p.curve for p in charts.curve_points(run))]
+def curve_blocks(run: Run) -> list[Block]:
+    """The reports' cost curves section ([] without curves): the points, the reference's
+    check and, in Markdown, the curves' charts (the files :func:`render_run` writes)."""
+    if not (rows := cost_curve_rows(run)):
+        return []
+    checked = cost_curve_reference_text(run)
+    figures = [f"![cost curve: {curve}](cost-curve-{curve}.png)"
+               for curve in dict.fromkeys(p.curve for p in charts.curve_points(run))]
+    return [Heading(2, "Cost curves"), Grid(CURVE_HEADER, rows), Para(CURVE_NOTE, cls="legend"),
+            Raw("\n".join(figures)), *([Para(checked)] if checked else [])]
 
 
 def cost_curve_reference_text(run: Run) -> str:
