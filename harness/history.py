@@ -75,7 +75,7 @@ def load(run_dirs: list[Path], registry: Registry | None = None) -> History:
         podman = str(versions.get("podman", "?")) if isinstance(versions, dict) else "?"
         runs.append((run.run_id, release, run.started, podman, run.status,
                      record_label(run.guide)))
-        last = {(r.claim_id, r.protocol or ""): r for r in run.results}
+        last = {r.key: r for r in run.results}
         outcomes += [(run.run_id, release, run.started, claim_id, protocol,
                       words.statement(r) + (f" ({protocol.upper()})" if protocol else ""),
                       r.outcome) for (claim_id, protocol), r in last.items()]

@@ -52,7 +52,7 @@ class Column:
     def results(self) -> dict[RowKey, tuple[ClaimResult, str]]:
         """The last result of each row, with its anchor in the run's report."""
         anchors = claim_anchors(self.run.results)
-        return {_key(r): (r, a) for r, a in zip(self.run.results, anchors, strict=True)}
+        return {r.key: (r, a) for r, a in zip(self.run.results, anchors, strict=True)}
 
     def report(self, out: Path, anchor: str = "") -> str | None:
         """The link from the matrix directory ``out`` to this run's report."""
@@ -61,10 +61,6 @@ class Column:
             return None
         rel = os.path.relpath(page.resolve(), out.resolve())
         return rel + (f"#{anchor}" if anchor else "")
-
-
-def _key(result: ClaimResult) -> RowKey:
-    return result.claim_id, result.protocol or ""
 
 
 @dataclass(frozen=True)

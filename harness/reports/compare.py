@@ -20,7 +20,7 @@ from harness.errors import UsageError
 from harness.markup import Block, Code, Grid, Heading, Para, to_markdown
 from harness.reports.model import podnet_text
 from harness.reports.perf import measurement_stats
-from harness.results.schema import DECIDED, ClaimResult, Run
+from harness.results.schema import DECIDED, Run
 
 #: Outcomes that make a claim's result worse than any other.
 _BAD = {"failed", "error"}
@@ -58,10 +58,6 @@ def run_tolerance(a: Run, b: Run, given: str | None = None) -> float:
     found = [r.value for run in (a, b)
              if (r := PerformanceSummary.of(run).resolution) is not None]
     return max(found) if found else DEFAULT_TOLERANCE
-
-
-def _key(r: ClaimResult) -> tuple[str, str]:
-    return (r.claim_id, r.protocol or "")
 
 
 @dataclass(frozen=True)
@@ -114,8 +110,8 @@ class PerfChange:
         return f"{self.kind} {what}"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
+def _estimate(median: float, interval: tuple[float, float]) -> str:
+    return f"{median:.3g} [{interval[0]:.3g}, {interval[1]:.3g}]"
 
 
 def _pct(x: float) -> str:
@@ -176,9 +172,8 @@ class Comparison:
 
     def _perf_line(self, p: PerfChange) -> str:
         unit = f" {p.unit}" if p.unit else ""
-        return (f"{p.label}: {_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
-                f"{_fmt(p.base_interval[1])}] -> {_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
-                f"{_fmt(p.new_interval[1])}]{unit} ({p.relative:+.1%})")
+        return (f"{p.label}: {_estimate(p.base, p.base_interval)} -> "
+                f"{_estimate(p.new, p.new_interval)}{unit} ({p.relative:+.1%})")
 
     def to_text(self) -> str:
         lines = [f"compare {self.base_id} -> {self.new_id} "
@@ -223,9 +218,8 @@ class Comparison:
                  "⚠ regression" if c.regression else ""] for c in self.claims]))
         if self.performance:
             blocks.append(Grid(["measure", "base", "new", "change", ""], [
-                [p.label, f"{_fmt(p.base)} [{_fmt(p.base_interval[0])}, "
-                 f"{_fmt(p.base_interval[1])}]", f"{_fmt(p.new)} [{_fmt(p.new_interval[0])}, "
-                 f"{_fmt(p.new_interval[1])}]", f"{p.relative:+.1%}",
+                [p.label, _estimate(p.base, p.base_interval), _estimate(p.new, p.new_interval),
+                 f"{p.relative:+.1%}",
                  "⚠ regression" if p.regression else "improvement"]
                 for p in self.performance]))
         if not (self.claims or self.performance):
@@ -239,8 +233,8 @@ class Comparison:
 
 def _claim_changes(base: Run, new: Run) -> tuple[list[ClaimChange], list[str], list[str]]:
     # The last result for each (claim, protocol) wins, as a rerun would overwrite it.
-    before = {_key(r): r for r in base.results}
-    after = {_key(r): r for r in new.results}
+    before = {r.key: r for r in base.results}
+    after = {r.key: r for r in new.results}
     changes = [
         ClaimChange(key[0], key[1], before[key].outcome, after[key].outcome,
                     after[key].section, after[key].reason, before[key].reason)
@@ -264,29 +258,32 @@ def _significant(base: float, new: float, base_iv: tuple[float, float],
     return relative > tolerance and apart
 
 
+#: What a run measured, to compare: (kind, method, direction, protocol), the median and its
+#: interval, the unit, and whether higher is better.
+Estimate = tuple[tuple[str, str, str, str], float, tuple[float, float], str, bool]
+
+
+def _ratios(run: Run) -> dict[tuple[str, ...], Estimate]:
+    return {e.key: ((e.kind, e.method, e.direction, e.protocol), e.median, (e.low, e.high),
+                    f"x {e.reference or 'native'}", e.better_higher)
+            for e in PerformanceSummary.of(run).ratios}
+
+
+def _samples(run: Run) -> dict[tuple[str, ...], Estimate]:
+    return {(s.kind, s.method, s.direction, s.protocol, s.unit): (
+        (s.kind, s.method, s.direction, s.protocol), s.median, (s.low, s.high), s.unit,
+        s.kind != "latency") for s in measurement_stats(run.measurements)}
+
+
 def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:
-    b_entries = {e.key: e for e in PerformanceSummary.of(base).ratios}
-    n_entries = {e.key: e for e in PerformanceSummary.of(new).ratios}
+    before, after = _ratios(base), _ratios(new)
+    if not (before and after):  # no ratios in one of the runs: compare raw samples
+        before, after = _samples(base), _samples(new)
     changes = []
-    for key in sorted(b_entries.keys() & n_entries.keys()):
-        b, n = b_entries[key], n_entries[key]
-        if _significant(b.median, n.median, (b.low, b.high), (n.low, n.high), tolerance):
-            changes.append(PerfChange(b.kind, b.method, b.direction, b.protocol,
-                                      b.median, n.median, (b.low, b.high), (n.low, n.high),
-                                      f"x {b.reference or 'native'}", n.better_higher))
-    if b_entries and n_entries:
-        return changes
-    # No ratios in one of the runs: compare raw samples.
-    b_stats = {(s.kind, s.method, s.direction, s.protocol, s.unit): s
-               for s in measurement_stats(base.measurements)}
-    n_stats = {(s.kind, s.method, s.direction, s.protocol, s.unit): s
-               for s in measurement_stats(new.measurements)}
-    for sample_key in sorted(b_stats.keys() & n_stats.keys()):
-        bs, ns = b_stats[sample_key], n_stats[sample_key]
-        if _significant(bs.median, ns.median, (bs.low, bs.high), (ns.low, ns.high), tolerance):
-            changes.append(PerfChange(bs.kind, bs.method, bs.direction, bs.protocol,
-                                      bs.median, ns.median, (bs.low, bs.high),
-                                      (ns.low, ns.high), bs.unit, bs.kind != "latency"))
+    for key in sorted(before.keys() & after.keys()):
+        (what, old, old_iv, unit, _), (_, now, now_iv, _, higher) = before[key], after[key]
+        if _significant(old, now, old_iv, now_iv, tolerance):
+            changes.append(PerfChange(*what, old, now, old_iv, now_iv, unit, higher))
     return changes
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.claims import Claim
+from harness.results.recorder import claim_result
 from harness.results.schema import ClaimResult
 
 #: Which of several results for one claim and protocol is kept: the lowest rank.
@@ -55,12 +56,8 @@ def missing(wanted: Iterable[Expected], results: Sequence[ClaimResult]) -> list[
 
 def placeholder(want: Expected, outcome: str, reason: str) -> ClaimResult:
     """The result of a claim its test ended without recording."""
-    return ClaimResult(
-        claim_id=want.claim.id, section=want.claim.section, statement=want.claim.statement,
-        expected=want.claim.expected, observed=None, outcome=outcome,
-        method=want.claim.method, protocol=want.protocol, reason=reason[:500],
-        test=want.test,
-    )
+    return claim_result(want.claim, outcome, protocol=want.protocol, reason=reason[:500],
+                        test=want.test)
 
 
 def merge_duplicates(wanted: Iterable[Expected], results: list[ClaimResult]) -> int:

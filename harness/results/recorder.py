@@ -39,6 +39,15 @@ def against_control(held: bool, control_held: bool | None, control: str) -> bool
     return False
 
 
+def claim_result(claim: Claim, outcome: str, observed: Any = None, *,
+                 method: str | None = None, **fields: Any) -> ClaimResult:
+    """A result of ``claim``: its id, section, statement and expectation, and its method
+    unless ``method`` is given."""
+    return ClaimResult(claim_id=claim.id, section=claim.section, statement=claim.statement,
+                       expected=claim.expected, observed=observed, outcome=outcome,
+                       method=method or claim.method, **fields)
+
+
 @dataclass
 class Recorder:
     run: Run
@@ -100,12 +109,9 @@ class Recorder:
         """Record the claim's result and raise :class:`ClaimMismatch` if it does not hold."""
         expected = claim.expected
         held = matches(expected, observed) if matches else observed == expected
-        self.add(ClaimResult(
-            claim_id=claim.id, section=claim.section, statement=claim.statement,
-            expected=expected, observed=observed, outcome="passed" if held else "failed",
-            method=method or claim.method, protocol=protocol, evidence=evidence or {},
-            setup_seconds=setup_seconds,
-        ))
+        self.add(claim_result(claim, "passed" if held else "failed", observed, method=method,
+                              protocol=protocol, evidence=evidence or {},
+                              setup_seconds=setup_seconds))
         if not held and not self.absent(claim.id):
             detail = "; ".join(f"{k}: {v}" for k, v in (evidence or {}).items())
             raise ClaimMismatch(
@@ -117,33 +123,23 @@ class Recorder:
 
     def skip(self, claim: Claim, reason: str, *, outcome: str = "skipped",
              method: str | None = None, protocol: str | None = None) -> None:
-        self.add(ClaimResult(
-            claim_id=claim.id, section=claim.section, statement=claim.statement,
-            expected=claim.expected, observed=None, outcome=outcome, reason=reason,
-            method=method or claim.method, protocol=protocol,
-        ))
+        self.add(claim_result(claim, outcome, method=method, protocol=protocol, reason=reason))
 
     def inconclusive(self, claim: Claim, reason: str, *, evidence: dict[str, Any] | None = None,
                      method: str | None = None, protocol: str | None = None) -> None:
         """A check that ran but could not decide (a benchmark whose intervals the run's
         resolution cannot separate): ``reason`` says why, ``evidence`` holds the numbers."""
-        self.add(ClaimResult(
-            claim_id=claim.id, section=claim.section, statement=claim.statement,
-            expected=claim.expected, observed=None, outcome="inconclusive", reason=reason,
-            method=method or claim.method, protocol=protocol, evidence=evidence or {},
-        ))
+        self.add(claim_result(claim, "inconclusive", method=method, protocol=protocol,
+                              reason=reason, evidence=evidence or {}))
 
     def unsupported(self, claim: Claim, message: str, *, method: str | None = None,
                     protocol: str | None = None,
                     evidence: dict[str, Any] | None = None) -> None:
         """The target's podman no longer offers the claim's method: ``message`` is
         podman's own refusal, the observation where the guide's statement stops applying."""
-        self.add(ClaimResult(
-            claim_id=claim.id, section=claim.section, statement=claim.statement,
-            expected=claim.expected, observed="unsupported", outcome="unsupported",
-            reason=message, method=method or claim.method, protocol=protocol,
-            evidence={"podman_message": message, **(evidence or {})},
-        ))
+        self.add(claim_result(claim, "unsupported", "unsupported", method=method,
+                              protocol=protocol, reason=message,
+                              evidence={"podman_message": message, **(evidence or {})}))
 
     def checkpoint(self) -> Path | None:
         """Write what the run holds so far, atomically, as an ``interrupted`` record: a run

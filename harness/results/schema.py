@@ -46,11 +46,13 @@ ran them (:mod:`harness.results.upstream`), null when the run did not run them.
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.errors import PodnetError
-from harness.results import timings as timing_records
 from harness.results.timings import Timing
 from harness.results.upstream import UpstreamSuite
 
@@ -85,6 +87,11 @@ class ClaimResult:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {self.outcome!r}")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The claim and protocol ("" for none): a run's last result for a key is its own."""
+        return self.claim_id, self.protocol or ""
 
 
 @dataclass
@@ -162,28 +169,24 @@ class Run:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
 
 
-#: Field types checked on reading: (field, accepted types, required).
-_RUN_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
-    ("run_id", (str,), True), ("started", (int, float), True),
-    ("finished", (int, float, type(None)), False), ("environment", (dict,), False),
-    ("results", (list,), False), ("measurements", (list,), False),
-    ("summaries", (dict,), False), ("status", (str,), False), ("podnet", (dict,), False),
-    ("selection", (str, type(None)), False),
-    ("timings", (list,), False), ("upstream", (dict, type(None)), False),
-    ("guide", (dict, type(None)), False),
-)
-_RESULT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
-    ("claim_id", (str,), True), ("section", (str,), True), ("statement", (str,), True),
-    ("outcome", (str,), True), ("method", (str, type(None)), False),
-    ("protocol", (str, type(None)), False), ("reason", (str,), False),
-    ("evidence", (dict,), False), ("setup_seconds", (int, float, type(None)), False),
-    ("test", (str,), False), ("line", (int, type(None)), False),
-)
-_MEASUREMENT_FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
-    ("kind", (str,), True), ("method", (str,), True), ("value", (int, float), True),
-    ("unit", (str,), True), ("direction", (str,), False), ("protocol", (str,), False),
-    ("round", (int,), False), ("extra", (dict,), False),
-)
+def _fields(record: type) -> list[tuple[str, tuple[type, ...], bool]]:
+    """The fields of a record's dataclass checked on reading: each with the JSON types it
+    accepts (a float also as an int, a nested record as an object; one of any type is not
+    checked) and whether it is required (it has no default)."""
+    hints = typing.get_type_hints(record)
+    found = []
+    for f in dataclasses.fields(record):
+        hint = hints[f.name]
+        if hint is not Any:
+            kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+            found.append((f.name, tuple(t for kind in kinds for t in JSON_TYPES.get(
+                typing.get_origin(kind) or kind, (typing.get_origin(kind) or kind,))),
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))
+    return found
+
+
+#: The JSON types of a field's Python type, where they differ.
+JSON_TYPES: dict[object, tuple[type, ...]] = {float: (int, float), UpstreamSuite: (dict,)}
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -208,24 +211,23 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
-def _field_problem(where: str, data: dict[str, Any],
-                   fields: tuple[tuple[str, tuple[type, ...], bool], ...]) -> str | None:
-    for name, types, required in fields:
+def _field_problem(where: str, data: dict[str, Any], record: type) -> str | None:
+    for name, kinds, required in _fields(record):
         if name not in data:
             if required:
                 return f"{where} lacks '{name}'"
             continue
         value = data[name]
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            kinds = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            return f"{where}.{name} should be {kinds}, not {type(value).__name__}"
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            words = " or ".join("null" if t is type(None) else t.__name__ for t in kinds)
+            return f"{where}.{name} should be {words}, not {type(value).__name__}"
     return None
 
 
 def _problem(data: dict[str, Any]) -> str | None:
     """The first structural problem of a run record (types of the known fields), if any.
     Unknown fields of results and measurements are reported by the constructors."""
-    problem = _field_problem("the run", data, _RUN_FIELDS)
+    problem = _field_problem("the run", data, Run)
     if problem:
         return problem
     if data.get("status", "complete") not in STATUSES:
@@ -233,7 +235,7 @@ def _problem(data: dict[str, Any]) -> str | None:
     for i, entry in enumerate(data.get("results", [])):
         if not isinstance(entry, dict):
             return f"results[{i}] should be an object"
-        problem = _field_problem(f"results[{i}]", entry, _RESULT_FIELDS)
+        problem = _field_problem(f"results[{i}]", entry, ClaimResult)
         if problem:
             return problem
         if entry["outcome"] not in OUTCOMES:
@@ -242,13 +244,13 @@ def _problem(data: dict[str, Any]) -> str | None:
     for i, entry in enumerate(data.get("measurements", [])):
         if not isinstance(entry, dict):
             return f"measurements[{i}] should be an object"
-        problem = _field_problem(f"measurements[{i}]", entry, _MEASUREMENT_FIELDS)
+        problem = _field_problem(f"measurements[{i}]", entry, Measurement)
         if problem:
             return problem
     for i, entry in enumerate(data.get("timings", [])):
         if not isinstance(entry, dict):
             return f"timings[{i}] should be an object"
-        problem = _field_problem(f"timings[{i}]", entry, timing_records.FIELDS)
+        problem = _field_problem(f"timings[{i}]", entry, Timing)
         if problem:
             return problem
     return None

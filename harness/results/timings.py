@@ -46,14 +46,6 @@ class Timing:
         return asdict(self)
 
 
-#: Field types checked on reading: (field, accepted types, required).
-FIELDS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
-    ("name", (str,), True), ("kind", (str,), True), ("seconds", (int, float), True),
-    ("started", (int, float), True), ("suite", (str,), False), ("outcome", (str,), False),
-    ("alone", (bool,), False),
-)
-
-
 def suite_of(nodeid: str) -> str:
     """``scenarios/test_source_address.py::test_x[...]`` -> ``source_address``."""
     module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
