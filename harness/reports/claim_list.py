@@ -4,10 +4,8 @@ anchor other pages link to (harness/reports/anchors.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.claims import Registry
-from harness.markup import Block, Cell, Code, Details, Grid, Heading, Para, Row, Small
+from harness.markup import Block, Cell, Code, Details, Grid, Heading, Inline, Para, Row, Small
 from harness.reports.anchors import claim_anchors
 from harness.reports.model import WARN
 from harness.results.schema import ClaimResult, Run
@@ -24,21 +22,6 @@ BEYOND_INTRO = ("Methods podman offers that the guide does not describe. These a
 EVIDENCE_CHARS = 400
 
 
-@dataclass(frozen=True)
-class ClaimLine:
-    anchor: str
-    claim_id: str
-    statement: str
-    protocol: str
-    guide: str
-    outcome: str
-    happened: str
-    evidence: str
-    #: The guide's section, or for a claim beyond the guide the documentation it cites.
-    section: str
-    beyond_guide: bool = False
-
-
 def _evidence(result: ClaimResult) -> str:
     if result.outcome not in ("failed", "unsupported", "error") or not result.evidence:
         return ""
@@ -46,35 +29,21 @@ def _evidence(result: ClaimResult) -> str:
     return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 1] + "…"
 
 
-def claim_lines(run: Run, registry: Registry) -> list[ClaimLine]:
+def blocks(run: Run, registry: Registry) -> list[Block]:
+    """The guide's claim results; those beyond the guide follow in a group of their own
+    (what they expect is the documentation's, cited in the last column)."""
     words = Words(registry)
-    lines = []
+    guide: list[Row] = []
+    beyond: list[Row] = []
     for r, anchor in zip(run.results, claim_anchors(run.results), strict=True):
         claim = words.claim(r.claim_id)
-        beyond = claim is not None and claim.beyond_guide
-        lines.append(ClaimLine(anchor, r.claim_id, words.statement(r), r.protocol or "",
-                               words.guide(r), r.outcome, result_words(words, r), _evidence(r),
-                               claim.source if claim and beyond else r.section, beyond))
-    return lines
-
-
-def grouped(lines: list[ClaimLine]) -> tuple[list[ClaimLine], list[ClaimLine]]:
-    """The guide's claims, and those beyond the guide (shown in a group of their own)."""
-    return ([line for line in lines if not line.beyond_guide],
-            [line for line in lines if line.beyond_guide])
-
-
-def _rows(lines: list[ClaimLine]) -> list[Row]:
-    return [Row([(f"{line.statement} ", Small(Code(line.claim_id))), line.protocol, line.guide,
-                 Cell((line.happened + (f" {WARN}" if line.outcome == "failed" else ""),
-                       *([Details("evidence", line.evidence)] if line.evidence else [])),
-                      f"outcome-{line.outcome}"), line.section], line.anchor)
-            for line in lines]
-
-
-def blocks(run: Run, registry: Registry) -> list[Block]:
-    """The guide's claim results; those beyond the guide follow in a group of their own."""
-    guide, beyond = grouped(claim_lines(run, registry))
-    return [Grid(HEADER, _rows(guide)) if guide else Para("No claim results."),
+        evidence = _evidence(r)
+        happened: Inline = (result_words(words, r) + (f" {WARN}" if r.outcome == "failed" else ""),
+                    *([Details("evidence", evidence)] if evidence else []))
+        (beyond if claim is not None and claim.beyond_guide else guide).append(Row([
+            (f"{words.statement(r)} ", Small(Code(r.claim_id))), r.protocol or "",
+            words.guide(r), Cell(happened, f"outcome-{r.outcome}"),
+            claim.source if claim and claim.beyond_guide else r.section], anchor))
+    return [Grid(HEADER, guide) if guide else Para("No claim results."),
             *((Heading(3, BEYOND_TITLE, id="beyond-the-guide"), Para(BEYOND_INTRO, cls="legend"),
-               Grid(BEYOND_HEADER, _rows(beyond))) if beyond else ())]
+               Grid(BEYOND_HEADER, beyond)) if beyond else ())]

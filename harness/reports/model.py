@@ -8,6 +8,7 @@ shows the results of the claims for the same column and method in another table.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,11 +246,8 @@ def group_results(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]
     return grouped
 
 
-def outcome_counts(run: Run) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for result in run.results:
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    return counts
+def outcome_counts(run: Run) -> Counter[str]:
+    return Counter(result.outcome for result in run.results)
 
 
 def flatten_environment(env: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
