@@ -42,8 +42,8 @@ class Step:
     #: control connection): the path did not carry the rate, what it received is unknown.
     error: str = ""
 
-    def passes(self, limit: float = LOSS_LIMIT) -> bool:
-        return not self.error and self.lost_percent < limit
+    def passes(self) -> bool:
+        return not self.error and self.lost_percent < LOSS_LIMIT
 
     @classmethod
     def failed(cls, offered: float, error: str) -> Step:
@@ -65,12 +65,11 @@ class Step:
 @dataclass(frozen=True)
 class Capacity:
     steps: tuple[Step, ...]
-    limit: float = LOSS_LIMIT
 
     @property
     def best(self) -> Step | None:
         """The passing step that delivered most."""
-        passing = [s for s in self.steps if s.passes(self.limit)]
+        passing = [s for s in self.steps if s.passes()]
         return max(passing, key=lambda s: s.received) if passing else None
 
     @property
@@ -86,7 +85,7 @@ class Capacity:
         best = self.best
         if best is None:
             return False
-        above = any(not s.passes(self.limit) and s.offered > best.offered for s in self.steps)
+        above = any(not s.passes() and s.offered > best.offered for s in self.steps)
         return above or best.received < SHORTFALL * best.offered
 
     @property
@@ -97,15 +96,14 @@ class Capacity:
         best = self.best
         return {"capacity_offered": None if best is None else best.offered,
                 "lost_percent": None if best is None else best.lost_percent,
-                "saturated": self.saturated, "loss_limit": self.limit,
+                "saturated": self.saturated, "loss_limit": LOSS_LIMIT,
                 "search": [s.as_dict() for s in self.steps]}
 
 
-def next_rate(steps: Sequence[Step], *, factor: float, limit: float = LOSS_LIMIT,
-              precision: float = PRECISION) -> float | None:
+def next_rate(steps: Sequence[Step], *, factor: float) -> float | None:
     """The next rate to offer after ``steps``, or None when the search is done."""
-    passing = [s for s in steps if s.passes(limit)]
-    failing = [s for s in steps if not s.passes(limit)]
+    passing = [s for s in steps if s.passes()]
+    failing = [s for s in steps if not s.passes()]
     good = max(passing, key=lambda s: s.offered) if passing else None
     bad = min((s for s in failing if good is None or s.offered > good.offered),
               key=lambda s: s.offered, default=None)
@@ -119,7 +117,7 @@ def next_rate(steps: Sequence[Step], *, factor: float, limit: float = LOSS_LIMIT
         # the test ended without a result).
         hint = bad.offered if bad.error else bad.received
         return max(FLOOR, min(bad.offered / factor, hint))
-    if bad.offered <= good.offered * (1 + precision):
+    if bad.offered <= good.offered * (1 + PRECISION):
         return None
     return math.sqrt(good.offered * bad.offered)
 
@@ -129,18 +127,18 @@ def next_rate(steps: Sequence[Step], *, factor: float, limit: float = LOSS_LIMIT
 DOWNWARD_EXTRA = 6
 
 
-def search(measure: Callable[[float], Step], start: float, *, steps: int, factor: float,
-           limit: float = LOSS_LIMIT) -> Capacity:
+def search(measure: Callable[[float], Step], start: float, *, steps: int,
+           factor: float) -> Capacity:
     """At most ``steps`` tests from ``start``, and up to :data:`DOWNWARD_EXTRA` more
     while none has passed."""
     done: list[Step] = []
     rate: float | None = start
     for taken in range(steps + DOWNWARD_EXTRA):
-        if rate is None or (taken >= steps and any(s.passes(limit) for s in done)):
+        if rate is None or (taken >= steps and any(s.passes() for s in done)):
             break
         done.append(measure(min(CEILING, max(FLOOR, rate))))
-        rate = next_rate(done, factor=factor, limit=limit)
-    return Capacity(tuple(done), limit)
+        rate = next_rate(done, factor=factor)
+    return Capacity(tuple(done))
 
 
 def resume_rate(found: Capacity, fallback: float, factor: float) -> float:

@@ -57,19 +57,18 @@ class Usage:
     machine: Machine | None = None
 
 
-def _forwarder_stats(lines: Iterable[str], forwarders: tuple[str, ...]
-                     ) -> Iterator[tuple[str, str, list[str]]]:
+def _forwarder_stats(lines: Iterable[str]) -> Iterator[tuple[str, str, list[str]]]:
     """(pid, forwarder name, the fields after ``comm)``) of each /proc/PID/stat line of
     a forwarder (after "comm)", the state is field 3 of stat)."""
     for line in lines:
         left, sep, right = line.rpartition(")")
         pid, _, comm = left.partition(" (")
-        name = next((f for f in forwarders if comm.startswith(f)), None)
+        name = next((f for f in FORWARDERS if comm.startswith(f)), None)
         if sep and name is not None:
             yield pid.strip(), name, right.split()
 
 
-def parse(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> Snapshot:
+def parse(text: str) -> Snapshot:
     """Parse ``getconf CLK_TCK`` followed by /proc/*/stat lines."""
     lines = text.splitlines()
     if not lines:
@@ -77,7 +76,7 @@ def parse(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> Snapshot:
     ticks = float(lines[0])
     # utime and stime are fields 14 and 15 of stat.
     return {int(pid): (name, (int(fields[11]) + int(fields[12])) / ticks)
-            for pid, name, fields in _forwarder_stats(lines[1:], forwarders)
+            for pid, name, fields in _forwarder_stats(lines[1:])
             if len(fields) >= 13 and pid.isdigit()}
 
 
@@ -85,7 +84,7 @@ def parse(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> Snapshot:
 RSS_SCRIPT = "getconf PAGESIZE; cat /proc/[0-9]*/stat 2>/dev/null"
 
 
-def parse_rss(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> dict[str, int]:
+def parse_rss(text: str) -> dict[str, int]:
     """Resident bytes by forwarder name (all its processes added up), from
     :data:`RSS_SCRIPT`'s output."""
     lines = text.splitlines()
@@ -93,7 +92,7 @@ def parse_rss(text: str, forwarders: tuple[str, ...] = FORWARDERS) -> dict[str, 
         return {}
     page = int(lines[0])
     found: dict[str, int] = {}
-    for _, name, fields in _forwarder_stats(lines[1:], forwarders):
+    for _, name, fields in _forwarder_stats(lines[1:]):
         # rss (pages) is field 24 of stat.
         if len(fields) >= 22 and fields[21].isdigit():
             found[name] = found.get(name, 0) + int(fields[21]) * page

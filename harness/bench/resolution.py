@@ -34,11 +34,8 @@ def resolution(aa: Mapping[str, RatioSummary], cpu: Mapping[str, RatioSummary] |
     return PerfResolution(max(per_combo.values()), per_combo, method, "native", cpu_distance)
 
 
-def relative_gap(a: float, b: float) -> float:
-    """|a - b| relative to the larger magnitude (0 when both are 0)."""
-    top = max(abs(a), abs(b))
-    return abs(a - b) / top if top else 0.0
-
-
 def distinguishable(a: float, b: float, value: float) -> bool:
-    return relative_gap(a, b) > value
+    """Whether |a - b|, relative to the larger magnitude (0 when both are 0), exceeds
+    ``value``."""
+    top = max(abs(a), abs(b))
+    return (abs(a - b) / top if top else 0.0) > value

@@ -294,15 +294,14 @@ def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial) 
 
 
 def run_experiments(target: Target, client: Client, directory: Path, *,
-                    passes: int = PASSES,
-                    experiments: Sequence[Experiment] = EXPERIMENTS) -> StallRecord:
+                    passes: int = PASSES) -> StallRecord:
     """Every experiment ``passes`` times, interleaved, then one capture of the
     baseline's container transfer (pasta --pcap)."""
-    record = StallRecord([Trial(e.id, e.title) for e in experiments], client.address,
+    record = StallRecord([Trial(e.id, e.title) for e in EXPERIMENTS], client.address,
                          PEER_PORT, IMAGE, SECONDS, passes, [load_average(target)])
     with peer_server(client, PEER_PORT, f"/tmp/{PREFIX}stall-{PEER_PORT}.pid"):
         for _ in range(passes):
-            for experiment, trial in zip(experiments, record.trials, strict=True):
+            for experiment, trial in zip(EXPERIMENTS, record.trials, strict=True):
                 if not trial.not_run:
                     _pass(target, client, experiment, trial)
         probe = Probe("pasta", "outbound", "tcp", "iperf3", "native",

@@ -10,7 +10,8 @@ import numpy as np
 
 #: Rounds whose ratios jump by this factor between neighbours (sorted) are "split".
 SPLIT_FACTOR = 1.5
-#: Default resamples and confidence level of :func:`bootstrap_interval`.
+#: Resamples (drawn with a fixed seed: the same values give the same interval) and the
+#: default confidence level of :func:`bootstrap_interval`.
 RESAMPLES = 4000
 LEVEL = 0.95
 
@@ -59,8 +60,8 @@ def split_rounds(values: Sequence[float], factor: float = SPLIT_FACTOR
     return (ordered[0], ordered[at]), (ordered[at + 1], ordered[-1])
 
 
-def bootstrap_interval(values: Sequence[float], *, level: float = LEVEL,
-                       resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(values: Sequence[float], *, level: float = LEVEL
+                       ) -> tuple[float, float]:
     """Percentile bootstrap interval of the median of ``values``.
 
     One value gives a zero-width interval: callers decide whether that is enough.
@@ -70,8 +71,8 @@ def bootstrap_interval(values: Sequence[float], *, level: float = LEVEL,
         raise ValueError("no values to bootstrap")
     if data.size == 1:
         return float(data[0]), float(data[0])
-    rng = np.random.default_rng(seed)
-    samples = rng.choice(data, size=(resamples, data.size), replace=True)
+    rng = np.random.default_rng(0)
+    samples = rng.choice(data, size=(RESAMPLES, data.size), replace=True)
     medians = np.median(samples, axis=1)
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(medians, [tail, 1.0 - tail])
@@ -85,12 +86,12 @@ def paired_ratios(values: Mapping[int, float], reference: Mapping[int, float]) -
 
 
 def summarize(values: Mapping[int, float], reference: Mapping[int, float], *,
-              level: float = LEVEL, seed: int = 0) -> RatioSummary | None:
+              level: float = LEVEL) -> RatioSummary | None:
     """Median ratio to the reference of the same round, with its interval."""
     ratios = paired_ratios(values, reference)
     if not ratios:
         return None
-    low, high = bootstrap_interval(ratios, level=level, seed=seed)
+    low, high = bootstrap_interval(ratios, level=level)
     return RatioSummary(float(np.median(ratios)), low, high, len(ratios), tuple(ratios))
 
 
@@ -124,11 +125,10 @@ class Interval:
                    0 if rounds is None else int(rounds))
 
 
-def interval(values: Iterable[float], *, level: float = LEVEL, seed: int = 0
-             ) -> Interval | None:
+def interval(values: Iterable[float]) -> Interval | None:
     """Median and bootstrap interval of ``values``; None when there are none."""
     data = list(values)
     if not data:
         return None
-    low, high = bootstrap_interval(data, level=level, seed=seed)
+    low, high = bootstrap_interval(data)
     return Interval(float(np.median(data)), low, high, len(data))

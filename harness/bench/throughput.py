@@ -141,7 +141,7 @@ class UdpCapacity:
 BUSY_TRIES, BUSY_PAUSE = 3, 0.5
 
 
-def _when_not_busy(run: Callable[[], str], pause: float = BUSY_PAUSE) -> str:
+def _when_not_busy(run: Callable[[], str]) -> str:
     """iperf3's output, tried again while its server says it is busy (a test that
     ended a moment ago on the client may still be closing on the server)."""
     for _ in range(BUSY_TRIES - 1):
@@ -151,7 +151,7 @@ def _when_not_busy(run: Callable[[], str], pause: float = BUSY_PAUSE) -> str:
         except iperf3.Iperf3Error as exc:
             if "busy" not in str(exc):
                 raise
-            time.sleep(pause)
+            time.sleep(BUSY_PAUSE)
             continue
         return text
     text = run()
