@@ -83,7 +83,7 @@ class GuideDiff:
 
 
 def _short(text: str, width: int = 160) -> str:
-    flat = " ".join(text.split())
+    flat = _flat(text)
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 

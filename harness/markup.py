@@ -39,14 +39,14 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], *,
 
 
 def html_table(header: Sequence[str] | str, rows: Iterable[Sequence[str] | str], *,
-               cls: str = "", sections: bool = False, raw: bool = False) -> str:
+               cls: str = "", sections: bool = False) -> str:
     """An HTML table: ``header`` as cell texts (escaped) or one ready ``<tr>``; each row as
-    cell texts (escaped unless ``raw``) or one ready ``<tr>``; ``sections`` puts them in
-    ``<thead>`` and ``<tbody>``."""
+    cell texts (escaped) or one ready ``<tr>``; ``sections`` puts them in ``<thead>`` and
+    ``<tbody>``."""
     head = header if isinstance(header, str) else (
         "<tr>" + "".join(f"<th>{html_escape(h)}</th>" for h in header) + "</tr>")
     body = "".join(row if isinstance(row, str) else "<tr>" + "".join(
-        f"<td>{c if raw else html_escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        f"<td>{html_escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     if sections:
         head, body = f"<thead>{head}</thead>", f"<tbody>{body}</tbody>"
     return f"<table{_attrs(cls=cls)}>{head}{body}</table>"

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.markup import Cell, Grid, Heading, Items, Para, Row, to_html, to_markdown
+from harness.reports.upstream import HEADING, outcome_class
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
 
-HEADING = "podman's own tests"
 NOT_RUN = "not run"
 
 
@@ -89,9 +89,7 @@ def markdown_lines(runs: Sequence[Run]) -> list[str]:
 
 
 def _css(test: UpstreamTest | None) -> str:
-    if test is None:
-        return "o-none"
-    return "o-skipped" if test.outcome == "needs_internet" else f"o-{test.outcome}"
+    return "o-none" if test is None else f"o-{outcome_class(test.outcome)}"
 
 
 def html_fragment(runs: Sequence[Run]) -> str:

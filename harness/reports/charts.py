@@ -70,9 +70,7 @@ def bar_chart(bars: Sequence[PerfRatio], *, ylabel: str, title: str, line: float
             _panel(ax, [b for b in bars if b.direction == direction], bottom)
             if line is not None:
                 ax.axhline(line, color="black", linewidth=0.8, linestyle="--")
-            ax.set_yscale("log")
-            ax.set_ylim(bottom, top)
-            ax.set_ylabel(ylabel)
+            ax.set(yscale="log", ylim=(bottom, top), ylabel=ylabel)
             ax.set_title(direction, fontsize=10)
             # Beside the panel, where it hides no bar and no printed value.
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -180,8 +178,7 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         ax.boxplot([groups[label] for label in labels], widths=0.6, **layout)
         ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel(" / ".join(units))
-        ax.set_title(title)
+        ax.set(xlabel=" / ".join(units), title=title)
         ax.grid(axis="x", alpha=0.3)
     return png.data
 
@@ -246,10 +243,8 @@ def curve_charts(run: Run) -> list[tuple[str, bytes]]:
                             marker="o", capsize=3, label=method,
                             linestyle="--" if method == reference else "-")
             ax.set_xscale("log", base=2 if max(p.x for p in found) <= 8 else 10)
-            ax.set_xticks(sorted({p.x for p in found}))
+            ax.set(xticks=sorted({p.x for p in found}), xlabel=xlabel, ylabel=ylabel)
             ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel(ylabel)
             ax.set_title(f"{title} ({rounds} rounds, 95% interval)", fontsize=10)
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=7)

@@ -192,11 +192,8 @@ def blocks(run: Run, registry: Registry) -> list[Block]:
     found = collect(run, registry)
     tracker = "\n".join(tracker_lines(run, found)).strip()
     return [Heading(2, HEADING), Para(intro()), Grid(HEADER, rows(found)),
-            *((Heading(3, tracker_title()), Source(tracker)) if tracker else ())] if found else []
-
-
-def tracker_title() -> str:
-    return f"Errata of {revisions.newest().label}, for the guide's tracker"
+            *((Heading(3, f"Errata of {revisions.newest().label}, for the guide's tracker"),
+               Source(tracker)) if tracker else ())] if found else []
 
 
 def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:

@@ -90,10 +90,6 @@ class Cell:
         return any(p.differs for p in self.parts)
 
     @property
-    def notes(self) -> list[Note]:
-        return [p.note for p in self.parts if p.note is not None]
-
-    @property
     def state(self) -> str:
         """One word for styling: differs, agrees, untested, no-claim."""
         if not self.has_claim:
@@ -116,9 +112,6 @@ class Table:
     columns: list[str]
     rows: list[tuple[str, str]]  # (row id, row title)
     cells: dict[tuple[str, str], Cell]
-
-    def cell(self, row: str, column: str) -> Cell:
-        return self.cells[(row, column)]
 
 
 _OUTCOME_WORD = {
@@ -309,7 +302,7 @@ def table_blocks(table: Table, notes: Footnotes) -> list[Block]:
              *((" (", Code(table.anchor), ")") if table.anchor else ()), ".")
     rows = [[MarkupCell(title, header=True),
              *(MarkupCell(_cell_text(c, notes), c.state)
-               for c in (table.cell(row, column) for column in table.columns))]
+               for c in (table.cells[(row, column)] for column in table.columns))]
             for row, title in table.rows]
     return [Heading(3, table.title, id=f"table-{table.id}"), Para(where, cls="where"),
             Grid(["method", *table.columns], rows)]

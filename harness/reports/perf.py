@@ -65,7 +65,7 @@ def blocks(summary: PerformanceSummary, measurements: Sequence[Measurement] = ()
     out: list[Block] = []
     if ratios := ratio_rows(summary):
         capacity = reference_capacity_text(measurements)
-        note = split_note(summary)
+        note = SPLIT_NOTE if any(e.split for e in summary.ratios) else None
         out += [Heading(2, "Performance relative to the reference"),
                 *(Para(text) for text in reference_paragraphs(summary)),
                 Para(resolution_text(summary)), *([Para(capacity)] if capacity else []),
@@ -85,15 +85,10 @@ def method_words(method: str) -> str:
 
 
 def ratio_rows(summary: PerformanceSummary) -> list[list[str]]:
-    return [[kind_words(e.kind, e.protocol), method_words(e.method), e.direction, e.protocol,
+    return [[KIND_WORDS.get((e.kind, e.protocol), e.kind), method_words(e.method), e.direction, e.protocol,
              e.reference or "native",
              f"{e.median:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", _rounds(e)]
             for e in summary.ratios]
-
-
-def split_note(summary: PerformanceSummary) -> str | None:
-    """:data:`SPLIT_NOTE` when a ratio of ``summary`` is split."""
-    return SPLIT_NOTE if any(e.split for e in summary.ratios) else None
 
 
 def _rounds(e: PerfRatio) -> str:
@@ -201,10 +196,6 @@ def _interval(found: PerfInterval | None) -> str:
 #: What a ratio's kind measures, where the kind alone would not say.
 KIND_WORDS = {("throughput", "udp"): "UDP capacity (highest rate with < 1% loss)",
               ("udp_fixed_rate", "udp"): "UDP at a fixed 1 Gbit/s offer (received rate)"}
-
-
-def kind_words(kind: str, protocol: str) -> str:
-    return KIND_WORDS.get((kind, protocol), kind)
 
 
 def reference_capacity_text(measurements: Sequence[Measurement]) -> str | None:

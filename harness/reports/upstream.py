@@ -72,10 +72,10 @@ def blocks(run: Run) -> list[Block]:
            Items([f"{t.file} #{t.number}: {t.name}: {_result(t)}" for t in others]))
           if others else ()),
         Heading(3, "Every test"),
-        Grid(_TEST_HEADER, [[*row[:3], Cell(row[3], f"outcome-{_css(t.outcome)}"), row[4]]
+        Grid(_TEST_HEADER, [[*row[:3], Cell(row[3], f"outcome-{outcome_class(t.outcome)}"), row[4]]
                             for t, row in zip(suite.tests, _test_rows(suite), strict=True)])]
 
 
-def _css(outcome: str) -> str:
+def outcome_class(outcome: str) -> str:
     """The report's outcome classes: a test that needs the internet is shown as a skip."""
     return "skipped" if outcome == "needs_internet" else outcome

@@ -152,19 +152,13 @@ class Run:
         if problem:
             raise PodnetError(f"{source} is malformed: {problem}")
         try:
-            return cls(
-                run_id=data["run_id"], started=data["started"], finished=data.get("finished"),
-                environment=data.get("environment", {}),
-                results=[ClaimResult(**r) for r in data.get("results", [])],
-                measurements=[Measurement(**m) for m in data.get("measurements", [])],
-                summaries=data.get("summaries", {}),
-                status=data.get("status", "complete"), podnet=data.get("podnet", {}),
-                selection=data.get("selection"),
-                timings=[Timing(**t) for t in data.get("timings", [])],
-                upstream=None if data.get("upstream") is None
-                else UpstreamSuite.from_dict(data["upstream"], source),
-                guide=data.get("guide"),
-            )
+            return cls(**{
+                **{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data},
+                "results": [ClaimResult(**r) for r in data.get("results", [])],
+                "measurements": [Measurement(**m) for m in data.get("measurements", [])],
+                "timings": [Timing(**t) for t in data.get("timings", [])],
+                "upstream": None if data.get("upstream") is None
+                else UpstreamSuite.from_dict(data["upstream"], source)})
         except (KeyError, TypeError, ValueError) as exc:
             raise PodnetError(f"{source} is malformed: {exc}") from exc
 
