@@ -205,6 +205,36 @@ def test_a_clean_end_leaves_no_trace_in_the_home(tmp_path: Path) -> None:
     assert list(home.iterdir()) == []
 
 
+class InheritingTarget(HereTarget):
+    """A target where another process (a server started later, say) holds a copy of
+    the holder's stdin: closing podnet's end alone is no end of the holder's input."""
+
+    def __init__(self, home: Path) -> None:
+        super().__init__(home)
+        self.others: list[subprocess.Popen[bytes]] = []
+
+    def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        holder = super().hold_open(argv)
+        assert holder.stdin is not None
+        self.others.append(subprocess.Popen(["sleep", "60"], pass_fds=[holder.stdin.fileno()]))
+        return holder
+
+
+def test_the_holder_lets_go_when_told_though_its_input_stays_open(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    target = InheritingTarget(home)
+    store = SessionStore.on(target)
+    try:
+        with marked_session(FakeTarget(), NEW, store):
+            started = time.monotonic()
+        assert time.monotonic() - started < 5, "the holder waited for its input to end"
+        assert list(home.iterdir()) == []
+    finally:
+        for other in target.others:
+            other.kill()
+            other.wait()
+
+
 def test_a_waiter_takes_over_when_the_holder_removes_the_lock_file(tmp_path: Path) -> None:
     """The first session removes its lock file as it ends; the second, which waited on
     that file, must lock the new one, so that a third is kept out."""

@@ -48,7 +48,8 @@ IDENTITY = ('cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/
             'id -u; printf "%s\\n" "$HOME"')
 MACHINE_ID = re.compile(r"[0-9a-f]{32}")
 #: Run on the target as its user: take the lock (waiting at most $2 seconds), say who
-#: holds it meanwhile, write the holder line, hold it until stdin closes. Then, when
+#: holds it meanwhile, write the holder line, hold it until a line or the end of stdin
+#: (a line: a process that inherited the pipe cannot keep it held). Then, when
 #: nothing else is recorded, leave no trace: the lock file (removed while still held:
 #: a waiter that then gets the removed file's lock sees it is not the file's any more
 #: and locks the new one) and the directories made for it, when empty.
@@ -72,7 +73,7 @@ while :; do
 done
 printf '%s\n' "$holder" > "$dir/lock"
 echo held
-cat >/dev/null
+read -r _ || :
 [ "$(ls -A -- "$dir")" = lock ] || exit 0
 rm -f -- "$dir/lock"
 printf '%s\n%s\n%s\n%s' "$dir" "${dir%/*}" "${dir%/*/*}" "$made" |
@@ -271,10 +272,12 @@ def _line(proc: subprocess.Popen[bytes]) -> str:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> str:
-    """Close the holder's stdin: it lets the lock go and ends. Return the first line
-    of what it said on stderr."""
-    with contextlib.suppress(OSError):
-        if proc.stdin is not None:
+    """Tell the holder to let the lock go, and close its stdin: it ends. Return the first
+    line of what it said on stderr."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.write(b"release\n")
+        with contextlib.suppress(OSError):
             proc.stdin.close()
     try:
         proc.wait(timeout=30)
