@@ -36,10 +36,13 @@ def experiments(target: Target, client: Client, capabilities: Capabilities,
                 pytestconfig: pytest.Config) -> stall.StallRecord:
     if why := capabilities.first_missing(["pasta"]):
         pytest.skip(why)
-    # --quick: one pass of each experiment (the record says how many passes it has; an
-    # outcome changes only where every pass is beyond every baseline pass)
-    passes = 1 if pytestconfig.getoption("--quick") else stall.PASSES
-    record = stall.run_experiments(target, client, recorder.directory, passes=passes)
+    # --quick: one pass of each experiment, of one-second transfers (the record says how
+    # many passes of how long it has; an outcome changes only where every pass is beyond
+    # every baseline pass)
+    quick = pytestconfig.getoption("--quick")
+    record = stall.run_experiments(target, client, recorder.directory,
+                                   passes=1 if quick else stall.PASSES,
+                                   seconds=1 if quick else stall.SECONDS)
     for found in stall.measurements(record):
         recorder.measure(found)
     recorder.run.summaries[stall.SUMMARY] = record.to_dict()

@@ -264,7 +264,7 @@ def _peer_qdisc(client: Client, qdisc: Sequence[str]) -> Iterator[str]:
 
 
 def _transfer(run: Callable[..., Any], argv: list[str]) -> dict[str, Any]:
-    done = run(argv, check=False, timeout=SECONDS + 60)
+    done = run(argv, check=False, timeout=SECONDS + 60)  # the longest transfer's bound
     try:
         result = iperf3.parse(done.stdout)
     except iperf3.Iperf3Error as exc:
@@ -273,8 +273,9 @@ def _transfer(run: Callable[..., Any], argv: list[str]) -> dict[str, Any]:
             "at": round(time.time(), 1)}
 
 
-def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial) -> None:
-    argv = iperf3.client_argv(client.address, PEER_PORT, SECONDS)
+def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial,
+          seconds: int) -> None:
+    argv = iperf3.client_argv(client.address, PEER_PORT, seconds)
     with _peer_qdisc(client, experiment.peer_qdisc) as refused, \
             contextlib.ExitStack() as host1:
         if refused:
@@ -294,16 +295,16 @@ def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial) 
 
 
 def run_experiments(target: Target, client: Client, directory: Path, *,
-                    passes: int = PASSES) -> StallRecord:
-    """Every experiment ``passes`` times, interleaved, then one capture of the
-    baseline's container transfer (pasta --pcap)."""
+                    passes: int = PASSES, seconds: int = SECONDS) -> StallRecord:
+    """Every experiment ``passes`` times, interleaved, each transfer ``seconds`` long,
+    then one capture of the baseline's container transfer (pasta --pcap)."""
     record = StallRecord([Trial(e.id, e.title) for e in EXPERIMENTS], client.address,
-                         PEER_PORT, IMAGE, SECONDS, passes, [load_average(target)])
+                         PEER_PORT, IMAGE, seconds, passes, [load_average(target)])
     with peer_server(client, PEER_PORT, f"/tmp/{PREFIX}stall-{PEER_PORT}.pid"):
         for _ in range(passes):
             for experiment, trial in zip(EXPERIMENTS, record.trials, strict=True):
                 if not trial.not_run:
-                    _pass(target, client, experiment, trial)
+                    _pass(target, client, experiment, trial, seconds)
         probe = Probe("pasta", "outbound", "tcp", "iperf3", "native",
                       lambda seconds: Sample(0.0, 0))
         try:
