@@ -12,12 +12,11 @@ from harness.matrix import Change, Matrix
 from harness.words import BEYOND_GUIDE, outcome_words
 
 #: What a group of statements became, as a verb phrase: (one statement, several).
-BECAME = {"passed": ("is now as the guide says", "are now as the guide says"),
+BECAME = {**{outcome: (f"is {words}", f"are {words}") for outcome, words in (
+              ("passed", "now as the guide says"), ("unsupported", "unsupported"),
+              ("not_applicable", "not applicable"), ("skipped", "skipped"),
+              ("inconclusive", "inconclusive"))},
           "failed": ("differs from the guide", "differ from the guide"),
-          "unsupported": ("is unsupported", "are unsupported"),
-          "not_applicable": ("is not applicable", "are not applicable"),
-          "skipped": ("is skipped", "are skipped"),
-          "inconclusive": ("is inconclusive", "are inconclusive"),
           "error": ("ends in an error", "end in an error")}
 #: The same for statements beyond the guide, whose expectation is the documentation's.
 BECAME_BEYOND = {**BECAME, "passed": ("is now as documented", "are now as documented"),

@@ -46,22 +46,21 @@ def sections(summary: PerformanceSummary, environment: Mapping[str, Any] | None 
             for n, f in enumerate(summary.findings, 1)]
 
 
-def rate_text(bits: Any) -> str:
-    if not isinstance(bits, int | float):
+def _scaled(n: Any, units: tuple[tuple[str, float], ...], unit: str) -> str:
+    if not isinstance(n, int | float):
         return "?"
-    for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
-        if bits >= size:
-            return f"{bits / size:.3g} {unit}"
-    return f"{bits:.0f} bit/s"
+    for name, size in units:
+        if n >= size:
+            return f"{n / size:.3g} {name}"
+    return f"{n:.0f} {unit}"
+
+
+def rate_text(bits: Any) -> str:
+    return _scaled(bits, (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)), "bit/s")
 
 
 def _bytes(n: Any) -> str:
-    if not isinstance(n, int | float):
-        return "?"
-    for unit, size in (("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n:.0f} B"
+    return _scaled(n, (("MB", 1e6), ("kB", 1e3)), "B")
 
 
 def _median(values: Any) -> float | None:

@@ -114,13 +114,9 @@ class Table:
     cells: dict[tuple[str, str], Cell]
 
 
-_OUTCOME_WORD = {
-    "not_applicable": "n/a",
-    "unsupported": "unsupported",
-    "skipped": "skipped",
-    "inconclusive": "inconclusive",
-    "error": "error",
-}
+#: A cell's word for an outcome that decided nothing (its footnote says why).
+_OUTCOME_WORD = {outcome: "n/a" if outcome == "not_applicable" else outcome
+                 for outcome in NOTE_WORDS}
 
 
 def _part(result: ClaimResult, label: str) -> Part:

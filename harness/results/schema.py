@@ -226,25 +226,14 @@ def _problem(data: dict[str, Any]) -> str | None:
         return problem
     if data.get("status", "complete") not in STATUSES:
         return f"status is {data['status']!r}; expected one of {', '.join(STATUSES)}"
-    for i, entry in enumerate(data.get("results", [])):
-        if not isinstance(entry, dict):
-            return f"results[{i}] should be an object"
-        problem = _field_problem(f"results[{i}]", entry, ClaimResult)
-        if problem:
-            return problem
-        if entry["outcome"] not in OUTCOMES:
-            return (f"results[{i}].outcome is {entry['outcome']!r}; "
-                    f"expected one of {', '.join(OUTCOMES)}")
-    for i, entry in enumerate(data.get("measurements", [])):
-        if not isinstance(entry, dict):
-            return f"measurements[{i}] should be an object"
-        problem = _field_problem(f"measurements[{i}]", entry, Measurement)
-        if problem:
-            return problem
-    for i, entry in enumerate(data.get("timings", [])):
-        if not isinstance(entry, dict):
-            return f"timings[{i}] should be an object"
-        problem = _field_problem(f"timings[{i}]", entry, Timing)
-        if problem:
-            return problem
+    for name, record in (("results", ClaimResult), ("measurements", Measurement),
+                         ("timings", Timing)):
+        for i, entry in enumerate(data.get(name, [])):
+            if not isinstance(entry, dict):
+                return f"{name}[{i}] should be an object"
+            if problem := _field_problem(f"{name}[{i}]", entry, record):
+                return problem
+            if record is ClaimResult and entry["outcome"] not in OUTCOMES:
+                return (f"results[{i}].outcome is {entry['outcome']!r}; "
+                        f"expected one of {', '.join(OUTCOMES)}")
     return None
