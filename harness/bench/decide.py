@@ -43,7 +43,6 @@ class Questions:
     orders: Sequence[Sequence[str]] = ()
     order_directions: tuple[str, ...] = ("inbound", "inbound-reverse")
     protocols: tuple[str, ...] = ("tcp",)
-    margin: float = verdict.NATIVE_TOLERANCE
 
 
 @dataclass
@@ -152,7 +151,7 @@ def native_verdict(samples: Sequence[Measurement], probes: Sequence[Probe], meth
     noise = reference_noise(samples, probes, method, directions, questions.protocols)
     both = {c: max(verdict.resolution_of(resolution, c), noise.get(c, 0.0))
             for c in throughput}
-    found = verdict.native_path(rounds, throughput, margin=questions.margin,
+    found = verdict.native_path(rounds, throughput,
                                 resolution=both,
                                 control=positive_control(samples, questions.protocols))
     shown = {f"{c} resolution": f"{v:.3f} (A/A {verdict.resolution_of(resolution, c):.3f}, "

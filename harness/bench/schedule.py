@@ -48,8 +48,6 @@ class Settings:
     max_rounds: int = 0
     #: Seconds that warm-up and all rounds may take; extra rounds start only within it.
     budget: float = 0.0
-    precision: float = PRECISION
-    floor: float = FLOOR
     reference_repeats: int = 1
     #: Steps of a UDP probe's first capacity search and of each round's.
     udp_steps: tuple[int, int] = (capacity.FIRST_STEPS, capacity.ROUND_STEPS)
@@ -77,7 +75,7 @@ class Settings:
 
     def excess(self, summary: RatioSummary) -> float:
         """Half the interval over the half-width accepted; 1 or less is precise."""
-        accepted = max(self.precision * abs(summary.median), self.floor)
+        accepted = max(PRECISION * abs(summary.median), FLOOR)
         return (summary.high - summary.low) / 2 / accepted
 
     def precise(self, summary: RatioSummary) -> bool:
@@ -86,8 +84,8 @@ class Settings:
     def as_dict(self) -> dict[str, object]:
         return {"rounds": self.rounds, "max_rounds": self.max_rounds or self.rounds,
                 "seconds_per_measurement": self.seconds, "warmup": self.warmup,
-                "budget_seconds": self.budget, "precision": self.precision,
-                "precision_floor": self.floor,
+                "budget_seconds": self.budget, "precision": PRECISION,
+                "precision_floor": FLOOR,
                 "reference_repeats": self.reference_repeats, "udp": self.udp,
                 "udp_capacity": {"first_steps": self.udp_steps[0],
                                  "round_steps": self.udp_steps[1],

@@ -27,6 +27,8 @@ NATIVE_PORT, NATIVE_SINK_PORT, HOST2_PORT = 5200, 5220, 5299
 #: The variant of "pasta + custom network" from the guide's pasta documentation links.
 MTU_VARIANT = "pasta-custom-network-mtu65520"
 MTU_OPTION = ("-o", "mtu=65520")
+#: The host1 port of each socket-activated method's sink.
+SOCKET_SINK_PORTS = {"socket-user": 5221, "socket-system": 5222}
 
 
 @dataclass
@@ -60,10 +62,8 @@ def bench_servers(target: Target, client: Client, methods: list[Method],
                 _iperf3_container(target, stack, token, method.id, method.network or "pasta",
                                   port, ends)
                 port += 1
-            elif method.kind == "socket-user":
-                _socket_user_sink(target, stack, token, 5221, ends, method.id)
-            elif method.kind == "socket-system":
-                _socket_system_sink(target, stack, token, 5222, ends, method.id)
+            elif method.kind in SOCKET_SINK_PORTS:
+                _socket_sink(target, stack, token, method, ends)
         if mtu_variant and any(m.network == "custom" for m in methods):
             _iperf3_container(target, stack, token, MTU_VARIANT, "custom", port, ends,
                               network_options=MTU_OPTION)
@@ -142,22 +142,21 @@ def _iperf3_container(target: Target, stack: contextlib.ExitStack, token: str, m
     ends.containers[mid] = name
 
 
-def _socket_user_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
-                      ends: Endpoints, mid: str) -> None:
-    """A quadlet .container and .socket, as in the guide, running the sink."""
-    unit = name = f"{PREFIX}sink-{token}"
-    stack.callback(user_socket_service(
-        target, unit, name, [f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
-                             "Exec=/usr/local/bin/sink"],
-        f"podnet benchmark {mid}", f"0.0.0.0:{port}"))
-    ends.sinks[mid] = port
-
-
-def _socket_system_sink(target: Target, stack: contextlib.ExitStack, token: str, port: int,
-                        ends: Endpoints, mid: str) -> None:
-    """A system service with User= running rootless podman with the sink."""
-    unit = name = f"{PREFIX}sink-system-{token}"
-    stack.callback(system_socket_service(
-        target, unit, name, [IMAGE, "/usr/local/bin/sink"], f"podnet benchmark {mid}",
-        f"0.0.0.0:{port}"))
-    ends.sinks[mid] = port
+def _socket_sink(target: Target, stack: contextlib.ExitStack, token: str, method: Method,
+                 ends: Endpoints) -> None:
+    """The sink behind a .socket unit, as in the guide: a quadlet .container
+    (``socket-user``), or a system service with User= running rootless podman
+    (``socket-system``)."""
+    port = SOCKET_SINK_PORTS[method.kind]
+    where = f"0.0.0.0:{port}"
+    if method.kind == "socket-user":
+        name = f"{PREFIX}sink-{token}"
+        stop = user_socket_service(target, name, name, [
+            f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
+            "Exec=/usr/local/bin/sink"], f"podnet benchmark {method.id}", where)
+    else:
+        name = f"{PREFIX}sink-system-{token}"
+        stop = system_socket_service(target, name, name, [IMAGE, "/usr/local/bin/sink"],
+                                     f"podnet benchmark {method.id}", where)
+    stack.callback(stop)
+    ends.sinks[method.id] = port
