@@ -238,14 +238,11 @@ class Words:
         return value_words(claim.property if claim else None,
                            claim.expected if claim else result.expected)
 
-    def observed(self, result: ClaimResult) -> str:
-        claim = self.claim(result.claim_id)
-        return value_words(claim.property if claim else None, result.observed)
-
     def detail(self, result: ClaimResult) -> str:
         """What a cell says after its outcome: the observation, or the reason."""
         if result.outcome in ("passed", "failed"):
-            return self.observed(result)
+            claim = self.claim(result.claim_id)
+            return value_words(claim.property if claim else None, result.observed)
         if result.outcome == "unsupported":
             message = result.evidence.get("podman_message") if result.evidence else None
             return str(message or result.reason or "(podman gave no message)")

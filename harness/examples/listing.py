@@ -81,11 +81,11 @@ def substitution_lines() -> list[str]:
     lines += [f"  {image} -> {entry.lab_image or 'none'}: {entry.note}"
               for entry in subs.IMAGES for image in entry.images]
     lines.append(f"  Containerfiles FROM fedora with dnf -> none: {subs.BUILDER_NOTE}")
-    lines.append("hosts, addresses and paths (guide -> lab):")
-    lines += [f"  {r.guide} -> {r.lab}: {r.note}" for r in subs.ADDRESSES]
-    lines.append("user set-up (guide -> runner):")
-    lines += [f"  {r.guide} -> {r.lab}" + (f": {r.note}" if r.note else "")
-              for r in subs.USER_STEPS]
-    lines.append("root (guide -> runner):")
-    lines += [f"  {r.guide} -> {r.lab}: {r.note}" for r in (subs.ROOT_STEP, subs.ROOT_FILE)]
+    for heading, replacements in (
+            ("hosts, addresses and paths (guide -> lab)", subs.ADDRESSES),
+            ("user set-up (guide -> runner)", subs.USER_STEPS),
+            ("root (guide -> runner)", (subs.ROOT_STEP, subs.ROOT_FILE))):
+        lines.append(f"{heading}:")
+        lines += [f"  {r.guide} -> {r.lab}" + (f": {r.note}" if r.note else "")
+                  for r in replacements]
     return lines

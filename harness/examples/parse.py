@@ -65,35 +65,29 @@ def split_session(text: str) -> tuple[tuple[str, ...], str]:
     return tuple(commands), "\n".join(output).strip("\n")
 
 
-@dataclass(frozen=True)
-class Decision:
-    kind: BlockKind
-    why: str
-    rule: rules.LeadInRule | None = None
-
-
-def classify(info: str, text: str, lead_in: str, in_step: bool) -> Decision:
+def classify(info: str, text: str, lead_in: str, in_step: bool) -> rules.LeadInRule:
     """What a block is, from its info string, the paragraph before it, its content and
-    whether it is in a numbered step (the rules of :mod:`harness.examples.rules`)."""
+    whether it is in a numbered step (the rules of :mod:`harness.examples.rules`): the
+    lead-in's rule that decided, or one of the fallbacks (no pattern)."""
     if info.strip().split(" ")[0] in rules.DIAGRAM_INFO:
-        return Decision(BlockKind.OTHER, f"a diagram ({info.strip()})")
+        return rules.LeadInRule("", BlockKind.OTHER, f"a diagram ({info.strip()})")
     for rule in rules.LEAD_IN_RULES:
         if re.search(rule.pattern, lead_in.strip(), re.IGNORECASE | re.DOTALL):
             if rule.kind is BlockKind.COMMAND and text.startswith(rules.PROMPT):
                 break
-            return Decision(rule.kind, rule.why, rule)
+            return rule
     if text.startswith(rules.PROMPT):
         _, output = split_session(text)
         if output:
-            return Decision(BlockKind.SESSION, "'$' prompts followed by output")
-        return Decision(BlockKind.COMMAND, "'$' prompts without output")
+            return rules.LeadInRule("", BlockKind.SESSION, "'$' prompts followed by output")
+        return rules.LeadInRule("", BlockKind.COMMAND, "'$' prompts without output")
     if in_step:
-        return Decision(BlockKind.COMMAND, "the block of a numbered step")
+        return rules.LeadInRule("", BlockKind.COMMAND, "the block of a numbered step")
     words = text.split()
     if words and words[0] in rules.COMMAND_WORDS:
-        return Decision(BlockKind.COMMAND, f"starts with the command {words[0]!r}")
-    return Decision(BlockKind.OTHER, "an excerpt: no lead-in asks to run or create it and "
-                                     "it does not start with a command")
+        return rules.LeadInRule("", BlockKind.COMMAND, f"starts with the command {words[0]!r}")
+    return rules.LeadInRule("", BlockKind.OTHER, "an excerpt: no lead-in asks to run or "
+                            "create it and it does not start with a command")
 
 
 def _prose(token: Token, line: int) -> Prose:
@@ -364,7 +358,7 @@ class _Reader:
             section.procedures[-1].steps.append(self.prose_step)
         return self.prose_step
 
-    def block(self, token: Token, decision: Decision, lead_in: str, host: str) -> Block:
+    def block(self, token: Token, decision: rules.LeadInRule, lead_in: str, host: str) -> Block:
         section = self.section
         assert section is not None and token.map is not None
         start, end = token.map[0] + 1, token.map[1]
@@ -385,14 +379,13 @@ class _Reader:
             section.last_command = start
         elif kind is BlockKind.OUTPUT:
             block = replace(block, output_of=section.last_command,
-                            approximate=bool(decision.rule and decision.rule.approximate))
+                            approximate=decision.approximate)
         elif kind is BlockKind.FILE:
             block = replace(block, path=_path(self.lead_in))
         elif kind is BlockKind.EDIT:
-            edit = decision.rule.edit if decision.rule else None
-            path = _path(self.lead_in) if edit != "with" else section.last_edit_path
+            path = _path(self.lead_in) if decision.edit != "with" else section.last_edit_path
             section.last_edit_path = path
-            block = replace(block, path=path, edit=edit)
+            block = replace(block, path=path, edit=decision.edit)
         return block
 
 

@@ -14,7 +14,8 @@ from harness.examples.structure import BlockKind
 
 @dataclass(frozen=True)
 class LeadInRule:
-    #: A regular expression searched (case-insensitively) in the lead-in paragraph.
+    #: A regular expression searched (case-insensitively) in the lead-in paragraph (""
+    #: for a fallback of :func:`harness.examples.parse.classify`).
     pattern: str
     kind: BlockKind
     why: str

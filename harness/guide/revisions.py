@@ -224,11 +224,6 @@ def newest() -> Revision:
     return known()[-1]
 
 
-def names() -> str:
-    """The known revisions for a message: ``707d6f6 (2025-01-01), ..., 19f4819 (...)``."""
-    return ", ".join(r.label for r in known())
-
-
 def resolve(spec: str | None) -> Revision:
     """The revision ``--guide`` names (None or empty: the newest); anything else is one
     line listing the known revisions."""
@@ -255,7 +250,8 @@ def resolve(spec: str | None) -> Revision:
         same = [r for r in known() if r.text == content]
         return same[-1] if same else Revision(content, source=text)
     raise UsageError(f"unknown guide revision {text!r}: give a commit id, a date "
-                     f"(YYYY-MM-DD) or the path of a README.md; known revisions: {names()}")
+                     f"(YYYY-MM-DD) or the path of a README.md; known revisions: "
+                     + ", ".join(r.label for r in known()))
 
 
 def judged(record: dict[str, Any] | None) -> Revision:
