@@ -13,7 +13,7 @@ import pytest
 
 from harness.bench import capacity, procstat, verdict
 from harness.bench.capacity import Capacity, Step, next_rate, resume_rate, search
-from harness.bench.resolution import distance, distinguishable, resolution
+from harness.bench.resolution import distance, resolution
 from harness.bench.stats import RatioSummary
 from harness.bench.summary import PerfCost, PerfInterval, PerformanceSummary, PerfResolution
 from harness.bench.throughput import FIXED_RATE, NATIVE, Probe, Sample, costs, ratios
@@ -140,21 +140,6 @@ def test_resolution_round_trips_and_reads_leniently() -> None:
     assert PerfResolution.from_dict(None) is None
 
 
-def test_methods_closer_than_the_resolution_are_indistinguishable() -> None:
-    assert not distinguishable(0.40, 0.46, 0.2)
-    assert distinguishable(0.40, 0.60, 0.2)
-    per_combo = {"inbound/tcp": {"pasta": summary(0.46, 0.44, 0.48),
-                                 "slow": summary(0.40, 0.38, 0.42)}}
-    # Without a resolution the intervals are apart: in order.
-    assert verdict.order(["pasta", "slow"], per_combo).observed == ["pasta", "slow"]
-    # With the run's resolution of 20%, 0.46 and 0.40 cannot be told apart.
-    result = verdict.order(["pasta", "slow"], per_combo, resolution=0.2)
-    assert result.observed is None and "resolution" in result.reason
-    # Reversed only when apart by more than the resolution too.
-    backwards = verdict.order(["slow", "pasta"], per_combo, resolution=0.1)
-    assert backwards.observed == ["pasta", "slow"]
-
-
 def test_native_verdict_leaves_a_slowdown_within_the_resolution_open() -> None:
     slightly = {"inbound/tcp": summary(0.8, 0.75, 0.85)}
     assert verdict.native(slightly).observed is False
@@ -168,15 +153,6 @@ def test_improvement_must_exceed_the_resolution() -> None:
     better = {"inbound/tcp": summary(1.15, 1.1, 1.2)}
     assert verdict.improves(better).observed is True
     assert verdict.improves(better, resolution=0.25).observed is None
-
-
-def test_cost_order_puts_the_cheapest_first() -> None:
-    per_combo = {"inbound/tcp": {"pasta": summary(2.0, 1.8, 2.2),
-                                 "slirp": summary(4.0, 3.6, 4.4)}}
-    assert verdict.order(["pasta", "slirp"], per_combo,
-                         higher_is_better=False).observed == ["pasta", "slirp"]
-    assert verdict.order(["slirp", "pasta"], per_combo,
-                         higher_is_better=False).observed == ["pasta", "slirp"]
 
 
 # --- CPU per GB ------------------------------------------------------------------------
@@ -295,17 +271,6 @@ def test_every_report_states_the_resolution_and_the_cost_table() -> None:
 
 
 def test_each_combination_is_judged_with_its_own_resolution() -> None:
-    per_combo = {"inbound/tcp": {"pasta": summary(0.46, 0.44, 0.48),
-                                 "slow": summary(0.30, 0.28, 0.32)},
-                 "inbound/udp": {"pasta": summary(0.46, 0.44, 0.48),
-                                 "slow": summary(0.30, 0.28, 0.32)}}
-    quiet = {"inbound/tcp": 0.1, "inbound/udp": 0.1}
-    assert verdict.order(["pasta", "slow"], per_combo, resolution=quiet).observed == [
-        "pasta", "slow"]
-    noisy_udp = {"inbound/tcp": 0.1, "inbound/udp": 0.5}
-    result = verdict.order(["pasta", "slow"], per_combo, resolution=noisy_udp)
-    assert result.observed is None and "inbound/udp" in result.reason
-    assert "inbound/tcp" not in result.reason
     assert verdict.resolution_of({"inbound/tcp": 0.1, "outbound/tcp": 0.3}, "x/y") == 0.3
 
 

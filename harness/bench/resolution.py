@@ -32,10 +32,3 @@ def resolution(aa: Mapping[str, RatioSummary], cpu: Mapping[str, RatioSummary] |
     per_combo = {combo: distance(s) for combo, s in sorted(aa.items())}
     cpu_distance = max((distance(s) for s in cpu.values()), default=None) if cpu else None
     return PerfResolution(max(per_combo.values()), per_combo, method, "native", cpu_distance)
-
-
-def distinguishable(a: float, b: float, value: float) -> bool:
-    """Whether |a - b|, relative to the larger magnitude (0 when both are 0), exceeds
-    ``value``."""
-    top = max(abs(a), abs(b))
-    return (abs(a - b) / top if top else 0.0) > value

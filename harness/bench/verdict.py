@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.bench.resolution import distinguishable
 from harness.bench.stats import RatioSummary, summarize
 
 #: A ratio to native within this fraction below 1 counts as "no slowdown".
@@ -93,59 +92,6 @@ def native(summaries: Mapping[str, RatioSummary], *, tolerance: float = NATIVE_T
         return Verdict(None, f"inconclusive: interval not wholly above {band} for "
                        f"{', '.join(unclear)}", detail)
     return Verdict(True, f"every interval at or above {floor:g}", detail)
-
-
-def order(expected: Sequence[str], per_combo: Mapping[str, Mapping[str, RatioSummary]], *,
-          min_rounds: int = MIN_ROUNDS, resolution: Resolution = 0.0,
-          higher_is_better: bool = True) -> Verdict:
-    """An ordering from best to worst, pair by adjacent pair, in every combination.
-
-    A pair is in order where the better method's interval lies wholly beyond the
-    worse one's and their medians differ by more than the run's ``resolution``
-    (relative), reversed where the same holds the other way; closer pairs are
-    indistinguishable. Any reversed pair contradicts the ordering; it holds when every
-    pair is in order in every combination. ``higher_is_better`` False orders costs
-    (lowest first).
-    """
-    detail: dict[str, Any] = {}
-    reversed_at: list[str] = []
-    overlapping: list[str] = []
-    observed_reversed: list[str] | None = None
-    sign = 1.0 if higher_is_better else -1.0
-    better_word = ">" if higher_is_better else "<"
-    for combo, methods in per_combo.items():
-        missing = [m for m in expected if m not in methods]
-        if missing:
-            return Verdict(None, f"inconclusive: {combo} lacks {', '.join(missing)}", detail)
-        few = _too_few({m: methods[m] for m in expected}, min_rounds)
-        if few:
-            return Verdict(None, f"inconclusive: {combo}: {few}", detail)
-        by_rank = sorted(expected, key=lambda m: -sign * methods[m].median)
-        detail[combo] = {m: _short(methods[m]) for m in by_rank}
-        noise = resolution_of(resolution, combo)
-        for better, worse in itertools.pairwise(expected):
-            a, b = methods[better], methods[worse]
-            pair = f"{combo}: {better} {better_word} {worse}"
-            apart = distinguishable(a.median, b.median, noise)
-            lo_a, hi_a, lo_b, hi_b = ((a.low, a.high, b.low, b.high) if higher_is_better
-                                      else (-a.high, -a.low, -b.high, -b.low))
-            if hi_a < lo_b and apart:
-                reversed_at.append(pair)
-                observed_reversed = observed_reversed or by_rank
-            elif not (lo_a > hi_b and apart):
-                overlapping.append(pair + ("" if apart or not noise else
-                                           f" (closer than the resolution {noise:.1%})"))
-    if not per_combo:
-        return Verdict(None, "inconclusive: no measurements", detail)
-    if reversed_at:
-        return Verdict(observed_reversed, "reversed (non-overlapping intervals): "
-                       + "; ".join(reversed_at), detail)
-    if overlapping:
-        return Verdict(None, "inconclusive: indistinguishable (overlapping intervals or "
-                       "closer than the run's resolution): " + "; ".join(overlapping), detail)
-    return Verdict(list(expected), "every adjacent pair in order with non-overlapping "
-                   "intervals" + (", apart by more than the run's resolution"
-                                  if resolution else ""), detail)
 
 
 def improves(summaries: Mapping[str, RatioSummary], *, margin: float = IMPROVEMENT_MARGIN,
