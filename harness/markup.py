@@ -76,7 +76,7 @@ class Strong:
 class Small:
     """Set small after the text: ``<sub>`` in Markdown, ``<small>`` in HTML."""
 
-    content: Inline
+    text: Inline
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,17 @@ class Span:
 Inline = str | Code | Strong | Small | Details | Ref | Break | Link | Span | tuple["Inline", ...]
 
 
+#: The spans that wrap their text: how in Markdown, and how in HTML.
+_WRAPS: dict[type, tuple[str, str]] = {Code: ("`{}`", "<code>{}</code>"),
+                                       Strong: ("**{}**", "<strong>{}</strong>"),
+                                       Small: ("<sub>{}</sub>", "<small>{}</small>")}
+
+
 def md_text(text: Inline) -> str:
     if isinstance(text, str):
         return text
-    if isinstance(text, Code):
-        return f"`{text.text}`"
-    if isinstance(text, Strong):
-        return f"**{md_text(text.text)}**"
-    if isinstance(text, Small):
-        return f"<sub>{md_text(text.content)}</sub>"
+    if isinstance(text, Code | Strong | Small):
+        return _WRAPS[type(text)][0].format(md_text(text.text))
     if isinstance(text, Details):
         return f" ({text.summary}: {text.text})"
     if isinstance(text, Ref):
@@ -143,12 +145,8 @@ def md_text(text: Inline) -> str:
 def html_text(text: Inline) -> str:
     if isinstance(text, str):
         return html_escape(text)
-    if isinstance(text, Code):
-        return f"<code>{html_escape(text.text)}</code>"
-    if isinstance(text, Strong):
-        return f"<strong>{html_text(text.text)}</strong>"
-    if isinstance(text, Small):
-        return f"<small>{html_text(text.content)}</small>"
+    if isinstance(text, Code | Strong | Small):
+        return _WRAPS[type(text)][1].format(html_text(text.text))
     if isinstance(text, Details):
         return (f"<details><summary>{html_escape(text.summary)}</summary>"
                 f"{html_escape(text.text)}</details>")

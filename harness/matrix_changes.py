@@ -75,15 +75,14 @@ def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] =
             f"on {text(before.release)}, {became}{message}")
 
 
-def item_words(matrix: Matrix, group: ChangeGroup, change: Change,
-               text: Callable[[str], str] = _same) -> str:
+def item_words(matrix: Matrix, group: ChangeGroup, change: Change) -> str:
     """One statement of a group, after its statement: what the guide says and, unless the
     group shares it, what the release showed."""
     row = change.row
-    said = f"{row.expectation_label}: {text(row.guide)}"
+    said = f"{row.expectation_label}: {row.guide}"
     if group.message:
         return said
     before, after = matrix.columns[change.before], matrix.columns[change.after]
     was = ("" if group.was == "passed"  # the heading says it was as the guide says
-           else f"; on {text(before.release)}: {text(row.cells[change.before].detail)}")
-    return f"{said}{was}; on {text(after.release)}: {text(row.cells[change.after].detail)}"
+           else f"; on {before.release}: {row.cells[change.before].detail}")
+    return f"{said}{was}; on {after.release}: {row.cells[change.after].detail}"

@@ -122,23 +122,21 @@ class Recorder:
             )
 
     def skip(self, claim: Claim, reason: str, *, outcome: str = "skipped",
-             method: str | None = None, protocol: str | None = None) -> None:
-        self.add(claim_result(claim, outcome, method=method, protocol=protocol, reason=reason))
+             protocol: str | None = None) -> None:
+        self.add(claim_result(claim, outcome, protocol=protocol, reason=reason))
 
-    def inconclusive(self, claim: Claim, reason: str, *, evidence: dict[str, Any] | None = None,
-                     method: str | None = None, protocol: str | None = None) -> None:
+    def inconclusive(self, claim: Claim, reason: str, *,
+                     evidence: dict[str, Any] | None = None) -> None:
         """A check that ran but could not decide (a benchmark whose intervals the run's
         resolution cannot separate): ``reason`` says why, ``evidence`` holds the numbers."""
-        self.add(claim_result(claim, "inconclusive", method=method, protocol=protocol,
-                              reason=reason, evidence=evidence or {}))
+        self.add(claim_result(claim, "inconclusive", reason=reason, evidence=evidence or {}))
 
-    def unsupported(self, claim: Claim, message: str, *, method: str | None = None,
-                    protocol: str | None = None,
+    def unsupported(self, claim: Claim, message: str, *, protocol: str | None = None,
                     evidence: dict[str, Any] | None = None) -> None:
         """The target's podman no longer offers the claim's method: ``message`` is
         podman's own refusal, the observation where the guide's statement stops applying."""
-        self.add(claim_result(claim, "unsupported", "unsupported", method=method,
-                              protocol=protocol, reason=message,
+        self.add(claim_result(claim, "unsupported", "unsupported", protocol=protocol,
+                              reason=message,
                               evidence={"podman_message": message, **(evidence or {})}))
 
     def checkpoint(self) -> Path | None:
