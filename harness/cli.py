@@ -44,9 +44,7 @@ def _validate(args: argparse.Namespace) -> None:
     if getattr(args, "release", False) is not False:
         setting = options.RELEASES if args.command == "verify" else options.RELEASE
         args.release = setting.resolve(args.release)
-    if getattr(args, "results_dir", False) is not False:
-        args.results_dir = options.RESULTS.resolve(args.results_dir)
-    for setting in (options.QUICK, options.KEEP_LAB):
+    for setting in (options.RESULTS, options.QUICK, options.KEEP_LAB):
         if hasattr(args, setting.dest):
             setattr(args, setting.dest, setting.resolve(getattr(args, setting.dest)))
     if getattr(args, "guide", False) is not False:
@@ -120,27 +118,21 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_lab_exec(args: argparse.Namespace) -> int:
-    from harness.lab import lab
     from harness.lab.target import LabTarget, host1_argv
 
-    status = lab.status(args.name)
-    if not status.up or status.state is None:
-        raise LabNotUp(args.name)
-    state = status.state
+    target = LabTarget(args.name)  # LabNotUp when it is not up
     cmd = _command(args) or ["bash", "-l"]
-    target = LabTarget(args.name, state)
     env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
         "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
-    argv = host1_argv(state.init_pid, cmd, env=env, user=None if args.root else target.user)
+    argv = host1_argv(target.state.init_pid, cmd, env=env,
+                      user=None if args.root else target.user)
     _exec(argv)
 
 
 def cmd_lab_client(args: argparse.Namespace) -> int:
     from harness.lab import lab
-    from harness.lab.topology import CLIENT_HOSTS
 
-    if args.host not in CLIENT_HOSTS:
-        raise PodnetError(f"unknown client host '{args.host}': choose {', '.join(CLIENT_HOSTS)}")
+    options.lab_host(args.host, "--host")
     if not lab.status(args.name).up:
         raise LabNotUp(args.name)
     cmd = _command(args) or ["bash"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -432,10 +433,4 @@ def resolve_pytest(option: Any, markers: Iterable[str]) -> None:
 def check_pytest_environment(markers: Iterable[str]) -> None:
     """What ``resolve_pytest`` checks, for the variables alone (``podnet verify`` runs
     pytest in this process: a bad variable must stop it before the lab is built)."""
-    resolve_pytest(_Blank(), markers)
-
-
-class _Blank:
-    """An options namespace where nothing was given on the command line."""
-
-    markexpr = ""
+    resolve_pytest(SimpleNamespace(markexpr=""), markers)  # nothing given on a command line

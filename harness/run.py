@@ -97,20 +97,16 @@ def spawn(
     *,
     stdout: int | IO[bytes] | None = subprocess.DEVNULL,
     stderr: int | IO[bytes] | None = subprocess.DEVNULL,
-    env: Mapping[str, str] | None = None,
-    new_session: bool = True,
     stdin: int | IO[bytes] | None = subprocess.DEVNULL,
     cwd: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start a long-running process (a lab init, a server) and return its handle."""
+    """Start a long-running process (a lab init, a server) in a session of its own and
+    return its handle."""
     argv = [str(a) for a in argv]
     log.debug("spawn: %s", " ".join(argv))
     try:
-        return subprocess.Popen(
-            argv, stdout=stdout, stderr=stderr, stdin=stdin,
-            env=dict(env) if env is not None else None, start_new_session=new_session,
-            cwd=cwd,
-        )
+        return subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=stdin,
+                                start_new_session=True, cwd=cwd)
     except FileNotFoundError as exc:
         raise MissingTool(argv[0], "install it or check PATH") from exc
 

@@ -145,8 +145,6 @@ class SshOptions:
     identity: str | None = None
     #: A network namespace ssh runs in (the lab proof: host2's), None: this machine's.
     netns: str | None = None
-    persist_seconds: int = PERSIST_SECONDS
-    connect_timeout: int = CONNECT_TIMEOUT
 
 
 def ssh_options(url: SshUrl, options: SshOptions) -> list[str]:
@@ -157,9 +155,9 @@ def ssh_options(url: SshUrl, options: SshOptions) -> list[str]:
     argv = [*(("ip", "netns", "exec", options.netns) if options.netns else ()), "ssh",
             *(("-F", "none") if own else ()),
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"ConnectTimeout={options.connect_timeout}",
+            "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
             "-o", "ControlMaster=auto", "-o", f"ControlPath={options.control_dir}/%C",
-            "-o", f"ControlPersist={options.persist_seconds}"]
+            "-o", f"ControlPersist={PERSIST_SECONDS}"]
     if options.known_hosts:
         argv += ["-o", f"UserKnownHostsFile={options.known_hosts}",
                  "-o", "GlobalKnownHostsFile=/dev/null", "-o", "VerifyHostKeyDNS=no",

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.lab import identity, namespaces, state
 from harness.lab import lab as lab_ctl
-from harness.lab import namespaces, state
 from harness.lab.cgroup import lab_cgroup
-from harness.lab.lab import _running
 from harness.lab.target import LabTarget
 from harness.targets.base import Target
 from harness.versions import Version
@@ -77,5 +76,5 @@ def test_crash_recovery_and_clean_down(selftest_lab: str, target: LabTarget) -> 
     lab_ctl.down(selftest_lab)  # twice is fine
     assert stray.wait(timeout=10) != 0
     assert _leftovers(selftest_lab) == []
-    assert not _running(again.state.init_pid)
+    assert identity.read(again.state.init_pid) is None  # gone, not even a zombie
 

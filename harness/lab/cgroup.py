@@ -36,7 +36,7 @@ def kill_all(path: Path, timeout: float = 15.0) -> None:
         return
     kill_file = path / "cgroup.kill"
     deadline = time.monotonic() + timeout
-    while _has_procs(path):
+    while _procs(path):
         if kill_file.exists():
             kill_file.write_text("1")
         else:
@@ -58,10 +58,6 @@ def _procs(path: Path) -> list[int]:
         with contextlib.suppress(OSError):
             pids += [int(p) for p in procs.read_text().split()]
     return pids
-
-
-def _has_procs(path: Path) -> bool:
-    return bool(_procs(path))
 
 
 def _rmdir(path: Path) -> None:

@@ -32,7 +32,7 @@ from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_buil
 from harness.lab.target import LabTarget, host1_argv
 from harness.lab.web_image import ensure_images
 from harness.results.timings import phase
-from harness.run import require_tool, run, spawn
+from harness.run import Completed, require_tool, run, spawn
 from harness.wait import GiveUp, poll
 
 log = logging.getLogger("podnet.lab")
@@ -289,33 +289,27 @@ def _child_of(proc: subprocess.Popen[bytes]) -> int | None:
 
 
 def wait_booted(init_pid: int, data_dir: Path) -> None:
+    def as_root(*argv: str, check: bool = False) -> Completed:
+        return run(host1_argv(init_pid, list(argv), env={"PATH": "/usr/bin:/bin"}, user=None),
+                   check=check)
+
     def system_state() -> str | None:
-        if not _running(init_pid):
+        if identity.read(init_pid) is None:  # gone, or a zombie
             tail = (data_dir / "console.log").read_text(errors="replace").strip()[-400:]
             raise GiveUp(f"host1 stopped while booting: {tail}")
-        out = run(host1_argv(init_pid, ["systemctl", "is-system-running"],
-                             env={"PATH": "/usr/bin:/bin"}, user=None), check=False).stdout
-        return out.strip() if out.strip() in ("running", "degraded") else None
+        out = as_root("systemctl", "is-system-running").stdout.strip()
+        return out if out in ("running", "degraded") else None
 
     poll(system_state, what="host1's systemd to finish booting", timeout=90)
     # systemd in host1 does not see udev's live events; re-executing makes it read
     # udev's database, so device units for eth0/eth1 exist (BindToDevice= needs them).
-    root = {"PATH": "/usr/bin:/bin"}
-    run(host1_argv(init_pid, ["udevadm", "settle", "--timeout=10"], env=root, user=None),
-        check=False)
-    run(host1_argv(init_pid, ["systemctl", "daemon-reexec"], env=root, user=None))
-    poll(lambda: run(host1_argv(init_pid, ["systemctl", "is-active",
-                                           "sys-subsystem-net-devices-eth0.device"],
-                                env=root, user=None), check=False).ok,
+    as_root("udevadm", "settle", "--timeout=10")
+    as_root("systemctl", "daemon-reexec", check=True)
+    poll(lambda: as_root("systemctl", "is-active", "sys-subsystem-net-devices-eth0.device").ok,
          what="host1's device unit for eth0", timeout=30)
     poll(system_state, what="host1's systemd after re-executing", timeout=30)
-
-    def user_manager() -> bool:
-        out = run(host1_argv(init_pid, ["test", "-S", f"/run/user/{UID}/bus"],
-                             env={"PATH": "/usr/bin:/bin"}, user=None), check=False)
-        return out.ok
-
-    poll(user_manager, what=f"the systemd user manager of '{USER}'", timeout=60)
+    poll(lambda: as_root("test", "-S", f"/run/user/{UID}/bus").ok,
+         what=f"the systemd user manager of '{USER}'", timeout=60)
 
 
 def _reset_containers(target: LabTarget) -> None:
@@ -323,13 +317,3 @@ def _reset_containers(target: LabTarget) -> None:
     target.podman("pod", "rm", "--all", "--force", check=False)
     target.podman("network", "prune", "--force", check=False)
     target.podman("volume", "prune", "--force", check=False)
-
-
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie (host1's init may not be systemd yet)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-

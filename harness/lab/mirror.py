@@ -109,10 +109,7 @@ def read_sources(apt_dir: Path = DEFAULT_APT_DIR) -> list[AptSource]:
 
 
 def pick_mirror(sources: Iterable[AptSource]) -> str | None:
-    for source in sources:
-        if source.is_debian_archive:
-            return source.uri
-    return None
+    return next((source.uri for source in sources if source.is_debian_archive), None)
 
 
 def debian_mirror(apt_dir: Path = DEFAULT_APT_DIR) -> str:

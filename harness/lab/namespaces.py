@@ -38,12 +38,22 @@ def create(lab: str) -> dict[str, str]:
             (h1, link.host1_if, link.host1_addr, link.host1_addr6),
             (peer, link.peer_if, link.peer_addr, link.peer_addr6),
         ):
-            run(["ip", "-n", ns, "addr", "add", f"{addr}/{link.prefix}", "dev", ifname])
-            run(["ip", "-n", ns, "addr", "add", f"{addr6}/64", "dev", ifname, "nodad"])
+            configure(ns, ifname, f"{addr}/{link.prefix}", addr6)
             run(["ip", "-n", ns, "link", "set", ifname, "up"])
-    run(["ip", "-n", h1, "route", "add", "default", "via", DEFAULT_VIA.peer_addr])
-    run(["ip", "-n", h1, "-6", "route", "add", "default", "via", DEFAULT_VIA.peer_addr6])
+    default_routes(h1)
     return names
+
+
+def configure(ns: str, ifname: str, address: str, address6: str) -> None:
+    """Give ``ifname`` in ``ns`` its IPv4 address (with prefix) and IPv6 address (/64)."""
+    run(["ip", "-n", ns, "addr", "replace", address, "dev", ifname])
+    run(["ip", "-n", ns, "addr", "replace", f"{address6}/64", "dev", ifname, "nodad"])
+
+
+def default_routes(host1: str) -> None:
+    """host1's default routes, both families, through its main link's peer."""
+    for family, gateway in (("-4", DEFAULT_VIA.peer_addr), ("-6", DEFAULT_VIA.peer_addr6)):
+        run(["ip", "-n", host1, family, "route", "replace", "default", "via", gateway])
 
 
 def namespace_id(path: Path) -> tuple[int, int] | None:

@@ -205,7 +205,7 @@ def _mmdebstrap(
     argv += [f"deb {mirror} {s} main" for s in (release.suite, *release.extra_suites)]
     log.info("building %s (%s) with mmdebstrap", target.name, release.name)
     # Its own process group, so a timeout or an interruption stops all of it.
-    return spawn(argv, stdout=logfile.open("wb"), stderr=subprocess.STDOUT, new_session=True)
+    return spawn(argv, stdout=logfile.open("wb"), stderr=subprocess.STDOUT)
 
 
 def _wait(proc: subprocess.Popen[bytes], logfile: Path, deadline: float) -> None:

@@ -139,9 +139,7 @@ def load(name: str) -> LabState | None:
     path = state_file(name)
     try:
         return LabState.from_json(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (ValueError, TypeError):
+    except (FileNotFoundError, ValueError, TypeError):
         return None
 
 

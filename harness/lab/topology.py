@@ -31,7 +31,4 @@ CLIENT_HOSTS = tuple(link.client for link in LINKS)
 
 
 def link_for(client: str) -> Link:
-    for link in LINKS:
-        if link.client == client:
-            return link
-    raise KeyError(client)
+    return {link.client: link for link in LINKS}[client]

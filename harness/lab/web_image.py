@@ -23,6 +23,7 @@ from pathlib import Path
 from harness.errors import PodnetError
 from harness.image_names import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
 from harness.results.timings import phase
+from harness.services import IMAGE
 from harness.targets.base import Target
 
 log = logging.getLogger("podnet.lab")
@@ -79,10 +80,10 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
     tag = image_tag(base_key)
     suffix = tag.rsplit(":", 1)[1]
     base = f"{BASE_IMAGE}:{suffix}"
-    for name in (f"{WEB_IMAGE}:latest", tag, base):
+    for name in (IMAGE, tag, base):
         refuse_foreign(target, name)
     if has_image(target, tag):
-        target.podman("tag", tag, f"{WEB_IMAGE}:latest")
+        target.podman("tag", tag, IMAGE)
         return Built(tag, built=False)
     with phase("image builds: test image"):
         _build(target, image_tar, tag)
@@ -112,7 +113,7 @@ def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
         # --layers=false: no intermediate images to clean up afterwards.
         target.podman("build", "--network=none", "--pull=never", "--layers=false",
                       f"--from={base}", f"--label={IMAGE_LABEL}=web", "-t", tag,
-                      "-t", f"{WEB_IMAGE}:latest", build_dir, timeout=600)
+                      "-t", IMAGE, build_dir, timeout=600)
     finally:
         target.remove_files(build_dir)
         # The web image keeps the base's layers; the base's own name is not needed.

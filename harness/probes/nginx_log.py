@@ -52,9 +52,9 @@ def parse(text: str) -> list[AccessEntry]:
     return [e for e in (parse_line(line) for line in text.splitlines()) if e is not None]
 
 
-def find_request(text: str, token: str) -> AccessEntry | None:
-    """The last logged request whose path contains ``token``."""
-    for entry in reversed(parse(text)):
-        if token in entry.path:
-            return entry
-    return None
+def find_request(text: str, token: str, entries: list[AccessEntry] | None = None
+                 ) -> AccessEntry | None:
+    """The last logged request whose path contains ``token``, of ``entries`` (default:
+    those :func:`parse` reads in ``text``)."""
+    return next((e for e in reversed(parse(text) if entries is None else entries)
+                 if token in e.path), None)

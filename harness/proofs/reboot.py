@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.errors import PodnetError
-from harness.lab import cgroup, identity, lab
+from harness.lab import cgroup, identity, lab, namespaces
 from harness.lab import state as lab_state
 from harness.lab.releases import get_release
 from harness.lab.rootfs import CachedRelease
@@ -155,9 +155,6 @@ def unconfigure_main_interface(namespace: str) -> None:
 
 
 def configure_main_interface(namespace: str) -> None:
-    run(["ip", "-n", namespace, "addr", "replace", f"{MAIN.host1_addr}/{MAIN.prefix}",
-         "dev", MAIN.host1_if])
-    run(["ip", "-n", namespace, "addr", "replace", f"{MAIN.host1_addr6}/64",
-         "dev", MAIN.host1_if, "nodad"])
-    for family, gateway in (("-4", MAIN.peer_addr), ("-6", MAIN.peer_addr6)):
-        run(["ip", "-n", namespace, family, "route", "replace", "default", "via", gateway])
+    namespaces.configure(namespace, MAIN.host1_if, f"{MAIN.host1_addr}/{MAIN.prefix}",
+                         MAIN.host1_addr6)
+    namespaces.default_routes(namespace)

@@ -18,13 +18,14 @@ import shlex
 import tarfile
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.image_names import BASE_IMAGE, PODNET_NAMESPACE, WEB_IMAGE
+from harness.image_names import BASE_IMAGE, PODNET_NAMESPACE
 from harness.lab import packages
 from harness.lab.rootfs import SUBID_COUNT, SUBID_START
 from harness.lab.target import LabTarget
@@ -32,6 +33,7 @@ from harness.methods import all_methods
 from harness.proxies.images import image_name, wheel_path
 from harness.proxies.specs import PROXIES
 from harness.run import Completed
+from harness.services import IMAGE
 from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
 from harness.wait import poll
 
@@ -148,7 +150,7 @@ FIXED_OBJECTS = ("podnet-web", "podnet-proxy", "podnet-sdsock", "podnet-rproxy",
 
 #: Image names podnet gives its own images: an image of the person's with one of them
 #: makes podnet stop before its first check, naming it (podnet never takes the name).
-TAKEN_IMAGE_NAMES = (f"{WEB_IMAGE}:latest",)
+TAKEN_IMAGE_NAMES = (IMAGE,)
 
 
 def collision_files(user: HostUser) -> dict[str, str]:
@@ -246,10 +248,8 @@ def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
     snap["unit_and_quadlet_files"] = file_hashes(host, unit_dirs)
     snap["home"] = file_hashes(host, [user.home], exclude=unit_dirs[:2])
     snap["tmp"] = file_hashes(host, TMP_DIRS, exclude=_systemd_private(host))
-    snap["routes"] = [*_json(host.run(["ip", "-j", "-4", "route", "show", "table", "all"],
-                                      root=True)),
-                      *_json(host.run(["ip", "-j", "-6", "route", "show", "table", "all"],
-                                      root=True))]
+    snap["routes"] = [route for family in ("-4", "-6") for route in _json(
+        host.run(["ip", "-j", family, "route", "show", "table", "all"], root=True))]
     snap["sysctls"] = parse_sysctls(host.run(["sysctl", "-a"], root=True, check=False).stdout)
     return snap
 
@@ -304,10 +304,8 @@ def parse_sysctls(text: str) -> list[list[str]]:
 
 def parse_hashes(listing: str, sums: str) -> list[list[str]]:
     """``find -printf '%y %m %u %p -> %l'`` lines joined with ``sha256sum`` of the files."""
-    digests = {}
-    for line in sums.splitlines():
-        digest, _, path = line.partition("  ")
-        digests[path] = digest
+    digests = {path: digest for digest, _, path in (line.partition("  ")
+                                                    for line in sums.splitlines())}
     rows = []
     for line in listing.splitlines():
         kind, mode, owner, rest = line.split(" ", 3)
@@ -598,8 +596,4 @@ def missing_image_errors(results: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def outcome_counts(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for result in results:
-        outcome = str(result.get("outcome"))
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(str(result.get("outcome")) for result in results).items()))

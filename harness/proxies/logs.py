@@ -40,7 +40,4 @@ def parse(text: str, log_format: str) -> list[AccessEntry]:
 
 def find_request(text: str, token: str, log_format: str) -> AccessEntry | None:
     """The last logged request whose path contains ``token``."""
-    for entry in reversed(parse(text, log_format)):
-        if token in entry.path:
-            return entry
-    return None
+    return nginx_log.find_request(text, token, parse(text, log_format))

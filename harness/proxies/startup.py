@@ -7,6 +7,7 @@ One shell script on host1, so the first request follows ``systemctl start`` retu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import takewhile
 
 from harness.proxies.units import ProxyUnit
 
@@ -35,12 +36,7 @@ class Startup:
     @property
     def not_found(self) -> int:
         """404 answers before the first 200."""
-        count = 0
-        for _, status in self.replies:
-            if status == 200:
-                break
-            count += status == 404
-        return count
+        return sum(status == 404 for _, status in takewhile(lambda r: r[1] != 200, self.replies))
 
     def summary(self) -> dict[str, object]:
         return {"start_rc": self.start_rc, "start_seconds": round(self.start_seconds, 3),

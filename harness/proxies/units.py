@@ -8,9 +8,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from harness.image_names import WEB_IMAGE
 from harness.proxies.specs import FD_NAME, Proxy
-from harness.services import install_socket_service
+from harness.services import IMAGE, install_socket_service
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 
 #: The stem of the proxy's units; each deployment's units are ``podnet-rproxy-<token>``.
@@ -106,7 +105,7 @@ def deploy(target: Target, proxy: Proxy, image: str, *, port: int = 8080,
         cleanups.callback(lambda: target.remove_own("networks", pu.network))
         cleanups.callback(lambda: target.remove_own("containers", pu.backend))
         target.podman("run", "-d", "--name", pu.backend, f"--network={pu.network}",
-                      f"{WEB_IMAGE}:latest", *backend_cmd)
+                      IMAGE, *backend_cmd)
         cleanups.callback(lambda: target.remove_files(config_dir))
         target.record_file(config_dir)
         for name, text in (configs or proxy.configs)(pu.backend, port).items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from harness import workers
@@ -24,10 +26,6 @@ NAMED_LAB_UP = pytest.StashKey[bool]()
 
 def target_settings(config: pytest.Config) -> factory.Settings:
     """The target's settings from the plugin's options (resolved in pytest_configure)."""
-    opt = config.option
-    return factory.Settings(
-        run_id=config.stash[RECORDER].run.run_id, lab_name=opt.lab_name,
-        release=opt.release, keep_lab=bool(opt.keep_lab), local_user=opt.local_user,
-        target_address=opt.target_address, base_tar=opt.base_tar,
-        keep_image=bool(opt.keep_image), ssh_identity=opt.ssh_identity,
-        ssh_known_hosts=opt.ssh_known_hosts, ssh_from=opt.ssh_from)
+    options = {f.name: getattr(config.option, f.name) for f in fields(factory.Settings)
+               if f.name != "run_id"}
+    return factory.Settings(run_id=config.stash[RECORDER].run.run_id, **options)

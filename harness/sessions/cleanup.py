@@ -39,11 +39,7 @@ def clean_stale(target: Marking, store: SessionStore) -> list[str]:
     A session whose marks are not all verified gone keeps its record for the next attempt."""
     cleaned = []
     for stale in store.stale():
-        try:
-            steps = target.clean_session(stale)
-        except BaseException:
-            stale.release()
-            raise
+        steps = target.clean_session(stale)
         log.info("stale session %s: %d cleanup steps", stale.id, len(steps))
         _end_if_clean(target, stale)
         cleaned.append(stale.id)
@@ -78,15 +74,10 @@ def remaining(target: Marking, session: Session) -> list[str]:
 def _end_if_clean(target: Marking, session: Session) -> None:
     """Remove ``session``'s record if everything it marked is verified gone; else (or
     when the verification itself fails) keep it for the next session to clean."""
-    try:
-        left = remaining(target, session)
-    except BaseException:
-        session.release()
-        raise
+    left = remaining(target, session)
     if left:
         log.warning("session %s: not everything was removed (%s); kept for the next run",
                     session.id, "; ".join(left))
-        session.release()
     else:
         session.end()
 
@@ -107,12 +98,8 @@ def marked_session(target: Marking, session_id: str, store: SessionStore | None 
             yield session
         finally:
             target.attach(None)
-            try:
-                with phase("teardown: the session's containers, units and files removed"):
-                    target.clean_session(session)
-            except BaseException:
-                session.release()
-                raise
+            with phase("teardown: the session's containers, units and files removed"):
+                target.clean_session(session)
             _end_if_clean(target, session)
 
 

@@ -296,9 +296,6 @@ class Target:
         path = shlex.quote("/proc/sys/" + key.replace(".", "/"))
         self.run(["sh", "-c", f"cat > {path}"], root=True, input=value + "\n")
 
-    def describe(self) -> str:
-        return self.name
-
     def clean_session(self, session: Session) -> list[ownership.Step]:
         """Remove what ``session`` made here: the pods, containers, networks and volumes
         labelled with its id, and the units and files of its manifest. Return the steps

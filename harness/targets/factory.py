@@ -22,7 +22,7 @@ from harness.lab.target import LabTarget
 from harness.sessions.cleanup import marked_session
 from harness.targets.base import Target
 from harness.targets.local import LocalTarget, user_session
-from harness.targets.ssh import parse_target_url, ssh_session
+from harness.targets.ssh import SshTarget, parse_target_url
 
 Note = Callable[[str], None]
 USAGE = "choose lab, local or ssh://user@host[:port] (e.g. ssh://alice@192.0.2.1)"
@@ -70,14 +70,14 @@ def _plain(name: str) -> Callable[[str], object]:
 # --- the lab ---------------------------------------------------------------------------
 
 def _lab_describe(url: str, settings: Settings) -> str:
-    status = lab_ctl.status(settings.lab_name)
-    if not status.up or status.state is None:
-        return f"lab '{status.name}' (not up; started when a test needs it)"
+    name = settings.lab_name
     try:
-        target = LabTarget(status.name, status.state)
+        target = LabTarget(name)
         info = podman_info(target)
+    except LabNotUp:
+        return f"lab '{name}' (not up; started when a test needs it)"
     except PodnetError as exc:
-        return f"lab '{status.name}' ({exc})"
+        return f"lab '{name}' ({exc})"
     versions = ", ".join(f"{k} {v}" for k, v in info.components.as_text().items())
     return f"{target.name}; {versions}"
 
@@ -115,18 +115,25 @@ def _ssh_describe(url: str, settings: Settings) -> str:
 
 @contextlib.contextmanager
 def _ssh_session(url: str, settings: Settings, note: Note) -> Iterator[Target]:
-    """With ``ssh_from``, ssh runs in that lab host's network namespace and the lab
+    """A test session on the remote user, with the workstation's rules (one session per
+    remote user at a time, podnet's test image there or built from ``base_tar``, stale
+    sessions' marks removed first and this one's at the end), then the shared connection
+    closed. With ``ssh_from``, ssh runs in that lab host's network namespace and the lab
     stays up meanwhile (its lock held shared)."""
     via, name = settings.ssh_from, settings.lab_name
-    with lock.lab_lock(name, exclusive=False, note=note) if via else contextlib.nullcontext():
+    with lock.lab_lock(name, exclusive=False, note=note) if via else contextlib.nullcontext(), \
+            contextlib.ExitStack() as stack:
         if via and not lab_ctl.status(name).up:
             raise LabNotUp(name)
-        with ssh_session(parse_target_url(url), settings.run_id,
-                         known_hosts=settings.ssh_known_hosts, identity=settings.ssh_identity,
-                         netns=f"{name}-{via}" if via else None,
-                         main_address=settings.target_address, base_tar=settings.base_tar,
-                         keep_image=settings.keep_image, note=note) as remote:
-            yield remote
+        remote = SshTarget(parse_target_url(url), known_hosts=settings.ssh_known_hosts,
+                           identity=settings.ssh_identity,
+                           netns=f"{name}-{via}" if via else None,
+                           main_address=settings.target_address)
+        stack.callback(remote.close)
+        stack.enter_context(user_session(remote, settings.run_id, base_tar=settings.base_tar,
+                                         keep_image=settings.keep_image, note=note,
+                                         mmdebstrap=False))
+        yield remote
 
 
 KINDS: dict[str, Kind] = {

@@ -12,8 +12,7 @@ failures), closed by :meth:`SshTarget.close`.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 
 from harness.errors import PodnetError, UsageError
 from harness.ssh import SshTransport, SshUrl
@@ -83,22 +82,3 @@ class SshTarget(Target):
         """End the shared connection and remove its directory (safe to call twice)."""
         self.ssh.close()
 
-
-@contextlib.contextmanager
-def ssh_session(url: SshUrl, run_id: str, *, known_hosts: str | None = None,
-                identity: str | None = None, netns: str | None = None,
-                main_address: str | None = None, base_tar: str | None = None,
-                keep_image: bool = False, note: Callable[[str], None]) -> Iterator[SshTarget]:
-    """A test session on ``url``'s user, with the workstation's rules: one session per
-    remote user at a time (a lock on that machine, sessions/records.py), podnet's test image there or built
-    from ``base_tar``, stale sessions' marks removed first and this one's at the end,
-    then the shared connection closed."""
-    from harness.targets.local import user_session
-
-    with contextlib.ExitStack() as stack:
-        remote = SshTarget(url, known_hosts=known_hosts, identity=identity, netns=netns,
-                           main_address=main_address)
-        stack.callback(remote.close)
-        stack.enter_context(user_session(remote, run_id, base_tar=base_tar,
-                                         keep_image=keep_image, note=note, mmdebstrap=False))
-        yield remote
