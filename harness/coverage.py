@@ -26,7 +26,7 @@ from harness.claims import Claim, Registry
 from harness.guide.revisions import Revision, selected
 from harness.guide_sections import headings, position
 from harness.lab.releases import RELEASES
-from harness.markup import Block, Cell, Code, Grid, Para, to_markdown
+from harness.markup import Block, Cell, Code, Grid, Para, counted, to_markdown
 from harness.results.schema import DECIDED, ClaimResult, Run
 
 STATUSES = ("observed", "weak", "not observed")
@@ -180,7 +180,7 @@ def _listed(found: Coverage) -> list[Judged]:
 
 
 def _runs_line(found: Coverage) -> str:
-    runs = (f"from {len(found.runs)} run{'s' if len(found.runs) != 1 else ''}: "
+    runs = (f"from {counted(len(found.runs), 'run')}: "
             + ", ".join(found.runs) if found.runs else "the registry's plan (no runs given)")
     return f"guide {found.revision}, {runs}" if found.revision else runs
 

@@ -33,7 +33,7 @@ from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.guide.revisions import record_label
-from harness.markup import Grid, Heading, Para, to_markdown
+from harness.markup import Grid, Heading, Para, counted, to_markdown
 from harness.matrix import Column, ratio_label, ratio_words
 from harness.reports.charts import series_chart
 from harness.results import store
@@ -131,10 +131,6 @@ def chart_name(row: pd.Series) -> str:
     return f"ratio-{slug}.png"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _arrow(items: list[str]) -> str:
     return " → ".join(items)
 
@@ -161,8 +157,8 @@ def markdown(history: History, statements: pd.DataFrame, charts: dict[str, str])
                f"![chart]({charts[label]})"]
               for (label, release), group in history.ratios.groupby(["ratio", "release"], sort=True)]
     return "\n".join(to_markdown([
-        Heading(1, f"History of {_count(len(runs), 'run')} of "
-                   f"{_count(runs['release'].nunique(), 'release')}"),
+        Heading(1, f"History of {counted(len(runs), 'run')} of "
+                   f"{counted(runs['release'].nunique(), 'release')}"),
         Para(f"Guide: {', '.join(dict.fromkeys(runs['guide']))}"),
         Grid(["release", "runs", "oldest first"], [
             [str(release), str(len(group)),

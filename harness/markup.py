@@ -19,6 +19,11 @@ def md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 statement``, ``2 statements``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def html_escape(text: str) -> str:
     """Text for HTML content or an attribute value."""
     return html.escape(text)

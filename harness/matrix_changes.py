@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.markup import counted
 from harness.matrix import Change, Matrix
 from harness.words import BEYOND_GUIDE, outcome_words
 
@@ -66,7 +67,7 @@ def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] =
     words = BECAME_BEYOND if group.beyond_guide else BECAME
     one, several = words.get(group.now, (f"is {group.now}", f"are {group.now}"))
     became = one if n == 1 else several
-    statements = "1 statement" if n == 1 else f"{n} statements"
+    statements = counted(n, "statement")
     if group.beyond_guide:
         statements += f" {BEYOND_GUIDE}"
     message = f": “{text(group.message)}”" if group.message else ""

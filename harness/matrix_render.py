@@ -26,6 +26,7 @@ from harness.markup import (
     Raw,
     Small,
     Span,
+    counted,
     html_document,
     to_markdown,
 )
@@ -209,16 +210,12 @@ FILTER = ('<p class="filter"><label for="show">Show</label> <select id="show">'
           "</select></p>")
 
 
-def _count(n: int) -> str:
-    return "1 statement" if n == 1 else f"{n} statements"
-
-
 def html_page(matrix: Matrix) -> str:
     titles = "; ".join(c.title for c in matrix.columns)
     return html_document(TITLE, [
         Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"),
         Para(f"{INTRO} Releases: {titles}.", cls="intro"),
-        Heading(2, f"{CHANGES} ({_count(len(matrix.changes()))})"), *_changes(matrix),
+        Heading(2, f"{CHANGES} ({counted(len(matrix.changes()), 'statement')})"), *_changes(matrix),
         Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY), Raw(html=FILTER),
         _table(matrix), *_ratios(matrix),
         Raw(html=matrix_upstream.html_fragment([c.run for c in matrix.columns]))],

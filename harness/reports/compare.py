@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
-from harness.markup import Block, Code, Grid, Heading, Para, to_markdown
+from harness.markup import Block, Code, Grid, Heading, Para, counted, to_markdown
 from harness.reports.model import podnet_text
 from harness.reports.perf import measurement_stats
 from harness.results.schema import DECIDED, Run
@@ -197,12 +197,12 @@ class Comparison:
             lines.append("no claim changed state and no performance change beyond the "
                          "tolerance")
         count = len(self.regressions)
-        lines.append(f"{count} regression{'s' if count != 1 else ''}")
+        lines.append(counted(count, "regression"))
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
         count = len(self.regressions)
-        verdict = f"❌ {count} regression{'s' if count != 1 else ''}" if count else (
+        verdict = f"❌ {counted(count, 'regression')}" if count else (
             "✅ no regressions")
         blocks: list[Block] = [
             Heading(3, f"podnet compare: {verdict}"),

@@ -182,10 +182,6 @@ def rows(found: list[Erratum]) -> list[list[str]]:
     return [[e.status, e.history, e.quote, e.statement, e.observed] for e in found]
 
 
-def _md(text: str) -> str:
-    return md_escape(" ".join(str(text).split()))
-
-
 def blocks(run: Run, registry: Registry) -> list[Block]:
     """The report's errata section ([] when the run contradicted nothing): a table of
     every erratum against the known revisions, then :func:`tracker_lines`."""
@@ -218,7 +214,7 @@ def _evidence_lines(key: str, value: Any) -> list[str]:
     """One item of evidence: a line, or a fenced block for text of several lines."""
     text = str(value)
     if "\n" not in text.strip():
-        return [f"- {key}: {_md(text)}"]
+        return [f"- {key}: {md_escape(' '.join(text.split()))}"]
     fence = "````" if "```" in text else "```"
     return [f"- {key}:", "", f"  {fence}", *(f"  {line}" for line in text.strip().splitlines()),
             f"  {fence}", ""]

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.bench.findings import SLOW, Finding
 from harness.bench.summary import PerformanceSummary
-from harness.markup import Block, Group, Heading, Items, Para, Pre
+from harness.markup import Block, Group, Heading, Items, Para, Pre, counted
 
 TITLE = "Findings beyond the guide"
 INTRO = (f"Throughput ratios below {SLOW:g} of native, and ratios whose rounds split into "
@@ -37,7 +37,7 @@ def counts(summary: PerformanceSummary) -> str:
     parts = [f"{slow} below {SLOW:g} of native"] if slow else []
     if split := len(found) - slow:
         parts.append(f"{split} split into two states only")
-    return f"{len(found)} finding{'s' if len(found) != 1 else ''}: " + ", ".join(parts) + "."
+    return f"{counted(len(found), 'finding')}: " + ", ".join(parts) + "."
 
 
 def sections(summary: PerformanceSummary, environment: Mapping[str, Any] | None = None) -> list[Section]:
@@ -155,7 +155,7 @@ def _rounds(ev: Mapping[str, Any]) -> str:
     if not isinstance(rounds, dict) or not rounds.get("measurements"):
         return ""
     count = rounds["measurements"]
-    text = (f"In the rounds: {count} measurement{'s' if count != 1 else ''}, median "
+    text = (f"In the rounds: {counted(count, 'measurement')}, median "
             f"{rate_text(_median(rounds.get('bits_per_second')))}")
     if (reference := ev.get("reference_bits_per_second")) is not None:
         text += f" (native: {rate_text(reference)})"
@@ -223,7 +223,7 @@ def capture_lines(capture: Mapping[str, Any]) -> list[str]:
         f"{tcp.get('retransmissions')} retransmissions "
         f"({_bytes(tcp.get('retransmitted_bytes'))}); {tcp.get('duplicate_acks')} duplicate "
         f"ACKs, at most {tcp.get('longest_duplicate_run')} in a row (fast retransmit needs "
-        f"3); {len(gaps)} silence{'s' if len(gaps) != 1 else ''} like a retransmission "
+        f"3); {counted(len(gaps), 'silence')} like a retransmission "
         "timeout"
         + (f" ({', '.join(f'{g * 1000:.0f} ms' for g in gaps[:8])}), {stalled:.3f} s "
            f"stalled{share}" if gaps else "")
