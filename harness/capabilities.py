@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,7 +58,6 @@ class Capabilities:
     info: PodmanInfo
     libsdsock: str | None = None
     has_host3: bool = False
-    _systemd_user: bool | None = None
     _tried: dict[str, Refusal | None] = field(default_factory=dict)
     _settings: dict[str, SettingsTrial] = field(default_factory=dict)
 
@@ -154,9 +154,7 @@ class Capabilities:
         return Refusal(message, f"podman run --rm --network={network} IMAGE true") \
             if message else None
 
-    @property
+    @functools.cached_property
     def systemd_user(self) -> bool:
-        if self._systemd_user is None:
-            state = self.target.systemctl_user("is-system-running", check=False).stdout.strip()
-            self._systemd_user = state in ("running", "degraded")
-        return self._systemd_user
+        state = self.target.systemctl_user("is-system-running", check=False).stdout.strip()
+        return state in ("running", "degraded")

@@ -88,11 +88,7 @@ def version_of(root: Path) -> str:
     """The checkout's version: ``version/rawversion/version.go`` of a source tree, else a
     directory named ``podman-v<version>`` (a release's source archive), else ""."""
     go = root / _VERSION_GO
-    if go.is_file():
-        match = re.search(r'RawVersion\s*=\s*"([^"]+)"', go.read_text(errors="replace"))
-        if match:
-            return "v" + match.group(1).removeprefix("v")
-    match = re.fullmatch(r"podman-(v?\d+\.\d+\.\d+(?:-[\w.]+)?)", root.resolve().name)
-    if match:
-        return "v" + match.group(1).removeprefix("v")
-    return ""
+    text = go.read_text(errors="replace") if go.is_file() else ""
+    match = (re.search(r'RawVersion\s*=\s*"([^"]+)"', text)
+             or re.fullmatch(r"podman-(v?\d+\.\d+\.\d+(?:-[\w.]+)?)", root.resolve().name))
+    return "v" + match.group(1).removeprefix("v") if match else ""
