@@ -64,24 +64,6 @@ def test_too_few_rounds_is_inconclusive_even_when_far_from_native() -> None:
     assert result.observed is None and "fewer than" in result.reason
 
 
-def test_order_needs_non_overlapping_intervals() -> None:
-    expected = ["a", "b", "c"]
-    clear = {"inbound/tcp": {"a": summary(0.8, 0.7, 0.9), "b": summary(0.5, 0.4, 0.6),
-                             "c": summary(0.2, 0.1, 0.3)}}
-    assert verdict.order(expected, clear).observed == expected
-    overlap = {"inbound/tcp": {**clear["inbound/tcp"], "b": summary(0.3, 0.2, 0.45)}}
-    assert verdict.order(expected, overlap).observed is None
-    swapped = {"inbound/tcp": {**clear["inbound/tcp"], "c": summary(0.95, 0.92, 0.99)}}
-    result = verdict.order(expected, swapped)
-    assert result.observed == ["c", "a", "b"]
-    assert "b > c" in result.reason
-
-
-def test_order_with_a_missing_method_is_inconclusive() -> None:
-    result = verdict.order(["a", "b"], {"inbound/tcp": {"a": summary(1, 1, 1)}})
-    assert result.observed is None and "lacks b" in result.reason
-
-
 def test_improvement_verdicts() -> None:
     better = {"inbound/tcp": summary(1.4, 1.2, 1.6), "inbound-reverse/tcp": summary(1, .9, 1.1)}
     assert verdict.improves(better).observed is True
