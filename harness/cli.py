@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -337,35 +337,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="build, start, enter and stop the lab")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
-    up = lab_sub.add_parser("up", help="build (cached) and boot the lab; nothing if it is up")
-    options.RELEASE.declare(up.add_argument)
-    up.set_defaults(func=cmd_lab_up)
-    lab_sub.add_parser("down", help="stop everything; remove namespaces (keeps the cache)"
-                       ).set_defaults(func=cmd_lab_down)
-    lab_sub.add_parser("destroy", help="down, and delete the cache").set_defaults(
-        func=cmd_lab_destroy)
-    lab_sub.add_parser("status", help="is the lab up (exit 0) or not (exit 3)").set_defaults(
-        func=cmd_lab_status)
-    key = lab_sub.add_parser("cache-key", help="print the key of a release's cached root file "
-                             "system (<release>-<hash of what goes into it>), e.g. for a CI cache")
-    options.RELEASE.declare(key.add_argument)
-    key.add_argument("--path", action="store_true", help="print its cache directory instead")
-    key.set_defaults(func=cmd_lab_cache_key)
-    ex = lab_sub.add_parser("exec", help="run a command in host1 (as the rootless user)")
+    _add(lab_sub, "up", cmd_lab_up, "build (cached) and boot the lab; nothing if it is up",
+         options.RELEASE)
+    _add(lab_sub, "down", cmd_lab_down, "stop everything; remove namespaces (keeps the cache)")
+    _add(lab_sub, "destroy", cmd_lab_destroy, "down, and delete the cache")
+    _add(lab_sub, "status", cmd_lab_status, "is the lab up (exit 0) or not (exit 3)")
+    _add(lab_sub, "cache-key", cmd_lab_cache_key, "print the key of a release's cached root "
+         "file system (<release>-<hash of what goes into it>), e.g. for a CI cache",
+         options.RELEASE).add_argument("--path", action="store_true",
+                                       help="print its cache directory instead")
+    ex = _add(lab_sub, "exec", cmd_lab_exec, "run a command in host1 (as the rootless user)")
     ex.add_argument("--root", action="store_true", help="as root in host1")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
-    ex.set_defaults(func=cmd_lab_exec)
-    cl = lab_sub.add_parser("client", help="run a command on a client host (host2, host3)")
+    cl = _add(lab_sub, "client", cmd_lab_client, "run a command on a client host (host2, host3)")
     cl.add_argument("--host", default="host2")
     cl.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
-    cl.set_defaults(func=cmd_lab_client)
-    sh = lab_sub.add_parser("shell", help="a login shell in host1 as the rootless user")
+    sh = _add(lab_sub, "shell", cmd_lab_exec, "a login shell in host1 as the rootless user")
     sh.add_argument("--root", action="store_true")
-    sh.set_defaults(func=cmd_lab_exec, cmd=["bash", "-l"])
+    sh.set_defaults(cmd=["bash", "-l"])
 
-    ver = sub.add_parser("verify", help="the whole job: lab, every check, report in results/")
-    for setting in (options.RELEASES, options.QUICK, options.KEEP_LAB):
-        setting.declare(ver.add_argument)
+    ver = _add(sub, "verify", cmd_verify, "the whole job: lab, every check, report in results/",
+               options.RELEASES, options.QUICK, options.KEEP_LAB)
     ver.add_argument("--quiet", action="store_true",
                      help="no live progress lines (also when stdout is not a terminal)")
     ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
@@ -376,23 +368,18 @@ def build_parser() -> argparse.ArgumentParser:
     options.GUIDE.declare(ver.add_argument)
     ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="-- further pytest arguments")
-    ver.set_defaults(func=cmd_verify)
 
-    ups = sub.add_parser("upstream-tests", help="podman's own networking system tests "
-                         "(bats) in the lab's host1, against its podman")
-    for setting in (options.PODMAN_SRC, options.RELEASE, options.KEEP_LAB, options.RESULTS):
-        setting.declare(ups.add_argument)
-    ups.add_argument("files", nargs="*", metavar="FILE",
-                     help="bats files of test/system (default: 500-networking.bats "
-                          "505-networking-pasta.bats)")
-    ups.set_defaults(func=cmd_upstream_tests)
+    _add(sub, "upstream-tests", cmd_upstream_tests, "podman's own networking system tests "
+         "(bats) in the lab's host1, against its podman", options.PODMAN_SRC, options.RELEASE,
+         options.KEEP_LAB, options.RESULTS).add_argument(
+        "files", nargs="*", metavar="FILE", help="bats files of test/system (default: "
+        "500-networking.bats 505-networking-pasta.bats)")
 
-    rep = sub.add_parser("report", help="re-render a run's reports (Markdown, HTML, CSV)")
-    rep.add_argument("run", help="a run directory under results/")
-    rep.set_defaults(func=cmd_report)
+    _add(sub, "report", cmd_report, "re-render a run's reports (Markdown, HTML, CSV)"
+         ).add_argument("run", help="a run directory under results/")
 
-    fnd = sub.add_parser("findings", help="a run's findings beyond the guide; --upstream: "
-                         "the pasta stall report for passt's bug tracker")
+    fnd = _add(sub, "findings", cmd_findings, "a run's findings beyond the guide; --upstream: "
+               "the pasta stall report for passt's bug tracker")
     fnd.add_argument("runs", nargs="+", metavar="RUN",
                      help="run directories (--upstream: one per release, with the pasta "
                           "stall experiments)")
@@ -400,19 +387,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the self-contained pasta stall report "
                           "(default: RUN/pasta-stall-upstream.md)")
     fnd.add_argument("-o", "--output", help="where --upstream writes the report")
-    fnd.set_defaults(func=cmd_findings)
 
-    cmp_ = sub.add_parser("compare", help="compare two runs; exit 1 on a regression")
+    cmp_ = _add(sub, "compare", cmd_compare, "compare two runs; exit 1 on a regression")
     cmp_.add_argument("base")
     cmp_.add_argument("new")
     cmp_.add_argument("--tolerance", default=None,
                       help="relative change of a performance ratio to report (default: the "
                            "runs' A/A resolution, else 10%%)")
     cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
-    cmp_.set_defaults(func=cmd_compare)
 
-    agr = sub.add_parser("agree", help="do two benchmark runs repeat each other? exit 1 if "
-                         "a median ratio differs by more than --within")
+    agr = _add(sub, "agree", cmd_agree, "do two benchmark runs repeat each other? exit 1 if "
+               "a median ratio differs by more than --within")
     agr.add_argument("a")
     agr.add_argument("b")
     agr.add_argument("--within", default=None,
@@ -421,58 +406,59 @@ def build_parser() -> argparse.ArgumentParser:
     agr.add_argument("--floor", default="0",
                      help="also agree when the ratios differ by at most this much of native, "
                           "for ratios near zero (default 0: relative test only)")
-    agr.set_defaults(func=cmd_agree)
 
-    mx = sub.add_parser("matrix", help="a release matrix report from run directories")
-    mx.add_argument("runs", nargs="+", help="run directories, one per column, in order")
-    options.RESULTS.declare(mx.add_argument)
-    mx.set_defaults(func=cmd_matrix)
+    _add(sub, "matrix", cmd_matrix, "a release matrix report from run directories",
+         options.RESULTS).add_argument("runs", nargs="+",
+                                       help="run directories, one per column, in order")
 
-    hist = sub.add_parser("history", help="statements and ratios over many runs: each "
-                          "statement's results with the first run where it changed, a "
-                          "chart per ratio")
-    hist.add_argument("runs", nargs="+", help="run directories, of one or more releases, "
-                      "in any order (ordered by their start per release)")
-    options.RESULTS.declare(hist.add_argument)
-    hist.set_defaults(func=cmd_history)
+    _add(sub, "history", cmd_history, "statements and ratios over many runs: each statement's "
+         "results with the first run where it changed, a chart per ratio", options.RESULTS
+         ).add_argument("runs", nargs="+", help="run directories, of one or more releases, "
+                        "in any order (ordered by their start per release)")
 
-    cls = sub.add_parser("claims", help="list the claims registry")
+    cls = _add(sub, "claims", cmd_claims, "list the claims registry")
     cls.add_argument("--property", default=None, help="only claims of this property")
     options.GUIDE.declare(cls.add_argument)
-    cls.set_defaults(func=cmd_claims)
 
-    cov = sub.add_parser("coverage", help="per section of the guide: statements the runs "
-                                          "observed, observed weakly and did not, with why "
-                                          "(without runs: the registry's plan)")
+    cov = _add(sub, "coverage", cmd_coverage, "per section of the guide: statements the runs "
+               "observed, observed weakly and did not, with why (without runs: the registry's "
+               "plan)")
     cov.add_argument("runs", nargs="*", metavar="RUN",
                      help="run directories (results/<run>) whose results count")
     cov.add_argument("--markdown", action="store_true",
                      help="print Markdown (docs/coverage.md) instead of the terminal table")
     options.GUIDE.declare(cov.add_argument)
-    cov.set_defaults(func=cmd_coverage)
 
     guide_sub = sub.add_parser("guide", help="the guide's revisions").add_subparsers(
         dest="guide_command", required=True, metavar="ACTION")
-    guide_sub.add_parser("revisions", help="the revisions podnet ships, oldest first: "
-                         "commit, date, subject").set_defaults(func=cmd_guide_revisions)
-    gd = guide_sub.add_parser(
-        "diff", help="what changed between two revisions of the guide, per section of the "
-                     "newer: claims reworded or gone, new statements and examples no claim "
-                     "covers yet, changed examples")
+    _add(guide_sub, "revisions", cmd_guide_revisions, "the revisions podnet ships, oldest "
+         "first: commit, date, subject")
+    gd = _add(guide_sub, "diff", cmd_guide_diff, "what changed between two revisions of the "
+              "guide, per section of the newer: claims reworded or gone, new statements and "
+              "examples no claim covers yet, changed examples")
     gd.add_argument("old", nargs="?", default=None,
                     help="commit id, date or README.md path (default: the seed, 707d6f6)")
     gd.add_argument("new", nargs="?", default=None,
                     help="commit id, date or README.md path (default: the newest shipped)")
-    gd.set_defaults(func=cmd_guide_diff)
 
-    exa = sub.add_parser("examples", help="the guide's examples: every fenced block "
-                                          "classified, and whether each example can run here")
+    exa = _add(sub, "examples", cmd_examples, "the guide's examples: every fenced block "
+               "classified, and whether each example can run here")
     exa.add_argument("--json", action="store_true", help="print JSON (for machines)")
     exa.add_argument("--blocks", action="store_true", help="also list every block")
     exa.add_argument("--substitutions", action="store_true",
                      help="print the substitution table (registry images, hosts, users)")
     options.GUIDE.declare(exa.add_argument)
-    exa.set_defaults(func=cmd_examples)
+    return parser
+
+
+def _add(commands: Any, name: str, func: Callable[[argparse.Namespace], int], help: str,
+         *settings: options.Setting) -> argparse.ArgumentParser:
+    """The (sub)command ``name`` of ``commands`` that runs ``func``, with the options
+    ``settings`` declared first."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help)
+    parser.set_defaults(func=func)
+    for setting in settings:
+        setting.declare(parser.add_argument)
     return parser
 
 

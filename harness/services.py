@@ -202,13 +202,9 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
         cleanups.append(lambda: target.remove_files(conf))
         volume = f"{conf}:/etc/nginx/conf.d:Z"
     container = [f"Image={IMAGE}", f"ContainerName={name}",
-                 *(f"Environment={e}" for e in environment)]
-    if exec_:
-        container.append(f"Exec={exec_}")
-    if network:
-        container.append(f"Network={network}")
-    if volume:
-        container.append(f"Volume={volume}")
+                 *(f"Environment={e}" for e in environment),
+                 *(f"{key}={value}" for key, value in (("Exec", exec_), ("Network", network),
+                                                        ("Volume", volume)) if value)]
     cleanups.append(user_socket_service(target, unit, name, container,
                                         f"podnet {method.id}", f"0.0.0.0:{opts.port}",
                                         opts.bind_device, protocol=opts.protocol))
