@@ -126,9 +126,6 @@ class Matrix:
         """The rows whose outcome changes across the columns, with each change."""
         return [(row, found) for row in self.rows if (found := changes_of(row))]
 
-    def changing(self) -> set[RowKey]:
-        return {row.key for row, _ in self.changes()}
-
     def differ_throughout(self) -> list[Row]:
         """Rows that differ from the guide on every release that checked them."""
         checked = [[c for c in row.cells if c.outcome not in (None, "error")]

@@ -184,7 +184,7 @@ document.addEventListener('DOMContentLoaded', function () {
 
 
 def _table(matrix: Matrix) -> Grid:
-    changing = matrix.changing()
+    changing = {row.key for row, _ in matrix.changes()}
     rows: list[Sequence[Inline | Td] | MarkupRow] = []
     for section, found in matrix.sections():
         rows.append(MarkupRow([Td(section, header=True, span=len(matrix.columns) + 1)],
