@@ -29,9 +29,9 @@ def _validate(args: argparse.Namespace) -> None:
     """Every option and the PODNET_* variables the command uses, before it starts: each
     replaced by its typed value."""
     args.name = options.LAB.resolve(args.name)
-    if args.lock_wait is not None:  # for the test sessions it starts as well
-        os.environ[options.LOCK_WAIT.variable or ""] = args.lock_wait
-    lock.set_wait(options.LOCK_WAIT.resolve(args.lock_wait))
+    lock.set_wait(wait := options.LOCK_WAIT.resolve(args.lock_wait))
+    if args.lock_wait is not None:  # the test sessions it starts wait as long
+        os.environ[str(options.LOCK_WAIT.variable)] = f"{wait:g}"
     if args.command in ("lab", "verify", "upstream-tests"):
         options.check_machine_roots()
     if args.command == "upstream-tests":

@@ -263,8 +263,8 @@ def _peer_qdisc(client: Client, qdisc: Sequence[str]) -> Iterator[str]:
         client.run(["tc", "qdisc", "del", "dev", device, "root"], check=False)
 
 
-def _transfer(run: Callable[..., Any], argv: list[str]) -> dict[str, Any]:
-    done = run(argv, check=False, timeout=SECONDS + 60)  # the longest transfer's bound
+def _transfer(run: Callable[..., Any], argv: list[str], seconds: int) -> dict[str, Any]:
+    done = run(argv, check=False, timeout=seconds + 60)
     try:
         result = iperf3.parse(done.stdout)
     except iperf3.Iperf3Error as exc:
@@ -284,11 +284,11 @@ def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial,
         for key, value in experiment.host1_sysctls:
             host1.enter_context(sysctl_set(target, key, value))
         if experiment.native:
-            trial.native.append(_transfer(target.run, argv))
+            trial.native.append(_transfer(target.run, argv, seconds))
         trial.pasta.append(_transfer(
             lambda a, **kw: target.podman(*a, **kw),
             ["run", "--rm", f"--network={experiment.network}",
-             *experiment.container_options, IMAGE, *argv]))
+             *experiment.container_options, IMAGE, *argv], seconds))
     for found in (*trial.native[-1:], *trial.pasta[-1:]):
         if "error" in found:
             trial.errors.append(found["error"])
