@@ -27,7 +27,8 @@ import pytest
 from harness.bench import verdict
 from harness.bench.schedule import Settings, run_rounds
 from harness.bench.stats import RatioSummary
-from harness.bench.throughput import INBOUND_DIRECTIONS, Ratio, ratios
+from harness.bench.summary import PerfRatio
+from harness.bench.throughput import INBOUND_DIRECTIONS, ratios
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import get_method
@@ -55,7 +56,7 @@ SUMMARY = "proxy_performance"
 
 @dataclass
 class ProxyBench:
-    ratios: list[Ratio]
+    ratios: list[PerfRatio]
     settings: Settings
     summary: dict[str, Any]
 
@@ -93,7 +94,7 @@ def proxy_throughput(target: Target, client: Client, recorder: Recorder,
                      "interval": "95% bootstrap of the median",
                      "native_tolerance": verdict.NATIVE_TOLERANCE,
                      "min_rounds_for_verdict": verdict.MIN_ROUNDS},
-        "ratios": [r.as_dict() for r in found],
+        "ratios": [r.to_dict() for r in found],
         "errors": [{"method": m.method, "direction": m.direction, "round": m.round,
                     "error": m.extra["error"]} for m in samples if "error" in m.extra],
         "verdicts": {},

@@ -31,13 +31,11 @@ from harness.bench.resolution import AA_METHOD, resolution
 from harness.bench.schedule import Settings, run_rounds
 from harness.bench.servers import MTU_VARIANT, bench_servers
 from harness.bench.stats import RatioSummary
-from harness.bench.summary import PerformanceSummary, PerfResolution, publish
+from harness.bench.summary import PerfCost, PerformanceSummary, PerfRatio, PerfResolution, publish
 from harness.bench.throughput import (
     FIXED_RATE,
     INBOUND_DIRECTIONS,
-    Cost,
     Probe,
-    Ratio,
     costs,
     detect,
     plan,
@@ -71,10 +69,10 @@ VERDICT_WORDS = {True: "holds", False: "contradicted"}
 class Bench:
     probes: list[Probe]
     samples: list[Measurement]
-    ratios: list[Ratio]
+    ratios: list[PerfRatio]
     settings: Settings
     summary: PerformanceSummary
-    costs: list[Cost]
+    costs: list[PerfCost]
     resolution: PerfResolution | None
     questions: decide.Questions
     looks: decide.Looks
@@ -152,8 +150,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
                   "native_tolerance": verdict.NATIVE_TOLERANCE,
                   "improvement_margin": verdict.IMPROVEMENT_MARGIN,
                   "min_rounds_for_verdict": verdict.MIN_ROUNDS},
-        ratios=[r.record() for r in found + fixed], resolution=noise, findings=findings,
-        costs=[c.record() for c in spent],
+        ratios=found + fixed, resolution=noise, findings=findings, costs=spent,
         errors=[{"method": m.method, "direction": m.direction, "protocol": m.protocol,
                  "round": m.round, "error": m.extra["error"]}
                 for m in samples if "error" in m.extra],

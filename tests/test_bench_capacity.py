@@ -204,8 +204,7 @@ def test_costs_have_intervals_over_rounds_and_a_ratio_to_native() -> None:
     assert pasta.lab is not None and pasta.lab.median == pytest.approx(1.5)
     assert pasta.lab_ratio is not None and pasta.lab_ratio.median == pytest.approx(3.0)
     assert found[NATIVE].lab_ratio is None
-    record = pasta.record()
-    assert PerfCost.from_dict(record.to_dict()) == record
+    assert PerfCost.from_dict(pasta.to_dict()) == pasta
 
 
 def test_fixed_rate_is_a_second_labelled_ratio() -> None:
@@ -220,13 +219,13 @@ def test_fixed_rate_is_a_second_labelled_ratio() -> None:
     (capacity_ratio,) = ratios(samples, probes)
     (fixed_ratio,) = ratios(samples, probes, kind=FIXED_RATE)
     assert capacity_ratio.summary.median == pytest.approx(0.5)
-    assert capacity_ratio.as_dict()["kind"] == "throughput"
+    assert capacity_ratio.to_dict()["kind"] == "throughput"
     assert fixed_ratio.summary.median == pytest.approx(0.9)
-    assert fixed_ratio.as_dict()["kind"] == FIXED_RATE
+    assert fixed_ratio.to_dict()["kind"] == FIXED_RATE
     # Only the method's searches carry the flag here.
-    assert capacity_ratio.saturated == 1.0
+    assert capacity_ratio.saturated_share == 1.0
     samples[0].extra["saturated"] = False
-    assert ratios(samples, probes)[0].saturated == pytest.approx(3 / 4)
+    assert ratios(samples, probes)[0].saturated_share == pytest.approx(3 / 4)
 
 
 def test_run_record_keeps_the_resolution() -> None:

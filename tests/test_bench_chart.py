@@ -11,16 +11,14 @@ import pytest
 
 from harness.bench.stats import RatioSummary
 from harness.bench.summary import PerformanceSummary, PerfRatio
-from harness.bench.throughput import Ratio
 from harness.reports import charts as chart
 from harness.reports.charts import cost_png, ratio_png, throughput_charts, value_label
 
 
 def ratio(method: str, median: float, direction: str = "outbound",
           protocol: str = "tcp") -> PerfRatio:
-    return Ratio(method, direction, protocol, "native",
-                 RatioSummary(median, median * 0.9, median * 1.1, 5, (median,) * 5),
-                 None).record()
+    return PerfRatio.of(method, direction, protocol, "native",
+                        RatioSummary(median, median * 0.9, median * 1.1, 5, (median,) * 5))
 
 
 @pytest.mark.parametrize(("value", "text"), [(0.0021, "0.0021"), (0.93, "0.93"),

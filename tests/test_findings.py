@@ -11,8 +11,8 @@ import pytest
 
 from harness.bench.findings import SLOW, Finding
 from harness.bench.stats import RatioSummary
-from harness.bench.summary import PerformanceSummary
-from harness.bench.throughput import Ratio, detect
+from harness.bench.summary import PerformanceSummary, PerfRatio
+from harness.bench.throughput import detect
 from harness.markup import to_html, to_markdown
 from harness.reports import findings as report
 from harness.reports.markdown import render as markdown
@@ -21,11 +21,11 @@ from harness.results.schema import Run
 FIXTURE = Path(__file__).parent / "fixtures" / "runs" / "findings-performance.json"
 
 
-def ratio(method: str, values: tuple[float, ...], direction: str = "outbound") -> Ratio:
+def ratio(method: str, values: tuple[float, ...], direction: str = "outbound") -> PerfRatio:
     ordered = sorted(values)
     summary = RatioSummary(ordered[len(ordered) // 2], ordered[0], ordered[-1], len(values),
                            values)
-    return Ratio(method, direction, "tcp", "native", summary, None)
+    return PerfRatio.of(method, direction, "tcp", "native", summary)
 
 
 def test_slow_and_split_ratios_are_findings_slowest_first() -> None:

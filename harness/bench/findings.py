@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.bench.stats import Measured
+
 #: A ratio to native below this is a finding.
 SLOW = 0.1
 
@@ -37,10 +39,7 @@ def split_of(raw: Any) -> Split | None:
 
 
 @dataclass(frozen=True)
-class Finding:
-    method: str
-    direction: str
-    protocol: str
+class Finding(Measured):
     median: float
     low: float
     high: float
@@ -55,10 +54,6 @@ class Finding:
     @property
     def key(self) -> tuple[str, str, str]:
         return self.method, self.direction, self.protocol
-
-    @property
-    def combo(self) -> str:
-        return f"{self.direction}/{self.protocol}"
 
     def headline(self) -> str:
         what = DIRECTION_WORDS.get(self.direction, self.direction)

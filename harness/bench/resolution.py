@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.bench.stats import RatioSummary
+from harness.bench.stats import Interval, RatioSummary
 from harness.bench.summary import PerfResolution
 
 #: The method measured against native as an A/A control.
 AA_METHOD = "host"
 
 
-def distance(summary: RatioSummary) -> float:
+def distance(summary: Interval) -> float:
     """How far an A/A ratio's interval reaches from 1."""
     return max(summary.high - 1.0, 1.0 - summary.low, abs(summary.median - 1.0))
 
 
-def resolution(aa: Mapping[str, RatioSummary], cpu: Mapping[str, RatioSummary] | None = None,
+def resolution(aa: Mapping[str, RatioSummary], cpu: Mapping[str, Interval] | None = None,
                method: str = AA_METHOD) -> PerfResolution | None:
     """The resolution from the A/A ratios by combination (and of the lab's CPU per GB,
     ``cpu``); None without any."""

@@ -16,30 +16,6 @@ RESAMPLES = 4000
 LEVEL = 0.95
 
 
-@dataclass(frozen=True)
-class RatioSummary:
-    """The median over rounds of a per-round ratio, and its bootstrap interval."""
-
-    median: float
-    low: float
-    high: float
-    rounds: int
-    ratios: tuple[float, ...]
-
-    @property
-    def split(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        """The ranges of the two groups the rounds fall into, when they do."""
-        return split_rounds(self.ratios)
-
-    def as_dict(self) -> dict[str, object]:
-        found: dict[str, object] = {"median": self.median, "low": self.low,
-                                    "high": self.high, "rounds": self.rounds,
-                                    "ratios": list(self.ratios)}
-        if (groups := self.split) is not None:
-            found["split"] = [list(groups[0]), list(groups[1])]
-        return found
-
-
 def split_rounds(values: Sequence[float], factor: float = SPLIT_FACTOR
                  ) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where sorted per-round values jump by ``factor`` or more, the (min, max) of the
@@ -123,6 +99,40 @@ class Interval:
             raw.get("rounds"))
         return cls(median, median if low is None else low, median if high is None else high,
                    0 if rounds is None else int(rounds))
+
+
+@dataclass(frozen=True)
+class RatioSummary(Interval):
+    """The median over rounds of a per-round ratio, its bootstrap interval, and the
+    ratios."""
+
+    ratios: tuple[float, ...] = ()
+
+    @property
+    def split(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The ranges of the two groups the rounds fall into, when they do."""
+        return split_rounds(self.ratios)
+
+    def as_dict(self) -> dict[str, object]:
+        found: dict[str, object] = {"median": self.median, "low": self.low,
+                                    "high": self.high, "rounds": self.rounds,
+                                    "ratios": list(self.ratios)}
+        if (groups := self.split) is not None:
+            found["split"] = [list(groups[0]), list(groups[1])]
+        return found
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a figure is of: a method, in a direction, over a protocol."""
+
+    method: str
+    direction: str
+    protocol: str
+
+    @property
+    def combo(self) -> str:
+        return f"{self.direction}/{self.protocol}"
 
 
 def interval(values: Iterable[float]) -> Interval | None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.bench.findings import Finding, Split, split_of
-from harness.bench.stats import Interval, number, split_rounds
+from harness.bench.stats import Interval, Measured, RatioSummary, number, split_rounds
 from harness.results.schema import Run
 
 KEY = "performance"
@@ -55,14 +55,11 @@ class PerfResolution:
 
 
 @dataclass(frozen=True)
-class PerfCost:
-    """``costs[]``: CPU seconds per gigabyte moved, of the forwarding processes and of
-    every process of the lab's host (its cgroup), and the latter over the reference's in
-    the same round."""
+class PerfCost(Measured):
+    """``costs[]``: CPU seconds per gigabyte moved (median over rounds, 95% interval), of
+    the forwarding processes and of every process of the lab's host (its cgroup), and the
+    latter over the reference's in the same round (None for a reference)."""
 
-    method: str
-    direction: str
-    protocol: str
     forwarder: PerfInterval | None = None
     lab: PerfInterval | None = None
     lab_ratio: PerfInterval | None = None
@@ -88,13 +85,10 @@ def _dict_or_none(value: PerfInterval | None) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class PerfRatio:
+class PerfRatio(Measured):
     """``ratios[]``: a method's median ratio to ``reference`` over rounds, its interval,
     the per-round ratios and, when they split into two groups, the groups' ranges."""
 
-    method: str
-    direction: str
-    protocol: str
     median: float
     low: float
     high: float
@@ -104,7 +98,8 @@ class PerfRatio:
     ratios: tuple[float, ...] = ()
     split: Split | None = None
     forwarder_cpu_seconds_per_gb: float | None = None
-    #: UDP capacity: the share of the searches that reached the path's limit.
+    #: UDP capacity: the share of the searches (the method's and its reference's) that
+    #: reached the path's limit; the others may be limited by the offered rate.
     saturated_share: float | None = None
     #: None: as the kind says (a lower latency is better, a higher throughput).
     higher_is_better: bool | None = None
@@ -116,6 +111,18 @@ class PerfRatio:
     @property
     def better_higher(self) -> bool:
         return self.kind != "latency" if self.higher_is_better is None else self.higher_is_better
+
+    @property
+    def summary(self) -> RatioSummary:
+        """The median, interval and per-round ratios, as the verdicts judge them."""
+        return RatioSummary(self.median, self.low, self.high, self.rounds or 0, self.ratios)
+
+    @classmethod
+    def of(cls, method: str, direction: str, protocol: str, reference: str,
+           s: RatioSummary, forwarder_cpu_seconds_per_gb: float | None = None,
+           kind: str = "throughput", saturated_share: float | None = None) -> PerfRatio:
+        return cls(method, direction, protocol, s.median, s.low, s.high, kind, reference,
+                   s.rounds, s.ratios, s.split, forwarder_cpu_seconds_per_gb, saturated_share)
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {"kind": self.kind, "method": self.method,

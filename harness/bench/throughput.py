@@ -21,7 +21,7 @@ from typing import Any
 from harness.bench import capacity, procstat
 from harness.bench.findings import SLOW, Finding
 from harness.bench.servers import Endpoints
-from harness.bench.stats import Interval, RatioSummary, interval, summarize
+from harness.bench.stats import Interval, Measured, RatioSummary, interval, summarize
 from harness.bench.summary import PerfCost, PerfRatio
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -52,10 +52,7 @@ class Sample:
 
 
 @dataclass(frozen=True)
-class Probe:
-    method: str
-    direction: str
-    protocol: str
+class Probe(Measured):
     tool: str
     reference: str
     measure: Callable[[int], Sample]
@@ -63,10 +60,6 @@ class Probe:
     @property
     def key(self) -> tuple[str, str, str]:
         return self.method, self.direction, self.protocol
-
-    @property
-    def combo(self) -> str:
-        return f"{self.direction}/{self.protocol}"
 
 
 def _iperf3_sample(text: str) -> Sample:
@@ -288,33 +281,6 @@ def _machine(before: procstat.Usage, after: procstat.Usage, probe: Probe,
 
 # --- analysis -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Ratio:
-    method: str
-    direction: str
-    protocol: str
-    reference: str
-    summary: RatioSummary
-    cpu_seconds_per_gb: float | None
-    kind: str = "throughput"
-    #: UDP capacity: the share of the searches (the method's and its reference's) that
-    #: reached the path's limit; the others may be limited by the offered rate.
-    saturated: float | None = None
-
-    @property
-    def combo(self) -> str:
-        return f"{self.direction}/{self.protocol}"
-
-    def record(self) -> PerfRatio:
-        s = self.summary
-        return PerfRatio(self.method, self.direction, self.protocol, s.median, s.low, s.high,
-                         self.kind, self.reference, s.rounds, s.ratios, s.split,
-                         self.cpu_seconds_per_gb, self.saturated)
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.record().to_dict()
-
-
 def usable(m: Measurement, kind: str = "throughput") -> bool:
     """Whether ``m`` is a measurement of ``kind`` in a round (not the warm-up), with a
     value and no error."""
@@ -341,7 +307,7 @@ def by_round(samples: Iterable[Measurement], method: str, direction: str,
 
 
 def ratios(samples: list[Measurement], probes: Iterable[Probe],
-           kind: str = "throughput") -> list[Ratio]:
+           kind: str = "throughput") -> list[PerfRatio]:
     """Median ratio of every probe to its reference of the same round."""
     found = []
     for probe in probes:
@@ -359,22 +325,22 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
         refs = [m.extra["saturated"] for m in matching(
             samples, (probe.reference, probe.direction, probe.protocol), kind)
             if "saturated" in m.extra]
-        found.append(Ratio(probe.method, probe.direction, probe.protocol, probe.reference,
-                           summary, statistics.median(cpu) if cpu else None, kind,
-                           sum(flags + refs) / len(flags + refs) if flags else None))
+        found.append(PerfRatio.of(probe.method, probe.direction, probe.protocol,
+                                  probe.reference, summary,
+                                  statistics.median(cpu) if cpu else None, kind,
+                                  sum(flags + refs) / len(flags + refs) if flags else None))
     return found
 
 
-def detect(found: Iterable[Ratio], slow: float = SLOW) -> list[Finding]:
+def detect(found: Iterable[PerfRatio], slow: float = SLOW) -> list[Finding]:
     """The findings among the ratios ``found``, slowest first (evidence still empty)."""
     findings = []
     for r in found:
-        s = r.summary
-        kinds = tuple(k for k, hit in (("slow", s.median < slow),
-                                       ("split", s.split is not None)) if hit)
+        kinds = tuple(k for k, hit in (("slow", r.median < slow),
+                                       ("split", r.split is not None)) if hit)
         if kinds:
-            findings.append(Finding(r.method, r.direction, r.protocol, s.median, s.low,
-                                    s.high, s.rounds, kinds, s.split, r.reference))
+            findings.append(Finding(r.method, r.direction, r.protocol, r.median, r.low,
+                                    r.high, r.rounds or 0, kinds, r.split, r.reference))
     return sorted(findings, key=lambda f: f.median)
 
 
@@ -390,28 +356,6 @@ def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
     return found
 
 
-@dataclass(frozen=True)
-class Cost:
-    """CPU seconds per gigabyte moved (median over rounds, 95% interval): of the
-    forwarding processes, and of every process of the lab's host (its cgroup)."""
-
-    method: str
-    direction: str
-    protocol: str
-    forwarder: Interval | None
-    lab: Interval | None
-    #: The lab's CPU per GB over the reference's, same round (None for a reference).
-    lab_ratio: RatioSummary | None = None
-
-    @property
-    def combo(self) -> str:
-        return f"{self.direction}/{self.protocol}"
-
-    def record(self) -> PerfCost:
-        return PerfCost(self.method, self.direction, self.protocol, self.forwarder, self.lab,
-                        _interval(self.lab_ratio))
-
-
 def _interval(found: RatioSummary | None) -> Interval | None:
     return None if found is None else Interval(found.median, found.low, found.high,
                                                found.rounds)
@@ -424,7 +368,7 @@ def extra_value(name: str) -> Callable[[Measurement], float | None]:
     return value
 
 
-def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[Cost]:
+def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[PerfCost]:
     """CPU per GB of every probe (references included), per round."""
     found = []
     lab_value = extra_value("lab_cpu_seconds_per_gb")
@@ -437,6 +381,7 @@ def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[Cost]:
         ratio = None if probe.method == probe.reference else summarize(
             lab, by_round(samples, probe.reference, probe.direction, probe.protocol,
                            value=lab_value))
-        found.append(Cost(probe.method, probe.direction, probe.protocol,
-                          interval(forwarder.values()), interval(lab.values()), ratio))
+        found.append(PerfCost(probe.method, probe.direction, probe.protocol,
+                              interval(forwarder.values()), interval(lab.values()),
+                              _interval(ratio)))
     return found
