@@ -96,8 +96,7 @@ class Coverage:
 
 
 def run_name(run: Run) -> str:
-    release = run.environment.get("release")
-    return f"{release} {run.run_id}" if release else run.run_id
+    return run.run_id if run.release == run.run_id else f"{run.release} {run.run_id}"
 
 
 def judge(claim: Claim, runs: Sequence[Run]) -> Judged:
@@ -137,7 +136,7 @@ def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimRe
             names.append(run_name(run))
     text = "; ".join(f"{outcome} ({', '.join(names)}): {reason}"
                      for (outcome, reason), names in said.items())
-    releases = {run.environment.get("release") for run in runs}
+    releases = {run.release for run in runs}
     if all(r.outcome == "not_applicable" for _, r in results) and releases >= set(RELEASES):
         return f"applies on no release the lab builds ({', '.join(RELEASES)} all run): {text}"
     return text

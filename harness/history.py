@@ -66,7 +66,7 @@ def load(run_dirs: list[Path], registry: Registry | None = None) -> History:
     seen: dict[str, Path] = {}
     for directory in run_dirs:
         column = Column(store.load(directory), directory)
-        run, release = column.run, column.release
+        run, release = column.run, column.run.release
         if run.run_id in seen:
             raise PodnetError(f"run {run.run_id} is given twice ({seen[run.run_id]} and "
                               f"{directory}): name each run once")

@@ -39,14 +39,10 @@ class Column:
     directory: Path
 
     @property
-    def release(self) -> str:
-        return str(self.run.environment.get("release") or self.run.run_id)
-
-    @property
     def title(self) -> str:
         versions = self.run.environment.get("versions") or {}
         interrupted = ", interrupted" if self.run.status == "interrupted" else ""
-        return (f"{self.release} (podman {versions.get('podman', '?')}, "
+        return (f"{self.run.release} (podman {versions.get('podman', '?')}, "
                 f"pasta {versions.get('pasta', '?')}{interrupted})")
 
     def results(self) -> dict[RowKey, tuple[ClaimResult, str]]:

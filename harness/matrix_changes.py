@@ -5,7 +5,6 @@ says on sid, are unsupported: “slirp4netns support has been removed ...”")."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.markup import counted
@@ -54,15 +53,9 @@ def change_groups(matrix: Matrix) -> list[ChangeGroup]:
     return sorted(groups, key=lambda g: (g.beyond_guide, g.after, -len(g.changes)))
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] = _same,
-                strong: Callable[[str], str] = _same) -> str:
-    """The heading of a group: the release where it changes (through ``strong``), how
-    many statements, what they were and what they became. ``text`` escapes words."""
-    before, after = matrix.columns[group.before], matrix.columns[group.after]
+def group_words(matrix: Matrix, group: ChangeGroup) -> str:
+    """The heading of a group after the release where it changes: how many statements,
+    what they were and what they became."""
     n = len(group.changes)
     words = BECAME_BEYOND if group.beyond_guide else BECAME
     one, several = words.get(group.now, (f"is {group.now}", f"are {group.now}"))
@@ -70,10 +63,10 @@ def group_words(matrix: Matrix, group: ChangeGroup, text: Callable[[str], str] =
     statements = counted(n, "statement")
     if group.beyond_guide:
         statements += f" {BEYOND_GUIDE}"
-    message = f": “{text(group.message)}”" if group.message else ""
+    message = f": “{group.message}”" if group.message else ""
     was = outcome_words(group.was, group.beyond_guide)
-    return (f"With {strong(text(after.title))}: {statements}, {text(was)} "
-            f"on {text(before.release)}, {became}{message}")
+    return (f"{statements}, {was} on {matrix.columns[group.before].run.release}, "
+            f"{became}{message}")
 
 
 def item_words(matrix: Matrix, group: ChangeGroup, change: Change) -> str:
@@ -85,5 +78,5 @@ def item_words(matrix: Matrix, group: ChangeGroup, change: Change) -> str:
         return said
     before, after = matrix.columns[change.before], matrix.columns[change.after]
     was = ("" if group.was == "passed"  # the heading says it was as the guide says
-           else f"; on {before.release}: {row.cells[change.before].detail}")
-    return f"{said}{was}; on {after.release}: {row.cells[change.after].detail}"
+           else f"; on {before.run.release}: {row.cells[change.before].detail}")
+    return f"{said}{was}; on {after.run.release}: {row.cells[change.after].detail}"

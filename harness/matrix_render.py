@@ -26,14 +26,13 @@ from harness.markup import (
     Raw,
     Small,
     Span,
+    Strong,
     counted,
     html_document,
     to_markdown,
 )
 from harness.markup import Cell as Td
 from harness.markup import Row as MarkupRow
-from harness.markup import html_escape as escape
-from harness.markup import md_escape as _md
 from harness.matrix import Cell, Matrix, Row, build, ratio_label, ratio_words, read_column
 from harness.matrix_changes import change_groups, group_words, item_words
 
@@ -52,18 +51,10 @@ RATIOS = "Performance relative to the reference"
 
 def _observed(matrix: Matrix, row: Row) -> str:
     """What the guide says and what the releases that checked a row saw instead."""
-    seen = "; ".join(f"on {col.release}: {cell.detail}"
+    seen = "; ".join(f"on {col.run.release}: {cell.detail}"
                      for col, cell in zip(matrix.columns, row.cells, strict=True)
                      if cell.outcome == "failed")
     return f"{row.expectation_label}: {row.guide}; {seen}"
-
-
-def _bold(text: str) -> str:
-    return f"**{text}**"
-
-
-def _strong(text: str) -> str:
-    return f"<strong>{text}</strong>"
 
 
 def _cell(cell: Cell) -> Td:
@@ -92,8 +83,8 @@ def _changes(matrix: Matrix) -> list[Block]:
     blocks: list[Block] = []
     for group in change_groups(matrix):
         blocks += [
-            Raw(f"{group_words(matrix, group, _md, _bold)}:",
-                f'<p class="when">{group_words(matrix, group, escape, _strong)}:</p>'),
+            Para(("With ", Strong(matrix.columns[group.after].title), ": ",
+                  group_words(matrix, group), ":"), cls="when"),
             Items([_item(c.row.statement, item_words(matrix, group, c),
                          c.row.cells[c.after].link) for c in group.changes], "changes")]
     if not matrix.changes():
@@ -119,21 +110,6 @@ def _ratios(matrix: Matrix) -> list[Block]:
             Grid(["ratio", *(Td(c.title, scope="col") for c in matrix.columns)],
                  [[Td(ratio_label(first), scope="row"), *(ratio_words(e) for e in entries)]
                   for first, entries in ratios])]
-
-
-# --- Markdown ---------------------------------------------------------------------------
-
-def markdown(matrix: Matrix) -> str:
-    titles = [c.title for c in matrix.columns]
-    blocks: list[Block] = [
-        Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"), Para(INTRO),
-        Para("Releases: " + "; ".join(titles) + "."), Heading(2, CHANGES), *_changes(matrix),
-        Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY)]
-    for section, rows in matrix.sections():
-        blocks += [Heading(3, section), Grid(["statement", rows[0].expectation_label, *titles], [
-            [_statement(row), row.guide, *(_cell(c) for c in row.cells)] for row in rows])]
-    return "\n".join(to_markdown([*blocks, *_ratios(matrix)]) + matrix_upstream.markdown_lines(
-        [c.run for c in matrix.columns]))
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -210,16 +186,32 @@ FILTER = ('<p class="filter"><label for="show">Show</label> <select id="show">'
           "</select></p>")
 
 
-def html_page(matrix: Matrix) -> str:
+def page(matrix: Matrix, every: Sequence[Block]) -> list[Block]:
+    """Both pages: what changes first, the summary per release, ``every`` statement (each
+    page's own table), the ratios and podman's own tests."""
     titles = "; ".join(c.title for c in matrix.columns)
-    return html_document(TITLE, [
+    return [
         Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"),
         Para(f"{INTRO} Releases: {titles}.", cls="intro"),
         Heading(2, f"{CHANGES} ({counted(len(matrix.changes()), 'statement')})"), *_changes(matrix),
-        Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY), Raw(html=FILTER),
-        _table(matrix), *_ratios(matrix),
-        Raw(html=matrix_upstream.html_fragment([c.run for c in matrix.columns]))],
-        css=CSS, script=SCRIPT)
+        Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY), *every, *_ratios(matrix),
+        *matrix_upstream.blocks([c.run for c in matrix.columns])]
+
+
+def markdown(matrix: Matrix) -> str:
+    """The page for CI job summaries: a table per section of the guide."""
+    titles = [c.title for c in matrix.columns]
+    every: list[Block] = []
+    for section, rows in matrix.sections():
+        every += [Heading(3, section), Grid(["statement", rows[0].expectation_label, *titles], [
+            [_statement(row), row.guide, *(_cell(c) for c in row.cells)] for row in rows])]
+    return "\n".join(to_markdown(page(matrix, every)))
+
+
+def html_page(matrix: Matrix) -> str:
+    """One page: a table of every statement, its rows filtered on choice."""
+    return html_document(TITLE, page(matrix, [Raw(html=FILTER), _table(matrix)]), css=CSS,
+                         script=SCRIPT)
 
 
 def render_matrix(run_dirs: list[Path], results_root: Path,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.markup import Cell, Grid, Heading, Items, Para, Row, to_html, to_markdown
+from harness.markup import Block, Cell, Grid, Heading, Items, Para, Row
 from harness.reports.upstream import HEADING, outcome_class
 from harness.results.schema import Run
 from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
@@ -32,10 +32,9 @@ class UpstreamRow:
 
 def column_title(run: Run) -> str:
     suite = run.upstream
-    release = str(run.environment.get("release") or run.run_id)
     if suite is None:
-        return f"{release} (no podman tests)"
-    return f"{release} (tests {suite.source_version or '?'}, podman {suite.podman_version})"
+        return f"{run.release} (no podman tests)"
+    return f"{run.release} (tests {suite.source_version or '?'}, podman {suite.podman_version})"
 
 
 def rows(runs: Sequence[Run]) -> list[UpstreamRow]:
@@ -57,10 +56,6 @@ def cell_text(test: UpstreamTest | None) -> str:
     return f"{word}: {test.reason}" if test.outcome == "skipped" and test.reason else word
 
 
-def _row_cells(row: UpstreamRow) -> list[str]:
-    return [row.file, row.name, *(cell_text(c) for c in row.cells)]
-
-
 def _per_release(runs: Sequence[Run]) -> tuple[list[str], str, list[str]]:
     """The columns' titles, the counts per release, and where the tests' version is not
     the target's podman's."""
@@ -73,35 +68,29 @@ def _per_release(runs: Sequence[Run]) -> tuple[list[str], str, list[str]]:
              if (mismatch := suite.version_mismatch())])
 
 
-def markdown_lines(runs: Sequence[Run]) -> list[str]:
-    """The section for matrix.md ([] when no run ran podman's tests)."""
+def blocks(runs: Sequence[Run]) -> list[Block]:
+    """The section for the matrix ([] when no run ran podman's tests); in HTML the rows
+    that differ between releases are also marked at the left."""
     if all(run.upstream is None for run in runs):
         return []
     titles, summary, mismatches = _per_release(runs)
     found = rows(runs)
     differing = [row for row in found if row.differs]
-    return to_markdown([
-        Heading(2, HEADING), Para(f"Per release: {summary}."), Items(mismatches),
+    return [
+        Heading(2, HEADING), Para(f"Per release: {summary}."),
+        *([Items(mismatches)] if mismatches else []),
         Heading(3, f"Tests whose result differs between releases ({len(differing)})"),
-        Grid(["file", "test", *titles], [_row_cells(r) for r in differing]) if differing
-        else Para("None."),
-        Heading(3, "Every test"), Grid(["file", "test", *titles], [_row_cells(r) for r in found])])
+        _grid(titles, differing) if differing else Para("None."),
+        Heading(3, "Every test"), _grid(titles, found)]
+
+
+def _grid(titles: list[str], found: list[UpstreamRow]) -> Grid:
+    return Grid(["file", "test", *titles], [
+        Row([row.file, Cell(row.name, scope="row"),
+             *(Cell(cell_text(c), _css(c)) for c in row.cells)],
+            cls="changes" if row.differs else "") for row in found],
+        cls="matrix", sections=True)
 
 
 def _css(test: UpstreamTest | None) -> str:
     return "o-none" if test is None else f"o-{outcome_class(test.outcome)}"
-
-
-def html_fragment(runs: Sequence[Run]) -> str:
-    """The section for matrix.html ("" when no run ran podman's tests)."""
-    if all(run.upstream is None for run in runs):
-        return ""
-    titles, summary, mismatches = _per_release(runs)
-    return to_html([
-        Heading(2, HEADING), Para(f"{summary}."), *([Items(mismatches)] if mismatches else []),
-        Para("Rows marked at the left differ between releases."),
-        Grid(["file", "test", *titles], [
-            Row([row.file, Cell(row.name, scope="row"),
-                 *(Cell(cell_text(c), _css(c)) for c in row.cells)],
-                cls="changes" if row.differs else "") for row in rows(runs)],
-             cls="matrix", sections=True)])

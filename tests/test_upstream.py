@@ -15,7 +15,7 @@ import pytest
 from harness import cli
 from harness.errors import PodnetError, UsageError
 from harness.markup import to_html, to_markdown
-from harness.matrix_upstream import markdown_lines as matrix_lines
+from harness.matrix_upstream import blocks as matrix_blocks
 from harness.matrix_upstream import rows
 from harness.reports import upstream as report
 from harness.results import store
@@ -275,7 +275,7 @@ def test_the_report_states_a_version_mismatch() -> None:
 
 def test_a_run_without_podmans_tests_has_no_section() -> None:
     assert md_of(_run(None)) == [] and html_of(_run(None)) == ""
-    assert matrix_lines([_run(None)]) == []
+    assert matrix_blocks([_run(None)]) == []
 
 
 def test_the_matrix_shows_which_tests_differ_between_releases() -> None:
@@ -286,7 +286,7 @@ def test_the_matrix_shows_which_tests_differ_between_releases() -> None:
     assert len(found) == 86
     differing = {r.name for r in found if r.differs}
     assert "Basic nameserver lookup" in differing and trixie[-1].name[6:] in differing
-    text = "\n".join(matrix_lines(runs))
+    text = "\n".join(to_markdown(matrix_blocks(runs)))
     assert "sid (tests v5.8.3, podman 5.8.6)" in text and "not run" in text
     assert "the tests are podman v5.8.3's, the target's podman is 5.8.6" in text
 

@@ -81,10 +81,6 @@ def _passes(transfers: Sequence[dict[str, object]]) -> str:
                       for v in values) or "-"
 
 
-def _release(run: Run) -> str:
-    return str(run.environment.get("release") or "?")
-
-
 def report(runs: Sequence[Run]) -> str:
     found = recorded(runs)
     first = found[0].record
@@ -119,12 +115,12 @@ def report(runs: Sequence[Run]) -> str:
               f". A container below {SLOW:g} of native stalls.")),
         Grid(["release", "experiment", "native", "container", "container / native",
               "changed the outcome?"],
-             [[_release(r.run), t.title, _passes(t.native) if t.native else
+             [[r.run.release, t.title, _passes(t.native) if t.native else
                ("(not changed by it)" if not t.not_run else "-"), _passes(t.pasta),
                f"{o.ratio:.3g}" if o.ratio is not None else "-", o.words]
               for r in found for t in r.record.trials
               for o in [stall.outcome(r.record.trial("baseline") or t, t)]]),
-        Items([*(f"{_release(r.run)} (run {r.run.run_id}): load average "
+        Items([*(f"{r.run.release} (run {r.run.run_id}): load average "
                  f"{' then '.join(r.record.load) or 'not recorded'} (1, 5, 15 minutes; 2 CPUs)."
                  for r in found), *_not_run_releases(found)]),
         Heading(2, "Capture"), Items(_captures(found)),
@@ -136,14 +132,14 @@ def _reproduced(found: Sequence[Recorded]) -> list[str]:
     for r in found:
         repro = r.record.reproduction
         if repro:
-            said.append(f"{_release(r.run)}: these steps were run as written "
+            said.append(f"{r.run.release}: these steps were run as written "
                         f"(podman machine and peer in two network namespaces): "
                         f"{repro.get('words', '?')}.")
     return said
 
 
 def _not_run_releases(found: Sequence[Recorded]) -> list[str]:
-    missing = [name for name in RELEASES if name not in {_release(r.run) for r in found}]
+    missing = [name for name in RELEASES if name not in {r.run.release for r in found}]
     return [f"Releases not run: {', '.join(missing)} (no run record of the experiments "
             "on them was given)."] if missing else []
 
@@ -153,14 +149,14 @@ def _captures(found: Sequence[Recorded]) -> list[str]:
     for r in found:
         capture = r.record.capture
         if "error" in capture:
-            lines.append(f"{_release(r.run)}: no capture: {capture['error']}")
+            lines.append(f"{r.run.release}: no capture: {capture['error']}")
             continue
         if not capture:
-            lines.append(f"{_release(r.run)}: no capture recorded.")
+            lines.append(f"{r.run.release}: no capture recorded.")
             continue
-        lines += [f"{_release(r.run)}: {line}" for line in capture_lines(capture)]
+        lines += [f"{r.run.release}: {line}" for line in capture_lines(capture)]
         if capture.get("command"):
-            lines.append(f"{_release(r.run)}: captured with `{capture['command']}` "
+            lines.append(f"{r.run.release}: captured with `{capture['command']}` "
                          f"against `{capture.get('peer_command', 'iperf3 -s')}` on the peer.")
     return lines
 
@@ -175,7 +171,7 @@ def _changed(found: Sequence[Recorded]) -> list[str]:
         changed = [t.title for t, o in outcomes if o.changed]
         same = [t.title for t, o in outcomes if o.changed is False]
         not_run = [f"{t.title} ({o.words})" for t, o in outcomes if o.changed is None]
-        lines.append(f"{_release(r.run)}: " + "; ".join(
+        lines.append(f"{r.run.release}: " + "; ".join(
             [f"changed it: {', '.join(changed) if changed else 'none'}",
              *([f"did not change it: {', '.join(same)}"] if same else []),
              *([f"unknown: {', '.join(not_run)}"] if not_run else [])]) + ".")

@@ -130,6 +130,12 @@ class Run:
     #: The guide revision the run judged (harness.guide.revisions.Revision.record).
     guide: dict[str, str] | None = None
 
+    @property
+    def release(self) -> str:
+        """The release the run's target ran, as reports name the run; its id when it
+        recorded none."""
+        return str(self.environment.get("release") or self.run_id)
+
     def to_dict(self) -> dict[str, Any]:
         """The record; a summary held as a typed structure is written as its ``to_dict``."""
         data = asdict(replace(self, summaries={}))
