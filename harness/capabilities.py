@@ -101,7 +101,10 @@ class Capabilities:
                 continue
             network = (method.network if method else None) or REMOVED_NETWORK[need]
             if network not in self._tried:
-                self._tried[network] = self._try(need, network)
+                message = removal_message(need, *containers.refusal(
+                    self.target, [f"--network={network}"]))
+                self._tried[network] = Refusal(
+                    message, f"podman run --rm --network={network} IMAGE true") if message else None
             if self._tried[network] is not None:
                 return self._tried[network]
         return None
@@ -146,13 +149,6 @@ class Capabilities:
                          commands: list[str]) -> SettingsTrial:
         return SettingsTrial(Refusal(refused, "; ".join(commands)) if refused else None,
                              blocked)
-
-    def _try(self, need: str, network: str) -> Refusal | None:
-        options = [f"--network={network}"]
-        status, text = containers.refusal(self.target, options)
-        message = removal_message(need, status, text)
-        return Refusal(message, f"podman run --rm --network={network} IMAGE true") \
-            if message else None
 
     @functools.cached_property
     def systemd_user(self) -> bool:

@@ -134,11 +134,9 @@ class Claim:
         return True, ""
 
 
-_KNOWN_KEYS = {
-    "id", "section", "anchor", "statement", "property", "expected", "method", "table",
-    "column", "protocols", "conditions", "notes", "unchecked", "weak", "beyond_guide", "source",
-    "quote", "wording",
-}
+#: Keys of a registry entry that are the claim's own (the rest are its ``extra``).
+_KNOWN_KEYS = {f.name for f in dataclasses.fields(Claim)
+               if f.name not in ("wordings", "extra", "entry", "origin")} | {"wording"}
 #: Keys whose value the claim keeps as written (the others are read by :func:`_claim`).
 _AS_WRITTEN = ("id", "section", "statement", "property", "expected", "method", "table",
                "column", "notes")
@@ -159,26 +157,20 @@ class Registry:
         claims: list[Claim] = []
         tables: dict[str, dict[str, Any]] = {}
         for file in files:
-            part = cls._load_file(file)
-            claims += part.claims
-            twice = set(tables) & set(part.tables)
+            try:
+                data = tomllib.loads(file.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise UsageError(f"cannot read the claims registry {file}: {exc}") from exc
+            claims += [_claim(entry, file) for entry in data.get("claim", [])]
+            twice = set(tables) & set(data.get("table", {}))
             if twice:
                 raise UsageError(f"table {sorted(twice)} is defined twice (again in {file})")
-            tables.update(part.tables)
+            tables.update(data.get("table", {}))
         ids = [c.id for c in claims]
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise UsageError(f"duplicate claim ids in {path}: {sorted(dupes)}")
         return cls(tuple(claims), tables)
-
-    @classmethod
-    def _load_file(cls, path: Path) -> Registry:
-        try:
-            data = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"cannot read the claims registry {path}: {exc}") from exc
-        claims = [_claim(entry, path) for entry in data.get("claim", [])]
-        return cls(tuple(claims), data.get("table", {}))
 
     def for_revision(self, revision: Revision) -> Registry:
         """The registry as ``revision`` words it: each claim in the wording whose quote

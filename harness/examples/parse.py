@@ -11,21 +11,13 @@ from markdown_it.token import Token
 
 from harness.examples import rules
 from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
-from harness.guide.revisions import selected
+from harness.guide.revisions import anchor, selected
 
 
 def packaged_guide() -> str:
     """The text of the guide revision this process judges (``--guide``; default: the
     newest shipped, harness.guide.revisions)."""
     return selected().text
-
-
-def anchor(heading: str, seen: dict[str, int]) -> str:
-    """GitHub's anchor for a heading (duplicates get -1, -2, ...)."""
-    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-    count = seen.get(slug, 0)
-    seen[slug] = count + 1
-    return slug if count == 0 else f"{slug}-{count}"
 
 
 def logical_lines(text: str) -> list[str]:
@@ -365,16 +357,11 @@ class _Reader:
         block = Block(start, end, token.info.strip(), token.content, decision.kind,
                       decision.why, lead_in, host)
         kind = decision.kind
-        if kind is BlockKind.COMMAND:
-            text = token.content
-            if text.startswith(rules.PROMPT):
-                commands, _ = split_session(text)
-            else:
-                commands = tuple(logical_lines(text))
-            block = replace(block, commands=commands)
-            section.last_command = start
-        elif kind is BlockKind.SESSION:
-            commands, output = split_session(token.content)
+        if kind in (BlockKind.COMMAND, BlockKind.SESSION):
+            # A command block with prompts shows no output (it would be a session).
+            commands, output = (split_session(token.content)
+                                if token.content.startswith(rules.PROMPT)
+                                else (tuple(logical_lines(token.content)), ""))
             block = replace(block, commands=commands, output=output)
             section.last_command = start
         elif kind is BlockKind.OUTPUT:

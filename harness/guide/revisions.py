@@ -24,7 +24,10 @@ from typing import Any
 from harness.errors import UsageError
 
 DATA = "data/guide"
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+#: A hunk of a zero-context unified diff: the old text's first line and line count, then
+#: its removed and added lines.
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@.*\n((?:[-+].*(?:\n|$))*)",
+                   re.MULTILINE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -132,16 +135,12 @@ class Revision:
                 continue
             if fence or not (heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)):
                 continue
-            slug = github_slug(heading.group(2))
-            count = seen.get(slug, 0)
-            seen[slug] = count + 1
-            found.append(("#" + (slug if count == 0 else f"{slug}-{count}"), number,
-                          len(heading.group(1))))
+            found.append(("#" + anchor(heading.group(2), seen), number, len(heading.group(1))))
         out: dict[str, tuple[int, int]] = {}
-        for index, (anchor, start, level) in enumerate(found):
+        for index, (name, start, level) in enumerate(found):
             end = next((line for _, line, other in found[index + 1:] if other <= level),
                        len(lines) + 1)
-            out[anchor] = (start, end)
+            out[name] = (start, end)
         return out
 
 def github_slug(heading: str) -> str:
@@ -153,42 +152,30 @@ def github_slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
+def anchor(heading: str, seen: dict[str, int]) -> str:
+    """GitHub's anchor for a heading, without its ``#``: one repeated gets ``-1``, ``-2``,
+    ... (``seen`` counts the slugs so far)."""
+    slug = github_slug(heading)
+    count = seen.get(slug, 0)
+    seen[slug] = count + 1
+    return slug if count == 0 else f"{slug}-{count}"
+
+
 def _apply(text: str, patch: str, name: str) -> str:
     """``text`` with a zero-context unified diff applied (the form scripts/guide-revisions
     writes); a hunk whose removed lines are not in the text is an error."""
     lines = text.split("\n")
     out: list[str] = []
     done = 0  # lines of ``lines`` consumed
-    hunk: tuple[int, int] | None = None
-    removed: list[str] = []
-    added: list[str] = []
-
-    def flush() -> None:
-        nonlocal done, hunk
-        if hunk is None:
-            return
-        start, count = hunk
+    for hunk in _HUNK.finditer(patch):
+        start, count = int(hunk.group(1)), int(hunk.group(2) or 1)
+        body = hunk.group(3).split("\n")
         first = start - 1 if count else start  # an insertion comes after line ``start``
-        out.extend(lines[done:first])
-        if lines[first:first + count] != removed:
+        if lines[first:first + count] != [line[1:] for line in body if line.startswith("-")]:
             raise ValueError(f"{name}: a hunk at line {start} does not match the text")
-        out.extend(added)
+        out += lines[done:first] + [line[1:] for line in body if line.startswith("+")]
         done = first + count
-        hunk = None
-
-    for line in patch.split("\n"):
-        if match := _HUNK.match(line):
-            flush()
-            count = int(match.group(2)) if match.group(2) is not None else 1
-            hunk = (int(match.group(1)), count)
-            removed, added = [], []
-        elif hunk is not None and line.startswith("-"):
-            removed.append(line[1:])
-        elif hunk is not None and line.startswith("+"):
-            added.append(line[1:])
-    flush()
-    out.extend(lines[done:])
-    return "\n".join(out)
+    return "\n".join(out + lines[done:])
 
 
 def _read(name: str) -> str:
