@@ -13,9 +13,11 @@ import functools
 from harness.guide.revisions import known
 
 
-def _merged() -> tuple[tuple[str, str], ...]:
-    """Every shipped revision's headings in one order: the newest's, and each older
-    heading it lacks after the one before it in that older revision."""
+@functools.cache
+def headings() -> tuple[tuple[str, str], ...]:
+    """The headings in the guide's order: the newest shipped revision's, and each older
+    heading it lacks after the one before it in that older revision (made on first use:
+    every shipped revision is read for them)."""
     revisions = known()
     order = list(revisions[-1].titles.items())
     for revision in reversed(revisions[:-1]):
@@ -28,13 +30,6 @@ def _merged() -> tuple[tuple[str, str], ...]:
                 placed.add(anchor)
             previous = anchor
     return tuple(order)
-
-
-@functools.cache
-def headings() -> tuple[tuple[str, str], ...]:
-    """The headings in the guide's order (made on first use: every shipped revision is
-    read for them)."""
-    return _merged()
 
 
 @functools.cache

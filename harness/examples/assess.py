@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from harness.examples import rules
@@ -60,11 +60,58 @@ RUN_VALUE_OPTIONS = frozenset({
 INSTALLED_TOOLS: dict[str, str] = {"jq": "jq"}
 #: Prose of a derived example that shows what its base's step N does instead.
 AT_STEP = r"^At step (\d+)\b"
-USER_SETUP = r"\buseradd\b|\bmachinectl shell\b"
-#: The user a set-up command names.
-USER_NAME = r"\buseradd\s+(\$?[a-z_][\w-]*)|\bmachinectl shell\s+(?:.*--uid[= ])?(\$?[a-z_][\w-]*)"
+#: Commands the runner does itself: the example's user is created, logged in and out.
+USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit|"
+                        r"loginctl\s+enable-linger(\s+\$USER)?)$")
+#: ``loginctl enable-linger`` for the login's own user: the runner's users linger already
+#: (host1 has no polkit, which lets a user enable its own linger on the guide's hosts).
+LINGER = re.compile(r"^loginctl\s+enable-linger(\s+\$USER)?$")
+#: ``sudo useradd NAME``: the guide adds a user (the runner adds one per name).
+USERADD = re.compile(r"^sudo\s+useradd\s+(?:-\S+\s+)*([a-z_][\w-]*)$")
+#: ``sudo machinectl shell NAME@`` or ``--uid=NAME``: a login of that user begins.
+LOGIN = re.compile(r"^sudo\s+machinectl\s+shell\s+(?:.*--uid[= ]([a-z_][\w-]*)|([a-z_][\w-]*)@)")
+#: ``NAME=value``: a shell variable the guide sets (and later names a user with).
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\S+)$")
+#: ``exit``: the login ends; what follows runs as the guide's reader again.
+LOGOUT = re.compile(r"^exit$")
 #: A command run with sudo that is not user set-up: root in host1.
 PRIVILEGED = r"^sudo\s+(?!useradd\b|machinectl\b)"
+
+
+@dataclass
+class Login:
+    """Who runs the next command: the guide's reader ("") or a user it logged in as."""
+
+    user: str = ""
+    number: int = 0
+    users: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def follow(self, line: str) -> bool:
+        """Take in a line of user set-up; False when the line is not one (a variable it
+        sets is kept: the guide may name a user with it)."""
+        line = line.strip()
+        assigned = ASSIGNMENT.match(line)
+        if assigned:
+            self.variables[assigned.group(1)] = assigned.group(2)
+        for name, value in self.variables.items():
+            line = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", value, line)
+        added, login = USERADD.match(line), LOGIN.match(line)
+        if added:
+            self._know(added.group(1))
+        elif login:
+            self.user = login.group(1) or login.group(2)
+            self._know(self.user)
+            self.number += 1
+        elif LOGOUT.match(line):
+            self.user = ""
+            self.number += 1
+        return bool(added or login or LOGOUT.match(line) or LINGER.match(line))
+
+    def _know(self, user: str) -> None:
+        if user not in self.users:
+            self.users.append(user)
+
 
 @dataclass(frozen=True)
 class Prerequisite:
@@ -328,14 +375,13 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
     for address in subs.ADDRESSES:
         if any(address.guide in text for text in texts):
             used.append(f"{address.guide} -> {address.lab}")
-    users = {name for command in commands for names in re.findall(USER_NAME, command)
-             for name in names if name}
-    first_login = next((i for i, c in enumerate(commands) if re.search(USER_SETUP, c)), 0)
-    if users and any(not re.match(r"^\w+=", c) for c in commands[:first_login]):
-        users.add("")  # the guide's reader runs commands before the first login
-    if len(users) > 1:
-        used.append(f"user set-up -> {len(users)} fresh users of host1")
-    elif any(re.search(USER_SETUP, command) for command in commands):
+    login, reader = Login(), False  # reader: commands run before any user is set up
+    for command in commands:
+        reader |= not (login.follow(command) or login.users or ASSIGNMENT.match(command.strip()))
+    users = len(login.users) + (reader and bool(login.users))
+    if users > 1:
+        used.append(f"user set-up -> {users} fresh users of host1")
+    elif login.users:
         used.append("user set-up -> a fresh user of host1")
     for command in (c for c in commands if re.search(PRIVILEGED, c)):
         if subs.root_command(command[5:].strip()):

@@ -205,10 +205,9 @@ class _Reader:
         self.examples: list[Example] = []
         self.anchors: dict[str, int] = {}
         self.section: _Section | None = None
-        #: One entry per open list: ordered or not, and the open item's step (if any).
-        self.lists: list[tuple[bool, _StepBuilder | None]] = []
-        #: Per open ordered list: the number the next item shows (as GitHub renders it).
-        self.numbers: list[int] = []
+        #: One entry per open list: ordered or not, the open item's step (if any) and the
+        #: number the next item shows (as GitHub renders an ordered list).
+        self.lists: list[tuple[bool, _StepBuilder | None, int]] = []
         self.lead_in: Prose | None = None
         self.last_top_paragraph = ""
         self.prose_step: _StepBuilder | None = None
@@ -226,10 +225,10 @@ class _Reader:
         return (token.map[0] if token.map else 0) + 1
 
     def ordered_depth(self) -> int:
-        return sum(1 for ordered, _ in self.lists if ordered)
+        return sum(1 for ordered, _, _ in self.lists if ordered)
 
     def current_step(self, skip_last: bool = False) -> _StepBuilder | None:
-        for ordered, step in reversed(self.lists[:-1] if skip_last else self.lists):
+        for ordered, step, _ in reversed(self.lists[:-1] if skip_last else self.lists):
             if ordered and step is not None:
                 return step
         return None
@@ -263,30 +262,26 @@ class _Reader:
             self.section.procedures.append(
                 _ProcedureBuilder(self.last_top_paragraph, self.line_of(token), True))
             self.prose_step = None
-        self.lists.append((True, None))
-        self.numbers.append(int(token.attrs.get("start", 1) or 1))
+        self.lists.append((True, None, int(token.attrs.get("start", 1) or 1)))
 
     def on_bullet_list_open(self, token: Token) -> None:
-        self.lists.append((False, None))
+        self.lists.append((False, None, 0))
 
     def on_ordered_list_close(self, token: Token) -> None:
         self.lists.pop()
-        self.numbers.pop()
         self.lead_in = None
 
     def on_bullet_list_close(self, token: Token) -> None:
         self.lists.pop()
 
     def on_list_item_open(self, token: Token) -> None:
-        ordered, _ = self.lists[-1]
+        ordered, _, number = self.lists[-1]
         if not ordered or self.section is None:
             return
         parent = self.current_step(skip_last=True)
-        number = self.numbers[-1]
-        self.numbers[-1] += 1
         full = f"{parent.number}.{number}" if parent is not None else str(number)
         step = _StepBuilder(full, self.line_of(token), parent.host if parent else "host1")
-        self.lists[-1] = (True, step)
+        self.lists[-1] = (True, step, number + 1)
         self.section.procedures[-1].steps.append(step)
         self.lead_in = None
 

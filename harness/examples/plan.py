@@ -4,14 +4,17 @@ shows for each, and the substitutions applied. Pure: no lab needed."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from harness.examples import substitutions as subs
 from harness.examples.assess import (
     PRIVILEGED,
     STAND_INS,
+    USER_SETUP,
+    Login,
     Prerequisite,
     effective_steps,
     only_if_installed,
@@ -20,20 +23,6 @@ from harness.examples.assess import (
 )
 from harness.examples.structure import PREREQUISITE, Block, BlockKind, Example, Step
 
-#: Commands the runner does itself: the example's user is created, logged in and out.
-USER_SETUP = re.compile(r"^(sudo\s+(useradd|machinectl\s+shell)\b.*|exit|"
-                        r"loginctl\s+enable-linger(\s+\$USER)?)$")
-#: ``loginctl enable-linger`` for the login's own user: the runner's users linger already
-#: (host1 has no polkit, which lets a user enable its own linger on the guide's hosts).
-LINGER = re.compile(r"^loginctl\s+enable-linger(\s+\$USER)?$")
-#: ``sudo useradd NAME``: the guide adds a user (the runner adds one per name).
-USERADD = re.compile(r"^sudo\s+useradd\s+(?:-\S+\s+)*([a-z_][\w-]*)$")
-#: ``sudo machinectl shell NAME@`` or ``--uid=NAME``: a login of that user begins.
-LOGIN = re.compile(r"^sudo\s+machinectl\s+shell\s+(?:.*--uid[= ]([a-z_][\w-]*)|([a-z_][\w-]*)@)")
-#: ``NAME=value``: a shell variable the guide sets (and later names a user with).
-ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\S+)$")
-#: ``exit``: the login ends; what follows runs as the guide's reader again.
-LOGOUT = re.compile(r"^exit$")
 #: How many distinct users the runner gives an example (see the runner's PEOPLE).
 MAX_USERS = 2
 
@@ -164,41 +153,6 @@ def _script(lines: Sequence[str]) -> str:
     return substitute(re.sub(r"\bpodman pull\b", "podman image exists", "\n".join(kept)))
 
 
-@dataclass
-class _Login:
-    """Who runs the next command: the guide's reader ("") or a user it logged in as."""
-
-    user: str = ""
-    number: int = 0
-    users: list[str] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
-
-    def follow(self, line: str) -> bool:
-        """Take in a line of user set-up; False when the line is not one (a variable it
-        sets is kept: the guide may name a user with it)."""
-        line = line.strip()
-        assigned = ASSIGNMENT.match(line)
-        if assigned:
-            self.variables[assigned.group(1)] = assigned.group(2)
-        for name, value in self.variables.items():
-            line = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", value, line)
-        added, login = USERADD.match(line), LOGIN.match(line)
-        if added:
-            self._know(added.group(1))
-        elif login:
-            self.user = login.group(1) or login.group(2)
-            self._know(self.user)
-            self.number += 1
-        elif LOGOUT.match(line):
-            self.user = ""
-            self.number += 1
-        return bool(added or login or LOGOUT.match(line) or LINGER.match(line))
-
-    def _know(self, user: str) -> None:
-        if user not in self.users:
-            self.users.append(user)
-
-
 def exits_shown(output: str) -> tuple[int, ...]:
     """The non-zero exits the errors the guide shows a command print mean."""
     found: list[int] = []
@@ -219,7 +173,7 @@ def expected_exits(prose: str, script: str) -> tuple[int, ...]:
     return ()
 
 
-def _actions(steps: Sequence[Step], login: _Login, step_label: str = "",
+def _actions(steps: Sequence[Step], login: Login, step_label: str = "",
              example: str = "") -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     problems: list[str] = []
@@ -240,7 +194,7 @@ def _actions(steps: Sequence[Step], login: _Login, step_label: str = "",
     return actions, problems
 
 
-def _run(script: str, line: int, step: str | None, host: str, login: _Login,
+def _run(script: str, line: int, step: str | None, host: str, login: Login,
          expected: str | None = None, prose: str = "", only_if: str = "") -> Action:
     """A command action: root (sudo of the table's ROOT_COMMANDS), a foreground server, or a
     command run by the current login."""
@@ -288,7 +242,7 @@ def _any(table: Sequence[tuple[str, str]], lines: Sequence[str]) -> bool:
 
 
 def _action(block: Block, step: Step, number: str | None, actions: list[Action],
-            login: _Login) -> Action | str | None:
+            login: Login) -> Action | str | None:
     if block.kind in (BlockKind.COMMAND, BlockKind.SESSION):
         lines = _lines(block)
         for line in lines:
@@ -297,24 +251,23 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
         if not script.strip():
             return None
         expected = block.output if block.kind is BlockKind.SESSION else None
+        run = functools.partial(_run, line=block.line, step=number, host=block.host, login=login)
+        shown = functools.partial(run, expected=substitute(expected) if expected else None,
+                                  prose=f"{step.text} {step.remarks}".strip(),
+                                  only_if=only_if_installed(block) or "")
         *before, last = script.splitlines()
         if expected is None and before and _foreground(last):
             # Commands, then a server in the foreground: the commands run, then it serves.
-            actions.append(_run("\n".join(before), block.line, number, block.host, login))
-            return _run(last, block.line, number, block.host, login)
+            actions.append(run("\n".join(before)))
+            return run(last)
         if expected is not None and _greps_nothing_last(block.text):
             # "$ ... | grep x" with nothing shown after it: grep finds nothing, exit 1.
-            return replace(_run(script, block.line, number, block.host, login, substitute(
-                expected), f"{step.text} {step.remarks}".strip(), only_if_installed(block)
-                or ""), expected_exits=(1,))
+            return replace(shown(script), expected_exits=(1,))
         if expected is not None and before and _output_after_last(block.text):
             # "$ a", "$ b", then output: the output shown is b's (a's is not shown).
-            actions.append(_run("\n".join(before), block.line, number, block.host, login))
+            actions.append(run("\n".join(before)))
             script = last
-        return _run(script, block.line, number, block.host, login,
-                    substitute(expected) if expected else None,
-                    f"{step.text} {step.remarks}".strip(),
-                    only_if_installed(block) or "")
+        return shown(script)
     if block.kind is BlockKind.OUTPUT:
         for i, earlier in enumerate(actions):
             if earlier.line == block.output_of:
@@ -323,22 +276,19 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
                                      expected_exits=earlier.expected_exits
                                      + exits_shown(block.text))
         return None
+    edit = functools.partial(Action, line=block.line, step=number, host=block.host,
+                             user=login.user, login=login.number)
     if block.kind is BlockKind.FILE and block.path:
         path = substitute(block.path)
-        return Action("write", block.line, number, block.host,
-                      substitute(block.text, home=False), path=path, user=login.user,
-                      login=login.number, root=outside_home(path))
+        return edit("write", text=substitute(block.text, home=False), path=path,
+                    root=outside_home(path))
     if block.kind is BlockKind.EDIT and block.edit == "append" and block.path:
         path = substitute(block.path)
         if outside_home(path):
             return f"line {block.line}: adds lines to {path}, a file of host1's own"
-        return Action("append", block.line, number, block.host,
-                      substitute(block.text, home=False), path=path, user=login.user,
-                      login=login.number)
+        return edit("append", text=substitute(block.text, home=False), path=path)
     if block.kind is BlockKind.EDIT and block.edit == "replace":
-        return Action("replace", block.line, number, block.host, "",
-                      path=substitute(block.path or ""), old=block.text, user=login.user,
-                      login=login.number)
+        return edit("replace", text="", path=substitute(block.path or ""), old=block.text)
     if block.kind is BlockKind.EDIT and block.edit == "with":
         if actions and actions[-1].kind == "replace":
             actions[-1] = replace(actions[-1], text=substitute(block.text, home=False))
@@ -367,7 +317,7 @@ def _prerequisite_steps(needed: Prerequisite, examples: Sequence[Example]) -> tu
 
 def plan(example: Example, examples: Sequence[Example]) -> Plan:
     by_anchor = {e.id: e for e in examples}
-    login = _Login()
+    login = Login()
     needed = prerequisite(example, effective_steps(example, by_anchor))
     actions: list[Action] = []
     problems: list[str] = []
