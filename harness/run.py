@@ -56,32 +56,17 @@ def run(
     log.debug("run: %s", " ".join(argv))
     started = time.monotonic()
     try:
-        if stdin_path is not None:
-            with open(stdin_path, "rb") as stdin:
-                raw = subprocess.run(
-                    argv, stdin=stdin, capture_output=True, timeout=timeout,
-                    env=dict(env) if env is not None else None, cwd=cwd, check=False,
-                )
-            proc = subprocess.CompletedProcess(
-                argv, raw.returncode, _text(raw.stdout), _text(raw.stderr))
-        else:
+        with contextlib.ExitStack() as files:
+            stdin = None if stdin_path is None else files.enter_context(open(stdin_path, "rb"))
             proc = subprocess.run(
-                argv,
-                input=input,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                env=dict(env) if env is not None else None,
-                cwd=cwd,
-                check=False,
+                argv, stdin=stdin, input=input, capture_output=True, text=True,
+                errors="replace", timeout=timeout, env=dict(env) if env is not None else None,
+                cwd=cwd, check=False,
             )
     except FileNotFoundError as exc:
         raise MissingTool(argv[0], "install it or check PATH") from exc
     except subprocess.TimeoutExpired as exc:
-        out = _text(exc.stdout)
-        err = _text(exc.stderr)
-        raise CommandTimeout(argv, timeout or 0, out, err) from exc
+        raise CommandTimeout(argv, timeout or 0, _text(exc.stdout), _text(exc.stderr)) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr,
                      time.monotonic() - started)
     log.debug("exit %d after %.2fs: %s", done.returncode, done.seconds, argv[0])
@@ -166,8 +151,4 @@ def require_tool(name: str, hint: str) -> str:
 
 
 def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value
+    return value.decode(errors="replace") if isinstance(value, bytes) else value or ""

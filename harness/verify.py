@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -167,20 +168,16 @@ def verify(*, releases: list[str], lab_name: str, quick: bool, keep_lab: bool,
         extra = ["--guide", guide.commit or guide.source, *(a for a in extra if a != "--")]
     preflight(marker, extra)
     console.print(f"guide: {escape((guide or revisions.newest()).label)}")
-    worst = 0
-    run_dirs = []
+    job = Job(lab_name, quick, keep_lab, results_root, marker, extra, quiet)
     with lock.session_lock(lab_name):  # the lab is this job's until it ends
-        for release in releases:
-            code, run_dir = _verify_one(release, lab_name, quick, keep_lab, results_root,
-                                        marker, extra, quiet=quiet)
-            worst = max(worst, code)
-            run_dirs.append(run_dir)
+        done = [_verify_one(job, release) for release in releases]
+    run_dirs = [run_dir for _, run_dir in done]
     if len(run_dirs) > 1:
         from harness.matrix_render import render_matrix
 
         for path in render_matrix(run_dirs, results_root):
             console.print(f"matrix report: {escape(str(path))}")
-    return worst
+    return max(code for code, _ in done)
 
 
 #: Investigations beyond the guide's statements that verify runs only when ``-m`` names
@@ -221,57 +218,63 @@ def preflight(marker: str | None, extra: list[str]) -> None:
                      "after '--', or see 'pytest --help'")
 
 
-def _verify_one(release: str, lab_name: str, quick: bool, keep_lab: bool, results_root: Path,
-                marker: str | None, extra: list[str], *, quiet: bool = False
-                ) -> tuple[int, Path]:
+@dataclass(frozen=True)
+class Job:
+    """What ``podnet verify`` was asked, the same for each release it checks."""
+
+    lab_name: str
+    quick: bool
+    keep_lab: bool
+    results_root: Path
+    marker: str | None
+    extra: list[str]
+    quiet: bool
+
+
+def _verify_one(job: Job, release: str) -> tuple[int, Path]:
     run_id = store.new_run_id()
-    run_dir = store.run_dir(results_root, run_id)
+    run_dir = store.run_dir(job.results_root, run_id)
     started_lab = False
     #: Ctrl-C before ``up`` returned: what it was booting is taken down.
     starting = True
     try:
         with step_printer() as step:  # a lab up with another release is replaced
-            started_lab = lab.up(lab_name, release, step=step, replace=True).booted
+            started_lab = lab.up(job.lab_name, release, step=step, replace=True).booted
         starting = False
         started = time.monotonic()
-        code, interrupted = _run_checks(release, lab_name, quick, marker, extra, run_id,
-                                        run_dir, results_root, quiet=quiet)
+        code, interrupted = _run_checks(job, release, run_id, run_dir)
         if interrupted:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
-        took_down, started_lab = (started_lab or starting) and not keep_lab, False
+        took_down, started_lab = (started_lab or starting) and not job.keep_lab, False
         with _shielded():
             if took_down:
-                lab.down(lab_name)
+                lab.down(job.lab_name)
             kept = _mark_interrupted(run_dir, run_id, release)
         lab_note = "the lab it started is down" if took_down else "the lab is left up"
         raise Interrupted(f"interrupted: {kept} results kept in {run_dir} (marked "
                           f"interrupted); {lab_note}") from None
     finally:
-        if started_lab and not keep_lab:
+        if started_lab and not job.keep_lab:
             with _shielded():
-                lab.down(lab_name)
+                lab.down(job.lab_name)
     return _report(run_dir, code, started), run_dir
 
 
-def _run_checks(release: str, lab_name: str, quick: bool, marker: str | None,
-                extra: list[str], run_id: str, run_dir: Path,
-                results_root: Path, *, quiet: bool = False) -> tuple[int, bool]:
+def _run_checks(job: Job, release: str, run_id: str, run_dir: Path) -> tuple[int, bool]:
     """pytest's exit status, and whether Ctrl-C stopped it."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    args = [str(SCENARIOS), "--lab-name", lab_name, "--release", release, "--run-id", run_id,
-            "--results-dir", str(results_root), "--keep-lab", "-q", "--no-header", "--tb=line",
-            "-p", "podnet", *QUIET_PLUGINS,
+    args = [str(SCENARIOS), "--lab-name", job.lab_name, "--release", release, "--run-id",
+            run_id, "--results-dir", str(job.results_root), "--keep-lab", "-q", "--no-header",
+            "--tb=line", "-p", "podnet", *QUIET_PLUGINS,
             # The command line read the plugin's markers before this session started.
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            f"--junitxml={run_dir / 'junit.xml'}", *workers.CONCURRENCY]
-    if quick:
-        args.append("--quick")
-    args += ["-m", guide_checks(marker)]
-    args += [a for a in extra if a != "--"]
-    progress = ProgressPlugin(quiet)
+            f"--junitxml={run_dir / 'junit.xml'}", *workers.CONCURRENCY,
+            *(["--quick"] if job.quick else []), "-m", guide_checks(job.marker),
+            *(a for a in job.extra if a != "--")]
+    progress = ProgressPlugin(job.quiet)
     # The workers, other processes, check in the lab whose session this job holds.
-    lent = lock.hand_down(lab_name)
+    lent = lock.hand_down(job.lab_name)
     with environ(lent):
         code = int(pytest.main(args, plugins=[progress]))
     return code, progress.interrupted

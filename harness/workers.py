@@ -176,16 +176,6 @@ def worker_id(config: Any) -> str | None:
     return None if workerinput is None else str(workerinput["workerid"])
 
 
-def given_run_id(config: Any) -> str:
-    """In a worker: the controller's run id."""
-    return str(config.workerinput[RUN_ID])
-
-
-def keeps_its_lab(config: Any) -> bool:
-    """In a worker: does its own lab stay up at the end (``KEEP_LABS``)?"""
-    return bool(config.workerinput.get(KEEP_LABS))
-
-
 def hand_over(config: Any, run: Run) -> None:
     """In a worker, at its end: its record, for the controller to merge."""
     config.workeroutput[RUN] = json.dumps(run.to_dict(), default=str)

@@ -121,9 +121,12 @@ def _workdir(run: Runner, parent: str | None, record: Recorder) -> str:
 
 
 @contextlib.contextmanager
-def _background(run: Runner, argv_for: Callable[[str], Sequence[str]], ready: Callable[[], bool],
-                what: str, parent: str | None, setup: Callable[[str], None] | None = None,
-                record: Recorder = _record_nothing) -> Iterator[tuple[int, str]]:
+def _background(run: Runner, argv_for: Callable[[str], Sequence[str]],
+                ready: Callable[[str], bool], what: str, parent: str | None,
+                record: Recorder, setup: Callable[[str], None] | None = None
+                ) -> Iterator[tuple[int, str]]:
+    """Start ``argv_for(workdir)`` in a fresh working directory and wait until
+    ``ready(workdir)``; yield (pid, workdir); stop it and remove the directory on exit."""
     workdir = _workdir(run, parent, record)
     pid = None
     try:
@@ -131,7 +134,7 @@ def _background(run: Runner, argv_for: Callable[[str], Sequence[str]], ready: Ca
             setup(workdir)
         pid = _start(run, argv_for(workdir), workdir)
         try:
-            poll(ready, what=what, timeout=15)
+            poll(lambda: ready(workdir), what=what, timeout=15)
         except PodnetError as exc:
             log = run(["cat", f"{workdir}/server.log"], check=False).stdout[-500:]
             raise PodnetError(f"{exc}; server log: {log!r}") from exc
@@ -154,13 +157,13 @@ def http_server(run: Runner, address: str, port: int, *, python: str = "python3"
     def setup(workdir: str) -> None:
         run(["sh", "-c", f"cat > {shlex.quote(workdir)}/{token}"], input=token + "\n")
 
-    def ready() -> bool:  # this server's answer, not any listener's on the port
+    def ready(workdir: str) -> bool:  # this server's answer, not any listener's on the port
         done = run([python, "-c", _FETCH, f"http://{address}:{port}/{token}"], check=False)
         return done.ok and done.stdout.strip() == token
 
     with _background(
         run, lambda d: [python, "-m", "http.server", str(port), "--bind", address, "--directory", d],
-        ready, f"an HTTP server on {address}:{port}", parent, setup, record,
+        ready, f"an HTTP server on {address}:{port}", parent, record, setup,
     ) as (pid, workdir):
         yield HostServer(token, pid, workdir, address=address, port=port)
 
@@ -172,14 +175,14 @@ def udp_server(run: Runner, address: str, port: int, *, parent: str | None = Non
     (socat's forking UDP server loses replies now and then)."""
     token = new_token()
 
-    def ready() -> bool:
+    def ready(workdir: str) -> bool:
         done = run(["socat", "-t1", "-T1", "-", f"UDP4:{address}:{port}"], check=False,
                    input="ready\n")
         return done.stdout.strip() == token
 
     with _background(
         run, lambda d: ["python3", "-c", _UDP_ECHO, address, str(port), token],
-        ready, f"a UDP server on {address}:{port}", parent, record=record,
+        ready, f"a UDP server on {address}:{port}", parent, record,
     ) as (pid, workdir):
         yield HostServer(token, pid, workdir, address=address, port=port)
 
@@ -190,18 +193,11 @@ def dns_server(run: Runner, address: str, name: str, answer: str, *, python: str
                ) -> Iterator[HostServer]:
     """A DNS server on ``address`` port 53 (UDP) answering ``name`` with ``answer``; the
     token is the name."""
-    workdirs: list[str] = []
+    def ready(workdir: str) -> bool:
+        return "listening" in run(["cat", f"{workdir}/server.log"], check=False).stdout
 
-    def argv(workdir: str) -> list[str]:
-        workdirs.append(workdir)
-        return [python, "-c", _DNS, address, name, answer]
-
-    def ready() -> bool:
-        log = run(["cat", f"{workdirs[0]}/server.log"], check=False).stdout
-        return "listening" in log
-
-    with _background(run, argv, ready, f"a DNS server on {address}:53", parent,
-                     record=record) as (pid, workdir):
+    with _background(run, lambda d: [python, "-c", _DNS, address, name, answer], ready,
+                     f"a DNS server on {address}:53", parent, record) as (pid, workdir):
         yield HostServer(name, pid, workdir, address=address, port=53)
 
 
@@ -211,22 +207,21 @@ def unix_socket_server(run: Runner, *, abstract: bool, parent: str | None = None
     """``socat`` answering the token on a Unix socket: ``sock`` in a fresh directory
     (mode 0777 so the container's user may connect), or an abstract name."""
     token = new_token()
-    names: dict[str, str] = {}
+    kind = "ABSTRACT" if abstract else "UNIX"
+
+    def socket(workdir: str) -> str:
+        return token if abstract else f"{workdir}/sock"
 
     def argv(workdir: str) -> list[str]:
-        names["socket"] = token if abstract else f"{workdir}/sock"
-        listen = (f"ABSTRACT-LISTEN:{token},fork" if abstract
-                  else f"UNIX-LISTEN:{workdir}/sock,fork,mode=0777")
-        return ["socat", listen, f"SYSTEM:echo {token}"]
+        mode = "" if abstract else ",mode=0777"
+        return ["socat", f"{kind}-LISTEN:{socket(workdir)},fork{mode}", f"SYSTEM:echo {token}"]
 
-    def ready() -> bool:
-        addr = (f"ABSTRACT-CONNECT:{names['socket']}" if abstract
-                else f"UNIX-CONNECT:{names['socket']}")
-        done = run(["socat", "-T2", "-", addr], check=False, input="")
+    def ready(workdir: str) -> bool:
+        done = run(["socat", "-T2", "-", f"{kind}-CONNECT:{socket(workdir)}"], check=False,
+                   input="")
         return done.ok and token in done.stdout
 
     with _background(run, argv, ready, "a Unix socket server", parent,
-                     record=record) as (pid, workdir):
+                     record) as (pid, workdir):
         run(["chmod", "0755", workdir])
-        yield HostServer(token, pid, workdir, socket=names["socket"])
-
+        yield HostServer(token, pid, workdir, socket=socket(workdir))

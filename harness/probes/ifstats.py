@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 SCRIPT = "ip -s -j link; echo --; tc -s -j qdisc 2>/dev/null || echo '[]'"
@@ -35,7 +35,7 @@ class Counters:
     qdisc_backlog: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return asdict(self)
 
 
 #: Counters that only grow; :func:`delta` subtracts them, the rest are states.
@@ -65,17 +65,15 @@ def parse(text: str) -> dict[str, Counters]:
         if not name or "LOOPBACK" in link.get("flags", []):
             continue
         stats = link.get("stats64") or link.get("stats") or {}
-        rx, tx = stats.get("rx", {}), stats.get("tx", {})
         q = roots.get(name, {})
-        found[name] = Counters(
-            name=name, mtu=_int(link.get("mtu")), txqlen=_int(link.get("txqlen")),
-            rx_packets=_int(rx.get("packets")), rx_dropped=_int(rx.get("dropped")),
-            rx_errors=_int(rx.get("errors")), tx_packets=_int(tx.get("packets")),
-            tx_dropped=_int(tx.get("dropped")), tx_errors=_int(tx.get("errors")),
-            qdisc=str(q.get("kind", link.get("qdisc", ""))),
-            qdisc_drops=_int(q.get("drops")), qdisc_requeues=_int(q.get("requeues")),
-            qdisc_overlimits=_int(q.get("overlimits")), qdisc_qlen=_int(q.get("qlen")),
-            qdisc_backlog=_int(q.get("backlog")))
+        counted: dict[str, Any] = {}  # rx_packets: the link's rx.packets; qdisc_drops: its root qdisc's drops
+        for field in (f.name for f in fields(Counters) if "_" in f.name):
+            kind, _, key = field.partition("_")
+            counted[field] = _int((q if kind == "qdisc" else stats.get(kind, {})).get(key))
+        found[name] = Counters(**{
+            **counted, "name": name, "mtu": _int(link.get("mtu")),
+            "txqlen": _int(link.get("txqlen")),
+            "qdisc": str(q.get("kind", link.get("qdisc", "")))})
     return found
 
 

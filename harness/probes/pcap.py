@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,31 +17,60 @@ class Packet:
     dport: int | None
     flags: str
     payload: bytes
+    time: float = 0.0
+    #: TCP: the segment's numbers, window and options (by name), and its length from the
+    #: IP header, not from the captured bytes: a capture truncated to its headers
+    #: (harness.probes.tcp_health.truncate) reads the same as the full one.
+    seq: int = 0
+    ack: int = 0
+    window: int = 0
+    length: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return f"{self.src}:{self.sport}"
+
+    @property
+    def destination(self) -> str:
+        return f"{self.dst}:{self.dport}"
 
     def describe(self) -> str:
-        return f"{self.proto} {self.src}:{self.sport} > {self.dst}:{self.dport} [{self.flags}]"
+        return f"{self.proto} {self.source} > {self.destination} [{self.flags}]"
 
 
-def packets(path: Path) -> list[Packet]:
+def packets(path: Path, limit: int | None = None) -> list[Packet]:
+    """The IP packets of a capture (of its first ``limit`` packets)."""
     # scapy is imported when a capture is read, not when the suites are collected
     from harness.probes.scapy_layers import IP, TCP, UDP, IPv6, PcapReader
 
     found = []
     with PcapReader(str(path)) as reader:
-        for pkt in reader:
+        for pkt in islice(reader, limit):
             ip = pkt.getlayer(IP) or pkt.getlayer(IPv6)
             if ip is None:
                 continue
-            l4 = pkt.getlayer(TCP) or pkt.getlayer(UDP)
-            proto = "tcp" if pkt.haslayer(TCP) else "udp" if pkt.haslayer(UDP) else "ip"
+            tcp = pkt.getlayer(TCP)
+            l4 = tcp or pkt.getlayer(UDP)
             found.append(Packet(
-                src=str(ip.src), dst=str(ip.dst), proto=proto,
+                src=str(ip.src), dst=str(ip.dst),
+                proto="tcp" if tcp is not None else "udp" if l4 is not None else "ip",
                 sport=int(l4.sport) if l4 is not None else None,
                 dport=int(l4.dport) if l4 is not None else None,
-                flags=str(l4.flags) if proto == "tcp" and l4 is not None else "",
+                flags=str(tcp.flags) if tcp is not None else "",
                 payload=bytes(l4.payload) if l4 is not None else b"",
+                time=float(pkt.time), **({} if tcp is None else _tcp(ip, tcp)),
             ))
     return found
+
+
+def _tcp(ip: Any, tcp: Any) -> dict[str, Any]:
+    header = (int(ip.ihl) * 4 if ip.version == 4 else 0) + int(tcp.dataofs) * 4
+    options = tcp.options if isinstance(tcp.options, list) else []
+    return {"seq": int(tcp.seq), "ack": int(tcp.ack), "window": int(tcp.window),
+            "length": max(0, int(ip.len if ip.version == 4 else ip.plen) - header),
+            "options": {str(o[0]): o[1] for o in options
+                        if isinstance(o, tuple) and len(o) == 2}}
 
 
 def syns_to(path: Path, port: int) -> list[Packet]:

@@ -10,10 +10,11 @@ truncated to its headers (:func:`truncate`) reads the same as the full one.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from harness.probes.pcap import Packet, packets
 
 #: A silence of the sender this long, with data unacknowledged and ended by a
 #: retransmission, looks like a retransmission timeout (Linux's minimum RTO is 200 ms).
@@ -34,10 +35,6 @@ class Handshake:
     sack: bool
     timestamps: bool
     window_scale: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"mss": self.mss, "sack": self.sack, "timestamps": self.timestamps,
-                "window_scale": self.window_scale}
 
 
 @dataclass(frozen=True)
@@ -83,67 +80,15 @@ class FlowHealth:
         return sum(self.timeout_gaps)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "sender": self.sender, "receiver": self.receiver,
-            "syn": self.syn.as_dict() if self.syn else None,
-            "syn_ack": self.syn_ack.as_dict() if self.syn_ack else None,
-            "sack_negotiated": self.sack_negotiated,
-            "payload_bytes": self.payload_bytes, "seconds": round(self.seconds, 6),
-            "bits_per_second": self.bits_per_second,
-            "data_segments": self.data_segments,
-            "retransmissions": self.retransmissions,
-            "retransmitted_bytes": self.retransmitted_bytes,
-            "duplicate_acks": self.duplicate_acks,
-            "longest_duplicate_run": self.longest_duplicate_run,
-            "timeout_gaps": [round(g, 4) for g in self.timeout_gaps],
-            "stalled_seconds": round(self.stalled_seconds, 4),
-            "largest_in_flight": self.largest_in_flight,
-            "smallest_window": self.smallest_window,
-            "largest_segment": self.largest_segment,
-            "window_retractions": self.window_retractions,
-        }
+        """The fields (the handshakes' options as dicts), times rounded, and the
+        properties."""
+        return {**asdict(self), "seconds": round(self.seconds, 6),
+                "timeout_gaps": [round(g, 4) for g in self.timeout_gaps],
+                "sack_negotiated": self.sack_negotiated, "bits_per_second": self.bits_per_second,
+                "stalled_seconds": round(self.stalled_seconds, 4)}
 
 
-@dataclass(frozen=True)
-class _Segment:
-    time: float
-    src: str
-    dst: str
-    flags: str
-    seq: int
-    ack: int
-    length: int
-    window: int
-    options: dict[str, Any]
-
-
-def _segments(path: Path, limit: int) -> Iterator[_Segment]:
-    # scapy is imported when a capture is read, not when the suites are collected
-    from harness.probes.scapy_layers import IP, TCP, IPv6, PcapReader
-
-    with PcapReader(str(path)) as reader:
-        for count, pkt in enumerate(reader):
-            if count >= limit:
-                return
-            tcp = pkt.getlayer(TCP)
-            if tcp is None:
-                continue
-            if (ip := pkt.getlayer(IP)) is not None:
-                length = int(ip.len) - int(ip.ihl) * 4 - int(tcp.dataofs) * 4
-            elif (ip := pkt.getlayer(IPv6)) is not None:
-                length = int(ip.plen) - int(tcp.dataofs) * 4
-            else:
-                continue
-            options: dict[str, Any] = {}
-            for option in tcp.options if isinstance(tcp.options, list) else []:
-                if isinstance(option, tuple) and len(option) == 2:
-                    options[str(option[0])] = option[1]
-            yield _Segment(float(pkt.time), f"{ip.src}:{tcp.sport}", f"{ip.dst}:{tcp.dport}",
-                           str(tcp.flags), int(tcp.seq), int(tcp.ack), max(0, length),
-                           int(tcp.window), options)
-
-
-def _handshake(segment: _Segment) -> Handshake:
+def _handshake(segment: Packet) -> Handshake:
     mss, scale = segment.options.get("MSS"), segment.options.get("WScale")
     return Handshake(int(mss) if mss is not None else None, "SAckOK" in segment.options,
                      "Timestamp" in segment.options,
@@ -155,29 +100,22 @@ def _after(a: int, b: int) -> bool:
     return 0 < (a - b) % _SEQ < _SEQ // 2
 
 
-@dataclass
-class _Flow:
-    first: _Segment
-    segments: list[_Segment] = field(default_factory=list)
-
-
-def _flows(path: Path, limit: int) -> list[_Flow]:
-    flows: dict[frozenset[str], _Flow] = {}
-    for segment in _segments(path, limit):
-        key = frozenset((segment.src, segment.dst))
-        flow = flows.setdefault(key, _Flow(segment))
-        flow.segments.append(segment)
+def _flows(path: Path, limit: int) -> list[list[Packet]]:
+    flows: dict[frozenset[str], list[Packet]] = {}
+    for segment in packets(path, limit):
+        if segment.proto == "tcp":
+            flows.setdefault(frozenset((segment.source, segment.destination)), []).append(segment)
     return list(flows.values())
 
 
-def _health(flow: _Flow) -> FlowHealth | None:
+def _health(flow: list[Packet]) -> FlowHealth | None:
     sent: dict[str, int] = {}
-    for s in flow.segments:
-        sent[s.src] = sent.get(s.src, 0) + s.length
+    for s in flow:
+        sent[s.source] = sent.get(s.source, 0) + s.length
     sender = max(sent, key=lambda k: sent[k])
-    receiver = next((s.dst for s in flow.segments if s.src == sender), "")
-    data = [s for s in flow.segments if s.src == sender]
-    acks = [s for s in flow.segments if s.src == receiver]
+    receiver = next((s.destination for s in flow if s.source == sender), "")
+    data = [s for s in flow if s.source == sender]
+    acks = [s for s in flow if s.source == receiver]
     # pasta may set PSH on the SYN it sends into the container ("SP").
     syn = next((s for s in data + acks if "S" in s.flags and "A" not in s.flags), None)
     syn_ack = next((s for s in data + acks if "S" in s.flags and "A" in s.flags), None)
@@ -186,7 +124,7 @@ def _health(flow: _Flow) -> FlowHealth | None:
     # The receiver's window is scaled by the shift it offered in its own SYN or SYN-ACK,
     # if both sides offered one (RFC 7323).
     offers = [_handshake(s).window_scale for s in (syn, syn_ack) if s is not None]
-    own = next((s for s in (syn, syn_ack) if s is not None and s.src == receiver), None)
+    own = next((s for s in (syn, syn_ack) if s is not None and s.source == receiver), None)
     scale = 1 << ((_handshake(own).window_scale or 0)
                   if own is not None and len(offers) == 2 and None not in offers else 0)
     # Walk both directions in time order.
@@ -201,8 +139,8 @@ def _health(flow: _Flow) -> FlowHealth | None:
     gaps: list[float] = []
     previous_data: float | None = None
     payload = [s for s in data if s.length > 0]
-    for s in sorted(flow.segments, key=lambda s: s.time):
-        if s.src == sender and s.length > 0:
+    for s in sorted(flow, key=lambda s: s.time):
+        if s.source == sender and s.length > 0:
             end = (s.seq + s.length) % _SEQ
             if highest is not None and not _after(end, highest):
                 retransmissions += 1
@@ -215,7 +153,7 @@ def _health(flow: _Flow) -> FlowHealth | None:
             previous_data = s.time
             if acked is not None and highest is not None:
                 in_flight = max(in_flight, (highest - acked) % _SEQ)
-        elif s.src == receiver and "A" in s.flags and "S" not in s.flags:
+        elif s.source == receiver and "A" in s.flags and "S" not in s.flags:
             window = s.window * scale
             if s.length == 0 and "F" not in s.flags and "R" not in s.flags:
                 outstanding = highest is not None and _after(highest, s.ack)

@@ -100,14 +100,15 @@ def pytest_configure(config: pytest.Config) -> None:
             recorder = Recorder.start(config.getoption("--results-dir"),
                                       config.getoption("--run-id"))
         else:  # results in memory, handed to the controller (harness.workers)
+            given: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
             config.option.lab_name = workers.lab_for_worker(config.option.lab_name, worker)
             # A lab of its own that the worker started goes down with it, unless the
             # named lab is kept or was up before the run: then the workers' labs stay up
             # beside it (warm for the next run) and go down with it (``podnet lab down``).
             config.option.keep_lab = config.option.keep_lab or (
-                worker != workers.FIRST and workers.keeps_its_lab(config))
+                worker != workers.FIRST and bool(given.get(workers.KEEP_LABS)))
             recorder = Recorder.in_memory(config.getoption("--results-dir"),
-                                          workers.given_run_id(config))
+                                          str(given[workers.RUN_ID]))
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     revision = config.option.guide or revisions.newest()
@@ -122,7 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Timekeeper(recorder.run, per_test=worker is None),
                                   "podnet-timekeeper")
     config.stash[STARTED] = set()
-    if workers.worker_id(config) is not None:
+    if worker is not None:
         config.stash[SCHEDULE] = workers.Schedule(recorder.run.run_id)
 
 
