@@ -111,10 +111,8 @@ def cmd_lab_status(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace) -> list[str]:
-    cmd = list(args.cmd)
-    if cmd and cmd[0] == "--":
-        cmd = cmd[1:]
-    return cmd
+    """The command after ``--``."""
+    return list(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
 
 
 def cmd_lab_exec(args: argparse.Namespace) -> int:
@@ -122,8 +120,8 @@ def cmd_lab_exec(args: argparse.Namespace) -> int:
 
     target = LabTarget(args.name)  # LabNotUp when it is not up
     cmd = _command(args) or ["bash", "-l"]
-    env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "TERM": os.environ.get(
-        "TERM", "xterm")} if args.root else {**target.user_env(), "TERM": os.environ.get("TERM", "xterm")})
+    env = ({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"} if args.root
+           else target.user_env()) | {"TERM": os.environ.get("TERM", "xterm")}
     argv = host1_argv(target.state.init_pid, cmd, env=env,
                       user=None if args.root else target.user)
     _exec(argv)

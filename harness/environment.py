@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from typing import Any
 
@@ -39,7 +40,7 @@ def fingerprint(target: Target, info: PodmanInfo, release: str | None) -> dict[s
         "release": release,
         "kernel": info.components.kernel or platform.release(),
         "cpu": _cpu_model(),
-        "cpus": _cpu_count(),
+        "cpus": os.cpu_count() or 0,
         "rootless": info.rootless,
         "rootless_network_cmd": info.rootless_network_cmd,
         "network_backend": info.network_backend,
@@ -77,9 +78,3 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor()
-
-
-def _cpu_count() -> int:
-    import os
-
-    return os.cpu_count() or 0

@@ -30,11 +30,15 @@ _FALSE = ("", "0", "false", "no", "off")
 PYTEST_MARKERS = ("skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings")
 
 
-def _named(source: str, parse: Callable[[str], Any], text: str) -> Any:
-    try:
-        return parse(text)
-    except UsageError as exc:
-        raise UsageError(f"{source}: {exc}") from None
+def _named(parse: Callable[[str], Any]) -> Parse:
+    """The parser of ``(text, source)`` that ``parse(text)`` is, its errors prefixed with
+    the source."""
+    def named(text: str, source: str) -> Any:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc}") from None
+    return named
 
 
 def count(text: str, source: str) -> int:
@@ -71,21 +75,15 @@ def choice(*choices: str) -> Parse:
     return parse
 
 
-def lab_name(text: str, source: str) -> str:
-    return str(_named(source, names.lab_name, text))
+lab_name = _named(names.lab_name)
+run_id = _named(names.run_id)
 
 
-def run_id(text: str, source: str) -> str:
-    return str(_named(source, names.run_id, text))
-
-
-def release(text: str, source: str) -> str:
+@_named
+def release(text: str) -> str:
     from harness.lab.releases import get_release
 
-    def parse(value: str) -> str:
-        return get_release(names.release(value)).name
-
-    return str(_named(source, parse, text))
+    return get_release(names.release(text)).name
 
 
 def releases(text: str, source: str) -> list[str]:
@@ -116,10 +114,11 @@ def address(text: str, source: str) -> str:
                          ) from None
 
 
-def client(text: str, source: str) -> str:
+@_named
+def client(text: str) -> str:
     from harness.ssh import SshUrl
 
-    _named(source, SshUrl.parse, text)
+    SshUrl.parse(text)
     return text
 
 
@@ -127,7 +126,7 @@ def target(text: str, source: str) -> str:
     """``lab``, ``local`` or ``ssh://user@host[:port]`` (a rootless user over ssh)."""
     from harness.targets import factory
 
-    _named(source, factory.kind(text, source).check, text)
+    _named(factory.kind(text, source).check)(text, source)
     return text
 
 
@@ -166,10 +165,7 @@ def user(text: str, source: str) -> str:
 
 
 def existing_file(text: str, source: str) -> str:
-    if not Path(text).is_file():
-        raise UsageError(f"invalid {source} {text!r}: no such file; give the path of the "
-                         "built library")
-    return text
+    return readable_file(text, source, "; give the path of the built library")
 
 
 def base_tar(text: str, source: str) -> str:
@@ -193,54 +189,35 @@ _KEYWORDS = ("and", "or", "not")
 def marker_names(text: str) -> list[str]:
     """The marker names of a ``-m`` expression (pytest's grammar: ``or``, ``and``,
     ``not``, parentheses and names); raises ValueError saying where it is broken."""
-    tokens: list[tuple[str, int]] = []
+    tokens: list[tuple[str, int]] = []  # (token, column)
     pos = 0
     while text[pos:].strip():
         found = _TOKEN.match(text, pos)
         if found is None:
             raise ValueError(f"at column {pos + 1}: unexpected character "
                              f"{text[pos:].lstrip()[0]!r}")
-        tokens.append((found.group(1) or found.group(2), found.end() + 1))
+        token = found.group(1) or found.group(2)
+        tokens.append((token, found.end() + 1 - len(token)))
         pos = found.end()
     names: list[str] = []
-    at = 0
-
-    def got() -> str:
-        return tokens[at][0] if at < len(tokens) else "end of input"
-
-    def column() -> int:
-        return tokens[at][1] - len(tokens[at][0]) if at < len(tokens) else len(text) + 1
-
-    def either(word: str, inner: Callable[[], None]) -> None:
-        nonlocal at
-        inner()
-        while got() == word:
-            at += 1
-            inner()
-
-    def term() -> None:
-        nonlocal at
-        if got() == "not":
-            at += 1
-            term()
-        elif got() == "(":
-            at += 1
-            either("or", lambda: either("and", term))
-            if got() != ")":
-                raise ValueError(f"at column {column()}: expected right parenthesis; "
-                                 f"got {got()}")
-            at += 1
-        elif at < len(tokens) and got() not in (*_KEYWORDS, ")"):
-            names.append(got())
-            at += 1
-        else:
-            raise ValueError(f"at column {column()}: expected not OR left parenthesis OR "
-                             f"identifier; got {got()}")
-
-    if tokens:
-        either("or", lambda: either("and", term))
-    if at < len(tokens):
-        raise ValueError(f"at column {column()}: expected end of input; got {got()}")
+    depth, operand = 0, True  # open parentheses; whether a term is due next
+    # An empty expression is valid (it selects every test).
+    for token, column in [*tokens, ("end of input", len(text) + 1)] if tokens else []:
+        if operand and token in ("not", "("):
+            depth += token == "("
+        elif operand and token not in (*_KEYWORDS, ")", "end of input"):
+            names.append(token)
+            operand = False
+        elif operand:
+            raise ValueError(f"at column {column}: expected not OR left parenthesis OR "
+                             f"identifier; got {token}")
+        elif token in ("and", "or"):
+            operand = True
+        elif token == ")" and depth:
+            depth -= 1
+        elif token != "end of input" or depth:
+            expected = "right parenthesis" if depth else "end of input"
+            raise ValueError(f"at column {column}: expected {expected}; got {token}")
     return names
 
 

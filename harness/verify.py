@@ -195,14 +195,19 @@ def guide_checks(marker: str | None) -> str:
     return " and ".join(["not proof", *(f"not {name}" for name in ON_REQUEST)])
 
 
+def _pytest_args(marker: str | None, extra: list[str], *more: str) -> list[str]:
+    """pytest's arguments for verify's checks: the suites with podnet's plugin, ``more``,
+    the selection (:func:`guide_checks`) and the arguments given after ``--``."""
+    return [str(SCENARIOS), "-q", "--no-header", "-p", "podnet", *QUIET_PLUGINS, *more,
+            "-m", guide_checks(marker), *(a for a in extra if a != "--")]
+
+
 def preflight(marker: str | None, extra: list[str]) -> None:
     """Collect the checks without running them, before any lab is built: pytest options
     after ``--`` that pytest refuses, a module that does not import, or a selection of
     no check at all, are one line now instead of after the lab build."""
-    argv = [sys.executable, "-m", "pytest", str(SCENARIOS), "--collect-only", "-q",
-            "--no-header", "-p", "podnet", *QUIET_PLUGINS,
-            "-m", guide_checks(marker), *(a for a in extra if a != "--")]
-    done = run(argv, check=False, timeout=300)
+    done = run([sys.executable, "-m", "pytest", *_pytest_args(marker, extra, "--collect-only")],
+               check=False, timeout=300)
     if done.returncode == pytest.ExitCode.OK:
         return
     if done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -264,14 +269,13 @@ def _verify_one(job: Job, release: str) -> tuple[int, Path]:
 def _run_checks(job: Job, release: str, run_id: str, run_dir: Path) -> tuple[int, bool]:
     """pytest's exit status, and whether Ctrl-C stopped it."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    args = [str(SCENARIOS), "--lab-name", job.lab_name, "--release", release, "--run-id",
-            run_id, "--results-dir", str(job.results_root), "--keep-lab", "-q", "--no-header",
-            "--tb=line", "-p", "podnet", *QUIET_PLUGINS,
-            # The command line read the plugin's markers before this session started.
-            "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            f"--junitxml={run_dir / 'junit.xml'}", *workers.CONCURRENCY,
-            *(["--quick"] if job.quick else []), "-m", guide_checks(job.marker),
-            *(a for a in job.extra if a != "--")]
+    args = _pytest_args(
+        job.marker, job.extra, "--lab-name", job.lab_name, "--release", release, "--run-id",
+        run_id, "--results-dir", str(job.results_root), "--keep-lab", "--tb=line",
+        # The command line read the plugin's markers before this session started.
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        f"--junitxml={run_dir / 'junit.xml'}", *workers.CONCURRENCY,
+        *(["--quick"] if job.quick else []))
     progress = ProgressPlugin(job.quiet)
     # The workers, other processes, check in the lab whose session this job holds.
     lent = lock.hand_down(job.lab_name)

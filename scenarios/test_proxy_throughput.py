@@ -89,7 +89,7 @@ def proxy_throughput(target: Target, client: Client, recorder: Recorder,
     found = ratios(samples, planned)
     summary: dict[str, Any] = {
         "proxy": PROXY,
-        "ports": ends.ports,
+        "ports": ends,
         "settings": {**settings.as_dict(), "rounds_run": len(sizes), "probes_per_round": sizes,
                      "interval": "95% bootstrap of the median",
                      "native_tolerance": verdict.NATIVE_TOLERANCE,

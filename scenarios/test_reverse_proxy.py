@@ -20,7 +20,6 @@ from harness.claims import Claim, Registry, load_default
 from harness.clients.base import Client
 from harness.probes import nginx_log
 from harness.proxies import PROXIES, ProxyUnit, deploy, ensure_image, proxy_version, sockets, start_and_poll
-from harness.proxies import logs as proxy_logs
 from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Measurement
@@ -96,8 +95,7 @@ def test_socket_activation(claim: Claim, target: Target, client: Client, recorde
         reply = poll(lambda: (r := _get(client, target, token, ACTIVATION_WAIT)).ok and r,
                      what=f"{proxy.id} through the socket to answer 200", timeout=30)
         evidence = _inherited(target, unit)
-        proxy_entry = logged(lambda: proxy_logs.find_request(unit.logs(), token,
-                                                             proxy.log_format),
+        proxy_entry = logged(lambda: nginx_log.find_request(unit.logs(), token),
                              what=f"{proxy.id}'s log line for probe {token}")
         backend_entry = logged(lambda: nginx_log.find_request(unit.logs(unit.backend), token),
                                what=f"the backend's log line for probe {token}")
@@ -237,8 +235,7 @@ def _reload(target: Target, client: Client, unit_factory: Any, proxy_id: str | N
         reload = target.systemctl_user("reload", unit.service, check=False, timeout=30)
         token = secrets.token_hex(4)
         reply = _get(client, target, token, timeout=3)
-        entry = logged(lambda: proxy_logs.find_request(unit.logs(), token,
-                                                       unit.proxy.log_format),
+        entry = logged(lambda: nginx_log.find_request(unit.logs(), token),
                        what=f"{unit.proxy.id}'s log line for probe {token}",
                        timeout=LOG_WAIT if reply.ok else 0)
         return {"reload_ok": reload.ok, "reload_rc": reload.returncode,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.proxies import logs, sockets, startup
+from harness.probes import nginx_log
+from harness.proxies import sockets, startup
 from harness.proxies.images import parse_version, wheel_version
 from harness.proxies.specs import PROXIES
 from harness.proxies.units import quadlet_text, socket_text
@@ -19,7 +20,7 @@ LAB = json.loads((Path(__file__).parent / "fixtures" / "proxies" / "lab.json").r
 @pytest.mark.parametrize("proxy", ["caddy", "nginx", "traefik"])
 def test_access_log_peer(proxy: str) -> None:
     line = LAB[f"log_{proxy}"]
-    entry = logs.parse(line, PROXIES[proxy].log_format)[0]
+    entry = nginx_log.parse(line)[0]
     assert entry.peer == "192.0.2.10"
     assert entry.status == 200
     assert "probe" in entry.path

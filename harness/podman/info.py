@@ -34,13 +34,10 @@ class ComponentVersions:
         def show(v: Version | None) -> str:
             return (v.text or str(v)) if v is not None else "absent"
 
-        return {
-            "podman": show(self.podman), "pasta": show(self.pasta),
-            "slirp4netns": show(self.slirp4netns), "netavark": show(self.netavark),
-            "conmon": show(self.conmon),
-            "oci_runtime": f"{self.oci_runtime_name} {show(self.oci_runtime)}",
-            "kernel": self.kernel,
-        }
+        shown = ("podman", "pasta", "slirp4netns", "netavark", "conmon")
+        return {**{name: show(getattr(self, name)) for name in shown},
+                "oci_runtime": f"{self.oci_runtime_name} {show(self.oci_runtime)}",
+                "kernel": self.kernel}
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,8 @@ def from_dict(data: dict[str, Any]) -> Iperf3Result:
         bytes_received=int(received["bytes"]),
         bits_per_second=float(received["bits_per_second"]),
         retransmits=None if udp or "retransmits" not in sent else int(sent["retransmits"]),
-        lost_percent=float(received["lost_percent"]) if udp and "lost_percent" in received
-        else None,
-        jitter_ms=float(received["jitter_ms"]) if udp and "jitter_ms" in received else None,
+        lost_percent=_float(received.get("lost_percent")) if udp else None,
+        jitter_ms=_float(received.get("jitter_ms")) if udp else None,
         cpu_host_percent=_float(cpu.get("host_total")),
         cpu_remote_percent=_float(cpu.get("remote_total")),
         version=str(start.get("version", "")),

