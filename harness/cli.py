@@ -163,6 +163,7 @@ def cmd_upstream_tests(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from harness.markup import to_markdown
     from harness.reports import durations, render_run
     from harness.results.store import load
 
@@ -170,7 +171,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     run = load(run_dir)  # one clear line if it is not a run directory
     for path in render_run(run_dir, run=run):
         print(path)
-    lines = durations.markdown_lines(run)
+    lines = to_markdown(durations.blocks(run))
     if lines:
         print("\n".join(["", *lines]).rstrip())
     return 0

@@ -6,8 +6,9 @@ HTML tables as one grid, and one escape for each language."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tabulate import DataRow, TableFormat, tabulate
 
@@ -123,48 +124,34 @@ class Span:
 Inline = str | Code | Strong | Small | Details | Ref | Break | Link | Span | tuple["Inline", ...]
 
 
-#: The spans that wrap their text: how in Markdown, and how in HTML.
-_WRAPS: dict[type, tuple[str, str]] = {Code: ("`{}`", "<code>{}</code>"),
-                                       Strong: ("**{}**", "<strong>{}</strong>"),
-                                       Small: ("<sub>{}</sub>", "<small>{}</small>")}
+#: How each span reads: in Markdown, and in HTML.
+_SPANS: dict[type, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
+    Code: (lambda s: f"`{md_text(s.text)}`", lambda s: f"<code>{html_text(s.text)}</code>"),
+    Strong: (lambda s: f"**{md_text(s.text)}**", lambda s: f"<strong>{html_text(s.text)}</strong>"),
+    Small: (lambda s: f"<sub>{md_text(s.text)}</sub>", lambda s: f"<small>{html_text(s.text)}</small>"),
+    Details: (lambda s: f" ({s.summary}: {s.text})",
+              lambda s: f"<details><summary>{html_escape(s.summary)}</summary>"
+                        f"{html_escape(s.text)}</details>"),
+    Ref: (lambda s: f"[^{s.number}]",
+          lambda s: f'<sup><a href="#note-{s.number}">[{s.number}]</a></sup>'),
+    Break: (lambda s: " · ", lambda s: "<br>"),
+    Link: (lambda s: f"[{md_text(s.text)}]({s.href})" if s.href else md_text(s.text),
+           lambda s: f"<a{_attrs(href=s.href)}>{html_text(s.text)}</a>" if s.href
+           else html_text(s.text)),
+    Span: (lambda s: md_text(s.text),
+           lambda s: f"<span{_attrs(cls=s.cls)}>{html_text(s.text)}</span>")}
 
 
 def md_text(text: Inline) -> str:
-    if isinstance(text, str):
-        return text
-    if isinstance(text, Code | Strong | Small):
-        return _WRAPS[type(text)][0].format(md_text(text.text))
-    if isinstance(text, Details):
-        return f" ({text.summary}: {text.text})"
-    if isinstance(text, Ref):
-        return f"[^{text.number}]"
-    if isinstance(text, Break):
-        return " · "
-    if isinstance(text, Link):
-        return f"[{md_text(text.text)}]({text.href})" if text.href else md_text(text.text)
-    if isinstance(text, Span):
-        return md_text(text.text)
-    return "".join(md_text(part) for part in text)
+    if isinstance(text, tuple):
+        return "".join(md_text(part) for part in text)
+    return text if isinstance(text, str) else _SPANS[type(text)][0](text)
 
 
 def html_text(text: Inline) -> str:
-    if isinstance(text, str):
-        return html_escape(text)
-    if isinstance(text, Code | Strong | Small):
-        return _WRAPS[type(text)][1].format(html_text(text.text))
-    if isinstance(text, Details):
-        return (f"<details><summary>{html_escape(text.summary)}</summary>"
-                f"{html_escape(text.text)}</details>")
-    if isinstance(text, Ref):
-        return f'<sup><a href="#note-{text.number}">[{text.number}]</a></sup>'
-    if isinstance(text, Break):
-        return "<br>"
-    if isinstance(text, Link):
-        return (f"<a{_attrs(href=text.href)}>{html_text(text.text)}</a>" if text.href
-                else html_text(text.text))
-    if isinstance(text, Span):
-        return f"<span{_attrs(cls=text.cls)}>{html_text(text.text)}</span>"
-    return "".join(html_text(part) for part in text)
+    if isinstance(text, tuple):
+        return "".join(html_text(part) for part in text)
+    return html_escape(text) if isinstance(text, str) else _SPANS[type(text)][1](text)
 
 
 @dataclass(frozen=True)
@@ -206,13 +193,6 @@ class Pre:
 
     text: str
     info: str = ""
-
-
-@dataclass(frozen=True)
-class Source:
-    """Markdown to paste elsewhere: as it is in Markdown, preformatted in HTML."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -270,7 +250,7 @@ class Group:
     cls: str
 
 
-Block = Heading | Para | Items | Pre | Source | Raw | Notes | Grid | Group
+Block = Heading | Para | Items | Pre | Raw | Notes | Grid | Group
 
 
 def _cells(row: Sequence[Inline | Cell] | Row) -> Sequence[Inline | Cell]:
@@ -297,8 +277,6 @@ def to_markdown(blocks: Iterable[Block]) -> list[str]:
         elif isinstance(block, Pre):
             fence = "````" if "```" in block.text else "```"
             lines += [fence + block.info, *block.text.rstrip("\n").split("\n"), fence]
-        elif isinstance(block, Source):
-            lines += block.text.split("\n")
         elif isinstance(block, Raw):
             if not block.markdown:
                 continue
@@ -344,7 +322,7 @@ def to_html(blocks: Iterable[Block]) -> str:
         elif isinstance(block, Notes):
             out.append('<ol class="notes">' + "".join(
                 f'<li id="note-{n}">{html_escape(text)}</li>' for n, text in block.notes) + "</ol>")
-        elif isinstance(block, Pre | Source):
+        elif isinstance(block, Pre):
             out.append(f"<pre>{html_escape(block.text)}</pre>")
         else:
             out.append(html_table(

@@ -15,6 +15,7 @@ from rich.console import Console
 from harness import cli, verify
 from harness.bench.progress import BenchProgress
 from harness.errors import PodnetError
+from harness.markup import to_markdown
 from harness.reports import durations
 from harness.results import store, timings
 from harness.results.schema import Run
@@ -164,7 +165,7 @@ def test_the_time_per_suite_adds_up_its_tests() -> None:
 
 def test_the_report_section_lists_both_tables() -> None:
     run = _recorded()
-    lines = durations.markdown_lines(run)
+    lines = to_markdown(durations.blocks(run))
     assert lines[0] == "## Where the time goes"
     slowest_at = lines.index(f"### The {durations.SLOWEST} slowest tests and phases")
     suites_at = lines.index("### Time per suite")

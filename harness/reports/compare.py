@@ -13,13 +13,14 @@ without one is compared on its raw samples (median, interval = the samples' rang
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass, field
 
 from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
 from harness.markup import Block, Code, Grid, Heading, Para, counted, to_markdown
 from harness.reports.model import podnet_text
-from harness.reports.perf import measurement_stats
+from harness.reports.perf import estimate, number
 from harness.results.schema import DECIDED, Run
 
 #: Outcomes that make a claim's result worse than any other.
@@ -110,10 +111,6 @@ class PerfChange:
         return f"{self.kind} {what}"
 
 
-def _estimate(median: float, interval: tuple[float, float]) -> str:
-    return f"{median:.3g} [{interval[0]:.3g}, {interval[1]:.3g}]"
-
-
 def _pct(x: float) -> str:
     return f"{x * 100:.4g}%"
 
@@ -172,8 +169,8 @@ class Comparison:
 
     def _perf_line(self, p: PerfChange) -> str:
         unit = f" {p.unit}" if p.unit else ""
-        return (f"{p.label}: {_estimate(p.base, p.base_interval)} -> "
-                f"{_estimate(p.new, p.new_interval)}{unit} ({p.relative:+.1%})")
+        return (f"{p.label}: {estimate(p.base, *p.base_interval)} -> "
+                f"{estimate(p.new, *p.new_interval)}{unit} ({p.relative:+.1%})")
 
     def to_text(self) -> str:
         lines = [f"compare {self.base_id} -> {self.new_id} "
@@ -218,7 +215,7 @@ class Comparison:
                  "⚠ regression" if c.regression else ""] for c in self.claims]))
         if self.performance:
             blocks.append(Grid(["measure", "base", "new", "change", ""], [
-                [p.label, _estimate(p.base, p.base_interval), _estimate(p.new, p.new_interval),
+                [p.label, estimate(p.base, *p.base_interval), estimate(p.new, *p.new_interval),
                  f"{p.relative:+.1%}",
                  "⚠ regression" if p.regression else "improvement"]
                 for p in self.performance]))
@@ -270,9 +267,13 @@ def _ratios(run: Run) -> dict[tuple[str, ...], Estimate]:
 
 
 def _samples(run: Run) -> dict[tuple[str, ...], Estimate]:
-    return {(s.kind, s.method, s.direction, s.protocol, s.unit): (
-        (s.kind, s.method, s.direction, s.protocol), s.median, (s.low, s.high), s.unit,
-        s.kind != "latency") for s in measurement_stats(run.measurements)}
+    """Median and range of the samples of each (kind, method, direction, protocol, unit)."""
+    groups: dict[tuple[str, str, str, str, str], list[float]] = {}
+    for m in run.measurements:
+        if (value := number(m.value)) is not None:
+            groups.setdefault((m.kind, m.method, m.direction, m.protocol, m.unit), []).append(value)
+    return {key: (key[:4], statistics.median(values), (min(values), max(values)), key[4],
+                  key[0] != "latency") for key, values in groups.items()}
 
 
 def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.markup import Grid, Heading, Para, to_markdown
+from harness.markup import Block, Grid, Heading, Para
 from harness.results.schema import Run
 from harness.results.timings import Timing
 
@@ -110,21 +110,21 @@ SLOWEST_HEADER = ("seconds", "kind", "test or phase", "outcome")
 SUITE_HEADER = ("suite", "tests", "seconds", "slowest test")
 
 
-def markdown_lines(run: Run, count: int = SLOWEST) -> list[str]:
+def blocks(run: Run, count: int = SLOWEST) -> list[Block]:
     """``## Where the time goes``: the slowest items and the time per suite."""
     if not run.timings:
         return []
     wall = (f"The run took {run.finished - run.started:.0f} s from its start to its record's "
             "last write. " if run.finished is not None else "")
     together = overlap(run)
-    return to_markdown([
+    return [
         Heading(2, "Where the time goes"),
         Para(wall + "A test's time is its setup, call and teardown (a session's lab start "
              "is in its first test); phases happen within tests or around them."
              + (f" {overlap_sentence(together)}" if together else "")),
         Heading(3, f"The {count} slowest tests and phases"),
         Grid(SLOWEST_HEADER, slowest_rows(slowest(run, count))),
-        Heading(3, "Time per suite"), Grid(SUITE_HEADER, suite_rows(per_suite(run)))])
+        Heading(3, "Time per suite"), Grid(SUITE_HEADER, suite_rows(per_suite(run)))]
 
 
 def summary_lines(run: Run, count: int = 10) -> list[str]:

@@ -22,7 +22,7 @@ from harness.examples import report as examples
 from harness.examples.outputs import normalise
 from harness.guide import revisions
 from harness.guide.revisions import Revision
-from harness.markup import Block, Grid, Heading, Para, Source, md_escape
+from harness.markup import Block, Grid, Heading, Para, Raw, html_escape, md_escape
 from harness.results.schema import ClaimResult, Run
 
 HEADING = "Errata of the guide"
@@ -189,7 +189,7 @@ def blocks(run: Run, registry: Registry) -> list[Block]:
     tracker = "\n".join(tracker_lines(run, found)).strip()
     return [Heading(2, HEADING), Para(intro()), Grid(HEADER, rows(found)),
             *((Heading(3, f"Errata of {revisions.newest().label}, for the guide's tracker"),
-               Source(tracker)) if tracker else ())] if found else []
+               Raw(tracker, f"<pre>{html_escape(tracker)}</pre>")) if tracker else ())] if found else []
 
 
 def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:

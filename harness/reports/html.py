@@ -10,11 +10,11 @@ from pathlib import Path
 
 from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry
-from harness.markup import Code, Heading, Para, Raw, Strong, html_document
+from harness.markup import Heading, Raw, html_document
 from harness.markup import html_escape as escape
 from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
 from harness.reports.markdown import report_blocks
-from harness.reports.model import Footnotes, Table, guide_text, outcome_counts, podnet_text, status_note
+from harness.reports.model import Table
 from harness.results.schema import Run
 
 CSS = """
@@ -77,14 +77,7 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
 
 def render(run: Run, tables: Sequence[Table], directory: Path | None = None,
            registry: Registry | None = None) -> str:
-    counts = outcome_counts(run)
-    summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in counts.items()) or "none"
     figures = [Raw(html=_figure(png, name)) for name, png in charts(run, directory)]
-    return html_document(f"podnet run {run.run_id}", [
-        Heading(1, ("podnet run ", Code(run.run_id))), Para(f"Guide: {guide_text(run)}"),
-        *([Para(Strong(note))] if (note := status_note(run)) else []),
-        Para(f"Claim results: {sum(counts.values())} ({summary}); measurements: "
-             f"{len(run.measurements)}; made by podnet {podnet_text(run)}."),
-        *report_blocks(run, tables, Footnotes(), registry,
-                       [Heading(2, "Charts"), *figures] if figures else [])],
+    return html_document(f"podnet run {run.run_id}", report_blocks(
+        run, tables, registry, [Heading(2, "Charts"), *figures] if figures else []),
         css=CSS, script=SCRIPT)

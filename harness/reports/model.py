@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.claims import Claim, Registry
-from harness.guide.revisions import record_label
 from harness.markup import Block, Break, Code, Grid, Heading, Inline, Notes, Para, Ref
 from harness.markup import Cell as MarkupCell
 from harness.results.schema import ClaimResult, Run
@@ -266,11 +265,6 @@ def podnet_text(run: Run) -> str:
     if not version:
         return "unknown"
     return f"{version} (commit {str(commit)[:12]})" if commit else str(version)
-
-
-def guide_text(run: Run) -> str:
-    """The guide revision the run judged: ``19f4819 (2026-08-10)``."""
-    return record_label(run.guide)
 
 
 def environment_blocks(run: Run) -> list[Block]:

@@ -1,10 +1,9 @@
-"""The performance summary in words and table rows, and raw measurement medians."""
+"""The performance summary in words and table rows."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
@@ -15,38 +14,10 @@ from harness.results.schema import Measurement, Run
 from harness.words import BEYOND_GUIDE
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return None  # not a number, or NaN
     return float(value)
-
-
-@dataclass(frozen=True)
-class SampleStats:
-    kind: str
-    method: str
-    direction: str
-    protocol: str
-    unit: str
-    count: int
-    median: float
-    low: float
-    high: float
-
-
-def measurement_stats(measurements: list[Measurement]) -> list[SampleStats]:
-    """Median and range of the samples of each (kind, method, direction, protocol, unit)."""
-    groups: dict[tuple[str, str, str, str, str], list[float]] = {}
-    for m in measurements:
-        value = _number(m.value)
-        if value is None:
-            continue
-        groups.setdefault((m.kind, m.method, m.direction, m.protocol, m.unit), []).append(value)
-    return [
-        SampleStats(kind, method, direction, protocol, unit, len(values),
-                    statistics.median(values), min(values), max(values))
-        for (kind, method, direction, protocol, unit), values in groups.items()
-    ]
 
 
 RATIO_HEADER = ["kind", "method", "direction", "protocol", "relative to", "median ratio",
@@ -119,10 +90,10 @@ def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
     setup: dict[str, Any] = raw_setup if isinstance(raw_setup, dict) else {}
     parts = []
     rates = [f"{c.get('reference')} {c.get('combo')} {n / 1e9:.2f} Gbit/s"
-             + (f", {r:.3%} retransmitted" if (r := _number(c.get("retransmitted_share")))
+             + (f", {r:.3%} retransmitted" if (r := number(c.get("retransmitted_share")))
                 is not None else "")
              for c in found.get("combos", []) if isinstance(c, dict)
-             and (n := _number(c.get("bits_per_second"))) is not None]
+             and (n := number(c.get("bits_per_second"))) is not None]
     what = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in setup.items()
                      if isinstance(v, str))
     raw_hosts = setup.get("links")
@@ -187,10 +158,13 @@ def cost_rows(summary: PerformanceSummary) -> list[list[str]]:
     return rows
 
 
+def estimate(median: float, low: float, high: float) -> str:
+    """A median with its interval: ``0.93 [0.9, 0.95]``."""
+    return f"{median:.3g} [{low:.3g}, {high:.3g}]"
+
+
 def _interval(found: PerfInterval | None) -> str:
-    if found is None:
-        return ""
-    return f"{found.median:.3g} [{found.low:.3g}, {found.high:.3g}]"
+    return "" if found is None else estimate(found.median, found.low, found.high)
 
 
 #: What a ratio's kind measures, where the kind alone would not say.
@@ -207,7 +181,7 @@ def reference_capacity_text(measurements: Sequence[Measurement]) -> str | None:
     saturated: list[bool] = []
     for m in measurements:
         if (m.kind, m.method, m.protocol) == ("throughput", "native", "udp") and m.round > 0 \
-                and "search" in m.extra and (value := _number(m.value)) is not None:
+                and "search" in m.extra and (value := number(m.value)) is not None:
             found.setdefault(m.direction, []).append(value)
             saturated.append(bool(m.extra.get("saturated")))
     if not found:
@@ -244,8 +218,7 @@ def cost_curve_rows(run: Run) -> list[list[str]]:
         ratio = point.ratio
         rows.append([point.curve, point.method, str(point.x), f"{point.median * scale:.3g}",
                      f"[{point.low * scale:.3g}, {point.high * scale:.3g}]",
-                     "" if ratio is None else
-                     f"{ratio[0]:.3g} [{ratio[1]:.3g}, {ratio[2]:.3g}]",
+                     "" if ratio is None else estimate(*ratio),
                      str(point.rounds),
                      "" if point.cpu_seconds_per_gb is None else
                      f"{point.cpu_seconds_per_gb:.3g}"])

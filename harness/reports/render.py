@@ -9,7 +9,7 @@ from harness.atomic import write_bytes, write_text
 from harness.claims import Registry, load_default
 from harness.guide import revisions
 from harness.methods import all_methods
-from harness.reports import charts, durations, html, markdown, tables_csv
+from harness.reports import charts, html, markdown, tables_csv
 from harness.reports.model import Table, build_tables
 from harness.results import store
 from harness.results.schema import Run
@@ -35,7 +35,6 @@ def render_run(run_dir: Path, registry: Registry | None = None, *,
     tables = guide_tables(run, registry)
     curves = [write_bytes(directory / f"{name}.png", png)
               for name, png in charts.curve_charts(run)]
-    report_md = write_text(directory / "report.md", "\n".join(
-        [markdown.render(run, tables, registry), *durations.markdown_lines(run)]))
+    report_md = write_text(directory / "report.md", markdown.render(run, tables, registry))
     report_html = write_text(directory / "report.html", html.render(run, tables, directory, registry))
     return [report_md, report_html, *curves, *tables_csv.write(run, directory, registry)]

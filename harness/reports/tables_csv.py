@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,28 +34,20 @@ def results_frame(run: Run, registry: Registry | None = None) -> pd.DataFrame:
     rows = []
     for r in run.results:
         claim = claims.get(r.claim_id)
-        rows.append({
-            "claim_id": r.claim_id, "outcome": r.outcome, "method": r.method or "",
-            "protocol": r.protocol or "", "expected": _cell(r.expected),
-            "observed": _cell(r.observed), "reason": r.reason, "section": r.section,
-            "table": (claim.table or "") if claim else "",
-            "column": (claim.column or "") if claim else "",
-            "statement": r.statement, "setup_seconds": r.setup_seconds, "test": r.test,
-            "evidence": _cell(r.evidence),
-        })
+        row = {**asdict(r), "method": r.method or "", "protocol": r.protocol or "",
+               "table": (claim.table or "") if claim else "",
+               "column": (claim.column or "") if claim else ""}
+        rows.append({k: v if k == "setup_seconds" else _cell(v) for k, v in row.items()})
     import pandas as pd  # on use: not when the suites are collected
 
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 def measurements_frame(run: Run) -> pd.DataFrame:
-    rows = [{
-        "kind": m.kind, "method": m.method, "direction": m.direction, "protocol": m.protocol,
-        "round": m.round, "value": m.value, "unit": m.unit, "extra": _cell(m.extra),
-    } for m in run.measurements]
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=MEASUREMENT_COLUMNS)
+    return pd.DataFrame([{**asdict(m), "extra": _cell(m.extra)} for m in run.measurements],
+                        columns=MEASUREMENT_COLUMNS)
 
 
 def write(run: Run, directory: Path, registry: Registry | None = None) -> list[Path]:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 KINDS = ("test", "phase")
 
@@ -41,9 +40,6 @@ class Timing:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown timing kind {self.kind!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def suite_of(nodeid: str) -> str:
