@@ -17,7 +17,7 @@ from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry
 from harness.errors import PodnetError
 from harness.guide_sections import position
-from harness.reports.anchors import claim_anchors
+from harness.reports.claim_list import claim_anchors
 from harness.reports.render import method_titles
 from harness.results import store
 from harness.results.schema import ClaimResult, Run

@@ -199,7 +199,7 @@ def test_how_the_tests_overlapped() -> None:
 
 def test_a_run_without_timings_has_no_section() -> None:
     run = Run("r", 1.0)
-    assert durations.markdown_lines(run) == []
+    assert durations.blocks(run) == []
     assert durations.summary_lines(run) == []
 
 

@@ -1,12 +1,17 @@
 """The report's list of claim results, in the guide's words: each line the registry's
 statement (the claim id small beside it), what the guide says and what happened, and an
-anchor other pages link to (harness/reports/anchors.py)."""
+anchor other pages (the release matrix) link to, to show the evidence of one result:
+``claim-<claim id>[-<protocol>]``, numbered from ``-2`` when a run holds the same claim and
+protocol more than once."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Sequence
+
 from harness.claims import Registry
 from harness.markup import Block, Cell, Code, Details, Grid, Heading, Inline, Para, Row, Small
-from harness.reports.anchors import claim_anchors
 from harness.reports.model import WARN
 from harness.results.schema import ClaimResult, Run
 from harness.words import Words, result_words
@@ -27,6 +32,18 @@ def _evidence(result: ClaimResult) -> str:
         return ""
     text = "; ".join(f"{k}: {v}" for k, v in result.evidence.items())
     return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 1] + "…"
+
+
+def claim_anchors(results: Sequence[ClaimResult]) -> list[str]:
+    """One anchor per result, in the order of ``results``."""
+    seen: Counter[str] = Counter()
+    anchors = []
+    for result in results:
+        base = "claim-" + re.sub(r"[^A-Za-z0-9._-]", "-", "-".join(
+            p for p in (result.claim_id, result.protocol) if p))
+        seen[base] += 1
+        anchors.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return anchors
 
 
 def blocks(run: Run, registry: Registry) -> list[Block]:

@@ -36,11 +36,6 @@ def _file_rows(suite: UpstreamSuite) -> list[list[str]]:
     return rows
 
 
-def _test_rows(suite: UpstreamSuite) -> list[list[str]]:
-    return [[t.file, str(t.number), t.name, _result(t),
-             "" if t.seconds is None else f"{t.seconds:.1f}"] for t in suite.tests]
-
-
 def _result(test: UpstreamTest) -> str:
     word = OUTCOME_WORDS[test.outcome]
     return f"{word}: {test.reason}" if test.reason else word
@@ -72,8 +67,9 @@ def blocks(run: Run) -> list[Block]:
            Items([f"{t.file} #{t.number}: {t.name}: {_result(t)}" for t in others]))
           if others else ()),
         Heading(3, "Every test"),
-        Grid(_TEST_HEADER, [[*row[:3], Cell(row[3], f"outcome-{outcome_class(t.outcome)}"), row[4]]
-                            for t, row in zip(suite.tests, _test_rows(suite), strict=True)])]
+        Grid(_TEST_HEADER, [[t.file, str(t.number), t.name,
+                             Cell(_result(t), f"outcome-{outcome_class(t.outcome)}"),
+                             "" if t.seconds is None else f"{t.seconds:.1f}"] for t in suite.tests])]
 
 
 def outcome_class(outcome: str) -> str:
