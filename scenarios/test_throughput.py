@@ -286,7 +286,7 @@ def test_native_performance(claim: Claim, recorder: Recorder, applicable: Any,
         return
     bench.summary.verdicts[f"{claim.id} (by throughput alone)"] = _verdict_entry(
         claim, by_rate, "throughput_ratio")
-    _decide(claim, decide.native_verdict(bench.samples, bench.probes, method.id, directions,
+    _decide(claim, decide.native_verdict(bench.samples, bench.ratios, method.id, directions,
                                          bench.questions, resolution=noise),
             bench, recorder, "forwarder_carriage")
 

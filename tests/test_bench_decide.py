@@ -11,7 +11,7 @@ import pytest
 
 from harness.bench import decide, machine, schedule, verdict
 from harness.bench.stats import RatioSummary
-from harness.bench.throughput import Probe, Sample
+from harness.bench.throughput import Probe, Sample, ratios
 from harness.results.schema import Measurement
 
 CARRIED = verdict.Carriage(1.0, 0.17, 0.5)          # pasta inbound, as measured
@@ -153,14 +153,16 @@ def run(rates: dict[str, list[float]]) -> list[Measurement]:
 def test_conmon_is_not_a_network_forwarder() -> None:
     # Recorded: conmon's CPU does not make a path carried.
     samples = run({"native": [1e10] * 3, "host": [1e10] * 3, "pasta": [3e9] * 3})
-    assert decide.native_verdict(samples, PROBES, "host", ("inbound",), QUESTIONS).observed
+    assert decide.native_verdict(samples, ratios(samples, PROBES), "host", ("inbound",),
+                                 QUESTIONS).observed
 
 
 def test_untouched_needs_a_forwarder_seen_carrying_in_the_same_run() -> None:
     # Wrong world: no reading of the run saw any forwarder carry bytes, so "untouched"
     # could be a reading blind to them.
     samples = run({"native": [1e10] * 3, "host": [1e10] * 3})
-    found = decide.native_verdict(samples, PROBES, "host", ("inbound",), QUESTIONS)
+    found = decide.native_verdict(samples, ratios(samples, PROBES), "host", ("inbound",),
+                                  QUESTIONS)
     assert found.observed is None and "no positive control" in found.reason
 
 

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from harness.bench import decide, verdict
-from harness.bench.throughput import INBOUND_DIRECTIONS, OUTBOUND_DIRECTIONS, Probe, Sample
+from harness.bench.throughput import (
+    INBOUND_DIRECTIONS,
+    OUTBOUND_DIRECTIONS,
+    Probe,
+    Sample,
+    ratios,
+)
 from harness.results.schema import Measurement
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "throughput"
@@ -49,7 +55,8 @@ def probes(samples: list[Measurement]) -> list[Probe]:
 
 def native(samples: list[Measurement], method: str, directions: tuple[str, ...]
            ) -> verdict.Verdict:
-    return decide.native_verdict(samples, probes(samples), method, directions, QUESTIONS)
+    return decide.native_verdict(samples, ratios(samples, probes(samples)), method,
+                                 directions, QUESTIONS)
 
 
 def blank(samples: list[Measurement], method: str, round_no: int,
@@ -138,7 +145,8 @@ def test_a_slowdown_within_the_references_own_noise_is_not_told_from_it() -> Non
     it is slower than that noise allows: not native."""
     samples = load("busy-loops")
     host_aa = {"inbound/tcp": 0.289}
-    found = decide.native_verdict(samples, probes(samples), "socket-activation-user",
+    found = decide.native_verdict(samples, ratios(samples, probes(samples)),
+                                  "socket-activation-user",
                                   ("inbound",), QUESTIONS, resolution=host_aa)
     assert found.observed is True, found.reason
     assert "the reference's own 0.647" in found.detail["inbound/tcp resolution"]
@@ -146,6 +154,7 @@ def test_a_slowdown_within_the_references_own_noise_is_not_told_from_it() -> Non
     for m in slowed:
         if m.method == "socket-activation-user":
             m.value /= 2
-    found = decide.native_verdict(slowed, probes(slowed), "socket-activation-user",
+    found = decide.native_verdict(slowed, ratios(slowed, probes(slowed)),
+                                  "socket-activation-user",
                                   ("inbound",), QUESTIONS, resolution=host_aa)
     assert found.observed is False and "slower than native" in found.reason

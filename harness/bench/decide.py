@@ -26,6 +26,7 @@ from harness.bench import reference, verdict
 from harness.bench.procstat import NETWORK_FORWARDERS
 from harness.bench.resolution import distance
 from harness.bench.stats import LEVEL
+from harness.bench.summary import PerfRatio
 from harness.bench.throughput import Probe, by_round, extra_value, matching, ratios, usable
 from harness.results.schema import Measurement
 
@@ -122,41 +123,28 @@ def without_forwarders(by_rate: verdict.Verdict) -> verdict.Verdict:
                            by_rate.detail)
 
 
-def reference_noise(samples: Sequence[Measurement], probes: Sequence[Probe], method: str,
-                    directions: Iterable[str], protocols: Iterable[str]) -> dict[str, float]:
-    """Per ``direction/protocol`` of ``method``, how far its reference's own A/A ratio
-    (the reference's two measurements of a round, the second over the first) reaches
-    from 1: the noise of the ratio's denominator, which the ``host`` A/A control does not
-    measure where the reference is another tool (socket activation's native sink)."""
-    directions, protocols = tuple(directions), tuple(protocols)
-    found: dict[str, float] = {}
-    for p in probes:
-        if p.method == method and p.direction in directions and p.protocol in protocols:
-            checked = reference.check_combo(samples, p.reference, p.direction, p.protocol)
-            if checked is not None and checked.repeat is not None:
-                found[p.combo] = distance(checked.repeat)
-    return found
-
-
-def native_verdict(samples: Sequence[Measurement], probes: Sequence[Probe], method: str,
+def native_verdict(samples: Sequence[Measurement], found: Iterable[PerfRatio], method: str,
                    directions: Iterable[str], questions: Questions,
                    resolution: verdict.Resolution = 0.0) -> verdict.Verdict:
-    """Native performance of ``method`` (:func:`verdict.native_path`), a slowdown judged
-    against the larger of the run's ``resolution`` and its reference's own A/A noise."""
+    """Native performance of ``method`` (:func:`verdict.native_path`) from the run's
+    ratios ``found``, a slowdown judged against the larger of the run's ``resolution``
+    and its reference's own A/A noise: how far the reference's second measurement of a
+    round over its first reaches from 1, the noise of the ratio's denominator, which the
+    ``host`` A/A control does not measure where the reference is another tool (socket
+    activation's native sink)."""
     directions = tuple(directions)
-    throughput = {r.combo: r.summary for r in ratios(list(samples), probes)
-                  if r.method == method and r.direction in directions
-                  and r.protocol in questions.protocols}
-    rounds = carriage(samples, method, directions, questions.protocols)
-    noise = reference_noise(samples, probes, method, directions, questions.protocols)
-    both = {c: max(verdict.resolution_of(resolution, c), noise.get(c, 0.0))
-            for c in throughput}
-    found = verdict.native_path(rounds, throughput,
-                                resolution=both,
-                                control=positive_control(samples, questions.protocols))
-    shown = {f"{c} resolution": f"{v:.3f} (A/A {verdict.resolution_of(resolution, c):.3f}, "
-             f"the reference's own {noise.get(c, 0.0):.3f})" for c, v in both.items()}
-    return verdict.Verdict(found.observed, found.reason, {**found.detail, **shown})
+    mine = [r for r in found if r.method == method and r.direction in directions
+            and r.protocol in questions.protocols]
+    aa = {r.combo: verdict.resolution_of(resolution, r.combo) for r in mine}
+    own = {r.combo: distance(s) if (s := reference.repeat(matching(
+        samples, (r.reference, r.direction, r.protocol)))) else 0.0 for r in mine}
+    both = {c: max(aa[c], own[c]) for c in aa}
+    judged = verdict.native_path(carriage(samples, method, directions, questions.protocols),
+                                 {r.combo: r.summary for r in mine}, resolution=both,
+                                 control=positive_control(samples, questions.protocols))
+    shown = {f"{c} resolution": f"{v:.3f} (A/A {aa[c]:.3f}, the reference's own "
+             f"{own[c]:.3f})" for c, v in both.items()}
+    return verdict.Verdict(judged.observed, judged.reason, {**judged.detail, **shown})
 
 
 def per_round(samples: Sequence[Measurement], methods: Iterable[str],
@@ -182,8 +170,9 @@ def open_keys(samples: Sequence[Measurement], probes: Sequence[Probe], questions
               level: float = LEVEL) -> set[Key]:
     """The probes of every question not decided yet."""
     keys: set[Key] = set()
+    found = ratios(list(samples), probes)
     for method, directions in questions.native:
-        if not native_verdict(samples, probes, method, directions, questions).decisive:
+        if not native_verdict(samples, found, method, directions, questions).decisive:
             keys |= {p.key for p in probes if p.method == method
                      and p.direction in directions and p.protocol in questions.protocols}
     for expected in questions.orders:

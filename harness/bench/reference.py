@@ -142,7 +142,7 @@ def _retransmitted(mine: Sequence[Measurement]) -> float | None:
     return sum(r for r, _ in pairs) * SEGMENT_BYTES / moved if pairs and moved else None
 
 
-def _repeat(mine: Sequence[Measurement]) -> RatioSummary | None:
+def repeat(mine: Sequence[Measurement]) -> RatioSummary | None:
     """The second measurement of each round over the first (the order measured)."""
     by_round: dict[int, list[float]] = {}
     for m in mine:
@@ -164,7 +164,7 @@ def check_combo(samples: Iterable[Measurement], reference: str, direction: str,
         _retransmitted(mine) if protocol == "tcp" else None,
         _median(m.extra.get("cpu_host_percent") for m in mine),
         _median(m.extra.get("cpu_remote_percent") for m in mine),
-        _repeat(mine))
+        repeat(mine))
 
 
 def check(samples: Sequence[Measurement], ratios: Mapping[tuple[str, str], RatioSummary],

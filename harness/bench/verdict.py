@@ -53,13 +53,29 @@ def _short(summary: RatioSummary) -> str:
     return f"{summary.median:.3f} [{summary.low:.3f}, {summary.high:.3f}]"
 
 
-def _too_few(summaries: Mapping[str, RatioSummary], min_rounds: int) -> str | None:
+def _too_few(rounds: Mapping[str, int], min_rounds: int) -> str:
+    """Why the counts of ``rounds`` give no decisive verdict ("" when they do)."""
+    few = sorted(k for k, n in rounds.items() if n < min_rounds)
+    return f"inconclusive: fewer than {min_rounds} rounds for {', '.join(few)}" if few else ""
+
+
+def _opening(summaries: Mapping[str, RatioSummary], min_rounds: int
+             ) -> tuple[dict[str, Any], str]:
+    """A verdict's detail (each interval), and why it is inconclusive from the start ("")
+    when it is not)."""
     if not summaries:
-        return "no measurements"
-    few = [k for k, s in summaries.items() if s.rounds < min_rounds]
-    if few:
-        return f"fewer than {min_rounds} rounds for {', '.join(sorted(few))}"
-    return None
+        return {}, "inconclusive: no measurements"
+    return ({k: _short(s) for k, s in summaries.items()},
+            _too_few({k: s.rounds for k, s in summaries.items()}, min_rounds))
+
+
+def _slowdowns(summaries: Mapping[str, RatioSummary], margin: float,
+               resolution: Resolution) -> str:
+    """The combinations whose interval lies wholly below ``1 - max(margin,
+    resolution)``, each with that bound ("" for none)."""
+    bound = {k: 1.0 - max(margin, resolution_of(resolution, k)) for k in summaries}
+    return ", ".join(f"{k} (below {bound[k]:.3g})" for k in sorted(summaries)
+                     if summaries[k].high < bound[k])
 
 
 def native(summaries: Mapping[str, RatioSummary], *, tolerance: float = NATIVE_TOLERANCE,
@@ -72,22 +88,15 @@ def native(summaries: Mapping[str, RatioSummary], *, tolerance: float = NATIVE_T
     not told from noise. The method is native if all of its measurements are, not
     native if any is not, inconclusive otherwise.
     """
-    detail = {k: _short(s) for k, s in summaries.items()}
-    few = _too_few(summaries, min_rounds)
+    detail, few = _opening(summaries, min_rounds)
     if few:
-        return Verdict(None, f"inconclusive: {few}", detail)
-    floor = 1.0 - tolerance
-
-    def slower(combo: str) -> float:
-        return 1.0 - max(tolerance, resolution_of(resolution, combo))
-    below = sorted(k for k, s in summaries.items() if s.high < slower(k))
-    unclear = sorted(k for k, s in summaries.items() if s.low < floor and s.high >= slower(k))
-    if below:
-        bounds = ", ".join(f"{k} (below {slower(k):.3g})" for k in below)
+        return Verdict(None, few, detail)
+    if below := _slowdowns(summaries, tolerance, resolution):
         return Verdict(False, f"interval wholly below 1 - max(tolerance, resolution) for "
-                       f"{bounds}", detail)
-    if unclear:
-        within = [k for k in unclear if slower(k) < floor]
+                       f"{below}", detail)
+    floor = 1.0 - tolerance
+    if unclear := sorted(k for k, s in summaries.items() if s.low < floor):
+        within = any(resolution_of(resolution, k) > tolerance for k in unclear)
         band = f"{floor:g}" + (" (and within the run's resolution of 1)" if within else "")
         return Verdict(None, f"inconclusive: interval not wholly above {band} for "
                        f"{', '.join(unclear)}", detail)
@@ -101,10 +110,9 @@ def improves(summaries: Mapping[str, RatioSummary], *, margin: float = IMPROVEME
     Holds if some measurement's whole interval is at or above ``1 + max(margin,
     resolution)``; contradicted if every interval lies wholly below ``1 + margin``.
     """
-    detail = {k: _short(s) for k, s in summaries.items()}
-    few = _too_few(summaries, min_rounds)
+    detail, few = _opening(summaries, min_rounds)
     if few:
-        return Verdict(None, f"inconclusive: {few}", detail)
+        return Verdict(None, few, detail)
     target = 1.0 + margin
 
     def resolved(combo: str) -> float:
@@ -201,10 +209,8 @@ def native_path(rounds: Mapping[str, Sequence[Carriage]],
     detail.update({k: _short(s) for k, s in throughput.items()})
     if not rounds or any(not v for v in rounds.values()):
         return Verdict(None, "inconclusive: no forwarder figures", detail)
-    few = sorted(k for k, v in rounds.items() if len(v) < min_rounds)
-    if few:
-        return Verdict(None, f"inconclusive: fewer than {min_rounds} rounds for "
-                       f"{', '.join(few)}", detail)
+    if few := _too_few({k: len(v) for k, v in rounds.items()}, min_rounds):
+        return Verdict(None, few, detail)
     carried = sorted(k for k, v in rounds.items() if sum(c.carried for c in v) * 2 > len(v))
     if carried:
         return Verdict(False, "a forwarder carried the bytes in most rounds of "
@@ -214,12 +220,9 @@ def native_path(rounds: Mapping[str, Sequence[Carriage]],
     if partly:
         return Verdict(None, "inconclusive: a forwarder handled part of the bytes in some "
                        f"rounds of {', '.join(partly)}, not in most", detail)
-    slower = {k: 1.0 - max(margin, resolution_of(resolution, k)) for k in throughput}
-    below = sorted(k for k, s in throughput.items() if s.high < slower[k])
-    if below:
+    if below := _slowdowns(throughput, margin, resolution):
         return Verdict(False, "no forwarder carried the bytes, but slower than native: "
-                       "interval wholly below 1 - max(margin, resolution) for "
-                       + ", ".join(f"{k} (below {slower[k]:.3g})" for k in below), detail)
+                       f"interval wholly below 1 - max(margin, resolution) for {below}", detail)
     if not control:
         return Verdict(None, "inconclusive: no forwarder touched the bytes, but no reading "
                        "of the run saw a forwarder carry any (no positive control)", detail)
