@@ -27,12 +27,10 @@ from harness.bench.procstat import NETWORK_FORWARDERS
 from harness.bench.resolution import distance
 from harness.bench.stats import LEVEL
 from harness.bench.summary import PerfRatio
-from harness.bench.throughput import Probe, by_round, extra_value, matching, ratios, usable
+from harness.bench.throughput import LAB_COST, Probe, matching, per_round, ratios, usable
 from harness.results.schema import Measurement
 
 Key = tuple[str, str, str]
-#: The cost an ordering is judged by a second time (lower is better).
-COST = "lab_cpu_seconds_per_gb"
 
 
 @dataclass(frozen=True)
@@ -147,20 +145,11 @@ def native_verdict(samples: Sequence[Measurement], found: Iterable[PerfRatio], m
     return verdict.Verdict(judged.observed, judged.reason, {**judged.detail, **shown})
 
 
-def per_round(samples: Sequence[Measurement], methods: Iterable[str],
-              combos: Iterable[tuple[str, str]], value: str | None = None
-              ) -> dict[str, dict[str, dict[int, float]]]:
-    """{combo: {method: {round: rate (or the extra field ``value``)}}}."""
-    read = extra_value(value) if value else (lambda m: m.value)
-    return {f"{d}/{p}": {m: by_round(samples, m, d, p, value=read) for m in methods}
-            for d, p in combos}
-
-
 def order_verdict(samples: Sequence[Measurement], expected: Sequence[str],
                   questions: Questions, *, level: float = LEVEL, by_cost: bool = False
                   ) -> verdict.Verdict:
     combos = _combos(questions.order_directions, questions.protocols)
-    values = per_round(samples, expected, combos, COST if by_cost else None)
+    values = per_round(samples, expected, combos, LAB_COST if by_cost else None)
     measured = {c: v for c, v in values.items() if any(v.values())}
     return verdict.order_paired(expected, measured, level=level,
                                 higher_is_better=not by_cost)

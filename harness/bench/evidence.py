@@ -32,6 +32,7 @@ from harness import atomic
 from harness.bench.findings import Finding
 from harness.bench.progress import BenchProgress, Report, silent
 from harness.bench.servers import Endpoints
+from harness.bench.stats import median_of
 from harness.bench.throughput import Probe
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -124,9 +125,8 @@ def gather(target: Target, client: Client, ends: Endpoints, probes: Sequence[Pro
         step("")
         evidence: dict[str, Any] = {"rounds": round_figures(samples, finding.key)}
         reference = round_figures(samples, (finding.reference, *finding.key[1:]))
-        if reference["bits_per_second"]:
-            evidence["reference_bits_per_second"] = statistics.median(
-                reference["bits_per_second"])
+        if (native := median_of(reference["bits_per_second"])) is not None:
+            evidence["reference_bits_per_second"] = native
         probe = by_key.get(finding.key)
         if done >= chosen:
             evidence["not_gathered"] = [f"all steps: this run gathers evidence for its "

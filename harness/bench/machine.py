@@ -7,11 +7,11 @@ are kept and used like any other round's, and marked."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.bench.stats import median_of
 from harness.results.schema import Measurement
 
 #: Other work's share of the whole machine (2 CPUs: half a CPU) that makes a round busy.
@@ -43,11 +43,8 @@ def rounds(samples: Iterable[Measurement]) -> list[RoundState]:
             by_round.setdefault(m.round, []).append(state)
     found = []
     for number, states in sorted(by_round.items()):
-        medians = {}
-        for name in FIELDS:
-            values = [float(v) for s in states if isinstance(v := s.get(name), int | float)]
-            if values:
-                medians[name] = statistics.median(values)
+        medians = {name: v for name in FIELDS
+                   if (v := median_of(s.get(name) for s in states)) is not None}
         found.append(RoundState(number, len(states), medians))
     return found
 

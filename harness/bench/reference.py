@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.bench.resolution import distance
-from harness.bench.stats import RatioSummary, summarize
+from harness.bench.stats import RatioSummary, median_of, summarize
 from harness.bench.throughput import matching
 from harness.clients.base import Client
 from harness.probes import iperf3
@@ -130,11 +130,6 @@ class ReferenceCheck:
                 "setup": self.setup}
 
 
-def _median(values: Iterable[Any]) -> float | None:
-    found = [float(v) for v in values if isinstance(v, int | float)]
-    return statistics.median(found) if found else None
-
-
 def _retransmitted(mine: Sequence[Measurement]) -> float | None:
     pairs = [(m.extra["retransmits"], m.extra.get("bytes", 0)) for m in mine
              if isinstance(m.extra.get("retransmits"), int)]
@@ -162,8 +157,8 @@ def check_combo(samples: Iterable[Measurement], reference: str, direction: str,
         reference, f"{direction}/{protocol}", len({m.round for m in mine}),
         statistics.median(m.value for m in mine),
         _retransmitted(mine) if protocol == "tcp" else None,
-        _median(m.extra.get("cpu_host_percent") for m in mine),
-        _median(m.extra.get("cpu_remote_percent") for m in mine),
+        median_of(m.extra.get("cpu_host_percent") for m in mine),
+        median_of(m.extra.get("cpu_remote_percent") for m in mine),
         repeat(mine))
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from harness.bench import evidence
 from harness.bench.findings import SLOW
 from harness.bench.servers import PREFIX, Endpoints, peer_server
+from harness.bench.stats import median_of
 from harness.bench.throughput import Probe, Sample
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -125,8 +126,7 @@ def rates(transfers: Sequence[dict[str, Any]]) -> list[float]:
 
 def rate(transfers: Sequence[dict[str, Any]]) -> float | None:
     """The median received rate of ``transfers`` (bit/s); None without one."""
-    found = rates(transfers)
-    return statistics.median(found) if found else None
+    return median_of(rates(transfers))
 
 
 @dataclass(frozen=True)

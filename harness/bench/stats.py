@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -76,6 +77,12 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return None
     return float(value)
+
+
+def median_of(values: Iterable[Any]) -> float | None:
+    """The median of the numbers among ``values`` (see :func:`number`); None without any."""
+    found = [v for x in values if (v := number(x)) is not None]
+    return statistics.median(found) if found else None
 
 
 @dataclass(frozen=True)

@@ -250,11 +250,8 @@ def publish(run: Run, summary: PerformanceSummary, methods: list[str], *,
     published = PerformanceSummary.from_dict(run.summaries[KEY])
     base, added = ((summary, published) if not separate and published.separate_only
                    else (published, summary))
-    base.ratios += added.ratios
-    base.errors += added.errors
-    base.findings += added.findings
-    base.costs += added.costs
-    base.separate += added.separate
+    for name in ("ratios", "errors", "findings", "costs", "separate"):
+        getattr(base, name).extend(getattr(added, name))
     base.verdicts.update(added.verdicts)
     run.summaries[KEY] = base
     return base

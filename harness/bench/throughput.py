@@ -13,7 +13,7 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from harness.bench import capacity, procstat
 from harness.bench.findings import SLOW, Finding
 from harness.bench.servers import Endpoints
-from harness.bench.stats import Interval, Measured, RatioSummary, interval, summarize
+from harness.bench.stats import Interval, Measured, RatioSummary, interval, median_of, number, summarize
 from harness.bench.summary import PerfCost, PerfRatio
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -37,6 +37,8 @@ OUTBOUND_DIRECTIONS = ("outbound", "outbound-reverse")
 OUTBOUND_METHODS = ("pasta", "slirp4netns-slirp4netns", "host")
 #: Measurement kind of the UDP test at the fixed offered rate.
 FIXED_RATE = "udp_fixed_rate"
+#: The measurement's CPU seconds of the lab's host per GB moved (lower is better).
+LAB_COST = "lab_cpu_seconds_per_gb"
 #: Calls of a UDP probe that also run the fixed-rate test (the warm-up's first search
 #: and then three rounds, the fewest a verdict takes).
 FIXED_RATE_CALLS = 4
@@ -294,16 +296,24 @@ def matching(samples: Iterable[Measurement], key: tuple[str, str, str],
 
 
 def by_round(samples: Iterable[Measurement], method: str, direction: str,
-              protocol: str, kind: str = "throughput",
-              value: Callable[[Measurement], float | None] = lambda m: m.value
-              ) -> dict[int, float]:
-    """The value of each round; the median where a round measured it more than once
-    (references are, see :mod:`harness.bench.schedule`)."""
+             protocol: str, kind: str = "throughput", value: str | None = None
+             ) -> dict[int, float]:
+    """The value of each round (or its extra field ``value``, where a number); the median
+    where a round measured it more than once (references are, see
+    :mod:`harness.bench.schedule`)."""
     values: dict[int, list[float]] = {}
     for m in matching(samples, (method, direction, protocol), kind):
-        if (v := value(m)) is not None:
+        if (v := m.value if value is None else number(m.extra.get(value))) is not None:
             values.setdefault(m.round, []).append(v)
     return {r: statistics.median(v) for r, v in values.items()}
+
+
+def per_round(samples: Sequence[Measurement], methods: Iterable[str],
+              combos: Iterable[tuple[str, str]], value: str | None = None
+              ) -> dict[str, dict[str, dict[int, float]]]:
+    """{combo: {method: {round: rate (or the extra field ``value``)}}}."""
+    return {f"{d}/{p}": {m: by_round(samples, m, d, p, value=value) for m in methods}
+            for d, p in combos}
 
 
 def ratios(samples: list[Measurement], probes: Iterable[Probe],
@@ -320,14 +330,14 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
         if summary is None:
             continue
         mine = matching(samples, probe.key, kind)
-        cpu = [v for m in mine if (v := m.extra.get("forwarder_cpu_seconds_per_gb")) is not None]
         flags = [m.extra["saturated"] for m in mine if "saturated" in m.extra]
         refs = [m.extra["saturated"] for m in matching(
             samples, (probe.reference, probe.direction, probe.protocol), kind)
             if "saturated" in m.extra]
         found.append(PerfRatio.of(probe.method, probe.direction, probe.protocol,
                                   probe.reference, summary,
-                                  statistics.median(cpu) if cpu else None, kind,
+                                  median_of(m.extra.get("forwarder_cpu_seconds_per_gb")
+                                            for m in mine), kind,
                                   sum(flags + refs) / len(flags + refs) if flags else None))
     return found
 
@@ -347,13 +357,9 @@ def detect(found: Iterable[PerfRatio], slow: float = SLOW) -> list[Finding]:
 def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
                    combos: Iterable[tuple[str, str]]) -> dict[str, RatioSummary]:
     """variant / baseline per round, for each (direction, protocol)."""
-    found = {}
-    for direction, protocol in combos:
-        summary = summarize(by_round(samples, variant, direction, protocol),
-                            by_round(samples, baseline, direction, protocol))
-        if summary is not None:
-            found[f"{direction}/{protocol}"] = summary
-    return found
+    found = {c: summarize(v[variant], v[baseline])
+             for c, v in per_round(samples, (variant, baseline), combos).items()}
+    return {c: s for c, s in found.items() if s is not None}
 
 
 def _interval(found: RatioSummary | None) -> Interval | None:
@@ -361,26 +367,17 @@ def _interval(found: RatioSummary | None) -> Interval | None:
                                                found.rounds)
 
 
-def extra_value(name: str) -> Callable[[Measurement], float | None]:
-    def value(m: Measurement) -> float | None:
-        v = m.extra.get(name)
-        return float(v) if isinstance(v, int | float) and v == v else None
-    return value
-
-
 def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[PerfCost]:
     """CPU per GB of every probe (references included), per round."""
     found = []
-    lab_value = extra_value("lab_cpu_seconds_per_gb")
     for probe in probes:
-        forwarder = by_round(samples, *probe.key,
-                              value=extra_value("forwarder_cpu_seconds_per_gb"))
-        lab = by_round(samples, *probe.key, value=lab_value)
+        forwarder = by_round(samples, *probe.key, value="forwarder_cpu_seconds_per_gb")
+        lab = by_round(samples, *probe.key, value=LAB_COST)
         if not forwarder and not lab:
             continue
         ratio = None if probe.method == probe.reference else summarize(
             lab, by_round(samples, probe.reference, probe.direction, probe.protocol,
-                           value=lab_value))
+                          value=LAB_COST))
         found.append(PerfCost(probe.method, probe.direction, probe.protocol,
                               interval(forwarder.values()), interval(lab.values()),
                               _interval(ratio)))
