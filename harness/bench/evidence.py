@@ -70,18 +70,6 @@ CONGESTION_FILE = "/proc/sys/net/ipv4/tcp_congestion_control"
 UDP_MEASURE_SECONDS = 5.0
 
 
-@dataclass
-class Deadline:
-    seconds: float
-    clock: Callable[[], float] = time.monotonic
-
-    def __post_init__(self) -> None:
-        self.end = self.clock() + self.seconds
-
-    def left(self) -> float:
-        return self.end - self.clock()
-
-
 def round_figures(samples: Iterable[Measurement], key: tuple[str, str, str]
                   ) -> dict[str, Any]:
     """Per measurement of ``key`` (method, direction, protocol): the rate and what iperf3
@@ -112,15 +100,14 @@ def gather(target: Target, client: Client, ends: Endpoints, probes: Sequence[Pro
            report: Report = silent, most: int | None = None) -> list[Finding]:
     """``findings`` with their evidence, within ``budget`` seconds; with ``most``, the
     steps on the lab for the first ``most`` findings only."""
-    deadline = Deadline(budget, clock)
+    end = clock() + budget
     by_key = {p.key: p for p in probes}
     gathered = []
-    chosen = len(findings) if most is None else min(most, len(findings))
     for done, finding in enumerate(findings):
         def step(name: str, finding: Finding = finding, done: int = done) -> None:
             report(BenchProgress("evidence", 0, 0, finding.method,
                                  f"{finding.combo}{f' ({name})' if name else ''}", done,
-                                 len(findings), max(0.0, deadline.left())))
+                                 len(findings), max(0.0, end - clock())))
 
         step("")
         evidence: dict[str, Any] = {"rounds": round_figures(samples, finding.key)}
@@ -128,14 +115,14 @@ def gather(target: Target, client: Client, ends: Endpoints, probes: Sequence[Pro
         if (native := median_of(reference["bits_per_second"])) is not None:
             evidence["reference_bits_per_second"] = native
         probe = by_key.get(finding.key)
-        if done >= chosen:
+        if most is not None and done >= most:
             evidence["not_gathered"] = [f"all steps: this run gathers evidence for its "
-                                        f"{chosen} slowest findings only (--quick)"]
+                                        f"{most} slowest findings only (--quick)"]
         elif probe is not None:
             started = clock()
-            share = Deadline(min(max(0.0, deadline.left()), FINDING_SECONDS), clock)
+            share = started + min(max(0.0, end - started), FINDING_SECONDS)
             evidence.update(_steps(_Context(target, client, ends, probe, seconds, directory,
-                                            share), budget, step))
+                                            share, clock), budget, step))
             evidence["seconds"] = round(clock() - started, 1)
         gathered.append(finding.with_evidence(evidence))
     return gathered
@@ -149,7 +136,12 @@ class _Context:
     probe: Probe
     seconds: int
     directory: Path
-    deadline: Deadline
+    #: When this finding's share of the evidence budget ends (on ``clock``).
+    end: float
+    clock: Callable[[], float] = time.monotonic
+
+    def left(self) -> float:
+        return self.end - self.clock()
 
     @property
     def container(self) -> str | None:
@@ -171,7 +163,7 @@ def _steps(ctx: _Context, budget: float, starting: Callable[[str], None]) -> dic
             found[name] = {"note": why}
             continue
         cost = STEP_COST[name] + (_measure_seconds(ctx) if name == "interface" else 0)
-        if ctx.deadline.left() < cost:
+        if ctx.left() < cost:
             found.setdefault("not_gathered", []).append(
                 f"{name}: this finding's share of the evidence budget ({budget:g} s) "
                 "was spent")
@@ -236,7 +228,8 @@ def capture(target: Target, client: Client, ends: Endpoints, probe: Probe, direc
             budget: float = FINDING_SECONDS) -> dict[str, Any]:
     """The capture step on its own: transfers like ``probe``'s in fresh
     ``--network=pasta:--pcap`` containers, within ``budget`` seconds."""
-    return _capture(_Context(target, client, ends, probe, 0, directory, Deadline(budget)))
+    return _capture(_Context(target, client, ends, probe, 0, directory,
+                             time.monotonic() + budget))
 
 
 def _not_capturable(ctx: _Context) -> str:
@@ -255,7 +248,7 @@ def _capture(ctx: _Context) -> dict[str, Any]:
     attempts: list[dict[str, Any]] = []
     found: dict[str, Any] = {}
     while len(attempts) < CAPTURE_ATTEMPTS:
-        if attempts and ctx.deadline.left() < STEP_COST["capture"]:
+        if attempts and ctx.left() < STEP_COST["capture"]:
             found["not_repeated"] = "this finding's share of the evidence budget was spent"
             break
         found = _capture_once(ctx)

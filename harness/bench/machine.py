@@ -8,7 +8,6 @@ are kept and used like any other round's, and marked."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from harness.bench.stats import median_of
@@ -19,38 +18,19 @@ BUSY_OUTSIDE = 0.25
 FIELDS = ("load1", "lab_share", "outside_share", "irq_share", "steal_share")
 
 
-@dataclass(frozen=True)
-class RoundState:
-    round: int
-    measurements: int
-    #: Median over the round's measurements of each of :data:`FIELDS`.
-    medians: dict[str, float]
-
-    @property
-    def busy(self) -> bool:
-        return self.medians.get("outside_share", 0.0) > BUSY_OUTSIDE
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"round": self.round, "measurements": self.measurements, **self.medians,
-                "busy": self.busy}
-
-
-def rounds(samples: Iterable[Measurement]) -> list[RoundState]:
+def summary(samples: Iterable[Measurement]) -> dict[str, Any]:
+    """The run's record: every round's state (the median over its measurements of each
+    of :data:`FIELDS`), and which rounds were busy."""
     by_round: dict[int, list[dict[str, Any]]] = {}
     for m in samples:
         state = m.extra.get("machine")
         if isinstance(state, dict) and m.round > 0:
             by_round.setdefault(m.round, []).append(state)
-    found = []
+    rounds = []
     for number, states in sorted(by_round.items()):
         medians = {name: v for name in FIELDS
                    if (v := median_of(s.get(name) for s in states)) is not None}
-        found.append(RoundState(number, len(states), medians))
-    return found
-
-
-def summary(samples: Iterable[Measurement]) -> dict[str, Any]:
-    """The run's record: every round's state, and how many were busy."""
-    states = rounds(samples)
-    return {"busy_outside_share": BUSY_OUTSIDE, "rounds": [s.to_dict() for s in states],
-            "busy_rounds": [s.round for s in states if s.busy]}
+        rounds.append({"round": number, "measurements": len(states), **medians,
+                       "busy": medians.get("outside_share", 0.0) > BUSY_OUTSIDE})
+    return {"busy_outside_share": BUSY_OUTSIDE, "rounds": rounds,
+            "busy_rounds": [r["round"] for r in rounds if r["busy"]]}

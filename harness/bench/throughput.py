@@ -143,12 +143,11 @@ def _when_not_busy(run: Callable[[], str]) -> str:
         text = run()
         try:
             iperf3.parse(text)
+            return text
         except iperf3.Iperf3Error as exc:
             if "busy" not in str(exc):
                 raise
-            time.sleep(BUSY_PAUSE)
-            continue
-        return text
+        time.sleep(BUSY_PAUSE)
     text = run()
     iperf3.parse(text)
     return text
