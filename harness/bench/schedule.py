@@ -181,10 +181,9 @@ def run_rounds(target: Target, probes: list[Probe], settings: Settings,
                     len(warmup) + settings.rounds * len(round_plan(probes, settings)),
                     settings.budget + after_seconds, clock)
     prime(probes)
-    if settings.warmup:
-        for probe in rng.sample(warmup, len(warmup)):
-            track.measuring("warm-up", 0, probe.method, probe.combo)
-            measure_once(target, probe, 1, 0)
+    for probe in rng.sample(warmup, len(warmup)):
+        track.measuring("warm-up", 0, probe.method, probe.combo)
+        measure_once(target, probe, 1, 0)
     samples: list[Measurement] = []
     sizes: list[int] = []
 

@@ -44,10 +44,6 @@ class Verdict:
     def decisive(self) -> bool:
         return self.observed is not None
 
-    @property
-    def label(self) -> str:
-        return "decided" if self.decisive else "inconclusive"
-
 
 def _short(summary: RatioSummary) -> str:
     return f"{summary.median:.3f} [{summary.low:.3f}, {summary.high:.3f}]"
