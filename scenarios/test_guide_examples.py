@@ -17,7 +17,7 @@ import pytest
 from harness.clients.base import Client
 from harness.examples import shell
 from harness.examples.assess import Status, assess_all
-from harness.examples.parse import packaged_guide, parse
+from harness.examples.parse import parse
 from harness.examples.plan import plan
 from harness.examples.report import ERRATA_RESULTS, PREFIX
 from harness.examples.runner import (
@@ -28,6 +28,7 @@ from harness.examples.runner import (
     unshare_images,
 )
 from harness.examples.structure import OUTCOME_OF_RESULT, Example
+from harness.guide.revisions import selected
 from harness.lab.target import LabTarget
 from harness.proofs.workstation import VOLATILE_SYSCTLS
 from harness.results.recorder import ClaimMismatch, Recorder
@@ -37,7 +38,7 @@ from harness.workers import SHARDED
 
 pytestmark = [pytest.mark.lab, pytest.mark.guide_examples]
 
-EXAMPLES = parse(packaged_guide())
+EXAMPLES = parse(selected().text)
 #: The examples run in shards, in several workers at once (harness.workers.SHARDED); the
 #: check that they left nothing behind runs last in each shard, in that shard's lab.
 SHARDS = [f"shard{i}" for i in range(SHARDED["test_guide_examples.py"])]

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from harness.examples import runner, shell
 from harness.examples.assess import assess_all, script_images
-from harness.examples.parse import packaged_guide, parse
+from harness.examples.parse import parse
 from harness.examples.plan import GUIDE_HOME, Plan, plan
 from harness.examples.structure import BlockKind, Example
+from harness.guide.revisions import selected
 
-EXAMPLES = parse(packaged_guide())
+EXAMPLES = parse(selected().text)
 
 
 def _plan(example_id: str) -> Plan:

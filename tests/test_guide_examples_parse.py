@@ -14,7 +14,7 @@ from harness.examples import rules
 from harness.examples.assess import Status, assess_all, run_images
 from harness.examples.listing import summary, to_json
 from harness.examples.outputs import difference
-from harness.examples.parse import anchor, classify, packaged_guide, parse
+from harness.examples.parse import anchor, classify, parse
 from harness.examples.plan import Plan, expected_exits, plan
 from harness.examples.structure import BlockKind, Example
 from harness.guide import revisions
@@ -68,7 +68,7 @@ def test_every_excerpt_is_copied_from_the_guide() -> None:
 def test_the_guide_read_by_default_is_the_newest_revision_as_in_docs() -> None:
     """docs/guide.md is the newest revision podnet ships, the one it judges by default."""
     docs = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
-    assert packaged_guide() == revisions.newest().text == docs.read_text(encoding="utf-8")
+    assert revisions.selected().text == revisions.newest().text == docs.read_text(encoding="utf-8")
 
 
 def test_file_to_create_with_its_path_and_guide_line_numbers() -> None:

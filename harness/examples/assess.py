@@ -25,11 +25,13 @@ class Status(StrEnum):
 class Need:
     """Something an example's commands or files need that the lab does not have."""
 
-    #: Searched in each command (and in Containerfiles when ``files`` is set); the first
-    #: group, if any, fills ``{0}`` in the reason.
+    #: Searched in each command (and in Containerfiles when ``files`` is set, or in the
+    #: section's heading alone when ``section`` is); the first group, if any, fills ``{0}``
+    #: in the reason.
     pattern: str
     reason: str
     files: bool = False
+    section: bool = False
 
 
 NEEDS: tuple[Need, ...] = (
@@ -43,11 +45,8 @@ NEEDS: tuple[Need, ...] = (
     Need(r"(libsdsock)", "needs {0}: an experimental dependency fetched from GitHub, "
                          "not available here", files=True),
     Need(r"<([a-z][\w-]*)>", "a placeholder <{0}> with no value"),
-)
-
-#: Needs decided by the section's heading.
-SECTION_NEEDS: tuple[tuple[str, str], ...] = (
-    (r"\blaptop\b", "needs hardware: a laptop whose wireless network comes and goes"),
+    Need(r"(?i)\blaptop\b", "needs hardware: a laptop whose wireless network comes and goes",
+         section=True),
 )
 
 #: podman run options that take a separate value (the rest are flags).
@@ -341,15 +340,13 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
     images: list[str] = []
     files = [block for block in blocks if block.kind in (BlockKind.FILE, BlockKind.EDIT)]
     for need in NEEDS:
-        texts = commands + ([block.text for block in files] if need.files else [])
+        texts = [example.section] if need.section else commands + (
+            [block.text for block in files] if need.files else [])
         for text in texts:
             match = re.search(need.pattern, text, re.MULTILINE)
             if match:
                 reasons.append(need.reason.format(*match.groups()))
                 break
-    for pattern, reason in SECTION_NEEDS:
-        if re.search(pattern, example.section, re.IGNORECASE):
-            reasons.append(reason)
     for command in commands:
         images += run_images(command)
     for block in files:

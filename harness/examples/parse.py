@@ -11,13 +11,7 @@ from markdown_it.token import Token
 
 from harness.examples import rules
 from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
-from harness.guide.revisions import anchor, selected
-
-
-def packaged_guide() -> str:
-    """The text of the guide revision this process judges (``--guide``; default: the
-    newest shipped, harness.guide.revisions)."""
-    return selected().text
+from harness.guide.revisions import anchor
 
 
 def logical_lines(text: str) -> list[str]:
