@@ -257,14 +257,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
     known = sorted({claim.property for claim in claims})
     if args.property is not None and args.property not in known:
         raise UsageError(f"unknown property {args.property!r}: choose one of {', '.join(known)}")
-    print(guide_line(args.guide))
+    print(f"guide: {args.guide.label}")
     claims_table(claims, args.property, registry.placements(args.guide))
     return 0
-
-
-def guide_line(revision: Any) -> str:
-    """The first line of a command's output: the guide revision it judged."""
-    return f"guide: {revision.label}"
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
@@ -298,7 +293,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
     if args.json:
         print(listing.to_json(examples, assessments, args.guide))
     else:
-        print(guide_line(args.guide))
+        print(f"guide: {args.guide.label}")
         print("\n".join(listing.text_lines(examples, assessments, blocks=args.blocks)))
     return 0
 

@@ -6,9 +6,8 @@ import os
 import platform
 from typing import Any
 
-from harness.errors import UnreadableVersion
 from harness.image_names import WEB_IMAGE
-from harness.podman.info import PodmanInfo
+from harness.podman.info import PodmanInfo, read_version
 from harness.targets.base import Target
 from harness.versions import Version
 
@@ -53,12 +52,7 @@ def systemd_version(environment: dict[str, Any]) -> Version | None:
     """systemd's version from the fingerprint: None when absent, an error naming the text
     when ``systemctl --version`` printed something that is no version."""
     text = str(environment.get("versions", {}).get("systemd", "absent"))
-    if text == "absent":
-        return None
-    try:
-        return Version.parse(text)
-    except ValueError:
-        raise UnreadableVersion("systemd", text, source="systemctl --version") from None
+    return None if text == "absent" else read_version("systemd", text, "systemctl --version")
 
 
 def net_sysctls(target: Target) -> dict[str, str]:

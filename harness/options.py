@@ -14,6 +14,7 @@ import pwd
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -164,12 +165,8 @@ def user(text: str, source: str) -> str:
     return text
 
 
-def existing_file(text: str, source: str) -> str:
-    return readable_file(text, source, "; give the path of the built library")
-
-
-def base_tar(text: str, source: str) -> str:
-    return readable_file(text, source, "; give a root file system tar made with mmdebstrap")
+existing_file = partial(readable_file, hint="; give the path of the built library")
+base_tar = partial(readable_file, hint="; give a root file system tar made with mmdebstrap")
 
 
 def mirror(text: str, source: str) -> str:

@@ -32,8 +32,9 @@ from harness.bench.throughput import INBOUND_DIRECTIONS, ratios
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.methods import get_method
-from harness.proxies import PROXIES, ensure_image
 from harness.proxies.bench import PUBLISHED, SOCKET_ACTIVATED, probes, proxy_bench
+from harness.proxies.images import ensure_image
+from harness.proxies.specs import PROXIES
 from harness.results.recorder import Recorder
 from harness.results.schema import Measurement
 from harness.targets.base import Target

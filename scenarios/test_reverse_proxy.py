@@ -19,8 +19,11 @@ from harness.capabilities import Capabilities
 from harness.claims import Claim, Registry, load_default
 from harness.clients.base import Client
 from harness.probes import nginx_log
-from harness.proxies import PROXIES, ProxyUnit, deploy, ensure_image, proxy_version, sockets, start_and_poll
-from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, caddy_admin_fd
+from harness.proxies import sockets
+from harness.proxies.images import ensure_image, proxy_version
+from harness.proxies.specs import CADDY_RELOAD_FROM_CONFIG, PROXIES, caddy_admin_fd
+from harness.proxies.startup import start_and_poll
+from harness.proxies.units import ProxyUnit, deploy
 from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 from harness.results.schema import Measurement
 from harness.services import ACTIVATION_WAIT

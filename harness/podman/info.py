@@ -53,7 +53,7 @@ class PodmanInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PodmanInfo:
         host = data.get("host", {})
-        version = _version("podman", data.get("version", {}).get("Version", "0"))
+        version = read_version("podman", data.get("version", {}).get("Version", "0"))
         runtime = host.get("ociRuntime", {}) or {}
         components = ComponentVersions(
             podman=version,
@@ -79,14 +79,15 @@ class PodmanInfo:
 def _dotted(component: str, text: str | None) -> Version | None:
     """A component's version; None when podman reports none, an error when it reports
     text that is no version."""
-    return _version(component, text) if text else None
+    return read_version(component, text) if text else None
 
 
-def _version(component: str, text: str) -> Version:
+def read_version(component: str, text: str, source: str = "podman info") -> Version:
+    """``text`` as a version; an error naming it and its ``source`` when it is none."""
     try:
         return Version.parse(text)
     except ValueError:
-        raise UnreadableVersion(component, text) from None
+        raise UnreadableVersion(component, text, source) from None
 
 
 def _passt(entry: dict[str, str] | None) -> Version | None:

@@ -82,10 +82,9 @@ def info(target: Target) -> PodmanInfo:
 
 
 @pytest.fixture(scope="session")
-def environment(target: Target, info: PodmanInfo, recorder: Recorder,
-                pytestconfig: pytest.Config) -> dict[str, Any]:
-    release = (target.state.release if isinstance(target, LabTarget) else None)
-    env = fingerprint(target, info, release)
+def environment(target: Target, info: PodmanInfo, recorder: Recorder) -> dict[str, Any]:
+    env = fingerprint(target, info, target.state.release if isinstance(target, LabTarget)
+                      else None)
     recorder.run.environment.update(env)
     return env
 
