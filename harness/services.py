@@ -69,16 +69,11 @@ class ServeOptions:
     container_port: int | None = None
 
 
-def validate_port(port: int) -> int:
-    if not 1 <= port <= 65535:
-        raise UsageError(f"invalid port {port}: choose 1-65535")
-    return port
-
-
 @contextlib.contextmanager
 def serve(target: Target, method: Method, client: Client,
           options: ServeOptions = ServeOptions()) -> Iterator[Service]:
-    validate_port(options.port)
+    if not 1 <= options.port <= 65535:
+        raise UsageError(f"invalid port {options.port}: choose 1-65535")
     token = secrets.token_hex(3)
     cleanups: list[Callable[[], object]] = []
     started = time.monotonic()
@@ -130,23 +125,23 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
     service = Service(method, opts.protocol, opts.port, name)
     argv = ["podman", "run", "-d", "--name", name]
     network = method.network or "pasta"
+    pcap = f"/tmp/{name}.pcap"
+    if opts.pcap and network in ("custom", "pasta"):
+        service.pcap_path = pcap
+        target.record_file(pcap)
+        cleanups.append(lambda: target.remove_files(pcap))
     if network == "custom":
         net = f"{PREFIX}net-{token}"
         target.podman("network", "create", net)
         cleanups.append(lambda: target.remove_own("networks", net))
         if opts.pcap:
-            service.pcap_path = f"/tmp/{name}.pcap"
-            target.record_file(service.pcap_path)
             conf = f"/tmp/{name}.conf"
-            target.write_file(conf, f'[network]\npasta_options = ["--pcap", "{service.pcap_path}"]\n')
-            cleanups.append(lambda: target.remove_files(conf, service.pcap_path or ""))
+            target.write_file(conf, f'[network]\npasta_options = ["--pcap", "{pcap}"]\n')
+            cleanups.append(lambda: target.remove_files(conf))
             argv = ["env", f"CONTAINERS_CONF_OVERRIDE={conf}", *argv]
         network = net
-    elif network == "pasta" and opts.pcap:
-        service.pcap_path = f"/tmp/{name}.pcap"
-        target.record_file(service.pcap_path)
-        network = f"pasta:--pcap,{service.pcap_path}"
-        cleanups.append(lambda: target.remove_files(service.pcap_path or ""))
+    elif service.pcap_path:
+        network = f"pasta:--pcap,{pcap}"
     argv += [f"--network={network}"]
     inner = opts.port if network == "host" else (opts.container_port or opts.port)
     if network != "host":
@@ -156,20 +151,22 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
     if opts.protocol == "udp":
         argv += [*UDP_PEER, str(inner)]
     elif inner != 8080:
-        conf = _nginx_conf_dir(target, name, listen=str(inner))
-        cleanups.append(lambda: target.remove_files(conf))
+        conf = _nginx_conf_dir(target, name, cleanups, listen=str(inner))
         argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
     cleanups.append(lambda: target.remove_own("containers", name))
     target.run(target.marked(argv))
     return service
 
 
-def _nginx_conf_dir(target: Target, name: str, *, listen: str, body: str | None = None) -> str:
+def _nginx_conf_dir(target: Target, name: str, cleanups: list[Callable[[], object]], *,
+                    listen: str, body: str | None = None) -> str:
+    """nginx's conf.d for ``name`` in the user's cache, removed by ``cleanups``."""
     conf_dir = f"{target.home}/.cache/podnet/{name}"
     location = body or "root /var/www/html;"
     target.record_file(conf_dir)
     target.write_file(f"{conf_dir}/default.conf",
                       f"server {{\n    listen {listen};\n    location / {{ {location} }}\n}}\n")
+    cleanups.append(lambda: target.remove_files(conf_dir))
     return conf_dir
 
 
@@ -198,8 +195,7 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
         environment, exec_ = (), shlex.join([*UDP_PEER, str(opts.port)])
     elif volume is None and opts.port != 8080:
         # nginx keeps an inherited socket only if a listen directive matches it.
-        conf = _nginx_conf_dir(target, name, listen=str(opts.port))
-        cleanups.append(lambda: target.remove_files(conf))
+        conf = _nginx_conf_dir(target, name, cleanups, listen=str(opts.port))
         volume = f"{conf}:/etc/nginx/conf.d:Z"
     container = [f"Image={IMAGE}", f"ContainerName={name}",
                  *(f"Environment={e}" for e in environment),
@@ -223,8 +219,7 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     if opts.protocol == "udp":
         run_args = [IMAGE, *UDP_PEER, str(port)]
     else:
-        conf = _nginx_conf_dir(target, name, listen=str(port))
-        cleanups.append(lambda: target.remove_files(conf))
+        conf = _nginx_conf_dir(target, name, cleanups, listen=str(port))
         run_args = ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE]
     cleanups.append(system_socket_service(
         target, unit, name, run_args, f"podnet {method.id}", f"0.0.0.0:{port}",
@@ -305,11 +300,10 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
     cleanups.append(lambda: target.remove_own("containers", backend))
     target.podman("run", "-d", "--name", backend, f"--network={net}", IMAGE)
     conf = _nginx_conf_dir(
-        target, f"{PREFIX}proxy-{token}", listen="8080",
+        target, f"{PREFIX}proxy-{token}", cleanups, listen="8080",
         body=(f"proxy_pass http://{backend}:8080; "
               "proxy_set_header X-Forwarded-For $remote_addr;"),
     )
-    cleanups.append(lambda: target.remove_files(conf))
     service = _socket_user(target, method, opts, token, cleanups, network=net,
                            volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy-{token}")
     service.related["backend"] = backend

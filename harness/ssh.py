@@ -61,6 +61,11 @@ FAILURES: tuple[tuple[re.Pattern[str], type[SshFailed], str, str], ...] = (
 )
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: An interface name as an IPv6 zone (Linux allows at most 15 bytes).
+_ZONE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")
+
+
 @dataclass(frozen=True)
 class SshUrl:
     #: The login ("": ssh's default, the ssh configuration's or this user's name).
@@ -73,46 +78,34 @@ class SshUrl:
         return f"{self.user}@{self.host}" if self.user else self.host
 
     @classmethod
-    def parse(cls, text: str, what: str = "client") -> SshUrl:
-        """``ssh://[user@]host[:port]`` (see :func:`parse_url`)."""
-        destination, port = parse_url(text, what)
-        user, _, host = destination.rpartition("@")
-        return cls(user, host, port)
+    def parse(cls, url: str, what: str = "client") -> SshUrl:
+        """``ssh://[user@]host[:port]``. A host or user that ssh would read as an option
+        (``-oProxyCommand=...``) or as a shell word is refused. ``what`` names the URL in
+        messages (``client``, ``target``)."""
+        hint = "expected ssh://user@host[:port], e.g. ssh://you@host2"
+        try:
+            parsed = urlparse(url)
+            host, user = parsed.hostname or "", parsed.username
+        except ValueError:  # e.g. a bracketed host that is not an address
+            raise UsageError(f"invalid {what} {url!r}: {hint}") from None
+        if parsed.scheme != "ssh" or not host or parsed.path not in ("", "/") or parsed.password:
+            raise UsageError(f"invalid {what} {url!r}: {hint}")
+        ssh_host = host if _NAME.fullmatch(host) else _address(host)
+        if ssh_host is None or (user is not None and not _NAME.fullmatch(user)):
+            raise UsageError(f"invalid {what} {url!r}: the user and host may hold only letters, "
+                             f"digits, '.', '_' and '-' and start with a letter or digit (or the "
+                             f"host is an IP address, IPv6 in brackets with an optional zone "
+                             f"%25<interface>); {hint}")
+        try:
+            port = parsed.port
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            raise UsageError(f"invalid {what} {url!r}: the port must be a number from 1 to 65535")
+        return cls(user or "", ssh_host, port)
 
     def describe(self) -> str:
         return self.destination + (f":{self.port}" if self.port else "")
-
-
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-#: An interface name as an IPv6 zone (Linux allows at most 15 bytes).
-_ZONE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")
-
-
-def parse_url(url: str, what: str = "client") -> tuple[str, int | None]:
-    """``ssh://user@host[:port]`` as (destination, port). A host or user that ssh would
-    read as an option (``-oProxyCommand=...``) or as a shell word is refused. ``what``
-    names the URL in messages (``client``, ``target``)."""
-    hint = "expected ssh://user@host[:port], e.g. ssh://you@host2"
-    try:
-        parsed = urlparse(url)
-        host, user = parsed.hostname or "", parsed.username
-    except ValueError:  # e.g. a bracketed host that is not an address
-        raise UsageError(f"invalid {what} {url!r}: {hint}") from None
-    if parsed.scheme != "ssh" or not host or parsed.path not in ("", "/") or parsed.password:
-        raise UsageError(f"invalid {what} {url!r}: {hint}")
-    ssh_host = host if _NAME.fullmatch(host) else _address(host)
-    if ssh_host is None or (user is not None and not _NAME.fullmatch(user)):
-        raise UsageError(f"invalid {what} {url!r}: the user and host may hold only letters, "
-                         f"digits, '.', '_' and '-' and start with a letter or digit (or the "
-                         f"host is an IP address, IPv6 in brackets with an optional zone "
-                         f"%25<interface>); {hint}")
-    try:
-        port = parsed.port
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        raise UsageError(f"invalid {what} {url!r}: the port must be a number from 1 to 65535")
-    return (f"{user}@" if user else "") + ssh_host, port
 
 
 def _address(text: str) -> str | None:

@@ -332,12 +332,12 @@ def observe(target: LabTarget, client: Client, world: World,
         if bool(notes["generated_wait_lines"]) != world.remedied:
             raise NoObservation(f"{world.name}: the generated unit's lines on {WAIT_SERVICE} "
                                 f"are {notes['generated_wait_lines']}")
-        with reboot_with_late_network(target) as boot:
+        with reboot_with_late_network(target) as configure_network:
             poll(lambda: _settled(target, world, units), timeout=SETTLE_TIMEOUT,
                  what=f"host1's user manager to act on the late network ({world.name})")
             late = _guide_commands(target)
             states = {role: _state(target, unit) for role, unit in units.names.items()}
-            boot.configure_network()
+            configure_network()
             wanted = units.names[EXAMPLE] if world.remedied else None
             poll(lambda: _state(target, ONLINE, user=False) == "active" and (
                 wanted is None or _state(target, wanted) in ("active", "failed")),

@@ -15,7 +15,7 @@ from harness.clients.ssh import SshClient
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.proxies import images
 from harness.proxies.specs import Proxy
-from harness.ssh import parse_url, ssh_argv
+from harness.ssh import SshUrl, ssh_argv
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -67,7 +67,8 @@ def test_a_setting_names_where_its_value_came_from(monkeypatch: pytest.MonkeyPat
     ("ssh://[2001:db8::2]:22", "2001:db8::2", 22),
 ])
 def test_ssh_urls(url: str, destination: str, port: int | None) -> None:
-    assert parse_url(url) == (destination, port)
+    parsed = SshUrl.parse(url)
+    assert (parsed.destination, parsed.port) == (destination, port)
 
 
 @pytest.mark.parametrize("url", ["ssh://h:abc", "ssh://h:0", "ssh://h:65536",
@@ -75,7 +76,7 @@ def test_ssh_urls(url: str, destination: str, port: int | None) -> None:
                                  "ssh://u:secret@h", "http://h", "ssh://h/path", "host2"])
 def test_bad_ssh_urls(url: str) -> None:
     with pytest.raises(UsageError, match="invalid client") as info:
-        parse_url(url)
+        SshUrl.parse(url)
     assert len(str(info.value).splitlines()) == 1
 
 

@@ -35,7 +35,6 @@ def session(tmp_path: Path) -> Iterator[Session]:
     with store.hold("the target", wait=0):
         session = store.begin(NEW)
         yield session
-        session.release()
 
 
 def _target(session: Session, **listings: list[dict[str, object]]) -> FakeTarget:

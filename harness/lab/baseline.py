@@ -38,11 +38,9 @@ class Snapshot:
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
         data = json.loads(text)
-        found = []
-        for entry in data["routes"]:
-            spec = dict(entry)
-            found.append(Route(spec.pop("family"), spec))
-        return cls(tuple(found), {str(k): str(v) for k, v in data["sysctls"].items()})
+        found = tuple(Route(entry["family"], {k: v for k, v in entry.items() if k != "family"})
+                      for entry in data["routes"])
+        return cls(found, {str(k): str(v) for k, v in data["sysctls"].items()})
 
 
 def capture(target: Target) -> Snapshot:

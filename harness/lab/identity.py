@@ -8,7 +8,9 @@ must still be the lab's ``/run/netns/<lab>-host1``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,14 @@ def lab_init(state: LabState, proc: Path = PROC,
     if state.init_start and (found.start, found.netns) != (state.init_start, state.host1_netns):
         return None  # a state file from before identities were recorded has netns only
     return found
+
+
+def kill(state: LabState) -> None:
+    """SIGKILL host1's init when the state's PID still is it: never a reused PID."""
+    init = lab_init(state)
+    if init is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(init.pid, signal.SIGKILL)
 
 
 def is_up(state: LabState, proc: Path = PROC, netns_dir: Path = NETNS_DIR) -> bool:

@@ -28,7 +28,7 @@ from harness.lab import baseline, cgroup, identity, lock, namespaces
 from harness.lab import state as lab_state
 from harness.lab.mirror import debian_mirror
 from harness.lab.releases import DEFAULT_RELEASE, RELEASES, Release, get_release
-from harness.lab.rootfs import UID, USER, cache_key, cached_release, ensure_built
+from harness.lab.rootfs import UID, USER, CachedRelease, cache_key, cached_release, ensure_built
 from harness.lab.target import LabTarget, host1_argv
 from harness.lab.web_image import ensure_images
 from harness.results.timings import phase
@@ -130,14 +130,10 @@ def _boot(name: str, rel: Release, step: Step) -> LabTarget:
         remove_tree(data_dir, data_root)
         data_dir.mkdir(parents=True)
         step("booting host1 (systemd)")
-        init_pid = boot(names["host1"], group, cached.rootfs, data_dir, cached.storage(name))
-        init = identity.read(init_pid)
-        if init is None or init.netns != namespaces.namespace_id(namespaces.NETNS_DIR / names["host1"]):
-            raise PodnetError(f"host1's init (pid {init_pid}) is not in {names['host1']}: "
-                              f"see {data_dir / 'console.log'}")
-        st = lab_state.LabState(name, rel.name, init_pid, str(cached.directory), names,
+        init = start_init(names["host1"], group, cached, data_dir, name)
+        st = lab_state.LabState(name, rel.name, init.pid, str(cached.directory), names,
                                 str(group), time.time(), init.start, init.netns)
-        wait_booted(init_pid, data_dir)
+        wait_booted(init.pid, data_dir)
         target = LabTarget(name, st)
         baseline.save(name, baseline.capture(target))
         step("cleaning container state kept in the image store")
@@ -175,10 +171,8 @@ def _stop(name: str, st: lab_state.LabState | None) -> None:
     """:func:`down`'s work, under the lab's lock, given the state read under it."""
     # The lab's own cgroup holds host1's init and everything it started.
     cgroup.kill_all(cgroup.lab_cgroup(name))
-    init = identity.lab_init(st) if st is not None else None
-    if init is not None:  # still the lab's init: never a reused PID
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(init.pid, 9)
+    if st is not None:
+        identity.kill(st)
     namespaces.delete(namespaces.existing(name))
     data_root = lab_state.owned("DATA_ROOT")
     remove_tree(data_root / name, data_root)
@@ -256,6 +250,18 @@ def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
 def cached_directory(release: str) -> Path:
     return cached_release(lab_state.cache_root(), get_release(release),
                           debian_mirror()).directory
+
+
+def start_init(host1_ns: str, group: Path, cached: CachedRelease, data_dir: Path,
+               name: str) -> identity.ProcessIdentity:
+    """Boot lab ``name``'s host1 from ``cached`` (:func:`boot`); its init, checked to be
+    in the namespace ``host1_ns``."""
+    init_pid = boot(host1_ns, group, cached.rootfs, data_dir, cached.storage(name))
+    init = identity.read(init_pid)
+    if init is None or init.netns != namespaces.namespace_id(namespaces.NETNS_DIR / host1_ns):
+        raise PodnetError(f"host1's init (pid {init_pid}) is not in {host1_ns}: "
+                          f"see {data_dir / 'console.log'}")
+    return init
 
 
 def boot(host1_ns: str, group: Path, rootfs: Path, data_dir: Path, storage: Path) -> int:

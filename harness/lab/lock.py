@@ -81,8 +81,8 @@ def set_wait(seconds: float) -> None:
 
 def lab_lock(name: str, *, exclusive: bool, wait: float | None = None,
              note: Note = to_stderr) -> contextlib.AbstractContextManager[None]:
-    return hold(lock_path("lab", name), exclusive=exclusive, what=f"lab '{name}'",
-                wait=LAB_WAIT if wait is None else wait, note=note)
+    return hold(lock_path("lab", name), exclusive=exclusive, what=f"lab '{name}'", wait=wait,
+                note=note)
 
 
 #: ``podnet verify`` holds a lab's session lock for its whole job and runs the checks in
@@ -125,14 +125,10 @@ def session_lock(name: str, *, wait: float | None = None, note: Note = to_stderr
                  ) -> Iterator[None]:
     """What a pytest session or ``podnet verify`` holds while it uses lab ``name`` (a
     session that an ancestor lent it, :func:`hand_down`, holds only the lab lock)."""
-    wait = LAB_WAIT if wait is None else wait
-    if _handed_down(name):
-        with lab_lock(name, exclusive=False, wait=wait, note=note):
-            yield
-        return
-    with hold(lock_path("session", name), exclusive=True,
-              what=f"a test session in lab '{name}'", wait=wait, note=note), \
-            lab_lock(name, exclusive=False, wait=wait, note=note):
+    own = contextlib.nullcontext() if _handed_down(name) else hold(
+        lock_path("session", name), exclusive=True, what=f"a test session in lab '{name}'",
+        wait=wait, note=note)
+    with own, lab_lock(name, exclusive=False, wait=wait, note=note):
         yield
 
 
@@ -143,9 +139,11 @@ def cache_lock(release: str, *, wait: float, note: Note = to_stderr
 
 
 @contextlib.contextmanager
-def hold(path: Path, *, exclusive: bool, what: str, wait: float, note: Note) -> Iterator[None]:
-    """Hold ``path`` shared or exclusive; wait at most ``wait`` seconds for it, then
-    raise :class:`LockBusy` naming the holders."""
+def hold(path: Path, *, exclusive: bool, what: str, wait: float | None, note: Note
+         ) -> Iterator[None]:
+    """Hold ``path`` shared or exclusive; wait at most ``wait`` seconds (None:
+    :data:`LAB_WAIT`) for it, then raise :class:`LockBusy` naming the holders."""
+    wait = LAB_WAIT if wait is None else wait
     held = _HELD.get(path)
     if held is None:
         path.parent.mkdir(parents=True, exist_ok=True)

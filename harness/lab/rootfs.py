@@ -136,7 +136,10 @@ def ensure_built(cache_root: Path, release: Release, mirror: str,
             _build(building, release, mirror, cache_root)
             building.rename(cached.directory)
         except BaseException:
-            _discard(building, cache_root)
+            try:
+                remove_tree(building, cache_root)
+            except UnsafeDelete as exc:
+                log.warning("unfinished build kept: %s", exc)
             raise
     return cached
 
@@ -164,13 +167,6 @@ def _build(building: Path, release: Release, mirror: str, cache_root: Path) -> N
             _stop(proc)
     customize_host(building / "rootfs")
     (building / "complete").write_text(release.name + "\n")
-
-
-def _discard(building: Path, cache_root: Path) -> None:
-    try:
-        remove_tree(building, cache_root)
-    except UnsafeDelete as exc:
-        log.warning("unfinished build kept: %s", exc)
 
 
 def _mmdebstrap(

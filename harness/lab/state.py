@@ -155,11 +155,5 @@ def remove(name: str) -> None:
 
 def all_states() -> list[LabState]:
     root = state_root()
-    if not root.is_dir():
-        return []
-    found = []
-    for path in root.glob("*.json"):
-        state = load(path.stem)
-        if state is not None:
-            found.append(state)
-    return found
+    return [state for path in (root.glob("*.json") if root.is_dir() else ())
+            if (state := load(path.stem)) is not None]

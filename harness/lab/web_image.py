@@ -78,21 +78,18 @@ def ensure_images(target: Target, image_tar: Path | TarSource, base_key: str) ->
     read by podnet's own process and sent to the target's podman.
     """
     tag = image_tag(base_key)
-    suffix = tag.rsplit(":", 1)[1]
-    base = f"{BASE_IMAGE}:{suffix}"
+    base = f"{BASE_IMAGE}:{tag.rsplit(':', 1)[1]}"
     for name in (IMAGE, tag, base):
         refuse_foreign(target, name)
     if has_image(target, tag):
         target.podman("tag", tag, IMAGE)
         return Built(tag, built=False)
     with phase("image builds: test image"):
-        _build(target, image_tar, tag)
+        _build(target, image_tar, tag, base)
     return Built(tag, built=True)
 
 
-def _build(target: Target, image_tar: Path | TarSource, tag: str) -> None:
-    suffix = tag.rsplit(":", 1)[1]
-    base = f"{BASE_IMAGE}:{suffix}"
+def _build(target: Target, image_tar: Path | TarSource, tag: str, base: str) -> None:
     if has_image(target, base):
         # A build killed after its import left the base (podnet's: refuse_foreign passed);
         # importing over its name would leave it nameless, out of podnet's reach.

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import signal
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.errors import PodnetError
@@ -64,18 +63,6 @@ SHUTDOWN_TIMEOUT = 60.0
 USER_MANAGER_TIMEOUT = 90.0
 
 
-@dataclasses.dataclass(frozen=True)
-class LateBoot:
-    """host1 booted with its main interface unconfigured."""
-
-    target: LabTarget
-    namespace: str
-
-    def configure_network(self) -> None:
-        """Give host1's main interface its addresses and default routes (idempotent)."""
-        configure_main_interface(self.namespace)
-
-
 @contextlib.contextmanager
 def late_network_units(target: LabTarget) -> Iterator[None]:
     """host1's system unit that holds network-online.target until eth0 is configured;
@@ -94,10 +81,11 @@ def late_network_units(target: LabTarget) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reboot_with_late_network(target: LabTarget) -> Iterator[LateBoot]:
-    """Reboot host1 with its main interface unconfigured; yield once the rootless
-    user's systemd manager runs. On exit the interface is configured and host1 has
-    finished booting."""
+def reboot_with_late_network(target: LabTarget) -> Iterator[Callable[[], None]]:
+    """Reboot host1 with its main interface unconfigured; yield, once the rootless
+    user's systemd manager runs, the function that configures the interface (its
+    addresses and default routes; idempotent). On exit the interface is configured and
+    host1 has finished booting."""
     target.require_isolated("reboot host1")
     namespace = target.state.netns["host1"]
     stop_host1(target)
@@ -108,7 +96,7 @@ def reboot_with_late_network(target: LabTarget) -> Iterator[LateBoot]:
                                 check=False).ok,
              what=f"the systemd user manager of '{target.user}' after the reboot",
              timeout=USER_MANAGER_TIMEOUT)
-        yield LateBoot(target, namespace)
+        yield functools.partial(configure_main_interface, namespace)
     finally:
         configure_main_interface(namespace)
     if identity.lab_init(target.state) is not None:
@@ -124,10 +112,7 @@ def stop_host1(target: LabTarget) -> None:
         poll(lambda: identity.lab_init(st) is None, what="host1's init to stop",
              timeout=SHUTDOWN_TIMEOUT)
     except PodnetError:
-        init = identity.lab_init(st)
-        if init is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(init.pid, signal.SIGKILL)
+        identity.kill(st)
     cgroup.kill_all(Path(st.cgroup))
 
 
@@ -136,14 +121,9 @@ def boot_host1(target: LabTarget) -> None:
     st = target.state
     group = cgroup.create(st.name)
     cached = CachedRelease(get_release(st.release), Path(st.cache_dir))
-    data_dir = lab_state.data_root() / st.name
-    init_pid = lab.boot(st.netns["host1"], group, cached.rootfs, data_dir,
-                        cached.storage(st.name))
-    init = identity.read(init_pid)
-    if init is None or init.netns != st.host1_netns:
-        raise PodnetError(f"host1's init (pid {init_pid}) did not boot in its namespace: "
-                          f"see {data_dir / 'console.log'}")
-    new = dataclasses.replace(st, init_pid=init_pid, init_start=init.start, cgroup=str(group))
+    init = lab.start_init(st.netns["host1"], group, cached, lab_state.data_root() / st.name,
+                          st.name)
+    new = dataclasses.replace(st, init_pid=init.pid, init_start=init.start, cgroup=str(group))
     lab_state.save(new)
     target.state = new
 

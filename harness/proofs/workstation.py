@@ -34,7 +34,7 @@ from harness.proxies.images import image_name, wheel_path
 from harness.proxies.specs import PROXIES
 from harness.run import Completed
 from harness.services import IMAGE
-from harness.targets.base import QUADLET_DIR, SYSTEM_UNIT_DIR, USER_UNIT_DIR
+from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR
 from harness.wait import poll
 
 Snapshot = dict[str, list[Any]]
@@ -243,8 +243,7 @@ def snapshot(host: LabTarget, user: LabTarget) -> Snapshot:
     files = user.run(["systemctl", "--user", "list-unit-files", "--no-legend", "--no-pager"],
                      check=False)
     snap["unit_files"] = parse_columns(files.stdout, 3)
-    unit_dirs = [f"{user.home}/{QUADLET_DIR}", f"{user.home}/{USER_UNIT_DIR}", SYSTEM_UNIT_DIR,
-                 "/etc/containers/systemd"]
+    unit_dirs = [*user.unit_dirs(root=False), *user.unit_dirs(root=True)]
     snap["unit_and_quadlet_files"] = file_hashes(host, unit_dirs)
     snap["home"] = file_hashes(host, [user.home], exclude=unit_dirs[:2])
     snap["tmp"] = file_hashes(host, TMP_DIRS, exclude=_systemd_private(host))
@@ -516,37 +515,33 @@ def run_until_killed(host: LabTarget, workdir: str, person: Person, inner: Inner
     commands it runs, in its process group) once ``moment`` has come; return what the
     moment was. A moment can be short (a container of a few seconds): a run that ends
     before it is started again, up to ``attempts`` times in all."""
-    ended = ""
+    log = f"{inner.directory}/inner.log"
+    start = (f"setsid sh -c {shlex.quote(inner.script(workdir, person))} "
+             f">{shlex.quote(log)} 2>&1 </dev/null & echo $!")
+
+    def attempt() -> str | None:
+        """What the moment was, once the run was killed at it; None when it ended first."""
+        inner.prepare(host)
+        with sudo_rights(host, person, inner.sudo):
+            group = host.run(["sh", "-c", start], root=True).stdout.strip()
+
+            def alive() -> bool:
+                return host.run(["kill", "-0", "--", f"-{group}"], root=True, check=False).ok
+
+            seen = poll(lambda: moment.seen(host, person) or (None if alive() else "ended"),
+                        what=f"{moment.what} in podnet's run as {inner.label}", timeout=timeout)
+            if seen == "ended":
+                return None
+            host.run(["kill", "-KILL", "--", f"-{group}"], root=True, check=False)
+            poll(lambda: not alive(), what="the killed run's processes to end", timeout=30)
+        return seen
+
     for _ in range(attempts):
-        seen, ended = _kill_at(host, workdir, person, inner, moment, timeout)
-        if seen is not None:
+        if (seen := attempt()) is not None:
             return f"{moment.what} ({seen}) as {inner.label}"
+    ended = host.run(["tail", "-n", "15", log], root=True, check=False).stdout
     raise AssertionError(f"podnet's run as {inner.label} ended before {moment.what}, "
                          f"{attempts} times; the end of its output:\n{ended}")
-
-
-def _kill_at(host: LabTarget, workdir: str, person: Person, inner: InnerRun, moment: Moment,
-             timeout: float) -> tuple[str | None, str]:
-    """(what the moment was, "") once the run was killed at it, or (None, the end of
-    its output) when it ended first."""
-    inner.prepare(host)
-    log = f"{inner.directory}/inner.log"
-    with sudo_rights(host, person, inner.sudo):
-        started = host.run(["sh", "-c", "setsid sh -c "
-                            f"{shlex.quote(inner.script(workdir, person))} "
-                            f">{shlex.quote(log)} 2>&1 </dev/null & echo $!"], root=True)
-        group = started.stdout.strip()
-
-        def alive() -> bool:
-            return host.run(["kill", "-0", "--", f"-{group}"], root=True, check=False).ok
-
-        seen = poll(lambda: moment.seen(host, person) or (None if alive() else "ended"),
-                    what=f"{moment.what} in podnet's run as {inner.label}", timeout=timeout)
-        if seen == "ended":
-            return None, host.run(["tail", "-n", "15", log], root=True, check=False).stdout
-        host.run(["kill", "-KILL", "--", f"-{group}"], root=True, check=False)
-        poll(lambda: not alive(), what="the killed run's processes to end", timeout=30)
-    return seen, ""
 
 
 @dataclass(frozen=True)

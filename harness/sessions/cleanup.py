@@ -34,16 +34,13 @@ class Marking(Commands, Protocol):
     def present(self, paths: Sequence[str], *, root: bool = False) -> list[str]: ...
 
 
-def clean_stale(target: Marking, store: SessionStore) -> list[str]:
-    """Clean every recorded session of ``store`` that is not alive; return their ids.
-    A session whose marks are not all verified gone keeps its record for the next attempt."""
-    cleaned = []
+def clean_stale(target: Marking, store: SessionStore) -> None:
+    """Clean every recorded session of ``store`` that is not alive. A session whose marks
+    are not all verified gone keeps its record for the next attempt."""
     for stale in store.stale():
         steps = target.clean_session(stale)
         log.info("stale session %s: %d cleanup steps", stale.id, len(steps))
         _end_if_clean(target, stale)
-        cleaned.append(stale.id)
-    return cleaned
 
 
 def remaining(target: Marking, session: Session) -> list[str]:

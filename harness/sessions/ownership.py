@@ -160,6 +160,14 @@ LIST_ARGV = {
 }
 
 
+#: How each kind is removed, in the order a cleanup removes them (pods with their
+#: containers first); networks and volumes never forced.
+REMOVE = {"pods": ("podman", "pod", "rm", "--force", "--time", "0"),
+          "containers": ("podman", "rm", "--force", "--time", "0"),
+          "networks": ("podman", "network", "rm"),
+          "volumes": ("podman", "volume", "rm")}
+
+
 def list_argv(kind: str) -> list[str]:
     """podman argv listing the objects of ``kind`` that carry podnet's label, as JSON."""
     return ["podman", *LIST_ARGV[kind], "--filter", f"label={LABEL}", "--format", "json"]
@@ -191,18 +199,10 @@ def plan_podman(sessions: Iterable[str], listings: Listings) -> list[Step]:
     containers = [str(_field(c, "Id", "ID")) for c in listings.containers
                   if _session_of(c) in wanted and _field(c, "Id", "ID") is not None
                   and not (_field(c, "Pod") and str(_field(c, "Pod")) in in_pods)]
-    networks = _selected(listings.networks, wanted, "name", "Name")
-    volumes = _selected(listings.volumes, wanted, "Name", "name")
-    steps = []
-    if pods:
-        steps.append(Step(("podman", "pod", "rm", "--force", "--time", "0", *pods)))
-    if containers:
-        steps.append(Step(("podman", "rm", "--force", "--time", "0", *containers)))
-    if networks:
-        steps.append(Step(("podman", "network", "rm", *networks)))
-    if volumes:
-        steps.append(Step(("podman", "volume", "rm", *volumes)))
-    return steps
+    found = {"pods": pods, "containers": containers,
+             "networks": _selected(listings.networks, wanted, "name", "Name"),
+             "volumes": _selected(listings.volumes, wanted, "Name", "name")}
+    return [Step((*REMOVE[kind], *ids)) for kind, ids in found.items() if ids]
 
 
 def named(objs: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[Mapping[str, Any]]:
@@ -220,11 +220,8 @@ def named(objs: Sequence[Mapping[str, Any]], names: Iterable[str]) -> list[Mappi
 def plan_by_name(kind: str, names: Sequence[str]) -> list[Step]:
     """Where nothing is marked (no session): remove ``kind`` objects by name, networks
     and volumes without ``--force``."""
-    argv = {"containers": ("podman", "rm", "--force", "--time", "0", "--ignore"),
-            "pods": ("podman", "pod", "rm", "--force", "--time", "0", "--ignore"),
-            "networks": ("podman", "network", "rm"),
-            "volumes": ("podman", "volume", "rm")}[kind]
-    return [Step((*argv, *names))]
+    ignore = ("--ignore",) if kind in ("containers", "pods") else ()
+    return [Step((*REMOVE[kind], *ignore, *names))]
 
 
 def plan_files(files: Iterable[Written], *, user_unit_dirs: Iterable[str],

@@ -150,10 +150,6 @@ class Session:
         """Remove the record: everything it lists is gone."""
         self.store.commands.run(["rm", "-rf", "--", self.directory])
 
-    def release(self) -> None:
-        """Keep the record for the next session to clean (the store's lock is what
-        says whether a session runs)."""
-
     def _append(self, event: str, entry: Written) -> None:
         line = json.dumps({"event": event, "path": entry.path, "root": entry.root})
         self.store.commands.run(["dd", f"of={self.directory}/{MANIFEST}", "oflag=append",
@@ -200,13 +196,10 @@ class SessionStore:
                                   + {"noflock": "flock is not installed there (util-linux)",
                                      "nodir": "the directory cannot be written"}.get(
                                          said, said or "the command ended"))
-        except PodnetError as exc:
+        except BaseException as exc:
             why = _stop(proc)
-            if why and not isinstance(exc, LockBusy):
+            if why and isinstance(exc, PodnetError) and not isinstance(exc, LockBusy):
                 raise PodnetError(f"{str(exc).splitlines()[0]} ({why})") from None
-            raise
-        except BaseException:
-            _stop(proc)
             raise
         self._holder = proc
         try:

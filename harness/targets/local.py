@@ -32,7 +32,7 @@ from harness.lab.web_image import (
     remove_podnet_images,
 )
 from harness.run import run
-from harness.sessions.cleanup import held, marked_session
+from harness.sessions.cleanup import marked_session
 from harness.sessions.ownership import ListingFailed
 from harness.sessions.records import KEPT_IMAGES, SessionStore
 from harness.targets.base import Target
@@ -142,8 +142,7 @@ def user_session(target: Target, run_id: str, *, base_tar: str | None,
     and this session's marks are removed at the end. ``store``: the target's records
     (default: on the target, sessions/records.py)."""
     store = store or SessionStore.on(target)
-    with held(target, store, note), \
-            marked_session(target, run_id, store, note), \
+    with marked_session(target, run_id, store, note), \
             workstation_session(target, base_tar, keep=keep_image, store=store,
                                 mmdebstrap=mmdebstrap):
         yield
