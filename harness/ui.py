@@ -38,9 +38,7 @@ def claims_table(claims: Iterable[Claim], prop: str | None = None,
                  placements: Mapping[str, Placement] | None = None) -> None:
     """The registry's claims; with ``placements``, each claim's line in the revision
     (or "not in this revision")."""
-    table = Table(title="claims registry")
-    for col in ("id", "method", "expected", "section", "line"):
-        table.add_column(col)
+    table = Table("id", "method", "expected", "section", "line", title="claims registry")
     for claim in claims:
         if prop is None or claim.property == prop:
             where = (placements or {}).get(claim.id)

@@ -59,9 +59,7 @@ class LeftColumn(ProgressColumn):
     """The estimate of time left: the task's own (its field ``left``) where it has one,
     else rich's from the rate of progress."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.remaining = TimeRemainingColumn()
+    remaining = TimeRemainingColumn()
 
     def render(self, task: Task) -> Text:
         left = task.fields.get("left")
