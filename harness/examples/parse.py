@@ -35,19 +35,17 @@ def split_session(text: str) -> tuple[tuple[str, ...], str]:
     """The commands after ``$`` prompts and the output lines of a session block."""
     commands: list[str] = []
     output: list[str] = []
-    continued = False
-    for raw in text.splitlines():
-        if raw.rstrip() == rules.PROMPT.strip() and not continued:
+    lines = iter(text.splitlines())
+    for raw in lines:
+        if raw.rstrip() == rules.PROMPT.strip():
             continue  # an empty prompt: the session ends, nothing more is typed
-        if raw.startswith(rules.PROMPT) or continued:
-            body = raw[len(rules.PROMPT):] if raw.startswith(rules.PROMPT) and not continued else raw
-            if continued:
-                commands[-1] += " " + body.strip().rstrip("\\").strip()
-            else:
-                commands.append(body.strip().rstrip("\\").strip())
-            continued = raw.rstrip().endswith("\\")
-        else:
+        if not raw.startswith(rules.PROMPT):
             output.append(raw)
+            continue
+        pieces = [raw[len(rules.PROMPT):]]  # and the lines it continues onto
+        while pieces[-1].rstrip().endswith("\\") and (more := next(lines, None)) is not None:
+            pieces.append(more)
+        commands.append(" ".join(piece.strip().rstrip("\\").strip() for piece in pieces))
     return tuple(commands), "\n".join(output).strip("\n")
 
 
@@ -182,13 +180,10 @@ class _Section:
                       if any(s.blocks or s.inline_command for s in p.steps)]
         if not procedures:
             return None
-        lines = [self.line]
-        for proc in procedures:
-            for step in proc.steps:
-                lines.append(step.line)
-                lines.extend(block.end_line for block in step.blocks)
-        return Example(self.id, self.heading, self.line, max(lines), tuple(procedures),
-                       self.experimental, self.based_on, tuple(self.replaces))
+        example = Example(self.id, self.heading, self.line, self.line, tuple(procedures),
+                          self.experimental, self.based_on, tuple(self.replaces))
+        return replace(example, end_line=max([self.line, *(s.line for s in example.steps),
+                                              *(b.end_line for b in example.blocks)]))
 
 
 class _Reader:
@@ -306,9 +301,8 @@ class _Reader:
         assert section is not None
         if re.search(rules.EXPERIMENTAL, prose.text):
             section.experimental = True
-        if section.follows and section.based_on is None:
-            section.based_on = next((h for h in _links(token) if h.startswith("#")), None)
-        if re.search(rules.FOLLOWS, prose.text):
+        # "Follow the same steps as" links the example it follows, here or in a later paragraph.
+        if re.search(rules.FOLLOWS, prose.text) or (section.follows and section.based_on is None):
             section.follows = True
             section.based_on = next((h for h in _links(token) if h.startswith("#")), None)
         section.replaces += re.findall(rules.REPLACES_STEP, prose.text)
@@ -318,9 +312,8 @@ class _Reader:
         if section is None or token.map is None:
             return
         step = self.current_step()
-        in_step = step is not None
         lead_in = self.lead_in.text if self.lead_in is not None else ""
-        decision = classify(token.info, token.content, lead_in, in_step)
+        decision = classify(token.info, token.content, lead_in, step is not None)
         if step is None:
             step = self.prose_step_for(token)
         block = self.block(token, decision, lead_in, step.host)
