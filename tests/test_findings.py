@@ -60,7 +60,7 @@ def test_headline_names_method_direction_and_how_much_slower() -> None:
 def test_round_trip_through_the_run_record() -> None:
     (finding,) = detect([ratio("pasta", (0.002, 0.03, 0.0019))])
     kept = finding.with_evidence({"rounds": {"measurements": 3}})
-    back = findings_of(json.loads(json.dumps({"findings": [kept.as_dict()]})))
+    back = findings_of(json.loads(json.dumps({"findings": [kept.to_dict()]})))
     assert back == [kept]
 
 

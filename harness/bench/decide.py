@@ -18,6 +18,7 @@ verdict easier to reach by chance.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,10 +64,6 @@ class Looks:
                 "order_level": self.level}
 
 
-def _combos(directions: Iterable[str], protocols: Iterable[str]) -> list[tuple[str, str]]:
-    return [(d, p) for d in directions for p in protocols]
-
-
 def read_forwarders(m: Measurement) -> bool:
     """Whether the reading around ``m`` saw the target's processes: forwarder CPU times
     recorded, and some forwarder found or its /proc/PID/io read. A reading that failed
@@ -92,7 +89,7 @@ def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[s
     """Per ``direction/protocol`` measured, what the network forwarders did in each
     round (rounds whose reading saw no process left out, see :func:`read_forwarders`)."""
     found: dict[str, list[verdict.Carriage]] = {}
-    for direction, protocol in _combos(directions, protocols):
+    for direction, protocol in itertools.product(directions, protocols):
         mine = sorted(matching(samples, (method, direction, protocol)), key=lambda m: m.round)
         if mine:
             found[f"{direction}/{protocol}"] = [_carriage(m) for m in mine
@@ -148,8 +145,9 @@ def native_verdict(samples: Sequence[Measurement], found: Iterable[PerfRatio], m
 def order_verdict(samples: Sequence[Measurement], expected: Sequence[str],
                   questions: Questions, *, level: float = LEVEL, by_cost: bool = False
                   ) -> verdict.Verdict:
-    combos = _combos(questions.order_directions, questions.protocols)
-    values = per_round(samples, expected, combos, LAB_COST if by_cost else None)
+    values = per_round(samples, expected, itertools.product(questions.order_directions,
+                                                            questions.protocols),
+                       LAB_COST if by_cost else None)
     measured = {c: v for c, v in values.items() if any(v.values())}
     return verdict.order_paired(expected, measured, level=level,
                                 higher_is_better=not by_cost)

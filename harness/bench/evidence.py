@@ -147,10 +147,6 @@ class _Context:
     def container(self) -> str | None:
         return self.ends.containers.get(self.probe.method)
 
-    @property
-    def network(self) -> str | None:
-        method = all_methods().get(self.probe.method)
-        return method.network if method else None
 
 
 def _steps(ctx: _Context, budget: float, starting: Callable[[str], None]) -> dict[str, Any]:
@@ -162,7 +158,9 @@ def _steps(ctx: _Context, budget: float, starting: Callable[[str], None]) -> dic
         if name == "capture" and (why := _not_capturable(ctx)):
             found[name] = {"note": why}
             continue
-        cost = STEP_COST[name] + (_measure_seconds(ctx) if name == "interface" else 0)
+        cost = STEP_COST[name]
+        if name == "interface":  # it measures once more (UDP: a capacity search)
+            cost += ctx.seconds if ctx.probe.protocol == "tcp" else UDP_MEASURE_SECONDS
         if ctx.left() < cost:
             found.setdefault("not_gathered", []).append(
                 f"{name}: this finding's share of the evidence budget ({budget:g} s) "
@@ -174,11 +172,6 @@ def _steps(ctx: _Context, budget: float, starting: Callable[[str], None]) -> dic
         except PodnetError as exc:
             found.setdefault("errors", {})[name] = str(exc).splitlines()[0][:300]
     return found
-
-
-def _measure_seconds(ctx: _Context) -> float:
-    """How long one more measurement of the probe takes: UDP searches its capacity."""
-    return float(ctx.seconds) if ctx.probe.protocol == "tcp" else UDP_MEASURE_SECONDS
 
 
 def _container_counters(ctx: _Context) -> dict[str, ifstats.Counters]:
@@ -234,7 +227,7 @@ def capture(target: Target, client: Client, ends: Endpoints, probe: Probe, direc
 
 def _not_capturable(ctx: _Context) -> str:
     """Why the probe's traffic cannot be captured with pasta --pcap ("" when it can)."""
-    if ctx.network != "pasta":
+    if (method := all_methods().get(ctx.probe.method)) is None or method.network != "pasta":
         return ("pasta --pcap captures only the pasta of a container run with "
                 f"--network=pasta, not {ctx.probe.method}'s network")
     if ctx.probe.tool != "iperf3" or ctx.probe.protocol != "tcp":

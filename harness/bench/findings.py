@@ -5,7 +5,7 @@ A ratio is a finding (:func:`harness.bench.throughput.detect`) when its median i
 (:func:`harness.bench.stats.split_rounds`). Each finding
 carries the evidence gathered while the lab still runs (:mod:`harness.bench.evidence`).
 The run record keeps them as ``summaries["performance"]["findings"]``, a list of
-:meth:`Finding.as_dict`; reports read them back with :meth:`Finding.from_dict`.
+:meth:`Finding.to_dict`; reports read them back with :meth:`Finding.from_dict`.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Finding(Measured):
     def with_evidence(self, evidence: dict[str, Any]) -> Finding:
         return replace(self, evidence=evidence)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "direction": self.direction,
                 "protocol": self.protocol, "reference": self.reference,
                 "median": self.median, "low": self.low, "high": self.high,

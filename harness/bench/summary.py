@@ -13,7 +13,8 @@ Readers never fail on an entry they cannot read: it is left out (:meth:`from_dic
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from harness.bench.findings import Finding, Split, split_of
@@ -162,12 +163,26 @@ class PerfRatio(Measured):
 
 
 #: Records of the run's measurement kept as written (plain JSON objects).
-_RECORDS = ("reference", "machine", "sequential", "native_rule")
+_RECORDS = ("settings", "reference", "machine", "sequential", "native_rule")
+#: The fields written also when empty.
+_ALWAYS = ("settings", "ratios", "resolution", "findings", "costs", "errors", "verdicts")
 
 
-def _items(raw: Any, name: str) -> list[Any]:
-    found = raw.get(name)
-    return found if isinstance(found, list) else []
+def _object(raw: Any) -> dict[str, Any] | None:
+    return raw if isinstance(raw, dict) else None
+
+
+#: The list fields, each with the reader of an entry (None: left out).
+_LISTS: dict[str, Callable[[Any], Any]] = {
+    "ratios": PerfRatio.from_dict, "findings": Finding.from_dict,
+    "costs": PerfCost.from_dict, "errors": _object, "separate": _object}
+
+
+def _plain(value: Any) -> Any:
+    """A field as JSON data: a record (or a list of them) as its ``to_dict``."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.to_dict() if hasattr(value, "to_dict") else value
 
 
 @dataclass
@@ -194,20 +209,9 @@ class PerformanceSummary:
     native_rule: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "settings": self.settings, "ratios": [r.to_dict() for r in self.ratios],
-            "resolution": None if self.resolution is None else self.resolution.to_dict(),
-            "findings": [f.as_dict() for f in self.findings],
-            "costs": [c.to_dict() for c in self.costs], "errors": self.errors,
-            "verdicts": self.verdicts}
-        if self.separate_only:
-            found["separate_only"] = True
-        if self.separate:
-            found["separate"] = self.separate
-        for name in _RECORDS:
-            if (value := getattr(self, name)) is not None:
-                found[name] = value
-        return found
+        """Every field, the others than :data:`_ALWAYS` only where not empty."""
+        found = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {k: v for k, v in found.items() if k in _ALWAYS or v not in (None, False, [])}
 
     @classmethod
     def from_dict(cls, raw: Any) -> PerformanceSummary:
@@ -216,19 +220,15 @@ class PerformanceSummary:
             return raw
         if not isinstance(raw, dict):
             return cls()
-        verdicts, settings = raw.get("verdicts"), raw.get("settings")
-        records = {name: value for name in _RECORDS if isinstance(value := raw.get(name), dict)}
-        return cls(
-            settings if isinstance(settings, dict) else {},
-            [r for x in _items(raw, "ratios") if (r := PerfRatio.from_dict(x)) is not None],
-            PerfResolution.from_dict(raw.get("resolution")),
-            [f for x in _items(raw, "findings") if (f := Finding.from_dict(x)) is not None],
-            [c for x in _items(raw, "costs") if (c := PerfCost.from_dict(x)) is not None],
-            [e for e in _items(raw, "errors") if isinstance(e, dict)],
-            {str(k): v for k, v in verdicts.items() if isinstance(v, dict)}
-            if isinstance(verdicts, dict) else {},
-            raw.get("separate_only") is True,
-            [s for s in _items(raw, "separate") if isinstance(s, dict)], **records)
+        lists: dict[str, Any] = {
+            name: [v for x in entries if (v := read(x)) is not None]
+            if isinstance(entries := raw.get(name), list) else [] for name, read in _LISTS.items()}
+        records: dict[str, Any] = {
+            name: value for name in _RECORDS if isinstance(value := raw.get(name), dict)}
+        verdicts = _object(raw.get("verdicts")) or {}
+        return cls(**lists, **records, resolution=PerfResolution.from_dict(raw.get("resolution")),
+                   verdicts={str(k): v for k, v in verdicts.items() if isinstance(v, dict)},
+                   separate_only=raw.get("separate_only") is True)
 
     @classmethod
     def of(cls, run: Run) -> PerformanceSummary:
