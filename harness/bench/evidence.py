@@ -33,11 +33,11 @@ from harness.bench.findings import Finding
 from harness.bench.progress import BenchProgress, Report, silent
 from harness.bench.servers import Endpoints
 from harness.bench.stats import median_of
-from harness.bench.throughput import Probe
+from harness.bench.throughput import Probe, iperf3_figures
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.methods import all_methods
-from harness.probes import ifstats, iperf3, tcp_health
+from harness.probes import ifstats, tcp_health
 from harness.results.schema import Measurement
 from harness.run import Completed
 from harness.services import IMAGE
@@ -275,17 +275,9 @@ def _capture_once(ctx: _Context) -> dict[str, Any]:
     finally:
         target.remove_files(remote)
     flow = tcp_health.bulk_flow(local)
-    found: dict[str, Any] = {
-        "command": shlex.join(command), "file": str(local.relative_to(ctx.directory)),
-        "tcp": flow.as_dict() if flow else None}
-    if peer:
-        found["peer_command"] = peer
-    try:
-        found["iperf3"] = {"bits_per_second": (r := iperf3.parse(output)).bits_per_second,
-                           **r.extra()}
-    except iperf3.Iperf3Error as exc:
-        found["iperf3"] = {"error": str(exc)[:300]}
-    return found
+    return {"command": shlex.join(command), "file": str(local.relative_to(ctx.directory)),
+            "tcp": flow.as_dict() if flow else None, "peer_command": peer,
+            "iperf3": iperf3_figures(output)}
 
 
 def _iperf3_client(host: str, port: int, reverse: bool) -> list[str]:

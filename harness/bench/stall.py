@@ -40,7 +40,7 @@ from harness.bench import evidence
 from harness.bench.findings import SLOW
 from harness.bench.servers import PREFIX, Endpoints, peer_server
 from harness.bench.stats import median_of
-from harness.bench.throughput import Probe, Sample
+from harness.bench.throughput import Probe, Sample, iperf3_figures
 from harness.clients.base import Client
 from harness.errors import PodnetError
 from harness.probes import iperf3
@@ -264,13 +264,8 @@ def _peer_qdisc(client: Client, qdisc: Sequence[str]) -> Iterator[str]:
 
 
 def _transfer(run: Callable[..., Any], argv: list[str], seconds: int) -> dict[str, Any]:
-    done = run(argv, check=False, timeout=seconds + 60)
-    try:
-        result = iperf3.parse(done.stdout)
-    except iperf3.Iperf3Error as exc:
-        return {"error": str(exc)[:300]}
-    return {"bits_per_second": result.bits_per_second, **result.extra(),
-            "at": round(time.time(), 1)}
+    found = iperf3_figures(run(argv, check=False, timeout=seconds + 60).stdout)
+    return found if "error" in found else {**found, "at": round(time.time(), 1)}
 
 
 def _pass(target: Target, client: Client, experiment: Experiment, trial: Trial,

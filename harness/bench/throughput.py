@@ -69,6 +69,16 @@ def _iperf3_sample(text: str) -> Sample:
     return Sample(result.bits_per_second, result.bytes_received, result.extra())
 
 
+def iperf3_figures(text: str) -> dict[str, Any]:
+    """iperf3's output as a transfer's figures (``bits_per_second`` and what
+    :meth:`iperf3.Iperf3Result.extra` keeps), or ``{"error": ...}``."""
+    try:
+        sample = _iperf3_sample(text)
+    except iperf3.Iperf3Error as exc:
+        return {"error": str(exc)[:300]}
+    return {"bits_per_second": sample.bits_per_second, **sample.extra}
+
+
 def bulk_sample(text: str) -> Sample:
     """A bulk client's last line, ``{"bytes": N, "seconds": S, ...}``, as a sample (its
     other keys kept); ``{"error": ...}`` or no output raises."""
@@ -196,20 +206,16 @@ def plan(target: Target, client: Client, ends: Endpoints,
         return lambda seconds: _iperf3_sample(run(argv(seconds), seconds + 30))
 
     def bulk(port: int) -> Callable[[int], Sample]:
-        def run(seconds: int) -> Sample:
-            done = client.run([sys.executable, str(BULK), host, str(port), str(seconds)],
-                              check=False, timeout=seconds + 60)
-            return bulk_sample(done.stdout)
-        return run
+        return lambda seconds: bulk_sample(client.run(
+            [sys.executable, str(BULK), host, str(port), str(seconds)], check=False,
+            timeout=seconds + 60).stdout)
 
     for mid, port in ends.iperf3.items():
         for direction in INBOUND_DIRECTIONS:
             for protocol in protocols:
                 probes.append(Probe(mid, direction, protocol, "iperf3", NATIVE, iperf3_measure(
                     inbound_runner(mid), host, port, direction, protocol)))
-    for mid in (NATIVE, *OUTBOUND_METHODS):
-        if mid != NATIVE and mid not in ends.containers:
-            continue
+    for mid in (NATIVE, *(m for m in OUTBOUND_METHODS if m in ends.containers)):
         for direction in OUTBOUND_DIRECTIONS:
             probes.append(Probe(mid, direction, "tcp", "iperf3", NATIVE, iperf3_measure(
                 outbound_runner(ends.containers.get(mid)), client.address, ends.host2_port,
