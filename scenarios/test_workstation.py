@@ -4,7 +4,7 @@ In host1, a second rootless user that podnet did not prepare plays the workstati
 person, with state of their own: containers, networks, a volume, images, a running unit
 and quadlet files, and, with exactly the names podnet uses or has used, unit, socket and
 quadlet files, containers, networks, image names, files in the home's podnet paths and
-in /tmp and /var/tmp (`workstation.seed_collisions`). podnet's suites then run inside
+in /tmp and /var/tmp (`workstation.seed`). podnet's suites then run inside
 host1 with `--target local` against that person, as root (`--local-user`) and as the
 person themself (no root at all), building the test image from a base tar (clients:
 none, so checks that need one skip with the reason). Runs are killed with kill -9 at
@@ -81,7 +81,6 @@ def _person(host: LabTarget) -> Iterator[ws.HostUser]:
     try:
         user = ws.create(host, PERSON)
         ws.seed(user, ws.lab_base_tar(host))
-        ws.seed_collisions(user)
         host.run(["touch", ws.SEEDED], root=True)
         yield user
     finally:

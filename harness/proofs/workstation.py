@@ -119,7 +119,10 @@ def create(host: LabTarget, person: Person) -> HostUser:
 def seed(user: HostUser, base_tar: Path) -> None:
     """State of the person's own, made before podnet runs: an image, a network, a
     volume, a running container named ``podnet-mine`` and a created one, a running
-    user unit and a quadlet file (both named like podnet's, but not podnet's)."""
+    user unit and a quadlet file (both named like podnet's, but not podnet's); then
+    files and objects named exactly as podnet's (see :data:`FIXED_UNITS`,
+    :data:`FIXED_OBJECTS`, :func:`collision_files`), one unit of theirs running and
+    one of their images tagged with podnet's image names."""
     image = f"localhost/{user.user}/base:1"
     user.run(["podman", "import", "-", image], stdin_path=str(base_tar), timeout=300)
     user.run(["podman", "network", "create", "podnet-mine-net"])
@@ -135,6 +138,20 @@ def seed(user: HostUser, base_tar: Path) -> None:
                     f"[Container]\nImage={image}\nExec=sleep infinity\n")
     user.run(["systemctl", "--user", "daemon-reload"])
     user.run(["systemctl", "--user", "enable", "--now", "podnet-mine.service"])
+    # Then the person's own files and objects named exactly as podnet's.
+    for path, content in collision_files(user).items():
+        user.write_file(path, content)
+    for name in FIXED_OBJECTS:
+        user.run(["podman", "network", "create", name])
+    for name in FIXED_OBJECTS[:5]:
+        user.run(["podman", "create", "--name", name, image, "sleep", "infinity"])
+    user.run(["podman", "start", FIXED_OBJECTS[0]])
+    for name in (*TAKEN_IMAGE_NAMES, f"{PODNET_NAMESPACE}guide-web:latest",
+                 f"{BASE_IMAGE}:latest",
+                 *(image_name(proxy, "latest") for proxy in PROXIES.values())):
+        user.run(["podman", "tag", image, name])
+    user.run(["systemctl", "--user", "daemon-reload"])
+    user.run(["systemctl", "--user", "start", f"{FIXED_UNITS[0]}.service"])
 
 
 #: Unit and quadlet names podnet uses or has used without a session in them (its socket
@@ -181,24 +198,6 @@ def collision_files(user: HostUser) -> dict[str, str]:
     return files
 
 
-def seed_collisions(user: HostUser) -> None:
-    """The person's own files and objects named exactly as podnet's (see
-    :data:`FIXED_UNITS`, :data:`FIXED_OBJECTS`, :func:`collision_files`), one unit of
-    theirs running and one of their images tagged with podnet's image names."""
-    for path, content in collision_files(user).items():
-        user.write_file(path, content)
-    image = f"localhost/{user.user}/base:1"
-    for name in FIXED_OBJECTS:
-        user.run(["podman", "network", "create", name])
-    for name in FIXED_OBJECTS[:5]:
-        user.run(["podman", "create", "--name", name, image, "sleep", "infinity"])
-    user.run(["podman", "start", FIXED_OBJECTS[0]])
-    for name in (*TAKEN_IMAGE_NAMES, f"{PODNET_NAMESPACE}guide-web:latest",
-                 f"{BASE_IMAGE}:latest",
-                 *(image_name(proxy, "latest") for proxy in PROXIES.values())):
-        user.run(["podman", "tag", image, name])
-    user.run(["systemctl", "--user", "daemon-reload"])
-    user.run(["systemctl", "--user", "start", f"{FIXED_UNITS[0]}.service"])
 
 
 def remove(host: LabTarget, person: Person) -> None:
@@ -468,9 +467,8 @@ class InnerRun:
         return f"exec runuser -u {shlex.quote(self.runner)} -- sh -c {shlex.quote(run)}"
 
     def prepare(self, host: LabTarget) -> None:
-        owner = "root" if self.runner == "root" else self.runner
         host.run(["sh", "-c", 'rm -rf -- "$1" && mkdir -m 0700 -p "$1" && chown "$2:" "$1"',
-                  "sh", self.directory, owner], root=True)
+                  "sh", self.directory, self.runner], root=True)
 
 
 #: The sudo rule that lets the person run anything as root without a password.

@@ -225,13 +225,12 @@ class Target:
     def remove_files(self, *paths: str, root: bool = False) -> None:
         """Remove ``paths``, those of them :meth:`owned` keeps: a path this session did
         not write is never removed, whatever its name."""
-        wanted = tuple(p for p in paths if p)
-        paths = tuple(self.owned(wanted, root=root))
-        if skipped := [p for p in wanted if p not in paths]:
+        mine = self.owned(paths, root=root)
+        if skipped := [p for p in paths if p and p not in mine]:
             log.info("not removing %s: this session did not write it", ", ".join(skipped))
-        if paths:
-            self.run(["rm", "-rf", "--", *paths], root=root)
-            for path in paths:
+        if mine:
+            self.run(["rm", "-rf", "--", *mine], root=root)
+            for path in mine:
                 if self.session is not None:
                     self.session.removed(path, root=root)
 

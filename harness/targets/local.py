@@ -160,14 +160,13 @@ def workstation_image(target: Target, base_tar: str | None, *, keep: bool,
     if not has_image(target, image_tag(WORKSTATION_BASE)) and base_tar is None \
             and (not mmdebstrap or shutil.which("mmdebstrap") is None):
         raise UsageError(NO_BASE)
-    source = (lambda: contextlib.nullcontext(Path(base_tar))) if base_tar else (
-        lambda: _mmdebstrap_base(target))
     kept = set(store.read(KEPT_IMAGES).split())
     # podnet's images there now that no session kept on purpose were left by one that
     # ended without cleaning up (a crash): this session uses them, then removes them.
     kept_before = {i: n for i, n in podnet_images(target).items() if i in kept}
     try:
-        yield ensure_images(target, source, WORKSTATION_BASE)
+        yield ensure_images(target, Path(base_tar) if base_tar else (
+            lambda: _mmdebstrap_base(target)), WORKSTATION_BASE)
     finally:
         if not keep:
             remove_podnet_images(target, kept_before)
