@@ -209,8 +209,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    from harness.reports.agreement import agreement
-    from harness.reports.compare import run_tolerance
+    from harness.reports.compare import agreement, run_tolerance
     from harness.results.store import load
 
     a, b = load(Path(args.a)), load(Path(args.b))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from harness.markup import Block, Cell, Grid, Heading, Items, Para, Row
 from harness.reports.upstream import HEADING, outcome_class
 from harness.results.schema import Run
-from harness.results.upstream import OUTCOME_WORDS, UpstreamTest, counts, counts_text
+from harness.results.upstream import UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
 
 NOT_RUN = "not run"
@@ -50,10 +50,7 @@ def rows(runs: Sequence[Run]) -> list[UpstreamRow]:
 
 
 def cell_text(test: UpstreamTest | None) -> str:
-    if test is None:
-        return NOT_RUN
-    word = OUTCOME_WORDS[test.outcome]
-    return f"{word}: {test.reason}" if test.outcome == "skipped" and test.reason else word
+    return NOT_RUN if test is None else test.words
 
 
 def _per_release(runs: Sequence[Run]) -> tuple[list[str], str, list[str]]:

@@ -198,7 +198,7 @@ def test_parse_tolerance_rejects(text: str) -> None:
 
 
 def test_agreement_is_relative_to_the_mean_with_an_optional_floor(base: Run) -> None:
-    from harness.reports.agreement import agreement
+    from harness.reports.compare import agreement
 
     def run(ratios: dict[str, float]) -> Run:
         copied = copy.deepcopy(base)

@@ -26,32 +26,29 @@ if TYPE_CHECKING:
 PROTOCOL_COLOURS = {"tcp": "#4878a8", "udp": "#e08a3c"}
 
 
-class _Png:
-    """What :func:`_figure` gives back: the PNG once the figure is drawn."""
-
-    data = b""
-
-
 @contextmanager
 def _figure(rows: int = 1, *, figsize: tuple[float, float], dpi: int = 100,
-            squeeze: bool = True) -> Iterator[tuple[Any, Any, _Png]]:
-    """A figure and its axes; on leaving, its PNG (without the software's name, so the
-    same data gives the same bytes) and the figure closed."""
+            squeeze: bool = True) -> Iterator[tuple[Any, Any]]:
+    """A figure and its axes, closed on leaving (:func:`_png` draws it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(rows, 1, squeeze=squeeze, figsize=figsize, dpi=dpi)
-    png = _Png()
     try:
-        yield fig, axes, png
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
-        png.data = out.getvalue()
+        yield fig, axes
     finally:
         plt.close(fig)
+
+
+def _png(fig: Any) -> bytes:
+    """The figure as PNG, without the software's name (the same data gives the same
+    bytes)."""
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=fig.dpi, metadata={"Software": None})
+    return out.getvalue()
 
 
 def value_label(value: float) -> str:
@@ -65,7 +62,7 @@ def bar_chart(bars: Sequence[PerfRatio], *, ylabel: str, title: str, line: float
     bottom = min(positive, default=1.0) / 3
     top = max((max(b.high, b.median) for b in bars), default=1.0) * 4
     with _figure(len(directions), squeeze=False, dpi=110,
-                 figsize=(10, 3.0 * max(1, len(directions)))) as (fig, axes, png):
+                 figsize=(10, 3.0 * max(1, len(directions)))) as (fig, axes):
         for ax, direction in zip(axes[:, 0], directions, strict=True):
             _panel(ax, [b for b in bars if b.direction == direction], bottom)
             if line is not None:
@@ -76,7 +73,7 @@ def bar_chart(bars: Sequence[PerfRatio], *, ylabel: str, title: str, line: float
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         if title:
             fig.suptitle(title, fontsize=11)
-    return png.data
+        return _png(fig)
 
 
 def _panel(ax: Any, rows: Sequence[PerfRatio], bottom: float) -> None:
@@ -121,17 +118,11 @@ def throughput_charts(summary: PerformanceSummary) -> list[tuple[str, bytes]]:
     and of each method measured on its own (``throughput-ratio-<method>``)."""
     found = [r for r in summary.ratios if r.kind == "throughput"]
     apart = {str(m): part for part in summary.separate for m in part.get("methods", [])}
-    charts = []
-    together = [r for r in found if r.method not in apart]
-    if together:
-        charts.append(("throughput-ratio", ratio_png(together, _ratio_title(summary.settings))))
-    for method, part in apart.items():
-        own = [r for r in found if r.method == method]
-        settings = part.get("settings")
-        if own:
-            charts.append((f"throughput-ratio-{method}", ratio_png(
-                own, _ratio_title(settings if isinstance(settings, dict) else {}))))
-    return charts
+    charts = [("throughput-ratio", [r for r in found if r.method not in apart], summary.settings),
+              *((f"throughput-ratio-{method}", [r for r in found if r.method == method],
+                 part.get("settings")) for method, part in apart.items())]
+    return [(name, ratio_png(own, _ratio_title(settings if isinstance(settings, dict) else {})))
+            for name, own, settings in charts if own]
 
 
 def cost_png(summary: PerformanceSummary) -> bytes | None:
@@ -170,7 +161,7 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         groups.setdefault(_label(m), []).append(float(m.value))
     units = sorted({m.unit for m in chosen})
     labels = list(groups)
-    with _figure(figsize=(8, 1.2 + 0.55 * len(labels))) as (_fig, ax, png):
+    with _figure(figsize=(8, 1.2 + 0.55 * len(labels))) as (fig, ax):
         # ``vert`` is deprecated from matplotlib 3.10, ``orientation`` new in it.
         layout: dict[str, Any] = (
             {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3, 10)
@@ -180,7 +171,7 @@ def samples_chart(measurements: Sequence[Measurement], kind: str, title: str) ->
         ax.invert_yaxis()
         ax.set(xlabel=" / ".join(units), title=title)
         ax.grid(axis="x", alpha=0.3)
-    return png.data
+        return _png(fig)
 
 
 def series_chart(ratios: pd.DataFrame, title: str) -> bytes:
@@ -188,7 +179,7 @@ def series_chart(ratios: pd.DataFrame, title: str) -> bytes:
     release, the native reference as a dashed line."""
     import pandas as pd
 
-    with _figure(figsize=(9, 3.2)) as (fig, ax, png):
+    with _figure(figsize=(9, 3.2)) as (fig, ax):
         for release, rows in ratios.groupby("release", sort=True):
             when = pd.to_datetime(rows["started"], unit="s", utc=True)
             ax.errorbar(when, rows["median"],
@@ -200,7 +191,7 @@ def series_chart(ratios: pd.DataFrame, title: str) -> bytes:
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
         fig.autofmt_xdate()
-    return png.data
+        return _png(fig)
 
 
 #: Each cost curve's chart: title, x label, y label, the scale of its values, and the
@@ -234,7 +225,7 @@ def curve_charts(run: Run) -> list[tuple[str, bytes]]:
         if not found:
             continue
         rounds = max(p.rounds for p in found)
-        with _figure(figsize=(7, 4.2), dpi=110) as (_fig, ax, png):
+        with _figure(figsize=(7, 4.2), dpi=110) as (fig, ax):
             for method in sorted({p.method for p in found}, key=lambda m: (m != reference, m)):
                 line = sorted((p for p in found if p.method == method), key=lambda p: p.x)
                 ax.errorbar([p.x for p in line], [p.median * scale for p in line],
@@ -248,5 +239,5 @@ def curve_charts(run: Run) -> list[tuple[str, bytes]]:
             ax.set_title(f"{title} ({rounds} rounds, 95% interval)", fontsize=10)
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=7)
-        drawn.append((f"cost-curve-{curve}", png.data))
+            drawn.append((f"cost-curve-{curve}", _png(fig)))
     return drawn

@@ -106,13 +106,11 @@ def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
     what += f"; links: {links}" if links else ""
     parts.append("The native reference: " + (what + ". " if what else "")
                  + ("Measured: " + "; ".join(rates) + "." if rates else ""))
-    problems = [p for p in found.get("problems", []) if isinstance(p, str)]
-    if problems:
+    if problems := _problems(found):
         parts.append("⚠ The reference is in doubt, and with it every ratio to native below "
                      "(the orderings, decided on paired method-over-method ratios, and the "
                      "native verdicts, decided on which process carried the bytes, do not "
-                     "rest on it): "
-                     + " ".join(f"({i}) {p}." for i, p in enumerate(problems, 1)))
+                     f"rest on it): {problems}")
     else:
         parts.append("Reference check passed: no retransmissions beyond the limit, neither "
                      "iperf3 end CPU-bound, its two measurements per round within the "
@@ -243,8 +241,12 @@ def cost_curve_reference_text(run: Run) -> str:
     found = raw.get("reference") if isinstance(raw, dict) else None
     if not isinstance(found, dict):
         return ""
-    problems = [p for p in found.get("problems", []) if isinstance(p, str)]
-    if not problems:
+    if not (problems := _problems(found)):
         return "Reference check of the streams curve passed."
-    return ("⚠ The streams curve's native reference is in doubt, and with it its ratios: "
-            + " ".join(f"({i}) {p}." for i, p in enumerate(problems, 1)))
+    return f"⚠ The streams curve's native reference is in doubt, and with it its ratios: {problems}"
+
+
+def _problems(check: dict[str, Any]) -> str:
+    """A reference check's problems, numbered: "(1) ... (2) ..." ("" when none)."""
+    return " ".join(f"({i}) {p}." for i, p in enumerate(
+        [p for p in check.get("problems", []) if isinstance(p, str)], 1))

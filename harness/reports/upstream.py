@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from harness.markup import Block, Cell, Grid, Heading, Item, Items, Para, Pre, Strong
 from harness.results.schema import Run
-from harness.results.upstream import OUTCOME_WORDS, UpstreamSuite, UpstreamTest, counts
+from harness.results.upstream import OUTCOME_WORDS, UpstreamSuite, counts
 
 HEADING = "podman's own tests"
 ANCHOR = "podmans-own-tests"
@@ -36,11 +36,6 @@ def _file_rows(suite: UpstreamSuite) -> list[list[str]]:
     return rows
 
 
-def _result(test: UpstreamTest) -> str:
-    word = OUTCOME_WORDS[test.outcome]
-    return f"{word}: {test.reason}" if test.reason else word
-
-
 def _tail(output: str) -> str:
     lines = output.splitlines()
     cut = lines[-OUTPUT_LINES:]
@@ -64,11 +59,11 @@ def blocks(run: Run) -> list[Block]:
         Items([Item((f"{t.file} #{t.number}: ", Strong(t.name)), [Pre(_tail(t.output))])
                for t in failed]) if failed else Para("None."),
         *((Heading(3, "Needs the internet or skipped by upstream"),
-           Items([f"{t.file} #{t.number}: {t.name}: {_result(t)}" for t in others]))
+           Items([f"{t.file} #{t.number}: {t.name}: {t.words}" for t in others]))
           if others else ()),
         Heading(3, "Every test"),
         Grid(_TEST_HEADER, [[t.file, str(t.number), t.name,
-                             Cell(_result(t), f"outcome-{outcome_class(t.outcome)}"),
+                             Cell(t.words, f"outcome-{outcome_class(t.outcome)}"),
                              "" if t.seconds is None else f"{t.seconds:.1f}"] for t in suite.tests])]
 
 

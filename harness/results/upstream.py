@@ -39,6 +39,13 @@ class UpstreamTest:
         if self.outcome not in UPSTREAM_OUTCOMES:
             raise ValueError(f"unknown outcome {self.outcome!r} of upstream test {self.name!r}")
 
+    @property
+    def words(self) -> str:
+        """The result in words, with upstream's reason (a skip's, or why it needs the
+        internet)."""
+        word = OUTCOME_WORDS[self.outcome]
+        return f"{word}: {self.reason}" if self.reason else word
+
 
 def counts(tests: list[UpstreamTest]) -> dict[str, int]:
     """How many tests ended as each outcome (every outcome, in order)."""
