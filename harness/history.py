@@ -34,13 +34,11 @@ from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.guide.revisions import record_label
 from harness.markup import Grid, Heading, Para, counted, to_markdown
-from harness.matrix import Column, ratio_label, ratio_words
+from harness.matrix import Column, change_points, ratio_label, ratio_words
 from harness.reports.charts import series_chart
 from harness.results import store
 from harness.words import Words, outcome_words
 
-#: Outcomes that say nothing about podman: never a change in a statement's history.
-NO_CHANGE = ("error",)
 RUN_COLUMNS = ["run_id", "release", "started", "podman", "status", "guide"]
 OUTCOME_COLUMNS = ["run_id", "release", "started", "claim_id", "protocol", "statement",
                    "outcome"]
@@ -102,23 +100,11 @@ def statement_histories(history: History) -> pd.DataFrame:
         statements = of_release.groupby(["claim_id", "protocol"])["statement"].last()
         for (claim_id, protocol), sequence in table.iterrows():
             outcomes = [None if pd.isna(o) else str(o) for o in sequence]
-            changed = _changes(outcomes)
+            changed = [after for _, after in change_points(outcomes)]
             rows.append((release, claim_id, protocol, statements[(claim_id, protocol)],
                          outcomes, run_ids[changed[0]] if changed else "", len(changed)))
     return pd.DataFrame(rows, columns=["release", "claim_id", "protocol", "statement",
                                        "outcomes", "first_change", "changes"])
-
-
-def _changes(outcomes: list[str | None]) -> list[int]:
-    """The indexes of the runs whose outcome differs from the run before that checked it."""
-    found, previous = [], None
-    for i, outcome in enumerate(outcomes):
-        if outcome is None or outcome in NO_CHANGE:
-            continue
-        if previous is not None and outcome != previous:
-            found.append(i)
-        previous = outcome
-    return found
 
 
 def chart_name(row: pd.Series) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,12 +146,17 @@ class Matrix:
 
 
 def changes_of(row: Row) -> list[Change]:
-    """Where ``row``'s outcome changes: between columns that both have a result that says
-    something about podman (an error is the harness's, shown in its cell and counted in
-    the summary, never a change of the guide's statement)."""
-    ran = [i for i, cell in enumerate(row.cells) if cell.outcome not in (None, "error")]
-    return [Change(row, a, b) for a, b in itertools.pairwise(ran)
-            if row.cells[a].outcome != row.cells[b].outcome]
+    """Where ``row``'s outcome changes (:func:`change_points`)."""
+    return [Change(row, a, b) for a, b in change_points([c.outcome for c in row.cells])]
+
+
+def change_points(outcomes: Sequence[str | None]) -> list[tuple[int, int]]:
+    """Where a sequence of outcomes changes, as (before, after) indexes: between results
+    that both say something about podman (None: no result; an error is the harness's,
+    shown in its cell and counted in the summary, never a change of the guide's
+    statement)."""
+    ran = [i for i, outcome in enumerate(outcomes) if outcome not in (None, "error")]
+    return [(a, b) for a, b in itertools.pairwise(ran) if outcomes[a] != outcomes[b]]
 
 
 def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
