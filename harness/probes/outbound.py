@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 
 from harness.services import IMAGE
 from harness.targets.base import Target
@@ -79,15 +80,10 @@ def parse_fetch_output(stdout: str, command: str = "") -> FetchResult:
     gateway = None
     attempts = []
     hosts: list[str] = []
-    in_hosts = False
-    for line in stdout.splitlines():
-        if in_hosts:
-            if line == "hosts-end":
-                in_hosts = False
-            else:
-                hosts.append(line)
-        elif line == "hosts-begin":
-            in_hosts = True
+    lines = iter(stdout.splitlines())
+    for line in lines:
+        if line == "hosts-begin":  # /etc/hosts, up to the line hosts-end
+            hosts += takewhile(lambda inner: inner != "hosts-end", lines)
         elif line.startswith("gateway "):
             gateway = line.split(" ", 1)[1].strip() or None
         elif line.startswith("result "):

@@ -4,13 +4,12 @@ finished."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
 
 from harness import workers
-from harness.claims import Claim, Registry, load_default
+from harness.claims import Claim, load_default
 from harness.pytest_plugin.stash import ENDING, FIRST_RESULT, RECORDER, STARTED
 from harness.results import completeness
 from harness.results.recorder import ClaimMismatch, Recorder
@@ -57,7 +56,7 @@ def owed(item: pytest.Item) -> list[completeness.Expected]:
     claim, protocol = params.get("claim"), params.get("protocol")
     if isinstance(claim, Claim):
         expected += completeness.expected_for(claim, item.nodeid, protocol)
-    registry = _marker_registry()
+    registry = load_default()  # made once per revision
     for marker in item.iter_markers("claims"):
         also = [registry.get(claim_id) for claim_id in marker.args]
         if (prop := marker.kwargs.get("same_method")) and isinstance(claim, Claim):
@@ -78,11 +77,6 @@ def _complete_claims(item: pytest.Item) -> None:
         reason = f"not recorded: {item.nodeid} ended first: {reason}"
     for want in completeness.missing(owed(item), session_results):
         recorder.add(completeness.placeholder(want, outcome, reason))
-
-
-@functools.cache
-def _marker_registry() -> Registry:
-    return load_default()
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
