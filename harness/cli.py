@@ -231,18 +231,13 @@ def _ratio_floor(text: str) -> float:
     return value
 
 
-def cmd_matrix(args: argparse.Namespace) -> int:
+def cmd_over_runs(args: argparse.Namespace) -> int:
+    """``matrix`` and ``history``: a report over run directories, in --results-dir."""
+    from harness.history import render_history
     from harness.matrix_render import render_matrix
 
-    for path in render_matrix([Path(r) for r in args.runs], args.results_dir):
-        print(path)
-    return 0
-
-
-def cmd_history(args: argparse.Namespace) -> int:
-    from harness.history import render_history
-
-    for path in render_history([Path(r) for r in args.runs], args.results_dir):
+    render = render_matrix if args.command == "matrix" else render_history
+    for path in render([Path(r) for r in args.runs], args.results_dir):
         print(path)
     return 0
 
@@ -400,11 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also agree when the ratios differ by at most this much of native, "
                           "for ratios near zero (default 0: relative test only)")
 
-    _add(sub, "matrix", cmd_matrix, "a release matrix report from run directories",
+    _add(sub, "matrix", cmd_over_runs, "a release matrix report from run directories",
          options.RESULTS).add_argument("runs", nargs="+",
                                        help="run directories, one per column, in order")
 
-    _add(sub, "history", cmd_history, "statements and ratios over many runs: each statement's "
+    _add(sub, "history", cmd_over_runs, "statements and ratios over many runs: each statement's "
          "results with the first run where it changed, a chart per ratio", options.RESULTS
          ).add_argument("runs", nargs="+", help="run directories, of one or more releases, "
                         "in any order (ordered by their start per release)")
