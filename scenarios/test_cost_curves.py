@@ -26,6 +26,7 @@ import pytest
 from harness.bench import curves, holdconns, httpget, procstat, reference, verdict
 from harness.bench.servers import PREFIX, bench_servers
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerfRatio
 from harness.bench.throughput import Probe, Sample, measure_once
 from harness.capabilities import Capabilities
 from harness.claims import load_default
@@ -251,9 +252,9 @@ def _reference(found: Curves) -> dict[str, Any]:
     native = [replace(m, kind="throughput", direction=f"inbound-{m.extra['x']}-streams")
               for m in found.samples if m.kind == curves.STREAMS_KIND
               and m.method == curves.NATIVE]
-    above = {(p.method, f"inbound-{p.x}-streams/tcp"):
-             RatioSummary(p.ratio[0], p.ratio[1], p.ratio[2], p.rounds, ())
-             for p in found.streams if p.ratio is not None}
+    above = [PerfRatio.of(p.method, f"inbound-{p.x}-streams", "tcp", curves.NATIVE,
+                          RatioSummary(p.ratio[0], p.ratio[1], p.ratio[2], p.rounds, ()))
+             for p in found.streams if p.ratio is not None]
     return reference.check(native, above, margin=verdict.NATIVE_TOLERANCE).to_dict()
 
 

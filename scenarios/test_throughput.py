@@ -141,7 +141,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
     noise = resolution({r.combo: r.summary for r in found if r.method == AA_METHOD},
                        {c.combo: c.lab_ratio for c in spent
                         if c.method == AA_METHOD and c.lab_ratio is not None})
-    checked = reference.check(samples, {(r.method, r.combo): r.summary for r in found},
+    checked = reference.check(samples, found,
                               margin=verdict.NATIVE_TOLERANCE, setup=setup)
     summary = PerformanceSummary(
         settings={**settings.as_dict(), "rounds_run": len(round_sizes),

@@ -10,6 +10,7 @@ import pytest
 
 from harness.bench import procstat, reference
 from harness.bench.stats import RatioSummary
+from harness.bench.summary import PerfRatio
 from harness.results.schema import Measurement
 
 PROCS = Path(__file__).parent / "fixtures" / "procs"
@@ -115,14 +116,14 @@ def test_a_reference_that_does_not_repeat_is_in_doubt() -> None:
     assert reference.check(rounds(STEADY), {}, margin=0.10).trusted
 
 
-def summary(median: float, low: float, high: float) -> RatioSummary:
-    return RatioSummary(median, low, high, 5, (median,) * 5)
+def ratio(method: str, median: float, low: float, high: float) -> PerfRatio:
+    return PerfRatio.of(method, "inbound", "tcp", "native",
+                        RatioSummary(median, low, high, 5, (median,) * 5))
 
 
 def test_a_method_faster_than_the_reference_is_a_finding_about_it() -> None:
     # The quiet-machine run: pasta inbound 1.30 [1.24, 1.41] of native.
-    ratios = {("pasta", "inbound/tcp"): summary(1.30, 1.24, 1.41),
-              ("host", "inbound/tcp"): summary(1.02, 0.95, 1.08)}
+    ratios = [ratio("pasta", 1.30, 1.24, 1.41), ratio("host", 1.02, 0.95, 1.08)]
     found = reference.check(rounds(STEADY), ratios, margin=0.10)
     assert not found.trusted
     assert [a.method for a in found.above] == ["pasta"]
@@ -132,7 +133,7 @@ def test_a_method_faster_than_the_reference_is_a_finding_about_it() -> None:
 
 
 def test_a_method_whose_interval_reaches_1_is_not_above_it() -> None:
-    ratios = {("host", "inbound/tcp"): summary(1.08, 0.99, 1.2)}
+    ratios = [ratio("host", 1.08, 0.99, 1.2)]
     assert reference.check(rounds(STEADY), ratios, margin=0.10).above == []
 
 
@@ -150,7 +151,7 @@ def test_the_report_states_the_reference_and_its_doubt_first() -> None:
     from harness.bench.summary import PerformanceSummary
     from harness.reports.perf import reference_paragraphs
 
-    ratios = {("pasta", "inbound/tcp"): summary(1.30, 1.24, 1.41)}
+    ratios = [ratio("pasta", 1.30, 1.24, 1.41)]
     checked = reference.check(rounds(STEADY), ratios, margin=0.10,
                               setup={"cpu_placement": "the scheduler's"})
     # Written to run.json and read back, as a report reads it.

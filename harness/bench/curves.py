@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.bench.stats import interval, summarize
+from harness.bench.stats import interval, median_of, summarize
 from harness.results.schema import Measurement
 
 STREAMS = (1, 2, 4)
@@ -162,9 +162,7 @@ def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str,
             s = summarize({r: m.value for r, m in mine.items()},
                           {r: m.value for r, m in native.items()})
             ratio = None if s is None else (s.median, s.low, s.high)
-        cpu = interval(v for m in mine.values()
-                       if isinstance(v := m.extra.get("forwarder_cpu_seconds_per_gb"),
-                                     int | float))
         found.append(Point(curve, method, x, spread.median, spread.low, spread.high,
-                           spread.rounds, unit, ratio, None if cpu is None else cpu.median))
+                           spread.rounds, unit, ratio, median_of(
+                               m.extra.get("forwarder_cpu_seconds_per_gb") for m in mine.values())))
     return found

@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.bench.resolution import distance
 from harness.bench.stats import RatioSummary, median_of, summarize
+from harness.bench.summary import PerfRatio
 from harness.bench.throughput import matching
 from harness.clients.base import Client
 from harness.probes import iperf3
@@ -89,32 +90,25 @@ class ReferenceCombo:
                 "repeat": None if self.repeat is None else self.repeat.as_dict()}
 
 
-@dataclass(frozen=True)
-class AboveReference:
-    """A method whose ratio's whole interval lies above 1."""
-
-    method: str
-    combo: str
-    summary: RatioSummary
-
-    def text(self) -> str:
-        s = self.summary
-        return (f"{self.method} {self.combo} ran at {s.median:.2f} [{s.low:.2f}, {s.high:.2f}] "
-                "of the native reference: a forwarder does not add speed to the path it "
-                "forwards over, so the reference fell short of the path first")
+def _above(r: PerfRatio) -> str:
+    """The problem of a method whose ratio's whole interval lies above 1."""
+    return (f"{r.method} {r.combo} ran at {r.median:.2f} [{r.low:.2f}, {r.high:.2f}] of the "
+            "native reference: a forwarder does not add speed to the path it forwards over, "
+            "so the reference fell short of the path first")
 
 
 @dataclass(frozen=True)
 class ReferenceCheck:
     combos: list[ReferenceCombo]
-    above: list[AboveReference]
+    #: The ratios whose whole interval lies above 1.
+    above: list[PerfRatio]
     margin: float
     setup: dict[str, Any] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[str]:
         return [p for c in self.combos for p in c.problems(self.margin)] + [
-            a.text() for a in self.above]
+            _above(r) for r in self.above]
 
     @property
     def trusted(self) -> bool:
@@ -162,15 +156,14 @@ def check_combo(samples: Iterable[Measurement], reference: str, direction: str,
         repeat(mine))
 
 
-def check(samples: Sequence[Measurement], ratios: Mapping[tuple[str, str], RatioSummary],
-          *, margin: float, setup: Mapping[str, Any] | None = None) -> ReferenceCheck:
+def check(samples: Sequence[Measurement], ratios: Iterable[PerfRatio], *, margin: float,
+          setup: Mapping[str, Any] | None = None) -> ReferenceCheck:
     """The reference check of a run: every reference combination measured, and the
-    ratios (``(method, combo)`` to summary) whose whole interval lies above 1."""
+    ``ratios`` whose whole interval lies above 1."""
     keys = sorted({(m.method, m.direction, m.protocol) for m in samples
                    if m.method in REFERENCES})
     combos = [c for key in keys if (c := check_combo(samples, *key)) is not None]
-    above = [AboveReference(method, combo, s) for (method, combo), s in sorted(ratios.items())
-             if s.low > 1.0]
+    above = sorted((r for r in ratios if r.low > 1.0), key=lambda r: (r.method, r.combo))
     return ReferenceCheck(combos, above, margin, dict(setup or {}))
 
 
