@@ -28,6 +28,13 @@ KEY = "performance"
 PerfInterval = Interval
 
 
+def _plain(value: Any) -> Any:
+    """A field as JSON data: a record (or a list of them) as its ``to_dict``."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
 @dataclass(frozen=True)
 class PerfResolution:
     """``resolution``: the run's noise control, an A/A ratio (``method`` against
@@ -67,9 +74,9 @@ class PerfCost(Measured):
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
-                "forwarder_cpu_seconds_per_gb": _dict_or_none(self.forwarder),
-                "lab_cpu_seconds_per_gb": _dict_or_none(self.lab),
-                "lab_ratio": _dict_or_none(self.lab_ratio)}
+                "forwarder_cpu_seconds_per_gb": _plain(self.forwarder),
+                "lab_cpu_seconds_per_gb": _plain(self.lab),
+                "lab_ratio": _plain(self.lab_ratio)}
 
     @classmethod
     def from_dict(cls, raw: Any) -> PerfCost | None:
@@ -79,10 +86,6 @@ class PerfCost(Measured):
                    PerfInterval.from_dict(raw.get("forwarder_cpu_seconds_per_gb")),
                    PerfInterval.from_dict(raw.get("lab_cpu_seconds_per_gb")),
                    PerfInterval.from_dict(raw.get("lab_ratio")))
-
-
-def _dict_or_none(value: PerfInterval | None) -> dict[str, Any] | None:
-    return None if value is None else value.to_dict()
 
 
 @dataclass(frozen=True)
@@ -176,13 +179,6 @@ def _object(raw: Any) -> dict[str, Any] | None:
 _LISTS: dict[str, Callable[[Any], Any]] = {
     "ratios": PerfRatio.from_dict, "findings": Finding.from_dict,
     "costs": PerfCost.from_dict, "errors": _object, "separate": _object}
-
-
-def _plain(value: Any) -> Any:
-    """A field as JSON data: a record (or a list of them) as its ``to_dict``."""
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.to_dict() if hasattr(value, "to_dict") else value
 
 
 @dataclass
