@@ -215,6 +215,10 @@ def curve_points(run: Run) -> list[Point]:
             if (p := Point.from_dict(x)) is not None]
 
 
+#: The names of the cost curves' charts: ``cost-curve-<curve>``.
+CURVE_PREFIX = "cost-curve-"
+
+
 def curve_charts(run: Run) -> list[tuple[str, bytes]]:
     """One chart per cost curve of the run record, ``("cost-curve-<curve>", png)``."""
     import matplotlib
@@ -239,5 +243,5 @@ def curve_charts(run: Run) -> list[tuple[str, bytes]]:
             ax.set_title(f"{title} ({rounds} rounds, 95% interval)", fontsize=10)
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=7)
-            drawn.append((f"cost-curve-{curve}", _png(fig)))
+            drawn.append((f"{CURVE_PREFIX}{curve}", _png(fig)))
     return drawn

@@ -12,7 +12,13 @@ from harness.bench.summary import PerformanceSummary
 from harness.claims import Registry
 from harness.markup import Heading, Raw, html_document
 from harness.markup import html_escape as escape
-from harness.reports.charts import cost_png, curve_charts, samples_chart, throughput_charts
+from harness.reports.charts import (
+    CURVE_PREFIX,
+    cost_png,
+    curve_charts,
+    samples_chart,
+    throughput_charts,
+)
 from harness.reports.markdown import report_blocks
 from harness.reports.model import Table
 from harness.results.schema import Run
@@ -62,10 +68,12 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
     without a throughput ratio chart)."""
     found = sorted(directory.glob("*.png")) if directory else []
     summary = PerformanceSummary.of(run)
+    # render_run writes every cost curve before the page: drawn here only without them.
+    curves_written = any(p.stem.startswith(CURVE_PREFIX) for p in found)
     drawn: list[tuple[str, bytes | None]] = [
         *throughput_charts(summary), ("cpu-cost", cost_png(summary)),
         ("latency", samples_chart(run.measurements, "latency", "Latency per method")),
-        *curve_charts(run)]
+        *([] if curves_written else curve_charts(run))]
     if not any(name.startswith("throughput") for name in [p.stem for p in found]
                + [name for name, _ in drawn]):
         drawn.insert(0, ("throughput", samples_chart(
