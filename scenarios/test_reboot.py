@@ -161,7 +161,8 @@ def network_was_late(control: WorldSeen) -> None:
     if example.state != "failed" or BIND_ERROR not in example.error:
         raise NoObservation(
             f"the network was not late: without the fix the example was {example.state} "
-            f"({example.error or 'no error in its journal'}), not failed with {BIND_ERROR!r}")
+            f"({example.error or 'no error in its journal'}), not failed with {BIND_ERROR!r}",
+            control.evidence())
 
 
 def reboot_failure(control: WorldSeen) -> str:
@@ -174,7 +175,8 @@ def reboot_failure(control: WorldSeen) -> str:
         return STARTED
     if PASTA_FAILED not in seen.error:
         raise NoObservation("the guide's example failed for another reason: "
-                            f"{seen.error or 'no podman error in its journal'}")
+                            f"{seen.error or 'no podman error in its journal'}",
+                            control.evidence())
     return seen.error
 
 

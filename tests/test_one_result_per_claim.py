@@ -37,6 +37,7 @@ SUITE = '''
 import pytest
 
 from harness.claims import load_default
+from harness.results.recorder import NoObservation
 from scenarios.params import method_params
 
 REGISTRY = load_default()
@@ -90,6 +91,11 @@ def test_twice(recorder):
     claim = REGISTRY.get("ports.unprivileged.system-service")
     recorder.check(claim, True)
     recorder.skip(claim, "checked again")
+
+
+@pytest.mark.claims("ports.troubleshooting.reboot-fails")
+def test_no_observation(recorder):
+    raise NoObservation("the example failed for another reason", {"journal": "Error: other"})
 
 
 @pytest.mark.claims("ports.troubleshooting.host")
@@ -148,6 +154,7 @@ def test_exactly_one_result_per_owed_claim_and_protocol(record: dict[str, Any]) 
         ("reverse-proxy.source-address.caddy", None),
         ("ports.troubleshooting.network-none", None),
         ("ports.troubleshooting.slirp4netns", None),
+        ("ports.troubleshooting.reboot-fails", None),
     ])
     assert all(len(results) == 1 for results in found.values())
 
@@ -166,6 +173,16 @@ def test_setup_error_is_recorded_with_the_exception(record: dict[str, Any]) -> N
     (result,) = by_claim(record)[("ports.unprivileged.read", None)]
     assert result["outcome"] == "error"
     assert "RuntimeError: host2 does not answer" in result["reason"]
+
+
+def test_what_a_check_saw_without_observing_is_the_errors_evidence(
+        record: dict[str, Any]) -> None:
+    (result,) = by_claim(record)[("ports.troubleshooting.reboot-fails", None)]
+    assert result["outcome"] == "error"
+    assert "NoObservation: the example failed for another reason" in result["reason"]
+    assert result["evidence"] == {"journal": "Error: other"}
+    (other,) = by_claim(record)[("ports.unprivileged.read", None)]
+    assert other["evidence"] == {}
 
 
 def test_skip_and_silent_pass(record: dict[str, Any]) -> None:

@@ -12,15 +12,15 @@ from harness import workers
 from harness.claims import Claim, load_default
 from harness.pytest_plugin.stash import ENDING, FIRST_RESULT, RECORDER, STARTED
 from harness.results import completeness
-from harness.results.recorder import ClaimMismatch, Recorder
+from harness.results.recorder import ClaimMismatch, NoObservation, Recorder
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
     if (report.failed or report.skipped) and ENDING not in item.stash:
-        item.stash[ENDING] = (("skipped", _skip_reason(report)) if report.skipped
-                              else ("error", _error_line(call, report)))
+        item.stash[ENDING] = (("skipped", _skip_reason(report), {}) if report.skipped
+                              else ("error", _error_line(call, report), _evidence(call)))
     if (call.excinfo is not None and call.excinfo.errisinstance(ClaimMismatch)
             and item.config.getoption("--mismatch") == "xfail" and report.when == "call"):
         report.outcome = "skipped"
@@ -71,12 +71,12 @@ def _complete_claims(item: pytest.Item) -> None:
     a result saying why (the test's skip reason, or its error), never nothing."""
     recorder = item.config.stash[RECORDER]
     session_results = recorder.run.results[item.config.stash[FIRST_RESULT]:]
-    outcome, reason = item.stash.get(ENDING, (
-        "error", "the test ended without recording a result for this claim"))
+    outcome, reason, evidence = item.stash.get(ENDING, (
+        "error", "the test ended without recording a result for this claim", {}))
     if outcome == "error":
         reason = f"not recorded: {item.nodeid} ended first: {reason}"
     for want in completeness.missing(owed(item), session_results):
-        recorder.add(completeness.placeholder(want, outcome, reason))
+        recorder.add(completeness.placeholder(want, outcome, reason, evidence))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -84,6 +84,12 @@ def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")[:500]
     return str(getattr(report, "wasxfail", "") or longrepr or "skipped")[:500]
+
+
+def _evidence(call: pytest.CallInfo[Any]) -> dict[str, Any]:
+    """What a check saw that said nothing about its claim (:class:`NoObservation`)."""
+    error = call.excinfo.value if call.excinfo is not None else None
+    return error.evidence if isinstance(error, NoObservation) else {}
 
 
 def _error_line(call: pytest.CallInfo[Any], report: pytest.TestReport) -> str:

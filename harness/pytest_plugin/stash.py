@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,9 @@ from harness.targets import factory
 RECORDER = pytest.StashKey[Recorder]()
 #: Where this session's results start in the run record (a --run-id run may hold others).
 FIRST_RESULT = pytest.StashKey[int]()
-#: How a test ended when it did not pass: (outcome for its missing claims, reason).
-ENDING = pytest.StashKey[tuple[str, str]]()
+#: How a test ended when it did not pass: (outcome for its missing claims, reason, the
+#: evidence of a NoObservation).
+ENDING = pytest.StashKey[tuple[str, str, dict[str, Any]]]()
 #: The tests this process started (a worker runs only some of the session's items).
 STARTED = pytest.StashKey[set[str]]()
 #: In an xdist worker: benchmarks alone (harness.workers).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.claims import Claim
 from harness.results.recorder import claim_result
@@ -54,10 +55,11 @@ def missing(wanted: Iterable[Expected], results: Sequence[ClaimResult]) -> list[
     return [w for w in wanted if not any(fills(r, w) for r in results)]
 
 
-def placeholder(want: Expected, outcome: str, reason: str) -> ClaimResult:
+def placeholder(want: Expected, outcome: str, reason: str,
+                evidence: dict[str, Any] | None = None) -> ClaimResult:
     """The result of a claim its test ended without recording."""
     return claim_result(want.claim, outcome, protocol=want.protocol, reason=reason[:500],
-                        test=want.test)
+                        test=want.test, evidence=evidence or {})
 
 
 def merge_duplicates(wanted: Iterable[Expected], results: list[ClaimResult]) -> int:

@@ -25,7 +25,12 @@ class ClaimMismatch(AssertionError):
 
 class NoObservation(AssertionError):
     """The check saw something that says nothing about the claim (podman failing for an
-    unrelated reason, a service that never started): an error, never a pass."""
+    unrelated reason, a service that never started): an error, never a pass. What it saw
+    (``evidence``) becomes the error result's evidence."""
+
+    def __init__(self, message: str, evidence: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.evidence = evidence or {}
 
 
 def against_control(held: bool, control_held: bool | None, control: str) -> bool:
