@@ -27,11 +27,17 @@ import pytest
 from harness import network_settings
 from harness.bench import decide, evidence, machine, reference, verdict
 from harness.bench.progress import BenchProgress, Report, finished, silent, starting
-from harness.bench.resolution import AA_METHOD, resolution
 from harness.bench.schedule import Settings, run_rounds
 from harness.bench.servers import MTU_VARIANT, bench_servers
 from harness.bench.stats import RatioSummary
-from harness.bench.summary import PerfCost, PerformanceSummary, PerfRatio, PerfResolution, publish
+from harness.bench.summary import (
+    AA_METHOD,
+    PerfCost,
+    PerformanceSummary,
+    PerfRatio,
+    PerfResolution,
+    publish,
+)
 from harness.bench.throughput import (
     FIXED_RATE,
     INBOUND_DIRECTIONS,
@@ -138,7 +144,7 @@ def _measure(target: Target, client: Client, recorder: Recorder, settings: Setti
     found = ratios(samples, probes)
     fixed = ratios(samples, probes, kind=FIXED_RATE)
     spent = costs(samples, probes)
-    noise = resolution({r.combo: r.summary for r in found if r.method == AA_METHOD},
+    noise = PerfResolution.of({r.combo: r.summary for r in found if r.method == AA_METHOD},
                        {c.combo: c.lab_ratio for c in spent
                         if c.method == AA_METHOD and c.lab_ratio is not None})
     checked = reference.check(samples, found,

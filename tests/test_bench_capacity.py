@@ -13,8 +13,7 @@ import pytest
 
 from harness.bench import capacity, procstat, verdict
 from harness.bench.capacity import Capacity, Step, next_rate, resume_rate, search
-from harness.bench.resolution import distance, resolution
-from harness.bench.stats import RatioSummary
+from harness.bench.stats import RatioSummary, distance
 from harness.bench.summary import PerfCost, PerfInterval, PerformanceSummary, PerfResolution
 from harness.bench.throughput import FIXED_RATE, NATIVE, Probe, Sample, costs, ratios
 from harness.results.schema import Measurement, Run
@@ -123,17 +122,17 @@ def test_resolution_is_the_widest_a_a_distance_from_one() -> None:
     aa = {"inbound/tcp": summary(1.027, 0.634, 1.389),
           "inbound/udp": summary(1.068, 0.818, 1.307),
           "inbound-reverse/tcp": summary(1.032, 0.856, 1.271)}
-    found = resolution(aa)
+    found = PerfResolution.of(aa)
     assert found is not None
     assert found.value == pytest.approx(0.389)
     assert found.per_combo["inbound/udp"] == pytest.approx(0.307)
-    assert resolution({}) is None
+    assert PerfResolution.of({}) is None
     assert distance(summary(0.8, 0.78, 0.83)) == pytest.approx(0.22)  # a biased control
 
 
 def test_resolution_round_trips_and_reads_leniently() -> None:
-    found = resolution({"inbound/tcp": summary(1.0, 0.95, 1.08)},
-                       {"inbound/tcp": summary(1.1, 0.9, 1.3)})
+    found = PerfResolution.of({"inbound/tcp": summary(1.0, 0.95, 1.08)},
+                              {"inbound/tcp": summary(1.1, 0.9, 1.3)})
     assert found is not None and found.cpu == pytest.approx(0.3)
     assert PerfResolution.from_dict(found.to_dict()) == found
     assert PerfResolution.from_dict({"value": "wide"}) is None

@@ -34,7 +34,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
       "harness.workers", "harness.scheduling",
       "harness.hookspecs", "harness.timekeeper", "harness.bench.stats",
       "harness.bench.summary", "harness.bench.findings", "harness.bench.progress",
-      "harness.bench.verdict", "harness.bench.resolution", "harness.bench.machine",
+      "harness.bench.verdict", "harness.bench.machine",
       "harness.proxies.specs")),
     ("sessions: podnet's labels, session records and their cleanup; the ssh transport",
      ("harness.sessions", "harness.ssh")),

@@ -25,8 +25,7 @@ from typing import Any
 
 from harness.bench import reference, verdict
 from harness.bench.procstat import NETWORK_FORWARDERS
-from harness.bench.resolution import distance
-from harness.bench.stats import LEVEL
+from harness.bench.stats import LEVEL, distance
 from harness.bench.summary import PerfRatio
 from harness.bench.throughput import LAB_COST, Probe, matching, per_round, ratios, usable
 from harness.results.schema import Measurement

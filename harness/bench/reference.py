@@ -29,8 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.bench.resolution import distance
-from harness.bench.stats import RatioSummary, median_of, summarize
+from harness.bench.stats import RatioSummary, distance, median_of, summarize
 from harness.bench.summary import PerfRatio
 from harness.bench.throughput import matching
 from harness.clients.base import Client

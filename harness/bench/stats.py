@@ -79,6 +79,11 @@ def number(value: Any) -> float | None:
     return float(value)
 
 
+def distance(summary: Interval) -> float:
+    """How far an A/A ratio's interval reaches from 1."""
+    return max(summary.high - 1.0, 1.0 - summary.low, abs(summary.median - 1.0))
+
+
 def median_of(values: Iterable[Any]) -> float | None:
     """The median of the numbers among ``values`` (see :func:`number`); None without any."""
     found = [v for x in values if (v := number(x)) is not None]

@@ -13,15 +13,17 @@ Readers never fail on an entry they cannot read: it is left out (:meth:`from_dic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from harness.bench.findings import Finding, Split, split_of
-from harness.bench.stats import Interval, Measured, RatioSummary, number, split_rounds
+from harness.bench.stats import Interval, Measured, RatioSummary, distance, number, split_rounds
 from harness.results.schema import Run
 
 KEY = "performance"
+#: The method measured against native as an A/A control.
+AA_METHOD = "host"
 
 
 #: ``costs[]``' intervals (:class:`harness.bench.stats.Interval`).
@@ -60,6 +62,21 @@ class PerfResolution:
             if isinstance(combos, dict) else {}
         return cls(value, per_combo, str(raw.get("method", "host")),
                    str(raw.get("reference", "native")), number(raw.get("cpu")))
+
+    @classmethod
+    def of(cls, aa: Mapping[str, RatioSummary], cpu: Mapping[str, Interval] | None = None,
+           method: str = AA_METHOD) -> PerfResolution | None:
+        """The resolution from the A/A ratios by combination (and of the lab's CPU per GB,
+        ``cpu``); None without any. With ``--network=host`` the container's traffic takes
+        the same path as the native reference, so every difference between the two is
+        noise: two methods whose medians are closer than the largest distance of that
+        ratio's interval from 1 (relative to the larger) cannot be told apart by this
+        run."""
+        if not aa:
+            return None
+        per_combo = {combo: distance(s) for combo, s in sorted(aa.items())}
+        cpu_distance = max((distance(s) for s in cpu.values()), default=None) if cpu else None
+        return cls(max(per_combo.values()), per_combo, method, "native", cpu_distance)
 
 
 @dataclass(frozen=True)
