@@ -130,8 +130,8 @@ def native_verdict(samples: Sequence[Measurement], found: Iterable[PerfRatio], m
     mine = [r for r in found if r.method == method and r.direction in directions
             and r.protocol in questions.protocols]
     aa = {r.combo: verdict.resolution_of(resolution, r.combo) for r in mine}
-    own = {r.combo: distance(s) if (s := reference.repeat(matching(
-        samples, (r.reference, r.direction, r.protocol)))) else 0.0 for r in mine}
+    own = {r.combo: distance(s) if (s := reference.repeat(matching(samples, r.key_for(
+        r.reference)))) else 0.0 for r in mine}
     both = {c: max(aa[c], own[c]) for c in aa}
     judged = verdict.native_path(carriage(samples, method, directions, questions.protocols),
                                  {r.combo: r.summary for r in mine}, resolution=both,

@@ -111,7 +111,7 @@ def gather(target: Target, client: Client, ends: Endpoints, probes: Sequence[Pro
 
         step("")
         evidence: dict[str, Any] = {"rounds": round_figures(samples, finding.key)}
-        reference = round_figures(samples, (finding.reference, *finding.key[1:]))
+        reference = round_figures(samples, finding.key_for(finding.reference))
         if (native := median_of(reference["bits_per_second"])) is not None:
             evidence["reference_bits_per_second"] = native
         probe = by_key.get(finding.key)

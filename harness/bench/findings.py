@@ -53,7 +53,7 @@ class Finding(Measured):
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return self.method, self.direction, self.protocol
+        return self.key_for(self.method)
 
     def headline(self) -> str:
         what = DIRECTION_WORDS.get(self.direction, self.direction)

@@ -128,7 +128,7 @@ def extra_round(candidates: list[Probe], probes: list[Probe], settings: Settings
     chosen: list[Probe] = []
     references: set[tuple[str, str, str]] = set()
     for probe in candidates:
-        ref = (probe.reference, probe.direction, probe.protocol)
+        ref = probe.key_for(probe.reference)
         cost = len(chosen) + 1 + len(references | {ref}) * settings.reference_repeats
         if cost <= room:
             chosen.append(probe)

@@ -146,6 +146,11 @@ class Measured:
     def combo(self) -> str:
         return f"{self.direction}/{self.protocol}"
 
+    def key_for(self, method: str) -> tuple[str, str, str]:
+        """(``method``, direction, protocol): the key of this figure's measurements, or
+        of its reference's."""
+        return method, self.direction, self.protocol
+
 
 def interval(values: Iterable[float]) -> Interval | None:
     """Median and bootstrap interval of ``values``; None when there are none."""

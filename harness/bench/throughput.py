@@ -61,7 +61,7 @@ class Probe(Measured):
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return self.method, self.direction, self.protocol
+        return self.key_for(self.method)
 
 
 def _iperf3_sample(text: str) -> Sample:
@@ -300,14 +300,13 @@ def matching(samples: Iterable[Measurement], key: tuple[str, str, str],
     return [m for m in samples if usable(m, kind) and (m.method, m.direction, m.protocol) == key]
 
 
-def by_round(samples: Iterable[Measurement], method: str, direction: str,
-             protocol: str, kind: str = "throughput", value: str | None = None
-             ) -> dict[int, float]:
-    """The value of each round (or its extra field ``value``, where a number); the median
-    where a round measured it more than once (references are, see
-    :mod:`harness.bench.schedule`)."""
+def by_round(samples: Iterable[Measurement], key: tuple[str, str, str],
+             kind: str = "throughput", value: str | None = None) -> dict[int, float]:
+    """The value of each round of ``key`` (method, direction, protocol), or its extra
+    field ``value`` where a number; the median where a round measured it more than once
+    (references are, see :mod:`harness.bench.schedule`)."""
     values: dict[int, list[float]] = {}
-    for m in matching(samples, (method, direction, protocol), kind):
+    for m in matching(samples, key, kind):
         if (v := m.value if value is None else number(m.extra.get(value))) is not None:
             values.setdefault(m.round, []).append(v)
     return {r: statistics.median(v) for r, v in values.items()}
@@ -317,7 +316,7 @@ def per_round(samples: Sequence[Measurement], methods: Iterable[str],
               combos: Iterable[tuple[str, str]], value: str | None = None
               ) -> dict[str, dict[str, dict[int, float]]]:
     """{combo: {method: {round: rate (or the extra field ``value``)}}}."""
-    return {f"{d}/{p}": {m: by_round(samples, m, d, p, value=value) for m in methods}
+    return {f"{d}/{p}": {m: by_round(samples, (m, d, p), value=value) for m in methods}
             for d, p in combos}
 
 
@@ -328,22 +327,18 @@ def ratios(samples: list[Measurement], probes: Iterable[Probe],
     for probe in probes:
         if probe.method == probe.reference:
             continue
-        values = by_round(samples, *probe.key, kind=kind)
-        reference = by_round(samples, probe.reference, probe.direction, probe.protocol,
-                              kind=kind)
-        summary = summarize(values, reference)
+        reference = probe.key_for(probe.reference)
+        summary = summarize(by_round(samples, probe.key, kind), by_round(samples, reference, kind))
         if summary is None:
             continue
         mine = matching(samples, probe.key, kind)
         flags = [m.extra["saturated"] for m in mine if "saturated" in m.extra]
-        refs = [m.extra["saturated"] for m in matching(
-            samples, (probe.reference, probe.direction, probe.protocol), kind)
-            if "saturated" in m.extra]
-        found.append(PerfRatio.of(probe.method, probe.direction, probe.protocol,
-                                  probe.reference, summary,
+        both = flags + [m.extra["saturated"] for m in matching(samples, reference, kind)
+                        if "saturated" in m.extra]
+        found.append(PerfRatio.of(*probe.key, probe.reference, summary,
                                   median_of(m.extra.get("forwarder_cpu_seconds_per_gb")
                                             for m in mine), kind,
-                                  sum(flags + refs) / len(flags + refs) if flags else None))
+                                  sum(both) / len(both) if flags else None))
     return found
 
 
@@ -376,14 +371,12 @@ def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[PerfCost]
     """CPU per GB of every probe (references included), per round."""
     found = []
     for probe in probes:
-        forwarder = by_round(samples, *probe.key, value="forwarder_cpu_seconds_per_gb")
-        lab = by_round(samples, *probe.key, value=LAB_COST)
+        forwarder = by_round(samples, probe.key, value="forwarder_cpu_seconds_per_gb")
+        lab = by_round(samples, probe.key, value=LAB_COST)
         if not forwarder and not lab:
             continue
         ratio = None if probe.method == probe.reference else summarize(
-            lab, by_round(samples, probe.reference, probe.direction, probe.protocol,
-                          value=LAB_COST))
-        found.append(PerfCost(probe.method, probe.direction, probe.protocol,
-                              interval(forwarder.values()), interval(lab.values()),
+            lab, by_round(samples, probe.key_for(probe.reference), value=LAB_COST))
+        found.append(PerfCost(*probe.key, interval(forwarder.values()), interval(lab.values()),
                               _interval(ratio)))
     return found
