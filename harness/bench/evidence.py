@@ -82,10 +82,8 @@ def round_figures(samples: Iterable[Measurement], key: tuple[str, str, str]
         values = [m.extra[name] for m in chosen if m.extra.get(name) is not None]
         if values:
             figures[name] = values
-    seconds = [m.extra.get("seconds") for m in chosen]
-    retransmits = [m.extra.get("retransmits") for m in chosen]
-    per_second = [r / s for r, s in zip(retransmits, seconds, strict=True)
-                  if isinstance(r, int) and isinstance(s, int | float) and s > 0]
+    per_second = [r / s for m in chosen if isinstance(r := m.extra.get("retransmits"), int)
+                  and isinstance(s := m.extra.get("seconds"), int | float) and s > 0]
     if per_second:
         figures["retransmits_per_second"] = statistics.median(per_second)
     congestion = {m.extra["congestion"] for m in chosen if m.extra.get("congestion")}

@@ -126,9 +126,7 @@ class RatioSummary(Interval):
         return split_rounds(self.ratios)
 
     def as_dict(self) -> dict[str, object]:
-        found: dict[str, object] = {"median": self.median, "low": self.low,
-                                    "high": self.high, "rounds": self.rounds,
-                                    "ratios": list(self.ratios)}
+        found: dict[str, object] = {**asdict(self), "ratios": list(self.ratios)}
         if (groups := self.split) is not None:
             found["split"] = [list(groups[0]), list(groups[1])]
         return found

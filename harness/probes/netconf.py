@@ -62,11 +62,8 @@ class Route:
 
 def routes(target: Target) -> list[Route]:
     """The main table's routes, both families."""
-    found = []
-    for family in FAMILIES:
-        out = target.run(["ip", "-j", family, "route", "show", "table", "main"]).stdout
-        found += [Route(family, spec) for spec in json.loads(out or "[]")]
-    return found
+    return [Route(family, spec) for family in FAMILIES for spec in json.loads(
+        target.run(["ip", "-j", family, "route", "show", "table", "main"]).stdout or "[]")]
 
 
 #: An off-link documentation address: routable only through a default route.
