@@ -15,6 +15,7 @@ upload) and S runs from the connection to the last reply; ``{"error": ...}`` oth
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import sys
@@ -32,11 +33,8 @@ def read_head(reader: BufferedIOBase) -> tuple[str, dict[str, str]] | None:
     first = reader.readline(65536)
     if not first:
         return None
-    headers = {}
-    while (line := reader.readline(65536)) not in (b"\r\n", b"\n", b""):
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return first.decode("latin-1").strip(), headers
+    headers = http.client.parse_headers(reader)
+    return first.decode("latin-1").strip(), {k.lower(): v.strip() for k, v in headers.items()}
 
 
 def drain(reader: BufferedIOBase, size: int, buffer: bytearray) -> int:
@@ -130,7 +128,7 @@ def main(argv: list[str]) -> int:
         if argv[:1] not in (["get"], ["put"]) or len(argv) != 4:
             raise ValueError("usage: bulkhttp.py serve PORT [ADDRESS] | get|put HOST PORT SECONDS")
         out = transfer(argv[0], argv[1], int(argv[2]), float(argv[3]))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(out))
     return 0
