@@ -12,6 +12,7 @@ failures), closed by :meth:`SshTarget.close`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from harness.errors import PodnetError, UsageError
@@ -44,20 +45,17 @@ class SshTarget(Target):
                  identity: str | None = None, netns: str | None = None,
                  main_address: str | None = None) -> None:
         self.url = url
-        self._can_root: bool | None = None
         self.ssh = self.transport = SshTransport(url, known_hosts=known_hosts, identity=identity,
                                                  netns=netns)
         self.name = f"ssh:{url.describe()}"
         try:
-            facts = self._facts()
+            self.user, uid, self.home, connection = self._facts()
+            self.uid = int(uid)
+            if self.uid == 0:
+                raise UsageError(f"{self.name} logs in as root: the target must be a rootless user")
         except BaseException:
             self.close()
             raise
-        self.user, uid, self.home, connection = facts
-        self.uid = int(uid)
-        if self.uid == 0:
-            self.close()
-            raise UsageError(f"{self.name} logs in as root: the target must be a rootless user")
         self.main_address = main_address or connection
 
     def _facts(self) -> tuple[str, str, str, str]:
@@ -68,11 +66,9 @@ class SshTarget(Target):
             raise PodnetError(f"{self.name}: unexpected answer to who am I: {lines!r}")
         return lines[0], lines[1], lines[2], lines[3].split()[2]
 
-    @property
+    @functools.cached_property
     def can_root(self) -> bool:
-        if self._can_root is None:
-            self._can_root = self.ssh.run(["sudo", "-n", "true"], check=False).ok
-        return self._can_root
+        return self.ssh.run(["sudo", "-n", "true"], check=False).ok
 
     def command(self, argv: Sequence[str], *, root: bool) -> tuple[list[str], str | None]:
         env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": "/root"} if root else self.user_env()
