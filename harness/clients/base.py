@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,11 @@ class HttpReply:
         return self.status == 200
 
 
+@dataclass(eq=False)
 class Client:
+    """Runs commands on the client's machine: each through :attr:`transport`, behind
+    :attr:`prefix` (e.g. ``ip netns exec NS``)."""
+
     name: str
     #: The address this client's traffic comes from, as the target should see it.
     address: str
@@ -65,3 +70,10 @@ class Client:
             return {"error": f"agent printed nothing (exit {done.returncode}): {done.stderr[-300:]}"}
         parsed: dict[str, Any] = json.loads(lines[-1])
         return parsed
+
+
+def netns_client(name: str, netns: str, address: str) -> Client:
+    """A client in the network namespace ``netns`` on this machine (the lab's host2 and
+    host3): the namespace shares this machine's files, so the controller's own Python
+    runs there."""
+    return Client(name, address, prefix=("ip", "netns", "exec", netns), python=sys.executable)

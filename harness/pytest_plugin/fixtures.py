@@ -10,8 +10,7 @@ import pytest
 
 from harness.capabilities import Capabilities
 from harness.claims import Claim, Registry, load_default
-from harness.clients.base import Client
-from harness.clients.netns import NetnsClient
+from harness.clients.base import Client, netns_client
 from harness.clients.ssh import SshClient
 from harness.environment import fingerprint, podman_info, systemd_version
 from harness.errors import PodnetError
@@ -91,7 +90,7 @@ def environment(target: Target, info: PodmanInfo, recorder: Recorder) -> dict[st
 
 def _lab_client(config: pytest.Config, host: str) -> Client:
     link = link_for(host)
-    return NetnsClient(host, f"{config.getoption('--lab-name')}-{host}", link.peer_addr)
+    return netns_client(host, f"{config.getoption('--lab-name')}-{host}", link.peer_addr)
 
 
 @pytest.fixture(scope="session")
