@@ -121,19 +121,17 @@ def _ssh_session(url: str, settings: Settings, note: Note) -> Iterator[Target]:
     closed. With ``ssh_from``, ssh runs in that lab host's network namespace and the lab
     stays up meanwhile (its lock held shared)."""
     via, name = settings.ssh_from, settings.lab_name
-    with lock.lab_lock(name, exclusive=False, note=note) if via else contextlib.nullcontext(), \
-            contextlib.ExitStack() as stack:
+    with lock.lab_lock(name, exclusive=False, note=note) if via else contextlib.nullcontext():
         if via and not lab_ctl.status(name).up:
             raise LabNotUp(name)
         remote = SshTarget(parse_target_url(url), known_hosts=settings.ssh_known_hosts,
                            identity=settings.ssh_identity,
                            netns=f"{name}-{via}" if via else None,
                            main_address=settings.target_address)
-        stack.callback(remote.close)
-        stack.enter_context(user_session(remote, settings.run_id, base_tar=settings.base_tar,
-                                         keep_image=settings.keep_image, note=note,
-                                         mmdebstrap=False))
-        yield remote
+        with contextlib.closing(remote), \
+                user_session(remote, settings.run_id, base_tar=settings.base_tar,
+                             keep_image=settings.keep_image, note=note, mmdebstrap=False):
+            yield remote
 
 
 KINDS: dict[str, Kind] = {
