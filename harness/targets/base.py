@@ -121,9 +121,8 @@ class Target:
             "DBUS_SESSION_BUS_ADDRESS": f"unix:path={self.runtime_dir}/bus",
         }
 
-    def sh(self, script: str, *, root: bool = False, check: bool = True,
-           timeout: float | None = 120) -> Completed:
-        return self.run(["sh", "-c", script], root=root, check=check, timeout=timeout)
+    def sh(self, script: str, *, check: bool = True) -> Completed:
+        return self.run(["sh", "-c", script], check=check)
 
     def attach(self, session: Session | None) -> None:
         """Mark what this target creates from now on with ``session`` (None: stop)."""
@@ -139,10 +138,8 @@ class Target:
         quadlet ``.container``/``.network``/``.volume`` file."""
         return ownership.label_quadlet(path, text, self.session.id if self.session else None)
 
-    def podman(self, *args: str, check: bool = True, timeout: float | None = 120,
-               input: str | None = None) -> Completed:
-        return self.run(self.marked(["podman", *args]), check=check, timeout=timeout,
-                        input=input)
+    def podman(self, *args: str, check: bool = True, timeout: float | None = 120) -> Completed:
+        return self.run(self.marked(["podman", *args]), check=check, timeout=timeout)
 
     def logs(self, container: str) -> str:
         """What ``podman logs`` prints for ``container``: its stdout, then its stderr."""
@@ -156,9 +153,8 @@ class Target:
                        timeout: float | None = 120) -> Completed:
         return self.run(["systemctl", "--user", *args], check=check, timeout=timeout)
 
-    def systemctl(self, *args: str, check: bool = True,
-                  timeout: float | None = 120) -> Completed:
-        return self.run(["systemctl", *args], root=True, check=check, timeout=timeout)
+    def systemctl(self, *args: str, check: bool = True) -> Completed:
+        return self.run(["systemctl", *args], root=True, check=check)
 
     def record_file(self, path: str, *, root: bool = False) -> None:
         """Record in the session's manifest that ``path`` (a file or a directory of
