@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -126,53 +126,6 @@ def _address(text: str) -> str | None:
     return address + (f"%{zone}" if percent else "")
 
 
-@dataclass(frozen=True)
-class SshOptions:
-    """How podnet's ssh reaches the target (all on this machine)."""
-
-    #: A private directory for the shared connection's control socket.
-    control_dir: str
-    #: podnet's own known_hosts file (None: ssh's, ~/.ssh/known_hosts).
-    known_hosts: str | None = None
-    #: The private key to offer (None: ssh's defaults and ssh-agent).
-    identity: str | None = None
-    #: A network namespace ssh runs in (the lab proof: host2's), None: this machine's.
-    netns: str | None = None
-
-
-def ssh_options(url: SshUrl, options: SshOptions) -> list[str]:
-    """ssh's argv up to (not including) the destination."""
-    # With a known_hosts file or key of podnet's, ssh reads no ssh_config (-F none): a
-    # KnownHostsCommand, IdentityFile or CertificateFile there would add to them.
-    own = options.known_hosts or options.identity
-    argv = [*(("ip", "netns", "exec", options.netns) if options.netns else ()), "ssh",
-            *(("-F", "none") if own else ()),
-            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
-            "-o", "ControlMaster=auto", "-o", f"ControlPath={options.control_dir}/%C",
-            "-o", f"ControlPersist={PERSIST_SECONDS}"]
-    if options.known_hosts:
-        argv += ["-o", f"UserKnownHostsFile={options.known_hosts}",
-                 "-o", "GlobalKnownHostsFile=/dev/null", "-o", "VerifyHostKeyDNS=no",
-                 "-o", "UpdateHostKeys=no"]
-    if options.identity:
-        argv += ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-                 "-o", "PKCS11Provider=none", "-i", options.identity]
-    if url.port:
-        argv += ["-p", str(url.port)]
-    return argv
-
-
-def ssh_argv(url: SshUrl, options: SshOptions, remote: Sequence[str]) -> list[str]:
-    """argv that runs ``remote`` (an argv, quoted for the remote shell) on the target."""
-    return [*ssh_options(url, options), "--", url.destination, shlex.join(remote)]
-
-
-def control_argv(url: SshUrl, options: SshOptions, operation: str) -> list[str]:
-    """argv that sends ``operation`` (``check``, ``exit``) to the shared connection."""
-    return [*ssh_options(url, options), "-O", operation, "--", url.destination]
-
-
 def ssh_failure(destination: str, done: Completed) -> SshFailed | None:
     """The typed error for ssh's own failure, None for a remote command's exit."""
     if done.returncode != SSH_FAILED:
@@ -189,36 +142,71 @@ def ssh_failure(destination: str, done: Completed) -> SshFailed | None:
     return None
 
 
+@dataclass(frozen=True)
 class SshTransport:
-    """Commands on ``url``'s machine, over one shared ssh connection. Close it
-    (:meth:`close`) when done."""
+    """Commands on ``url``'s machine, over one shared ssh connection, and how podnet's ssh
+    reaches it (all on this machine). Close it (:meth:`close`) when done."""
 
-    def __init__(self, url: SshUrl, *, known_hosts: str | None = None,
-                 identity: str | None = None, netns: str | None = None) -> None:
-        self.url = url
-        self.options = SshOptions(tempfile.mkdtemp(prefix="podnet-ssh-"), known_hosts,
-                                  identity, netns)
+    url: SshUrl
+    #: A private directory for the shared connection's control socket (default: a new one).
+    control_dir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="podnet-ssh-"))
+    #: podnet's own known_hosts file (None: ssh's, ~/.ssh/known_hosts).
+    known_hosts: str | None = None
+    #: The private key to offer (None: ssh's defaults and ssh-agent).
+    identity: str | None = None
+    #: A network namespace ssh runs in (the lab proof: host2's), None: this machine's.
+    netns: str | None = None
+
+    def ssh_options(self) -> list[str]:
+        """ssh's argv up to (not including) the destination."""
+        # With a known_hosts file or key of podnet's, ssh reads no ssh_config (-F none): a
+        # KnownHostsCommand, IdentityFile or CertificateFile there would add to them.
+        own = self.known_hosts or self.identity
+        argv = [*(("ip", "netns", "exec", self.netns) if self.netns else ()), "ssh",
+                *(("-F", "none") if own else ()),
+                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
+                "-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_dir}/%C",
+                "-o", f"ControlPersist={PERSIST_SECONDS}"]
+        if self.known_hosts:
+            argv += ["-o", f"UserKnownHostsFile={self.known_hosts}",
+                     "-o", "GlobalKnownHostsFile=/dev/null", "-o", "VerifyHostKeyDNS=no",
+                     "-o", "UpdateHostKeys=no"]
+        if self.identity:
+            argv += ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+                     "-o", "PKCS11Provider=none", "-i", self.identity]
+        if self.url.port:
+            argv += ["-p", str(self.url.port)]
+        return argv
+
+    def ssh_argv(self, remote: Sequence[str]) -> list[str]:
+        """argv that runs ``remote`` (an argv, quoted for the remote shell) on the target."""
+        return [*self.ssh_options(), "--", self.url.destination, shlex.join(remote)]
+
+    def control_argv(self, operation: str) -> list[str]:
+        """argv that sends ``operation`` (``check``, ``exit``) to the shared connection."""
+        return [*self.ssh_options(), "-O", operation, "--", self.url.destination]
 
     def run(self, remote: Sequence[str], *, check: bool, input: str | None = None,
             timeout: float | None = 120, stdin_path: str | None = None,
             cwd: str | None = None) -> Completed:
         """Run ``remote`` (an argv) there; ssh's own failures raise :class:`SshFailed`.
         ``cwd``: the working directory of ssh here."""
-        return run(ssh_argv(self.url, self.options, remote), check=check,
+        return run(self.ssh_argv(remote), check=check,
                    input=input if input is not None or stdin_path else "",
                    timeout=timeout, stdin_path=stdin_path, cwd=cwd,
                    failure=lambda done: ssh_failure(self.url.describe(), done))
 
     def spawn(self, remote: Sequence[str], cwd: str | None = None) -> subprocess.Popen[bytes]:
         """Start ``remote`` there, with pipes to and from this process."""
-        return spawn(ssh_argv(self.url, self.options, remote), stdin=subprocess.PIPE,
+        return spawn(self.ssh_argv(remote), stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
 
     def close(self) -> None:
         """End the shared connection and remove its directory (safe to call twice)."""
-        directory = Path(self.options.control_dir)
+        directory = Path(self.control_dir)
         if not directory.exists():
             return
         if any(directory.iterdir()):
-            run(control_argv(self.url, self.options, "exit"), check=False, input="", timeout=30)
+            run(self.control_argv("exit"), check=False, input="", timeout=30)
         remove_tree(directory, Path(tempfile.gettempdir()))

@@ -15,7 +15,7 @@ from harness.clients.ssh import SshClient
 from harness.errors import CommandError, PodnetError, UsageError
 from harness.proxies import images
 from harness.proxies.specs import Proxy
-from harness.ssh import SshUrl, ssh_argv
+from harness.ssh import SshUrl
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -82,7 +82,7 @@ def test_bad_ssh_urls(url: str) -> None:
 
 def test_ssh_ends_its_options_before_the_destination() -> None:
     client = SshClient("ssh://you@host2:2222", address="192.0.2.2")
-    argv = ssh_argv(client.ssh.url, client.ssh.options, ["true"])
+    argv = client.ssh.ssh_argv(["true"])
     client.close()
     assert argv[-3:] == ["--", "you@host2", "true"] and argv[argv.index("-p") + 1] == "2222"
     assert "StrictHostKeyChecking=yes" in argv, "the clients check host keys as the target does"

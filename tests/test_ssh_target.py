@@ -21,14 +21,7 @@ from harness.errors import (
     UsageError,
 )
 from harness.run import Completed, run
-from harness.ssh import (
-    SshOptions,
-    SshUrl,
-    control_argv,
-    ssh_argv,
-    ssh_failure,
-    ssh_options,
-)
+from harness.ssh import SshTransport, SshUrl, ssh_failure
 from harness.targets.ssh import SshTarget, parse_target_url, remote_argv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssh"
@@ -97,9 +90,9 @@ PLAIN = [
 
 
 def test_ssh_argv_of_the_lab_proof() -> None:
-    options = SshOptions(CONTROL, known_hosts="/tmp/proof/known_hosts",
-                         identity="/tmp/proof/id_podnet", netns="ssh-host2")
-    argv = ssh_argv(URL, options, ["podman", "ps", "--filter", "label=io.podnet.session=run 1"])
+    ssh = SshTransport(URL, CONTROL, known_hosts="/tmp/proof/known_hosts",
+                       identity="/tmp/proof/id_podnet", netns="ssh-host2")
+    argv = ssh.ssh_argv(["podman", "ps", "--filter", "label=io.podnet.session=run 1"])
     assert argv == LAB_PROOF
 
 
@@ -132,11 +125,11 @@ def test_podnets_known_hosts_and_key_are_the_only_ones(tmp_path: Path) -> None:
     (tmp_path / ".ssh" / "config").write_text(USER_SSH_CONFIG.format(home="/root"))
     mine = tmp_path / "podnet_key"
     mine.write_text("")
-    plain = _resolved_ssh_config([*ssh_options(URL, SshOptions(CONTROL)), "--", "a@h"],
+    plain = _resolved_ssh_config([*SshTransport(URL, CONTROL).ssh_options(), "--", "a@h"],
                                  tmp_path)
     assert "identityfile /root/.ssh/config-key" in plain, "control: the config is read"
-    options = SshOptions(CONTROL, known_hosts="/tmp/proof/known_hosts", identity=str(mine))
-    used = _resolved_ssh_config([*ssh_options(URL, options), "--", "a@h"], tmp_path)
+    ssh = SshTransport(URL, CONTROL, known_hosts="/tmp/proof/known_hosts", identity=str(mine))
+    used = _resolved_ssh_config([*ssh.ssh_options(), "--", "a@h"], tmp_path)
     assert [line for line in used if line.startswith(("identityfile ", "certificatefile "))
             ] == [f"identityfile {mine}"]
     assert {"identityagent none", "identitiesonly yes", "verifyhostkeydns false",
@@ -146,18 +139,18 @@ def test_podnets_known_hosts_and_key_are_the_only_ones(tmp_path: Path) -> None:
 
 
 def test_plain_ssh_argv() -> None:
-    assert ssh_argv(SshUrl("alice", "vm1", 2222), SshOptions(CONTROL), ["true"]) == PLAIN
+    assert SshTransport(SshUrl("alice", "vm1", 2222), CONTROL).ssh_argv(["true"]) == PLAIN
 
 
 def test_control_argv_ends_the_shared_connection() -> None:
-    argv = control_argv(SshUrl("alice", "vm1", 2222), SshOptions(CONTROL), "exit")
+    argv = SshTransport(SshUrl("alice", "vm1", 2222), CONTROL).control_argv("exit")
     assert argv == [*PLAIN[:-3], "-O", "exit", "--", "alice@vm1"]
 
 
 def test_the_remote_command_is_one_quoted_word_after_the_destination() -> None:
     """ssh joins its trailing words with spaces for the remote shell: podnet passes one
     word, each argument quoted, so a value is never split or expanded there."""
-    argv = ssh_argv(URL, SshOptions(CONTROL), ["sh", "-c", "echo $HOME; id", "a b"])
+    argv = SshTransport(URL, CONTROL).ssh_argv(["sh", "-c", "echo $HOME; id", "a b"])
     assert argv[-3:] == ["--", "remote@192.0.2.1", "sh -c 'echo $HOME; id' 'a b'"]
 
 
@@ -345,7 +338,7 @@ def test_close_ends_the_connection_and_removes_its_directory(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     scripted = ScriptedSsh()
     target = _target(monkeypatch, tmp_path, scripted)
-    control = Path(target.ssh.options.control_dir)
+    control = Path(target.ssh.control_dir)
     assert control.parent == tmp_path
     (control / "socket").write_text("")  # what ssh's master would have made
     target.close()
