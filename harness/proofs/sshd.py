@@ -27,19 +27,19 @@ DEBS_DIR = "/var/tmp/podnet-sshd-debs"
 
 @dataclass(frozen=True)
 class Sshd:
+    """sshd listening on ``address``, port 22."""
+
     address: str
-    port: int
     #: ``type base64`` of host1's host key, for a known_hosts line.
     host_key: str
 
     def known_hosts_line(self) -> str:
-        host = self.address if self.port == 22 else f"[{self.address}]:{self.port}"
-        return f"{host} {self.host_key}\n"
+        return f"{self.address} {self.host_key}\n"
 
 
-def config(address: str, port: int) -> str:
+def config(address: str) -> str:
     """podnet's sshd_config: keys only, one address, authorized keys podnet writes."""
-    return (f"ListenAddress {address}\nPort {port}\n"
+    return (f"ListenAddress {address}\nPort 22\n"
             f"HostKey {CONFIG_DIR}/host_ed25519\n"
             f"AuthorizedKeysFile {CONFIG_DIR}/authorized_keys/%u\n"
             f"PidFile none\nUsePAM no\nPasswordAuthentication no\n"
@@ -47,20 +47,20 @@ def config(address: str, port: int) -> str:
             "X11Forwarding no\nAllowTcpForwarding no\nPrintMotd no\nLogLevel VERBOSE\n")
 
 
-def start(host: LabTarget, address: str, port: int = 22) -> Sshd:
+def start(host: LabTarget, address: str) -> Sshd:
     """Host key and configuration under :data:`CONFIG_DIR`, sshd as unit :data:`UNIT`."""
     host.run(["mkdir", "-p", "-m", "0755", CONFIG_DIR, f"{CONFIG_DIR}/authorized_keys"],
              root=True)
     host.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "podnet-lab-host1",
               "-f", f"{CONFIG_DIR}/host_ed25519"], root=True)
     host.run(["sh", "-c", 'cat > "$1"', "sh", f"{CONFIG_DIR}/sshd_config"], root=True,
-             input=config(address, port))
+             input=config(address))
     host.run(["systemd-run", f"--unit={UNIT}", "--property=RuntimeDirectory=sshd",
               "/usr/sbin/sshd", "-D", "-e", "-f", f"{CONFIG_DIR}/sshd_config"], root=True)
-    poll(lambda: f"{address}:{port} " in host.run(["ss", "-Hltn"], root=True).stdout,
+    poll(lambda: f"{address}:22 " in host.run(["ss", "-Hltn"], root=True).stdout,
          what="sshd in host1 to listen", timeout=30)
     public = host.read_file(f"{CONFIG_DIR}/host_ed25519.pub", root=True).split()
-    return Sshd(address, port, " ".join(public[:2]))
+    return Sshd(address, " ".join(public[:2]))
 
 
 def authorize(host: LabTarget, user: str, public_key: str) -> None:
@@ -81,12 +81,12 @@ def log(host: LabTarget) -> str:
 
 
 @contextlib.contextmanager
-def running(host: LabTarget, address: str, port: int = 22) -> Iterator[Sshd]:
+def running(host: LabTarget, address: str) -> Iterator[Sshd]:
     """sshd in host1 for as long as the context lasts; afterwards host1 has no trace of
     it (also after an interrupted earlier run: its leftovers are removed first)."""
     stop(host)
     with packages.installed(host, PACKAGES, DEBS_DIR):
         try:
-            yield start(host, address, port)
+            yield start(host, address)
         finally:
             stop(host)

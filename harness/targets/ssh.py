@@ -44,7 +44,6 @@ class SshTarget(Target):
     def __init__(self, url: SshUrl, *, known_hosts: str | None = None,
                  identity: str | None = None, netns: str | None = None,
                  main_address: str | None = None) -> None:
-        self.url = url
         self.ssh = self.transport = SshTransport(url, known_hosts=known_hosts, identity=identity,
                                                  netns=netns)
         self.name = f"ssh:{url.describe()}"
