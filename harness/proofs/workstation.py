@@ -316,9 +316,7 @@ def file_hashes(host: LabTarget, dirs: Sequence[str],
                 exclude: Sequence[str] = ()) -> list[list[str]]:
     """Every entry below ``dirs`` (type, mode, owner, path, and the content's hash or
     the link's target), except the trees ``exclude`` names."""
-    prune: list[str] = []
-    for path in exclude:
-        prune += ["-path", path, "-prune", "-o"]
+    prune = [arg for path in exclude for arg in ("-path", path, "-prune", "-o")]
     listing = host.run(["find", *dirs, "-mindepth", "1", *prune, "-printf",
                         r"%y %m %u %p -> %l\n"], root=True, check=False).stdout
     sums = host.run(["find", *dirs, "-mindepth", "1", *prune, "-type", "f", "-exec",
