@@ -34,6 +34,7 @@ from harness.proxies.images import image_name, wheel_path
 from harness.proxies.specs import PROXIES
 from harness.run import Completed
 from harness.services import IMAGE
+from harness.sessions import ownership
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR
 from harness.wait import poll
 
@@ -54,10 +55,8 @@ VOLATILE_SYSCTLS = frozenset({
 })
 #: Prefixes of further counters (``fs.quota.lookups`` ...).
 VOLATILE_SYSCTL_PREFIXES = ("fs.quota.",)
-PODMAN_LISTINGS: Mapping[str, Sequence[str]] = {
-    "containers": ("ps", "--all"), "pods": ("pod", "ps"), "networks": ("network", "ls"),
-    "volumes": ("volume", "ls"), "images": ("images", "--all"),
-}
+#: podman's listing of each kind of object: the kinds podnet marks, and images.
+PODMAN_LISTINGS = {**ownership.LIST_ARGV, "images": ("images", "--all")}
 #: A claim result that errored because podnet's test image was missing.
 MISSING_IMAGE = re.compile(r"image not known|no such image|podnet/web", re.IGNORECASE)
 
