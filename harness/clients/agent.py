@@ -61,10 +61,9 @@ def main(argv: list[str]) -> int:
     try:
         if verb == "http":
             out = http(args[0], float(args[1]) if len(args) > 1 else 5.0)
-        elif verb == "udp":
-            out = udp(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
-        elif verb == "tcp-connect":
-            out = tcp_connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+        elif verb in ("udp", "tcp-connect"):  # HOST PORT [TIMEOUT]
+            probe = udp if verb == "udp" else tcp_connect
+            out = probe(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
         else:
             print(json.dumps({"error": f"unknown verb {verb}"}))
             return 2
