@@ -4,7 +4,8 @@ machine, reached with ssh (``--target ssh://user@host[:port]``).
 The same rules as a workstation (``--target local``): not isolated (checks that change
 routes, sysctls or privileged ports are refused), everything created carries the
 session's marks and only what carries them is removed, podnet's test image is used
-when there or built from ``--base-tar`` (else by mmdebstrap on that machine). Commands
+when there or built from ``--base-tar`` (mmdebstrap makes a missing base only for
+``--target local``: without either, the session stops before any check, saying so). Commands
 as root use ``sudo -n`` there. Every command goes through one
 :class:`harness.ssh.SshTransport` (strict host keys, one shared connection, typed
 failures), closed by :meth:`SshTarget.close`.
