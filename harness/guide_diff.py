@@ -102,24 +102,17 @@ def _own_lines(revision: Revision) -> Iterator[tuple[str, int, int]]:
 def _pieces(revision: Revision, first: int, end: int) -> Iterator[tuple[str, int, str]]:
     """The section's paragraphs and table rows outside fenced blocks: kind, line, text."""
     lines = revision.text.splitlines()
-    fence, at = "", 0
+    at = 0
     paragraph: list[str] = []
     for number in range(first, end):
-        line = lines[number - 1]
-        stripped = line.strip()
-        marker = re.match(r"(`{3,}|~{3,})", stripped)
-        table = not fence and stripped.startswith("|")
-        # A paragraph ends at a blank line, markup (<details>), a fence or a table.
-        if paragraph and (marker or table or not stripped or stripped.startswith("<")):
+        stripped = lines[number - 1].strip()
+        fenced = revision.fenced[number - 1]
+        table = not fenced and stripped.startswith("|")
+        # A paragraph ends at a blank line, markup (<details>), a fenced block or a table.
+        if paragraph and (fenced or table or not stripped or stripped.startswith("<")):
             yield "new paragraph", at, " ".join(paragraph)
             paragraph = []
-        if marker:
-            if not fence:
-                fence = marker.group(1)[0]
-            elif stripped.startswith(fence * 3):
-                fence = ""
-            continue
-        if fence or not stripped or stripped.startswith("<"):
+        if fenced or not stripped or stripped.startswith("<"):
             continue
         if table:
             if not re.fullmatch(r"\|[\s:|-]*", stripped):
@@ -140,12 +133,11 @@ def diff(old: Revision, new: Revision, registry: Registry) -> GuideDiff:
     """What changed from ``old`` to ``new`` for the claims of ``registry``."""
     if old.text == new.text:
         return GuideDiff(old, new)
-    found: dict[str, list[Change]] = {anchor: [] for anchor in new.sections}
+    found: dict[str, list[Change]] = {
+        anchor: [] if anchor in old.sections
+        else [Change("new section", new.headings[anchor], new.titles[anchor])]
+        for anchor in new.sections}
     gone: list[Change] = []
-    for anchor in new.sections:
-        if anchor not in old.sections:
-            found[anchor].append(Change("new section", new.headings[anchor],
-                                        new.titles[anchor]))
     worded = (c.wording_in(new) for c in registry.guide_claims)
     quotes_new = [w.quote for w in worded if w is not None and w.quote]
     for claim in registry.guide_claims:
@@ -158,15 +150,15 @@ def diff(old: Revision, new: Revision, registry: Registry) -> GuideDiff:
             found[anchor].append(Change(kind, line, text))
     old_examples = {e.id: e for e in parse(old.text)}
     for example in parse(new.text):
-        anchor = f"#{example.id}"
         before = old_examples.get(example.id)
         if before is None:
-            found.setdefault(anchor, []).append(Change("new example", example.line,
-                                                       f"{example.id} ({len(example.blocks)} "
-                                                       "blocks)"))
+            change = Change("new example", example.line,
+                            f"{example.id} ({len(example.blocks)} blocks)")
         elif _block_texts(before) != _block_texts(example):
-            found.setdefault(anchor, []).append(Change("changed example", example.line,
-                                                       example.id))
+            change = Change("changed example", example.line, example.id)
+        else:
+            continue
+        found.setdefault(f"#{example.id}", []).append(change)
     sections = [SectionChanges(anchor, new.titles.get(anchor, anchor), new.headings.get(anchor, 0),
                                tuple(sorted(changes, key=lambda c: (KINDS.index(c.kind), c.line))))
                 for anchor, changes in found.items() if changes]

@@ -28,11 +28,8 @@ def summary(examples: Sequence[Example], assessments: Sequence[Assessment]) -> d
 
 def to_json(examples: Sequence[Example], assessments: Sequence[Assessment],
             revision: Revision | None = None) -> str:
-    rows = []
-    for example, assessment in zip(examples, assessments, strict=True):
-        row = dataclasses.asdict(example)
-        row["assessment"] = dataclasses.asdict(assessment)
-        rows.append(row)
+    rows = [dataclasses.asdict(example) | {"assessment": dataclasses.asdict(assessment)}
+            for example, assessment in zip(examples, assessments, strict=True)]
     guide = (revision or selected()).record()
     return json.dumps({"guide": guide, "summary": summary(examples, assessments),
                        "examples": rows}, indent=2)

@@ -51,11 +51,8 @@ def normalise(text: str, command: str = "") -> list[str]:
         for pattern, replacement in reads:
             line = re.sub(pattern, replacement, line)
         lines.append(line.rstrip())
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
+    kept = "\n".join(lines).strip("\n")  # without the blank lines around it
+    return kept.split("\n") if kept else []
 
 
 def difference(expected: str, observed: str, command: str = "") -> str:

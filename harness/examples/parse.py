@@ -13,22 +13,15 @@ from harness.examples import rules
 from harness.examples.structure import Block, BlockKind, Example, Procedure, Prose, Step
 from harness.guide.revisions import anchor
 
+#: A backslash that ends a line (whitespace around it aside) with the next line's indent:
+#: the line continues on the next one.
+CONTINUATION = r"[^\S\n]*\\[^\S\n]*(?:\n[^\S\n]*|$)"
+
 
 def logical_lines(text: str) -> list[str]:
     """Lines with backslash continuations joined, blank lines dropped."""
-    lines: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        if raw.rstrip().endswith("\\"):
-            pending += raw.strip()[:-1].rstrip() + " "
-            continue
-        line = (pending + raw.strip()) if pending else raw.rstrip()
-        pending = ""
-        if line.strip():
-            lines.append(line.strip())
-    if pending.strip():
-        lines.append(pending.strip())
-    return lines
+    joined = re.sub(CONTINUATION, " ", "\n".join(text.splitlines()))
+    return [line.strip() for line in joined.splitlines() if line.strip()]
 
 
 def split_session(text: str) -> tuple[tuple[str, ...], str]:
@@ -128,10 +121,8 @@ def _introduces_output(text: str) -> bool:
 
 
 def _host(text: str, inherited: str) -> str:
-    for pattern, host in rules.HOST_PHRASES:
-        if re.search(pattern, text, re.IGNORECASE):
-            return host
-    return inherited
+    return next((host for pattern, host in rules.HOST_PHRASES
+                 if re.search(pattern, text, re.IGNORECASE)), inherited)
 
 
 @dataclass

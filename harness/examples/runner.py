@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -135,14 +134,11 @@ def share_images(host: LabTarget) -> None:
     host.run(["chmod", "0644", IMAGES_TAR])
 
 
-@contextlib.contextmanager
-def tools_installed(host: LabTarget) -> Iterator[list[str]]:
+def tools_installed(host: LabTarget) -> contextlib.AbstractContextManager[list[str]]:
     """The tools the guide's commands use that host1 lacks (:data:`INSTALLED_TOOLS`),
     installed into host1 while the examples run, then purged (also what an interrupted
     run left, by its ledger)."""
-    with packages.installed(host, sorted(set(INSTALLED_TOOLS.values())), DEBS_DIR,
-                            LEDGER) as names:
-        yield names
+    return packages.installed(host, sorted(set(INSTALLED_TOOLS.values())), DEBS_DIR, LEDGER)
 
 
 def unshare_images(host: LabTarget) -> None:
@@ -178,11 +174,11 @@ def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
 
 
 def _home_path(user: ws.HostUser, path: str) -> str:
-    if path.startswith("~/"):
-        return f"{user.home}/{path[2:]}"
-    if path.startswith("$HOME/"):
-        return f"{user.home}/{path[6:]}"
-    return path if path.startswith("/") else f"{user.home}/{path}"
+    """A file's path in host1: one relative to the home (``~/``, ``$HOME/`` or none) in
+    ``user``'s."""
+    if path.startswith("/"):
+        return path
+    return f"{user.home}/{re.sub(r'^(~|[$]HOME)/', '', path)}"
 
 
 class _Example:
@@ -219,16 +215,15 @@ class _Example:
             return self.on_host2(action.text, timeout=bound(action))
         user = self.user(action.user)
         text = action.text.replace(GUIDE_HOME, f"{user.home}/")
+        path = _home_path(user, action.path or "")
         if action.kind == "write":
-            user.write_file(_home_path(user, action.path or ""), text)
+            user.write_file(path, text)
             return Completed((), 0, "", "", 0.0)
         if action.kind == "append":
-            return user.run(["python3", "-c", APPEND, _home_path(user, action.path or ""),
-                             text], check=False)
+            return user.run(["python3", "-c", APPEND, path, text], check=False)
         if action.kind == "replace":
-            return user.run(["python3", "-c", REPLACE, _home_path(user, action.path or ""),
-                             action.old.replace(GUIDE_HOME, f"{user.home}/"), text],
-                            check=False)
+            old = action.old.replace(GUIDE_HOME, f"{user.home}/")
+            return user.run(["python3", "-c", REPLACE, path, old, text], check=False)
         if action.kind == "serve":
             done = user.run(["bash", "-c", shell.serve(action.text, action.login)],
                             check=False, timeout=60)

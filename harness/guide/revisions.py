@@ -118,22 +118,29 @@ class Revision:
                 for anchor, (start, _) in self.sections.items()}
 
     @functools.cached_property
+    def fenced(self) -> list[bool]:
+        """Whether each line (the first at 0) is in a fenced block, its fences included."""
+        marks: list[bool] = []
+        fence = ""
+        for line in self.text.splitlines():
+            stripped = line.strip()
+            marker = re.match(r"`{3,}|~{3,}", stripped)
+            marks.append(bool(fence or marker))
+            if marker and not fence:
+                fence = marker.group()[0]
+            elif marker and stripped.startswith(fence * 3):
+                fence = ""
+        return marks
+
+    @functools.cached_property
     def sections(self) -> dict[str, tuple[int, int]]:
         """Each heading's anchor and its section: the heading's line and the line of the
         next heading of the same or a higher level (one past the end for the last)."""
         found: list[tuple[str, int, int]] = []
         seen: dict[str, int] = {}
-        fence = ""
         lines = self.text.splitlines()
         for number, line in enumerate(lines, 1):
-            stripped = line.lstrip()
-            if marker := re.match(r"(`{3,}|~{3,})", stripped):
-                if not fence:
-                    fence = marker.group(1)[0]
-                elif stripped.startswith(fence * 3):
-                    fence = ""
-                continue
-            if fence or not (heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)):
+            if self.fenced[number - 1] or not (heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)):
                 continue
             found.append(("#" + anchor(heading.group(2), seen), number, len(heading.group(1))))
         out: dict[str, tuple[int, int]] = {}
