@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -10,6 +11,7 @@ from enum import StrEnum
 
 from harness.examples import rules
 from harness.examples import substitutions as subs
+from harness.examples.shell import LISTEN_WAIT, SERVER_LIFETIME
 from harness.examples.structure import Block, BlockKind, Example, Step
 from harness.image_names import WEB_IMAGE
 
@@ -132,15 +134,12 @@ class Prerequisite:
     unless: str = ""
 
 
-#: How long a server started for an example may live (seconds).
-SERVER_LIFETIME = 300
-
-
 def _web_server(address: str, directory: str) -> str:
     url = f"http://{address}:8080/"
     return (f"setsid timeout {SERVER_LIFETIME} python3 -m http.server 8080 --bind {address} "
             f"--directory {directory} </dev/null >/dev/null 2>&1 &\n"
-            f"for i in $(seq 100); do curl -s -m 2 -o /dev/null {url} && exit 0; sleep 0.1; done\n"
+            f"for i in $(seq {LISTEN_WAIT}); do curl -s -m 2 -o /dev/null {url} && exit 0; "
+            "sleep 0.1; done\n"
             f"echo 'the web server on {address}:8080 did not answer' >&2; exit 1")
 
 
@@ -284,13 +283,9 @@ def run_images(command: str) -> list[str]:
 
 
 def _segments(words: Sequence[str]) -> list[list[str]]:
-    segments: list[list[str]] = [[]]
-    for word in words:
-        if word in ("|", "&&", "||", ";"):
-            segments.append([])
-        else:
-            segments[-1].append(word)
-    return segments
+    """The commands of a line's words: the runs between ``|``, ``&&``, ``||`` and ``;``."""
+    between = itertools.groupby(words, lambda word: word in ("|", "&&", "||", ";"))
+    return [list(run) for separators, run in between if not separators]
 
 
 def _first_positional(args: Sequence[str]) -> str | None:
@@ -342,11 +337,9 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
     for need in NEEDS:
         texts = [example.section] if need.section else commands + (
             [block.text for block in files] if need.files else [])
-        for text in texts:
-            match = re.search(need.pattern, text, re.MULTILINE)
-            if match:
-                reasons.append(need.reason.format(*match.groups()))
-                break
+        searched = (re.search(need.pattern, text, re.MULTILINE) for text in texts)
+        if match := next(filter(None, searched), None):
+            reasons.append(need.reason.format(*match.groups()))
     for command in commands:
         images += run_images(command)
     for block in files:

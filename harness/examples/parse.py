@@ -107,12 +107,9 @@ FILE_NAME = r"^[\w.@$~-]+\.\w+$"
 def _path(prose: Prose | None) -> str | None:
     """The file a lead-in names: its first span with a directory, else its first span
     that is a file's name (relative to the reader's working directory, the home)."""
-    if prose is None:
-        return None
-    for span in prose.spans:
-        if "/" in span:
-            return span
-    return next((span for span in prose.spans if re.match(FILE_NAME, span)), None)
+    spans = prose.spans if prose is not None else ()
+    return (next((span for span in spans if "/" in span), None)
+            or next((span for span in spans if re.match(FILE_NAME, span)), None))
 
 
 def _introduces_output(text: str) -> bool:

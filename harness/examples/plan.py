@@ -155,12 +155,9 @@ def _script(lines: Sequence[str]) -> str:
 
 def exits_shown(output: str) -> tuple[int, ...]:
     """The non-zero exits the errors the guide shows a command print mean."""
-    found: list[int] = []
-    for pattern, status in EXITS_SHOWN:
-        shown = re.search(pattern, output, re.MULTILINE)
-        if shown:
-            found.append(int(shown.group(1)) if status is None else status)
-    return tuple(found)
+    shown = [(re.search(pattern, output, re.MULTILINE), status) for pattern, status in EXITS_SHOWN]
+    return tuple(int(found.group(1)) if status is None else status
+                 for found, status in shown if found)
 
 
 def expected_exits(prose: str, script: str) -> tuple[int, ...]:
@@ -316,20 +313,19 @@ def _prerequisite_steps(needed: Prerequisite, examples: Sequence[Example]) -> tu
 
 
 def plan(example: Example, examples: Sequence[Example]) -> Plan:
-    by_anchor = {e.id: e for e in examples}
+    steps = effective_steps(example, {e.id: e for e in examples})
     login = Login()
-    needed = prerequisite(example, effective_steps(example, by_anchor))
+    needed = prerequisite(example, steps)
     actions: list[Action] = []
     problems: list[str] = []
     used: list[str] = []
     if needed is not None and needed.procedure is not None:
-        steps = _prerequisite_steps(needed, examples)
-        actions, problems = _actions(steps, login, "prerequisite ")
-        if not steps:
+        first = _prerequisite_steps(needed, examples)
+        actions, problems = _actions(first, login, "prerequisite ")
+        if not first:
             problems.append(f"needs first: {needed.what} (not found in the guide)")
         used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
-    own, own_problems = _actions(effective_steps(example, by_anchor), login,
-                                 example=example.id)
+    own, own_problems = _actions(steps, login, example=example.id)
     actions += own
     problems += own_problems
     images: dict[str, str] = {}

@@ -6,6 +6,7 @@ guide shows compared with the observed one."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -327,11 +328,11 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
     try:
         running.user("")
         for action in plan.actions:
+            outcome = functools.partial(ActionOutcome, action.line, action.step, action.host,
+                                        command=_shown(action))
             if action.only_if and not running.installed(action):
-                outcomes.append(ActionOutcome(
-                    action.line, action.step, action.host, "not run", None,
-                    f"{action.only_if} is not installed on {action.host}: the guide runs "
-                    "this only where it is", command=_shown(action)))
+                outcomes.append(outcome("not run", None, f"{action.only_if} is not installed "
+                                        f"on {action.host}: the guide runs this only where it is"))
                 continue
             try:
                 done = running.do(action)
@@ -339,8 +340,7 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                     done = running.until_shown(action, done)
             except CommandTimeout as exc:
                 said = f"no answer within {exc.timeout:g} s"
-                outcomes.append(ActionOutcome(action.line, action.step, action.host,
-                                              action.kind, None, said, command=_shown(action)))
+                outcomes.append(outcome(action.kind, None, said))
                 return failed(action, f": {said}")
             if action.starts_server and done.ok:
                 running.until_settled(action, done)
@@ -350,9 +350,8 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
             if ok and action.expected is not None:
                 diff = _terminal_difference(action, done)
             observed = done.stdout[-4000:] if action.expected is not None else ""
-            outcomes.append(ActionOutcome(action.line, action.step, action.host, action.kind,
-                                          done.returncode, done.stderr.strip()[-2000:],
-                                          observed, diff, _shown(action), expected_failure))
+            outcomes.append(outcome(action.kind, done.returncode, done.stderr.strip()[-2000:],
+                                    observed, diff, expected_failure=expected_failure))
             if not ok:
                 return failed(action, f" exited {done.returncode}: {_last_line(done.stderr)}")
     finally:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import shlex
 
-#: How long a server the guide runs in the foreground may live (seconds).
+#: How long a server the guide runs in the foreground, or one started before an example
+#: (assess.Prerequisite), may live (seconds).
 SERVER_LIFETIME = 300
 #: How long the runner waits for such a server to listen (tenths of a second).
 LISTEN_WAIT = 100

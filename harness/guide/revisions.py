@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -63,33 +63,21 @@ class Revision:
                 "source": self.source}
 
     @functools.cached_property
-    def _flat(self) -> tuple[str, list[int], list[int], list[int]]:
-        """The text's words joined by one space; where each word starts in it and in the
-        text; the offsets where the text's lines start."""
-        words = list(re.finditer(r"\S+", self.text))
-        flat_starts, position = [], 0
-        for word in words:
-            flat_starts.append(position)
-            position += len(word.group()) + 1
-        starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        return (" ".join(w.group() for w in words), flat_starts,
-                [w.start() for w in words], starts)
+    def _line_starts(self) -> list[int]:
+        """The offsets where the text's lines start."""
+        return [0] + [m.end() for m in re.finditer("\n", self.text)]
 
     def line_of(self, quote: str, after: int = 0) -> int | None:
         """The line (from 1) where ``quote`` first starts in this revision at or after
         line ``after``, or None when it does not occur there. Whitespace counts as one
         space, so a quote may span the guide's line breaks."""
-        wanted = " ".join(quote.split())
-        if not wanted:
+        words = quote.split()
+        if not words:
             return None
-        flat, flat_starts, text_starts, line_starts = self._flat
-        begin = line_starts[after - 1] if 0 < after <= len(line_starts) else 0
-        first_word = bisect_left(text_starts, begin)
-        at = flat.find(wanted, flat_starts[first_word] if first_word < len(flat_starts) else len(flat))
-        if at < 0:
-            return None
-        word = bisect_right(flat_starts, at) - 1
-        return bisect_right(line_starts, text_starts[word] + at - flat_starts[word])
+        starts = self._line_starts
+        begin = starts[after - 1] if 0 < after <= len(starts) else 0
+        found = re.compile(r"\s+".join(map(re.escape, words))).search(self.text, begin)
+        return bisect_right(starts, found.start()) if found else None
 
     def line_in_section(self, quote: str, anchor: str) -> int | None:
         """The line of ``quote`` in the section whose heading has GitHub anchor ``anchor``
