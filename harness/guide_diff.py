@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from harness.claims import Claim, Registry
 from harness.examples.parse import parse
@@ -50,7 +50,7 @@ class SectionChanges:
 class GuideDiff:
     old: Revision
     new: Revision
-    sections: tuple[SectionChanges, ...] = field(default=())
+    sections: tuple[SectionChanges, ...] = ()
 
     @property
     def unchanged(self) -> bool:

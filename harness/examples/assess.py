@@ -332,7 +332,7 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
                           (f"no command to run (blocks: {', '.join(kinds)})",))
     reasons: list[str] = []
     used: list[str] = []
-    images: list[str] = []
+    images = [ref for command in commands for ref in run_images(command)]
     files = [block for block in blocks if block.kind in (BlockKind.FILE, BlockKind.EDIT)]
     for need in NEEDS:
         texts = [example.section] if need.section else commands + (
@@ -340,8 +340,6 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         searched = (re.search(need.pattern, text, re.MULTILINE) for text in texts)
         if match := next(filter(None, searched), None):
             reasons.append(need.reason.format(*match.groups()))
-    for command in commands:
-        images += run_images(command)
     for block in files:
         found, builds = file_images(block)
         images += found
@@ -398,17 +396,12 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
             used.append(f"step {step.number} ('{step.text}') -> {stand_in.how}")
     if any(step.host == "host2" for step in steps if step.blocks):
         used.append("host2 steps -> the lab's host2")
-    reasons = list(dict.fromkeys(reasons))
-    if reasons:
-        status = Status.CANNOT_RUN
-    elif used:
-        status = Status.WITH_SUBSTITUTIONS
-    else:
-        status = Status.AS_WRITTEN
+    status = (Status.CANNOT_RUN if reasons
+              else Status.WITH_SUBSTITUTIONS if used else Status.AS_WRITTEN)
     needed = prerequisite(example, steps)
     return Assessment(example.id, status, needed.what if needed else "",
-                      tuple(dict.fromkeys(images)),
-                      tuple(dict.fromkeys(used)), tuple(reasons))
+                      tuple(dict.fromkeys(images)), tuple(dict.fromkeys(used)),
+                      tuple(dict.fromkeys(reasons)))
 
 
 def assess_all(examples: Sequence[Example]) -> list[Assessment]:

@@ -42,13 +42,13 @@ READS: tuple[tuple[str, str, str, str], ...] = (
 
 def normalise(text: str, command: str = "") -> list[str]:
     lines = []
-    reads = [(p, r) for c, p, r, _ in READS if re.search(c, command.strip())]
+    # What must differ between two runs, then what the guide does not read of ``command``.
+    rewrites = [(p, r) for p, r, _ in NORMALISE] + [
+        (p, r) for c, p, r, _ in READS if re.search(c, command.strip())]
     for line in text.splitlines():
         if any(re.search(pattern, line) for pattern, _ in DROP):
             continue
-        for pattern, replacement, _ in NORMALISE:
-            line = re.sub(pattern, replacement, line)
-        for pattern, replacement in reads:
+        for pattern, replacement in rewrites:
             line = re.sub(pattern, replacement, line)
         lines.append(line.rstrip())
     kept = "\n".join(lines).strip("\n")  # without the blank lines around it

@@ -99,11 +99,10 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _detail(result: ClaimResult) -> str:
-    subs = _strings(result.evidence.get("substitutions"))
+    if result.observed != "ran with substitutions":
+        return result.reason
     started = set(_strings(result.evidence.get("prerequisites")))
-    if result.observed == "ran with substitutions":
-        return "; ".join(s for s in subs if s not in started)
-    return result.reason
+    return "; ".join(s for s in _strings(result.evidence.get("substitutions")) if s not in started)
 
 
 def _started(result: ClaimResult) -> tuple[str, ...]:

@@ -344,11 +344,9 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                 return failed(action, f": {said}")
             if action.starts_server and done.ok:
                 running.until_settled(action, done)
-            diff = ""
             expected_failure = done.returncode in action.expected_exits
             ok = done.returncode == 0 or expected_failure
-            if ok and action.expected is not None:
-                diff = _terminal_difference(action, done)
+            diff = _terminal_difference(action, done) if ok and action.expected is not None else ""
             observed = done.stdout[-4000:] if action.expected is not None else ""
             outcomes.append(outcome(action.kind, done.returncode, done.stderr.strip()[-2000:],
                                     observed, diff, expected_failure=expected_failure))

@@ -28,6 +28,8 @@ DATA = "data/guide"
 #: its removed and added lines.
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@.*\n((?:[-+].*(?:\n|$))*)",
                    re.MULTILINE)
+#: An ATX heading: its level's hashes and its text.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -102,7 +104,7 @@ class Revision:
     def titles(self) -> dict[str, str]:
         """Each heading's anchor and its text as the guide writes it, in the guide's order."""
         lines = self.text.splitlines()
-        return {anchor: re.sub(r"^#{1,6}\s+(.*?)\s*#*\s*$", r"\1", lines[start - 1])
+        return {anchor: _HEADING.sub(r"\2", lines[start - 1])
                 for anchor, (start, _) in self.sections.items()}
 
     @functools.cached_property
@@ -127,8 +129,8 @@ class Revision:
         found: list[tuple[str, int, int]] = []
         seen: dict[str, int] = {}
         lines = self.text.splitlines()
-        for number, line in enumerate(lines, 1):
-            if self.fenced[number - 1] or not (heading := re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)):
+        for number, (line, fenced) in enumerate(zip(lines, self.fenced, strict=True), 1):
+            if fenced or not (heading := _HEADING.match(line)):
                 continue
             found.append(("#" + anchor(heading.group(2), seen), number, len(heading.group(1))))
         out: dict[str, tuple[int, int]] = {}
