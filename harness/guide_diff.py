@@ -91,38 +91,34 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _own_lines(revision: Revision) -> Iterator[tuple[str, int, int]]:
-    """Each section's own lines (up to its first subsection): anchor, first, end."""
-    starts = sorted((start, anchor) for anchor, (start, _) in revision.sections.items())
-    total = len(revision.text.splitlines()) + 1
-    for index, (start, anchor) in enumerate(starts):
-        yield anchor, start + 1, starts[index + 1][0] if index + 1 < len(starts) else total
-
-
-def _pieces(revision: Revision, first: int, end: int) -> Iterator[tuple[str, int, str]]:
-    """The section's paragraphs and table rows outside fenced blocks: kind, line, text."""
-    lines = revision.text.splitlines()
-    at = 0
+def _pieces(revision: Revision) -> Iterator[tuple[str, str, int, str]]:
+    """Each section's own paragraphs and table rows (up to its first subsection) outside
+    fenced blocks: anchor, kind, line, text."""
+    headings = {start: anchor for anchor, (start, _) in revision.sections.items()}
+    anchor, at = "", 0
     paragraph: list[str] = []
-    for number in range(first, end):
-        stripped = lines[number - 1].strip()
-        fenced = revision.fenced[number - 1]
+    for number, (line, fenced) in enumerate(zip(revision.text.splitlines(), revision.fenced,
+                                                strict=True), 1):
+        stripped = line.strip()
         table = not fenced and stripped.startswith("|")
-        # A paragraph ends at a blank line, markup (<details>), a fenced block or a table.
-        if paragraph and (fenced or table or not stripped or stripped.startswith("<")):
-            yield "new paragraph", at, " ".join(paragraph)
+        # A paragraph ends at a heading, a blank line, markup (<details>), a fenced block
+        # or a table.
+        if paragraph and (number in headings or fenced or table or not stripped
+                          or stripped.startswith("<")):
+            yield anchor, "new paragraph", at, " ".join(paragraph)
             paragraph = []
-        if fenced or not stripped or stripped.startswith("<"):
-            continue
+        anchor = headings.get(number, anchor)
+        if not anchor or number in headings or fenced or not stripped or stripped.startswith("<"):
+            continue  # before the first heading, or no text
         if table:
             if not re.fullmatch(r"\|[\s:|-]*", stripped):
-                yield "new table row", number, stripped
+                yield anchor, "new table row", number, stripped
             continue
         if not paragraph:
             at = number
         paragraph.append(stripped)
     if paragraph:
-        yield "new paragraph", at, " ".join(paragraph)
+        yield anchor, "new paragraph", at, " ".join(paragraph)
 
 
 def _block_texts(example: Example) -> tuple[str, ...]:
@@ -143,11 +139,10 @@ def diff(old: Revision, new: Revision, registry: Registry) -> GuideDiff:
     for claim in registry.guide_claims:
         _claim_change(claim, old, new, found, gone)
     old_flat = _flat(old.text)
-    for anchor, first, end in _own_lines(new):
-        for kind, line, text in _pieces(new, first, end):
-            if _flat(text) in old_flat or any(_flat(q) in _flat(text) for q in quotes_new):
-                continue
-            found[anchor].append(Change(kind, line, text))
+    for anchor, kind, line, text in _pieces(new):
+        if _flat(text) in old_flat or any(_flat(q) in _flat(text) for q in quotes_new):
+            continue
+        found[anchor].append(Change(kind, line, text))
     old_examples = {e.id: e for e in parse(old.text)}
     for example in parse(new.text):
         before = old_examples.get(example.id)

@@ -304,8 +304,7 @@ class _Reader:
         decision = classify(token.info, token.content, lead_in, step is not None)
         if step is None:
             step = self.prose_step_for(token)
-        block = self.block(token, decision, lead_in, step.host)
-        step.blocks.append(block)
+        step.blocks.append(self.block(token, decision, lead_in, step.host))
         self.lead_in = None
 
     def prose_step_for(self, token: Token) -> _StepBuilder:

@@ -275,20 +275,19 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
         return None
     edit = functools.partial(Action, line=block.line, step=number, host=block.host,
                              user=login.user, login=login.number)
+    path = substitute(block.path or "")
+    content = substitute(block.text, home=False)
     if block.kind is BlockKind.FILE and block.path:
-        path = substitute(block.path)
-        return edit("write", text=substitute(block.text, home=False), path=path,
-                    root=outside_home(path))
+        return edit("write", text=content, path=path, root=outside_home(path))
     if block.kind is BlockKind.EDIT and block.edit == "append" and block.path:
-        path = substitute(block.path)
         if outside_home(path):
             return f"line {block.line}: adds lines to {path}, a file of host1's own"
-        return edit("append", text=substitute(block.text, home=False), path=path)
+        return edit("append", text=content, path=path)
     if block.kind is BlockKind.EDIT and block.edit == "replace":
-        return edit("replace", text="", path=substitute(block.path or ""), old=block.text)
+        return edit("replace", text="", path=path, old=block.text)
     if block.kind is BlockKind.EDIT and block.edit == "with":
         if actions and actions[-1].kind == "replace":
-            actions[-1] = replace(actions[-1], text=substitute(block.text, home=False))
+            actions[-1] = replace(actions[-1], text=content)
         return None
     if block.kind is BlockKind.EDIT:
         return f"line {block.line}: adds lines to a file the example does not create"
