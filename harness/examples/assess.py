@@ -240,8 +240,7 @@ def effective_steps(example: Example, by_anchor: dict[str, Example]) -> tuple[St
             own[step.number] = step
         elif later:
             own[later.group(1)] = step
-    steps = [own.get(step.number, step) if step.number is not None else step
-             for step in effective_steps(base, by_anchor)]
+    steps = [own.get(step.number, step) for step in effective_steps(base, by_anchor)]
     steps += [step for step in example.steps if step not in own.values()]
     return tuple(steps)
 
@@ -289,14 +288,12 @@ def _segments(words: Sequence[str]) -> list[list[str]]:
 
 
 def _first_positional(args: Sequence[str]) -> str | None:
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg.startswith("-"):
-            skip = arg in RUN_VALUE_OPTIONS
-        else:
+    words = iter(args)
+    for arg in words:
+        if not arg.startswith("-"):
             return arg
+        if arg in RUN_VALUE_OPTIONS:
+            next(words, None)  # the option's value
     return None
 
 
@@ -360,9 +357,8 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
         else:
             used.append(f"{image} -> {entry.lab_image}")
     texts = commands + [block.text for block in blocks]
-    for address in subs.ADDRESSES:
-        if any(address.guide in text for text in texts):
-            used.append(f"{address.guide} -> {address.lab}")
+    used += [f"{address.guide} -> {address.lab}" for address in subs.ADDRESSES
+             if any(address.guide in text for text in texts)]
     login, reader = Login(), False  # reader: commands run before any user is set up
     for command in commands:
         reader |= not (login.follow(command) or login.users or ASSIGNMENT.match(command.strip()))

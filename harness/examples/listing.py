@@ -30,9 +30,8 @@ def to_json(examples: Sequence[Example], assessments: Sequence[Assessment],
             revision: Revision | None = None) -> str:
     rows = [dataclasses.asdict(example) | {"assessment": dataclasses.asdict(assessment)}
             for example, assessment in zip(examples, assessments, strict=True)]
-    guide = (revision or selected()).record()
-    return json.dumps({"guide": guide, "summary": summary(examples, assessments),
-                       "examples": rows}, indent=2)
+    return json.dumps({"guide": (revision or selected()).record(),
+                       "summary": summary(examples, assessments), "examples": rows}, indent=2)
 
 
 def text_lines(examples: Sequence[Example], assessments: Sequence[Assessment],

@@ -205,10 +205,9 @@ class _Reader:
         return sum(1 for ordered, _, _ in self.lists if ordered)
 
     def current_step(self, skip_last: bool = False) -> _StepBuilder | None:
-        for ordered, step, _ in reversed(self.lists[:-1] if skip_last else self.lists):
-            if ordered and step is not None:
-                return step
-        return None
+        """The innermost open step (outside the innermost list if ``skip_last``)."""
+        lists = reversed(self.lists[:-1] if skip_last else self.lists)
+        return next((step for ordered, step, _ in lists if ordered and step is not None), None)
 
     def close_section(self) -> None:
         if self.section is not None:
@@ -296,8 +295,7 @@ class _Reader:
         section.replaces += re.findall(rules.REPLACES_STEP, prose.text)
 
     def on_fence(self, token: Token) -> None:
-        section = self.section
-        if section is None or token.map is None:
+        if self.section is None or token.map is None:
             return
         step = self.current_step()
         lead_in = self.lead_in.text if self.lead_in is not None else ""

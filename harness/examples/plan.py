@@ -304,11 +304,8 @@ def _prerequisite_steps(needed: Prerequisite, examples: Sequence[Example]) -> tu
     if needed.procedure is None:
         return ()
     anchor, title = needed.procedure
-    for example in examples:
-        for procedure in example.procedures if example.id == anchor else ():
-            if re.search(title, procedure.title):
-                return procedure.steps
-    return ()
+    procedures = [p for example in examples if example.id == anchor for p in example.procedures]
+    return next((p.steps for p in procedures if re.search(title, p.title)), ())
 
 
 def plan(example: Example, examples: Sequence[Example]) -> Plan:

@@ -321,8 +321,8 @@ def run_example(host: LabTarget, client: Client, plan: Plan,
                               prerequisites)
 
     def failed(action: Action, said: str) -> ExampleOutcome:
-        return ended("failed", f"line {action.line} (step {action.step or '-'}): "
-                               f"{_first_line(action)!r}{said}")
+        first = next(iter(action.text.strip().splitlines()), "")
+        return ended("failed", f"line {action.line} (step {action.step or '-'}): {first!r}{said}")
 
     running = _Example(host, client, plan)
     try:
@@ -370,10 +370,6 @@ def _shows(action: Action, done: Completed) -> bool:
     """The command ended as the guide expects and printed what the guide shows."""
     return ((done.returncode == 0 or done.returncode in action.expected_exits)
             and not _terminal_difference(action, done))
-
-
-def _first_line(action: Action) -> str:
-    return action.text.strip().splitlines()[0] if action.text.strip() else ""
 
 
 def _terminal_difference(action: Action, done: Completed) -> str:
