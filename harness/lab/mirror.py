@@ -68,18 +68,11 @@ def parse_deb822(text: str) -> list[AptSource]:
     """Parse the deb822 format of sources.list(5): stanzas separated by blank lines."""
     found = []
     for stanza in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        key = None
-        for raw in stanza.splitlines():
-            if raw.startswith("#"):
-                continue
-            if raw[:1].isspace() and key:
-                fields[key] += " " + raw.strip()
-                continue
-            if ":" in raw:
-                key, value = raw.split(":", 1)
-                key = key.strip().lower()
-                fields[key] = value.strip()
+        kept = "\n".join(raw for raw in stanza.splitlines() if not raw.startswith("#"))
+        # A line that starts with white space continues the field above it.
+        lines = re.sub(r"\n\s+", " ", kept).splitlines()
+        fields = {key.strip().lower(): value.strip()
+                  for key, colon, value in (line.partition(":") for line in lines) if colon}
         if fields.get("enabled", "yes").lower() == "no":
             continue
         for kind in fields.get("types", "").split():
