@@ -38,6 +38,7 @@ ACTIVATION_WAIT = 20.0
 
 @dataclass
 class Service:
+    target: Target
     method: Method
     protocol: str
     port: int
@@ -49,11 +50,9 @@ class Service:
     related: dict[str, str] = field(default_factory=dict)
     #: Socket activation: the service unit the socket starts.
     unit: str | None = None
-    _target: Target | None = None
 
     def logs(self, container: str | None = None) -> str:
-        assert self._target is not None
-        return self._target.logs(container or self.container)
+        return self.target.logs(container or self.container)
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,6 @@ def serve(target: Target, method: Method, client: Client,
         cleanups.append(settings.close)
         settings.enter_context(network_settings.applied(target, method))
         service = _SETUP[method.kind](target, method, options, token, cleanups)
-        service._target = target
         _wait_ready(target, service, client, options)
         service.setup_seconds = time.monotonic() - started
         yield service
@@ -122,7 +120,7 @@ def _wait_ready(target: Target, service: Service, client: Client, options: Serve
 def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
                 cleanups: list[Callable[[], object]]) -> Service:
     name = f"{PREFIX}{method.id}-{token}"
-    service = Service(method, opts.protocol, opts.port, name)
+    service = Service(target, method, opts.protocol, opts.port, name)
     argv = ["podman", "run", "-d", "--name", name]
     network = method.network or "pasta"
     pcap = f"/tmp/{name}.pcap"
@@ -131,9 +129,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
         target.record_file(pcap)
         cleanups.append(lambda: target.remove_files(pcap))
     if network == "custom":
-        net = f"{PREFIX}net-{token}"
-        target.podman("network", "create", net)
-        cleanups.append(lambda: target.remove_own("networks", net))
+        net = _network(target, cleanups, f"{PREFIX}net-{token}")
         if opts.pcap:
             conf = f"/tmp/{name}.conf"
             target.write_file(conf, f'[network]\npasta_options = ["--pcap", "{pcap}"]\n')
@@ -156,6 +152,14 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
     cleanups.append(lambda: target.remove_own("containers", name))
     target.run(target.marked(argv))
     return service
+
+
+def _network(target: Target, cleanups: list[Callable[[], object]], name: str,
+             *options: str) -> str:
+    """The podman network ``name``, made for the method and removed by ``cleanups``."""
+    target.podman("network", "create", *options, name)
+    cleanups.append(lambda: target.remove_own("networks", name))
+    return name
 
 
 def _nginx_conf_dir(target: Target, name: str, cleanups: list[Callable[[], object]], *,
@@ -204,7 +208,7 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
     cleanups.append(user_socket_service(target, unit, name, container,
                                         f"podnet {method.id}", f"0.0.0.0:{opts.port}",
                                         opts.bind_device, protocol=opts.protocol))
-    return Service(method, opts.protocol, opts.port, name, unit=f"{unit}.service")
+    return Service(target, method, opts.protocol, opts.port, name, unit=f"{unit}.service")
 
 
 def _socket_system(target: Target, method: Method, opts: ServeOptions, token: str,
@@ -224,7 +228,7 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     cleanups.append(system_socket_service(
         target, unit, name, run_args, f"podnet {method.id}", f"0.0.0.0:{port}",
         opts.bind_device, protocol=opts.protocol))
-    return Service(method, opts.protocol, port, name, unit=f"{unit}.service")
+    return Service(target, method, opts.protocol, port, name, unit=f"{unit}.service")
 
 
 def user_socket_service(target: Target, unit: str, container: str, settings: list[str],
@@ -293,17 +297,13 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
                   cleanups: list[Callable[[], object]]) -> Service:
     """The guide's recommended combination: a socket-activated reverse proxy on a
     custom network, in front of a web server on the same network."""
-    net = f"{PREFIX}proxynet-{token}"
+    net = _network(target, cleanups, f"{PREFIX}proxynet-{token}")
     backend = f"{PREFIX}backend-{token}"
-    target.podman("network", "create", net)
-    cleanups.append(lambda: target.remove_own("networks", net))
     cleanups.append(lambda: target.remove_own("containers", backend))
     target.podman("run", "-d", "--name", backend, f"--network={net}", IMAGE)
-    conf = _nginx_conf_dir(
-        target, f"{PREFIX}proxy-{token}", cleanups, listen="8080",
-        body=(f"proxy_pass http://{backend}:8080; "
-              "proxy_set_header X-Forwarded-For $remote_addr;"),
-    )
+    conf = _nginx_conf_dir(target, f"{PREFIX}proxy-{token}", cleanups, listen="8080",
+                           body=f"proxy_pass http://{backend}:8080; "
+                                "proxy_set_header X-Forwarded-For $remote_addr;")
     service = _socket_user(target, method, opts, token, cleanups, network=net,
                            volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy-{token}")
     service.related["backend"] = backend
@@ -322,9 +322,7 @@ def _libsdsock(target: Target, method: Method, opts: ServeOptions, token: str,
     cleanups.append(lambda: target.remove_files(directory))
     target.record_file(directory)
     target.copy_file(library, opts.libsdsock)
-    net = f"{PREFIX}sdsocknet-{token}"
-    target.podman("network", "create", "--internal", net)
-    cleanups.append(lambda: target.remove_own("networks", net))
+    net = _network(target, cleanups, f"{PREFIX}sdsocknet-{token}", "--internal")
     return _socket_user(
         target, method, opts, token, cleanups, network=net, unit=unit,
         volume=f"{library}:/usr/local/lib/libsdsock.so:ro,Z",

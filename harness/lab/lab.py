@@ -62,10 +62,8 @@ class Running:
 
 def require_root() -> None:
     if os.geteuid() != 0:
-        raise PodnetError(
-            "the lab needs root (namespaces, mounts, cgroups): run as root, "
-            "or use --target local against your own podman"
-        )
+        raise PodnetError("the lab needs root (namespaces, mounts, cgroups): run as root, "
+                          "or use --target local against your own podman")
 
 
 def status(name: str = "podnet") -> LabStatus:

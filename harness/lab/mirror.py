@@ -28,12 +28,8 @@ class AptSource:
     @property
     def is_debian_archive(self) -> bool:
         """A main Debian archive (not security, not a third-party repository)."""
-        return (
-            self.kind == "deb"
-            and "security" not in self.uri
-            and any(_is_debian_suite(s) for s in self.suites)
-            and "main" in self.components
-        )
+        return (self.kind == "deb" and "security" not in self.uri and "main" in self.components
+                and any(_is_debian_suite(s) for s in self.suites))
 
 
 DEBIAN_SUITES = {
@@ -77,28 +73,17 @@ def parse_deb822(text: str) -> list[AptSource]:
             continue
         for kind in fields.get("types", "").split():
             for uri in fields.get("uris", "").split():
-                found.append(AptSource(
-                    uri.rstrip("/"),
-                    tuple(fields.get("suites", "").split()),
-                    tuple(fields.get("components", "").split()),
-                    kind,
-                ))
+                found.append(AptSource(uri.rstrip("/"), tuple(fields.get("suites", "").split()),
+                                       tuple(fields.get("components", "").split()), kind))
     return found
 
 
 def read_sources(apt_dir: Path = DEFAULT_APT_DIR) -> list[AptSource]:
-    sources: list[AptSource] = []
-    main = apt_dir / "sources.list"
-    if main.is_file():
-        sources += parse_one_line(main.read_text())
+    parsers = {".list": parse_one_line, ".sources": parse_deb822}
     parts = apt_dir / "sources.list.d"
-    if parts.is_dir():
-        for path in sorted(parts.iterdir()):
-            if path.suffix == ".list":
-                sources += parse_one_line(path.read_text())
-            elif path.suffix == ".sources":
-                sources += parse_deb822(path.read_text())
-    return sources
+    files = [apt_dir / "sources.list", *(sorted(parts.iterdir()) if parts.is_dir() else ())]
+    return [source for path in files if path.suffix in parsers and path.is_file()
+            for source in parsers[path.suffix](path.read_text())]
 
 
 def pick_mirror(sources: Iterable[AptSource]) -> str | None:
@@ -111,8 +96,6 @@ def debian_mirror(apt_dir: Path = DEFAULT_APT_DIR) -> str:
         return override.rstrip("/")
     mirror = pick_mirror(read_sources(apt_dir))
     if mirror is None:
-        raise PodnetError(
-            f"no Debian mirror found in {apt_dir}/sources.list or sources.list.d: "
-            "set PODNET_MIRROR=http://your.mirror/debian"
-        )
+        raise PodnetError(f"no Debian mirror found in {apt_dir}/sources.list or sources.list.d: "
+                          "set PODNET_MIRROR=http://your.mirror/debian")
     return mirror

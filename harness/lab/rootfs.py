@@ -150,7 +150,7 @@ def _build(building: Path, release: Release, mirror: str, cache_root: Path) -> N
     logs = cache_root / "logs"
     logs.mkdir(exist_ok=True)
     deadline = time.monotonic() + BUILD_TIMEOUT
-    jobs: list[tuple[subprocess.Popen[bytes], Path]] = []
+    jobs: dict[Path, subprocess.Popen[bytes]] = {}
     try:
         for variant, packages, target, kind in (
             ("apt", HOST_PACKAGES + PODNET_PACKAGES + release.extra_packages,
@@ -158,21 +158,19 @@ def _build(building: Path, release: Release, mirror: str, cache_root: Path) -> N
             ("essential", IMAGE_PACKAGES, building / "image.tar", "image"),
         ):
             logfile = logs / f"{release.name}-{kind}.log"
-            jobs.append((_mmdebstrap(release, mirror, variant, packages, target, apt_cache,
-                                     logfile), logfile))
-        for proc, logfile in jobs:
+            jobs[logfile] = _mmdebstrap(release, mirror, variant, packages, target, apt_cache,
+                                        logfile)
+        for logfile, proc in jobs.items():
             _wait(proc, logfile, deadline)
     finally:
-        for proc, _ in jobs:
+        for proc in jobs.values():
             _stop(proc)
     customize_host(building / "rootfs")
     (building / "complete").write_text(release.name + "\n")
 
 
-def _mmdebstrap(
-    release: Release, mirror: str, variant: str, packages: tuple[str, ...], target: Path,
-    apt_cache: Path, logfile: Path,
-) -> subprocess.Popen[bytes]:
+def _mmdebstrap(release: Release, mirror: str, variant: str, packages: tuple[str, ...],
+                target: Path, apt_cache: Path, logfile: Path) -> subprocess.Popen[bytes]:
     debs = shlex.quote(str(apt_cache))
     argv = [
         *ISOLATED,
@@ -191,10 +189,8 @@ def _mmdebstrap(
     if not release.check_valid_until:
         argv.append("--aptopt=Acquire::Check-Valid-Until \"false\"")
     if release.preferred_from_extra:
-        pins = "".join(
-            f"Package: {p}\\nPin: release a={s}\\nPin-Priority: 990\\n\\n"
-            for s in release.extra_suites for p in release.preferred_from_extra
-        )
+        pins = "".join(f"Package: {p}\\nPin: release a={s}\\nPin-Priority: 990\\n\\n"
+                       for s in release.extra_suites for p in release.preferred_from_extra)
         argv.append(f"--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d; "
                     f"printf '{pins}' > \"$1\"/etc/apt/preferences.d/podnet")
     argv += [release.suite, str(target)]
@@ -213,9 +209,7 @@ def _wait(proc: subprocess.Popen[bytes], logfile: Path, deadline: float) -> None
                           f"was stopped; log: {logfile}") from None
     if code != 0:
         tail = logfile.read_text(errors="replace").strip().splitlines()[-3:]
-        raise PodnetError(
-            f"mmdebstrap failed ({' / '.join(tail)}); full log: {logfile}"
-        )
+        raise PodnetError(f"mmdebstrap failed ({' / '.join(tail)}); full log: {logfile}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
