@@ -132,10 +132,9 @@ def session_lock(name: str, *, wait: float | None = None, note: Note = to_stderr
         yield
 
 
-def cache_lock(release: str, *, wait: float, note: Note = to_stderr
-               ) -> contextlib.AbstractContextManager[None]:
+def cache_lock(release: str, *, wait: float) -> contextlib.AbstractContextManager[None]:
     return hold(lock_path("cache", release), exclusive=True,
-                what=f"the {release} root file system build", wait=wait, note=note)
+                what=f"the {release} root file system build", wait=wait, note=to_stderr)
 
 
 @contextlib.contextmanager

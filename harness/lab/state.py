@@ -136,9 +136,8 @@ def baseline_file(name: str) -> Path:
 
 
 def load(name: str) -> LabState | None:
-    path = state_file(name)
     try:
-        return LabState.from_json(path.read_text())
+        return LabState.from_json(state_file(name).read_text())
     except (FileNotFoundError, ValueError, TypeError):
         return None
 
