@@ -99,13 +99,12 @@ def serve(target: Target, method: Method, client: Client,
 
 
 def _wait_ready(target: Target, service: Service, client: Client, options: ServeOptions) -> None:
-    if service.protocol == "udp" and service.unit:
+    if service.protocol == "udp":
         # A socket-activated UDP service starts with the first datagram: its socket is
         # ready as soon as the .socket unit is started, and its first datagram is the test's.
-        return
-    if service.protocol == "udp":
-        poll(lambda: "podnet-udp listening" in service.logs(), what=f"{service.container}'s UDP server",
-             timeout=options.ready_timeout)
+        if not service.unit:
+            poll(lambda: "podnet-udp listening" in service.logs(),
+                 what=f"{service.container}'s UDP server", timeout=options.ready_timeout)
         return
     url = f"http://{target.main_address}:{service.port}/?podnet-ready"
     # Socket activation: the first connection waits in the socket's queue until the
@@ -147,8 +146,7 @@ def _run_method(target: Target, method: Method, opts: ServeOptions, token: str,
     if opts.protocol == "udp":
         argv += [*UDP_PEER, str(inner)]
     elif inner != 8080:
-        conf = _nginx_conf_dir(target, name, cleanups, listen=str(inner))
-        argv[-1:-1] = ["-v", f"{conf}:/etc/nginx/conf.d:Z"]
+        argv[-1:-1] = ["-v", _nginx_conf(target, name, cleanups, listen=str(inner))]
     cleanups.append(lambda: target.remove_own("containers", name))
     target.run(target.marked(argv))
     return service
@@ -162,16 +160,17 @@ def _network(target: Target, cleanups: list[Callable[[], object]], name: str,
     return name
 
 
-def _nginx_conf_dir(target: Target, name: str, cleanups: list[Callable[[], object]], *,
-                    listen: str, body: str | None = None) -> str:
-    """nginx's conf.d for ``name`` in the user's cache, removed by ``cleanups``."""
+def _nginx_conf(target: Target, name: str, cleanups: list[Callable[[], object]], *,
+                listen: str, body: str | None = None) -> str:
+    """nginx's conf.d for ``name`` in the user's cache, removed by ``cleanups``: the
+    volume that mounts it in the container."""
     conf_dir = f"{target.home}/.cache/podnet/{name}"
     location = body or "root /var/www/html;"
     target.record_file(conf_dir)
     target.write_file(f"{conf_dir}/default.conf",
                       f"server {{\n    listen {listen};\n    location / {{ {location} }}\n}}\n")
     cleanups.append(lambda: target.remove_files(conf_dir))
-    return conf_dir
+    return f"{conf_dir}:/etc/nginx/conf.d:Z"
 
 
 # --- socket activation ----------------------------------------------------------------
@@ -193,22 +192,20 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
     """The guide's own artefacts: a quadlet .container plus a .socket unit, named
     ``unit`` (default ``podnet-web-<token>``); its container has the unit's name."""
     unit = unit or f"{PREFIX}web-{token}"
-    name = unit
     if opts.protocol == "udp":
         # The UDP peer reporter serves on the datagram socket systemd passes (LISTEN_FDS).
         environment, exec_ = (), shlex.join([*UDP_PEER, str(opts.port)])
     elif volume is None and opts.port != 8080:
         # nginx keeps an inherited socket only if a listen directive matches it.
-        conf = _nginx_conf_dir(target, name, cleanups, listen=str(opts.port))
-        volume = f"{conf}:/etc/nginx/conf.d:Z"
-    container = [f"Image={IMAGE}", f"ContainerName={name}",
+        volume = _nginx_conf(target, unit, cleanups, listen=str(opts.port))
+    container = [f"Image={IMAGE}", f"ContainerName={unit}",
                  *(f"Environment={e}" for e in environment),
                  *(f"{key}={value}" for key, value in (("Exec", exec_), ("Network", network),
                                                         ("Volume", volume)) if value)]
-    cleanups.append(user_socket_service(target, unit, name, container,
+    cleanups.append(user_socket_service(target, unit, unit, container,
                                         f"podnet {method.id}", f"0.0.0.0:{opts.port}",
                                         opts.bind_device, protocol=opts.protocol))
-    return Service(target, method, opts.protocol, opts.port, name, unit=f"{unit}.service")
+    return Service(target, method, opts.protocol, opts.port, unit, unit=f"{unit}.service")
 
 
 def _socket_system(target: Target, method: Method, opts: ServeOptions, token: str,
@@ -223,8 +220,8 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     if opts.protocol == "udp":
         run_args = [IMAGE, *UDP_PEER, str(port)]
     else:
-        conf = _nginx_conf_dir(target, name, cleanups, listen=str(port))
-        run_args = ["--env", "NGINX=3;", "-v", f"{conf}:/etc/nginx/conf.d:Z", IMAGE]
+        volume = _nginx_conf(target, name, cleanups, listen=str(port))
+        run_args = ["--env", "NGINX=3;", "-v", volume, IMAGE]
     cleanups.append(system_socket_service(
         target, unit, name, run_args, f"podnet {method.id}", f"0.0.0.0:{port}",
         opts.bind_device, protocol=opts.protocol))
@@ -301,11 +298,11 @@ def _socket_proxy(target: Target, method: Method, opts: ServeOptions, token: str
     backend = f"{PREFIX}backend-{token}"
     cleanups.append(lambda: target.remove_own("containers", backend))
     target.podman("run", "-d", "--name", backend, f"--network={net}", IMAGE)
-    conf = _nginx_conf_dir(target, f"{PREFIX}proxy-{token}", cleanups, listen="8080",
-                           body=f"proxy_pass http://{backend}:8080; "
-                                "proxy_set_header X-Forwarded-For $remote_addr;")
+    volume = _nginx_conf(target, f"{PREFIX}proxy-{token}", cleanups, listen="8080",
+                         body=f"proxy_pass http://{backend}:8080; "
+                              "proxy_set_header X-Forwarded-For $remote_addr;")
     service = _socket_user(target, method, opts, token, cleanups, network=net,
-                           volume=f"{conf}:/etc/nginx/conf.d:Z", unit=f"{PREFIX}proxy-{token}")
+                           volume=volume, unit=f"{PREFIX}proxy-{token}")
     service.related["backend"] = backend
     return service
 
