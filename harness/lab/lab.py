@@ -235,11 +235,10 @@ def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
     try:
         fixed = baseline.restore(target, recorded)
     except baseline.NotRestored as exc:
-        release = target.state.release
         say(f"host1 differs from its baseline and could not be restored ({exc}): "
             "restarting the lab")
         down(name, workers=False)
-        return up(name, release).target
+        return up(name, target.state.release).target
     if fixed:
         say(f"host1 differed from its baseline ({fixed.describe()}): restored")
     return target

@@ -49,14 +49,9 @@ def parse_one_line(text: str) -> list[AptSource]:
     """Parse the one-line format of sources.list(5)."""
     found = []
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        line = _OPTIONS.sub(" ", line)
-        parts = line.split()
-        if len(parts) < 3 or parts[0] not in ("deb", "deb-src"):
-            continue
-        found.append(AptSource(parts[1].rstrip("/"), (parts[2],), tuple(parts[3:]), parts[0]))
+        parts = _OPTIONS.sub(" ", raw.split("#", 1)[0]).split()
+        if len(parts) >= 3 and parts[0] in ("deb", "deb-src"):
+            found.append(AptSource(parts[1].rstrip("/"), (parts[2],), tuple(parts[3:]), parts[0]))
     return found
 
 

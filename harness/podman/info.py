@@ -48,7 +48,6 @@ class PodmanInfo:
     network_backend: str
     cgroup_version: str
     components: ComponentVersions
-    raw: dict[str, Any]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PodmanInfo:
@@ -72,7 +71,6 @@ class PodmanInfo:
             network_backend=host.get("networkBackend", ""),
             cgroup_version=host.get("cgroupVersion", ""),
             components=components,
-            raw=data,
         )
 
 
