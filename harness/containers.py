@@ -27,16 +27,22 @@ def network(target: Target, name: str | None = None, options: Sequence[str] = ()
 
 
 @contextlib.contextmanager
+def _made(target: Target, kind: str, name: str, *argv: str) -> Iterator[str]:
+    """``podman ARGV``, which makes the ``kind`` object ``name``; yields the name. The
+    object is removed on exit, also when podman refused to make it."""
+    try:
+        target.podman(*argv)
+        yield name
+    finally:
+        target.remove_own(kind, name)
+
+
 def running(target: Target, options: Sequence[str], command: Sequence[str] = (),
-            *, name: str | None = None, image: str = IMAGE) -> Iterator[str]:
+            *, name: str | None = None, image: str = IMAGE) -> contextlib.AbstractContextManager[str]:
     """``podman run -d --name NAME OPTIONS IMAGE COMMAND``; raises CommandError (with
     podman's message) if podman refuses; the container is removed on exit."""
     name = name or unique("ctr")
-    try:
-        target.podman("run", "-d", "--name", name, *options, image, *command)
-        yield name
-    finally:
-        target.remove_own("containers", name)
+    return _made(target, "containers", name, "run", "-d", "--name", name, *options, image, *command)
 
 
 def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("true",)
@@ -55,14 +61,9 @@ def error_text(exc: CommandError) -> str:
     return (exc.stderr or exc.stdout).strip()
 
 
-@contextlib.contextmanager
 def pod(target: Target, options: Sequence[str] = (), *, name: str | None = None
-        ) -> Iterator[str]:
+        ) -> contextlib.AbstractContextManager[str]:
     """``podman pod create --name NAME OPTIONS``; the pod (and its containers) is removed
     on exit."""
     name = name or unique("pod")
-    try:
-        target.podman("pod", "create", "--name", name, *options)
-        yield name
-    finally:
-        target.remove_own("pods", name)
+    return _made(target, "pods", name, "pod", "create", "--name", name, *options)

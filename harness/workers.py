@@ -121,9 +121,8 @@ def work_unit(nodeid: str) -> str:
 
 
 def expected_seconds(nodeid: str, timed: dict[str, float]) -> float:
-    if nodeid in timed:
-        return timed[nodeid]
-    return UNKNOWN_UNIT_SECONDS if nodeid.startswith("tests/") else UNKNOWN_SECONDS
+    unknown = UNKNOWN_UNIT_SECONDS if nodeid.startswith("tests/") else UNKNOWN_SECONDS
+    return timed.get(nodeid, unknown)
 
 
 @dataclasses.dataclass(frozen=True)
