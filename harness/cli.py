@@ -27,38 +27,27 @@ class Parser(argparse.ArgumentParser):
 
 def _validate(args: argparse.Namespace) -> None:
     """Every option and the PODNET_* variables the command uses, before it starts: each
-    replaced by its typed value."""
+    replaced by its typed value, the command's settings in the order it declares them."""
     args.name = options.LAB.resolve(args.name)
     lock.set_wait(wait := options.LOCK_WAIT.resolve(args.lock_wait))
     if args.lock_wait is not None:  # the test sessions it starts wait as long
         os.environ[str(options.LOCK_WAIT.variable)] = f"{wait:g}"
     if args.command in ("lab", "verify", "upstream-tests"):
         options.check_machine_roots()
+    for setting in args.settings:
+        setattr(args, setting.dest, setting.resolve(getattr(args, setting.dest)))
     if args.command == "upstream-tests":
-        args.podman_src = options.PODMAN_SRC.resolve(args.podman_src)
-        if args.podman_src is None:
-            raise UsageError("podnet upstream-tests needs podman's tests: give --podman-src "
-                             "DIR, a podman source checkout (git clone "
-                             "https://github.com/containers/podman) [PODNET_PODMAN_SRC]")
         args.files = args.podman_src.files(args.files)
-    if getattr(args, "release", False) is not False:
-        setting = options.RELEASES if args.command == "verify" else options.RELEASE
-        args.release = setting.resolve(args.release)
-    for setting in (options.RESULTS, options.QUICK, options.KEEP_LAB):
-        if hasattr(args, setting.dest):
-            setattr(args, setting.dest, setting.resolve(getattr(args, setting.dest)))
-    if getattr(args, "guide", False) is not False:
+    if options.GUIDE in args.settings:
         from harness.guide import revisions
 
-        args.guide_given = args.guide is not None or "PODNET_GUIDE" in os.environ
-        args.guide = options.GUIDE.resolve(args.guide) or revisions.newest()
+        args.guide_given = args.guide is not None
+        args.guide = args.guide or revisions.newest()
         revisions.select(args.guide)
     if args.command == "verify":
         from harness.pytest_plugin import MARKERS
 
-        options.check_pytest_environment(MARKERS)
-        if args.marker is not None:
-            options.marker_expression(args.marker, "-m", MARKERS)
+        options.check_pytest_environment(MARKERS, args.marker)
 
 
 def cmd_lab_up(args: argparse.Namespace) -> int:
@@ -130,7 +119,6 @@ def cmd_lab_exec(args: argparse.Namespace) -> int:
 def cmd_lab_client(args: argparse.Namespace) -> int:
     from harness.lab import lab
 
-    options.lab_host(args.host, "--host")
     if not lab.status(args.name).up:
         raise LabNotUp(args.name)
     cmd = _command(args) or ["bash"]
@@ -213,22 +201,12 @@ def cmd_agree(args: argparse.Namespace) -> int:
     from harness.results.store import load
 
     a, b = load(Path(args.a)), load(Path(args.b))
-    result = agreement(a, b, run_tolerance(a, b, args.within), _ratio_floor(args.floor))
+    result = agreement(a, b, run_tolerance(a, b, args.within), args.floor)
     if not result.pairs:
         raise UsageError("the two runs have no benchmark ratio in common: run "
                          "'pytest -m throughput' (or 'podnet verify') for both")
     print(result.to_text())
     return 1 if result.disagreements else 0
-
-
-def _ratio_floor(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise UsageError(f"invalid --floor {text!r}: give a ratio to native like 0.01")
-    return value
 
 
 def cmd_over_runs(args: argparse.Namespace) -> int:
@@ -311,6 +289,21 @@ def cmd_guide_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+class Arg:
+    """An argument of one command (those several share are :class:`options.Setting`):
+    ``add_argument``'s arguments, declared as a setting is."""
+
+    def __init__(self, *flags: str, **kwargs: Any) -> None:
+        self.flags = flags
+        self.kwargs = kwargs
+
+    def declare(self, add: Callable[..., Any]) -> None:
+        add(*self.flags, **self.kwargs)
+
+
+COMMAND = Arg("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="podnet",
@@ -323,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     options.LOCK_WAIT.declare(parser.add_argument)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    lab = sub.add_parser("lab", help="build, start, enter and stop the lab")
-    lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    lab_sub = sub.add_parser("lab", help="build, start, enter and stop the lab").add_subparsers(
+        dest="lab_command", required=True, metavar="ACTION")
     _add(lab_sub, "up", cmd_lab_up, "build (cached) and boot the lab; nothing if it is up",
          options.RELEASE)
     _add(lab_sub, "down", cmd_lab_down, "stop everything; remove namespaces (keeps the cache)")
@@ -332,121 +325,107 @@ def build_parser() -> argparse.ArgumentParser:
     _add(lab_sub, "status", cmd_lab_status, "is the lab up (exit 0) or not (exit 3)")
     _add(lab_sub, "cache-key", cmd_lab_cache_key, "print the key of a release's cached root "
          "file system (<release>-<hash of what goes into it>), e.g. for a CI cache",
-         options.RELEASE).add_argument("--path", action="store_true",
-                                       help="print its cache directory instead")
-    ex = _add(lab_sub, "exec", cmd_lab_exec, "run a command in host1 (as the rootless user)")
-    ex.add_argument("--root", action="store_true", help="as root in host1")
-    ex.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
-    cl = _add(lab_sub, "client", cmd_lab_client, "run a command on a client host (host2, host3)")
-    cl.add_argument("--host", default="host2")
-    cl.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ...")
-    sh = _add(lab_sub, "shell", cmd_lab_exec, "a login shell in host1 as the rootless user")
-    sh.add_argument("--root", action="store_true")
-    sh.set_defaults(cmd=["bash", "-l"])
+         options.RELEASE, Arg("--path", action="store_true",
+                              help="print its cache directory instead"))
+    _add(lab_sub, "exec", cmd_lab_exec, "run a command in host1 (as the rootless user)",
+         Arg("--root", action="store_true", help="as root in host1"), COMMAND)
+    _add(lab_sub, "client", cmd_lab_client, "run a command on a client host (host2, host3)",
+         options.LAB_HOST, COMMAND)
+    _add(lab_sub, "shell", cmd_lab_exec, "a login shell in host1 as the rootless user",
+         Arg("--root", action="store_true")).set_defaults(cmd=["bash", "-l"])
 
-    ver = _add(sub, "verify", cmd_verify, "the whole job: lab, every check, report in results/",
-               options.RELEASES, options.QUICK, options.KEEP_LAB)
-    ver.add_argument("--quiet", action="store_true",
-                     help="no live progress lines (also when stdout is not a terminal)")
-    ver.add_argument("-m", "--marker", default=None, help="only checks matching this marker "
-                     "expression, e.g. 'source_address and pasta'; without it every check "
-                     "of the guide, and the investigations 'cost_curves' and 'pasta_stall' "
-                     "only when named here")
-    options.RESULTS.declare(ver.add_argument)
-    options.GUIDE.declare(ver.add_argument)
-    ver.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                     help="-- further pytest arguments")
+    _add(sub, "verify", cmd_verify, "the whole job: lab, every check, report in results/",
+         options.RELEASES, options.QUICK, options.KEEP_LAB,
+         Arg("--quiet", action="store_true",
+             help="no live progress lines (also when stdout is not a terminal)"),
+         Arg("-m", "--marker", default=None, help="only checks matching this marker "
+             "expression, e.g. 'source_address and pasta'; without it every check of the "
+             "guide, and the investigations 'cost_curves' and 'pasta_stall' only when "
+             "named here"),
+         options.RESULTS, options.GUIDE,
+         Arg("pytest_args", nargs=argparse.REMAINDER, help="-- further pytest arguments"))
 
     _add(sub, "upstream-tests", cmd_upstream_tests, "podman's own networking system tests "
          "(bats) in the lab's host1, against its podman", options.PODMAN_SRC, options.RELEASE,
-         options.KEEP_LAB, options.RESULTS).add_argument(
-        "files", nargs="*", metavar="FILE", help="bats files of test/system (default: "
-        "500-networking.bats 505-networking-pasta.bats)")
+         options.KEEP_LAB, options.RESULTS,
+         Arg("files", nargs="*", metavar="FILE", help="bats files of test/system (default: "
+             "500-networking.bats 505-networking-pasta.bats)"))
 
-    _add(sub, "report", cmd_report, "re-render a run's reports (Markdown, HTML, CSV)"
-         ).add_argument("run", help="a run directory under results/")
+    _add(sub, "report", cmd_report, "re-render a run's reports (Markdown, HTML, CSV)",
+         Arg("run", help="a run directory under results/"))
 
-    fnd = _add(sub, "findings", cmd_findings, "a run's findings beyond the guide; --upstream: "
-               "the pasta stall report for passt's bug tracker")
-    fnd.add_argument("runs", nargs="+", metavar="RUN",
-                     help="run directories (--upstream: one per release, with the pasta "
-                          "stall experiments)")
-    fnd.add_argument("--upstream", action="store_true",
-                     help="write the self-contained pasta stall report "
-                          "(default: RUN/pasta-stall-upstream.md)")
-    fnd.add_argument("-o", "--output", help="where --upstream writes the report")
+    _add(sub, "findings", cmd_findings, "a run's findings beyond the guide; --upstream: the "
+         "pasta stall report for passt's bug tracker",
+         Arg("runs", nargs="+", metavar="RUN", help="run directories (--upstream: one per "
+             "release, with the pasta stall experiments)"),
+         Arg("--upstream", action="store_true", help="write the self-contained pasta stall "
+             "report (default: RUN/pasta-stall-upstream.md)"),
+         Arg("-o", "--output", help="where --upstream writes the report"))
 
-    cmp_ = _add(sub, "compare", cmd_compare, "compare two runs; exit 1 on a regression")
-    cmp_.add_argument("base")
-    cmp_.add_argument("new")
-    cmp_.add_argument("--tolerance", default=None,
-                      help="relative change of a performance ratio to report (default: the "
-                           "runs' A/A resolution, else 10%%)")
-    cmp_.add_argument("--markdown", action="store_true", help="print Markdown (CI summary)")
+    _add(sub, "compare", cmd_compare, "compare two runs; exit 1 on a regression",
+         Arg("base"), Arg("new"),
+         Arg("--tolerance", default=None, help="relative change of a performance ratio to "
+             "report (default: the runs' A/A resolution, else 10%%)"),
+         Arg("--markdown", action="store_true", help="print Markdown (CI summary)"))
 
-    agr = _add(sub, "agree", cmd_agree, "do two benchmark runs repeat each other? exit 1 if "
-               "a median ratio differs by more than --within")
-    agr.add_argument("a")
-    agr.add_argument("b")
-    agr.add_argument("--within", default=None,
-                     help="largest relative difference from the pair's mean (default: the "
-                          "runs' A/A resolution, else 10%%)")
-    agr.add_argument("--floor", default="0",
-                     help="also agree when the ratios differ by at most this much of native, "
-                          "for ratios near zero (default 0: relative test only)")
+    _add(sub, "agree", cmd_agree, "do two benchmark runs repeat each other? exit 1 if a "
+         "median ratio differs by more than --within", Arg("a"), Arg("b"),
+         Arg("--within", default=None, help="largest relative difference from the pair's "
+             "mean (default: the runs' A/A resolution, else 10%%)"),
+         options.RATIO_FLOOR)
 
     _add(sub, "matrix", cmd_over_runs, "a release matrix report from run directories",
-         options.RESULTS).add_argument("runs", nargs="+",
-                                       help="run directories, one per column, in order")
+         options.RESULTS, Arg("runs", nargs="+", help="run directories, one per column, in "
+                              "order"))
 
-    _add(sub, "history", cmd_over_runs, "statements and ratios over many runs: each statement's "
-         "results with the first run where it changed, a chart per ratio", options.RESULTS
-         ).add_argument("runs", nargs="+", help="run directories, of one or more releases, "
-                        "in any order (ordered by their start per release)")
+    _add(sub, "history", cmd_over_runs, "statements and ratios over many runs: each "
+         "statement's results with the first run where it changed, a chart per ratio",
+         options.RESULTS, Arg("runs", nargs="+", help="run directories, of one or more "
+                              "releases, in any order (ordered by their start per release)"))
 
-    cls = _add(sub, "claims", cmd_claims, "list the claims registry")
-    cls.add_argument("--property", default=None, help="only claims of this property")
-    options.GUIDE.declare(cls.add_argument)
+    _add(sub, "claims", cmd_claims, "list the claims registry",
+         Arg("--property", default=None, help="only claims of this property"), options.GUIDE)
 
-    cov = _add(sub, "coverage", cmd_coverage, "per section of the guide: statements the runs "
-               "observed, observed weakly and did not, with why (without runs: the registry's "
-               "plan)")
-    cov.add_argument("runs", nargs="*", metavar="RUN",
-                     help="run directories (results/<run>) whose results count")
-    cov.add_argument("--markdown", action="store_true",
-                     help="print Markdown (docs/coverage.md) instead of the terminal table")
-    options.GUIDE.declare(cov.add_argument)
+    _add(sub, "coverage", cmd_coverage, "per section of the guide: statements the runs "
+         "observed, observed weakly and did not, with why (without runs: the registry's "
+         "plan)",
+         Arg("runs", nargs="*", metavar="RUN",
+             help="run directories (results/<run>) whose results count"),
+         Arg("--markdown", action="store_true",
+             help="print Markdown (docs/coverage.md) instead of the terminal table"),
+         options.GUIDE)
 
     guide_sub = sub.add_parser("guide", help="the guide's revisions").add_subparsers(
         dest="guide_command", required=True, metavar="ACTION")
     _add(guide_sub, "revisions", cmd_guide_revisions, "the revisions podnet ships, oldest "
          "first: commit, date, subject")
-    gd = _add(guide_sub, "diff", cmd_guide_diff, "what changed between two revisions of the "
-              "guide, per section of the newer: claims reworded or gone, new statements and "
-              "examples no claim covers yet, changed examples")
-    gd.add_argument("old", nargs="?", default=None,
-                    help="commit id, date or README.md path (default: the seed, 707d6f6)")
-    gd.add_argument("new", nargs="?", default=None,
-                    help="commit id, date or README.md path (default: the newest shipped)")
+    _add(guide_sub, "diff", cmd_guide_diff, "what changed between two revisions of the "
+         "guide, per section of the newer: claims reworded or gone, new statements and "
+         "examples no claim covers yet, changed examples",
+         Arg("old", nargs="?", default=None,
+             help="commit id, date or README.md path (default: the seed, 707d6f6)"),
+         Arg("new", nargs="?", default=None,
+             help="commit id, date or README.md path (default: the newest shipped)"))
 
-    exa = _add(sub, "examples", cmd_examples, "the guide's examples: every fenced block "
-               "classified, and whether each example can run here")
-    exa.add_argument("--json", action="store_true", help="print JSON (for machines)")
-    exa.add_argument("--blocks", action="store_true", help="also list every block")
-    exa.add_argument("--substitutions", action="store_true",
-                     help="print the substitution table (registry images, hosts, users)")
-    options.GUIDE.declare(exa.add_argument)
+    _add(sub, "examples", cmd_examples, "the guide's examples: every fenced block "
+         "classified, and whether each example can run here",
+         Arg("--json", action="store_true", help="print JSON (for machines)"),
+         Arg("--blocks", action="store_true", help="also list every block"),
+         Arg("--substitutions", action="store_true",
+             help="print the substitution table (registry images, hosts, users)"),
+         options.GUIDE)
     return parser
 
 
 def _add(commands: Any, name: str, func: Callable[[argparse.Namespace], int], help: str,
-         *settings: options.Setting) -> argparse.ArgumentParser:
-    """The (sub)command ``name`` of ``commands`` that runs ``func``, with the options
-    ``settings`` declared first."""
+         *arguments: options.Setting | Arg) -> argparse.ArgumentParser:
+    """The (sub)command ``name`` of ``commands`` that runs ``func``, with ``arguments`` in
+    this order; its settings are validated in this order too (:func:`_validate`)."""
     parser: argparse.ArgumentParser = commands.add_parser(name, help=help)
-    parser.set_defaults(func=func)
-    for setting in settings:
-        setting.declare(parser.add_argument)
+    settings = [argument for argument in arguments if isinstance(argument, options.Setting)]
+    parser.set_defaults(func=func, settings=settings)
+    for argument in arguments:
+        argument.declare(parser.add_argument)
     return parser
 
 

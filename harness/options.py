@@ -48,13 +48,24 @@ def count(text: str, source: str) -> int:
     return int(text)
 
 
-def seconds(text: str, source: str) -> float:
+def _number(text: str) -> float:
+    """The number ``text`` is, or -1 (outside every range below) when it is none."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = -1.0
-    if not 0 < value < 86400:
+        return -1.0
+
+
+def seconds(text: str, source: str) -> float:
+    if not 0 < (value := _number(text)) < 86400:
         raise UsageError(f"invalid {source} {text!r}: give a number of seconds above 0, e.g. 5")
+    return value
+
+
+def ratio(text: str, source: str) -> float:
+    """A fraction of native's value, from 0 up to 1."""
+    if not 0 <= (value := _number(text)) < 1:
+        raise UsageError(f"invalid {source} {text!r}: give a ratio to native like 0.01")
     return value
 
 
@@ -252,6 +263,8 @@ class Setting:
     help: str = ""
     #: An option without a value (``store_true``).
     switch: bool = False
+    #: For a setting the command cannot do without: what to say when nothing gives it.
+    required: str = ""
 
     @property
     def dest(self) -> str:
@@ -275,6 +288,8 @@ class Setting:
             return self.parse(given, self.option)
         if self.variable is not None and self.variable in os.environ:
             return self.parse(os.environ[self.variable], self.variable)
+        if self.required:
+            raise UsageError(self.required)
         return None if self.default is None else self.parse(self.default, self.option)
 
 
@@ -297,7 +312,15 @@ KEEP_LAB = Setting("--keep-lab", "PODNET_KEEP_LAB", "0", flag,
 MIRROR = Setting("PODNET_MIRROR", "PODNET_MIRROR", None, mirror)
 PODMAN_SRC = Setting("--podman-src", "PODNET_PODMAN_SRC", None, podman_src,
                      "a podman source checkout, or its test/system directory, whose "
-                     "system tests podnet upstream-tests runs")
+                     "system tests podnet upstream-tests runs",
+                     required="podnet upstream-tests needs podman's tests: give --podman-src "
+                     "DIR, a podman source checkout (git clone "
+                     "https://github.com/containers/podman) [PODNET_PODMAN_SRC]")
+#: ``podnet lab client``'s host and ``podnet agree``'s floor: options without a variable.
+LAB_HOST = Setting("--host", None, "host2", lab_host)
+RATIO_FLOOR = Setting("--floor", None, "0", ratio,
+                      "also agree when the ratios differ by at most this much of native, "
+                      "for ratios near zero (default 0: relative test only)")
 GUIDE = Setting("--guide", "PODNET_GUIDE", None, guide,
                 "the guide revision to judge: a commit id or a date of a revision podnet "
                 "ships, or the path of a README.md (default: the newest shipped)")
@@ -404,7 +427,8 @@ def resolve_pytest(option: Any, markers: Iterable[str]) -> None:
         marker_expression(option.markexpr, "-m", names_only)
 
 
-def check_pytest_environment(markers: Iterable[str]) -> None:
-    """What ``resolve_pytest`` checks, for the variables alone (``podnet verify`` runs
-    pytest in this process: a bad variable must stop it before the lab is built)."""
-    resolve_pytest(SimpleNamespace(markexpr=""), markers)  # nothing given on a command line
+def check_pytest_environment(markers: Iterable[str], markexpr: str | None = None) -> None:
+    """What ``resolve_pytest`` checks, for the variables and a ``-m`` expression alone
+    (``podnet verify`` runs pytest in this process: a bad variable must stop it before
+    the lab is built)."""
+    resolve_pytest(SimpleNamespace(markexpr=markexpr or ""), markers)  # no other option
