@@ -120,11 +120,3 @@ def _cell(n: int, outcome: str) -> str:
     colour = {"passed": "green", "failed": "red", "error": "red",
               "unsupported": "magenta"}.get(outcome, "yellow")
     return f"[{colour}]{n}[/]"
-
-
-def contradictions(run: Run) -> list[ClaimResult]:
-    return [r for r in run.results if r.outcome == "failed"]
-
-
-def errors(run: Run) -> list[ClaimResult]:
-    return [r for r in run.results if r.outcome == "error"]

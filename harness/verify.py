@@ -41,9 +41,7 @@ from harness.run import environ, run
 from harness.ui import (
     console,
     contradiction_line,
-    contradictions,
     error_line,
-    errors,
     outcome_line,
     step_printer,
     summary_table,
@@ -315,10 +313,10 @@ def _report(run_dir: Path, code: int, started: float) -> int:
 
     paths = render_run(run_dir, run=run)
     console.print(summary_table(run))
-    found, broken = contradictions(run), errors(run)
-    for results, heading, mark, line in (
-            (found, "contradiction(s) of the guide", "[red]✘[/]", contradiction_line),
-            (broken, "claim(s) podnet could not check (error)", "[yellow]![/]", error_line)):
+    for outcome, heading, mark, line in (
+            ("failed", "contradiction(s) of the guide", "[red]✘[/]", contradiction_line),
+            ("error", "claim(s) podnet could not check (error)", "[yellow]![/]", error_line)):
+        results = [result for result in run.results if result.outcome == outcome]
         if results:
             plural = "s" if len(results) != 1 else ""
             console.print(f"[bold]{len(results)} {heading.replace('(s)', plural)}:[/]")
@@ -331,4 +329,4 @@ def _report(run_dir: Path, code: int, started: float) -> int:
                   f"report: {escape(str(html or run_dir))}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         code = 0
-    return 1 if found or broken or code else 0
+    return 1 if code or any(r.outcome in ("failed", "error") for r in run.results) else 0
