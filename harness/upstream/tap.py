@@ -52,22 +52,19 @@ def bare_name(name: str) -> str:
 def parse(file: str, text: str) -> Tap:
     planned = 0
     tests: list[UpstreamTest] = []
-    output: list[str] | None = None
+    output: dict[int, list[str]] = {}  # a failed test's index: the lines after it
     for line in text.splitlines():
         if (plan := _PLAN.match(line)) is not None:
             planned = int(plan.group(1))
-            continue
-        if (found := _TEST.match(line)) is not None:
-            if output is not None:
-                tests[-1].output = "\n".join(output).strip("\n")
-            output = [] if found.group(1) == "not ok" else None
-            tests.append(_test(file, found.group(1) == "ok", int(found.group(2)),
-                               found.group(3)))
-            continue
-        if output is not None and line.startswith("#"):
-            output.append(line[2:] if line.startswith("# ") else line[1:])
-    if output is not None and tests:
-        tests[-1].output = "\n".join(output).strip("\n")
+        elif (found := _TEST.match(line)) is not None:
+            ok = found.group(1) == "ok"
+            if not ok:
+                output[len(tests)] = []
+            tests.append(_test(file, ok, int(found.group(2)), found.group(3)))
+        elif line.startswith("#") and len(tests) - 1 in output:
+            output[len(tests) - 1].append(line[2:] if line.startswith("# ") else line[1:])
+    for index, lines in output.items():
+        tests[index].output = "\n".join(lines).strip("\n")
     for test in tests:
         if test.outcome == "failed" and (why := NEEDS_INTERNET.get((file, bare_name(test.name)))):
             test.outcome, test.reason = "needs_internet", why
