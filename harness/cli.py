@@ -61,18 +61,15 @@ def cmd_lab_up(args: argparse.Namespace) -> int:
 
 
 def cmd_lab_down(args: argparse.Namespace) -> int:
+    """``lab down``, and ``lab destroy``: down, and its cache removed."""
     from harness.lab import lab
 
-    lab.down(args.name)
-    print(f"lab '{args.name}' is down")
-    return 0
-
-
-def cmd_lab_destroy(args: argparse.Namespace) -> int:
-    from harness.lab import lab
-
-    lab.destroy(args.name)
-    print(f"lab '{args.name}' is down and its cache is removed")
+    if args.lab_command == "destroy":
+        lab.destroy(args.name)
+        print(f"lab '{args.name}' is down and its cache is removed")
+    else:
+        lab.down(args.name)
+        print(f"lab '{args.name}' is down")
     return 0
 
 
@@ -321,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add(lab_sub, "up", cmd_lab_up, "build (cached) and boot the lab; nothing if it is up",
          options.RELEASE)
     _add(lab_sub, "down", cmd_lab_down, "stop everything; remove namespaces (keeps the cache)")
-    _add(lab_sub, "destroy", cmd_lab_destroy, "down, and delete the cache")
+    _add(lab_sub, "destroy", cmd_lab_down, "down, and delete the cache")
     _add(lab_sub, "status", cmd_lab_status, "is the lab up (exit 0) or not (exit 3)")
     _add(lab_sub, "cache-key", cmd_lab_cache_key, "print the key of a release's cached root "
          "file system (<release>-<hash of what goes into it>), e.g. for a CI cache",

@@ -28,13 +28,7 @@ from harness.errors import PodnetError
 from harness.fsguard import remove_tree
 from harness.lab import packages
 from harness.lab.target import LabTarget
-from harness.results.upstream import (
-    UpstreamFile,
-    UpstreamSuite,
-    UpstreamTest,
-    counts,
-    counts_text,
-)
+from harness.results.upstream import UpstreamFile, UpstreamSuite, UpstreamTest, counts, counts_text
 from harness.upstream import image, tap
 from harness.upstream.checkout import Checkout
 
