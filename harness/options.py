@@ -326,69 +326,61 @@ GUIDE = Setting("--guide", "PODNET_GUIDE", None, guide,
                 "ships, or the path of a README.md (default: the newest shipped)")
 
 #: The pytest plugin's options by their ``config.option`` attribute, in --help's order.
-PYTEST: Mapping[str, Setting] = {
-    "target": Setting("--target", "PODNET_TARGET", "lab", target,
-                      "where rootless podman runs: the lab (default, as root), 'local', "
-                      "your own podman, or ssh://user@host[:port], that user's podman on "
-                      "another machine"),
-    "lab_name": Setting("--lab-name", "PODNET_LAB", "podnet", lab_name,
-                        "name of the lab to use"),
-    "release": RELEASE,
-    "keep_lab": KEEP_LAB,
-    "lock_wait": LOCK_WAIT,
-    "local_user": Setting("--local-user", "PODNET_LOCAL_USER", None, user,
-                          "with --target local as root: the unprivileged user to run "
-                          "podman as"),
-    "target_address": Setting("--target-address", "PODNET_TARGET_ADDRESS", None, address,
-                              "with --target local: the address clients connect to"),
-    "client": Setting("--client", "PODNET_CLIENT", None, client,
-                      "the remote client, e.g. ssh://user@host2 (default: the lab's host2)"),
-    "client_address": Setting("--client-address", "PODNET_CLIENT_ADDRESS", None, address,
-                              "the address the target should see from --client"),
-    "libsdsock": Setting("--libsdsock", "PODNET_LIBSDSOCK", None, existing_file,
-                         "path to a built libsdsock.so for the experimental libsdsock check"),
-    "results_dir": RESULTS,
-    "quick": QUICK,
-    "rounds": Setting("--rounds", "PODNET_ROUNDS", None, count,
-                      "benchmarks: measured rounds, interleaved across methods (default: "
-                      "each benchmark's own: 3 for throughput and the proxy benchmark, 5 "
-                      "for latency)"),
-    "duration": Setting("--duration", "PODNET_DURATION", "5", seconds,
-                        "benchmarks: seconds per measurement (default 5)"),
-    "budget": Setting("--budget", "PODNET_BUDGET", None, seconds,
-                      "throughput: seconds for warm-up and rounds; extra rounds for "
-                      "verdicts still open run only while it lasts (default: the "
-                      "throughput benchmark's own budget)"),
-    "udp": Setting("--udp", "PODNET_UDP", "0", flag,
-                   "throughput: also measure each inbound path's UDP capacity (reported, "
-                   "judged by no verdict; about 2 minutes more; --quick always does)", True),
-    "mismatch": Setting("--mismatch", "PODNET_MISMATCH", "fail", choice("fail", "xfail"),
-                        "a check that contradicts the guide: 'fail' (default) or 'xfail', "
-                        "reported as an expected failure naming the claim, so the "
-                        "harness's own CI stays green while every finding stays visible"),
-    "base_tar": Setting("--base-tar", "PODNET_BASE_TAR", None, base_tar,
-                        "with --target local: a root file system tar (mmdebstrap) for "
-                        "podnet's test image when it is missing (default: mmdebstrap, if "
-                        "installed, makes one)"),
-    "keep_image": Setting("--keep-image", "PODNET_KEEP_IMAGE", "0", flag,
-                          "with --target local: keep the images podnet built in this "
-                          "session (its test image, the proxies' images); by default they "
-                          "are removed at the end, so nothing is left behind", True),
-    "ssh_identity": Setting("--ssh-identity", "PODNET_SSH_IDENTITY", None, readable_file,
-                            "with --target ssh://: the private key to offer (default: "
-                            "ssh's own and ssh-agent)"),
-    "ssh_known_hosts": Setting("--ssh-known-hosts", "PODNET_SSH_KNOWN_HOSTS", None,
-                               readable_file,
-                               "with --target ssh://: the known_hosts file to check the "
-                               "host's key against (default: ~/.ssh/known_hosts)"),
-    "ssh_from": Setting("--ssh-from", "PODNET_SSH_FROM", None, lab_host,
-                        "with --target ssh://: run ssh in this client host's network "
-                        "namespace of the lab --lab-name (host2), whose host2 and host3 "
-                        "are then the clients"),
-    "run_id": Setting("--run-id", "PODNET_RUN_ID", None, run_id,
-                      "write into this run directory (shared by several pytest runs)"),
-    "guide": GUIDE,
-}
+PYTEST: Mapping[str, Setting] = {setting.dest: setting for setting in (
+    Setting("--target", "PODNET_TARGET", "lab", target,
+            "where rootless podman runs: the lab (default, as root), 'local', your own "
+            "podman, or ssh://user@host[:port], that user's podman on another machine"),
+    Setting("--lab-name", "PODNET_LAB", "podnet", lab_name, "name of the lab to use"),
+    RELEASE,
+    KEEP_LAB,
+    LOCK_WAIT,
+    Setting("--local-user", "PODNET_LOCAL_USER", None, user,
+            "with --target local as root: the unprivileged user to run podman as"),
+    Setting("--target-address", "PODNET_TARGET_ADDRESS", None, address,
+            "with --target local: the address clients connect to"),
+    Setting("--client", "PODNET_CLIENT", None, client,
+            "the remote client, e.g. ssh://user@host2 (default: the lab's host2)"),
+    Setting("--client-address", "PODNET_CLIENT_ADDRESS", None, address,
+            "the address the target should see from --client"),
+    Setting("--libsdsock", "PODNET_LIBSDSOCK", None, existing_file,
+            "path to a built libsdsock.so for the experimental libsdsock check"),
+    RESULTS,
+    QUICK,
+    Setting("--rounds", "PODNET_ROUNDS", None, count,
+            "benchmarks: measured rounds, interleaved across methods (default: each "
+            "benchmark's own: 3 for throughput and the proxy benchmark, 5 for latency)"),
+    Setting("--duration", "PODNET_DURATION", "5", seconds,
+            "benchmarks: seconds per measurement (default 5)"),
+    Setting("--budget", "PODNET_BUDGET", None, seconds,
+            "throughput: seconds for warm-up and rounds; extra rounds for verdicts still "
+            "open run only while it lasts (default: the throughput benchmark's own budget)"),
+    Setting("--udp", "PODNET_UDP", "0", flag,
+            "throughput: also measure each inbound path's UDP capacity (reported, judged "
+            "by no verdict; about 2 minutes more; --quick always does)", True),
+    Setting("--mismatch", "PODNET_MISMATCH", "fail", choice("fail", "xfail"),
+            "a check that contradicts the guide: 'fail' (default) or 'xfail', reported as "
+            "an expected failure naming the claim, so the harness's own CI stays green "
+            "while every finding stays visible"),
+    Setting("--base-tar", "PODNET_BASE_TAR", None, base_tar,
+            "with --target local: a root file system tar (mmdebstrap) for podnet's test "
+            "image when it is missing (default: mmdebstrap, if installed, makes one)"),
+    Setting("--keep-image", "PODNET_KEEP_IMAGE", "0", flag,
+            "with --target local: keep the images podnet built in this session (its test "
+            "image, the proxies' images); by default they are removed at the end, so "
+            "nothing is left behind", True),
+    Setting("--ssh-identity", "PODNET_SSH_IDENTITY", None, readable_file,
+            "with --target ssh://: the private key to offer (default: ssh's own and "
+            "ssh-agent)"),
+    Setting("--ssh-known-hosts", "PODNET_SSH_KNOWN_HOSTS", None, readable_file,
+            "with --target ssh://: the known_hosts file to check the host's key against "
+            "(default: ~/.ssh/known_hosts)"),
+    Setting("--ssh-from", "PODNET_SSH_FROM", None, lab_host,
+            "with --target ssh://: run ssh in this client host's network namespace of the "
+            "lab --lab-name (host2), whose host2 and host3 are then the clients"),
+    Setting("--run-id", "PODNET_RUN_ID", None, run_id,
+            "write into this run directory (shared by several pytest runs)"),
+    GUIDE,
+)}
 
 
 def check_machine_roots() -> None:
