@@ -112,11 +112,8 @@ class Here:
     """The transport to this machine (:class:`harness.ssh.SshTransport` reaches another):
     what a target's commands run through."""
 
-    def run(self, argv: Sequence[str], *, check: bool, input: str | None = None,
-            timeout: float | None = 120, stdin_path: str | None = None,
-            cwd: str | None = None) -> Completed:
-        return run(argv, check=check, input=input, timeout=timeout, stdin_path=stdin_path,
-                   cwd=cwd)
+    #: The module's :func:`run`, which takes every argument a Transport's run does.
+    run = staticmethod(run)
 
     def spawn(self, argv: Sequence[str], cwd: str | None = None) -> subprocess.Popen[bytes]:
         """Start ``argv`` with pipes to and from this process."""
