@@ -97,8 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
         lock.set_wait(config.option.lock_wait)
         worker = workers.worker_id(config)
         if worker is None:
-            recorder = Recorder.start(config.getoption("--results-dir"),
-                                      config.getoption("--run-id"))
+            recorder = Recorder.start(config.option.results_dir, config.option.run_id)
         else:  # results in memory, handed to the controller (harness.workers)
             given: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
             config.option.lab_name = workers.lab_for_worker(config.option.lab_name, worker)
@@ -107,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
             # beside it (warm for the next run) and go down with it (``podnet lab down``).
             config.option.keep_lab = config.option.keep_lab or (
                 worker != workers.FIRST and bool(given.get(workers.KEEP_LABS)))
-            recorder = Recorder.in_memory(config.getoption("--results-dir"),
+            recorder = Recorder.in_memory(config.option.results_dir,
                                           str(given[workers.RUN_ID]))
     except PodnetError as exc:
         pytest.exit(f"podnet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
@@ -152,7 +151,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     runs, since a run without it does not have it)."""
     if config.getoption("dist") != "loadfile":
         return None
-    timed = workers.newest_test_times(config.getoption("--results-dir")).over(
+    timed = workers.newest_test_times(config.option.results_dir).over(
         workers.shipped_test_times())
     from harness.scheduling import ModuleScheduling
 

@@ -22,7 +22,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         item.stash[ENDING] = (("skipped", _skip_reason(report), {}) if report.skipped
                               else ("error", _error_line(call, report), _evidence(call)))
     if (call.excinfo is not None and call.excinfo.errisinstance(ClaimMismatch)
-            and item.config.getoption("--mismatch") == "xfail" and report.when == "call"):
+            and item.config.option.mismatch == "xfail" and report.when == "call"):
         report.outcome = "skipped"
         report.wasxfail = "contradicts the guide: " + str(call.excinfo.value).splitlines()[0]
     if report.when == "teardown":

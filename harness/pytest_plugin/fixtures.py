@@ -90,16 +90,16 @@ def environment(target: Target, info: PodmanInfo, recorder: Recorder) -> dict[st
 
 def _lab_client(config: pytest.Config, host: str) -> Client:
     link = link_for(host)
-    return netns_client(host, f"{config.getoption('--lab-name')}-{host}", link.peer_addr)
+    return netns_client(host, f"{config.option.lab_name}-{host}", link.peer_addr)
 
 
 @pytest.fixture(scope="session")
 def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, Any]
            ) -> Iterator[Client]:
     """The remote client (the lab's host2, or --client)."""
-    url = pytestconfig.getoption("--client")
+    url = pytestconfig.option.client
     if url:
-        remote = SshClient(url, pytestconfig.getoption("--client-address"))
+        remote = SshClient(url, pytestconfig.option.client_address)
         yield remote
         remote.close()
         return
@@ -112,14 +112,14 @@ def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, A
 @pytest.fixture(scope="session")
 def client_host3(pytestconfig: pytest.Config, target: Target) -> Client:
     """A second client reaching host1 through its other interface (eth1)."""
-    if not _lab_clients(pytestconfig) or pytestconfig.getoption("--client"):
+    if not _lab_clients(pytestconfig) or pytestconfig.option.client:
         pytest.skip("needs a second client on another interface (host3 of the lab)")
     return _lab_client(pytestconfig, LINKS[1].client)
 
 
 @pytest.fixture(scope="session")
 def capabilities(target: Target, info: PodmanInfo, pytestconfig: pytest.Config) -> Capabilities:
-    return Capabilities(target, info, pytestconfig.getoption("--libsdsock"),
+    return Capabilities(target, info, pytestconfig.option.libsdsock,
                         has_host3=_lab_clients(pytestconfig))
 
 
