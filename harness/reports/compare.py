@@ -111,10 +111,25 @@ class PerfChange:
     def regression(self) -> bool:
         return (self.new < self.base) if self.higher_is_better else (self.new > self.base)
 
+    def significant(self, tolerance: float) -> bool:
+        """The relative change exceeds ``tolerance`` and the two intervals are apart."""
+        apart = (self.base_interval[1] < self.new_interval[0]
+                 or self.new_interval[1] < self.base_interval[0])
+        return self.base != self.new and abs(self.relative) > tolerance and apart
+
+    @property
+    def estimates(self) -> tuple[str, str]:
+        """The base run's and the new run's median, each with its interval."""
+        return estimate(self.base, *self.base_interval), estimate(self.new, *self.new_interval)
+
     @property
     def label(self) -> str:
         what = " ".join(p for p in (self.method, self.direction, self.protocol) if p)
         return f"{self.kind} {what}"
+
+
+#: Said when no claim and no measure changed (a sentence of its own in Markdown).
+UNCHANGED = "no claim changed state and no performance change beyond the tolerance"
 
 
 def _pct(x: float) -> str:
@@ -173,10 +188,11 @@ class Comparison:
         return [c for c in self.claims if c.regression] + [
             p for p in self.performance if p.regression]
 
-    def _perf_line(self, p: PerfChange) -> str:
-        unit = f" {p.unit}" if p.unit else ""
-        return (f"{p.label}: {estimate(p.base, *p.base_interval)} -> "
-                f"{estimate(p.new, *p.new_interval)}{unit} ({p.relative:+.1%})")
+    @property
+    def only(self) -> list[tuple[str, list[str]]]:
+        """The claim results present in one run only: ("only in the base run", labels)."""
+        return [(f"only in the {run} run", ids)
+                for run, ids in (("base", self.only_base), ("new", self.only_new)) if ids]
 
     def to_text(self) -> str:
         lines = [f"compare {self.base_id} -> {self.new_id} "
@@ -190,17 +206,13 @@ class Comparison:
                       for c in self.claims]
         if self.performance:
             lines.append("performance beyond the tolerance, intervals apart:")
-            lines += [f"  {'REGRESSION' if p.regression else 'improvement'} "
-                      + self._perf_line(p) for p in self.performance]
-        for name, ids in (("only in the base run", self.only_base),
-                          ("only in the new run", self.only_new)):
-            if ids:
-                lines.append(f"{name}: {', '.join(ids)}")
+            lines += [f"  {'REGRESSION' if p.regression else 'improvement'} {p.label}: "
+                      f"{' -> '.join(p.estimates)}{f' {p.unit}' if p.unit else ''} "
+                      f"({p.relative:+.1%})" for p in self.performance]
+        lines += [f"{name}: {', '.join(ids)}" for name, ids in self.only]
         if not (self.claims or self.performance):
-            lines.append("no claim changed state and no performance change beyond the "
-                         "tolerance")
-        count = len(self.regressions)
-        lines.append(counted(count, "regression"))
+            lines.append(UNCHANGED)
+        lines.append(counted(len(self.regressions), "regression"))
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
@@ -221,16 +233,14 @@ class Comparison:
                  "⚠ regression" if c.regression else ""] for c in self.claims]))
         if self.performance:
             blocks.append(Grid(["measure", "base", "new", "change", ""], [
-                [p.label, estimate(p.base, *p.base_interval), estimate(p.new, *p.new_interval),
-                 f"{p.relative:+.1%}",
+                [p.label, *p.estimates, f"{p.relative:+.1%}",
                  "⚠ regression" if p.regression else "improvement"]
                 for p in self.performance]))
         if not (self.claims or self.performance):
-            blocks.append(Para("No claim changed state and no performance change beyond the "
-                               "tolerance."))
-        blocks += [Para((f"{name}: ", *((", " if n else "", Code(i)) for n, i in enumerate(ids))))
-                   for name, ids in (("Only in the base run", self.only_base),
-                                     ("Only in the new run", self.only_new)) if ids]
+            blocks.append(Para(f"{UNCHANGED.capitalize()}."))
+        blocks += [Para((f"{name.capitalize()}: ",
+                         *((", " if n else "", Code(i)) for n, i in enumerate(ids))))
+                   for name, ids in self.only]
         return "\n".join(to_markdown(blocks))
 
 
@@ -250,15 +260,6 @@ def _claim_changes(base: Run, new: Run) -> tuple[list[ClaimChange], list[str], l
 
     return (sorted(changes, key=lambda c: (c.claim_id, c.protocol)),
             labels(before.keys() - after.keys()), labels(after.keys() - before.keys()))
-
-
-def _significant(base: float, new: float, base_iv: tuple[float, float],
-                 new_iv: tuple[float, float], tolerance: float) -> bool:
-    if base == new:
-        return False
-    relative = abs(new - base) / abs(base) if base else float("inf")
-    apart = base_iv[1] < new_iv[0] or new_iv[1] < base_iv[0]
-    return relative > tolerance and apart
 
 
 #: What a run measured, to compare: (kind, method, direction, protocol), the median and its
@@ -289,9 +290,8 @@ def _perf_changes(base: Run, new: Run, tolerance: float) -> list[PerfChange]:
     changes = []
     for key in sorted(before.keys() & after.keys()):
         (what, old, old_iv, unit, _), (_, now, now_iv, _, higher) = before[key], after[key]
-        if _significant(old, now, old_iv, now_iv, tolerance):
-            changes.append(PerfChange(*what, old, now, old_iv, now_iv, unit, higher))
-    return changes
+        changes.append(PerfChange(*what, old, now, old_iv, now_iv, unit, higher))
+    return [change for change in changes if change.significant(tolerance)]
 
 
 def compare_runs(base: Run, new: Run, tolerance: float) -> Comparison:

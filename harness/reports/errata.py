@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harness.claims import Claim, Registry
@@ -41,8 +42,14 @@ class Erratum:
     statement: str
     observed: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    #: Each known revision whose section has the quote, with its line there (oldest first).
-    found: tuple[tuple[Revision, int], ...] = ()
+
+    @cached_property
+    def found(self) -> tuple[tuple[Revision, int], ...]:
+        """Each known revision whose section has the quote, with its line there (oldest
+        first)."""
+        lines = ((revision, revision.line_in_section(self.quote, self.anchor))
+                 for revision in revisions.known()) if self.quote else ()
+        return tuple((revision, line) for revision, line in lines if line is not None)
 
     @property
     def stands(self) -> bool:
@@ -74,15 +81,6 @@ class Erratum:
         return first.label if first is last else f"{first.label} to {last.label}"
 
 
-def _found(quote: str, anchor: str) -> tuple[tuple[Revision, int], ...]:
-    out = []
-    for revision in revisions.known():
-        line = revision.line_in_section(quote, anchor) if quote else None
-        if line is not None:
-            out.append((revision, line))
-    return tuple(out)
-
-
 def _wording(claim: Claim, result: ClaimResult) -> Claim:
     """The wording the result judged: the one whose statement it recorded."""
     return next((w for w in claim.all_wordings() if w.statement == result.statement), claim)
@@ -101,8 +99,7 @@ def _claim_errata(run: Run, registry: Registry) -> list[Erratum]:
         if result.outcome == "failed":
             out.append(Erratum(result.claim_id, judged.section, judged.anchor, judged.quote,
                                f"{judged.statement} (expected {result.expected!r})",
-                               repr(result.observed), _evidence(result),
-                               _found(judged.quote, judged.anchor)))
+                               repr(result.observed), _evidence(result)))
         for other in result.evidence.get("wordings") or []:
             if not isinstance(other, dict) or other.get("held") is not False:
                 continue
@@ -113,8 +110,7 @@ def _claim_errata(run: Run, registry: Registry) -> list[Erratum]:
             out.append(Erratum(result.claim_id, wording.section, wording.anchor, wording.quote,
                                f"{wording.statement} (expected {wording.expected!r})",
                                f"{not wording.expected!r} (observed with the check of "
-                               f"'{judged.quote}')", _evidence(result),
-                               _found(wording.quote, wording.anchor)))
+                               f"'{judged.quote}')", _evidence(result)))
     return out
 
 
@@ -146,17 +142,12 @@ def _example_quote(erratum: examples.Erratum, judged: Revision) -> str:
 
 
 def _example_errata(run: Run, judged: Revision) -> list[Erratum]:
-    out = []
-    for found in examples.errata(run):
-        quote = _example_quote(found, judged)
-        anchor = f"#{found.example}"
-        out.append(Erratum(f"{examples.PREFIX}{found.example}", found.section, anchor, quote,
-                           f"the example's step {found.step} runs and prints what the guide "
-                           "shows", found.happened,
-                           {k: v for k, v in (("block", found.block), ("diff", found.diff),
-                                              ("correction", found.correction)) if v},
-                           _found(quote, anchor)))
-    return out
+    return [Erratum(f"{examples.PREFIX}{found.example}", found.section, f"#{found.example}",
+                    _example_quote(found, judged),
+                    f"the example's step {found.step} runs and prints what the guide shows",
+                    found.happened, {k: v for k, v in (("block", found.block), ("diff", found.diff),
+                                                       ("correction", found.correction)) if v})
+            for found in examples.errata(run)]
 
 
 def collect(run: Run, registry: Registry) -> list[Erratum]:

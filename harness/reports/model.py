@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.claims import Claim, Registry
@@ -167,12 +167,8 @@ def build_cell(claims: list[Claim], results_by_claim: dict[str, list[ClaimResult
 
 def shown_parts(cell: Cell) -> list[Part]:
     """The parts a cell shows: one, unlabelled, when every result reads the same."""
-    if not cell.parts:
-        return []
-    first = cell.parts[0]
-    same = all((p.outcome, p.observed, p.guide, p.note) ==
-               (first.outcome, first.observed, first.guide, first.note) for p in cell.parts)
-    return [Part("", first.outcome, first.observed, first.guide, first.note)] if same else cell.parts
+    unlabelled = [replace(part, label="") for part in cell.parts]
+    return unlabelled[:1] if all(p == unlabelled[0] for p in unlabelled) else cell.parts
 
 
 def _row_title(row: str, titles: dict[str, str], table: dict[str, Any]) -> str:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.atomic import write_text
 from harness.claims import Registry
 from harness.results.schema import Run
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 RESULT_COLUMNS = [
     "claim_id", "outcome", "method", "protocol", "expected", "observed", "reason",
@@ -29,7 +26,13 @@ def _cell(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def results_frame(run: Run, registry: Registry | None = None) -> pd.DataFrame:
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    import pandas as pd  # on use: not when the suites are collected
+
+    return str(pd.DataFrame(rows, columns=columns).to_csv(index=False))
+
+
+def _result_rows(run: Run, registry: Registry | None) -> list[dict[str, Any]]:
     claims = {c.id: c for c in registry.claims} if registry else {}
     rows = []
     for r in run.results:
@@ -38,18 +41,11 @@ def results_frame(run: Run, registry: Registry | None = None) -> pd.DataFrame:
                "table": (claim.table or "") if claim else "",
                "column": (claim.column or "") if claim else ""}
         rows.append({k: v if k == "setup_seconds" else _cell(v) for k, v in row.items()})
-    import pandas as pd  # on use: not when the suites are collected
-
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-
-def measurements_frame(run: Run) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame([{**asdict(m), "extra": _cell(m.extra)} for m in run.measurements],
-                        columns=MEASUREMENT_COLUMNS)
+    return rows
 
 
 def write(run: Run, directory: Path, registry: Registry | None = None) -> list[Path]:
-    return [write_text(directory / "results.csv", results_frame(run, registry).to_csv(index=False)),
-            write_text(directory / "measurements.csv", measurements_frame(run).to_csv(index=False))]
+    measurements = [{**asdict(m), "extra": _cell(m.extra)} for m in run.measurements]
+    return [write_text(directory / "results.csv",
+                       _csv(_result_rows(run, registry), RESULT_COLUMNS)),
+            write_text(directory / "measurements.csv", _csv(measurements, MEASUREMENT_COLUMNS))]
