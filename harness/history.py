@@ -34,7 +34,7 @@ from harness.claims import Registry, load_default
 from harness.errors import PodnetError
 from harness.guide.revisions import record_label
 from harness.markup import Grid, Heading, Para, counted, to_markdown
-from harness.matrix import Column, change_points, ratio_label, ratio_words
+from harness.matrix import change_points, ratio_label, ratio_words
 from harness.reports.charts import series_chart
 from harness.results import store
 from harness.words import Words, outcome_words
@@ -63,8 +63,8 @@ def load(run_dirs: list[Path], registry: Registry | None = None) -> History:
     runs, outcomes, ratios = [], [], []
     seen: dict[str, Path] = {}
     for directory in run_dirs:
-        column = Column(store.load(directory), directory)
-        run, release = column.run, column.run.release
+        run = store.load(directory)
+        release = run.release
         if run.run_id in seen:
             raise PodnetError(f"run {run.run_id} is given twice ({seen[run.run_id]} and "
                               f"{directory}): name each run once")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.claims import Registry
@@ -26,6 +28,8 @@ from harness.words import Words, cell_words, outcome_words
 
 #: A row: one claim, for one protocol ("" when the claim has none).
 RowKey = tuple[str, str]
+Key = TypeVar("Key")
+Entry = TypeVar("Entry")
 #: The per-release counts, in the order the summary shows them: each named by the words of
 #: its first outcome (None: no result, "not run").
 SUMMARY = (("passed",), ("failed",), ("unsupported",), ("inconclusive",),
@@ -138,11 +142,17 @@ class Matrix:
 
     def ratios(self) -> list[tuple[PerfRatio, list[PerfRatio | None]]]:
         """Performance ratios side by side: each ratio once, with every column's entry."""
-        per_column = [{e.key: e for e in PerformanceSummary.of(c.run).ratios}
-                      for c in self.columns]
-        keys = list(dict.fromkeys(k for entries in per_column for k in entries))
-        return [(next(e[k] for e in per_column if k in e), [e.get(k) for e in per_column])
-                for k in keys]
+        aligned = side_by_side([{e.key: e for e in PerformanceSummary.of(c.run).ratios}
+                                for c in self.columns])
+        return [(next(e for e in entries if e is not None), entries)
+                for entries in aligned.values()]
+
+
+def side_by_side(per_column: Sequence[dict[Key, Entry]]) -> dict[Key, list[Entry | None]]:
+    """Each key of the columns once, in the order first seen, with every column's entry
+    (None where a column has none)."""
+    keys = dict.fromkeys(key for entries in per_column for key in entries)
+    return {key: [entries.get(key) for entries in per_column] for key in keys}
 
 
 def changes_of(row: Row) -> list[Change]:
@@ -164,14 +174,10 @@ def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
     sections, then the registry's order within a section)."""
     words = Words(registry)
     order = {c.id: i for i, c in enumerate(registry.claims)}
-    by_column = [c.results() for c in columns]
-    first: dict[RowKey, ClaimResult] = {}
-    for results in by_column:
-        for key, (result, _) in results.items():
-            first.setdefault(key, result)
-    protocols: dict[str, set[str]] = {}
-    for claim_id, protocol in first:
-        protocols.setdefault(claim_id, set()).add(protocol)
+    aligned = side_by_side([c.results() for c in columns])
+    # A row reads as its first column's result.
+    first = {key: next(f[0] for f in found if f is not None) for key, found in aligned.items()}
+    protocols = Counter(claim_id for claim_id, _ in aligned)
 
     def sort_key(key: RowKey) -> tuple[int, int, str, str]:
         claim = words.claim(key[0])
@@ -183,17 +189,15 @@ def build(columns: list[Column], registry: Registry, out: Path) -> Matrix:
     for key in sorted(first, key=sort_key):
         result, claim = first[key], words.claim(key[0])
         statement = words.statement(result)
-        if len(protocols[key[0]]) > 1 and key[1]:
+        if protocols[key[0]] > 1 and key[1]:
             statement += f" ({key[1].upper()})"
         beyond = claim is not None and claim.beyond_guide
-        cells = []
-        for column, results in zip(columns, by_column, strict=True):
-            found = results.get(key)
-            cells.append(Cell(found[0].outcome, words.detail(found[0]),
-                              column.report(out, found[1]), beyond) if found
-                         else Cell(None, "", column.report(out), beyond))
+        cells = tuple(Cell(found[0].outcome, words.detail(found[0]),
+                           column.report(out, found[1]), beyond) if found
+                      else Cell(None, "", column.report(out), beyond)
+                      for column, found in zip(columns, aligned[key], strict=True))
         rows.append(Row(key, claim.section if claim else result.section, statement,
-                        words.guide(result), tuple(cells), beyond))
+                        words.guide(result), cells, beyond))
     return Matrix(tuple(columns), tuple(rows), out)
 
 

@@ -68,11 +68,6 @@ def _statement(row: Row) -> tuple[Inline, ...]:
     return row.statement, " ", Small(Code(row.key[0]))
 
 
-def _guides(matrix: Matrix) -> str:
-    """The guide revision(s) the columns' runs judged."""
-    return records_label([c.run.guide for c in matrix.columns])
-
-
 def _item(statement: str, words: str, link: str | None) -> Inline:
     return statement, " ", Span(f"— {words}", "guide"), "; ", Link("evidence", link)
 
@@ -190,12 +185,13 @@ def page(matrix: Matrix, every: Sequence[Block]) -> list[Block]:
     """Both pages: what changes first, the summary per release, ``every`` statement (each
     page's own table), the ratios and podman's own tests."""
     titles = "; ".join(c.title for c in matrix.columns)
+    runs = [c.run for c in matrix.columns]
     return [
-        Heading(1, TITLE), Para(f"Guide: {_guides(matrix)}"),
+        Heading(1, TITLE), Para(f"Guide: {records_label([run.guide for run in runs])}"),
         Para(f"{INTRO} Releases: {titles}.", cls="intro"),
         Heading(2, f"{CHANGES} ({counted(len(matrix.changes()), 'statement')})"), *_changes(matrix),
         Heading(2, SUMMARY), _summary(matrix), Heading(2, EVERY), *every, *_ratios(matrix),
-        *matrix_upstream.blocks([c.run for c in matrix.columns])]
+        *matrix_upstream.blocks(runs)]
 
 
 def markdown(matrix: Matrix) -> str:

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.markup import Block, Cell, Grid, Heading, Items, Para, Row
+from harness.matrix import side_by_side
 from harness.reports.upstream import HEADING, outcome_class
 from harness.results.schema import Run
 from harness.results.upstream import UpstreamTest, counts, counts_text
 from harness.upstream.tap import bare_name
-
-NOT_RUN = "not run"
+from harness.words import NOT_RUN
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,10 @@ def column_title(run: Run) -> str:
 
 
 def rows(runs: Sequence[Run]) -> list[UpstreamRow]:
-    order: dict[tuple[str, str], None] = {}
-    found: list[dict[tuple[str, str], UpstreamTest]] = []
-    for run in runs:
-        tests = run.upstream.tests if run.upstream is not None else []
-        by_key = {(t.file, bare_name(t.name)): t for t in tests}
-        order.update(dict.fromkeys(by_key))
-        found.append(by_key)
-    return [UpstreamRow(file, name, tuple(f.get((file, name)) for f in found))
-            for file, name in order]
-
-
-def cell_text(test: UpstreamTest | None) -> str:
-    return NOT_RUN if test is None else test.words
+    aligned = side_by_side([{(t.file, bare_name(t.name)): t for t in
+                             (run.upstream.tests if run.upstream is not None else [])}
+                            for run in runs])
+    return [UpstreamRow(file, name, tuple(cells)) for (file, name), cells in aligned.items()]
 
 
 def _per_release(runs: Sequence[Run]) -> tuple[list[str], str, list[str]]:
@@ -84,10 +75,8 @@ def blocks(runs: Sequence[Run]) -> list[Block]:
 def _grid(titles: list[str], found: list[UpstreamRow]) -> Grid:
     return Grid(["file", "test", *titles], [
         Row([row.file, Cell(row.name, scope="row"),
-             *(Cell(cell_text(c), _css(c)) for c in row.cells)],
+             *(Cell(NOT_RUN, "o-none") if c is None
+               else Cell(c.words, f"o-{outcome_class(c.outcome)}") for c in row.cells)],
             cls="changes" if row.differs else "") for row in found],
         cls="matrix", sections=True)
 
-
-def _css(test: UpstreamTest | None) -> str:
-    return "o-none" if test is None else f"o-{outcome_class(test.outcome)}"
