@@ -99,18 +99,14 @@ def ratio_png(ratios: Sequence[PerfRatio], title: str = "") -> bytes:
     return bar_chart(ratios, ylabel="ratio to native (log scale)", title=title, line=1.0)
 
 
-def _rounds_text(settings: dict[str, Any]) -> str:
-    rounds, run = settings.get("rounds"), settings.get("rounds_run")
-    if not isinstance(rounds, int):
-        return "rounds"
-    extra = run - rounds if isinstance(run, int) else 0
-    return f"{rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
-
-
 def _ratio_title(settings: dict[str, Any]) -> str:
+    rounds, run = settings.get("rounds"), settings.get("rounds_run")
+    counted = "rounds"
+    if isinstance(rounds, int):
+        extra = run - rounds if isinstance(run, int) else 0
+        counted = f"{rounds} rounds" + (f" + {extra} for imprecise ratios" if extra else "")
     seconds = settings.get("seconds_per_measurement", "?")
-    return (f"throughput ratio to native ({_rounds_text(settings)} of {seconds} s, "
-            "95% interval)")
+    return f"throughput ratio to native ({counted} of {seconds} s, 95% interval)"
 
 
 def throughput_charts(summary: PerformanceSummary) -> list[tuple[str, bytes]]:
@@ -129,12 +125,9 @@ def cost_png(summary: PerformanceSummary) -> bytes | None:
     """The CPU cost chart of a performance summary: CPU seconds per GB of every process
     of the lab's host, or of the forwarding processes where a cost has only those; None
     when the summary has no costs."""
-    bars = []
-    for cost in summary.costs:
-        value = cost.lab or cost.forwarder
-        if value is not None and value.median > 0:
-            bars.append(PerfRatio(cost.method, cost.direction, cost.protocol, value.median,
-                                  value.low, value.high))
+    bars = [PerfRatio(cost.method, cost.direction, cost.protocol, value.median, value.low,
+                      value.high) for cost in summary.costs
+            if (value := cost.lab or cost.forwarder) is not None and value.median > 0]
     if not bars:
         return None
     return bar_chart(bars, ylabel="CPU seconds per GB (log scale)", line=None,

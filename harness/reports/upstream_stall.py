@@ -128,14 +128,9 @@ def report(runs: Sequence[Run]) -> str:
 
 
 def _reproduced(found: Sequence[Recorded]) -> list[str]:
-    said = []
-    for r in found:
-        repro = r.record.reproduction
-        if repro:
-            said.append(f"{r.run.release}: these steps were run as written "
-                        f"(podman machine and peer in two network namespaces): "
-                        f"{repro.get('words', '?')}.")
-    return said
+    return [f"{r.run.release}: these steps were run as written (podman machine and peer in "
+            f"two network namespaces): {r.record.reproduction.get('words', '?')}."
+            for r in found if r.record.reproduction]
 
 
 def _not_run_releases(found: Sequence[Recorded]) -> list[str]:
