@@ -22,11 +22,12 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from harness.bench.stats import number
 from harness.bench.summary import PerformanceSummary
 from harness.errors import UsageError
 from harness.markup import Block, Code, Grid, Heading, Para, counted, to_markdown
 from harness.reports.model import podnet_text
-from harness.reports.perf import estimate, number
+from harness.reports.perf import estimate
 from harness.results.schema import DECIDED, Run
 
 #: Outcomes that make a claim's result worse than any other.

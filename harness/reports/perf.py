@@ -6,19 +6,13 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from harness.bench.stats import number
 from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
 from harness.markup import Block, Grid, Heading, Para, Raw
 from harness.methods import all_methods
 from harness.reports import charts
 from harness.results.schema import Measurement, Run
 from harness.words import BEYOND_GUIDE
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return None  # not a number, or NaN
-    return float(value)
-
 
 RATIO_HEADER = ["kind", "method", "direction", "protocol", "relative to", "median ratio",
                 "interval", "rounds"]
