@@ -160,27 +160,22 @@ def collect(run: Run, registry: Registry) -> list[Erratum]:
     return sorted(seen.values(), key=lambda e: (not e.stands, e.newest_line or 0, e.source))
 
 
-#: The errata table's columns (:func:`rows`).
+#: The errata table's columns.
 HEADER = ("in the newest revision", "stood in", "the guide's text", "statement", "observed")
-
-
-def intro() -> str:
-    return (f"Every contradiction of the guide this run observed, against every revision "
-            f"podnet knows ({revisions.seed().label} to {revisions.newest().label}).")
-
-
-def rows(found: list[Erratum]) -> list[list[str]]:
-    return [[e.status, e.history, e.quote, e.statement, e.observed] for e in found]
 
 
 def blocks(run: Run, registry: Registry) -> list[Block]:
     """The report's errata section ([] when the run contradicted nothing): a table of
     every erratum against the known revisions, then :func:`tracker_lines`."""
-    found = collect(run, registry)
+    if not (found := collect(run, registry)):
+        return []
     tracker = "\n".join(tracker_lines(run, found)).strip()
-    return [Heading(2, HEADING), Para(intro()), Grid(HEADER, rows(found)),
+    intro = (f"Every contradiction of the guide this run observed, against every revision "
+             f"podnet knows ({revisions.seed().label} to {revisions.newest().label}).")
+    return [Heading(2, HEADING), Para(intro),
+            Grid(HEADER, [[e.status, e.history, e.quote, e.statement, e.observed] for e in found]),
             *((Heading(3, f"Errata of {revisions.newest().label}, for the guide's tracker"),
-               Raw(tracker, f"<pre>{html_escape(tracker)}</pre>")) if tracker else ())] if found else []
+               Raw(tracker, f"<pre>{html_escape(tracker)}</pre>")) if tracker else ())]
 
 
 def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:
