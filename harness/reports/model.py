@@ -49,11 +49,11 @@ NOTE_WORDS = {"not_applicable": "not applicable", "skipped": "skipped", "error":
               "inconclusive": "inconclusive", "unsupported": "unsupported (podman's message)"}
 
 
+@dataclass
 class Footnotes:
     """Numbered footnotes, one per distinct reason, shared by all tables of a report."""
 
-    def __init__(self) -> None:
-        self.notes: dict[Note, int] = {}
+    notes: dict[Note, int] = field(default_factory=dict)
 
     def number(self, note: Note) -> int:
         return self.notes.setdefault(note, len(self.notes) + 1)
@@ -113,20 +113,14 @@ class Table:
     cells: dict[tuple[str, str], Cell]
 
 
-#: A cell's word for an outcome that decided nothing (its footnote says why).
-_OUTCOME_WORD = {outcome: "n/a" if outcome == "not_applicable" else outcome
-                 for outcome in NOTE_WORDS}
-
-
 def _part(result: ClaimResult, label: str) -> Part:
     guide = show_value(result.expected)
-    note = None
-    if result.outcome in _OUTCOME_WORD:
-        observed = _OUTCOME_WORD[result.outcome]
-        note = Note(result.outcome, result.reason or "(no reason recorded)")
-    else:
-        observed = show_value(result.observed)
-    return Part(label, result.outcome, observed, guide, note)
+    if result.outcome not in NOTE_WORDS:
+        return Part(label, result.outcome, show_value(result.observed), guide)
+    # An outcome that decided nothing: the cell names it, its footnote says why.
+    word = "n/a" if result.outcome == "not_applicable" else result.outcome
+    return Part(label, result.outcome, word, guide,
+                Note(result.outcome, result.reason or "(no reason recorded)"))
 
 
 def _labels(results: list[ClaimResult]) -> list[str]:
