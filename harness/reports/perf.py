@@ -207,11 +207,9 @@ def cost_curve_rows(run: Run) -> list[list[str]]:
     rows = []
     for point in charts.curve_points(run):
         scale = 1e-9 if point.unit == "bit/s" else 1.0
-        ratio = point.ratio
         rows.append([point.curve, point.method, str(point.x), f"{point.median * scale:.3g}",
                      f"[{point.low * scale:.3g}, {point.high * scale:.3g}]",
-                     "" if ratio is None else estimate(*ratio),
-                     str(point.rounds),
+                     "" if point.ratio is None else estimate(*point.ratio), str(point.rounds),
                      "" if point.cpu_seconds_per_gb is None else
                      f"{point.cpu_seconds_per_gb:.3g}"])
     return rows
