@@ -125,15 +125,14 @@ def separated(run: Run, result: ClaimResult) -> bool:
 def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimResult]]) -> str:
     if not results:
         return f"unchecked: {claim.unchecked}" if claim.unchecked else NO_RESULT
-    said: dict[tuple[str, str], list[str]] = {}
+    # The runs (an ordered set) that gave each outcome and reason.
+    said: dict[tuple[str, str], dict[str, None]] = {}
     for run, result in results:
         reason = " ".join((UNSEPARATED if result.outcome in DECIDED else
                            result.reason or "no reason recorded").split())
         if len(reason) > REASON_CHARS:
             reason = reason[:REASON_CHARS - 1] + "…"
-        names = said.setdefault((result.outcome.replace("_", " "), reason), [])
-        if run_name(run) not in names:
-            names.append(run_name(run))
+        said.setdefault((result.outcome.replace("_", " "), reason), {})[run_name(run)] = None
     text = "; ".join(f"{outcome} ({', '.join(names)}): {reason}"
                      for (outcome, reason), names in said.items())
     releases = {run.release for run in runs}

@@ -80,10 +80,9 @@ def _lines(f: Finding, env: Mapping[str, Any]) -> list[str]:
         lines.append(_mtu(ev["mtu"]))
     if isinstance(ev.get("capture"), dict):
         lines += capture_lines(ev["capture"])
-    for step in ev.get("not_gathered", []) or []:
-        lines.append(f"Not gathered: {step}.")
-    for step, error in (ev.get("errors") or {}).items():
-        lines.append(f"Evidence step {step} failed: {error}")
+    lines += [f"Not gathered: {step}." for step in ev.get("not_gathered", []) or []]
+    lines += [f"Evidence step {step} failed: {error}"
+              for step, error in (ev.get("errors") or {}).items()]
     if not ev:
         lines.append("No evidence recorded for this finding.")
     return lines

@@ -46,7 +46,6 @@ def summary_lines(run: Run) -> list[str]:
     """The run in figures, after its id: when, how many results of each outcome, how many
     measurements, which podnet."""
     counts = outcome_counts(run)
-    total = sum(counts.values())
     parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in
              ("passed", "failed", "inconclusive", "unsupported", "not_applicable", "skipped",
               "error")
@@ -54,7 +53,7 @@ def summary_lines(run: Run) -> list[str]:
     duration = f"{run.finished - run.started:.0f} s" if run.finished else "unfinished"
     return [
         f"started: {_when(run.started)} (duration {duration})",
-        f"claim results: {total}" + (f" ({', '.join(parts)})" if parts else ""),
+        f"claim results: {len(run.results)}" + (f" ({', '.join(parts)})" if parts else ""),
         f"measurements: {len(run.measurements)}",
         f"made by podnet {podnet_text(run)}",
     ]

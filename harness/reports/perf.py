@@ -82,7 +82,6 @@ def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
         return []
     raw_setup = found.get("setup")
     setup: dict[str, Any] = raw_setup if isinstance(raw_setup, dict) else {}
-    parts = []
     rates = [f"{c.get('reference')} {c.get('combo')} {n / 1e9:.2f} Gbit/s"
              + (f", {r:.3%} retransmitted" if (r := number(c.get("retransmitted_share")))
                 is not None else "")
@@ -98,18 +97,16 @@ def reference_paragraphs(summary: PerformanceSummary) -> list[str]:
         if isinstance(found_links, dict) for name, link in found_links.items()
         if isinstance(link, dict))
     what += f"; links: {links}" if links else ""
-    parts.append("The native reference: " + (what + ". " if what else "")
-                 + ("Measured: " + "; ".join(rates) + "." if rates else ""))
+    measured = ("The native reference: " + (what + ". " if what else "")
+                + ("Measured: " + "; ".join(rates) + "." if rates else ""))
     if problems := _problems(found):
-        parts.append("⚠ The reference is in doubt, and with it every ratio to native below "
-                     "(the orderings, decided on paired method-over-method ratios, and the "
-                     "native verdicts, decided on which process carried the bytes, do not "
-                     f"rest on it): {problems}")
-    else:
-        parts.append("Reference check passed: no retransmissions beyond the limit, neither "
-                     "iperf3 end CPU-bound, its two measurements per round within the "
-                     "native-performance margin of each other, no method faster than it.")
-    return parts
+        return [measured, "⚠ The reference is in doubt, and with it every ratio to native "
+                "below (the orderings, decided on paired method-over-method ratios, and the "
+                "native verdicts, decided on which process carried the bytes, do not rest on "
+                f"it): {problems}"]
+    return [measured, "Reference check passed: no retransmissions beyond the limit, neither "
+            "iperf3 end CPU-bound, its two measurements per round within the "
+            "native-performance margin of each other, no method faster than it."]
 
 
 def resolution_text(summary: PerformanceSummary) -> str:
@@ -145,8 +142,8 @@ def cost_rows(summary: PerformanceSummary) -> list[list[str]]:
     for cost in summary.costs:
         rounds = max((i.rounds for i in (cost.forwarder, cost.lab) if i is not None), default=0)
         rows.append([method_words(cost.method), cost.direction, cost.protocol,
-                     _interval(cost.forwarder),
-                     _interval(cost.lab), _interval(cost.lab_ratio), str(rounds or "")])
+                     _interval(cost.forwarder), _interval(cost.lab), _interval(cost.lab_ratio),
+                     str(rounds or "")])
     return rows
 
 
