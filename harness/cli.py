@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from harness import __version__, options
 from harness.errors import CommandError, LabNotUp, PodnetError, UsageError
 from harness.lab import lock
+from harness.markup import flat
 
 log = logging.getLogger("podnet")
 
@@ -438,25 +439,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         _validate(args)
         return int(args.func(args))
     except CommandError as exc:
-        print(f"podnet: {_one_line(exc.args[0])}", file=sys.stderr)
+        print(f"podnet: {flat(exc.args[0])}", file=sys.stderr)
         if verbose:
             print(f"  argv: {' '.join(exc.argv)}\n{exc.stderr}", file=sys.stderr)
         return 1
     except PodnetError as exc:
-        print(f"podnet: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"podnet: {flat(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        print(f"podnet: {_one_line(str(exc)) or 'interrupted'}", file=sys.stderr)
+        print(f"podnet: {flat(str(exc)) or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (``podnet claims | head``): not an error of podnet's.
         # Point stdout at /dev/null so the interpreter's final flush stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from harness.claims import Claim, Registry
 from harness.guide.revisions import Revision, selected
 from harness.guide_sections import headings, position
 from harness.lab.releases import RELEASES
-from harness.markup import Block, Cell, Code, Grid, Para, counted, to_markdown
+from harness.markup import Block, Cell, Code, Grid, Para, counted, flat, shortened, to_markdown
 from harness.results.schema import DECIDED, ClaimResult, Run
 
 STATUSES = ("observed", "weak", "not observed")
@@ -128,10 +128,8 @@ def _why_not(claim: Claim, runs: Sequence[Run], results: list[tuple[Run, ClaimRe
     # The runs (an ordered set) that gave each outcome and reason.
     said: dict[tuple[str, str], dict[str, None]] = {}
     for run, result in results:
-        reason = " ".join((UNSEPARATED if result.outcome in DECIDED else
-                           result.reason or "no reason recorded").split())
-        if len(reason) > REASON_CHARS:
-            reason = reason[:REASON_CHARS - 1] + "…"
+        reason = shortened(flat(UNSEPARATED if result.outcome in DECIDED else
+                                result.reason or "no reason recorded"), REASON_CHARS)
         said.setdefault((result.outcome.replace("_", " "), reason), {})[run_name(run)] = None
     text = "; ".join(f"{outcome} ({', '.join(names)}): {reason}"
                      for (outcome, reason), names in said.items())

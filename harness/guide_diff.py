@@ -20,6 +20,7 @@ from harness.claims import Claim, Registry
 from harness.examples.parse import parse
 from harness.examples.structure import Example
 from harness.guide.revisions import Revision
+from harness.markup import flat, shortened
 
 #: The kinds of change, in the order a section lists them.
 KINDS = ("new section", "claim reworded", "claim moved", "claim vanished", "new paragraph",
@@ -78,17 +79,9 @@ class GuideDiff:
             out.append(f"## {section.title}{where}")
             for change in section.changes:
                 about = f"{change.claim}: " if change.claim else ""
-                out.append(f"  {change.kind} (line {change.line}): {about}{_short(change.text)}")
+                text = shortened(flat(change.text), 160)
+                out.append(f"  {change.kind} (line {change.line}): {about}{text}")
         return out
-
-
-def _short(text: str, width: int = 160) -> str:
-    flat = _flat(text)
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _pieces(revision: Revision) -> Iterator[tuple[str, str, int, str]]:
@@ -122,7 +115,7 @@ def _pieces(revision: Revision) -> Iterator[tuple[str, str, int, str]]:
 
 
 def _block_texts(example: Example) -> tuple[str, ...]:
-    return tuple(_flat(block.text) for block in example.blocks)
+    return tuple(flat(block.text) for block in example.blocks)
 
 
 def diff(old: Revision, new: Revision, registry: Registry) -> GuideDiff:
@@ -138,9 +131,9 @@ def diff(old: Revision, new: Revision, registry: Registry) -> GuideDiff:
     quotes_new = [w.quote for w in worded if w is not None and w.quote]
     for claim in registry.guide_claims:
         _claim_change(claim, old, new, found, gone)
-    old_flat = _flat(old.text)
+    old_flat = flat(old.text)
     for anchor, kind, line, text in _pieces(new):
-        if _flat(text) in old_flat or any(_flat(q) in _flat(text) for q in quotes_new):
+        if flat(text) in old_flat or any(flat(q) in flat(text) for q in quotes_new):
             continue
         found[anchor].append(Change(kind, line, text))
     old_examples = {e.id: e for e in parse(old.text)}

@@ -25,6 +25,16 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def flat(text: str) -> str:
+    """``text`` on one line: each run of white space one space."""
+    return " ".join(text.split())
+
+
+def shortened(text: str, width: int) -> str:
+    """``text`` if it has at most ``width`` characters, else cut to them, ending in "…"."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def html_escape(text: str) -> str:
     """Text for HTML content or an attribute value."""
     return html.escape(text)

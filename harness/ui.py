@@ -16,6 +16,7 @@ from harness.coverage import section_title
 from harness.errors import UsageError
 from harness.guide_sections import headings, position
 from harness.lab.lab import Step
+from harness.markup import flat, shortened
 from harness.results.schema import ClaimResult, Run
 from harness.words import BEYOND_GUIDE
 
@@ -98,8 +99,7 @@ def outcome_line(run: Run) -> str:
 
 
 def one_line(text: str, width: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
+    return shortened(flat(str(text)), width)
 
 
 def contradiction_line(result: ClaimResult) -> str:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from harness.claims import Registry
-from harness.markup import Block, Cell, Code, Details, Grid, Heading, Inline, Para, Row, Small
+from harness.markup import Block, Cell, Code, Details, Grid, Heading, Inline, Para, Row, Small, shortened
 from harness.reports.model import WARN
 from harness.results.schema import ClaimResult, Run
 from harness.words import Words, result_words
@@ -31,7 +31,7 @@ def _evidence(result: ClaimResult) -> str:
     if result.outcome not in ("failed", "unsupported", "error") or not result.evidence:
         return ""
     text = "; ".join(f"{k}: {v}" for k, v in result.evidence.items())
-    return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 1] + "…"
+    return shortened(text, EVIDENCE_CHARS)
 
 
 def claim_anchors(results: Sequence[ClaimResult]) -> list[str]:
