@@ -34,7 +34,6 @@ from harness.errors import PodnetError, UsageError
 from harness.guide import revisions
 from harness.guide.revisions import Revision
 from harness.lab import lab, lock
-from harness.provenance import podnet_identity
 from harness.results import store, timings
 from harness.results.schema import Run
 from harness.run import environ, run
@@ -285,8 +284,7 @@ def _mark_interrupted(run_dir: Path, run_id: str, release: str) -> int:
     first result gets a record of its own); render its reports; the number of results."""
     try:
         run = (store.load(run_dir) if (run_dir / store.RUN_FILE).exists()
-               else Run(run_id, time.time(), environment={"release": release},
-                        podnet=podnet_identity()))
+               else Run.begin(run_id, environment={"release": release}))
         run.status = "interrupted"
         store.save(run, run_dir)
         if run.results or run.measurements:

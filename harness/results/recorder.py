@@ -12,7 +12,6 @@ from typing import Any
 
 from harness.claims import Claim, Placement
 from harness.errors import PodnetError
-from harness.provenance import podnet_identity
 from harness.results import store
 from harness.results.schema import ClaimResult, Measurement, Run
 
@@ -70,15 +69,14 @@ class Recorder:
         directory = store.run_dir(root, run_id)
         existing = directory / store.RUN_FILE
         run = (store.load(directory) if existing.exists()
-               else Run(run_id, time.time(), podnet=podnet_identity()))
+               else Run.begin(run_id))
         return cls(run, directory)
 
     @classmethod
     def in_memory(cls, root: Path, run_id: str) -> Recorder:
         """A worker's recorder (pytest-xdist): a fresh record of run ``run_id``, never
         saved by the worker; the controller merges it (harness.workers)."""
-        return cls(Run(run_id, time.time(), podnet=podnet_identity()), store.run_dir(root, run_id),
-                   persist=False)
+        return cls(Run.begin(run_id), store.run_dir(root, run_id), persist=False)
 
     def absent(self, claim_id: str) -> str:
         """Why the claim is not in the revision the run judges ("" when it is)."""

@@ -47,12 +47,14 @@ ran them (:mod:`harness.results.upstream`), null when the run did not run them.
 from __future__ import annotations
 
 import dataclasses
+import time
 import types
 import typing
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.errors import PodnetError
+from harness.provenance import podnet_identity
 from harness.results.timings import Timing
 from harness.results.upstream import UpstreamSuite
 
@@ -129,6 +131,11 @@ class Run:
     upstream: UpstreamSuite | None = None
     #: The guide revision the run judged (harness.guide.revisions.Revision.record).
     guide: dict[str, str] | None = None
+
+    @classmethod
+    def begin(cls, run_id: str, **fields: Any) -> Run:
+        """A run that starts now, made by this podnet."""
+        return cls(run_id, time.time(), podnet=podnet_identity(), **fields)
 
     @property
     def release(self) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from harness import environment
 from harness.lab import lab, lock
-from harness.provenance import podnet_identity
 from harness.results import store
 from harness.results.schema import Run
 from harness.results.upstream import UpstreamSuite, counts_text
@@ -33,10 +32,9 @@ def upstream_tests(*, checkout: Checkout, files: list[str], release: str, lab_na
                 running = lab.up(lab_name, release, step=step, replace=True)
                 started_lab = running.booted
                 host = running.target
-                run = Run(run_id, time.time(), podnet=podnet_identity(),
-                          selection="podman's own tests",
-                          environment=environment.fingerprint(
-                              host, environment.podman_info(host), release))
+                run = Run.begin(run_id, selection="podman's own tests",
+                                environment=environment.fingerprint(
+                                    host, environment.podman_info(host), release))
                 run.upstream = run_suite(host, checkout, files, step, run_dir / TAP_DIR)
         finally:
             if started_lab and not keep_lab:
