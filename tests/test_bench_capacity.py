@@ -13,8 +13,8 @@ import pytest
 
 from harness.bench import capacity, procstat, verdict
 from harness.bench.capacity import Capacity, Step, next_rate, resume_rate, search
-from harness.bench.stats import RatioSummary, distance
-from harness.bench.summary import PerfCost, PerfInterval, PerformanceSummary, PerfResolution
+from harness.bench.stats import Interval, RatioSummary, distance
+from harness.bench.summary import PerfCost, PerformanceSummary, PerfResolution
 from harness.bench.throughput import FIXED_RATE, NATIVE, Probe, Sample, costs, ratios
 from harness.results.schema import Measurement, Run
 
@@ -258,7 +258,7 @@ def test_every_report_states_the_resolution_and_the_cost_table() -> None:
                            "median": 0.5, "low": 0.4, "high": 0.6}],
                "resolution": {"value": 0.123},
                "costs": [PerfCost("pasta", "inbound", "tcp",
-                                  lab=PerfInterval(0.7, 0.6, 0.8, 5)).to_dict()]}
+                                  lab=Interval(0.7, 0.6, 0.8, 5)).to_dict()]}
     text = "\n".join(performance_lines(PerformanceSummary.from_dict(summary)))
     assert "Resolution of this run: 12.3%" in text
     assert "UDP capacity" in text

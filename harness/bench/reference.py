@@ -177,13 +177,10 @@ def links(text: str) -> dict[str, dict[str, Any]]:
         data = json.loads(text or "[]")
     except ValueError:
         return {}
-    found = {}
-    for link in data if isinstance(data, list) else []:
-        name = link.get("ifname") if isinstance(link, dict) else None
-        if not isinstance(name, str) or name == "lo":
-            continue
-        found[name] = {k: link[k] for k in (*LINK_FIELDS, "qdisc") if k in link}
-    return found
+    named = [link for link in data if isinstance(link, dict)
+             and isinstance(link.get("ifname"), str)] if isinstance(data, list) else []
+    return {link["ifname"]: {k: link[k] for k in (*LINK_FIELDS, "qdisc") if k in link}
+            for link in named if link["ifname"] != "lo"}
 
 
 def describe(target: Target, client: Client) -> dict[str, Any]:

@@ -26,10 +26,6 @@ KEY = "performance"
 AA_METHOD = "host"
 
 
-#: ``costs[]``' intervals (:class:`harness.bench.stats.Interval`).
-PerfInterval = Interval
-
-
 def _plain(value: Any) -> Any:
     """A field as JSON data: a record (or a list of them) as its ``to_dict``."""
     if isinstance(value, list):
@@ -85,9 +81,9 @@ class PerfCost(Measured):
     the forwarding processes and of every process of the lab's host (its cgroup), and the
     latter over the reference's in the same round (None for a reference)."""
 
-    forwarder: PerfInterval | None = None
-    lab: PerfInterval | None = None
-    lab_ratio: PerfInterval | None = None
+    forwarder: Interval | None = None
+    lab: Interval | None = None
+    lab_ratio: Interval | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "direction": self.direction, "protocol": self.protocol,
@@ -100,9 +96,9 @@ class PerfCost(Measured):
         if not isinstance(raw, dict) or not isinstance(raw.get("method"), str):
             return None
         return cls(raw["method"], str(raw.get("direction", "")), str(raw.get("protocol", "")),
-                   PerfInterval.from_dict(raw.get("forwarder_cpu_seconds_per_gb")),
-                   PerfInterval.from_dict(raw.get("lab_cpu_seconds_per_gb")),
-                   PerfInterval.from_dict(raw.get("lab_ratio")))
+                   Interval.from_dict(raw.get("forwarder_cpu_seconds_per_gb")),
+                   Interval.from_dict(raw.get("lab_cpu_seconds_per_gb")),
+                   Interval.from_dict(raw.get("lab_ratio")))
 
 
 @dataclass(frozen=True)

@@ -149,18 +149,17 @@ BUSY_TRIES, BUSY_PAUSE = 3, 0.5
 def _when_not_busy(run: Callable[[], str]) -> str:
     """iperf3's output, tried again while its server says it is busy (a test that
     ended a moment ago on the client may still be closing on the server)."""
-    for _ in range(BUSY_TRIES - 1):
+    tries = 1
+    while True:
         text = run()
         try:
             iperf3.parse(text)
             return text
         except iperf3.Iperf3Error as exc:
-            if "busy" not in str(exc):
+            if "busy" not in str(exc) or tries == BUSY_TRIES:
                 raise
+        tries += 1
         time.sleep(BUSY_PAUSE)
-    text = run()
-    iperf3.parse(text)
-    return text
 
 
 def plan(target: Target, client: Client, ends: Endpoints,

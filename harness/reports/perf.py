@@ -6,8 +6,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from harness.bench.stats import number
-from harness.bench.summary import PerfInterval, PerformanceSummary, PerfRatio
+from harness.bench.stats import Interval, number
+from harness.bench.summary import PerformanceSummary, PerfRatio
 from harness.markup import Block, Grid, Heading, Para, Raw
 from harness.methods import all_methods
 from harness.reports import charts
@@ -152,7 +152,7 @@ def estimate(median: float, low: float, high: float) -> str:
     return f"{median:.3g} [{low:.3g}, {high:.3g}]"
 
 
-def _interval(found: PerfInterval | None) -> str:
+def _interval(found: Interval | None) -> str:
     return "" if found is None else estimate(found.median, found.low, found.high)
 
 
