@@ -69,8 +69,7 @@ class Capacity:
     @property
     def best(self) -> Step | None:
         """The passing step that delivered most."""
-        passing = [s for s in self.steps if s.passes()]
-        return max(passing, key=lambda s: s.received) if passing else None
+        return max((s for s in self.steps if s.passes()), key=lambda s: s.received, default=None)
 
     @property
     def bits_per_second(self) -> float | None:
@@ -102,10 +101,8 @@ class Capacity:
 
 def next_rate(steps: Sequence[Step], *, factor: float) -> float | None:
     """The next rate to offer after ``steps``, or None when the search is done."""
-    passing = [s for s in steps if s.passes()]
-    failing = [s for s in steps if not s.passes()]
-    good = max(passing, key=lambda s: s.offered) if passing else None
-    bad = min((s for s in failing if good is None or s.offered > good.offered),
+    good = max((s for s in steps if s.passes()), key=lambda s: s.offered, default=None)
+    bad = min((s for s in steps if not s.passes() and (good is None or s.offered > good.offered)),
               key=lambda s: s.offered, default=None)
     if good is not None and good.received < SHORTFALL * good.offered:
         return None

@@ -154,14 +154,13 @@ def points(samples: Sequence[Measurement], kind: str, curve: str, unit: str,
     found = []
     for method, x in keys:
         mine = _by_round(samples, kind, method, x)
-        spread = interval(m.value for m in mine.values())
+        values = {r: m.value for r, m in mine.items()}
+        spread = interval(values.values())
         if spread is None:
             continue
-        ratio = None
-        if method != reference and (native := _by_round(samples, kind, reference, x)):
-            s = summarize({r: m.value for r, m in mine.items()},
-                          {r: m.value for r, m in native.items()})
-            ratio = None if s is None else (s.median, s.low, s.high)
+        s = None if method == reference else summarize(
+            values, {r: m.value for r, m in _by_round(samples, kind, reference, x).items()})
+        ratio = None if s is None else (s.median, s.low, s.high)
         found.append(Point(curve, method, x, spread.median, spread.low, spread.high,
                            spread.rounds, unit, ratio, median_of(
                                m.extra.get("forwarder_cpu_seconds_per_gb") for m in mine.values())))

@@ -135,9 +135,8 @@ def repeat(mine: Sequence[Measurement]) -> RatioSummary | None:
     by_round: dict[int, list[float]] = {}
     for m in mine:
         by_round.setdefault(m.round, []).append(m.value)
-    first = {r: v[0] for r, v in by_round.items() if len(v) >= 2}
-    second = {r: v[1] for r, v in by_round.items() if len(v) >= 2}
-    return summarize(second, first)
+    twice = {r: v for r, v in by_round.items() if len(v) >= 2}
+    return summarize({r: v[1] for r, v in twice.items()}, {r: v[0] for r, v in twice.items()})
 
 
 def check_combo(samples: Iterable[Measurement], reference: str, direction: str,
