@@ -83,9 +83,8 @@ class Point:
     cpu_seconds_per_gb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"curve": self.curve, "method": self.method, "x": self.x,
-                                 "median": self.median, "low": self.low, "high": self.high,
-                                 "rounds": self.rounds, "unit": self.unit}
+        found: dict[str, Any] = {name: getattr(self, name) for name in (
+            "curve", "method", "x", "median", "low", "high", "rounds", "unit")}
         if self.ratio is not None:
             found["ratio"] = {"median": self.ratio[0], "low": self.ratio[1],
                               "high": self.ratio[2]}

@@ -73,10 +73,8 @@ class Finding(Measured):
         return replace(self, evidence=evidence)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "direction": self.direction,
-                "protocol": self.protocol, "reference": self.reference,
-                "median": self.median, "low": self.low, "high": self.high,
-                "rounds": self.rounds, "kinds": list(self.kinds),
+        names = ("method", "direction", "protocol", "reference", "median", "low", "high", "rounds")
+        return {**{name: getattr(self, name) for name in names}, "kinds": list(self.kinds),
                 "split": [list(g) for g in self.split] if self.split else None,
                 "evidence": self.evidence}
 

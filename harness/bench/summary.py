@@ -142,11 +142,10 @@ class PerfRatio(Measured):
                    s.rounds, s.ratios, s.split, forwarder_cpu_seconds_per_gb, saturated_share)
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"kind": self.kind, "method": self.method,
-                                 "direction": self.direction, "protocol": self.protocol,
-                                 "reference": self.reference, "median": self.median,
-                                 "low": self.low, "high": self.high, "rounds": self.rounds,
-                                 "ratios": list(self.ratios)}
+        found: dict[str, Any] = {name: getattr(self, name) for name in (
+            "kind", "method", "direction", "protocol", "reference", "median", "low", "high",
+            "rounds")}
+        found["ratios"] = list(self.ratios)
         if self.split is not None:
             found["split"] = [list(self.split[0]), list(self.split[1])]
         found["forwarder_cpu_seconds_per_gb"] = self.forwarder_cpu_seconds_per_gb
