@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.bench import reference, verdict
-from harness.bench.procstat import NETWORK_FORWARDERS
+from harness.bench.procstat import NETWORK_FORWARDERS, per_gigabyte
 from harness.bench.stats import LEVEL, distance
 from harness.bench.summary import PerfRatio
 from harness.bench.throughput import LAB_COST, Probe, matching, per_round, ratios, usable
@@ -79,8 +79,7 @@ def _carriage(m: Measurement) -> verdict.Carriage:
     nbytes = m.extra.get("cpu_bytes")
     share = m.extra.get("forwarder_byte_share")
     return verdict.Carriage(float(share) if isinstance(share, int | float) else None, cpu,
-                            cpu / (nbytes / 1e9) if isinstance(nbytes, int) and nbytes > 0
-                            else None)
+                            per_gigabyte(cpu, nbytes) if isinstance(nbytes, int) else None)
 
 
 def carriage(samples: Sequence[Measurement], method: str, directions: Iterable[str],

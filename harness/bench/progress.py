@@ -31,8 +31,7 @@ class BenchProgress:
     at_most: float | None = None
 
     def line(self) -> str:
-        counted = (f"{self.phase} {self.round} of {self.rounds}" if self.phase == "round"
-                   else f"{self.phase} {self.round}")
+        counted = f"{self.phase} {self.round}" + (f" of {self.rounds}" if self.phase == "round" else "")
         where = {"setup": "setup: starting the receivers", "warm-up": "warm-up",
                  "evidence": "evidence for findings", "done": "done"}.get(self.phase, counted)
         what = f": {self.method} {self.combo}".rstrip() if self.method else ""
