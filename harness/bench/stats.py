@@ -66,10 +66,9 @@ def summarize(values: Mapping[int, float], reference: Mapping[int, float], *,
               level: float = LEVEL) -> RatioSummary | None:
     """Median ratio to the reference of the same round, with its interval."""
     ratios = paired_ratios(values, reference)
-    if not ratios:
+    if (spread := interval(ratios, level=level)) is None:
         return None
-    low, high = bootstrap_interval(ratios, level=level)
-    return RatioSummary(float(np.median(ratios)), low, high, len(ratios), tuple(ratios))
+    return RatioSummary(spread.median, spread.low, spread.high, spread.rounds, tuple(ratios))
 
 
 def number(value: Any) -> float | None:
@@ -150,10 +149,11 @@ class Measured:
         return method, self.direction, self.protocol
 
 
-def interval(values: Iterable[float]) -> Interval | None:
-    """Median and bootstrap interval of ``values``; None when there are none."""
+def interval(values: Iterable[float], *, level: float = LEVEL) -> Interval | None:
+    """Median and bootstrap interval of ``values`` (at ``level``); None when there are
+    none."""
     data = list(values)
     if not data:
         return None
-    low, high = bootstrap_interval(data)
+    low, high = bootstrap_interval(data, level=level)
     return Interval(float(np.median(data)), low, high, len(data))

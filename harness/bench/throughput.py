@@ -21,7 +21,7 @@ from typing import Any
 from harness.bench import capacity, procstat
 from harness.bench.findings import SLOW, Finding
 from harness.bench.servers import Endpoints
-from harness.bench.stats import Interval, Measured, RatioSummary, interval, median_of, number, summarize
+from harness.bench.stats import Measured, RatioSummary, interval, median_of, number, paired_ratios, summarize
 from harness.bench.summary import PerfCost, PerfRatio
 from harness.clients.base import Client
 from harness.errors import PodnetError
@@ -361,11 +361,6 @@ def variant_ratios(samples: list[Measurement], variant: str, baseline: str,
     return {c: s for c, s in found.items() if s is not None}
 
 
-def _interval(found: RatioSummary | None) -> Interval | None:
-    return None if found is None else Interval(found.median, found.low, found.high,
-                                               found.rounds)
-
-
 def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[PerfCost]:
     """CPU per GB of every probe (references included), per round."""
     found = []
@@ -374,8 +369,8 @@ def costs(samples: list[Measurement], probes: Iterable[Probe]) -> list[PerfCost]
         lab = by_round(samples, probe.key, value=LAB_COST)
         if not forwarder and not lab:
             continue
-        ratio = None if probe.method == probe.reference else summarize(
-            lab, by_round(samples, probe.key_for(probe.reference), value=LAB_COST))
+        ratio = None if probe.method == probe.reference else interval(paired_ratios(
+            lab, by_round(samples, probe.key_for(probe.reference), value=LAB_COST)))
         found.append(PerfCost(*probe.key, interval(forwarder.values()), interval(lab.values()),
-                              _interval(ratio)))
+                              ratio))
     return found
