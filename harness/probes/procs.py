@@ -38,11 +38,9 @@ def option_values(args: Sequence[str], *options: str) -> list[str]:
 def serving(processes: Iterable[Sequence[str]], netns_path: str) -> list[str] | None:
     """Of several pasta argvs, the one whose ``--netns`` (or last argument) names
     ``netns_path``: a container's own pasta, never another container's."""
-    for args in processes:
-        if netns_path and (netns_path in option_values(args, "--netns")
-                           or (args and args[-1] == netns_path)):
-            return list(args)
-    return None
+    return next((list(args) for args in processes
+                 if netns_path and (netns_path in option_values(args, "--netns")
+                                    or (args and args[-1] == netns_path))), None)
 
 
 def pasta_of(target: Target, netns_path: str) -> list[str] | None:

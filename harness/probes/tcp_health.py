@@ -109,9 +109,8 @@ def _flows(path: Path, limit: int) -> list[list[Packet]]:
 
 
 def _health(flow: list[Packet]) -> FlowHealth | None:
-    sent: dict[str, int] = {}
-    for s in flow:
-        sent[s.source] = sent.get(s.source, 0) + s.length
+    sent = {source: sum(s.length for s in flow if s.source == source)
+            for source in dict.fromkeys(s.source for s in flow)}
     sender = max(sent, key=lambda k: sent[k])
     receiver = next((s.destination for s in flow if s.source == sender), "")
     data = [s for s in flow if s.source == sender]
@@ -196,8 +195,7 @@ def summarise(path: Path, *, limit: int = MAX_PACKETS) -> list[FlowHealth]:
 def bulk_flow(path: Path, *, limit: int = MAX_PACKETS) -> FlowHealth | None:
     """The connection that carried the most data (iperf3's test stream, not its control
     connection)."""
-    flows = summarise(path, limit=limit)
-    return flows[0] if flows else None
+    return next(iter(summarise(path, limit=limit)), None)
 
 
 # --- keeping captures small -------------------------------------------------------------
@@ -220,8 +218,7 @@ def truncate(source: Path, destination: Path, snaplen: int = SNAPLEN) -> int:
     offset, count = 24, 0
     while offset + 16 <= len(data):
         seconds, fraction, included, original = struct.unpack_from(order + "IIII", data, offset)
-        body = data[offset + 16:offset + 16 + included]
-        kept = body[:snaplen]
+        kept = data[offset + 16:offset + 16 + min(included, snaplen)]
         out.append(struct.pack(order + "IIII", seconds, fraction, len(kept), original) + kept)
         offset += 16 + included
         count += 1

@@ -197,8 +197,6 @@ def collision_files(user: HostUser) -> dict[str, str]:
     return files
 
 
-
-
 def remove(host: LabTarget, person: Person) -> None:
     """Remove the person and everything of theirs from host1 (safe on a half-made
     person): user manager and processes, storage, home, files of theirs in /tmp and
@@ -291,12 +289,9 @@ def parse_columns(text: str, count: int) -> list[list[str]]:
 
 def parse_sysctls(text: str) -> list[list[str]]:
     """Every setting from ``sysctl -a`` (not only ``net.*``), without counters."""
-    found = []
-    for line in text.splitlines():
-        key, sep, value = line.partition(" = ")
-        if sep and key not in VOLATILE_SYSCTLS and not key.startswith(VOLATILE_SYSCTL_PREFIXES):
-            found.append([key, value])
-    return sorted(found)
+    settings = (line.partition(" = ") for line in text.splitlines())
+    return sorted([key, value] for key, sep, value in settings if sep
+                  and key not in VOLATILE_SYSCTLS and not key.startswith(VOLATILE_SYSCTL_PREFIXES))
 
 
 def parse_hashes(listing: str, sums: str) -> list[list[str]]:

