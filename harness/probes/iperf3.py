@@ -8,10 +8,14 @@ fields). UDP adds loss and jitter from the receiver's side.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.errors import PodnetError
+
+#: The fields :meth:`Iperf3Result.extra` leaves out, and those it names otherwise.
+NOT_EXTRA = ("protocol", "reverse", "bits_per_second")
+EXTRA_NAMES = {"bytes_received": "bytes", "version": "iperf3"}
 
 
 class Iperf3Error(PodnetError):
@@ -22,8 +26,8 @@ class Iperf3Error(PodnetError):
 class Iperf3Result:
     protocol: str
     reverse: bool
-    seconds: float
     bytes_received: int
+    seconds: float
     bits_per_second: float
     #: TCP only: retransmissions counted by the sender (None when iperf3 has none).
     retransmits: int | None = None
@@ -41,16 +45,10 @@ class Iperf3Result:
     congestion: str | None = None
 
     def extra(self) -> dict[str, Any]:
-        """The fields a Measurement keeps besides its value."""
-        fields = {
-            "bytes": self.bytes_received, "seconds": self.seconds,
-            "retransmits": self.retransmits, "lost_percent": self.lost_percent,
-            "jitter_ms": self.jitter_ms, "cpu_host_percent": self.cpu_host_percent,
-            "cpu_remote_percent": self.cpu_remote_percent, "iperf3": self.version,
-            "max_snd_cwnd": self.max_snd_cwnd, "mean_rtt_us": self.mean_rtt_us,
-            "congestion": self.congestion,
-        }
-        return {k: v for k, v in fields.items() if v is not None}
+        """The fields a Measurement keeps besides its value (those set, in their order,
+        two of them renamed)."""
+        return {EXTRA_NAMES.get(k, k): v for k, v in asdict(self).items()
+                if v is not None and k not in NOT_EXTRA}
 
 
 def parse(text: str) -> Iperf3Result:

@@ -101,7 +101,6 @@ def routes_removed(target: Target, *, only_default: bool = False) -> Iterator[li
     try:
         for family in FAMILIES:
             if only_default:
-                target.run(["ip", family, "route", "del", "default"], root=True, check=False)
                 # several default routes (e.g. metrics) are each deleted
                 while any(r.is_default and r.family == family for r in routes(target)):
                     target.run(["ip", family, "route", "del", "default"], root=True)

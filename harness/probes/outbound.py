@@ -88,8 +88,7 @@ def parse_fetch_output(stdout: str, command: str = "") -> FetchResult:
             gateway = line.split(" ", 1)[1].strip() or None
         elif line.startswith("result "):
             _, url, status, *body = line.split(" ", 3)
-            text = body[0] if body else ""
-            attempts.append(Attempt(url, int(status), text))
+            attempts.append(Attempt(url, int(status), "".join(body)))
     return FetchResult(gateway, tuple(attempts), "\n".join(hosts) + ("\n" if hosts else ""), command)
 
 
@@ -97,9 +96,9 @@ def container_fetch(target: Target, network: str, urls: Sequence[str], *,
                     run_args: Sequence[str] = (), env: Sequence[str] = (),
                     timeout: float = 2.0) -> FetchResult:
     """One container on ``network`` tries each URL; nothing is left behind (--rm)."""
-    argv = [*(["env", *env] if env else []), "podman", "run", "--rm", f"--network={network}",
-            *run_args, IMAGE, "sh", "-c", fetch_script(urls, timeout)]
-    argv = target.marked(argv)
+    argv = target.marked([*(["env", *env] if env else []), "podman", "run", "--rm",
+                          f"--network={network}", *run_args, IMAGE, "sh", "-c",
+                          fetch_script(urls, timeout)])
     done = target.run(argv, timeout=60 + timeout * len(urls))
     shown = shlex.join([*argv[:-1], "..."])
     return parse_fetch_output(done.stdout, shown)

@@ -311,11 +311,10 @@ def file_hashes(host: LabTarget, dirs: Sequence[str],
     """Every entry below ``dirs`` (type, mode, owner, path, and the content's hash or
     the link's target), except the trees ``exclude`` names."""
     prune = [arg for path in exclude for arg in ("-path", path, "-prune", "-o")]
-    listing = host.run(["find", *dirs, "-mindepth", "1", *prune, "-printf",
-                        r"%y %m %u %p -> %l\n"], root=True, check=False).stdout
-    sums = host.run(["find", *dirs, "-mindepth", "1", *prune, "-type", "f", "-exec",
-                     "sha256sum", "{}", "+"], root=True, check=False).stdout
-    return parse_hashes(listing, sums)
+    find = ["find", *dirs, "-mindepth", "1", *prune]
+    listing = host.run([*find, "-printf", r"%y %m %u %p -> %l\n"], root=True, check=False)
+    sums = host.run([*find, "-type", "f", "-exec", "sha256sum", "{}", "+"], root=True, check=False)
+    return parse_hashes(listing.stdout, sums.stdout)
 
 
 #: The machine's shared temporary directories.

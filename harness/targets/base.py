@@ -265,16 +265,16 @@ class Target:
         if not names:
             return
         if self.session is None:
-            for step in ownership.plan_by_name(kind, names):
-                self.run(step.argv, check=False)
-            return
-        try:
-            found = self._labelled(kind)
-        except ListingFailed as exc:
-            log.warning("not removing %s: %s", ", ".join(names), exc)
-            return
-        listing = ownership.Listings(**{kind: ownership.named(found, names)})
-        for step in ownership.plan_podman([self.session.id], listing):
+            steps = ownership.plan_by_name(kind, names)
+        else:
+            try:
+                found = self._labelled(kind)
+            except ListingFailed as exc:
+                log.warning("not removing %s: %s", ", ".join(names), exc)
+                return
+            listing = ownership.Listings(**{kind: ownership.named(found, names)})
+            steps = ownership.plan_podman([self.session.id], listing)
+        for step in steps:
             self.run(step.argv, check=False)
 
     def sysctl(self, key: str) -> str:
