@@ -15,7 +15,7 @@ def pids(target: Target, name: str) -> set[int]:
 
 def parse_cmdline(raw: str) -> list[str]:
     """/proc/PID/cmdline: NUL-separated, NUL-terminated."""
-    return [arg for arg in raw.split("\0") if arg] if raw else []
+    return [arg for arg in raw.split("\0") if arg]
 
 
 def argv(target: Target, pid: int) -> list[str]:

@@ -130,11 +130,9 @@ def _health(flow: list[Packet]) -> FlowHealth | None:
     highest: int | None = None  # end of the highest data sent
     acked: int | None = None
     last_ack: tuple[int, int] | None = None
-    run = longest = dupacks = retransmissions = retransmitted = 0
-    in_flight = 0
+    run = longest = dupacks = retransmissions = retransmitted = in_flight = retractions = 0
     smallest_window: int | None = None
     right_edge: int | None = None  # the furthest sequence number the receiver allowed
-    retractions = 0
     gaps: list[float] = []
     previous_data: float | None = None
     payload = [s for s in data if s.length > 0]
@@ -155,8 +153,8 @@ def _health(flow: list[Packet]) -> FlowHealth | None:
         elif s.source == receiver and "A" in s.flags and "S" not in s.flags:
             window = s.window * scale
             if s.length == 0 and "F" not in s.flags and "R" not in s.flags:
-                outstanding = highest is not None and _after(highest, s.ack)
-                if last_ack == (s.ack, s.window) and outstanding:
+                # a duplicate ACK: the same as the last, with data outstanding
+                if last_ack == (s.ack, s.window) and highest is not None and _after(highest, s.ack):
                     dupacks += 1
                     run += 1
                     longest = max(longest, run)

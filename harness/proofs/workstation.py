@@ -489,13 +489,12 @@ def sudo_rights(host: LabTarget, person: Person, granted: bool) -> Iterator[None
         host.run(["rm", "-f", "--", SUDOERS], root=True, check=False)
 
 
-def run_suites(host: LabTarget, workdir: str, person: Person, inner: InnerRun, *,
-               timeout: float = 3600) -> Completed:
+def run_suites(host: LabTarget, workdir: str, person: Person, inner: InnerRun) -> Completed:
     """podnet's suites inside host1 as ``inner`` says, to their end."""
     inner.prepare(host)
     with sudo_rights(host, person, inner.sudo):
         return host.run(["sh", "-c", inner.script(workdir, person)], root=True, check=False,
-                        timeout=timeout)
+                        timeout=3600)
 
 
 def run_until_killed(host: LabTarget, workdir: str, person: Person, inner: InnerRun,
