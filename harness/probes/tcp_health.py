@@ -100,14 +100,6 @@ def _after(a: int, b: int) -> bool:
     return 0 < (a - b) % _SEQ < _SEQ // 2
 
 
-def _flows(path: Path, limit: int) -> list[list[Packet]]:
-    flows: dict[frozenset[str], list[Packet]] = {}
-    for segment in packets(path, limit):
-        if segment.proto == "tcp":
-            flows.setdefault(frozenset((segment.source, segment.destination)), []).append(segment)
-    return list(flows.values())
-
-
 def _health(flow: list[Packet]) -> FlowHealth | None:
     sent = {source: sum(s.length for s in flow if s.source == source)
             for source in dict.fromkeys(s.source for s in flow)}
@@ -186,7 +178,11 @@ def _health(flow: list[Packet]) -> FlowHealth | None:
 
 def summarise(path: Path, *, limit: int = MAX_PACKETS) -> list[FlowHealth]:
     """Every TCP connection that carried data, the largest transfer first."""
-    found = [h for flow in _flows(path, limit) if (h := _health(flow)) is not None]
+    flows: dict[frozenset[str], list[Packet]] = {}
+    for segment in packets(path, limit):
+        if segment.proto == "tcp":
+            flows.setdefault(frozenset((segment.source, segment.destination)), []).append(segment)
+    found = [h for flow in flows.values() if (h := _health(flow)) is not None]
     return sorted(found, key=lambda h: -h.payload_bytes)
 
 
