@@ -58,10 +58,6 @@ def parse(text: str) -> Iperf3Result:
         raise Iperf3Error(f"iperf3 printed no JSON: {text.strip()[:300]!r}") from exc
     if not isinstance(data, dict):
         raise Iperf3Error("iperf3 JSON is not an object")
-    return from_dict(data)
-
-
-def from_dict(data: dict[str, Any]) -> Iperf3Result:
     if data.get("error"):
         raise Iperf3Error(f"iperf3: {data['error']}")
     try:

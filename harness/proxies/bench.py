@@ -91,27 +91,26 @@ def proxy_bench(target: Target, client: Client, proxy: Proxy, image: str
     remove everything on exit. Yields the port each way listens on in host1."""
     source = BULKHTTP.read_text()
     with contextlib.ExitStack() as stack:
-        ports = {NATIVE: _native(target, stack, source)}
+        _native(target, stack, source)
         unit = stack.enter_context(deploy(
             target, proxy, image, port=SOCKET_PORT,
             configs=lambda backend, port: {"default.conf": nginx_server(backend, port)},
             backend_cmd=("python3", "-c", source, "serve", str(BACKEND_PORT))))
-        ports[SOCKET_ACTIVATED] = SOCKET_PORT
         name = f"{PREFIX}published-{secrets.token_hex(3)}"
         stack.callback(lambda: target.remove_own("containers", name))
         target.podman("run", "-d", "--name", name, f"--network={unit.network}",
                       "-p", f"{PUBLISHED_PORT}:{SOCKET_PORT}",
                       "-v", f"{unit.config_dir}:{proxy.config_mount}:Z", image)
-        ports[PUBLISHED] = PUBLISHED_PORT
+        ports = {NATIVE: NATIVE_PORT, SOCKET_ACTIVATED: SOCKET_PORT, PUBLISHED: PUBLISHED_PORT}
         # The first request through the socket starts the proxy's service.
         for way, port in ports.items():
             _wait_answers(client, target, way, port)
         yield ports
 
 
-def _native(target: Target, stack: contextlib.ExitStack, source: str) -> int:
-    """The reference: the backend and nginx as plain processes of the rootless user; the
-    port nginx listens on."""
+def _native(target: Target, stack: contextlib.ExitStack, source: str) -> None:
+    """The reference: the backend and nginx as plain processes of the rootless user,
+    nginx on :data:`NATIVE_PORT`."""
     base = f"/tmp/{PREFIX}{secrets.token_hex(3)}-"
     script, directory = f"{base}bulkhttp.py", f"{base}nginx"
     backend_pid, nginx_pid, conf = f"{base}backend.pid", f"{base}nginx.pid", f"{base}nginx.conf"
@@ -130,5 +129,4 @@ def _native(target: Target, stack: contextlib.ExitStack, source: str) -> int:
                 '>/dev/null 2>&1 </dev/null &', "sh", directory, conf])
     poll(lambda: target.run(["test", "-s", nginx_pid], check=False).ok,
          what=f"native nginx to write {nginx_pid} ({directory}/error.log)")
-    return NATIVE_PORT
 
