@@ -59,12 +59,10 @@ class Kind:
     own: tuple[str, ...] = ()
 
 
-def _plain(name: str) -> Callable[[str], object]:
-    def check(url: str) -> object:
-        if url != name:
-            raise UsageError(f"invalid target {url!r}: {USAGE}")
-        return url
-    return check
+def _whole_url(url: str) -> object:
+    """``lab`` and ``local`` are whole URLs: :func:`kind` found the kind by exactly that
+    URL, so there is nothing more to check."""
+    return url
 
 
 # --- the lab ---------------------------------------------------------------------------
@@ -135,8 +133,8 @@ def _ssh_session(url: str, settings: Settings, note: Note) -> Iterator[Target]:
 
 
 KINDS: dict[str, Kind] = {
-    "lab": Kind("lab", _plain("lab"), _lab_describe, _lab_session, lambda s: True),
-    "local": Kind("local", _plain("local"), _local_describe, _local_session,
+    "lab": Kind("lab", _whole_url, _lab_describe, _lab_session, lambda s: True),
+    "local": Kind("local", _whole_url, _local_describe, _local_session,
                   lambda s: False),
     "ssh": Kind("ssh", parse_target_url, _ssh_describe, _ssh_session,
                 lambda s: s.ssh_from is not None,
