@@ -388,7 +388,8 @@ def check_machine_roots() -> None:
     mirror it builds from."""
     from harness.lab import state
 
-    state.state_root(), state.data_root(), state.cache_root()
+    for constant in state.ROOTS:
+        state.root(constant)
     MIRROR.resolve()
 
 

@@ -94,7 +94,7 @@ def test_state_is_written_atomically(booting: list[str], monkeypatch: pytest.Mon
     state = lab_state.LabState("h3t", "trixie", 1, "/c", {}, "/g", 0.0)
     lab_state.save(state)
     assert synced, "the state file was not flushed to disk before it replaced the old one"
-    leftovers = [p.name for p in lab_state.state_root().iterdir() if p.name != lab_state.MARKER]
+    leftovers = [p.name for p in lab_state.root("STATE_ROOT").iterdir() if p.name != lab_state.MARKER]
     assert leftovers == ["h3t.json"] and lab_state.load("h3t") == state
 
 

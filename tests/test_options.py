@@ -90,8 +90,8 @@ def test_ssh_ends_its_options_before_the_destination() -> None:
 
 def test_machine_roots_are_checked_when_used_not_at_import(tmp_path: Path) -> None:
     code = ("from harness.lab import state\n"
-            "try:\n    state.data_root()\nexcept Exception as exc:\n    print(type(exc).__name__)\n"
-            "print(state.cache_root())\n")
+            "try:\n    state.root('DATA_ROOT')\nexcept Exception as exc:\n    print(type(exc).__name__)\n"
+            "print(state.root('CACHE_ROOT'))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PODNET_DATA_DIR": "/", "PODNET_CACHE_DIR": str(tmp_path)},
                           check=True)

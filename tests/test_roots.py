@@ -83,10 +83,10 @@ def test_a_symlinked_root_is_refused(roots: Path, monkeypatch: pytest.MonkeyPatc
 def test_roots_must_not_overlap(roots: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODNET_CACHE_DIR", str(roots / "podnet_data_dir" / "cache"))
     with pytest.raises(UsageError, match="overlaps PODNET_DATA_DIR"):
-        lab_state.cache_root()
+        lab_state.root("CACHE_ROOT")
     monkeypatch.setenv("PODNET_CACHE_DIR", str(roots / "podnet_data_dir"))
     with pytest.raises(UsageError, match="overlaps"):
-        lab_state.data_root()
+        lab_state.root("DATA_ROOT")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="lab destroy needs root")

@@ -159,7 +159,7 @@ def test_a_lab_named_sessions_leaves_the_session_records_alone(
         store.begin(NEW)
     (lab_state.owned("DATA_ROOT") / "sessions").mkdir()  # the lab's own data
     lab_ctl.down("sessions")
-    assert not (lab_state.data_root() / "sessions").exists()
+    assert not (lab_state.root("DATA_ROOT") / "sessions").exists()
     assert records(store) == [NEW]
 
 

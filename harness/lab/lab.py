@@ -69,8 +69,8 @@ def require_root() -> None:
 def status(name: str = "podnet") -> LabStatus:
     st = lab_state.load(name)
     up = st is not None and identity.is_up(st)
-    leftovers = [] if up else namespaces.existing(name) + (
-        [str(cgroup.lab_cgroup(name))] if cgroup.lab_cgroup(name).exists() else [])
+    group = cgroup.lab_cgroup(name)
+    leftovers = [] if up else namespaces.existing(name) + ([str(group)] if group.exists() else [])
     return LabStatus(name, up, st, leftovers)
 
 
@@ -245,7 +245,7 @@ def reset_to_baseline(target: LabTarget, say: Step) -> LabTarget:
 
 
 def cached_directory(release: str) -> Path:
-    return cached_release(lab_state.cache_root(), get_release(release),
+    return cached_release(lab_state.root("CACHE_ROOT"), get_release(release),
                           debian_mirror()).directory
 
 

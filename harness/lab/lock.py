@@ -69,7 +69,7 @@ def lab_names() -> list[str]:
     """Every lab that ever took its lock on this machine (booting ones included: a
     booting lab has no state file yet, but holds its lock)."""
     found = {path.name[len("lab-"):-len(".lock")]
-             for path in (lab_state.state_root() / "locks").glob("lab-*.lock")}
+             for path in (lab_state.root("STATE_ROOT") / "locks").glob("lab-*.lock")}
     return sorted(found | {s.name for s in lab_state.all_states()})
 
 

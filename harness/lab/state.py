@@ -24,9 +24,10 @@ ROOTS = {"STATE_ROOT": ("PODNET_STATE_DIR", "/run/podnet"),
 MARKER = ".podnet-root"
 
 
-def _root(constant: str) -> Path:
-    """The root, validated when it is used (never at import): a bad variable is one
-    line from the command that needs it, not a traceback."""
+def root(constant: str) -> Path:
+    """The root ``constant`` (a key of :data:`ROOTS`), validated when it is used (never
+    at import): a bad variable is one line from the command that needs it, not a
+    traceback."""
     variable, default = ROOTS[constant]
     path = root_dir(variable, os.environ.get(variable, default))
     for other, (other_variable, other_default) in ROOTS.items():
@@ -50,7 +51,7 @@ def owned(constant: str) -> Path:
     one is adopted (marked) only when it is podnet's default or empty. Anything else is
     refused in one line before anything is written or deleted in it."""
     variable, default = ROOTS[constant]
-    path = _root(constant)
+    path = root(constant)
     given = f"{variable}={path}"
     for parent in reversed(path.parents):
         info = _lstat(parent)
@@ -88,18 +89,6 @@ def _lstat(path: Path) -> os.stat_result | None:
         return None
 
 
-def state_root() -> Path:
-    return _root("STATE_ROOT")
-
-
-def data_root() -> Path:
-    return _root("DATA_ROOT")
-
-
-def cache_root() -> Path:
-    return _root("CACHE_ROOT")
-
-
 @dataclass(frozen=True)
 class LabState:
     name: str
@@ -127,12 +116,12 @@ class LabState:
 
 
 def state_file(name: str) -> Path:
-    return state_root() / f"{name}.json"
+    return root("STATE_ROOT") / f"{name}.json"
 
 
 def baseline_file(name: str) -> Path:
     """host1's routes and kernel settings as ``up`` left them (see baseline.py)."""
-    return state_root() / f"{name}.baseline"
+    return root("STATE_ROOT") / f"{name}.baseline"
 
 
 def load(name: str) -> LabState | None:
@@ -153,6 +142,6 @@ def remove(name: str) -> None:
 
 
 def all_states() -> list[LabState]:
-    root = state_root()
-    return [state for path in (root.glob("*.json") if root.is_dir() else ())
+    states = root("STATE_ROOT")
+    return [state for path in (states.glob("*.json") if states.is_dir() else ())
             if (state := load(path.stem)) is not None]

