@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from harness.services import IMAGE
 from harness.targets.base import QUADLET_DIR, Target
 
 USER_GENERATOR = "/usr/lib/systemd/user-generators/podman-user-generator"
 SYSTEM_GENERATOR = "/usr/lib/systemd/system-generators/podman-system-generator"
-
-
-def container_file(name: str, container_lines: Sequence[str], image: str = IMAGE) -> str:
-    lines = ["[Container]", f"Image={image}", f"ContainerName={name}", *container_lines,
-             "", "[Install]", "WantedBy=default.target", ""]
-    return "\n".join(lines)
 
 
 @contextlib.contextmanager

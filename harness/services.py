@@ -13,7 +13,7 @@ import secrets
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from harness import network_settings
@@ -198,13 +198,12 @@ def _socket_user(target: Target, method: Method, opts: ServeOptions, token: str,
     elif volume is None and opts.port != 8080:
         # nginx keeps an inherited socket only if a listen directive matches it.
         volume = _nginx_conf(target, unit, cleanups, listen=str(opts.port))
-    container = [f"Image={IMAGE}", f"ContainerName={unit}",
-                 *(f"Environment={e}" for e in environment),
-                 *(f"{key}={value}" for key, value in (("Exec", exec_), ("Network", network),
-                                                        ("Volume", volume)) if value)]
-    cleanups.append(user_socket_service(target, unit, unit, container,
-                                        f"podnet {method.id}", f"0.0.0.0:{opts.port}",
-                                        opts.bind_device, protocol=opts.protocol))
+    settings = [*(f"Environment={e}" for e in environment),
+                *(f"{key}={value}" for key, value in (("Exec", exec_), ("Network", network),
+                                                       ("Volume", volume)) if value)]
+    cleanups.append(user_socket_service(target, unit, settings, f"podnet {method.id}",
+                                        f"0.0.0.0:{opts.port}", opts.bind_device,
+                                        protocol=opts.protocol))
     return Service(target, method, opts.protocol, opts.port, unit, unit=f"{unit}.service")
 
 
@@ -228,18 +227,24 @@ def _socket_system(target: Target, method: Method, opts: ServeOptions, token: st
     return Service(target, method, opts.protocol, port, name, unit=f"{unit}.service")
 
 
-def user_socket_service(target: Target, unit: str, container: str, settings: list[str],
-                        description: str, listen: str, bind_device: str | None = None,
-                        *, protocol: str = "tcp") -> Callable[[], None]:
+def container_file(name: str, settings: Sequence[str]) -> str:
+    """A quadlet ``.container`` of the test image whose container is ``name``, with
+    ``settings`` in its [Container] section."""
+    return "\n".join(["[Container]", f"Image={IMAGE}", f"ContainerName={name}", *settings,
+                      "", "[Install]", "WantedBy=default.target", ""])
+
+
+def user_socket_service(target: Target, unit: str, settings: Sequence[str], description: str,
+                        listen: str, bind_device: str | None = None, *,
+                        protocol: str = "tcp") -> Callable[[], None]:
     """Install and start the guide's artefacts in the user's manager: a quadlet
-    ``unit.container`` (its [Container] section is ``settings``) and ``unit.socket``;
-    return the function that stops and removes them and the container."""
+    ``unit.container`` (:func:`container_file`, its container named ``unit``) and
+    ``unit.socket``; return the function that stops and removes them and the container."""
     quadlet = f"{target.home}/{QUADLET_DIR}/{unit}.container"
     socket = f"{target.home}/{USER_UNIT_DIR}/{unit}.socket"
-    files = {quadlet: "\n".join(["[Container]", *settings, "", "[Install]",
-                                  "WantedBy=default.target", ""]),
+    files = {quadlet: container_file(unit, settings),
              socket: socket_unit(listen, description, bind_device, protocol=protocol)}
-    return install_socket_service(target, unit, container, files, system=False)
+    return install_socket_service(target, unit, unit, files, system=False)
 
 
 def system_socket_service(target: Target, unit: str, container: str, run_args: list[str],

@@ -29,7 +29,7 @@ from harness.lab.topology import LINKS
 from harness.methods import Method, get_method
 from harness.probes import netconf, reach
 from harness.results.recorder import NoObservation, Recorder
-from harness.services import UDP_PEER, ServeOptions, serve
+from harness.services import UDP_PEER, ServeOptions, container_file, serve
 from harness.targets.base import Target
 from scenarios.params import method_params
 
@@ -212,7 +212,7 @@ def _quadlet_starters(target: Target, network: str) -> tuple[Starter, Starter]:
         @contextlib.contextmanager
         def started() -> Iterator[int]:
             name = containers.unique("bound")
-            with quadlet.container_unit(target, name, quadlet.container_file(name, [line])):
+            with quadlet.container_unit(target, name, container_file(name, [line])):
                 yield PORT
         return started
     return start(f"Network={network}"), start(f"Network={PASTA_DEVICE.sub('', network)}")
@@ -258,10 +258,10 @@ def test_quadlet_percent_escaping(claim: Claim, target: Target, client: Client, 
     escaped: str = claim.extra["network"]
     single = escaped.replace("%%", "%")
     name = containers.unique("escaped")
-    with quadlet.container_unit(target, name, quadlet.container_file(name, [f"Network={escaped}"])):
+    with quadlet.container_unit(target, name, container_file(name, [f"Network={escaped}"])):
         control = reach.wait_served(client, target.main_address, PORT)
     name = containers.unique("single")
-    with quadlet.container_unit(target, name, quadlet.container_file(name, [f"Network={single}"]),
+    with quadlet.container_unit(target, name, container_file(name, [f"Network={single}"]),
                                 start=False) as service:
         started = target.systemctl_user("start", service, check=False)
         load_state = target.systemctl_user("show", "-P", "LoadState", service,

@@ -282,9 +282,7 @@ def test_socket_activation_with(claim: Claim, other: str, target: Target, client
     with _networks(target, (method.network or "pasta",)) as values:
         network = values[method.network or "pasta"]
         undo = user_socket_service(
-            target, unit, container,
-            [f"Image={IMAGE}", f"ContainerName={container}", 'Environment="NGINX=3;"',
-             f"Network={network}"],
+            target, unit, ['Environment="NGINX=3;"', f"Network={network}"],
             f"podnet socket activation + {other}", f"0.0.0.0:{PORT}")
         try:
             activated, evidence = _observe_socket(target, client, container,
@@ -314,18 +312,14 @@ def test_image_without_support(claim: Claim, target: Target, client: Client, rec
     activation; the latter is judged once it runs and listens on its own socket."""
     applicable(claim, get_method("socket-activation-user"))
     unit = container = f"{PREFIX}unaware-{secrets.token_hex(3)}"
-    undo = user_socket_service(target, unit, container,
-                               [f"Image={IMAGE}", f"ContainerName={container}",
-                                'Environment="NGINX=3;"'],
+    undo = user_socket_service(target, unit, ['Environment="NGINX=3;"'],
                                "podnet socket activation, nginx", f"0.0.0.0:{PORT}")
     try:
         control, _ = _observe_socket(target, client, container, host_network=False)
     finally:
         undo()
     unit = container = f"{PREFIX}unaware-{secrets.token_hex(3)}"
-    undo = user_socket_service(target, unit, container,
-                               [f"Image={IMAGE}", f"ContainerName={container}",
-                                f"Exec={UNAWARE_SERVER}"],
+    undo = user_socket_service(target, unit, [f"Exec={UNAWARE_SERVER}"],
                                "podnet socket activation, unaware server", f"0.0.0.0:{PORT}")
     url = f"http://{target.main_address}:{PORT}/?podnet-socket"
     try:

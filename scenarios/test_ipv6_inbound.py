@@ -24,7 +24,7 @@ from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import nginx_log
 from harness.results.recorder import NoObservation, Recorder
-from harness.services import ACTIVATION_WAIT, IMAGE, PREFIX, user_socket_service
+from harness.services import ACTIVATION_WAIT, PREFIX, user_socket_service
 from harness.targets.base import Target
 from harness.wait import NotReady, logged, poll
 
@@ -66,9 +66,8 @@ def _serving(claim: Claim, stack: ExitStack, target: Target, conf: str) -> str:
         return stack.enter_context(containers.running(
             target, [*_run_options(claim, stack, target), "-v", f"{conf}:/etc/nginx/conf.d:Z"]))
     name = f"{PREFIX}ipv6-{secrets.token_hex(3)}"
-    settings = [f"Image={IMAGE}", f"ContainerName={name}", 'Environment="NGINX=3;"',
-                f"Volume={conf}:/etc/nginx/conf.d:Z"]
-    stack.callback(user_socket_service(target, name, name, settings, "podnet IPv6 socket",
+    settings = ['Environment="NGINX=3;"', f"Volume={conf}:/etc/nginx/conf.d:Z"]
+    stack.callback(user_socket_service(target, name, settings, "podnet IPv6 socket",
                                        f"[::]:{PORT}"))
     return name
 

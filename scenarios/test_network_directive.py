@@ -27,9 +27,9 @@ from harness.clients.base import Client
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import hostserver, outbound
-from harness.quadlet import container_file, container_unit, network_unit
+from harness.quadlet import container_unit, network_unit
 from harness.results.recorder import NoObservation, Recorder, against_control
-from harness.services import PREFIX, STOP_SIGNAL
+from harness.services import PREFIX, STOP_SIGNAL, container_file
 from harness.targets.base import Target
 from harness.wait import NotReady, poll
 

@@ -32,7 +32,7 @@ from harness.claims import Claim
 from harness.methods import get_method
 from harness.probes import hostserver, iperf3, outbound
 from harness.results.recorder import Recorder
-from harness.services import IMAGE, PREFIX, user_socket_service
+from harness.services import PREFIX, user_socket_service
 from harness.targets.base import Target
 from harness.wait import poll
 
@@ -147,9 +147,8 @@ def test_alternative2_web_server(claim: Claim, target: Target, recorder: Recorde
         target.write_file(f"{conf_dir}/default.conf",
                           alternative2_conf(target.main_address, ALT2_PORT, token))
         undo = user_socket_service(
-            target, unit, unit,
-            [f"Image={IMAGE}", f"ContainerName={unit}", 'Environment="NGINX=3;"',
-             "Network=none", f"Volume={conf_dir}:/etc/nginx/conf.d:Z"],
+            target, unit,
+            ['Environment="NGINX=3;"', "Network=none", f"Volume={conf_dir}:/etc/nginx/conf.d:Z"],
             "podnet web server Alternative 2", listen)
         try:
             result = outbound.container_fetch(

@@ -25,9 +25,9 @@ from harness.errors import PodnetError
 from harness.methods import get_method
 from harness.outbound_params import params
 from harness.probes import nginx_log
-from harness.quadlet import container_file, container_unit, network_unit
+from harness.quadlet import container_unit, network_unit
 from harness.results.recorder import Recorder
-from harness.services import PREFIX
+from harness.services import PREFIX, container_file
 from harness.targets.base import Target
 from harness.wait import logged, poll
 

@@ -43,13 +43,14 @@ from typing import Any
 
 import pytest
 
-from harness import containers, quadlet
+from harness import containers
 from harness.claims import Claim, load_default
 from harness.clients.base import Client
 from harness.lab.target import LabTarget
 from harness.podman.info import PodmanInfo
 from harness.proofs.reboot import MAIN, late_network_units, reboot_with_late_network
 from harness.results.recorder import NoObservation, Recorder
+from harness.services import container_file
 from harness.targets.base import QUADLET_DIR, USER_UNIT_DIR, Target
 from harness.versions import Version
 from harness.wait import NotReady, poll
@@ -247,14 +248,14 @@ def world_units(target: Target, world: World, has_default_dependencies: bool) ->
         not world.generated_dependency and has_default_dependencies) else []
     example = containers.unique("example")
     unit = ["[Unit]", *GUIDE_UNIT_LINES, ""] if world.manual_wait_service else []
-    files = {f"{quadlets}/{example}.container": "\n".join(unit) + quadlet.container_file(
+    files = {f"{quadlets}/{example}.container": "\n".join(unit) + container_file(
         example, [f"PublishPort={MAIN.host1_addr}:{EXAMPLE_PORT}:8080"]) + "\n".join(drop)}
     names = {EXAMPLE: f"{example}.service"}
     if world.manual_wait_service:
         files[f"{user_units}/{WAIT_SERVICE}"] = MANUAL_WAIT_SERVICE
     if not world.remedied:
         guide, after = containers.unique("guide"), containers.unique("online")
-        files[f"{quadlets}/{guide}.container"] = quadlet.container_file(
+        files[f"{quadlets}/{guide}.container"] = container_file(
             guide, ["Network=pasta", f"PublishPort=0.0.0.0:{GUIDE_PORT}:8080"]) + "\n".join(drop)
         files[f"{user_units}/{after}.service"] = (
             f"[Unit]\nDescription=podnet: ordered after {ONLINE}\nWants={ONLINE}\n"

@@ -19,7 +19,7 @@ from harness.claims import Claim, load_default
 from harness.podman.info import PodmanInfo
 from harness.probes.netconf import route_to, routes_removed, unusable_proof
 from harness.results.recorder import NoObservation, Recorder
-from harness.services import IMAGE
+from harness.services import IMAGE, container_file
 from harness.targets.base import Target
 
 pytestmark = [pytest.mark.lab, pytest.mark.troubleshooting]
@@ -100,7 +100,7 @@ def shell_script(command: str) -> str | None:
 def test_quadlet_dependency(claim: Claim, target: Target, recorder: Recorder, applicable: Any) -> None:
     applicable(claim)
     name = containers.unique("wait")
-    with quadlet.container_unit(target, name, quadlet.container_file(name, []), start=False) as svc:
+    with quadlet.container_unit(target, name, container_file(name, []), start=False) as svc:
         unit = target.systemctl_user("cat", svc, check=False).stdout
         generated = quadlet.dryrun(target)
     deps = {key: any(ln.startswith(f"{key}=") and WAIT_SERVICE in ln for ln in unit.splitlines())

@@ -151,9 +151,8 @@ def _socket_sink(target: Target, stack: contextlib.ExitStack, token: str, method
     where = f"0.0.0.0:{port}"
     if method.kind == "socket-user":
         name = f"{PREFIX}sink-{token}"
-        stop = user_socket_service(target, name, name, [
-            f"Image={IMAGE}", f"ContainerName={name}", "Network=none",
-            "Exec=/usr/local/bin/sink"], f"podnet benchmark {method.id}", where)
+        stop = user_socket_service(target, name, ["Network=none", "Exec=/usr/local/bin/sink"],
+                                   f"podnet benchmark {method.id}", where)
     else:
         name = f"{PREFIX}sink-system-{token}"
         stop = system_socket_service(target, name, name, [IMAGE, "/usr/local/bin/sink"],
