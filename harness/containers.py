@@ -6,7 +6,6 @@ import contextlib
 import secrets
 from collections.abc import Iterator, Sequence
 
-from harness.errors import CommandError
 from harness.services import IMAGE, PREFIX
 from harness.targets.base import Target
 
@@ -55,10 +54,6 @@ def refusal(target: Target, options: Sequence[str], command: Sequence[str] = ("t
         return done.returncode, (done.stderr.strip() or done.stdout.strip())
     finally:
         target.remove_own("containers", name)
-
-
-def error_text(exc: CommandError) -> str:
-    return (exc.stderr or exc.stdout).strip()
 
 
 def pod(target: Target, options: Sequence[str] = (), *, name: str | None = None

@@ -104,7 +104,7 @@ def observe(client: Client, host3: Client, target: Target, bound: Starter, unbou
         try:
             port = stack.enter_context(bound())
         except CommandError as exc:
-            refusal = containers.error_text(exc)
+            refusal = (exc.stderr or exc.stdout).strip()
             evidence["podman_refused"] = refusal
             return Observation(refusal=refusal, control=control), evidence
         near = reach.wait_served(client, target.main_address, port, protocol)

@@ -10,18 +10,15 @@ from pathlib import Path
 from harness.errors import PodnetError
 
 
-def cgroup2_root() -> Path:
-    """Where the machine mounts cgroup2 (pure v2 or the hybrid ``unified`` mount)."""
+def lab_cgroup(lab: str) -> Path:
+    """The lab's cgroup, below where the machine mounts cgroup2 (pure v2 or the hybrid
+    ``unified`` mount)."""
     with open("/proc/self/mounts") as mounts:
         for line in mounts:
             fields = line.split()
             if fields[2] == "cgroup2":
-                return Path(fields[1])
+                return Path(fields[1]) / f"{lab}.lab"
     raise PodnetError("no cgroup2 file system is mounted: the lab needs cgroup v2")
-
-
-def lab_cgroup(lab: str) -> Path:
-    return cgroup2_root() / f"{lab}.lab"
 
 
 def create(lab: str) -> Path:

@@ -65,11 +65,6 @@ def download(host: LabTarget, dest: Path, packages: Sequence[str]) -> list[Path]
     return sorted(dest.glob("*.deb"))
 
 
-def package_name(deb: Path) -> str:
-    """``openssh-server_1%3a10.0p1-7_amd64.deb`` -> ``openssh-server``."""
-    return deb.name.split("_", 1)[0]
-
-
 def install(host: LabTarget, debs: list[Path], directory: str) -> None:
     """Install ``debs`` into host1 with no service started by their scripts (copied to
     ``directory`` in host1 meanwhile)."""
@@ -108,7 +103,8 @@ def installed(host: LabTarget, packages: Sequence[str], directory: str,
     names: list[str] = []
     try:
         debs = fetch_debs(host, scratch, packages)
-        names = [package_name(deb) for deb in debs]
+        # openssh-server_1%3a10.0p1-7_amd64.deb -> openssh-server
+        names = [deb.name.split("_", 1)[0] for deb in debs]
         if ledger is not None:
             host.run(["sh", "-c", 'cat > "$1"', "sh", ledger], root=True,
                      input="".join(f"{name}\n" for name in names))
