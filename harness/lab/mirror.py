@@ -47,12 +47,9 @@ def _is_debian_suite(suite: str) -> bool:
 
 def parse_one_line(text: str) -> list[AptSource]:
     """Parse the one-line format of sources.list(5)."""
-    found = []
-    for raw in text.splitlines():
-        parts = _OPTIONS.sub(" ", raw.split("#", 1)[0]).split()
-        if len(parts) >= 3 and parts[0] in ("deb", "deb-src"):
-            found.append(AptSource(parts[1].rstrip("/"), (parts[2],), tuple(parts[3:]), parts[0]))
-    return found
+    lines = (_OPTIONS.sub(" ", raw.split("#", 1)[0]).split() for raw in text.splitlines())
+    return [AptSource(parts[1].rstrip("/"), (parts[2],), tuple(parts[3:]), parts[0])
+            for parts in lines if len(parts) >= 3 and parts[0] in ("deb", "deb-src")]
 
 
 def parse_deb822(text: str) -> list[AptSource]:
@@ -64,12 +61,11 @@ def parse_deb822(text: str) -> list[AptSource]:
         lines = re.sub(r"\n\s+", " ", kept).splitlines()
         fields = {key.strip().lower(): value.strip()
                   for key, colon, value in (line.partition(":") for line in lines) if colon}
-        if fields.get("enabled", "yes").lower() == "no":
-            continue
-        for kind in fields.get("types", "").split():
-            for uri in fields.get("uris", "").split():
-                found.append(AptSource(uri.rstrip("/"), tuple(fields.get("suites", "").split()),
-                                       tuple(fields.get("components", "").split()), kind))
+        if fields.get("enabled", "yes").lower() != "no":
+            found += [AptSource(uri.rstrip("/"), tuple(fields.get("suites", "").split()),
+                                tuple(fields.get("components", "").split()), kind)
+                      for kind in fields.get("types", "").split()
+                      for uri in fields.get("uris", "").split()]
     return found
 
 

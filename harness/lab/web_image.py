@@ -142,12 +142,10 @@ def podnet_images(target: Target) -> dict[str, list[str]]:
         images = json.loads(listed.stdout or "[]") if listed.ok else []
     except ValueError:
         return {}
-    found = {}
-    for image in sorted(images, key=lambda i: -int(i.get("Created") or 0)):
-        names = [str(n) for n in image.get("Names") or []]
-        if names and all(n.startswith(PODNET_NAMESPACE) for n in names):
-            found[str(image["Id"])] = names
-    return found
+    newest_first = sorted(images, key=lambda i: -int(i.get("Created") or 0))
+    named = ((str(i["Id"]), [str(n) for n in i.get("Names") or []]) for i in newest_first)
+    return {image: names for image, names in named
+            if names and all(n.startswith(PODNET_NAMESPACE) for n in names)}
 
 
 def remove_podnet_images(target: Target, keep: Mapping[str, Sequence[str]]) -> list[str]:
