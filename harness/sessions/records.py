@@ -97,19 +97,6 @@ class Commands(Protocol):
     def hold_open(self, argv: Sequence[str]) -> subprocess.Popen[bytes]: ...
 
 
-def records_directory(commands: Commands) -> str:
-    """The directory of the target's records, from the identity the target answers."""
-    lines = commands.run(["sh", "-c", IDENTITY], check=False).stdout.split("\n")
-    machine, uid, home = (*lines, "", "", "")[:3]
-    if not MACHINE_ID.fullmatch(machine):
-        raise PodnetError(f"{commands.name} has no machine id (/etc/machine-id), which "
-                          "podnet keys its session records by: create it there with "
-                          "'systemd-machine-id-setup'")
-    if not uid.isdigit() or not safe_path(home):
-        raise PodnetError(f"{commands.name}: unexpected answer to who am I: {lines[:3]!r}")
-    return f"{home}/{RECORDS_DIR}/{machine}-{uid}"
-
-
 def holder_line() -> str:
     """How a holder names itself to the sessions it keeps waiting."""
     argv = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
@@ -167,7 +154,17 @@ class SessionStore:
 
     @classmethod
     def on(cls, commands: Commands) -> SessionStore:
-        return cls(commands, records_directory(commands))
+        """The store of the target ``commands`` reaches, in the directory named by the
+        identity the target answers."""
+        lines = commands.run(["sh", "-c", IDENTITY], check=False).stdout.split("\n")
+        machine, uid, home = (*lines, "", "", "")[:3]
+        if not MACHINE_ID.fullmatch(machine):
+            raise PodnetError(f"{commands.name} has no machine id (/etc/machine-id), which "
+                              "podnet keys its session records by: create it there with "
+                              "'systemd-machine-id-setup'")
+        if not uid.isdigit() or not safe_path(home):
+            raise PodnetError(f"{commands.name}: unexpected answer to who am I: {lines[:3]!r}")
+        return cls(commands, f"{home}/{RECORDS_DIR}/{machine}-{uid}")
 
     @contextlib.contextmanager
     def hold(self, what: str, *, wait: float | None = None, note: Note = to_stderr
