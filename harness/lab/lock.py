@@ -221,16 +221,11 @@ def holders(path: Path, proc_locks: Path = PROC_LOCKS) -> list[Holder]:
 
 def parse_locks(table: str, major: int, minor: int, inode: int) -> list[Holder]:
     wanted = f"{major:02x}:{minor:02x}:{inode}"
-    found = []
-    for line in table.splitlines():
-        # "1: POSIX  ADVISORY  WRITE 3061 fe:00:16637954 0 EOF"; "1: -> ..." is a waiter
-        fields = line.split()
-        if len(fields) < 6 or fields[1] == "->" or fields[5] != wanted:
-            continue
-        pid = int(fields[4])
-        if pid != os.getpid() and pid > 0:
-            found.append(Holder(pid, fields[3] == "WRITE", _cmdline(pid)))
-    return found
+    # "1: POSIX  ADVISORY  WRITE 3061 fe:00:16637954 0 EOF"; "1: -> ..." is a waiter
+    locks = [(int(fields[4]), fields[3] == "WRITE") for fields in map(str.split, table.splitlines())
+             if len(fields) >= 6 and fields[1] != "->" and fields[5] == wanted]
+    return [Holder(pid, write, _cmdline(pid)) for pid, write in locks
+            if pid != os.getpid() and pid > 0]
 
 
 def describe(found: list[Holder]) -> str:
