@@ -43,5 +43,4 @@ def get_release(name: str) -> Release:
     try:
         return RELEASES[name]
     except KeyError:
-        known = ", ".join(RELEASES)
-        raise UsageError(f"unknown release '{name}': choose one of {known}") from None
+        raise UsageError(f"unknown release '{name}': choose one of {', '.join(RELEASES)}") from None

@@ -297,16 +297,15 @@ def customize_host(root: Path) -> None:
     conf_d = root / "etc/containers/containers.conf.d"
     conf_d.mkdir(parents=True, exist_ok=True)
     (conf_d / "50-podnet.conf").write_text(CONTAINERS_CONF)
-    for unit in MASKED_UNITS:
-        _link(root / "etc/systemd/system" / unit, "/dev/null")
     units = root / "etc/systemd/system"
+    for unit in MASKED_UNITS:
+        _link(units / unit, "/dev/null")
     (units / "podnet-net-devices.service").write_text(NET_DEVICES_UNIT)
-    _link(units / "multi-user.target.wants/podnet-net-devices.service",
-          "/etc/systemd/system/podnet-net-devices.service")
+    wants = units / "multi-user.target.wants"
+    _link(wants / "podnet-net-devices.service", "/etc/systemd/system/podnet-net-devices.service")
     # host1's links are configured before boot, so the network is online once booted;
     # without this, quadlet units wait for podman-user-wait-network-online.service.
-    _link(root / "etc/systemd/system/multi-user.target.wants/network-online.target",
-          "/usr/lib/systemd/system/network-online.target")
+    _link(wants / "network-online.target", "/usr/lib/systemd/system/network-online.target")
     home = root / "home" / USER
     for sub in (".local/share/containers", ".config/containers/systemd", ".config/systemd/user"):
         (home / sub).mkdir(parents=True, exist_ok=True)
