@@ -35,14 +35,13 @@ def read(pid: int, proc: Path = PROC) -> ProcessIdentity | None:
     base = proc / str(pid)
     try:
         comm, _, rest = (base / "stat").read_text().rpartition(")")
-        fields = rest.split()  # fields[0] is field 3 (state)
-        info = os.stat(base / "ns" / "net")
     except (OSError, ValueError):
         return None
-    if not fields or fields[0] in ("Z", "X") or len(fields) < 20:
+    fields = rest.split()  # fields[0] is field 3 (state)
+    netns = namespace_id(base / "ns" / "net")
+    if netns is None or len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
-    return ProcessIdentity(pid, comm.partition("(")[2], int(fields[19]),
-                           (info.st_dev, info.st_ino))
+    return ProcessIdentity(pid, comm.partition("(")[2], int(fields[19]), netns)
 
 
 def lab_init(state: LabState, proc: Path = PROC,
