@@ -68,13 +68,13 @@ class Capabilities:
     def missing(self, need: str) -> str | None:
         """None if the target has ``need``, else the reason it does not."""
         comp = self.info.components
-        if need in ("pasta", "quadlet") and self.info.version < PASTA_SINCE:
-            return f"{need} needs podman >= 4.4; the target has podman {self.info.version}"
+        if need in ("pasta", "quadlet") and comp.podman < PASTA_SINCE:
+            return f"{need} needs podman >= 4.4; the target has podman {comp.podman}"
         reasons = {
             "quadlet": (False, ""),
             "pasta": (comp.pasta is None, "pasta is not installed on the target"),
             "slirp4netns": (comp.slirp4netns is None,
-                            f"slirp4netns is not available with podman {self.info.version}"),
+                            f"slirp4netns is not available with podman {comp.podman}"),
             "systemd-user": (lambda: not self.systemd_user,
                              "the target has no running systemd user manager"),
             "root": (lambda: not self.target.can_root, "needs root on the target (sudo -n failed)"),

@@ -51,7 +51,7 @@ def capabilities(info: PodmanInfo, **kwargs: Any) -> Capabilities:
 
 
 def test_trixie_basics(trixie: PodmanInfo) -> None:
-    assert trixie.version == Version((5, 4, 2))
+    assert trixie.components.podman == Version((5, 4, 2))
     assert trixie.rootless is True
     assert trixie.rootless_network_cmd == "pasta"
     assert trixie.network_backend == "netavark"
@@ -86,7 +86,7 @@ def test_derived_fixture_is_marked() -> None:
 
 
 def test_bookworm_without_pasta(bookworm: PodmanInfo) -> None:
-    assert bookworm.version == Version((4, 3, 1))
+    assert bookworm.components.podman == Version((4, 3, 1))
     assert bookworm.rootless is True
     assert bookworm.rootless_network_cmd is None
     assert bookworm.network_backend == "netavark"

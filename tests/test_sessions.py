@@ -434,8 +434,8 @@ def test_isolated_target_may() -> None:
 
 
 def test_capability_reason() -> None:
-    info = SimpleNamespace(version=Version((5, 4, 2), "5.4.2"),
-                           components=SimpleNamespace(pasta="x", slirp4netns="y"))
+    info = SimpleNamespace(components=SimpleNamespace(podman=Version((5, 4, 2), "5.4.2"),
+                                                      pasta="x", slirp4netns="y"))
     caps = Capabilities(FakeTarget(), info)  # type: ignore[arg-type]
     assert caps.missing("isolated") == NOT_ISOLATED
     assert NOT_ISOLATED == ("changes host routes/sysctls/binds 0.0.0.0:80: needs an isolated "

@@ -42,7 +42,6 @@ class ComponentVersions:
 
 @dataclass(frozen=True)
 class PodmanInfo:
-    version: Version
     rootless: bool
     rootless_network_cmd: str | None
     network_backend: str
@@ -52,10 +51,9 @@ class PodmanInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PodmanInfo:
         host = data.get("host", {})
-        version = read_version("podman", data.get("version", {}).get("Version", "0"))
         runtime = host.get("ociRuntime", {}) or {}
         components = ComponentVersions(
-            podman=version,
+            podman=read_version("podman", data.get("version", {}).get("Version", "0")),
             pasta=_passt(host.get("pasta")),
             slirp4netns=_dotted("slirp4netns", (host.get("slirp4netns") or {}).get("version")),
             netavark=_dotted("netavark", (host.get("networkBackendInfo") or {}).get("version")),
@@ -65,7 +63,6 @@ class PodmanInfo:
             kernel=host.get("kernel", ""),
         )
         return cls(
-            version=version,
             rootless=bool(host.get("security", {}).get("rootless")),
             rootless_network_cmd=host.get("rootlessNetworkCmd"),
             network_backend=host.get("networkBackend", ""),
