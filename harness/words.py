@@ -129,9 +129,8 @@ def cell_words(outcome: str | None, detail: str, beyond_guide: bool = False) -> 
     return NOT_RUN if outcome is None else f"{outcome_words(outcome, beyond_guide)}: {detail}"
 
 
-def result_words(words: Words, result: ClaimResult | None) -> str:
+def result_words(words: Words, result: ClaimResult) -> str:
     """A whole cell in words: "as the guide says: preserved", "differs: not preserved",
-    "unsupported: <podman's message>", "skipped: <reason>", "not run" ("as documented"
-    for a claim beyond the guide)."""
-    return cell_words(None, "") if result is None else cell_words(
-        result.outcome, words.detail(result), words.beyond_guide(result))
+    "unsupported: <podman's message>", "skipped: <reason>" ("as documented" for a claim
+    beyond the guide)."""
+    return cell_words(result.outcome, words.detail(result), words.beyond_guide(result))

@@ -110,7 +110,7 @@ SLOWEST_HEADER = ("seconds", "kind", "test or phase", "outcome")
 SUITE_HEADER = ("suite", "tests", "seconds", "slowest test")
 
 
-def blocks(run: Run, count: int = SLOWEST) -> list[Block]:
+def blocks(run: Run) -> list[Block]:
     """``## Where the time goes``: the slowest items and the time per suite."""
     if not run.timings:
         return []
@@ -122,8 +122,8 @@ def blocks(run: Run, count: int = SLOWEST) -> list[Block]:
         Para(wall + "A test's time is its setup, call and teardown (a session's lab start "
              "is in its first test); phases happen within tests or around them."
              + (f" {overlap_sentence(together)}" if together else "")),
-        Heading(3, f"The {count} slowest tests and phases"),
-        Grid(SLOWEST_HEADER, slowest_rows(slowest(run, count))),
+        Heading(3, f"The {SLOWEST} slowest tests and phases"),
+        Grid(SLOWEST_HEADER, slowest_rows(slowest(run))),
         Heading(3, "Time per suite"), Grid(SUITE_HEADER, suite_rows(per_suite(run)))]
 
 

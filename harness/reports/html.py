@@ -74,11 +74,10 @@ def charts(run: Run, directory: Path | None) -> list[tuple[str, bytes]]:
         *throughput_charts(summary), ("cpu-cost", cost_png(summary)),
         ("latency", samples_chart(run.measurements, "latency", "Latency per method")),
         *([] if curves_written else curve_charts(run))]
-    if not any(name.startswith("throughput") for name in [p.stem for p in found]
-               + [name for name, _ in drawn]):
+    have = {p.stem for p in found}
+    if not any(name.startswith("throughput") for name in [*have, *(n for n, _ in drawn)]):
         drawn.insert(0, ("throughput", samples_chart(
             run.measurements, "throughput", "Throughput per method")))
-    have = {p.stem for p in found}
     return [(p.stem, p.read_bytes()) for p in found] + [
         (name, png) for name, png in drawn if png is not None and name not in have]
 

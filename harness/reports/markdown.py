@@ -36,12 +36,6 @@ LEGEND = (
 )
 
 
-def _when(stamp: float | None) -> str:
-    if stamp is None:
-        return "unfinished"
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
-
-
 def summary_lines(run: Run) -> list[str]:
     """The run in figures, after its id: when, how many results of each outcome, how many
     measurements, which podnet."""
@@ -50,9 +44,10 @@ def summary_lines(run: Run) -> list[str]:
              ("passed", "failed", "inconclusive", "unsupported", "not_applicable", "skipped",
               "error")
              if counts.get(o)]
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(run.started))
     duration = f"{run.finished - run.started:.0f} s" if run.finished else "unfinished"
     return [
-        f"started: {_when(run.started)} (duration {duration})",
+        f"started: {started} (duration {duration})",
         f"claim results: {len(run.results)}" + (f" ({', '.join(parts)})" if parts else ""),
         f"measurements: {len(run.measurements)}",
         f"made by podnet {podnet_text(run)}",

@@ -145,14 +145,13 @@ def _captures(found: Sequence[Recorded]) -> list[str]:
         capture = r.record.capture
         if "error" in capture:
             lines.append(f"{r.run.release}: no capture: {capture['error']}")
-            continue
-        if not capture:
+        elif not capture:
             lines.append(f"{r.run.release}: no capture recorded.")
-            continue
-        lines += [f"{r.run.release}: {line}" for line in capture_lines(capture)]
-        if capture.get("command"):
-            lines.append(f"{r.run.release}: captured with `{capture['command']}` "
-                         f"against `{capture.get('peer_command', 'iperf3 -s')}` on the peer.")
+        else:
+            lines += [f"{r.run.release}: {line}" for line in capture_lines(capture)]
+            if capture.get("command"):
+                lines.append(f"{r.run.release}: captured with `{capture['command']}` against "
+                             f"`{capture.get('peer_command', 'iperf3 -s')}` on the peer.")
     return lines
 
 

@@ -68,8 +68,7 @@ class Recorder:
         run_id = run_id or store.new_run_id()
         directory = store.run_dir(root, run_id)
         existing = directory / store.RUN_FILE
-        run = (store.load(directory) if existing.exists()
-               else Run.begin(run_id))
+        run = store.load(directory) if existing.exists() else Run.begin(run_id)
         return cls(run, directory)
 
     @classmethod

@@ -234,8 +234,7 @@ def _field_problem(where: str, data: dict[str, Any], record: type) -> str | None
 def _problem(data: dict[str, Any]) -> str | None:
     """The first structural problem of a run record (types of the known fields), if any.
     Unknown fields of results and measurements are reported by the constructors."""
-    problem = _field_problem("the run", data, Run)
-    if problem:
+    if problem := _field_problem("the run", data, Run):
         return problem
     if data.get("status", "complete") not in STATUSES:
         return f"status is {data['status']!r}; expected one of {', '.join(STATUSES)}"
