@@ -169,10 +169,10 @@ def _detail(judged: Judged) -> str:
     return "; ".join(part for part in (runs, judged.reason) if part)
 
 
-def _listed(found: Coverage) -> list[Judged]:
-    """The claims each listing names: all of them given runs (every observed statement
-    names its runs), else the plan's weak and unchecked ones."""
-    return [j for s in found.sections for j in s.claims if found.runs or j.status != "planned"]
+def _listed(found: Coverage, section: Section) -> list[Judged]:
+    """The claims of ``section`` each listing names: all of them given runs (every
+    observed statement names its runs), else the plan's weak and unchecked ones."""
+    return [j for j in section.claims if found.runs or j.status != "planned"]
 
 
 def _runs_line(found: Coverage) -> str:
@@ -189,8 +189,7 @@ def text_lines(found: Coverage) -> list[str]:
         counts = ", ".join(f"{n} {status}" for n, status in zip(
             _counts(found, section), found.statuses, strict=True))
         lines.append(f"{section.title}: {counts}")
-        lines += [f"    {j.status:<12}  {j.claim.id}: {_detail(j)}" for j in section.claims
-                  if found.runs or j.status != "planned"]
+        lines += [f"    {j.status:<12}  {j.claim.id}: {_detail(j)}" for j in _listed(found, section)]
     return [*lines, *([found.absent_line] if found.absent else []), found.summary]
 
 
@@ -202,7 +201,8 @@ def blocks(found: Coverage) -> list[Block]:
                                        for s in found.sections],
                  right=range(1, len(heads) + 1), sections=True),
             Grid(["claim", "status", "decided by, or why not"],
-                 [[Code(j.claim.id), j.status, _detail(j)] for j in _listed(found)],
+                 [[Code(j.claim.id), j.status, _detail(j)]
+                  for s in found.sections for j in _listed(found, s)],
                  sections=True),
             *([Para(found.absent_line)] if found.absent else []), Para(found.summary)]
 

@@ -64,15 +64,15 @@ def reproduction_blocks(peer: str, port: int, image: str) -> tuple[str, str]:
 def steps(markdown: str) -> tuple[str, str]:
     """The peer's and the podman machine's commands, read back out of a report: the
     first fenced block after each heading."""
-    found = []
-    for heading in (PEER_HEADING, PODMAN_HEADING):
+    def under(heading: str) -> str:
         at = markdown.find(heading)
         block = re.search(r"^```[a-z]*\n(.*?)^```", markdown[at:], re.S | re.M) \
             if at >= 0 else None
         if block is None:
             raise UsageError(f"the report has no commands under '{heading}'")
-        found.append(block.group(1).strip())
-    return found[0], found[1]
+        return block.group(1).strip()
+
+    return under(PEER_HEADING), under(PODMAN_HEADING)
 
 
 def _passes(transfers: Sequence[dict[str, object]]) -> str:
