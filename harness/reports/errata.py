@@ -181,10 +181,9 @@ def blocks(run: Run, registry: Registry) -> list[Block]:
 def tracker_lines(run: Run, found: list[Erratum]) -> list[str]:
     """Each erratum standing in the newest revision as Markdown that can be pasted into
     an issue on the guide's tracker: line, quote, statement, observation, evidence, run."""
-    standing = [e for e in found if e.stands]
     newest = revisions.newest()
     lines = []
-    for erratum in standing:
+    for erratum in [e for e in found if e.stands]:
         lines += [f"**{erratum.section.split(' > ')[-1]}** (README.md line "
                   f"{erratum.newest_line} at {newest.commit[:7]}):", "",
                   f"> {erratum.quote}", "",
