@@ -362,15 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add(sub, "compare", cmd_compare, "compare two runs; exit 1 on a regression",
          Arg("base"), Arg("new"),
-         Arg("--tolerance", default=None, help="relative change of a performance ratio to "
-             "report (default: the runs' A/A resolution, else 10%%)"),
+         options.TOLERANCE,
          Arg("--markdown", action="store_true", help="print Markdown (CI summary)"))
 
     _add(sub, "agree", cmd_agree, "do two benchmark runs repeat each other? exit 1 if a "
          "median ratio differs by more than --within", Arg("a"), Arg("b"),
-         Arg("--within", default=None, help="largest relative difference from the pair's "
-             "mean (default: the runs' A/A resolution, else 10%%)"),
-         options.RATIO_FLOOR)
+         options.WITHIN, options.RATIO_FLOOR)
 
     _add(sub, "matrix", cmd_over_runs, "a release matrix report from run directories",
          options.RESULTS, Arg("runs", nargs="+", help="run directories, one per column, in "

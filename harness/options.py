@@ -69,6 +69,20 @@ def ratio(text: str, source: str) -> float:
     return value
 
 
+def tolerance(text: str | float, source: str) -> float:
+    """``"10%"`` or ``"0.1"`` (or 0.1) -> 0.1; a relative change, 0 <= t < 10 (``podnet
+    compare --tolerance``, ``podnet agree --within``: both say "tolerance")."""
+    raw = str(text).strip()
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(%?)", raw)
+    if not match:
+        raise UsageError(f"invalid tolerance {raw!r}: give a fraction like 0.1 or a "
+                         "percentage like 10%")
+    value = float(match.group(1)) / (100 if match.group(2) else 1)
+    if value >= 10:
+        raise UsageError(f"tolerance {raw!r} is too large: did you mean {raw}%?")
+    return value
+
+
 def flag(text: str, source: str) -> bool:
     value = text.strip().lower()
     if value in _TRUE:
@@ -321,6 +335,12 @@ LAB_HOST = Setting("--host", None, "host2", lab_host)
 RATIO_FLOOR = Setting("--floor", None, "0", ratio,
                       "also agree when the ratios differ by at most this much of native, "
                       "for ratios near zero (default 0: relative test only)")
+#: ``podnet compare``'s and ``podnet agree``'s tolerance, the runs' own unless given.
+_RUNS_OWN = "(default: the runs' A/A resolution, else 10%%)"
+TOLERANCE = Setting("--tolerance", None, None, tolerance,
+                    "relative change of a performance ratio to report " + _RUNS_OWN)
+WITHIN = Setting("--within", None, None, tolerance,
+                 "largest relative difference from the pair's mean " + _RUNS_OWN)
 GUIDE = Setting("--guide", "PODNET_GUIDE", None, guide,
                 "the guide revision to judge: a commit id or a date of a revision podnet "
                 "ships, or the path of a README.md (default: the newest shipped)")

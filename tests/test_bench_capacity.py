@@ -244,7 +244,7 @@ def test_compare_and_agree_default_to_the_runs_resolution() -> None:
     assert run_tolerance(with_resolution(0.12), with_resolution(0.2)) == pytest.approx(0.2)
     assert run_tolerance(with_resolution(0.12), with_resolution(None)) == pytest.approx(0.12)
     assert run_tolerance(with_resolution(None), with_resolution(None)) == DEFAULT_TOLERANCE
-    assert run_tolerance(with_resolution(0.12), with_resolution(0.2), "5%") == 0.05
+    assert run_tolerance(with_resolution(0.12), with_resolution(0.2), 0.05) == 0.05
 
 
 def test_every_report_states_the_resolution_and_the_cost_table() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from harness import cli
 from harness.errors import UsageError
-from harness.reports import Comparison, compare_runs, parse_tolerance
+from harness.options import tolerance
+from harness.reports import Comparison, compare_runs
 from harness.results import store
 from harness.results.schema import Measurement, Run
 from tests import recorded
@@ -188,13 +189,13 @@ def test_unreadable_summaries_are_ignored() -> None:
 @pytest.mark.parametrize(("text", "value"), [
     ("10%", 0.10), ("0.1", 0.1), ("5 %", 0.05), ("0", 0.0), (".25", 0.25), (0.2, 0.2)])
 def test_parse_tolerance(text: str, value: float) -> None:
-    assert parse_tolerance(text) == pytest.approx(value)
+    assert tolerance(text, "--tolerance") == pytest.approx(value)
 
 
 @pytest.mark.parametrize("text", ["", "ten", "-5%", "10%%", "1e-1", "50"])
 def test_parse_tolerance_rejects(text: str) -> None:
     with pytest.raises(UsageError, match="tolerance"):
-        parse_tolerance(text)
+        tolerance(text, "--tolerance")
 
 
 def test_agreement_is_relative_to_the_mean_with_an_optional_floor(base: Run) -> None:

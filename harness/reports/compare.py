@@ -18,7 +18,6 @@ so the default is the strict relative test.
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -40,29 +39,16 @@ ENVIRONMENT_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def parse_tolerance(text: str | float) -> float:
-    """``"10%"`` or ``"0.1"`` (or 0.1) -> 0.1; a relative change, 0 <= t < 10."""
-    raw = str(text).strip()
-    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(%?)", raw)
-    if not match:
-        raise UsageError(f"invalid tolerance {raw!r}: give a fraction like 0.1 or a "
-                         "percentage like 10%")
-    value = float(match.group(1)) / (100 if match.group(2) else 1)
-    if value >= 10:
-        raise UsageError(f"tolerance {raw!r} is too large: did you mean {raw}%?")
-    return value
-
-
 #: Tolerance of ``podnet compare`` and ``podnet agree`` when neither run has an A/A
 #: resolution (summaries.performance.resolution).
 DEFAULT_TOLERANCE = 0.10
 
 
-def run_tolerance(a: Run, b: Run, given: str | None = None) -> float:
+def run_tolerance(a: Run, b: Run, given: float | None = None) -> float:
     """The tolerance asked for (``given``), else the larger A/A resolution of the two
     runs (the smallest difference each can resolve), else :data:`DEFAULT_TOLERANCE`."""
     if given is not None:
-        return parse_tolerance(given)
+        return given
     found = [r.value for run in (a, b)
              if (r := PerformanceSummary.of(run).resolution) is not None]
     return max(found) if found else DEFAULT_TOLERANCE
