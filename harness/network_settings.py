@@ -57,12 +57,9 @@ def on_custom_networks(ps_lines: str, networks: str) -> list[str]:
     --format '{{.Names}}\\t{{.Networks}}'`` (networks comma-separated, empty for pasta or
     host), ``networks`` is ``podman network ls --format '{{.Name}}'``."""
     known = set(networks.split())
-    busy = []
-    for line in ps_lines.splitlines():
-        name, _, attached = line.partition("\t")
-        if known & {n.strip() for n in attached.split(",") if n.strip()}:
-            busy.append(name.strip())
-    return busy
+    rows = (line.partition("\t") for line in ps_lines.splitlines())
+    return [name.strip() for name, _, attached in rows
+            if known & {n.strip() for n in attached.split(",")}]
 
 
 def busy_containers(target: Target) -> list[str]:

@@ -34,15 +34,12 @@ class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
     def _alone(self, nodeids: dict[str, bool]) -> bool:
         return not self.timed.alone.isdisjoint(nodeids)
 
-    def _benchmarks_waiting(self) -> list[str]:
-        return [unit for unit, ids in self.workqueue.items() if self._alone(ids)]
-
     def _benchmarks_running(self) -> bool:
         return any(self._alone(ids) and not all(ids.values())
                    for work in self.assigned_work.values() for ids in work.values())
 
     def _assign_work_unit(self, node: Any) -> None:
-        if waiting := self._benchmarks_waiting():
+        if waiting := [unit for unit, ids in self.workqueue.items() if self._alone(ids)]:
             if self.bench_node not in (None, node) and self.bench_node in self.assigned_work:
                 return  # the benchmarks are another worker's: wait for them
             self.bench_node = node
