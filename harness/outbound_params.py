@@ -27,13 +27,11 @@ def urls(claim: Claim, port: int, path: str, values: Mapping[str, object],
     """The claim's ``connect`` candidates (or those of ``key``, e.g. ``shown``: tried and
     reported, never counted) as URLs, ``udp://HOST:PORT`` for a UDP claim; a candidate
     without a port gets ``port``."""
-    found = []
-    for entry in claim.extra.get(key, ()):
-        host = expand(entry, values)
-        hostport = host if ":" in host else f"{host}:{port}"
-        udp = claim.protocols == ("udp",)
-        found.append(f"udp://{hostport}" if udp else f"http://{hostport}{path}")
-    return found
+    hosts = [expand(entry, values) for entry in claim.extra.get(key, ())]
+    hostports = [host if ":" in host else f"{host}:{port}" for host in hosts]
+    if claim.protocols == ("udp",):
+        return [f"udp://{hostport}" for hostport in hostports]
+    return [f"http://{hostport}{path}" for hostport in hostports]
 
 
 def params(claims: Iterable[Claim], *extra_marks: Any) -> list[Any]:
