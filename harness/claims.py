@@ -162,13 +162,11 @@ class Registry:
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise UsageError(f"cannot read the claims registry {file}: {exc}") from exc
             claims += [_claim(entry, file) for entry in data.get("claim", [])]
-            twice = set(tables) & set(data.get("table", {}))
-            if twice:
+            if twice := set(tables) & set(data.get("table", {})):
                 raise UsageError(f"table {sorted(twice)} is defined twice (again in {file})")
             tables.update(data.get("table", {}))
         ids = [c.id for c in claims]
-        dupes = {i for i in ids if ids.count(i) > 1}
-        if dupes:
+        if dupes := {i for i in ids if ids.count(i) > 1}:
             raise UsageError(f"duplicate claim ids in {path}: {sorted(dupes)}")
         return cls(tuple(claims), tables)
 
@@ -228,8 +226,7 @@ def _claim(entry: dict[str, Any], path: Path) -> Claim:
     if not isinstance(beyond, bool):
         raise UsageError(f"claim {entry.get('id', '?')} in {path}: beyond_guide must "
                          "be true or false")
-    missing = (_REQUIRED_BEYOND if beyond else _REQUIRED) - set(entry)
-    if missing:
+    if missing := (_REQUIRED_BEYOND if beyond else _REQUIRED) - set(entry):
         raise UsageError(f"claim {entry.get('id', '?')} in {path} lacks {sorted(missing)}")
     wordings = entry.get("wording", [])
     if not isinstance(wordings, list) or not all(

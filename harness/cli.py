@@ -157,8 +157,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     run = load(run_dir)  # one clear line if it is not a run directory
     for path in render_run(run_dir, run=run):
         print(path)
-    lines = to_markdown(durations.blocks(run))
-    if lines:
+    if lines := to_markdown(durations.blocks(run)):
         print("\n".join(["", *lines]).rstrip())
     return 0
 

@@ -48,8 +48,7 @@ class CommandError(PodnetError):
         super().__init__(f"{self.argv[0]} exited {returncode}: {last}")
 
     def __str__(self) -> str:
-        head = super().__str__()
-        return f"{head}\n  argv: {' '.join(self.argv)}"
+        return f"{super().__str__()}\n  argv: {' '.join(self.argv)}"
 
 
 class CommandTimeout(CommandError):

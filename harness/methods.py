@@ -45,8 +45,7 @@ def all_methods() -> dict[str, Method]:
     data = tomllib.loads(METHODS_FILE.read_text())
     methods = {}
     for mid, entry in data.get("method", {}).items():
-        unknown = set(entry.get("families", ())) - set(FAMILIES)
-        if unknown:
+        if unknown := set(entry.get("families", ())) - set(FAMILIES):
             raise UsageError(f"method {mid} in {METHODS_FILE} has unknown families {unknown}")
         settings = entry.get("network_settings", {})
         if not isinstance(settings, dict) or not all(

@@ -303,8 +303,7 @@ def _report(run_dir: Path, code: int, started: float) -> int:
         console.print(f"[red]no results were recorded (pytest exit {code})[/]")
         return code or 1
     run = store.load(run_dir)
-    late = timings.drain()  # the lab taken down after pytest ended
-    if late:
+    if late := timings.drain():  # the lab taken down after pytest ended
         run.timings += late
         store.save(run, run_dir)
     from harness.reports import durations, render_run

@@ -97,8 +97,7 @@ def _lab_client(config: pytest.Config, host: str) -> Client:
 def client(pytestconfig: pytest.Config, target: Target, environment: dict[str, Any]
            ) -> Iterator[Client]:
     """The remote client (the lab's host2, or --client)."""
-    url = pytestconfig.option.client
-    if url:
+    if url := pytestconfig.option.client:
         remote = SshClient(url, pytestconfig.option.client_address)
         yield remote
         remote.close()
