@@ -108,10 +108,9 @@ def reported_refusal(key: str, wanted: str, returncode: int, stdout: str,
     except ValueError:
         info = None
     host = info.get("host") if isinstance(info, dict) else None
-    version = info.get("version", {}).get("Version") if isinstance(info, dict) and isinstance(
-        info.get("version"), dict) else None
     if not isinstance(host, dict):
         raise ProbeFailed(f"podnet's probe '{INFO_PROBE}' printed no host information: {said}")
+    version = info["version"].get("Version") if isinstance(info.get("version"), dict) else None
     field = REPORTED[key]
     if field not in host:
         return (f"podman {version or '(version not reported)'} does not offer {key}: "

@@ -296,10 +296,10 @@ class Setting:
     def resolve(self, given: Any = None) -> Any:
         """The option's value if given, else the variable's, else the default (None
         when there is none), parsed."""
-        if given is not None and not isinstance(given, str):
-            return given  # a flag given on the command line
-        if given is not None:
+        if isinstance(given, str):
             return self.parse(given, self.option)
+        if given is not None:
+            return given  # a flag given on the command line
         if self.variable is not None and self.variable in os.environ:
             return self.parse(os.environ[self.variable], self.variable)
         if self.required:
