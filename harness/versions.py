@@ -79,8 +79,7 @@ class Condition:
 
     def holds(self, versions: dict[str, Version | None]) -> bool | None:
         """True/False, or None when the component's version is unknown."""
-        have = versions.get(self.component)
-        if have is None:
+        if (have := versions.get(self.component)) is None:
             return None
         return _OPERATORS[self.op](have, self.version)
 

@@ -63,8 +63,7 @@ def open_checkout(text: str, source: str = "--podman-src") -> Checkout:
     if not helpers.is_file():
         raise UsageError(f"{source} {text}: not a podman checkout (no "
                          f"{SYSTEM_TESTS / HELPERS}): {hint}")
-    image = image_name(helpers.read_text(errors="replace"))
-    if image is None:
+    if (image := image_name(helpers.read_text(errors="replace"))) is None:
         raise UsageError(f"{source} {text}: {helpers} does not name the test image "
                          "(PODMAN_TEST_IMAGE_...): use a podman checkout of v4.0 or later")
     return Checkout(given, system, image, version_of(root))

@@ -73,12 +73,10 @@ def parse(file: str, text: str) -> Tap:
 
 def _test(file: str, ok: bool, number: int, rest: str) -> UpstreamTest:
     reason = ""
-    skipped = _SKIP.match(rest)
-    if skipped is not None:
+    if (skipped := _SKIP.match(rest)) is not None:
         rest, reason = skipped.group(1), skipped.group(2).strip()
     seconds = None
-    timed = _TIME.match(rest)
-    if timed is not None:
+    if (timed := _TIME.match(rest)) is not None:
         rest, seconds = timed.group(1), int(timed.group(2)) / 1000
     outcome = "skipped" if skipped is not None else "passed" if ok else "failed"
     return UpstreamTest(file=file, name=rest.strip(), outcome=outcome, number=number,
