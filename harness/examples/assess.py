@@ -309,14 +309,13 @@ def script_images(text: str) -> list[str]:
             for command in re.split(COMMAND_STARTS, line) for ref in run_images(command.strip())]
 
 
-def file_images(block: Block) -> tuple[list[str], bool]:
+def file_images(block: Block) -> list[str]:
     """Images a quadlet (``Image=``), a Containerfile (``FROM``) or a shell script
-    (``podman run``) names, and whether a Containerfile installs packages with dnf."""
+    (``podman run``) names."""
     images = re.findall(r"^Image=(\S+)", block.text, re.MULTILINE) + script_images(block.text)
     stages = set(re.findall(r"^FROM\s+\S+\s+as\s+(\S+)", block.text, re.MULTILINE | re.I))
-    images += [ref for ref in re.findall(r"^FROM\s+(\S+)", block.text, re.MULTILINE)
-               if ref not in stages]
-    return images, bool(re.search(r"^RUN\s.*\bdnf\b", block.text, re.MULTILINE))
+    return images + [ref for ref in re.findall(r"^FROM\s+(\S+)", block.text, re.MULTILINE)
+                     if ref not in stages]
 
 
 def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
@@ -331,17 +330,16 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
     used: list[str] = []
     images = [ref for command in commands for ref in run_images(command)]
     files = [block for block in blocks if block.kind in (BlockKind.FILE, BlockKind.EDIT)]
+    with_files = commands + [block.text for block in files]
     for need in NEEDS:
-        texts = [example.section] if need.section else commands + (
-            [block.text for block in files] if need.files else [])
+        texts = [example.section] if need.section else with_files if need.files else commands
         searched = (re.search(need.pattern, text, re.MULTILINE) for text in texts)
         if match := next(filter(None, searched), None):
             reasons.append(need.reason.format(*match.groups()))
-    for block in files:
-        found, builds = file_images(block)
-        images += found
-        if builds:
-            reasons.append(f"{block.path or 'a Containerfile'}: {subs.BUILDER_NOTE}")
+    images += [ref for block in files for ref in file_images(block)]
+    # A Containerfile that installs packages with dnf.
+    reasons += [f"{block.path or 'a Containerfile'}: {subs.BUILDER_NOTE}" for block in files
+                if re.search(r"^RUN\s.*\bdnf\b", block.text, re.MULTILINE)]
     built = {f"localhost/{name}" for command in commands
              for name in re.findall(r"podman build -t (\S+)", command)}
     for image in dict.fromkeys(images):
@@ -383,7 +381,7 @@ def assess(example: Example, by_anchor: dict[str, Example]) -> Assessment:
                         f"{tool} is installed, else not run")
     for tool, package in INSTALLED_TOOLS.items():
         if any(re.search(rf"(^|[|;&(]\s*|\s){tool}\s", text, re.MULTILINE)
-               for text in commands + [block.text for block in files]):
+               for text in with_files):
             used.append(f"{tool} -> Debian's {package}, installed into host1 for the "
                         "examples and purged after")
     for step in steps:
