@@ -279,19 +279,19 @@ def _action(block: Block, step: Step, number: str | None, actions: list[Action],
     content = substitute(block.text, home=False)
     if block.kind is BlockKind.FILE and block.path:
         return edit("write", text=content, path=path, root=outside_home(path))
-    if block.kind is BlockKind.EDIT and block.edit == "append" and block.path:
+    if block.kind is not BlockKind.EDIT:
+        return None
+    if block.edit == "append" and block.path:
         if outside_home(path):
             return f"line {block.line}: adds lines to {path}, a file of host1's own"
         return edit("append", text=content, path=path)
-    if block.kind is BlockKind.EDIT and block.edit == "replace":
+    if block.edit == "replace":
         return edit("replace", text="", path=path, old=block.text)
-    if block.kind is BlockKind.EDIT and block.edit == "with":
+    if block.edit == "with":
         if actions and actions[-1].kind == "replace":
             actions[-1] = replace(actions[-1], text=content)
         return None
-    if block.kind is BlockKind.EDIT:
-        return f"line {block.line}: adds lines to a file the example does not create"
-    return None
+    return f"line {block.line}: adds lines to a file the example does not create"
 
 
 def outside_home(path: str) -> bool:
@@ -314,13 +314,11 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
     needed = prerequisite(example, steps)
     actions: list[Action] = []
     problems: list[str] = []
-    used: list[str] = []
     if needed is not None and needed.procedure is not None:
         first = _prerequisite_steps(needed, examples)
         actions, problems = _actions(first, login, "prerequisite ")
         if not first:
             problems.append(f"needs first: {needed.what} (not found in the guide)")
-        used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
     own, own_problems = _actions(steps, login, example=example.id)
     actions += own
     problems += own_problems
@@ -337,11 +335,12 @@ def plan(example: Example, examples: Sequence[Example]) -> Plan:
             if action.kind == "run" and not action.root and any(
                     re.search(pattern, line.strip()) for line in action.text.splitlines()):
                 problems.append(f"line {action.line}: {reason}")
-    used = [f"{image} -> {lab}" for image, lab in images.items()] + used
+    used = [f"{image} -> {lab}" for image, lab in images.items()]
     if needed is not None and needed.script:
         actions.insert(0, Action("run", example.line, "prerequisite", "host1", needed.script))
+    if needed is not None and (needed.script or needed.procedure):
         used.append(f"{PREREQUISITE}{needed.what} -> {needed.how}")
-    elif needed is not None and needed.procedure is None:
+    elif needed is not None:
         problems.append(f"needs first: {needed.what}")
     users = list(dict.fromkeys([a.user for a in actions if a.host == "host1"] + login.users))
     if len(users) > MAX_USERS:
