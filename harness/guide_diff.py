@@ -94,14 +94,14 @@ def _pieces(revision: Revision) -> Iterator[tuple[str, str, int, str]]:
                                                 strict=True), 1):
         stripped = line.strip()
         table = not fenced and stripped.startswith("|")
-        # A paragraph ends at a heading, a blank line, markup (<details>), a fenced block
-        # or a table.
-        if paragraph and (number in headings or fenced or table or not stripped
-                          or stripped.startswith("<")):
+        # No text: a heading, a blank line, markup (<details>) or a fenced block.
+        textless = number in headings or fenced or not stripped or stripped.startswith("<")
+        # A paragraph ends at a line without text or at a table.
+        if paragraph and (textless or table):
             yield anchor, "new paragraph", at, " ".join(paragraph)
             paragraph = []
         anchor = headings.get(number, anchor)
-        if not anchor or number in headings or fenced or not stripped or stripped.startswith("<"):
+        if not anchor or textless:
             continue  # before the first heading, or no text
         if table:
             if not re.fullmatch(r"\|[\s:|-]*", stripped):

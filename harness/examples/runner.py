@@ -287,9 +287,8 @@ class _Example:
         last = [done]
 
         def shown() -> Completed | None:
-            if _shows(action, last[-1]):
-                return last[-1]
-            last.append(self.do(action))
+            if not _shows(action, last[-1]):
+                last.append(self.do(action))
             return last[-1] if _shows(action, last[-1]) else None
 
         return logged(shown, what=f"line {action.line}'s output", timeout=LOG_WAIT) or last[-1]
