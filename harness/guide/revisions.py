@@ -133,12 +133,9 @@ class Revision:
             if fenced or not (heading := _HEADING.match(line)):
                 continue
             found.append(("#" + anchor(heading.group(2), seen), number, len(heading.group(1))))
-        out: dict[str, tuple[int, int]] = {}
-        for index, (name, start, level) in enumerate(found):
-            end = next((line for _, line, other in found[index + 1:] if other <= level),
-                       len(lines) + 1)
-            out[name] = (start, end)
-        return out
+        return {name: (start, next((line for _, line, other in found[index + 1:] if other <= level),
+                                   len(lines) + 1))
+                for index, (name, start, level) in enumerate(found)}
 
 def github_slug(heading: str) -> str:
     """GitHub's anchor for a heading: rendered text, lowercase, punctuation dropped."""
