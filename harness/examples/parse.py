@@ -53,10 +53,9 @@ def classify(info: str, text: str, lead_in: str, in_step: bool) -> rules.LeadInR
             if rule.kind is BlockKind.COMMAND and text.startswith(rules.PROMPT):
                 break
             return rule
+    if text.startswith(rules.PROMPT) and split_session(text)[1]:
+        return rules.LeadInRule("", BlockKind.SESSION, "'$' prompts followed by output")
     if text.startswith(rules.PROMPT):
-        _, output = split_session(text)
-        if output:
-            return rules.LeadInRule("", BlockKind.SESSION, "'$' prompts followed by output")
         return rules.LeadInRule("", BlockKind.COMMAND, "'$' prompts without output")
     if in_step:
         return rules.LeadInRule("", BlockKind.COMMAND, "the block of a numbered step")
@@ -311,9 +310,9 @@ class _Reader:
         if self.prose_step is None:
             if not section.procedures or section.procedures[-1].numbered:
                 section.procedures.append(_ProcedureBuilder("", self.line_of(token), False))
-            line = self.lead_in.line if self.lead_in is not None else self.line_of(token)
-            text = self.lead_in.text if self.lead_in is not None else ""
-            self.prose_step = _StepBuilder(None, line, _host(text, "host1"), text)
+            lead_in = self.lead_in or Prose(self.line_of(token), "")
+            self.prose_step = _StepBuilder(None, lead_in.line, _host(lead_in.text, "host1"),
+                                           lead_in.text)
             section.procedures[-1].steps.append(self.prose_step)
         return self.prose_step
 
