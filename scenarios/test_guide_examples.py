@@ -119,7 +119,7 @@ def test_root_commands_change_only_host1s_network_settings(host: LabTarget) -> N
     """The guide's sudo commands run where only /proc/sys/net (host1's own network
     namespace) is real; a sandbox that left kernel.* or vm.* real fails here."""
     probe = 'for d in /proc/sys/*; do echo "${d##*/} $(findmnt -n -o FSTYPE -T "$d")"; done'
-    done = host.run(["sh", "-c", shell.ROOT_SANDBOX, "sh", probe], root=True)
+    done = host.run(shell.sh(shell.ROOT_SANDBOX, probe), root=True)
     kinds = dict(line.split() for line in done.stdout.splitlines())
     assert kinds.pop("net") == "proc", done.stdout
     assert {"kernel", "vm", "fs"} <= set(kinds) and set(kinds.values()) == {"tmpfs"}, kinds
@@ -131,7 +131,7 @@ def test_host2_commands_run_unprivileged_in_host2s_network(client: Client) -> No
     them as root, or outside host2's namespace, fails here."""
     probe = ("id -u; touch /etc/podnet-client-probe 2>/dev/null || echo etc-refused; "
              "ip -o addr show")
-    done = client.run(["sh", "-c", shell.CLIENT_SANDBOX, "sh", probe], check=False)
+    done = client.run(shell.sh(shell.CLIENT_SANDBOX, probe), check=False)
     assert done.ok, done.stderr
     uid, refused, *addresses = done.stdout.splitlines()
     assert (uid, refused) == (str(shell.CLIENT_UID), "etc-refused")

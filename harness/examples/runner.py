@@ -113,7 +113,7 @@ def recover(host: LabTarget) -> None:
     """Undo what an interrupted run left: its users, its files and settings as root."""
     for person in PEOPLE:
         ws.remove(host, person)
-    host.run(["sh", "-c", RECOVER, "sh", shell.NET_SYSCTLS], root=True, timeout=120)
+    host.run(shell.sh(RECOVER, shell.NET_SYSCTLS), root=True, timeout=120)
 
 
 def share_images(host: LabTarget) -> None:
@@ -121,8 +121,8 @@ def share_images(host: LabTarget) -> None:
     with it where each example's user loads them (after undoing what an interrupted run
     left)."""
     recover(host)
-    host.run(["sh", "-c", 'rm -rf "$1" && mkdir -m 0755 "$1" && chown "$2" "$1"', "sh",
-              SHARED, host.user], root=True)
+    host.run(shell.sh('rm -rf "$1" && mkdir -m 0755 "$1" && chown "$2" "$1"', SHARED, host.user),
+             root=True)
     with phase("image builds: guide examples"):
         conf = resources.files("harness").joinpath("lab/files/image/nginx.conf").read_text()
         conf = conf.replace("access_log /dev/stdout podnet;", MAIN_LOG_FORMAT)
@@ -170,8 +170,7 @@ def _prepare_images(user: ws.HostUser, plan: Plan) -> None:
         for image, lab in plan.images:
             source = GUIDE_WEB if lab == WEB_IMAGE else lab
             names = [image] + ([f"localhost/{image}"] if "/" not in image.split(":")[0] else [])
-            for name in names:
-                user.run(["podman", "tag", source, name])
+            user.run(["podman", "tag", source, *names])
 
 
 def _home_path(user: ws.HostUser, path: str) -> str:
@@ -236,15 +235,14 @@ class _Example:
                         check=False, timeout=bound(action))
 
     def installed(self, action: Action) -> bool:
-        check = ["sh", "-c", 'command -v "$1" >/dev/null', "sh", action.only_if]
+        check = shell.sh('command -v "$1" >/dev/null', action.only_if)
         if action.host == "host2":
             return self.on_host2(shlex.join(check)).ok
         return self.user(action.user).run(check, check=False).ok
 
     def on_host2(self, script: str, timeout: float = 60) -> Completed:
         """``script`` on host2, unprivileged in a sandbox (:data:`shell.CLIENT_SANDBOX`)."""
-        return self.client.run(["sh", "-c", shell.CLIENT_SANDBOX, "sh", script], check=False,
-                               timeout=timeout)
+        return self.client.run(shell.sh(shell.CLIENT_SANDBOX, script), check=False, timeout=timeout)
 
     def end_logins(self, action: Action) -> None:
         """A foreground server lasts as long as its login: stop those of ended logins."""
@@ -264,11 +262,10 @@ class _Example:
             if self.host.run(["test", "-e", path], root=True, check=False).ok:
                 return Completed((), 1, "", f"{path} exists in host1: the runner does not "
                                  "overwrite host1's own files", 0.0)
-            self.host.run(["sh", "-c", 'printf "%s\\n" "$1" >> "$2"', "sh", path, ROOT_FILES],
-                          root=True)
+            self.host.run(shell.sh('printf "%s\\n" "$1" >> "$2"', path, ROOT_FILES), root=True)
             self.host.write_file(path, action.text, root=True)
             return Completed((), 0, "", "", 0.0)
-        return self.host.run(["sh", "-c", shell.ROOT_SANDBOX, "sh", action.text], root=True,
+        return self.host.run(shell.sh(shell.ROOT_SANDBOX, action.text), root=True,
                              check=False, timeout=bound(action))
 
     def until_settled(self, action: Action, done: Completed) -> None:
@@ -301,8 +298,7 @@ class _Example:
                 ws.remove(self.host, person)
         finally:
             if self.saved_sysctls:
-                self.host.run(["sh", "-c", RECOVER, "sh", shell.NET_SYSCTLS], root=True,
-                              timeout=120)
+                self.host.run(shell.sh(RECOVER, shell.NET_SYSCTLS), root=True, timeout=120)
 
 
 def run_example(host: LabTarget, client: Client, plan: Plan,

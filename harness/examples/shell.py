@@ -17,16 +17,17 @@ LISTEN_WAIT = 100
 OWN = "__podnet_"
 
 
-def state_file(login: int) -> str:
-    """Where a login's shell state (working directory, variables) is kept."""
-    return f"${{XDG_RUNTIME_DIR:-/tmp}}/podnet-guide-shell-{login}"
+def sh(script: str, *args: str) -> list[str]:
+    """The command line that runs ``script`` with sh, ``args`` as its ``$1``, ``$2``, ..."""
+    return ["sh", "-c", script, "sh", *args]
 
 
 def with_state(script: str, login: int) -> str:
     """``script`` run in the login's shell state (from ``~`` on its first step), the
     state it leaves (``cd``, variables it sets) kept for the login's next step."""
     return "\n".join((
-        f'{OWN}state="{state_file(login)}"',
+        # Where the login's shell state (working directory, variables) is kept.
+        f'{OWN}state="${{XDG_RUNTIME_DIR:-/tmp}}/podnet-guide-shell-{login}"',
         f"{OWN}known=$(compgen -v)",
         "cd ~ || exit 1",
         f'if [ -f "${OWN}state" ]; then . "${OWN}state"; fi',
