@@ -195,13 +195,9 @@ class _Example:
         #: host1's network settings are saved (before anything runs as root).
         self.saved_sysctls = False
 
-    def person(self, name: str) -> ws.Person:
-        """The guide's reader ("") and its first user are the first person."""
-        index = self.plan.users.index(name) if name in self.plan.users else 0
-        return PEOPLE[index]
-
     def user(self, name: str) -> ws.HostUser:
-        person = self.person(name)
+        # The guide's reader ("") and its first user are the first person.
+        person = PEOPLE[self.plan.users.index(name) if name in self.plan.users else 0]
         if person not in self.users:
             self.users[person] = ws.create(self.host, person)
             _prepare_images(self.users[person], self.plan)
