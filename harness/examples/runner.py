@@ -241,10 +241,9 @@ class _Example:
         return self.client.run(shell.sh(shell.CLIENT_SANDBOX, script), check=False, timeout=timeout)
 
     def end_logins(self, action: Action) -> None:
-        """A foreground server lasts as long as its login: stop those of ended logins."""
-        if action.host != "host1":
-            return
-        for entry in [s for s in self.servers if s[0] != action.login]:
+        """A foreground server lasts as long as its login: stop those of ended logins (a
+        host1 action of another login)."""
+        for entry in [s for s in self.servers if action.host == "host1" and s[0] != action.login]:
             self.servers.remove(entry)
             entry[1].run(["bash", "-c", shell.stop(entry[2])], check=False)
 
