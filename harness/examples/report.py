@@ -163,17 +163,14 @@ def errata(run: Run) -> list[Erratum]:
         for action in [a for a in result.evidence.get("actions") or []
                        if isinstance(a, dict) and a.get("diff")]:
             line = _line_number(action.get("line") or first, result, "a step's line")
+            # Printed nothing: the cause is not evident from the output.
+            shown = (f"if the observed output is right, show it instead of the output after "
+                     f"line {line}" if str(action.get("observed", "")).strip() else "")
             out.append(Erratum(example, result.section, line, str(action.get("step") or "-"),
                                str(action.get("command", "")),
                                "the output differs from the one the guide shows",
-                               str(action["diff"]), _output_correction(action, line)))
+                               str(action["diff"]), shown))
     return sorted(out, key=lambda e: e.line)
-
-
-def _output_correction(action: dict[str, Any], line: int) -> str:
-    if not str(action.get("observed", "")).strip():
-        return ""  # printed nothing: the cause is not evident from the output
-    return f"if the observed output is right, show it instead of the output after line {line}"
 
 
 def summary_sentence(run: Run) -> str:
